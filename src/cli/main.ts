@@ -1,0 +1,34 @@
+// `dmarc-bot <command>`: an explicit registry of subcommands, each in its own module, loaded on use
+// so that `parse` does not pay for the chat libraries.
+
+type Runner = (argv: string[]) => Promise<number>;
+
+const subcommands: Record<string, { summary: string; load: () => Promise<Runner> }> = {
+  parse: { summary: 'parse [--json] PATH...          read report files or folders and print what they hold', load: async () => (await import('./parse.ts')).run },
+  ingest: { summary: 'ingest [--imap] [PATH...]       store reports from files/folders or the IMAP mailbox', load: async () => (await import('./ingest.ts')).run },
+  ask: { summary: 'ask "<command line>" [--json]    answer a /dmarc command from the store', load: async () => (await import('./ask.ts')).run },
+  digest: { summary: 'digest [--since ISO] [--json] [--dry-run]  print the digest of newly received reports', load: async () => (await import('./digest.ts')).run },
+  start: { summary: 'start                           run the bot: mailbox, digest schedule, alerts, chat', load: async () => (await import('./start.ts')).run },
+  'register-commands': { summary: 'register-commands               register /dmarc with Discord', load: async () => (await import('./register-commands.ts')).run },
+  doctor: { summary: 'doctor                          check every configured part and say how to fix it', load: async () => (await import('./doctor.ts')).run },
+};
+
+export function usage(): string {
+  const lines = Object.values(subcommands).map((s) => `  dmarc-bot ${s.summary}`);
+  return ['Usage:', ...lines, '', 'Run `dmarc-bot <command> --help` for details.'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 0;
+  }
+  const entry = subcommands[name];
+  if (!entry) {
+    process.stderr.write(`dmarc-bot: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  const run = await entry.load();
+  return run(rest);
+}

@@ -1,0 +1,66 @@
+// Commands are data (name, description, typed options) plus a handler. The same definitions drive
+// the text parser (terminal, Slack's `/dmarc <sub> <args>`) and Discord's registered subcommands.
+
+import type { Reply } from '../reply/model.ts';
+import type { ReportStore } from '../store/types.ts';
+
+export type OptionType = 'string' | 'integer' | 'ip' | 'date' | 'domain' | 'choice';
+
+export interface OptionDef {
+  name: string;
+  description: string;
+  type: OptionType;
+  required?: boolean;
+  /** positional options come first, in order, without `name:`; the others are written `name:value` */
+  positional?: boolean;
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+}
+
+export interface CommandDef {
+  name: string;
+  description: string;
+  options: readonly OptionDef[];
+  /** full example command lines (without the leading /dmarc), shown by help and in usage errors */
+  examples: readonly string[];
+  handler(args: CommandArgs, context: CommandContext): Promise<Reply>;
+}
+
+export type CommandArgs = Record<string, string | number | undefined>;
+
+/** Who asked and where; used by `mark` (who decided) and by access rules. */
+export interface Requester {
+  platform: 'terminal' | 'slack' | 'discord';
+  userId: string;
+  userName?: string;
+  channelId?: string;
+}
+
+/** Resolves PTR names of an IP (an adapter: node:dns in production, a loopback server in tests). */
+export type PtrLookup = (ip: string) => Promise<string[]>;
+/** Resolves A/AAAA addresses of a name, for forward confirmation. */
+export type AddressLookup = (name: string) => Promise<string[]>;
+
+export interface CommandContext {
+  store: ReportStore;
+  now: () => Date;
+  dns: { reverse: PtrLookup; resolve: AddressLookup; timeoutMs: number };
+  locale: 'en' | 'ja';
+  timeZone: string;
+  requester: Requester;
+  thresholds: ReadinessThresholds;
+}
+
+export interface ReadinessThresholds {
+  windowDays: number;
+  minDaysWithReports: number;
+  minMessages: number;
+  quarantinePassRate: number;
+  rejectPassRate: number;
+  maxLegitFailingShare: number;
+  regularSenderMinDays: number;
+  regularSenderMinShare: number;
+  /** a source that passes at least this share of its mail counts as aligned */
+  alignedPassRate: number;
+}

@@ -1,0 +1,30 @@
+// The neutral reply model: every command and the digest answer with this; the terminal, Slack
+// (Block Kit) and Discord (embeds) renderers turn it into their own format and enforce their limits.
+
+export type ReplyTone = 'info' | 'good' | 'warning' | 'bad';
+
+export type ReplyBlock =
+  /** a section heading */
+  | { type: 'header'; text: string }
+  /** a paragraph of plain text (no markup; renderers escape it) */
+  | { type: 'text'; text: string; tone?: ReplyTone }
+  /** label/value pairs shown side by side where the platform can */
+  | { type: 'fields'; fields: Array<{ label: string; value: string }> }
+  /** a bullet list; renderers cut long lists and say "and N more" */
+  | { type: 'list'; title?: string; items: string[]; tone?: ReplyTone }
+  /** a small table (per-day lines, top sources); renderers may turn it into lines */
+  | { type: 'table'; title?: string; columns: string[]; rows: string[][] }
+  /** small print: footnotes, time zone, window */
+  | { type: 'context'; text: string }
+  | { type: 'divider' };
+
+export interface Reply {
+  /** one line that stands for the whole reply (notification text, plain fallback) */
+  title: string;
+  tone: ReplyTone;
+  blocks: ReplyBlock[];
+  /** the machine-readable answer (`dmarc-bot ask --json` prints it) */
+  data?: unknown;
+  /** true when the reply reports a usage error or a failure to answer */
+  error?: boolean;
+}

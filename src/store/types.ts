@@ -1,0 +1,181 @@
+// What the store keeps, as plain JSON documents in keyv. The key layout is designed so that one
+// report costs a few document writes (not one per record) and so that every write is idempotent:
+// a report's contribution to a shared document is kept under that report's own key, so applying
+// the same report twice (after a crash, or a re-sent report) overwrites instead of adding.
+//
+// Keys (all under the keyv namespace "dmarc"):
+//   rep:<reportKey>                 StoredReport   dedupe marker, written LAST for a report
+//   agg:<domain>:<YYYY-MM-DD>       DayDoc         aggregate data of one policy domain, one UTC day
+//   ipx:<YYYY-MM>:<bucket>          IpBucketDoc    per-source-IP index, month shard, hash bucket
+//   fail:<domain>:<YYYY-MM-DD>      FailureDayDoc  failure reports by arrival day
+//   tls:<domain>:<YYYY-MM-DD>       TlsDayDoc      TLS report results by UTC day of the range middle
+//   log:<YYYY-MM-DD>                IngestLogDoc   what was ingested on that UTC day (for the digest)
+//   catalog                         CatalogDoc     domains and the day range that holds data
+//   marks                           MarksDoc       the owner's decisions about sources
+//   ptr:<ip>                        PtrCacheEntry  reverse-DNS cache
+//   state:<name>                    any            small state: IMAP UIDVALIDITY/last UID, digest sent, lease
+
+import type { AggregateReport, FailureReport, PolicyPublished, ReportKind, TlsPolicyResult } from '../model.ts';
+
+/** Per-source figures of one report on one day (records of one IP within a report are merged). */
+export interface SourceStat {
+  ip: string;
+  messages: number;
+  /** messages the reporter evaluated as DMARC pass (DKIM or SPF pass) */
+  dmarcPass: number;
+  /** the reporter's policy_evaluated results */
+  spfPass: number;
+  dkimPass: number;
+  /** alignment computed by the reader (a passing identifier aligned with header From) */
+  spfAligned: number;
+  dkimAligned: number;
+  /** messages per disposition: none | quarantine | reject | pass */
+  dispositions: Record<string, number>;
+  /** messages per policy override reason type (forwarded, mailing_list, ...) */
+  reasons: Record<string, number>;
+  /** messages per header From domain */
+  headerFrom: Record<string, number>;
+  /** messages per "domain result" of SPF auth results, e.g. "bounce.esp.example pass" */
+  spf: Record<string, number>;
+  /** messages per "domain selector result" of DKIM auth results ("-" when no selector) */
+  dkim: Record<string, number>;
+  /** messages that passed SPF / DKIM in auth_results but for an unaligned domain */
+  spfUnalignedPass: number;
+  dkimUnalignedPass: number;
+}
+
+/** One aggregate report's share of one UTC day for one policy domain. */
+export interface DayReportPart {
+  reportKey: string;
+  orgName: string;
+  orgEmail: string | null;
+  reportId: string;
+  begin: string;
+  end: string;
+  ingestedAt: string;
+  policy: PolicyPublished;
+  /** this day's share of the report's messages */
+  messages: number;
+  sources: SourceStat[];
+}
+
+export interface DayDoc {
+  domain: string;
+  /** YYYY-MM-DD (UTC) */
+  date: string;
+  reports: Record<string, DayReportPart>;
+}
+
+/** One source IP's figures in one report part (a row of the IP index). */
+export interface IpEntry extends SourceStat {
+  domain: string;
+  date: string;
+  reportKey: string;
+  orgName: string;
+}
+
+/** ip -> (domain|date|reportKey) -> entry */
+export type IpBucketDoc = Record<string, Record<string, IpEntry>>;
+
+export interface StoredFailure extends FailureReport {
+  reportKey: string;
+  ingestedAt: string;
+}
+export type FailureDayDoc = Record<string, StoredFailure>;
+
+export interface StoredTlsPolicy extends TlsPolicyResult {
+  reportKey: string;
+  orgName: string;
+  reportId: string;
+  begin: string;
+  end: string;
+  ingestedAt: string;
+}
+export type TlsDayDoc = Record<string, StoredTlsPolicy>;
+
+export interface StoredReport {
+  reportKey: string;
+  kind: ReportKind;
+  ingestedAt: string;
+  orgName: string | null;
+  reportId: string | null;
+  /** policy domain (aggregate), reported domain (failure), policy domains (tls) */
+  domains: string[];
+  begin: string | null;
+  end: string | null;
+  messages: number;
+  /** the UTC days the report was attributed to */
+  days: string[];
+  /** where it came from: file path or imap:<mailbox>/<uid> */
+  source: string;
+}
+
+export interface IngestLogEntry {
+  reportKey: string;
+  kind: ReportKind;
+  ingestedAt: string;
+  domains: string[];
+  days: string[];
+}
+export type IngestLogDoc = Record<string, IngestLogEntry>;
+
+export interface CatalogDoc {
+  domains: Record<string, { firstDay: string; lastDay: string }>;
+  /** domains with failure / TLS data, same shape */
+  failureDomains: Record<string, { firstDay: string; lastDay: string }>;
+  tlsDomains: Record<string, { firstDay: string; lastDay: string }>;
+  /** first and last UTC day that holds an ingest log */
+  logFirstDay: string | null;
+  logLastDay: string | null;
+  /** ip-index months that hold data (YYYY-MM) */
+  ipMonths: string[];
+}
+
+export type MarkVerdict = 'mine' | 'spoof';
+export interface Mark {
+  /** an IP address or a sender name as shown by `ready`/`sources` */
+  subject: string;
+  verdict: MarkVerdict;
+  by: string;
+  at: string;
+}
+export type MarksDoc = Record<string, Mark>;
+
+export interface PtrCacheEntry {
+  names: string[];
+  /** forward-confirmed name, when one of the names resolves back to the IP */
+  confirmed: string | null;
+  at: string;
+}
+
+export type IngestOutcome = 'new' | 'duplicate';
+
+/** The store as the rest of the program sees it. One writer at a time (see the lease in issue 6). */
+export interface ReportStore {
+  /** Stores one parsed report; idempotent. Resolves 'duplicate' when its dedupe key is already stored. */
+  ingest(report: AggregateReport | FailureReport | import('../model.ts').TlsReport, source: string, now?: Date): Promise<IngestOutcome>;
+  /** Writes buffered changes durably; after it resolves every ingested report is stored. */
+  flush(): Promise<void>;
+
+  domains(): Promise<string[]>;
+  /** Day documents of a domain (or of every domain when null) for the UTC days from..to inclusive. */
+  days(domain: string | null, from: string, to: string): Promise<DayDoc[]>;
+  /** Index rows of one source IP for the UTC days from..to inclusive. */
+  ipEntries(ip: string, from: string, to: string): Promise<IpEntry[]>;
+  failures(domain: string | null, from: string, to: string): Promise<StoredFailure[]>;
+  tlsResults(domain: string | null, from: string, to: string): Promise<StoredTlsPolicy[]>;
+  /** Reports ingested at or after `since` (ISO), oldest first. */
+  ingestedSince(since: string): Promise<IngestLogEntry[]>;
+  report(reportKey: string): Promise<StoredReport | undefined>;
+
+  marks(): Promise<MarksDoc>;
+  setMark(mark: Mark): Promise<void>;
+  clearMark(subject: string): Promise<void>;
+
+  getState<T>(name: string): Promise<T | undefined>;
+  setState<T>(name: string, value: T, ttlMs?: number): Promise<void>;
+
+  /** Deletes data older than the given number of days (0 keeps everything). */
+  prune(retentionDays: number, now?: Date): Promise<{ deletedKeys: number }>;
+  close(): Promise<void>;
+}
