@@ -26,8 +26,12 @@ export interface IdentifyHints {
   spfDomains: string[];
 }
 
-/** Identifies one source IP; DNS lookups inside are bounded by a timeout and cached. */
-export type Identify = (ip: string, hints?: IdentifyHints) => Promise<SenderIdentity>;
+/**
+ * Identifies one source IP; DNS lookups inside are bounded by a timeout and cached. With
+ * `dns: false` only offline data is used (known ranges, hint domains, ASN database, cached PTR),
+ * for bulk classification of thousands of IPs within a chat platform's 3-second limit.
+ */
+export type Identify = (ip: string, hints?: IdentifyHints, options?: { dns?: boolean }) => Promise<SenderIdentity>;
 
 export type ReadinessVerdict = 'insufficient-data' | 'not-ready' | 'ready-quarantine' | 'ready-reject' | 'enforced';
 
