@@ -1,0 +1,209 @@
+// A real Dovecot 2.3 for tests: its own config, state and mail folders in a temp dir, a free
+// loopback port, plaintext auth with one static password (every user name is a fresh mailbox).
+// Runs in the foreground as our child so that it dies with the test process.
+
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const DOVECOT_PASSWORD = 'secret';
+
+export interface DovecotServer {
+  host: string;
+  port: number;
+  /** the temp folder holding config, state, logs and mail (mail/<user>/Maildir) */
+  dir: string;
+  /** A fresh user (a new empty mailbox), or the named one. */
+  user(name?: string): { user: string; password: string };
+  /** Graceful stop; the data stays (restart() brings it back on the same port). */
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  /** SIGKILL the master and every Dovecot process of this instance: connections drop at once. */
+  kill(): Promise<void>;
+  /** The Dovecot log (useful in failing tests). */
+  log(): string;
+}
+
+const MAIL_UID = 8;
+const MAIL_GID = 8;
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForGreeting(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      const done = (value: boolean) => {
+        socket.destroy();
+        resolve(value);
+      };
+      socket.setTimeout(1000, () => done(false));
+      socket.once('data', (chunk) => done(chunk.toString().startsWith('* OK')));
+      socket.once('error', () => done(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`dovecot did not answer on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function config(dir: string, port: number): string {
+  return `
+protocols = imap
+listen = 127.0.0.1
+base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+info_log_path = ${dir}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_failure_delay = 0
+mail_location = maildir:~/Maildir
+mail_uid = mail
+mail_gid = mail
+first_valid_uid = ${MAIL_UID}
+first_valid_gid = ${MAIL_GID}
+default_login_user = dovenull
+default_internal_user = dovecot
+namespace inbox {
+  inbox = yes
+  separator = /
+}
+passdb {
+  driver = static
+  args = password=${DOVECOT_PASSWORD}
+}
+userdb {
+  driver = static
+  args = home=${dir}/mail/%u allow_all_users=yes
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service anvil {
+  chroot =
+}
+service imap-login {
+  chroot =
+}
+`;
+}
+
+export async function startDovecot(): Promise<DovecotServer> {
+  // base_dir holds unix sockets: keep the path short
+  const dir = mkdtempSync(join(tmpdir(), 'dv-'));
+  chmodSync(dir, 0o755);
+  for (const sub of ['run', 'state']) mkdirSync(join(dir, sub), { mode: 0o755 });
+  const mailDir = join(dir, 'mail');
+  mkdirSync(mailDir, { mode: 0o755 });
+  chownSync(mailDir, MAIL_UID, MAIL_GID);
+  const port = await freePort();
+  const confPath = join(dir, 'dovecot.conf');
+  writeFileSync(confPath, config(dir, port));
+
+  let child: ChildProcess | undefined;
+  let userCounter = 0;
+
+  const launch = async () => {
+    const proc = spawn('dovecot', ['-c', confPath, '-F'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    live.add(proc);
+    proc.once('exit', () => live.delete(proc));
+    child = proc;
+    const exited = new Promise<never>((_, reject) =>
+      proc.once('exit', (code) => reject(new Error(`dovecot exited (${code}) before answering: ${stderr}${readLog()}`))),
+    );
+    await Promise.race([waitForGreeting(port, 15_000), exited]);
+  };
+
+  const readLog = () => (existsSync(join(dir, 'dovecot.log')) ? readFileSync(join(dir, 'dovecot.log'), 'utf8') : '');
+
+  const waitExit = (proc: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      proc.once('exit', () => resolve());
+    });
+
+  /** Kills the leftover imap/auth processes of this instance (they hold the config path). */
+  const killChildren = () => {
+    try {
+      execFileSync('pkill', ['-KILL', '-P', String(child?.pid ?? 0)], { stdio: 'ignore' });
+    } catch {
+      // none left
+    }
+  };
+
+  const stop = async () => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill('SIGTERM');
+    await waitExit(proc);
+  };
+
+  const kill = async () => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    killChildren();
+    proc.kill('SIGKILL');
+    await waitExit(proc);
+    // the master's pid file and sockets stay behind after SIGKILL; the next start must not see them
+    rmSync(join(dir, 'run'), { recursive: true, force: true });
+    mkdirSync(join(dir, 'run'), { mode: 0o755 });
+  };
+
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const proc of live) proc.kill('SIGKILL');
+    });
+  }
+
+  await launch();
+
+  return {
+    host: '127.0.0.1',
+    port,
+    dir,
+    user(name) {
+      userCounter += 1;
+      return { user: name ?? `u${process.pid}x${userCounter}x${Math.random().toString(36).slice(2, 8)}`, password: DOVECOT_PASSWORD };
+    },
+    stop: async () => {
+      await stop();
+    },
+    restart: async () => {
+      await stop();
+      await launch();
+    },
+    kill,
+    log: readLog,
+  };
+}
+
+/** Stops the server and removes its folder. */
+export async function disposeDovecot(server: DovecotServer): Promise<void> {
+  await server.stop();
+  rmSync(server.dir, { recursive: true, force: true });
+}
