@@ -1,0 +1,167 @@
+// `dmarc-bot ingest PATH...` and `dmarc-bot ingest --imap`: store reports from files and folders
+// or one pass over the IMAP mailbox. The summary goes to stdout, errors and logs to stderr.
+
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import dotenv from 'dotenv';
+import { ConfigError, imapConfigured, loadConfig, type Config } from '../config.ts';
+import { createLogger, type Logger } from '../log.ts';
+import type { ReportStore } from '../store/types.ts';
+import { openStore } from '../store/index.ts';
+import { listInputs } from '../sources/files.ts';
+import { IngestTotals, StoreWriteError, ingestInput, summaryLine, type IngestError } from '../ingest/pipeline.ts';
+import { createProgress } from '../ingest/progress.ts';
+import { runImapPass } from '../sources/imap.ts';
+
+const help = `Usage:
+  dmarc-bot ingest PATH...     store the reports in files and folders (.eml .xml .gz .zip .json, mbox)
+  dmarc-bot ingest --imap      one pass over the IMAP mailbox (IMAP_* settings), then exit
+
+Settings come from the environment and .env: DMARC_STORE, MAX_ATTACHMENT_MB, IMAP_*.
+Exit status: with paths, 1 when any input held no report; with --imap, 1 when the mailbox
+could not be processed.`;
+
+/** Files below the paths, counted up front so that the progress bar can show an ETA. */
+async function countFiles(paths: string[]): Promise<number> {
+  let count = 0;
+  const walk = async (path: string): Promise<void> => {
+    const info = await stat(path).catch(() => null);
+    if (!info) return;
+    if (!info.isDirectory()) {
+      count += 1;
+      return;
+    }
+    for (const entry of await readdir(path)) await walk(join(path, entry));
+  };
+  for (const path of paths) await walk(path);
+  return count;
+}
+
+function printErrors(errors: IngestError[]): void {
+  for (const error of errors) process.stderr.write(`error: ${error.source}: ${error.message}\n`);
+}
+
+async function ingestPaths(paths: string[], store: ReportStore, config: Config, logger: Logger, signal: AbortSignal): Promise<{ totals: IngestTotals; ok: boolean }> {
+  const totals = new IngestTotals();
+  const totalFiles = await countFiles(paths);
+  const progress = createProgress({ label: 'ingest', logger });
+  let filesDone = 0;
+  let currentFile: string | null = null;
+  let ok = true;
+  try {
+    for (const path of paths) {
+      try {
+        for await (const input of listInputs([path])) {
+          // mbox messages are `file#N`: the bar counts files, the totals count inputs
+          const file = input.source.replace(/#\d+$/, '');
+          if (file !== currentFile) {
+            if (currentFile !== null) filesDone += 1;
+            currentFile = file;
+          }
+          const result = await ingestInput(input, { store, maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024 });
+          totals.add(result);
+          printErrors(result.errors);
+          progress.update(filesDone, Math.max(totalFiles, filesDone));
+          if (signal.aborted) break;
+        }
+      } catch (error) {
+        if (error instanceof StoreWriteError) throw error;
+        // a path that cannot be listed (missing, unreadable) is bad input: name it and go on
+        const failure = { source: path, message: error instanceof Error ? error.message : String(error) };
+        totals.add({ source: path, new: 0, duplicates: 0, reports: 0, errors: [failure] });
+        printErrors([failure]);
+      }
+      if (signal.aborted) break;
+    }
+    if (currentFile !== null) filesDone += 1;
+    progress.update(filesDone, Math.max(totalFiles, filesDone));
+    if (totals.inputs === 0) process.stderr.write(`error: no input files found in ${paths.join(', ')}\n`);
+  } catch (error) {
+    ok = false;
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  } finally {
+    progress.stop();
+  }
+  return { totals, ok: ok && totals.emptyInputs === 0 && totals.inputs > 0 };
+}
+
+async function ingestImap(store: ReportStore, config: Config, logger: Logger, signal: AbortSignal): Promise<boolean> {
+  if (!imapConfigured(config)) {
+    process.stderr.write('error: --imap needs IMAP_HOST, IMAP_USER and IMAP_PASSWORD\n');
+    return false;
+  }
+  const progress = createProgress({ label: 'mailbox', logger });
+  try {
+    const summary = await runImapPass(config, store, {
+      logger,
+      signal,
+      onProgress: ({ done, total, result }) => {
+        printErrors(result.errors);
+        progress.update(done, total);
+      },
+    });
+    progress.stop();
+    process.stdout.write(`${summaryLine(summary)}\n`);
+    process.stdout.write(`mailbox ${config.IMAP_MAILBOX}: ${summary.messages} messages, ${summary.processed} processed, ${summary.invalid} without a report\n`);
+    return true;
+  } catch (error) {
+    progress.stop();
+    process.stderr.write(`error: the mailbox ${config.IMAP_MAILBOX} on ${config.IMAP_HOST} could not be processed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return false;
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
+  const imap = argv.includes('--imap');
+  const unknown = argv.filter((arg) => arg.startsWith('-') && arg !== '--imap');
+  const paths = argv.filter((arg) => !arg.startsWith('-'));
+  if (unknown.length > 0 || (!imap && paths.length === 0)) {
+    process.stderr.write(`${unknown.length ? `dmarc-bot ingest: unknown option ${unknown[0]}\n\n` : ''}${help}\n`);
+    return 2;
+  }
+
+  dotenv.config({ quiet: true }); // never overrides the real environment
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const store = await openStore(config.DMARC_STORE, { logger });
+
+  // Ctrl-C: finish the input in hand, flush, close
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let status = 0;
+  try {
+    if (paths.length > 0) {
+      const { totals, ok } = await ingestPaths(paths, store, config, logger, stop.signal);
+      process.stdout.write(`${totals.summaryLine()}\n`);
+      if (!ok) status = 1;
+    }
+    if (imap && !stop.signal.aborted && !(await ingestImap(store, config, logger, stop.signal))) status = 1;
+  } finally {
+    try {
+      await store.flush();
+    } catch (error) {
+      process.stderr.write(`error: the store could not be written: ${error instanceof Error ? error.message : String(error)}\n`);
+      status = 1;
+    }
+    await store.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return stop.signal.aborted ? 130 : status;
+}

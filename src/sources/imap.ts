@@ -1,0 +1,352 @@
+// The IMAP mailbox source (imapflow). New mail is found by UID; UIDVALIDITY and the last
+// processed UID are kept in the store. Messages are fetched in bounded UID chunks, and a chunk's
+// messages are moved (or flagged) only after store.flush() made their reports durable, and the
+// last UID is saved only after that: a crash at any point re-reads at most one chunk, which the
+// store's dedupe absorbs.
+
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { Config } from '../config.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import type { ReportStore } from '../store/types.ts';
+import { ingestInput, type IngestDeps, type IngestError, type InputResult, type ReadReports } from '../ingest/pipeline.ts';
+
+export type ImapConfig = Pick<
+  Config,
+  | 'IMAP_HOST'
+  | 'IMAP_PORT'
+  | 'IMAP_USER'
+  | 'IMAP_PASSWORD'
+  | 'IMAP_TLS'
+  | 'IMAP_MAILBOX'
+  | 'IMAP_PROCESSED_FOLDER'
+  | 'IMAP_INVALID_FOLDER'
+  | 'IMAP_ACTION'
+  | 'IMAP_POLL_SECONDS'
+  | 'IMAP_TLS_REJECT_UNAUTHORIZED'
+> &
+  Partial<Pick<Config, 'MAX_ATTACHMENT_MB'>>;
+
+export type ImapStore = Pick<ReportStore, 'ingest' | 'flush' | 'getState' | 'setState'>;
+
+export interface ImapProgress {
+  /** messages handled in this pass so far, and how many were found new at its start */
+  done: number;
+  total: number;
+  uid: number;
+  result: InputResult;
+}
+
+export interface ImapDeps {
+  logger?: Logger;
+  read?: ReadReports;
+  onReport?: IngestDeps['onReport'];
+  onProgress?: (progress: ImapProgress) => void;
+  /** messages fetched, stored and acknowledged together (default 50) */
+  chunkSize?: number;
+  /** extra imapflow options (tests shorten timeouts) */
+  clientOptions?: Partial<ImapFlowOptions>;
+  now?: () => Date;
+  /** runImapPass only: stop after the message in hand (Ctrl-C) */
+  signal?: AbortSignal;
+}
+
+export interface ImapPassSummary {
+  /** messages looked at in this pass */
+  messages: number;
+  /** messages that held at least one report (moved to / flagged in the processed folder) */
+  processed: number;
+  /** messages without any report (moved to the invalid folder, or flagged) */
+  invalid: number;
+  new: number;
+  duplicates: number;
+  errors: IngestError[];
+  uidValidity: string;
+  lastUid: number;
+}
+
+/** What the store keeps per mailbox (plain JSON: UIDVALIDITY is a bigint on the wire). */
+export interface MailboxState {
+  uidValidity: string;
+  lastUid: number;
+}
+
+const DEFAULT_CHUNK = 50;
+
+export function mailboxStateKey(config: ImapConfig): string {
+  return `imap:${config.IMAP_USER ?? ''}@${config.IMAP_HOST ?? ''}/${config.IMAP_MAILBOX}`;
+}
+
+/** imapflow logs through this adapter: its info level is protocol chatter, so it goes to debug. */
+function imapLogger(logger: Logger): NonNullable<ImapFlowOptions['logger']> {
+  const child = logger.child({ component: 'imap' });
+  return {
+    debug: (obj: object) => child.trace(obj),
+    info: (obj: object) => child.debug(obj),
+    warn: (obj: object) => child.warn(obj),
+    error: (obj: object) => child.error(obj),
+  };
+}
+
+export function imapClientOptions(config: ImapConfig, logger: Logger = silentLogger): ImapFlowOptions {
+  if (!config.IMAP_HOST || !config.IMAP_USER) {
+    throw new Error('IMAP is not configured: set IMAP_HOST, IMAP_USER and IMAP_PASSWORD');
+  }
+  const implicitTls = config.IMAP_TLS === 'tls';
+  return {
+    host: config.IMAP_HOST,
+    port: config.IMAP_PORT ?? (implicitTls ? 993 : 143),
+    secure: implicitTls,
+    // `off` must never upgrade, `starttls` must never fall back to cleartext
+    doSTARTTLS: config.IMAP_TLS === 'starttls' ? true : config.IMAP_TLS === 'off' ? false : undefined,
+    auth: { user: config.IMAP_USER, pass: config.IMAP_PASSWORD ?? '' },
+    tls: { rejectUnauthorized: config.IMAP_TLS_REJECT_UNAUTHORIZED !== 'false' },
+    logger: imapLogger(logger),
+    disableAutoIdle: true,
+  };
+}
+
+export async function connectImap(config: ImapConfig, deps: Pick<ImapDeps, 'logger' | 'clientOptions'> = {}): Promise<ImapFlow> {
+  const logger = deps.logger ?? silentLogger;
+  const client = new ImapFlow({ ...imapClientOptions(config, logger), ...deps.clientOptions });
+  // without a listener an 'error' event would crash the process; the failing command reports it
+  client.on('error', (error: Error) => logger.warn({ err: error.message }, 'imap connection error'));
+  await client.connect();
+  return client;
+}
+
+/** The configured folder path ("DMARC/Processed") in the server's own delimiter. */
+function folderParts(folder: string): string[] {
+  return folder.split('/').filter(Boolean);
+}
+
+async function ensureFolders(client: ImapFlow, config: ImapConfig): Promise<{ processed: string; invalid: string }> {
+  const listed = await client.list();
+  const delimiter = listed.find((box) => box.path.toUpperCase() === 'INBOX')?.delimiter ?? listed[0]?.delimiter ?? '/';
+  const existing = new Set(listed.map((box) => box.path));
+  const ensure = async (folder: string) => {
+    const path = folderParts(folder).join(delimiter);
+    if (!existing.has(path)) {
+      // CREATE makes the parents too on Dovecot; an "already exists" answer is fine
+      await client.mailboxCreate(folderParts(folder)).catch((error: Error & { serverResponseCode?: string }) => {
+        if (error.serverResponseCode !== 'ALREADYEXISTS') throw error;
+      });
+      existing.add(path);
+    }
+    return path;
+  };
+  return { processed: await ensure(config.IMAP_PROCESSED_FOLDER), invalid: await ensure(config.IMAP_INVALID_FOLDER) };
+}
+
+/**
+ * One pass over new mail on a connected client. Stops early (after the message in hand, with
+ * the chunk's finished messages stored and acknowledged) when the signal aborts.
+ */
+export async function processMailbox(client: ImapFlow, config: ImapConfig, store: ImapStore, deps: ImapDeps = {}, signal?: AbortSignal): Promise<ImapPassSummary> {
+  const logger = deps.logger ?? silentLogger;
+  const chunkSize = deps.chunkSize ?? DEFAULT_CHUNK;
+  const stateKey = mailboxStateKey(config);
+  const folders = config.IMAP_ACTION === 'move' ? await ensureFolders(client, config) : null;
+
+  const mailbox = await client.mailboxOpen(config.IMAP_MAILBOX);
+  const uidValidity = mailbox.uidValidity.toString();
+  const saved = await store.getState<MailboxState>(stateKey);
+  let lastUid = saved?.lastUid ?? 0;
+  if (saved && saved.uidValidity !== uidValidity) {
+    logger.warn({ mailbox: config.IMAP_MAILBOX, was: saved.uidValidity, now: uidValidity }, 'UIDVALIDITY changed: rescanning the whole mailbox (duplicates are skipped)');
+    lastUid = 0;
+  }
+
+  const summary: ImapPassSummary = { messages: 0, processed: 0, invalid: 0, new: 0, duplicates: 0, errors: [], uidValidity, lastUid };
+  // `N:*` always matches the highest UID, even below N: filter
+  const found = (await client.search({ uid: `${lastUid + 1}:*` }, { uid: true })) || [];
+  const pending = found.filter((uid) => uid > lastUid).sort((a, b) => a - b);
+  if (pending.length > 0) logger.info({ mailbox: config.IMAP_MAILBOX, messages: pending.length }, 'new mail');
+
+  const ingestDeps: IngestDeps = {
+    store,
+    ...(deps.read ? { read: deps.read } : {}),
+    ...(config.MAX_ATTACHMENT_MB ? { maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024 } : {}),
+    ...(deps.onReport ? { onReport: deps.onReport } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+  };
+
+  for (let start = 0; start < pending.length && !signal?.aborted; start += chunkSize) {
+    const chunk = pending.slice(start, start + chunkSize);
+    const withReports: number[] = [];
+    const withoutReports: number[] = [];
+    for await (const message of client.fetch(chunk.join(','), { uid: true, source: true }, { uid: true })) {
+      const source = `imap:${config.IMAP_MAILBOX}/${message.uid}`;
+      const result = await ingestInput({ source, bytes: message.source ?? new Uint8Array() }, ingestDeps);
+      summary.messages += 1;
+      summary.new += result.new;
+      summary.duplicates += result.duplicates;
+      summary.errors.push(...result.errors);
+      if (result.reports > 0) {
+        withReports.push(message.uid);
+        for (const error of result.errors) logger.warn({ source: error.source }, `part of the message could not be read: ${error.message}`);
+      } else {
+        withoutReports.push(message.uid);
+        logger.warn({ source, reason: result.errors.map((e) => e.message).join('; ') }, 'message holds no report: moving it to the invalid folder');
+      }
+      deps.onProgress?.({ done: start + withReports.length + withoutReports.length, total: pending.length, uid: message.uid, result });
+      if (signal?.aborted) break;
+    }
+    const handled = new Set([...withReports, ...withoutReports]);
+    // only the unbroken run from the chunk's start counts as done (the rest is read again)
+    let doneUpTo = lastUid;
+    for (const uid of chunk) {
+      if (!handled.has(uid)) break;
+      doneUpTo = uid;
+    }
+
+    // durable first, then acknowledge on the server, then remember
+    await store.flush();
+    if (folders) {
+      if (withReports.length) await client.messageMove(withReports.join(','), folders.processed, { uid: true });
+      if (withoutReports.length) await client.messageMove(withoutReports.join(','), folders.invalid, { uid: true });
+    } else if (handled.size) {
+      await client.messageFlagsAdd([...handled].join(','), ['\\Seen'], { uid: true });
+    }
+    summary.processed += withReports.length;
+    summary.invalid += withoutReports.length;
+    if (doneUpTo > lastUid) {
+      lastUid = doneUpTo;
+      await store.setState<MailboxState>(stateKey, { uidValidity, lastUid });
+      await store.flush();
+    }
+    if (handled.size < chunk.length && !signal?.aborted) {
+      // messages vanished between SEARCH and FETCH (another client moved them): fine, move on
+      const gone = chunk.filter((uid) => !handled.has(uid));
+      logger.info({ uids: gone }, 'messages disappeared before they could be fetched');
+      const last = chunk[chunk.length - 1]!;
+      if (last > lastUid) {
+        lastUid = last;
+        await store.setState<MailboxState>(stateKey, { uidValidity, lastUid });
+        await store.flush();
+      }
+    }
+  }
+  if (!saved || saved.uidValidity !== uidValidity) {
+    // remember the new UIDVALIDITY even when the mailbox was empty
+    await store.setState<MailboxState>(stateKey, { uidValidity, lastUid });
+    await store.flush();
+  }
+  summary.lastUid = lastUid;
+  return summary;
+}
+
+/** `dmarc-bot ingest --imap`: connect, one pass, log out. Throws when the mailbox could not be processed. */
+export async function runImapPass(config: ImapConfig, store: ImapStore, deps: ImapDeps = {}): Promise<ImapPassSummary> {
+  const client = await connectImap(config, deps);
+  try {
+    const summary = await processMailbox(client, config, store, deps, deps.signal);
+    await client.logout();
+    return summary;
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+}
+
+export interface WatchOptions {
+  /** first reconnect delay and the cap of the exponential backoff */
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** called after every pass (tests and the bot's status use it) */
+  onPass?: (summary: ImapPassSummary) => void;
+  random?: () => number;
+}
+
+/** Exponential backoff with full jitter: a random delay up to initial * 2^attempt, capped. */
+export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Waits in IDLE until the server announces new mail, the poll interval passes (servers without
+ * IDLE, or an IDLE that silently died), the connection closes (rejects) or the signal aborts.
+ */
+function waitForMail(client: ImapFlow, pollMs: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      clearTimeout(timer);
+      client.off('exists', onExists);
+      client.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onExists = () => {
+      cleanup();
+      resolve();
+    };
+    const onAbort = () => {
+      cleanup();
+      resolve();
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error('the IMAP connection closed'));
+    };
+    const timer = setTimeout(onExists, pollMs);
+    client.on('exists', onExists);
+    client.on('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (!client.usable) return onClose();
+    // idle() resolves when IDLE ends; the next command (SEARCH) ends it
+    client.idle().catch(() => undefined);
+  });
+}
+
+/**
+ * The long-running watcher for `dmarc-bot start`: a pass, then IDLE (with a poll fallback every
+ * IMAP_POLL_SECONDS), again and again; reconnects with backoff when the connection drops; on abort
+ * finishes the message in hand, flushes, logs out and resolves.
+ */
+export async function watchMailbox(config: ImapConfig, store: ImapStore, deps: ImapDeps & WatchOptions, signal: AbortSignal): Promise<void> {
+  const logger = deps.logger ?? silentLogger;
+  const initialMs = deps.backoffInitialMs ?? 1000;
+  const maxMs = deps.backoffMaxMs ?? 5 * 60_000;
+  const pollMs = config.IMAP_POLL_SECONDS * 1000;
+  let attempt = 0;
+  while (!signal.aborted) {
+    let client: ImapFlow | undefined;
+    try {
+      client = await connectImap(config, deps);
+      attempt = 0;
+      logger.info({ host: config.IMAP_HOST, mailbox: config.IMAP_MAILBOX }, 'watching the mailbox');
+      while (!signal.aborted) {
+        const summary = await processMailbox(client, config, store, deps, signal);
+        if (summary.messages > 0) logger.info({ messages: summary.messages, new: summary.new, duplicates: summary.duplicates, invalid: summary.invalid }, 'mailbox pass done');
+        deps.onPass?.(summary);
+        if (signal.aborted) break;
+        await waitForMail(client, pollMs, signal);
+      }
+      await client.logout().catch(() => client?.close());
+      return;
+    } catch (error) {
+      client?.close();
+      if (signal.aborted) {
+        // stopping while a command was in flight: what was stored is flushed, the rest is read again
+        await store.flush().catch(() => undefined);
+        return;
+      }
+      const delay = backoffDelay(attempt, initialMs, maxMs, deps.random);
+      attempt += 1;
+      logger.warn({ err: error instanceof Error ? error.message : String(error), retryInMs: delay, attempt }, 'mailbox connection failed; reconnecting');
+      await sleep(delay, signal);
+    }
+  }
+}
