@@ -1,0 +1,176 @@
+// Leadership lease for several bot instances sharing one store: exactly one instance ingests mail
+// and posts digests at a time; every instance answers commands. keyv offers no compare-and-set,
+// so the lease uses the one atomic operation of each backend directly: Redis `SET NX PX` plus a
+// compare-and-renew script, and an SQL upsert guarded by holder/expiry on PostgreSQL and SQLite.
+
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+
+export interface Lease {
+  /** Takes the lease when it is free or expired, or renews it when we hold it. True = we lead. */
+  tryAcquire(): Promise<boolean>;
+  /** Gives the lease up at once (clean shutdown), so another instance takes over without waiting. */
+  release(): Promise<void>;
+  close(): Promise<void>;
+  readonly holder: string;
+  readonly ttlMs: number;
+}
+
+export interface LeaseOptions {
+  /** lease name; one per store namespace */
+  name?: string;
+  /** this instance's id (hostname:pid:random by default) */
+  holder: string;
+  /** how long a lease lives without renewal; the holder renews at a third of it */
+  ttlMs?: number;
+}
+
+const DEFAULT_TTL_MS = 15_000;
+
+export async function openLease(storeUrl: string, options: LeaseOptions): Promise<Lease> {
+  const name = options.name ?? 'dmarc:leader';
+  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+  const scheme = storeUrl.slice(0, storeUrl.indexOf(':')).toLowerCase();
+  if (scheme === 'redis' || scheme === 'rediss') return redisLease(storeUrl, name, options.holder, ttlMs);
+  if (scheme === 'postgres' || scheme === 'postgresql') return postgresLease(storeUrl, name, options.holder, ttlMs);
+  if (scheme === 'sqlite') return sqliteLease(storeUrl, name, options.holder, ttlMs);
+  throw new Error(`lease: unsupported store URL scheme "${scheme}"`);
+}
+
+// Renew only when we still hold it; otherwise the caller must take it with SET NX.
+const RENEW_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+async function redisLease(url: string, name: string, holder: string, ttlMs: number): Promise<Lease> {
+  const { createClient } = await import('@redis/client');
+  const client = createClient({ url, socket: { reconnectStrategy: (retries: number) => Math.min(200 * 2 ** retries, 5_000) } });
+  // A lost connection must not crash the process; tryAcquire reports it as "not leading".
+  client.on('error', () => {});
+  await client.connect();
+  return {
+    holder,
+    ttlMs,
+    async tryAcquire() {
+      try {
+        const renewed = await client.eval(RENEW_SCRIPT, { keys: [name], arguments: [holder, String(ttlMs)] });
+        if (Number(renewed) === 1) return true;
+        const taken = await client.set(name, holder, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
+        return taken === 'OK';
+      } catch {
+        return false;
+      }
+    },
+    async release() {
+      try {
+        await client.eval(RELEASE_SCRIPT, { keys: [name], arguments: [holder] });
+      } catch {
+        // the lease expires on its own
+      }
+    },
+    async close() {
+      client.destroy();
+    },
+  };
+}
+
+const UPSERT_SQL = (placeholder: (n: number) => string, now: string) => `
+  INSERT INTO dmarc_lease (name, holder, expires_at) VALUES (${placeholder(1)}, ${placeholder(2)}, ${placeholder(3)})
+  ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+  WHERE dmarc_lease.holder = excluded.holder OR dmarc_lease.expires_at < ${now}
+  RETURNING holder`;
+
+async function postgresLease(url: string, name: string, holder: string, ttlMs: number): Promise<Lease> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  pool.on('error', () => {});
+  await pool.query('CREATE TABLE IF NOT EXISTS dmarc_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)');
+  // Expiry is compared with the database clock, so instances with skewed clocks still agree.
+  const nowMs = '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT';
+  return {
+    holder,
+    ttlMs,
+    async tryAcquire() {
+      try {
+        const result = await pool.query(UPSERT_SQL((n) => (n === 3 ? `${nowMs} + $3` : `$${n}`), nowMs), [name, holder, ttlMs]);
+        return result.rows[0]?.holder === holder;
+      } catch {
+        return false;
+      }
+    },
+    async release() {
+      await pool.query('DELETE FROM dmarc_lease WHERE name = $1 AND holder = $2', [name, holder]).catch(() => {});
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+async function sqliteLease(url: string, name: string, holder: string, ttlMs: number): Promise<Lease> {
+  const { default: sqlite3 } = await import('sqlite3');
+  const path = resolve(url.replace(/^sqlite:\/\//, ''));
+  await mkdir(dirname(path), { recursive: true });
+  const db = await new Promise<import('sqlite3').Database>((done, fail) => {
+    const opened = new sqlite3.Database(path, (error) => (error ? fail(error) : done(opened)));
+  });
+  const all = (sql: string, params: unknown[]) =>
+    new Promise<Array<Record<string, unknown>>>((done, fail) => db.all(sql, params, (error, rows) => (error ? fail(error) : done(rows as Array<Record<string, unknown>>))));
+  db.configure('busyTimeout', 5_000);
+  await all('CREATE TABLE IF NOT EXISTS dmarc_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL)', []);
+  const nowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+  return {
+    holder,
+    ttlMs,
+    async tryAcquire() {
+      try {
+        const rows = await all(UPSERT_SQL((n) => (n === 3 ? `${nowMs} + ?` : '?'), nowMs), [name, holder, ttlMs]);
+        return rows[0]?.holder === holder;
+      } catch {
+        return false;
+      }
+    },
+    async release() {
+      await all('DELETE FROM dmarc_lease WHERE name = ? AND holder = ?', [name, holder]).catch(() => {});
+    },
+    async close() {
+      await new Promise<void>((done) => db.close(() => done()));
+    },
+  };
+}
+
+export interface LeadershipEvents {
+  /** called when this instance becomes the leader; the returned function stops the leader's work */
+  onLead(): Promise<() => Promise<void>> | (() => Promise<void>);
+  onLose?(): void;
+}
+
+/**
+ * Keeps trying to hold the lease until the signal aborts: starts the leader's work when the lease
+ * is won and stops it as soon as a renewal fails (another instance may then take over).
+ */
+export async function holdLeadership(lease: Lease, events: LeadershipEvents, signal: AbortSignal, sleep = defaultSleep): Promise<void> {
+  let stopLeading: (() => Promise<void>) | null = null;
+  const interval = Math.max(50, Math.floor(lease.ttlMs / 3));
+  while (!signal.aborted) {
+    const leading = await lease.tryAcquire();
+    if (leading && !stopLeading) stopLeading = await events.onLead();
+    if (!leading && stopLeading) {
+      await stopLeading();
+      stopLeading = null;
+      events.onLose?.();
+    }
+    await sleep(interval, signal);
+  }
+  if (stopLeading) await stopLeading();
+  await lease.release();
+}
+
+function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      done();
+    }, { once: true });
+  });
+}
