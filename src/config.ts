@@ -72,7 +72,7 @@ export const configSchema = z.object({
   // readiness thresholds
   READY_WINDOW_DAYS: positiveInt(30),
   READY_MIN_DAYS: positiveInt(14),
-  READY_MIN_MESSAGES: nonNegativeInt(1000),
+  READY_MIN_MESSAGES: nonNegativeInt(100),
   READY_QUARANTINE_PASS_RATE: rate(0.95),
   READY_REJECT_PASS_RATE: rate(0.99),
   READY_MAX_LEGIT_FAILING_SHARE: rate(0.01),
