@@ -64,3 +64,228 @@ export interface Hint {
   code: string;
   params: Record<string, string | number>;
 }
+
+// ---- Results of the insight functions (src/insight/*.ts). Added for issue 4. ----
+
+/** A window of whole UTC days, both ends inclusive (YYYY-MM-DD). */
+export interface DayWindow {
+  from: string;
+  to: string;
+}
+
+/** A named count, sorted by messages (largest first) wherever it appears in a result. */
+export interface CountRow {
+  key: string;
+  messages: number;
+}
+
+/** `ip` command: what one source IP sent in the window. `ip`..`days` is the shape fixed by the issue. */
+export interface IpInsight {
+  ip: string;
+  /** false when the IP has no data in the window ("unknown IP") */
+  known: boolean;
+  window: DayWindow;
+  messages: number;
+  dmarcPass: number;
+  dmarcFail: number;
+  /** first / last UTC day with data in the window */
+  firstSeen: string | null;
+  lastSeen: string | null;
+  ptr: string | null;
+  asn: number | null;
+  asName: string | null;
+  country: string | null;
+  /** the sender name (identity name) when identified beyond the bare IP */
+  sender: string | null;
+  service: string | null;
+  /** policy domains, largest first */
+  domains: string[];
+  /** reporting organisations, largest first */
+  reporters: string[];
+  days: Array<{ date: string; messages: number; dmarcPass: number }>;
+  domainStats: Array<CountRow & { dmarcPass: number }>;
+  reporterStats: CountRow[];
+  headerFrom: CountRow[];
+  spfPass: number;
+  dkimPass: number;
+  spfAligned: number;
+  dkimAligned: number;
+  /** shares 0..1 of messages (0 when no messages) */
+  dmarcPassRate: number;
+  spfAlignedRate: number;
+  dkimAlignedRate: number;
+  /** "domain result" of SPF auth results, and "domain selector result" of DKIM, with messages */
+  spfResults: CountRow[];
+  dkimResults: CountRow[];
+  dispositions: Record<string, number>;
+  /** policy override reasons (forwarded, mailing_list, ...) with messages */
+  reasons: Record<string, number>;
+  /** the owner's mark of this IP or of its sender, when any */
+  mark: 'mine' | 'spoof' | null;
+  hint: Hint | null;
+}
+
+export interface DateSource {
+  ip: string;
+  /** identity name when the caller passed identities, else null */
+  sender: string | null;
+  messages: number;
+  dmarcPass: number;
+  dmarcFail: number;
+  hint: Hint | null;
+}
+
+export interface DateDomain {
+  domain: string;
+  reports: Array<{ orgName: string; reportId: string; begin: string; end: string; messages: number }>;
+  messages: number;
+  dmarcPass: number;
+  dmarcFail: number;
+  passRate: number;
+  topSources: DateSource[];
+  failingSources: DateSource[];
+}
+
+/** `date` command: the reports that cover one UTC day, per policy domain. */
+export interface DateInsight {
+  date: string;
+  /** distinct reports covering the day (over every domain) */
+  reports: number;
+  messages: number;
+  dmarcPass: number;
+  dmarcFail: number;
+  domains: DateDomain[];
+}
+
+/** The policy as receivers reported it (policy_published) in the window. */
+export interface ReportedPolicy {
+  p: string | null;
+  sp: string | null;
+  np: string | null;
+  pct: number | null;
+  testing: string | null;
+  adkim: string | null;
+  aspf: string | null;
+  /** organisations whose latest reports showed this policy */
+  reportedBy: string[];
+  /** the last UTC day a report showed it */
+  lastSeen: string | null;
+}
+
+/** One sender group of `ready` (and `sources`): IPs grouped by identity key. */
+export interface ReadinessSource {
+  key: string;
+  sender: string;
+  by: SenderIdentity['by'];
+  service: string | null;
+  class: SourceClass;
+  messages: number;
+  dmarcPass: number;
+  dmarcFail: number;
+  passRate: number;
+  /** share of the window's whole volume, 0..1 */
+  share: number;
+  /** UTC days of the window on which the group sent */
+  activeDays: number;
+  /** the group's IPs, largest first, at most 10; ipCount has the full number */
+  ips: string[];
+  ipCount: number;
+  mark: 'mine' | 'spoof' | null;
+  hint: Hint | null;
+}
+
+export interface Readiness {
+  domain: string;
+  window: DayWindow;
+  verdict: ReadinessVerdict;
+  checks: ReadinessCheck[];
+  blockers: ReadinessBlocker[];
+  /** every sender group, largest first */
+  sources: ReadinessSource[];
+  policy: ReportedPolicy | null;
+  figures: {
+    daysWithReports: number;
+    messages: number;
+    spoofingMessages: number;
+    forwardedMessages: number;
+    /** messages counted in the pass rate (neither spoofing nor forwarded) */
+    consideredMessages: number;
+    consideredPass: number;
+    passRate: number;
+  };
+  nextStep: Hint;
+}
+
+export interface DomainSummary {
+  domain: string;
+  messages: number;
+  dmarcPass: number;
+  dmarcFail: number;
+  passRate: number;
+  spfAlignedRate: number;
+  dkimAlignedRate: number;
+  reports: number;
+  reporters: number;
+  daysWithReports: number;
+  sources: number;
+  dispositions: Record<string, number>;
+}
+
+/** `summary` command: totals per policy domain. */
+export interface Summary {
+  window: DayWindow;
+  messages: number;
+  dmarcPass: number;
+  dmarcFail: number;
+  passRate: number;
+  domains: DomainSummary[];
+}
+
+/** `sources` command: the top sender groups over every domain. */
+export interface SourcesInsight {
+  window: DayWindow;
+  messages: number;
+  /** number of sender groups before the limit */
+  total: number;
+  sources: Array<Omit<ReadinessSource, 'class'> & { domains: string[] }>;
+}
+
+export interface DigestSource {
+  ip: string;
+  sender: string | null;
+  messages: number;
+  dmarcPass: number;
+  dmarcFail: number;
+  hint: Hint | null;
+}
+
+export interface DigestDomain {
+  domain: string;
+  /** aggregate reports received in the digest period for this domain */
+  reports: number;
+  messages: number;
+  dmarcPass: number;
+  dmarcFail: number;
+  passRate: number | null;
+  /** the pass rate of the 7 days before (reports not in this digest), null without data */
+  previousPassRate: number | null;
+  /** passRate - previousPassRate (0..1 scale), null when either is unknown */
+  passRateChange: number | null;
+  spfAlignedRate: number | null;
+  dkimAlignedRate: number | null;
+  dispositions: Record<string, number>;
+  reporters: CountRow[];
+  newSources: DigestSource[];
+  failingSources: DigestSource[];
+  failureReports: number;
+  tls: { reports: number; successful: number; failed: number; failureTypes: CountRow[] };
+  readiness: { verdict: ReadinessVerdict; nextStep: Hint; blockers: number } | null;
+}
+
+/** The digest: everything received in [since, until). */
+export interface DigestData {
+  since: string;
+  until: string;
+  received: { aggregate: number; failure: number; tls: number };
+  domains: DigestDomain[];
+}

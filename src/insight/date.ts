@@ -1,0 +1,75 @@
+// `date <YYYY-MM-DD>`: per policy domain, the reports that cover one UTC day and what they say.
+
+import type { DayDoc, SourceStat } from '../store/types.ts';
+import type { DateDomain, DateInsight, DateSource, SenderIdentity } from './types.ts';
+import { explainFailures } from './hints.ts';
+import { addStat, emptyStat, rate } from './stats.ts';
+
+export interface DateInsightInput {
+  date: string;
+  days: readonly DayDoc[];
+  /** optional names for the listed sources */
+  identities?: Record<string, SenderIdentity>;
+  /** how many top / failing sources to list per domain (default 5) */
+  limit?: number;
+}
+
+export function dateInsight({ date, days, identities = {}, limit = 5 }: DateInsightInput): DateInsight {
+  const reportKeys = new Set<string>();
+  const domains = new Map<string, { reports: DateDomain['reports']; bySource: Map<string, SourceStat> }>();
+
+  for (const doc of days) {
+    if (doc.date !== date) continue;
+    let domain = domains.get(doc.domain);
+    if (!domain) domains.set(doc.domain, (domain = { reports: [], bySource: new Map() }));
+    for (const reportKey in doc.reports) {
+      const part = doc.reports[reportKey]!;
+      reportKeys.add(reportKey);
+      domain.reports.push({ orgName: part.orgName, reportId: part.reportId, begin: part.begin, end: part.end, messages: part.messages });
+      for (const source of part.sources) {
+        let stat = domain.bySource.get(source.ip);
+        if (!stat) domain.bySource.set(source.ip, (stat = emptyStat(source.ip)));
+        addStat(stat, source);
+      }
+    }
+  }
+
+  const result: DateDomain[] = [];
+  for (const [name, { reports, bySource }] of domains) {
+    let messages = 0;
+    let dmarcPass = 0;
+    for (const stat of bySource.values()) {
+      messages += stat.messages;
+      dmarcPass += stat.dmarcPass;
+    }
+    const stats = [...bySource.values()];
+    const toSource = (stat: SourceStat): DateSource => {
+      const identity = identities[stat.ip];
+      return {
+        ip: stat.ip,
+        sender: identity && identity.by !== 'ip' ? identity.name : null,
+        messages: stat.messages,
+        dmarcPass: stat.dmarcPass,
+        dmarcFail: stat.messages - stat.dmarcPass,
+        hint: explainFailures(stat, { forwarder: identity?.forwarder ?? false, domain: name }),
+      };
+    };
+    const byIp = (a: SourceStat, b: SourceStat) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
+    const topSources = stats
+      .sort((a, b) => b.messages - a.messages || byIp(a, b))
+      .slice(0, limit)
+      .map(toSource);
+    const failingSources = stats
+      .filter((stat) => stat.messages > stat.dmarcPass)
+      .sort((a, b) => b.messages - b.dmarcPass - (a.messages - a.dmarcPass) || byIp(a, b))
+      .slice(0, limit)
+      .map(toSource);
+    reports.sort((a, b) => (a.begin < b.begin ? -1 : a.begin > b.begin ? 1 : a.orgName < b.orgName ? -1 : 1));
+    result.push({ domain: name, reports, messages, dmarcPass, dmarcFail: messages - dmarcPass, passRate: rate(dmarcPass, messages), topSources, failingSources });
+  }
+  result.sort((a, b) => b.messages - a.messages || (a.domain < b.domain ? -1 : 1));
+
+  const messages = result.reduce((sum, domain) => sum + domain.messages, 0);
+  const dmarcPass = result.reduce((sum, domain) => sum + domain.dmarcPass, 0);
+  return { date, reports: reportKeys.size, messages, dmarcPass, dmarcFail: messages - dmarcPass, domains: result };
+}

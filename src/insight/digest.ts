@@ -1,0 +1,176 @@
+// The digest: what the reports received in [since, until) say, per policy domain. A report counts
+// in the digest whose period holds its ingestion time, so consecutive digests (each `since` being
+// the previous `until`) miss none and count none twice.
+
+import type { DayDoc, IngestLogEntry, SourceStat, StoredFailure, StoredTlsPolicy } from '../store/types.ts';
+import type { DigestData, DigestDomain, DigestSource, Readiness, SenderIdentity } from './types.ts';
+import { explainFailures } from './hints.ts';
+import { addStat, emptyStat, rate, rows } from './stats.ts';
+
+export interface DigestInput {
+  /** ISO times; the period is since (inclusive) to until (exclusive) */
+  since: string;
+  until: string;
+  /** ingest log entries (any superset of the period; filtered here) */
+  ingested: readonly IngestLogEntry[];
+  /** day documents touched by the period's reports; parts of other reports are ignored */
+  newDays: readonly DayDoc[];
+  /** day documents of the 7 days before, for the average pass rate (parts of this period's reports are ignored) */
+  previousDays: readonly DayDoc[];
+  /** per policy domain, the IPs seen for the first time in this period */
+  firstSeenIps: Record<string, readonly string[]>;
+  failures: readonly StoredFailure[];
+  tls: readonly StoredTlsPolicy[];
+  readinessByDomain: Record<string, Pick<Readiness, 'verdict' | 'nextStep' | 'blockers'>>;
+  identities: Record<string, SenderIdentity>;
+  /** how many new / failing sources to list per domain (default 5) */
+  limit?: number;
+}
+
+interface DomainAcc {
+  total: SourceStat;
+  bySource: Map<string, SourceStat>;
+  reports: Set<string>;
+  reporters: Record<string, number>;
+  failureReports: number;
+  tls: DigestDomain['tls'] & { reportKeys: Set<string>; types: Record<string, number> };
+}
+
+export function digestData(input: DigestInput): DigestData {
+  const { since, until, identities, limit = 5 } = input;
+  const from = Date.parse(since);
+  const to = Date.parse(until);
+  const inPeriod = (iso: string | null | undefined) => {
+    if (!iso) return false;
+    const time = Date.parse(iso);
+    return time >= from && time < to;
+  };
+
+  const received = { aggregate: 0, failure: 0, tls: 0 };
+  const periodKeys = new Set<string>();
+  for (const entry of input.ingested) {
+    if (!inPeriod(entry.ingestedAt) || periodKeys.has(entry.reportKey)) continue;
+    periodKeys.add(entry.reportKey);
+    received[entry.kind] += 1;
+  }
+  const inThisDigest = (reportKey: string, ingestedAt: string) => periodKeys.has(reportKey) || inPeriod(ingestedAt);
+
+  const domains = new Map<string, DomainAcc>();
+  const domainAcc = (name: string): DomainAcc => {
+    let acc = domains.get(name);
+    if (!acc) {
+      acc = {
+        total: emptyStat(),
+        bySource: new Map(),
+        reports: new Set(),
+        reporters: {},
+        failureReports: 0,
+        tls: { reports: 0, successful: 0, failed: 0, failureTypes: [], reportKeys: new Set(), types: {} },
+      };
+      domains.set(name, acc);
+    }
+    return acc;
+  };
+
+  for (const doc of input.newDays) {
+    for (const reportKey in doc.reports) {
+      const part = doc.reports[reportKey]!;
+      if (!inThisDigest(reportKey, part.ingestedAt)) continue;
+      const acc = domainAcc(doc.domain);
+      acc.reports.add(reportKey);
+      for (const source of part.sources) {
+        addStat(acc.total, source);
+        let stat = acc.bySource.get(source.ip);
+        if (!stat) acc.bySource.set(source.ip, (stat = emptyStat(source.ip)));
+        addStat(stat, source);
+        acc.reporters[part.orgName] = (acc.reporters[part.orgName] ?? 0) + source.messages;
+      }
+    }
+  }
+
+  const previous = new Map<string, { messages: number; dmarcPass: number }>();
+  for (const doc of input.previousDays) {
+    for (const reportKey in doc.reports) {
+      const part = doc.reports[reportKey]!;
+      if (inThisDigest(reportKey, part.ingestedAt)) continue;
+      const acc = previous.get(doc.domain) ?? { messages: 0, dmarcPass: 0 };
+      for (const source of part.sources) {
+        acc.messages += source.messages;
+        acc.dmarcPass += source.dmarcPass;
+      }
+      previous.set(doc.domain, acc);
+    }
+  }
+
+  const seenFailures = new Set<string>();
+  for (const failure of input.failures) {
+    if (!inPeriod(failure.ingestedAt) || seenFailures.has(failure.reportKey)) continue;
+    seenFailures.add(failure.reportKey);
+    domainAcc((failure.reportedDomain ?? 'unknown').toLowerCase()).failureReports += 1;
+  }
+
+  const seenTls = new Set<string>();
+  for (const policy of input.tls) {
+    const once = `${policy.reportKey}\u0000${policy.domain}\u0000${policy.type}\u0000${policy.strings.join(' ')}`;
+    if (!inPeriod(policy.ingestedAt) || seenTls.has(once)) continue;
+    seenTls.add(once);
+    const tls = domainAcc(policy.domain.toLowerCase()).tls;
+    tls.reportKeys.add(policy.reportKey);
+    tls.successful += policy.successful;
+    tls.failed += policy.failed;
+    for (const failure of policy.failures) tls.types[failure.resultType] = (tls.types[failure.resultType] ?? 0) + failure.count;
+  }
+
+  const toSource = (stat: SourceStat, domain: string): DigestSource => {
+    const identity = identities[stat.ip];
+    return {
+      ip: stat.ip,
+      sender: identity && identity.by !== 'ip' ? identity.name : null,
+      messages: stat.messages,
+      dmarcPass: stat.dmarcPass,
+      dmarcFail: stat.messages - stat.dmarcPass,
+      hint: explainFailures(stat, { forwarder: identity?.forwarder ?? false, domain }),
+    };
+  };
+  const byIp = (a: SourceStat, b: SourceStat) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
+
+  const result: DigestDomain[] = [];
+  for (const [name, acc] of domains) {
+    const { total } = acc;
+    const stats = [...acc.bySource.values()];
+    const firstSeen = new Set(input.firstSeenIps[name] ?? []);
+    const before = previous.get(name);
+    const passRate = total.messages > 0 ? rate(total.dmarcPass, total.messages) : null;
+    const previousPassRate = before && before.messages > 0 ? rate(before.dmarcPass, before.messages) : null;
+    const readiness = input.readinessByDomain[name];
+    result.push({
+      domain: name,
+      reports: acc.reports.size,
+      messages: total.messages,
+      dmarcPass: total.dmarcPass,
+      dmarcFail: total.messages - total.dmarcPass,
+      passRate,
+      previousPassRate,
+      passRateChange: passRate !== null && previousPassRate !== null ? passRate - previousPassRate : null,
+      spfAlignedRate: total.messages > 0 ? rate(total.spfAligned, total.messages) : null,
+      dkimAlignedRate: total.messages > 0 ? rate(total.dkimAligned, total.messages) : null,
+      dispositions: total.dispositions,
+      reporters: rows(acc.reporters),
+      newSources: stats
+        .filter((stat) => firstSeen.has(stat.ip))
+        .sort((a, b) => b.messages - a.messages || byIp(a, b))
+        .slice(0, limit)
+        .map((stat) => toSource(stat, name)),
+      failingSources: stats
+        .filter((stat) => stat.messages > stat.dmarcPass)
+        .sort((a, b) => b.messages - b.dmarcPass - (a.messages - a.dmarcPass) || byIp(a, b))
+        .slice(0, limit)
+        .map((stat) => toSource(stat, name)),
+      failureReports: acc.failureReports,
+      tls: { reports: acc.tls.reportKeys.size, successful: acc.tls.successful, failed: acc.tls.failed, failureTypes: rows(acc.tls.types) },
+      readiness: readiness ? { verdict: readiness.verdict, nextStep: readiness.nextStep, blockers: readiness.blockers.length } : null,
+    });
+  }
+  result.sort((a, b) => b.messages - a.messages || (a.domain < b.domain ? -1 : 1));
+  return { since, until, received, domains: result };
+}

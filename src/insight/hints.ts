@@ -1,0 +1,104 @@
+// Fix hints as data ({ code, params }). The presentation layer words them through its message
+// catalog; HINT_CODES lists every code, its parameters and the English sentence it stands for.
+
+import { getDomain } from 'tldts';
+import type { SourceStat } from '../store/types.ts';
+import type { Hint } from './types.ts';
+import { authKeyParts, rate, topKey } from './stats.ts';
+
+export const HINT_CODES = [
+  // --- failure patterns of one source (explainFailures) ---
+  // "SPF passes for {spfDomain} but is not aligned with {domain}: set a custom return path, or sign with DKIM d={domain}"
+  { code: 'spf-unaligned', params: ['spfDomain', 'domain', 'failing'] },
+  // "DKIM passes for {dkimDomain} only, not for {domain}: set up DKIM signing with d={domain} at the service"
+  { code: 'dkim-unaligned', params: ['dkimDomain', 'domain', 'failing'] },
+  // "No DKIM signature and SPF fails for {domain}: likely a relay; add {ip} to the SPF record or relay through your own server"
+  { code: 'no-auth', params: ['domain', 'ip', 'failing'] },
+  // "Forwarded mail: a relay broke the DKIM signature of {domain}; nothing to fix on your side (ARC helps receivers)"
+  { code: 'forwarded', params: ['domain', 'failing'] },
+  // "Passes DMARC for only {passPercent} % of its mail from {domain}: some of its servers or streams are not set up for SPF/DKIM alignment"
+  { code: 'intermittent', params: ['domain', 'passPercent', 'failing'] },
+  // "SPF and DKIM both fail for {domain}: the sender is not authorised (spoofing, or a sender you have not set up)"
+  { code: 'auth-fail', params: ['domain', 'failing'] },
+
+  // --- next steps of `ready` (readiness nextStep) ---
+  // "Collect more data: {days} of {minDays} days with reports, {messages} of {minMessages} messages"
+  { code: 'collect-more-data', params: ['domain', 'days', 'minDays', 'messages', 'minMessages'] },
+  // "Fix {sender} first ({failing} failing messages): {fix}" — fix is the blocker's own hint code; blockers is their number
+  { code: 'fix-blocker', params: ['domain', 'sender', 'failing', 'fix', 'blockers'] },
+  // "Decide about {sender} ({messages} messages, never passes): /dmarc mark {sender} mine|spoof"
+  { code: 'confirm-sender', params: ['domain', 'sender', 'messages', 'unconfirmed'] },
+  // "Raise the pass rate of {domain} from {passPercent} % to {thresholdPercent} %: align the remaining senders"
+  { code: 'raise-pass-rate', params: ['domain', 'passPercent', 'thresholdPercent'] },
+  // "Publish p=quarantine; t=y for {domain} (RFC 9989 testing mode), then watch the reports"
+  { code: 'publish-quarantine-testing', params: ['domain'] },
+  // "Publish p=quarantine for {domain} without t=y (and without pct)"
+  { code: 'publish-quarantine', params: ['domain'] },
+  // "Publish p=reject; t=y for {domain} (RFC 9989 testing mode), then watch the reports"
+  { code: 'publish-reject-testing', params: ['domain'] },
+  // "Publish p=reject for {domain} without t=y (and without pct)"
+  { code: 'publish-reject', params: ['domain'] },
+  // "{domain} is enforced (p=reject); keep watching for new senders"
+  { code: 'keep-monitoring', params: ['domain'] },
+] as const;
+
+export type HintCode = (typeof HINT_CODES)[number]['code'];
+
+export function hint(code: HintCode, params: Record<string, string | number>): Hint {
+  return { code, params };
+}
+
+/** Organisational domain (relaxed alignment); falls back to the name itself. */
+export function orgDomain(name: string): string {
+  const lower = name.toLowerCase().replace(/\.$/, '');
+  return getDomain(lower) ?? lower;
+}
+
+const FORWARD_REASONS = ['forwarded', 'mailing_list', 'trusted_forwarder'];
+
+/**
+ * Explains why a source fails DMARC, from its merged figures. Null when nothing fails.
+ * `forwarder`: the sender is a mailbox provider / list that relays mail of others.
+ */
+export function explainFailures(stat: SourceStat, context: { forwarder?: boolean; domain?: string } = {}): Hint | null {
+  const failing = stat.messages - stat.dmarcPass;
+  if (failing <= 0) return null;
+  const domain = topKey(stat.headerFrom) ?? context.domain ?? '';
+  const fromOrg = orgDomain(domain);
+  const half = failing / 2;
+
+  let forwardReasons = 0;
+  for (const reason of FORWARD_REASONS) forwardReasons += stat.reasons[reason] ?? 0;
+
+  // Per auth result: our own DKIM signatures that failed (a relay broke them), and passing but
+  // unaligned SPF / DKIM domains (an ESP's return path or signature).
+  let ownDkimBroken = 0;
+  let anyDkimSignature = 0;
+  const dkimOther: Record<string, number> = {};
+  for (const key in stat.dkim) {
+    const { domain: dkimDomain, result } = authKeyParts(key);
+    const count = stat.dkim[key] ?? 0;
+    if (result !== 'none' && dkimDomain) anyDkimSignature += count;
+    const aligned = orgDomain(dkimDomain) === fromOrg;
+    if (aligned && result !== 'pass' && result !== 'none') ownDkimBroken += count;
+    if (!aligned && result === 'pass') dkimOther[dkimDomain] = (dkimOther[dkimDomain] ?? 0) + count;
+  }
+  const spfOther: Record<string, number> = {};
+  for (const key in stat.spf) {
+    const { domain: spfDomain, result } = authKeyParts(key);
+    if (result === 'pass' && spfDomain && orgDomain(spfDomain) !== fromOrg) spfOther[spfDomain] = (spfOther[spfDomain] ?? 0) + (stat.spf[key] ?? 0);
+  }
+  const spfDomain = topKey(spfOther);
+  const dkimDomain = topKey(dkimOther);
+  const spfUnaligned = Math.max(stat.spfUnalignedPass ?? 0, spfDomain ? (spfOther[spfDomain] ?? 0) : 0);
+  const dkimUnaligned = Math.max(stat.dkimUnalignedPass ?? 0, dkimDomain ? (dkimOther[dkimDomain] ?? 0) : 0);
+
+  if (forwardReasons >= half || ownDkimBroken >= half) return hint('forwarded', { domain, failing });
+  if (spfDomain && spfUnaligned >= half) return hint('spf-unaligned', { spfDomain, domain, failing });
+  if (dkimDomain && dkimUnaligned >= half) return hint('dkim-unaligned', { dkimDomain, domain, failing });
+  // A mailbox provider relaying with nothing of its own that passes: forwarding.
+  if (context.forwarder && stat.dmarcPass === 0) return hint('forwarded', { domain, failing });
+  if (stat.dmarcPass > 0) return hint('intermittent', { domain, passPercent: Math.floor(rate(stat.dmarcPass, stat.messages) * 100), failing });
+  if (anyDkimSignature < half && stat.spfPass === 0) return hint('no-auth', { domain, ip: stat.ip, failing });
+  return hint('auth-fail', { domain, failing });
+}

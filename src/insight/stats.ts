@@ -1,0 +1,102 @@
+// Small helpers shared by the insight functions: merging per-source figures, rates, UTC day windows.
+// Everything works on plain objects in one pass; no I/O, no clock.
+
+import type { SourceStat } from '../store/types.ts';
+import type { CountRow, DayWindow } from './types.ts';
+
+/** An empty accumulator with the shape of a SourceStat. */
+export function emptyStat(ip = ''): SourceStat {
+  return {
+    ip,
+    messages: 0,
+    dmarcPass: 0,
+    spfPass: 0,
+    dkimPass: 0,
+    spfAligned: 0,
+    dkimAligned: 0,
+    dispositions: {},
+    reasons: {},
+    headerFrom: {},
+    spf: {},
+    dkim: {},
+    spfUnalignedPass: 0,
+    dkimUnalignedPass: 0,
+  };
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number> | undefined): void {
+  if (!from) return;
+  for (const key in from) into[key] = (into[key] ?? 0) + (from[key] ?? 0);
+}
+
+/** Adds `from` into `into` (mutates `into`, returns it). */
+export function addStat(into: SourceStat, from: SourceStat): SourceStat {
+  into.messages += from.messages;
+  into.dmarcPass += from.dmarcPass;
+  into.spfPass += from.spfPass;
+  into.dkimPass += from.dkimPass;
+  into.spfAligned += from.spfAligned;
+  into.dkimAligned += from.dkimAligned;
+  into.spfUnalignedPass += from.spfUnalignedPass ?? 0;
+  into.dkimUnalignedPass += from.dkimUnalignedPass ?? 0;
+  addCounts(into.dispositions, from.dispositions);
+  addCounts(into.reasons, from.reasons);
+  addCounts(into.headerFrom, from.headerFrom);
+  addCounts(into.spf, from.spf);
+  addCounts(into.dkim, from.dkim);
+  return into;
+}
+
+/** part / whole, 0 when there is nothing to divide. */
+export function rate(part: number, whole: number): number {
+  return whole > 0 ? part / whole : 0;
+}
+
+/** Count map -> rows, largest first (ties by key, so results are stable). */
+export function rows(counts: Record<string, number>): CountRow[] {
+  return Object.entries(counts)
+    .map(([key, messages]) => ({ key, messages }))
+    .sort((a, b) => b.messages - a.messages || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** The key with the most messages, or null. */
+export function topKey(counts: Record<string, number>): string | null {
+  let best: string | null = null;
+  let bestCount = -1;
+  for (const key in counts) {
+    const count = counts[key] ?? 0;
+    if (count > bestCount || (count === bestCount && best !== null && key < best)) {
+      best = key;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+const DAY_MS = 86_400_000;
+
+/** YYYY-MM-DD of a Date in UTC. */
+export function utcDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+/** Adds whole days to a YYYY-MM-DD day. */
+export function addDays(day: string, days: number): string {
+  return utcDay(new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS));
+}
+
+/** The window of `days` UTC days ending with the day of `now` (inclusive). */
+export function windowEnding(now: Date, days: number): DayWindow {
+  const to = utcDay(now);
+  return { from: addDays(to, -(Math.max(1, Math.floor(days)) - 1)), to };
+}
+
+export function inWindow(day: string, window: DayWindow): boolean {
+  return day >= window.from && day <= window.to;
+}
+
+/** Splits "domain result" / "domain selector result" keys of SourceStat.spf / .dkim. */
+export function authKeyParts(key: string): { domain: string; result: string } {
+  const parts = key.split(' ');
+  return { domain: parts[0] ?? '', result: (parts[parts.length - 1] ?? '').toLowerCase() };
+}

@@ -1,0 +1,102 @@
+// `summary [days]` (totals per policy domain) and `sources [days]` (the top sender groups).
+
+import type { DayDoc, MarksDoc } from '../store/types.ts';
+import type { DayWindow, DomainSummary, SenderIdentity, SourcesInsight, Summary } from './types.ts';
+import { groupSources, topIps } from './groups.ts';
+import { explainFailures } from './hints.ts';
+import { markLookup } from './marks.ts';
+import { inWindow, rate } from './stats.ts';
+
+export function summary({ days, window }: { days: readonly DayDoc[]; window: DayWindow }): Summary {
+  interface Acc {
+    messages: number;
+    dmarcPass: number;
+    spfAligned: number;
+    dkimAligned: number;
+    reports: Set<string>;
+    reporters: Set<string>;
+    days: Set<string>;
+    sources: Set<string>;
+    dispositions: Record<string, number>;
+  }
+  const byDomain = new Map<string, Acc>();
+  for (const doc of days) {
+    if (!inWindow(doc.date, window)) continue;
+    let acc = byDomain.get(doc.domain);
+    if (!acc) {
+      acc = { messages: 0, dmarcPass: 0, spfAligned: 0, dkimAligned: 0, reports: new Set(), reporters: new Set(), days: new Set(), sources: new Set(), dispositions: {} };
+      byDomain.set(doc.domain, acc);
+    }
+    for (const reportKey in doc.reports) {
+      const part = doc.reports[reportKey]!;
+      acc.reports.add(reportKey);
+      acc.reporters.add(part.orgName);
+      acc.days.add(doc.date);
+      for (const source of part.sources) {
+        acc.messages += source.messages;
+        acc.dmarcPass += source.dmarcPass;
+        acc.spfAligned += source.spfAligned;
+        acc.dkimAligned += source.dkimAligned;
+        acc.sources.add(source.ip);
+        for (const disposition in source.dispositions) acc.dispositions[disposition] = (acc.dispositions[disposition] ?? 0) + (source.dispositions[disposition] ?? 0);
+      }
+    }
+  }
+  const domains: DomainSummary[] = [...byDomain.entries()]
+    .map(([domain, acc]) => ({
+      domain,
+      messages: acc.messages,
+      dmarcPass: acc.dmarcPass,
+      dmarcFail: acc.messages - acc.dmarcPass,
+      passRate: rate(acc.dmarcPass, acc.messages),
+      spfAlignedRate: rate(acc.spfAligned, acc.messages),
+      dkimAlignedRate: rate(acc.dkimAligned, acc.messages),
+      reports: acc.reports.size,
+      reporters: acc.reporters.size,
+      daysWithReports: acc.days.size,
+      sources: acc.sources.size,
+      dispositions: acc.dispositions,
+    }))
+    .sort((a, b) => b.messages - a.messages || (a.domain < b.domain ? -1 : 1));
+  const messages = domains.reduce((sum, d) => sum + d.messages, 0);
+  const dmarcPass = domains.reduce((sum, d) => sum + d.dmarcPass, 0);
+  return { window, messages, dmarcPass, dmarcFail: messages - dmarcPass, passRate: rate(dmarcPass, messages), domains };
+}
+
+export interface SourcesInput {
+  days: readonly DayDoc[];
+  identities: Record<string, SenderIdentity>;
+  marks: MarksDoc;
+  window: DayWindow;
+  /** how many groups to return (default 20) */
+  limit?: number;
+  /** one policy domain, or every domain (default) */
+  domain?: string | null;
+}
+
+export function sources({ days, identities, marks, window, limit = 20, domain = null }: SourcesInput): SourcesInsight {
+  const grouped = groupSources(days, identities, markLookup(marks), window, domain);
+  const all = [...grouped.groups.values()].sort((a, b) => b.stat.messages - a.stat.messages || (a.key < b.key ? -1 : 1));
+  return {
+    window,
+    messages: grouped.messages,
+    total: all.length,
+    sources: all.slice(0, Math.max(0, limit)).map((group) => ({
+      key: group.key,
+      sender: group.identity.name,
+      by: group.identity.by,
+      service: group.identity.service,
+      messages: group.stat.messages,
+      dmarcPass: group.stat.dmarcPass,
+      dmarcFail: group.stat.messages - group.stat.dmarcPass,
+      passRate: rate(group.stat.dmarcPass, group.stat.messages),
+      share: rate(group.stat.messages, grouped.messages),
+      activeDays: group.days.size,
+      ips: topIps(group),
+      ipCount: group.ips.size,
+      mark: group.mark,
+      hint: explainFailures(group.stat, { forwarder: group.identity.forwarder }),
+      domains: [...group.domains].sort(),
+    })),
+  };
+}
