@@ -1,0 +1,165 @@
+// Decompression with hard limits: never inflate past the cap, so a bomb costs milliseconds and a
+// megabyte, not the machine.
+
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import yauzl from 'yauzl';
+import { ReportReadError, partSource } from './errors.ts';
+
+const gunzipAsync = promisify(zlib.gunzip);
+const inflateRawAsync = promisify(zlib.inflateRaw);
+
+export async function gunzipCapped(bytes: Uint8Array, source: string, maxBytes: number): Promise<Buffer> {
+  try {
+    return await gunzipAsync(bytes, { maxOutputLength: maxBytes });
+  } catch (error) {
+    if (isTooLarge(error)) throw tooLarge(source, maxBytes, error);
+    // Node reads bytes after a gzip member as the next member and fails on anything else (a trailing
+    // CRLF from a mail gateway, padding): inflate the first member alone instead.
+    const body = gzipBodyOffset(bytes);
+    if (body === null) throw new ReportReadError('bad-gzip', source, `not valid gzip data (${describe(error)})`, { cause: error });
+    try {
+      return await inflateRawAsync(bytes.subarray(body), { maxOutputLength: maxBytes });
+    } catch (retryError) {
+      if (isTooLarge(retryError)) throw tooLarge(source, maxBytes, retryError);
+      throw new ReportReadError('bad-gzip', source, `corrupt or truncated gzip data (${describe(error)})`, { cause: error });
+    }
+  }
+}
+
+/** Offset of the deflate data after the gzip header (RFC 1952), or null when the header is broken. */
+function gzipBodyOffset(bytes: Uint8Array): number | null {
+  if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b || bytes[2] !== 8) return null;
+  const flags = bytes[3]!;
+  let offset = 10;
+  if (flags & 4) offset += 2 + (bytes[offset]! | (bytes[offset + 1]! << 8)); // FEXTRA
+  if (flags & 8) offset = skipZeroTerminated(bytes, offset); // FNAME
+  if (flags & 16) offset = skipZeroTerminated(bytes, offset); // FCOMMENT
+  if (flags & 2) offset += 2; // FHCRC
+  return offset < bytes.length ? offset : null;
+}
+
+function skipZeroTerminated(bytes: Uint8Array, offset: number): number {
+  while (offset < bytes.length && bytes[offset] !== 0) offset++;
+  return offset + 1;
+}
+
+export interface ZipEntryContent {
+  name: string;
+  bytes: Buffer;
+}
+
+export interface ZipLimits {
+  maxBytes: number;
+  maxEntries: number;
+}
+
+/**
+ * The files in a zip, inflated one by one. Declared sizes are checked before inflating, and the real
+ * inflated bytes are counted too (declared sizes can lie); the cap holds for all entries together.
+ * Entries that are refused come back as errors; the others are still returned.
+ */
+export async function unzipCapped(bytes: Uint8Array, source: string, limits: ZipLimits): Promise<{ entries: ZipEntryContent[]; errors: ReportReadError[] }> {
+  const zip = await openZip(bytes, source);
+  try {
+    if (zip.entryCount > limits.maxEntries) {
+      throw new ReportReadError('too-many-entries', source, `zip holds ${zip.entryCount} entries, more than the limit of ${limits.maxEntries}`);
+    }
+    const entries: ZipEntryContent[] = [];
+    const errors: ReportReadError[] = [];
+    let total = 0;
+    for (;;) {
+      const entry = await nextEntry(zip, source);
+      if (!entry) break;
+      if (entry.fileName.endsWith('/')) continue;
+      const entrySource = partSource(source, entry.fileName);
+      if (total + entry.uncompressedSize > limits.maxBytes) {
+        errors.push(new ReportReadError('too-large', entrySource, `zip entry declares ${entry.uncompressedSize} bytes uncompressed, over the cap of ${limits.maxBytes} bytes`));
+        continue;
+      }
+      try {
+        const content = await readEntry(zip, entry, entrySource, limits.maxBytes - total);
+        total += content.length;
+        entries.push({ name: entry.fileName, bytes: content });
+      } catch (error) {
+        if (!(error instanceof ReportReadError)) throw error;
+        errors.push(error);
+        if (error.code === 'bad-zip') break; // the rest of the archive cannot be trusted either
+      }
+    }
+    return { entries, errors };
+  } finally {
+    zip.close();
+  }
+}
+
+function openZip(bytes: Uint8Array, source: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { lazyEntries: true, validateEntrySizes: true, strictFileNames: false }, (error, zip) => {
+      if (error || !zip) reject(new ReportReadError('bad-zip', source, `not a readable zip archive (${describe(error)})`, { cause: error }));
+      else resolve(zip);
+    });
+  });
+}
+
+function nextEntry(zip: yauzl.ZipFile, source: string): Promise<yauzl.Entry | null> {
+  return new Promise((resolve, reject) => {
+    const onEntry = (entry: yauzl.Entry) => {
+      cleanup();
+      resolve(entry);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(null);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(new ReportReadError('bad-zip', source, `corrupt zip directory (${describe(error)})`, { cause: error }));
+    };
+    const cleanup = () => {
+      zip.off('entry', onEntry);
+      zip.off('end', onEnd);
+      zip.off('error', onError);
+    };
+    zip.on('entry', onEntry);
+    zip.on('end', onEnd);
+    zip.on('error', onError);
+    zip.readEntry();
+  });
+}
+
+function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, source: string, budget: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (error, stream) => {
+      if (error || !stream) {
+        reject(new ReportReadError('bad-zip', source, `cannot open zip entry (${describe(error)})`, { cause: error }));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > budget) {
+          stream.destroy();
+          reject(new ReportReadError('too-large', source, `zip entry inflates past the cap of ${budget} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      stream.on('error', (streamError) => reject(new ReportReadError('bad-zip', source, `corrupt zip entry (${describe(streamError)})`, { cause: streamError })));
+      stream.on('end', () => resolve(Buffer.concat(chunks, size)));
+    });
+  });
+}
+
+function isTooLarge(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === 'ERR_BUFFER_TOO_LARGE';
+}
+
+function tooLarge(source: string, maxBytes: number, cause: unknown): ReportReadError {
+  return new ReportReadError('too-large', source, `gzip data inflates past the cap of ${maxBytes} bytes (decompression bomb?)`, { cause });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
