@@ -129,6 +129,8 @@ export interface CatalogDoc {
   logLastDay: string | null;
   /** ip-index months that hold data (YYYY-MM) */
   ipMonths: string[];
+  /** UTC day cut-off of the last prune: data before it was deleted (absent: never pruned) */
+  prunedBefore?: string | null;
 }
 
 export type MarkVerdict = 'mine' | 'spoof';
@@ -148,7 +150,11 @@ export interface PtrCacheEntry {
   at: string;
 }
 
-export type IngestOutcome = 'new' | 'duplicate';
+/**
+ * 'expired': every day of the report lies before the cut-off of the last prune (retention), so it
+ * is refused instead of re-growing pruned data from an old backlog.
+ */
+export type IngestOutcome = 'new' | 'duplicate' | 'expired';
 
 /** The store as the rest of the program sees it. One writer at a time (see the lease in issue 6). */
 export interface ReportStore {
