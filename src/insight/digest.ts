@@ -174,3 +174,32 @@ export function digestData(input: DigestInput): DigestData {
   result.sort((a, b) => b.messages - a.messages || (a.domain < b.domain ? -1 : 1));
   return { since, until, received, domains: result };
 }
+
+/**
+ * Per policy domain, the IPs of this period's reports that no earlier report shows for that domain
+ * (within the given day documents). `inPeriod` / `earlier` tell a report key's side of the period.
+ */
+export function newIpsByDomain(
+  days: readonly DayDoc[],
+  inPeriod: (reportKey: string) => boolean,
+  earlier: (reportKey: string) => boolean,
+): Record<string, string[]> {
+  const current = new Map<string, Set<string>>();
+  const before = new Map<string, Set<string>>();
+  for (const doc of days) {
+    for (const reportKey in doc.reports) {
+      const side = inPeriod(reportKey) ? current : earlier(reportKey) ? before : null;
+      if (!side) continue;
+      let ips = side.get(doc.domain);
+      if (!ips) side.set(doc.domain, (ips = new Set()));
+      for (const source of doc.reports[reportKey]!.sources) ips.add(source.ip);
+    }
+  }
+  const result: Record<string, string[]> = {};
+  for (const [domain, ips] of current) {
+    const seen = before.get(domain);
+    const fresh = [...ips].filter((ip) => !seen?.has(ip)).sort();
+    if (fresh.length) result[domain] = fresh;
+  }
+  return result;
+}

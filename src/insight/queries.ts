@@ -1,0 +1,221 @@
+// Thin store-facing loaders: read what a question needs from the store, identify the IPs, and hand
+// the documents to the pure insight functions. No figures are computed here.
+
+import type { ReadinessThresholds } from '../commands/types.ts';
+import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
+import type { DateInsight, DigestData, Identify, IdentifyHints, IpInsight, Readiness, SenderIdentity, SourcesInsight, Summary } from './types.ts';
+import { dateInsight } from './date.ts';
+import { digestData, newIpsByDomain } from './digest.ts';
+import { ipInsight } from './ip.ts';
+import { DEFAULT_THRESHOLDS, readiness } from './readiness.ts';
+import { authKeyParts, addDays, inWindow, utcDay, windowEnding } from './stats.ts';
+import { sources, summary } from './summary.ts';
+
+/** Reports' DKIM d= and SPF domains of a source, which help recognise a service without DNS. */
+export function identifyHints(stats: Iterable<Pick<SourceStat, 'dkim' | 'spf'>>): IdentifyHints {
+  const dkim = new Set<string>();
+  const spf = new Set<string>();
+  for (const stat of stats) {
+    for (const key in stat.dkim) dkim.add(authKeyParts(key).domain);
+    for (const key in stat.spf) spf.add(authKeyParts(key).domain);
+  }
+  dkim.delete('');
+  spf.delete('');
+  return { dkimDomains: [...dkim].sort(), spfDomains: [...spf].sort() };
+}
+
+const IDENTIFY_CONCURRENCY = 256;
+
+/** Identifies every source IP of the day documents (hints from the first record seen of each IP). */
+export async function identifyDays(
+  identify: Identify,
+  days: readonly DayDoc[],
+  options: { dns: boolean; only?: ReadonlySet<string> } = { dns: false },
+): Promise<Record<string, SenderIdentity>> {
+  const firstStat = new Map<string, SourceStat>();
+  for (const doc of days) {
+    for (const reportKey in doc.reports) {
+      for (const source of doc.reports[reportKey]!.sources) {
+        if (options.only && !options.only.has(source.ip)) continue;
+        if (!firstStat.has(source.ip)) firstStat.set(source.ip, source);
+      }
+    }
+  }
+  const identities: Record<string, SenderIdentity> = {};
+  const ips = [...firstStat.keys()];
+  for (let start = 0; start < ips.length; start += IDENTIFY_CONCURRENCY) {
+    const chunk = ips.slice(start, start + IDENTIFY_CONCURRENCY);
+    const found = await Promise.all(chunk.map((ip) => identify(ip, identifyHints([firstStat.get(ip)!]), { dns: options.dns })));
+    chunk.forEach((ip, index) => (identities[ip] = found[index]!));
+  }
+  return identities;
+}
+
+export async function queryIp(store: ReportStore, identify: Identify, ip: string, options: { days: number; now: Date }): Promise<IpInsight> {
+  const window = windowEnding(options.now, options.days);
+  const [entries, marks] = await Promise.all([store.ipEntries(ip, window.from, window.to), store.marks()]);
+  const inside: IpEntry[] = entries.filter((entry) => inWindow(entry.date, window));
+  const identity = await identify(ip, identifyHints(inside), { dns: true });
+  return ipInsight({ ip, entries: inside, identity, mark: marks, window });
+}
+
+/** `date`: the day's documents; the listed sources are named offline when `identify` is given. */
+export async function queryDate(store: ReportStore, date: string, identify?: Identify): Promise<DateInsight> {
+  const days = await store.days(null, date, date);
+  const first = dateInsight({ date, days });
+  if (!identify) return first;
+  const listed = new Set<string>();
+  for (const domain of first.domains) for (const source of [...domain.topSources, ...domain.failingSources]) listed.add(source.ip);
+  const identities = await identifyDays(identify, days, { dns: false, only: listed });
+  return dateInsight({ date, days, identities });
+}
+
+/** How many top IPs of blocker groups may be looked up in DNS (each lookup has its own timeout). */
+const DNS_LOOKUPS_FOR_BLOCKERS = 8;
+
+/**
+ * `ready [domain]`: one Readiness per domain (every domain of the store when `domain` is null).
+ * Every IP is identified offline; then the top IPs of blocker groups that are known only by IP or
+ * network are looked up with DNS, and the verdict is computed again with what that found.
+ */
+export async function queryReady(
+  store: ReportStore,
+  identify: Identify,
+  domain: string | null,
+  thresholds: ReadinessThresholds = DEFAULT_THRESHOLDS,
+  now: Date = new Date(),
+): Promise<Readiness[]> {
+  const window = windowEnding(now, thresholds.windowDays);
+  const [days, marks, allDomains] = await Promise.all([store.days(domain, window.from, window.to), store.marks(), domain ? Promise.resolve([domain]) : store.domains()]);
+  const identities = await identifyDays(identify, days, { dns: false });
+  const run = () => allDomains.map((name) => readiness({ domain: name, days, identities, marks, thresholds, window }));
+  let results = run();
+
+  const lookups: string[] = [];
+  for (const result of results) {
+    for (const blocker of result.blockers) {
+      for (const ip of blocker.ips.slice(0, 2)) {
+        const identity = identities[ip];
+        if (lookups.length < DNS_LOOKUPS_FOR_BLOCKERS && identity && (identity.by === 'ip' || identity.by === 'asn') && !lookups.includes(ip)) lookups.push(ip);
+      }
+    }
+  }
+  if (lookups.length > 0) {
+    const refined = await identifyDays(identify, days, { dns: true, only: new Set(lookups) });
+    let changed = false;
+    for (const ip of lookups) {
+      const identity = refined[ip];
+      if (identity && (identity.key !== identities[ip]?.key || identity.name !== identities[ip]?.name)) {
+        identities[ip] = identity;
+        changed = true;
+      }
+    }
+    if (changed) results = run();
+  }
+  return results;
+}
+
+export async function querySummary(store: ReportStore, days: number, now: Date): Promise<Summary> {
+  const window = windowEnding(now, days);
+  return summary({ days: await store.days(null, window.from, window.to), window });
+}
+
+export async function querySources(
+  store: ReportStore,
+  identify: Identify,
+  days: number,
+  now: Date,
+  options: { limit?: number; domain?: string | null } = {},
+): Promise<SourcesInsight> {
+  const window = windowEnding(now, days);
+  const [docs, marks] = await Promise.all([store.days(options.domain ?? null, window.from, window.to), store.marks()]);
+  const identities = await identifyDays(identify, docs, { dns: false });
+  return sources({ days: docs, identities, marks, window, limit: options.limit ?? 20, domain: options.domain ?? null });
+}
+
+/** How far back the IP index is searched to decide that a source is seen for the first time. */
+const FIRST_SEEN_LOOKBACK_DAYS = 180;
+/** Above this many candidates per digest, first-seen relies on the loaded day documents only. */
+const FIRST_SEEN_INDEX_LIMIT = 50;
+
+/**
+ * An IP is new for a domain when no report received before `since` has a row of it for that
+ * domain. Candidates are first checked against the day documents already loaded (about the
+ * readiness window); the few that remain are checked in the IP index over a longer lookback.
+ */
+async function firstSeenIps(
+  store: ReportStore,
+  loaded: readonly DayDoc[],
+  periodKeys: ReadonlySet<string>,
+  sinceKeys: ReadonlySet<string>,
+  since: Date,
+): Promise<Record<string, string[]>> {
+  const candidates = newIpsByDomain(loaded, (reportKey) => periodKeys.has(reportKey), (reportKey) => !sinceKeys.has(reportKey));
+  const pairs = Object.entries(candidates).flatMap(([domain, ips]) => ips.map((ip) => [domain, ip] as const));
+  if (pairs.length === 0 || pairs.length > FIRST_SEEN_INDEX_LIMIT) return candidates;
+  const to = utcDay(since);
+  const from = addDays(to, -FIRST_SEEN_LOOKBACK_DAYS);
+  const seenBefore = await Promise.all(
+    pairs.map(async ([domain, ip]) => (await store.ipEntries(ip, from, to)).some((entry) => entry.domain === domain && !sinceKeys.has(entry.reportKey))),
+  );
+  const result: Record<string, string[]> = {};
+  pairs.forEach(([domain, ip], index) => {
+    if (!seenBefore[index]) (result[domain] ??= []).push(ip);
+  });
+  return result;
+}
+
+/**
+ * The digest of the reports received in [since, until). Readiness is computed at `now` over the
+ * thresholds' window; the pass-rate baseline is the 7 UTC days before the day of `since`.
+ */
+export async function queryDigest(
+  store: ReportStore,
+  identify: Identify,
+  options: { since: Date; until: Date; now: Date; thresholds?: ReadinessThresholds },
+): Promise<DigestData> {
+  const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+  const since = options.since.toISOString();
+  const until = options.until.toISOString();
+  const sinceLog = await store.ingestedSince(since);
+  const sinceKeys = new Set(sinceLog.map((entry) => entry.reportKey));
+  const ingested = sinceLog.filter((entry) => Date.parse(entry.ingestedAt) < options.until.getTime());
+  const periodKeys = new Set(ingested.map((entry) => entry.reportKey));
+
+  // Which days each kind of report touched, so one range read per kind covers them.
+  const span = { aggregate: [] as string[], failure: [] as string[], tls: [] as string[] };
+  const aggregateDomains = new Set<string>();
+  for (const entry of ingested) {
+    span[entry.kind].push(...entry.days);
+    if (entry.kind === 'aggregate') for (const domain of entry.domains) aggregateDomains.add(domain);
+  }
+  const range = (days: string[]) => (days.length ? { from: days.reduce((a, b) => (a < b ? a : b)), to: days.reduce((a, b) => (a > b ? a : b)) } : null);
+
+  const readyWindow = windowEnding(options.now, thresholds.windowDays);
+  const sinceDay = utcDay(options.since);
+  const previousWindow = { from: addDays(sinceDay, -7), to: addDays(sinceDay, -1) };
+  const aggregateRange = range(span.aggregate);
+  const loadFrom = [readyWindow.from, previousWindow.from, aggregateRange?.from ?? readyWindow.from].sort()[0]!;
+  const loadTo = [readyWindow.to, previousWindow.to, aggregateRange?.to ?? readyWindow.to].sort().at(-1)!;
+
+  const failureRange = range(span.failure);
+  const tlsRange = range(span.tls);
+  const [loaded, marks, failures, tls] = await Promise.all([
+    aggregateDomains.size === 1 ? store.days([...aggregateDomains][0]!, loadFrom, loadTo) : aggregateDomains.size ? store.days(null, loadFrom, loadTo) : Promise.resolve([]),
+    store.marks(),
+    failureRange ? store.failures(null, failureRange.from, failureRange.to) : Promise.resolve([]),
+    tlsRange ? store.tlsResults(null, tlsRange.from, tlsRange.to) : Promise.resolve([]),
+  ]);
+  const days = loaded.filter((doc) => aggregateDomains.has(doc.domain));
+  const identities = await identifyDays(identify, days, { dns: false });
+
+  const readinessByDomain: Record<string, Readiness> = {};
+  for (const domain of aggregateDomains) {
+    readinessByDomain[domain] = readiness({ domain, days, identities, marks, thresholds, window: readyWindow });
+  }
+  const newDays = days.filter((doc) => Object.keys(doc.reports).some((key) => periodKeys.has(key)));
+  const previousDays = days.filter((doc) => inWindow(doc.date, previousWindow));
+  const firstSeen = await firstSeenIps(store, days, periodKeys, sinceKeys, options.since);
+
+  return digestData({ since, until, ingested, newDays, previousDays, firstSeenIps: firstSeen, failures, tls, readinessByDomain, identities });
+}
