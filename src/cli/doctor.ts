@@ -1,0 +1,57 @@
+// `dmarc-bot doctor`: checks each configured part and prints one line per check with its fix.
+
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { formatCheck, runChecks, type DoctorDeps } from '../doctor/checks.ts';
+import dotenv from 'dotenv';
+
+export function realDoctorDeps(config: Config): DoctorDeps {
+  return {
+    openStore: async (url) => (await import('../store/index.ts')).openStore(url),
+    connectImap: async (cfg) => (await import('../sources/imap.ts')).connectImap(cfg),
+    slack: async (method, token, params = {}) => {
+      const base = (config.SLACK_API_URL ?? 'https://slack.com/api/').replace(/\/?$/, '/');
+      const response = await fetch(base + method, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(params).toString(),
+        signal: AbortSignal.timeout(10_000),
+      });
+      return (await response.json()) as { ok: boolean; error?: string };
+    },
+    discord: async (pathOrUrl, token) => {
+      const base = (config.DISCORD_API_URL ?? 'https://discord.com/api').replace(/\/$/, '');
+      const url = /^https?:/.test(pathOrUrl) ? pathOrUrl : `${base}/v10${pathOrUrl}`;
+      const response = await fetch(url, { headers: token ? { authorization: `Bot ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
+      const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+      return { status: response.status, body };
+    },
+    reverse: async (ip) => {
+      const { createDnsResolver } = await import('../net/dns.ts');
+      return createDnsResolver({ servers: config.DNS_SERVERS, timeoutMs: config.DNS_TIMEOUT_MS }).reverse(ip);
+    },
+    now: () => new Date(),
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    process.stdout.write('Usage: dmarc-bot doctor\nChecks the store, the IMAP mailbox, Slack, Discord and DNS as configured, one line each, with a fix for each failure.\n');
+    return 0;
+  }
+  dotenv.config({ quiet: true }); // never overrides the real environment
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stdout.write(`FAIL  ${'configuration'.padEnd(17)} ${error.setting}: ${error.expected}; fix: correct it in .env (see .env.example)\n`);
+      return 1;
+    }
+    throw error;
+  }
+  const results = await runChecks(config, realDoctorDeps(config));
+  for (const result of results) process.stdout.write(formatCheck(result) + '\n');
+  const failed = results.filter((result) => result.status === 'fail').length;
+  process.stdout.write(failed === 0 ? 'all configured parts work\n' : `${failed} check(s) failed\n`);
+  return failed === 0 ? 0 : 1;
+}
