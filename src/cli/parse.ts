@@ -1,0 +1,92 @@
+// `dmarc-bot parse [--json] PATH...`: read report files and folders and print what they hold, one
+// line per report. Nothing is stored. Exit status 0 when every input held at least one report.
+
+import { ConfigError, configSchema } from '../config.ts';
+import type { Report } from '../model.ts';
+import { readReports } from '../reader/index.ts';
+import { listInputs } from '../sources/files.ts';
+
+const help = `Usage: dmarc-bot parse [--json] PATH...
+
+Reads DMARC aggregate, failure and SMTP TLS reports from files and folders (read recursively):
+.xml, .json, gzip, zip, mail messages (.eml) and mbox files, recognized by content.
+
+  --json   one JSON object per line: {"source","report"} for every report found,
+           {"source","error"} for an input that holds none (or a part that was refused)
+
+Without --json, one short summary line per report. MAX_ATTACHMENT_MB caps decompressed sizes.
+Exit status: 0 when every input held at least one report, 1 otherwise, 2 for a usage error.`;
+
+export async function run(argv: string[]): Promise<number> {
+  let json = false;
+  const paths: string[] = [];
+  for (const arg of argv) {
+    if (arg === '--json') json = true;
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(help + '\n');
+      return 0;
+    } else if (arg.startsWith('-') && arg !== '-') {
+      process.stderr.write(`dmarc-bot parse: unknown option ${arg}\n\n${help}\n`);
+      return 2;
+    } else paths.push(arg);
+  }
+  if (paths.length === 0) {
+    process.stderr.write(`dmarc-bot parse: give at least one PATH\n\n${help}\n`);
+    return 2;
+  }
+
+  let maxBytes: number;
+  try {
+    maxBytes = configSchema.shape.MAX_ATTACHMENT_MB.parse(process.env.MAX_ATTACHMENT_MB) * 1024 * 1024;
+  } catch {
+    process.stderr.write(new ConfigError('MAX_ATTACHMENT_MB', 'a whole number of megabytes, at least 1').message + '\n');
+    return 2;
+  }
+
+  const print = (line: string) => process.stdout.write(line + '\n');
+  const printError = (source: string, message: string) =>
+    print(json ? JSON.stringify({ source, error: message }) : message.startsWith(source) ? `error: ${message}` : `${source}: error: ${message}`);
+  let failedInputs = 0;
+
+  const inputs = listInputs(paths, {
+    onError: (source, error) => {
+      failedInputs++;
+      printError(source, `cannot read: ${error.message}`);
+    },
+  });
+  for await (const input of inputs) {
+    const { reports, errors } = await readReports(input.bytes, { source: input.source, maxBytes });
+    if (reports.length === 0) {
+      failedInputs++;
+      printError(input.source, errors.map((error) => error.message).join('; ') || 'no report found');
+      continue;
+    }
+    for (const report of reports) print(json ? JSON.stringify({ source: input.source, report }) : `${input.source}: ${summarize(report)}`);
+    // Parts refused next to good ones: shown, but the input did yield reports.
+    for (const error of errors) printError(input.source, error.message);
+  }
+  return failedInputs === 0 ? 0 : 1;
+}
+
+export function summarize(report: Report): string {
+  switch (report.kind) {
+    case 'aggregate': {
+      let messages = 0;
+      let passing = 0;
+      for (const record of report.records) {
+        messages += record.count;
+        if (record.dmarc === 'pass') passing += record.count;
+      }
+      const repaired = report.errors.length ? `, ${report.errors.length} note(s)` : '';
+      return `aggregate ${report.policy.domain} from ${report.orgName} (${report.reportId}), ${report.begin} to ${report.end}: ${report.records.length} records, ${messages} messages, ${passing} DMARC pass${repaired}`;
+    }
+    case 'failure':
+      return `failure ${report.reportedDomain ?? '?'} from ${report.sourceIp ?? '?'} at ${report.arrivalDate ?? '?'}: ${report.authFailure.join(',') || 'auth failure'}, header From ${report.headerFrom ?? '?'}, subject ${JSON.stringify(report.subject ?? '')}`;
+    case 'tls': {
+      const successful = report.policies.reduce((sum, policy) => sum + policy.successful, 0);
+      const failed = report.policies.reduce((sum, policy) => sum + policy.failed, 0);
+      const domains = [...new Set(report.policies.map((policy) => policy.domain))].join(', ');
+      return `tls ${domains} from ${report.orgName} (${report.reportId}), ${report.begin} to ${report.end}: ${successful} successful, ${failed} failed sessions`;
+    }
+  }
+}
