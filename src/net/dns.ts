@@ -1,6 +1,7 @@
 // DNS adapter over node:dns/promises. Every lookup is bounded (one try, a short timeout, and a
-// deadline of our own on top), and any failure (NXDOMAIN, timeout, refused, offline) answers with
-// an empty list: names are a nicety, never a reason to keep a chat user waiting or to fail.
+// deadline of our own on top). "No such name / no data" answers []; a timeout or an unreachable
+// server rejects, so callers can tell "no name" (cacheable) from "could not ask" (not cacheable).
+// Callers treat a rejection as "without names": never a reason to keep a chat user waiting.
 
 import { Resolver } from 'node:dns/promises';
 import type { AddressLookup, PtrLookup } from '../commands/types.ts';
@@ -17,14 +18,27 @@ export interface DnsOptions {
   timeoutMs: number;
 }
 
-/** Races a lookup against a deadline; lookups that fail or run late answer []. */
-async function bounded(lookup: () => Promise<string[]>, timeoutMs: number): Promise<string[]> {
+const NO_ANSWER = new Set(['ENOTFOUND', 'ENODATA', 'NOTFOUND', 'NODATA']);
+
+export class DnsUnavailableError extends Error {
+  constructor(what: string, cause: string) {
+    super(`DNS lookup of ${what} failed: ${cause}`);
+    this.name = 'DnsUnavailableError';
+  }
+}
+
+/** Races a lookup against a deadline: [] for "no such name", a DnsUnavailableError otherwise. */
+async function bounded(what: string, lookup: () => Promise<string[]>, timeoutMs: number): Promise<string[]> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<string[]>((resolve) => {
-    timer = setTimeout(() => resolve([]), timeoutMs);
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DnsUnavailableError(what, `no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  const attempt = lookup().catch((error: NodeJS.ErrnoException) => {
+    if (error.code && NO_ANSWER.has(error.code)) return [] as string[];
+    throw new DnsUnavailableError(what, error.code ?? error.message);
   });
   try {
-    return await Promise.race([lookup().catch(() => [] as string[]), deadline]);
+    return await Promise.race([attempt, deadline]);
   } finally {
     clearTimeout(timer);
   }
@@ -35,11 +49,11 @@ export function createDnsResolver({ servers = [], timeoutMs }: DnsOptions): DnsA
   if (servers.length > 0) resolver.setServers([...servers]);
   return {
     timeoutMs,
-    reverse: (ip) => bounded(() => resolver.reverse(ip), timeoutMs),
+    reverse: (ip) => bounded(`PTR ${ip}`, () => resolver.reverse(ip), timeoutMs),
     resolve: async (name) => {
       const [v4, v6] = await Promise.all([
-        bounded(() => resolver.resolve4(name), timeoutMs),
-        bounded(() => resolver.resolve6(name), timeoutMs),
+        bounded(`A ${name}`, () => resolver.resolve4(name), timeoutMs),
+        bounded(`AAAA ${name}`, () => resolver.resolve6(name), timeoutMs),
       ]);
       return [...v4, ...v6];
     },

@@ -1,0 +1,96 @@
+// Network owner (ASN number and name) and the AS's registration country, from the offline
+// @ip-location-db/asn and @ip-location-db/asn-country CSV files shipped as npm packages. Nothing is
+// downloaded; files are opened on first use only. Missing files mean "unknown", not an error.
+
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import ipaddr from 'ipaddr.js';
+import { RangeFile, splitCsv } from './range-file.ts';
+import { Ipv4RangeTable } from './range-table.ts';
+
+export interface AsnInfo {
+  asn: number | null;
+  asName: string | null;
+  country: string | null;
+}
+
+export type AsnLookup = (ip: string) => AsnInfo;
+
+const none: AsnInfo = { asn: null, asName: null, country: null };
+
+function ipToNumber(ip: string): { family: 4 | 6; value: bigint } | null {
+  if (!ipaddr.isValid(ip)) return null;
+  let parsed = ipaddr.parse(ip);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  const bytes = parsed.toByteArray();
+  const value = bytes.reduce((sum, byte) => (sum << 8n) | BigInt(byte), 0n);
+  return { family: parsed.kind() === 'ipv4' ? 4 : 6, value };
+}
+
+function packageDir(name: string): string | null {
+  try {
+    return dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
+  } catch {
+    return null;
+  }
+}
+
+function opener<T>(dir: string | null, file: string, open: (path: string) => T): () => T | null {
+  let opened: T | null | undefined;
+  return () => {
+    if (opened === undefined) {
+      try {
+        opened = dir ? open(join(dir, file)) : null;
+      } catch {
+        opened = null;
+      }
+    }
+    return opened;
+  };
+}
+
+/** An ASN lookup over the packaged data; results are memoised (bounded) for bulk classification. */
+export function createAsnLookup(): AsnLookup {
+  const asnDir = packageDir('@ip-location-db/asn');
+  const countryDir = packageDir('@ip-location-db/asn-country');
+  const files = {
+    asn4: opener(asnDir, 'asn-ipv4-num.csv', (path) => new Ipv4RangeTable(path)),
+    asn6: opener(asnDir, 'asn-ipv6-num.csv', (path) => new RangeFile(path)),
+    country4: opener(countryDir, 'asn-country-ipv4-num.csv', (path) => new Ipv4RangeTable(path)),
+    country6: opener(countryDir, 'asn-country-ipv6-num.csv', (path) => new RangeFile(path)),
+  };
+  const memo = new Map<string, AsnInfo>();
+  return (ip) => {
+    const cached = memo.get(ip);
+    if (cached) return cached;
+    const number = ipToNumber(ip);
+    if (!number) return none;
+    let asnFields: string[] | null;
+    let countryFields: string[] | null;
+    if (number.family === 4) {
+      const asnText = files.asn4()?.find(Number(number.value)) ?? null;
+      const countryText = files.country4()?.find(Number(number.value)) ?? null;
+      asnFields = asnText === null ? null : splitCsv(asnText);
+      countryFields = countryText === null ? null : [countryText];
+    } else {
+      asnFields = files.asn6()?.find(number.value)?.fields ?? null;
+      countryFields = files.country6()?.find(number.value)?.fields ?? null;
+    }
+    const asn = asnFields?.[0] ? Number(asnFields[0]) : null;
+    const info: AsnInfo = {
+      asn: asn !== null && Number.isFinite(asn) ? asn : null,
+      asName: asnFields?.slice(1).join(',').trim() || null,
+      country: countryFields?.[0]?.trim() || null,
+    };
+    if (memo.size >= 100_000) memo.clear();
+    memo.set(ip, info);
+    return info;
+  };
+}
+
+let shared: AsnLookup | undefined;
+/** One process-wide lookup, so the block cache is shared. */
+export function defaultAsnLookup(): AsnLookup {
+  shared ??= createAsnLookup();
+  return shared;
+}

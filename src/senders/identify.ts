@@ -1,0 +1,84 @@
+// Who a source IP belongs to. Order of evidence: a known service's published range, its
+// forward-confirmed PTR name, the DKIM/SPF domains that passed for the IP in reports; else the PTR's
+// organisation (registrable domain), else the network owner (ASN), else the bare IP.
+// PTR answers are cached in the store (state "ptr:<ip>") with a TTL; `{ dns: false }` uses only
+// offline data and the cache, for bulk classification within a chat platform's time limit.
+
+import { getDomain } from 'tldts';
+import type { AddressLookup, PtrLookup } from '../commands/types.ts';
+import type { Identify, IdentifyHints, SenderIdentity } from '../insight/types.ts';
+import type { PtrCacheEntry, ReportStore } from '../store/types.ts';
+import { defaultAsnLookup, type AsnLookup } from './asn.ts';
+import type { KnownSender } from './known.ts';
+import { parseIp, sameIp, senderByDomains, senderByPtr, senderByRange } from './match.ts';
+
+export const PTR_CACHE_TTL_MS = 24 * 60 * 60 * 1000;
+/** "no name" answers are cached shorter: a DNS outage should not hide names for a day */
+export const PTR_NEGATIVE_TTL_MS = 60 * 60 * 1000;
+/** at most this many PTR names are forward-checked */
+const MAX_NAMES_CHECKED = 3;
+
+export interface IdentifyOptions {
+  store: Pick<ReportStore, 'getState' | 'setState'>;
+  reverse: PtrLookup;
+  resolve: AddressLookup;
+  /** bound for one whole identification's DNS work */
+  timeoutMs: number;
+  asn?: AsnLookup;
+  now?: () => Date;
+}
+
+export function ptrCacheKey(ip: string): string {
+  return `ptr:${parseIp(ip)?.toNormalizedString() ?? ip}`;
+}
+
+/** PTR then A/AAAA: a name counts only when it resolves back to the IP. */
+export async function forwardConfirmedPtr(ip: string, reverse: PtrLookup, resolve: AddressLookup): Promise<{ names: string[]; confirmed: string | null }> {
+  const names = (await reverse(ip)).map((name) => name.toLowerCase().replace(/\.$/, ''));
+  for (const name of names.slice(0, MAX_NAMES_CHECKED)) {
+    const addresses = await resolve(name);
+    if (addresses.some((address) => sameIp(address, ip))) return { names, confirmed: name };
+  }
+  return { names, confirmed: null };
+}
+
+function withDeadline<T>(work: Promise<T>, timeoutMs: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work.catch(() => fallback),
+    new Promise<T>((resolve) => {
+      timer = setTimeout(() => resolve(fallback), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export function createIdentify({ store, reverse, resolve, timeoutMs, asn = defaultAsnLookup(), now = () => new Date() }: IdentifyOptions): Identify {
+  async function ptrOf(ip: string, useDns: boolean): Promise<string | null> {
+    const key = ptrCacheKey(ip);
+    const cached = await store.getState<PtrCacheEntry>(key).catch(() => undefined);
+    if (cached) return cached.confirmed;
+    if (!useDns || timeoutMs <= 0) return null;
+    const found = await withDeadline(forwardConfirmedPtr(ip, reverse, resolve), timeoutMs, null);
+    if (!found) return null; // timed out: not cached, so a later ask may still find the name
+    const entry: PtrCacheEntry = { names: found.names, confirmed: found.confirmed, at: now().toISOString() };
+    await store.setState(key, entry, found.confirmed ? PTR_CACHE_TTL_MS : PTR_NEGATIVE_TTL_MS).catch(() => undefined);
+    return found.confirmed;
+  }
+
+  return async (ip: string, hints?: IdentifyHints, options?: { dns?: boolean }): Promise<SenderIdentity> => {
+    const address = parseIp(ip)?.toString() ?? ip;
+    const ptr = await ptrOf(address, options?.dns !== false);
+    const network = asn(address);
+    const known: KnownSender | null =
+      senderByRange(address) ?? (ptr ? senderByPtr(ptr) : null) ?? senderByDomains([...(hints?.dkimDomains ?? []), ...(hints?.spfDomains ?? [])]);
+    const base = { ptr, asn: network.asn, asName: network.asName, country: network.country };
+    if (known) return { ...base, key: known.id, name: known.name, by: 'known', service: known.id, forwarder: known.forwarder };
+    const organisation = ptr ? (getDomain(ptr) ?? ptr) : null;
+    if (organisation) return { ...base, key: organisation, name: organisation, by: 'ptr', service: null, forwarder: false };
+    if (network.asn !== null) {
+      const name = network.asName ? `AS${network.asn} ${network.asName}` : `AS${network.asn}`;
+      return { ...base, key: `AS${network.asn}`, name, by: 'asn', service: null, forwarder: false };
+    }
+    return { ...base, key: address, name: address, by: 'ip', service: null, forwarder: false };
+  };
+}

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDnsResolver } from '../../src/net/dns.ts';
+import { createAsnLookup } from '../../src/senders/asn.ts';
+import { createIdentify, ptrCacheKey } from '../../src/senders/identify.ts';
+import { senderByDomains, senderByPtr, senderByRange } from '../../src/senders/match.ts';
+import type { PtrCacheEntry } from '../../src/store/types.ts';
+import { startDnsServer, type DnsTestServer } from '../support/dns-server.ts';
+import { openStateStore } from './state-store.ts';
+
+let dns: DnsTestServer;
+
+beforeAll(async () => {
+  dns = await startDnsServer();
+  // confirmed: the PTR name resolves back to the IP
+  dns.ptr('203.0.113.5', 'mail.isp-one.example.net');
+  dns.addresses('mail.isp-one.example.net', '203.0.113.5');
+  // not confirmed: claims to be SendGrid, but the name resolves elsewhere
+  dns.ptr('203.0.113.6', 'o1.sendgrid.net');
+  dns.addresses('o1.sendgrid.net', '198.51.100.200');
+  // a known service recognised by its confirmed PTR
+  dns.ptr('198.51.100.7', 'a7-12.smtp-out.mtasv.net');
+  dns.addresses('a7-12.smtp-out.mtasv.net', '198.51.100.7');
+  // IPv6 confirmed, written differently in the AAAA answer
+  dns.ptr('2001:db8::25', 'mx.six.example.org');
+  dns.addresses('mx.six.example.org', '2001:0db8:0000::25');
+});
+afterAll(() => dns.close());
+
+describe('known-sender matching', () => {
+  it('matches published ranges, PTR suffixes on label boundaries and report domains', () => {
+    expect(senderByRange('209.85.220.41')?.id).toBe('google');
+    expect(senderByRange('2a01:111:f403:2000::1')?.id).toBe('microsoft365');
+    expect(senderByRange('192.0.2.1')).toBeNull();
+    expect(senderByPtr('mail-sor-f41.google.com.')?.id).toBe('google');
+    expect(senderByPtr('notgoogle.com')).toBeNull();
+    expect(senderByDomains(['example.com', 'em1234.example.com', 'bounces.sendgrid.net'])?.id).toBe('sendgrid');
+    expect(senderByDomains(['example.com'])).toBeNull();
+  });
+});
+
+describe('createIdentify with reverse DNS on loopback', () => {
+  it('uses a forward-confirmed PTR name and groups by its organisation', async () => {
+    const { store, close } = await openStateStore();
+    const resolver = createDnsResolver({ servers: [dns.address], timeoutMs: 1000 });
+    const identify = createIdentify({ store, ...resolver, asn: createAsnLookup() });
+    const identity = await identify('203.0.113.5');
+    expect(identity).toMatchObject({ by: 'ptr', ptr: 'mail.isp-one.example.net', key: 'example.net', service: null, forwarder: false });
+    const six = await identify('2001:db8::25');
+    expect(six.ptr).toBe('mx.six.example.org');
+    await close();
+  });
+
+  it('ignores a PTR name that does not resolve back to the IP', async () => {
+    const { store, close } = await openStateStore();
+    const identify = createIdentify({ store, ...createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) });
+    const identity = await identify('203.0.113.6');
+    expect(identity.ptr).toBeNull();
+    expect(identity.service).toBeNull();
+    expect(identity.by).toBe('ip');
+    const cached = await store.getState<PtrCacheEntry>(ptrCacheKey('203.0.113.6'));
+    expect(cached).toMatchObject({ names: ['o1.sendgrid.net'], confirmed: null });
+    await close();
+  });
+
+  it('recognises a known service by its confirmed PTR, and answers the second time from the cache', async () => {
+    const { store, close } = await openStateStore();
+    const identify = createIdentify({ store, ...createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) });
+    expect(await identify('198.51.100.7')).toMatchObject({ by: 'known', service: 'postmark', name: 'Postmark' });
+    const asked = dns.queries.length;
+    expect(await identify('198.51.100.7')).toMatchObject({ service: 'postmark' });
+    expect(await identify('198.51.100.7', undefined, { dns: false })).toMatchObject({ service: 'postmark' });
+    expect(dns.queries.length).toBe(asked);
+    await close();
+  });
+
+  it('gives up on a DNS server that does not answer, caches nothing, and still identifies offline', async () => {
+    const quiet = await startDnsServer();
+    quiet.silent = true;
+    quiet.ptr('198.51.100.7', 'a7-12.smtp-out.mtasv.net');
+    const { store, close } = await openStateStore();
+    try {
+      const identify = createIdentify({ store, ...createDnsResolver({ servers: [quiet.address], timeoutMs: 150 }) });
+      const identity = await identify('198.51.100.7');
+      expect(identity.ptr).toBeNull();
+      expect(quiet.queries.length).toBeGreaterThan(0);
+      expect(await store.getState(ptrCacheKey('198.51.100.7'))).toBeUndefined();
+    } finally {
+      await quiet.close();
+      await close();
+    }
+  });
+
+  it('identifies offline from ranges, report domains and the ASN data, without asking DNS', async () => {
+    const { store, close } = await openStateStore();
+    const before = dns.queries.length;
+    const identify = createIdentify({ store, ...createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) });
+    expect(await identify('209.85.220.41', undefined, { dns: false })).toMatchObject({ by: 'known', service: 'google', forwarder: true, asn: 15169 });
+    expect(await identify('192.0.2.10', { dkimDomains: ['example.com'], spfDomains: ['em.sendgrid.net'] }, { dns: false })).toMatchObject({ service: 'sendgrid', by: 'known' });
+    // Google's public resolver is not a mail range: identified by its network owner
+    expect(await identify('8.8.8.8', undefined, { dns: false })).toMatchObject({ by: 'asn', key: 'AS15169', asName: 'Google LLC', country: 'US' });
+    expect(await identify('192.0.2.10', undefined, { dns: false })).toMatchObject({ by: 'ip', key: '192.0.2.10', asn: null });
+    expect(dns.queries.length).toBe(before);
+    await close();
+  });
+});
