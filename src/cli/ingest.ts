@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
 import { openStore } from '../store/index.ts';
 import { listInputs } from '../sources/files.ts';
-import { IngestTotals, StoreWriteError, ingestInput, summaryLine, type IngestError } from '../ingest/pipeline.ts';
+import { IngestTotals, ingestInput, summaryLine, type IngestError } from '../ingest/pipeline.ts';
 import { createProgress } from '../ingest/progress.ts';
 import { runImapPass } from '../sources/imap.ts';
 
@@ -49,28 +49,23 @@ async function ingestPaths(paths: string[], store: ReportStore, config: Config, 
   let currentFile: string | null = null;
   let ok = true;
   try {
-    for (const path of paths) {
-      try {
-        for await (const input of listInputs([path])) {
-          // mbox messages are `file#N`: the bar counts files, the totals count inputs
-          const file = input.source.replace(/#\d+$/, '');
-          if (file !== currentFile) {
-            if (currentFile !== null) filesDone += 1;
-            currentFile = file;
-          }
-          const result = await ingestInput(input, { store, maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024 });
-          totals.add(result);
-          printErrors(result.errors);
-          progress.update(filesDone, Math.max(totalFiles, filesDone));
-          if (signal.aborted) break;
-        }
-      } catch (error) {
-        if (error instanceof StoreWriteError) throw error;
-        // a path that cannot be listed (missing, unreadable) is bad input: name it and go on
-        const failure = { source: path, message: error instanceof Error ? error.message : String(error) };
-        totals.add({ source: path, new: 0, duplicates: 0, reports: 0, errors: [failure] });
-        printErrors([failure]);
+    // a path that cannot be listed or read (missing, unreadable) is bad input: name it and go on
+    const onError = (source: string, error: Error) => {
+      const failure = { source, message: error.message };
+      totals.add({ source, new: 0, duplicates: 0, expired: 0, reports: 0, errors: [failure] });
+      printErrors([failure]);
+    };
+    for await (const input of listInputs(paths, { onError })) {
+      // mbox messages are `file#N`: the bar counts files, the totals count inputs
+      const file = input.source.replace(/#\d+$/, '');
+      if (file !== currentFile) {
+        if (currentFile !== null) filesDone += 1;
+        currentFile = file;
       }
+      const result = await ingestInput(input, { store, maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024 });
+      totals.add(result);
+      printErrors(result.errors);
+      progress.update(filesDone, Math.max(totalFiles, filesDone));
       if (signal.aborted) break;
     }
     if (currentFile !== null) filesDone += 1;
@@ -149,6 +144,7 @@ export async function run(argv: string[]): Promise<number> {
     if (paths.length > 0) {
       const { totals, ok } = await ingestPaths(paths, store, config, logger, stop.signal);
       process.stdout.write(`${totals.summaryLine()}\n`);
+      if (totals.expired > 0) process.stdout.write(`${totals.expired} reports older than RETENTION_DAYS were skipped\n`);
       if (!ok) status = 1;
     }
     if (imap && !stop.signal.aborted && !(await ingestImap(store, config, logger, stop.signal))) status = 1;

@@ -4,6 +4,7 @@
 
 import type { Report } from '../model.ts';
 import type { IngestOutcome, ReportStore } from '../store/types.ts';
+import { readReports } from '../reader/index.ts';
 
 export interface IngestInput {
   /** names the input in errors and in the store: a file path, `path#N` or `imap:<mailbox>/<uid>` */
@@ -21,7 +22,9 @@ export interface InputResult {
   /** reports of this input that were new to the store */
   new: number;
   duplicates: number;
-  /** reports found in the input (new + duplicates) */
+  /** reports older than the retention period: not stored */
+  expired: number;
+  /** reports found in the input (new + duplicates + expired) */
   reports: number;
   /** what could not be read (the rest of the input was still stored) */
   errors: IngestError[];
@@ -49,13 +52,6 @@ export interface IngestDeps {
   onReport?: (report: Report, event: StoredReportEvent) => void;
 }
 
-let projectReader: ReadReports | undefined;
-/** The project's reader, loaded on first use (callers that inject their own never load it). */
-async function defaultReader(): Promise<ReadReports> {
-  projectReader ??= (await import('../reader/index.ts')).readReports as ReadReports;
-  return projectReader;
-}
-
 /** A store failure is not bad input: it stops the batch (nothing may be acknowledged after it). */
 export class StoreWriteError extends Error {
   constructor(
@@ -69,8 +65,8 @@ export class StoreWriteError extends Error {
 
 /** Reads one input and stores its reports. Read errors are returned; store errors throw StoreWriteError. */
 export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise<InputResult> {
-  const read = deps.read ?? (await defaultReader());
-  const result: InputResult = { source: input.source, new: 0, duplicates: 0, reports: 0, errors: [] };
+  const read = deps.read ?? readReports;
+  const result: InputResult = { source: input.source, new: 0, duplicates: 0, expired: 0, reports: 0, errors: [] };
   let parsed: Awaited<ReturnType<ReadReports>>;
   try {
     parsed = await read(input.bytes, { source: input.source, ...(deps.maxBytes ? { maxBytes: deps.maxBytes } : {}) });
@@ -93,6 +89,8 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
     if (outcome === 'new') {
       result.new += 1;
       deps.onReport?.(report, { source: input.source, outcome });
+    } else if (outcome === 'expired') {
+      result.expired += 1;
     } else {
       result.duplicates += 1;
     }
@@ -108,6 +106,7 @@ export class IngestTotals {
   inputs = 0;
   new = 0;
   duplicates = 0;
+  expired = 0;
   /** inputs that held no report at all */
   emptyInputs = 0;
   readonly errors: IngestError[] = [];
@@ -116,6 +115,7 @@ export class IngestTotals {
     this.inputs += 1;
     this.new += result.new;
     this.duplicates += result.duplicates;
+    this.expired += result.expired;
     if (result.reports === 0) this.emptyInputs += 1;
     this.errors.push(...result.errors);
   }

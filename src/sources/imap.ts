@@ -59,6 +59,8 @@ export interface ImapPassSummary {
   invalid: number;
   new: number;
   duplicates: number;
+  /** reports older than the retention period (not stored) */
+  expired: number;
   errors: IngestError[];
   uidValidity: string;
   lastUid: number;
@@ -156,7 +158,7 @@ export async function processMailbox(client: ImapFlow, config: ImapConfig, store
     lastUid = 0;
   }
 
-  const summary: ImapPassSummary = { messages: 0, processed: 0, invalid: 0, new: 0, duplicates: 0, errors: [], uidValidity, lastUid };
+  const summary: ImapPassSummary = { messages: 0, processed: 0, invalid: 0, new: 0, duplicates: 0, expired: 0, errors: [], uidValidity, lastUid };
   // `N:*` always matches the highest UID, even below N: filter
   const found = (await client.search({ uid: `${lastUid + 1}:*` }, { uid: true })) || [];
   const pending = found.filter((uid) => uid > lastUid).sort((a, b) => a - b);
@@ -180,6 +182,7 @@ export async function processMailbox(client: ImapFlow, config: ImapConfig, store
       summary.messages += 1;
       summary.new += result.new;
       summary.duplicates += result.duplicates;
+      summary.expired += result.expired;
       summary.errors.push(...result.errors);
       if (result.reports > 0) {
         withReports.push(message.uid);
