@@ -93,7 +93,10 @@ export function explainFailures(stat: SourceStat, context: { forwarder?: boolean
   const spfUnaligned = Math.max(stat.spfUnalignedPass ?? 0, spfDomain ? (spfOther[spfDomain] ?? 0) : 0);
   const dkimUnaligned = Math.max(stat.dkimUnalignedPass ?? 0, dkimDomain ? (dkimOther[dkimDomain] ?? 0) : 0);
 
-  if (forwardReasons >= half || ownDkimBroken >= half) return hint('forwarded', { domain, failing });
+  // Our own signature present but failing means the message was changed on the way (a relay), or
+  // a signing fault: it counts as forwarding when the source never passes or is a known relay.
+  const brokenByRelay = ownDkimBroken >= half && (stat.dmarcPass === 0 || context.forwarder === true);
+  if (forwardReasons >= half || brokenByRelay) return hint('forwarded', { domain, failing });
   if (spfDomain && spfUnaligned >= half) return hint('spf-unaligned', { spfDomain, domain, failing });
   if (dkimDomain && dkimUnaligned >= half) return hint('dkim-unaligned', { dkimDomain, domain, failing });
   // A mailbox provider relaying with nothing of its own that passes: forwarding.
