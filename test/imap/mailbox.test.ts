@@ -186,6 +186,26 @@ describe('IMAP source against a real Dovecot', () => {
     await store.close();
   });
 
+  it('moves nothing while the store cannot make the reports durable', async () => {
+    const account = dovecot.user();
+    const { store } = await freshSqliteStore();
+    await appendAll(account, [distinctAggregateMail(300), distinctAggregateMail(301), mailWithoutReport()]);
+    // the real store, except that its flush fails (a full disk, a lost database connection)
+    const broken = { ...store, ingest: store.ingest.bind(store), getState: store.getState.bind(store), setState: store.setState.bind(store), flush: async () => Promise.reject(new Error('disk full')) };
+
+    await expect(runImapPass(imapConfig(account), broken, {})).rejects.toThrow(/disk full/);
+    const counts = await countsOf(account);
+    expect(counts.INBOX).toBe(3);
+    expect(counts['DMARC/Processed'] ?? 0).toBe(0);
+    expect(counts['DMARC/Invalid'] ?? 0).toBe(0);
+    expect(await store.getState(mailboxStateKey(imapConfig(account)))).toBeUndefined();
+
+    const retried = await runImapPass(imapConfig(account), store, {});
+    expect(retried).toMatchObject({ messages: 3, processed: 2, invalid: 1 });
+    expect(await countsOf(account)).toMatchObject({ INBOX: 0, 'DMARC/Processed': 2, 'DMARC/Invalid': 1 });
+    await store.close();
+  });
+
   it('rescans safely when UIDVALIDITY changes', async () => {
     const account = dovecot.user();
     const { store } = await freshSqliteStore();
@@ -207,7 +227,7 @@ describe('IMAP source against a real Dovecot', () => {
 
     const second = await runImapPass(config, store, {});
     expect(second.uidValidity).not.toBe(before?.uidValidity);
-    // without the rescan UIDs 1..4 (two of them new reports' neighbours) would be skipped as already seen
+    // without the rescan, UIDs 1..4 of the new mailbox would be taken for the old ones and skipped
     expect(second).toMatchObject({ messages: 6, new: 2, duplicates: 4 });
     expect(await store.getState<MailboxState>(mailboxStateKey(config))).toEqual({ uidValidity: second.uidValidity, lastUid: 6 });
     expect((await storeTotals(store)).reports).toHaveLength(6);
