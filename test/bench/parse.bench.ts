@@ -1,0 +1,170 @@
+// npm run bench:parse [-- --quick]
+// Throughput (MB/s, records/s) and peak RSS of our reader, the npm package dmarc-report-parser and a
+// bare fast-xml-parser parse, on the real-world corpus and on generated 10k / 100k-record reports.
+// Every (tool, input) runs in its own child process so peak RSS is that tool's alone.
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { randomAggregateReport } from '../../src/generate/random.ts';
+import { writeAggregateXml } from '../../src/generate/xml.ts';
+import { TOOL_LABELS, TOOL_NAMES, type ToolName } from './parse/tools.ts';
+import type { WorkerResult } from './parse/worker.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../..');
+const corpusDir = resolve(repoRoot, '../shared/corpus');
+const worker = join(here, 'parse', 'worker.ts');
+const quick = process.argv.includes('--quick');
+
+interface Input {
+  name: string;
+  files: string[];
+  /** timed passes in the worker; the best one counts */
+  reps: number;
+}
+
+const TARGETS = { peerSpeedup: 2.5, bareTime: 1.3, bareRss: 1.2 };
+
+/** The corpus's plain aggregate XML files: the only inputs all three tools can take. */
+function corpusXmlFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.xml') && dir.includes('aggregate') || /nice-input\.xml$|changed-input\.xml$/.test(name)) out.push(path);
+    }
+  };
+  walk(corpusDir);
+  return out;
+}
+
+async function generated(dir: string, records: number): Promise<string> {
+  const path = join(dir, `generated-${records}.xml`);
+  // no override reasons: dmarc-report-parser rejects every <reason> (its schema expects a string where
+  // xml2js gives an array), and the point here is speed on inputs all three tools accept
+  const report = randomAggregateReport({ seed: `bench-${records}`, records, domain: 'example.com', org: 'google.com', overrideShare: 0 });
+  const stream = createWriteStream(path);
+  await writeAggregateXml(report, stream);
+  stream.end();
+  await finished(stream);
+  return path;
+}
+
+function runWorker(tool: ToolName, input: Input): Promise<WorkerResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', worker, tool, String(input.reps), ...input.files],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1);
+      if (code !== 0 || !line) return reject(new Error(`${tool} on ${input.name} exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      resolvePromise(JSON.parse(line) as WorkerResult);
+    });
+  });
+}
+
+const mb = (bytes: number) => bytes / 1024 / 1024;
+const pad = (s: string, n: number) => s.padEnd(n);
+const lpad = (s: string, n: number) => s.padStart(n);
+const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function verdict(ok: boolean): string {
+  return ok ? 'PASS' : 'MISS';
+}
+
+async function main(): Promise<void> {
+  const cpu = cpus();
+  console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${fmt(totalmem() / 1024 ** 3)} GiB RAM, node ${process.version}`);
+  const dir = mkdtempSync(join(tmpdir(), 'dmarc-bench-parse-'));
+  try {
+    const inputs: Input[] = [];
+    const corpus = corpusXmlFiles();
+    if (corpus.length > 0) {
+      inputs.push({ name: `corpus (${corpus.length} xml files)`, files: corpus, reps: quick ? 5 : 20 });
+      // the one sizeable real file, which every tool reads: a fair per-record comparison on real data
+      const large = corpus.find((path) => path.includes('!large-example.com!'));
+      if (large) inputs.push({ name: 'corpus large-example.com', files: [large], reps: quick ? 5 : 20 });
+    } else {
+      console.log(`corpus not found at ${corpusDir}: skipped`);
+    }
+    for (const records of quick ? [10_000] : [10_000, 100_000]) {
+      const started = Date.now();
+      const path = await generated(dir, records);
+      console.log(`generated ${records.toLocaleString('en-US')} records: ${fmt(mb(statSync(path).size))} MB in ${fmt((Date.now() - started) / 1000)} s`);
+      inputs.push({ name: `generated ${records / 1000}k records`, files: [path], reps: records >= 100_000 ? 1 : 3 });
+    }
+
+    console.log('');
+    console.log(`${pad('input', 28)}${pad('tool', 24)}${lpad('MB', 8)}${lpad('ok', 8)}${lpad('best s', 9)}${lpad('MB/s', 9)}${lpad('records/s', 12)}${lpad('peak RSS MB', 13)}${lpad('+parse MB', 11)}`);
+    const results = new Map<string, Map<ToolName, WorkerResult | Error>>();
+    for (const input of inputs) {
+      const byTool = new Map<ToolName, WorkerResult | Error>();
+      results.set(input.name, byTool);
+      for (const tool of TOOL_NAMES) {
+        let result: WorkerResult | Error;
+        try {
+          result = await runWorker(tool, input);
+        } catch (error) {
+          result = error as Error;
+        }
+        byTool.set(tool, result);
+        if (result instanceof Error) {
+          console.log(`${pad(input.name, 28)}${pad(TOOL_LABELS[tool], 24)}  failed: ${result.message}`);
+          continue;
+        }
+        const seconds = result.bestMs / 1000;
+        console.log(
+          pad(input.name, 28) + pad(TOOL_LABELS[tool], 24) +
+          lpad(fmt(mb(result.bytes)), 8) + lpad(`${result.okFiles}/${result.files}`, 8) +
+          lpad(fmt(seconds, 3), 9) + lpad(fmt(mb(result.bytes) / seconds), 9) +
+          lpad(Math.round(result.records / seconds).toLocaleString('en-US'), 12) +
+          lpad(fmt(mb(result.peakRss), 0), 13) + lpad(fmt(mb(result.peakRss - result.rssBefore), 0), 11),
+        );
+        if (result.firstError) console.log(`${pad('', 52)}first error: ${result.firstError}`);
+      }
+    }
+
+    console.log('');
+    console.log(`targets: ours >= ${TARGETS.peerSpeedup}x the peer's throughput; ours <= ${TARGETS.bareTime}x the bare parse's time and <= ${TARGETS.bareRss}x its peak RSS`);
+    for (const [name, byTool] of results) {
+      const ours = byTool.get('ours');
+      const peer = byTool.get('peer');
+      const bare = byTool.get('bare');
+      if (!ours || ours instanceof Error) {
+        console.log(`${pad(name, 28)}ours failed: no ratios`);
+        continue;
+      }
+      const parts: string[] = [];
+      if (peer && !(peer instanceof Error) && peer.okFiles === ours.okFiles) {
+        const speedup = peer.bestMs / ours.bestMs;
+        parts.push(`vs peer speed ${fmt(speedup, 2)}x ${verdict(speedup >= TARGETS.peerSpeedup)}`);
+      } else {
+        parts.push(`vs peer speed n/a (peer read ${peer instanceof Error || !peer ? 0 : peer.okFiles} of ${ours.files} files)`);
+      }
+      if (bare && !(bare instanceof Error)) {
+        const time = ours.bestMs / bare.bestMs;
+        const rss = ours.peakRss / bare.peakRss;
+        parts.push(`vs bare time ${fmt(time, 2)}x ${verdict(time <= TARGETS.bareTime)}`);
+        parts.push(`vs bare peak RSS ${fmt(rss, 2)}x ${verdict(rss <= TARGETS.bareRss)}`);
+      }
+      console.log(`${pad(name, 28)}${parts.join('; ')}`);
+    }
+    console.log('\nnotes: best of N timed passes per child; peak RSS is the child process maxRSS (node + tsx baseline included);');
+    console.log('"+parse MB" is peak RSS minus RSS after loading the input. The peer reads no <reason> elements, so generated inputs have none.');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
