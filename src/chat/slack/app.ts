@@ -1,0 +1,135 @@
+// The Slack edge: a Bolt app in Socket Mode (SLACK_APP_TOKEN set: no public URL needed, good
+// behind a home router) or HTTP mode (PORT, /slack/events, requests verified with
+// SLACK_SIGNING_SECRET; Bolt refuses bad or stale signatures with 401 before any listener runs).
+// Web API calls go to SLACK_API_URL when set. Digests and alerts go out with chat.postMessage.
+
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
+import type { Receiver, Logger as BoltLogger } from '@slack/bolt';
+import type { Logger } from '../../log.ts';
+import type { Destination, RetryOptions } from '../post.ts';
+import { redactSecrets } from '../post.ts';
+import type { AccessRules } from '../access.ts';
+import type { AnswerFn } from '../answer.ts';
+import { renderSlack } from '../../render/slack.ts';
+import { register } from './command.ts';
+
+export interface SlackBotOptions {
+  botToken: string;
+  /** Socket Mode when set */
+  appToken?: string;
+  /** HTTP mode: required when appToken is not set */
+  signingSecret?: string;
+  /** HTTP mode port (0 picks a free one) */
+  port?: number;
+  /** Web API base URL, e.g. a local stand-in in tests */
+  apiUrl?: string;
+  digestChannel?: string;
+  answer: AnswerFn;
+  access: AccessRules;
+  log?: Logger;
+  retry?: RetryOptions;
+  /** tests: a receiver that hands events to the app directly */
+  receiver?: Receiver;
+  /** known bot identity (skips Bolt's auth.test at start) */
+  botId?: string;
+  botUserId?: string;
+}
+
+export interface SlackBot {
+  app: App;
+  mode: 'socket' | 'http' | 'custom';
+  /** the digest/alert destination, when SLACK_DIGEST_CHANNEL is set */
+  destination: Destination | null;
+  /** starts receiving; in HTTP mode resolves the port it listens on */
+  start(): Promise<{ port?: number }>;
+  stop(): Promise<void>;
+}
+
+export class SlackConfigError extends Error {}
+
+/** Bolt's logger interface over pino; secrets are scrubbed from every message. */
+function boltLogger(log: Logger | undefined, secrets: Array<string | undefined>): BoltLogger {
+  let level = LogLevel.WARN;
+  const write = (method: 'debug' | 'info' | 'warn' | 'error') => (...messages: unknown[]) => {
+    const text = redactSecrets(messages.map((m) => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m))).join(' '), secrets);
+    log?.[method]({ component: 'slack' }, text);
+  };
+  return {
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    setLevel: (next) => {
+      level = next;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+export function createSlackBot(options: SlackBotOptions): SlackBot {
+  const secrets = [options.botToken, options.appToken, options.signingSecret];
+  const logger = boltLogger(options.log, secrets);
+  // rate limits and 5xx are retried by our own poster (bounded, with Retry-After), not by WebClient
+  const clientOptions = {
+    ...(options.apiUrl ? { slackApiUrl: options.apiUrl.endsWith('/') ? options.apiUrl : options.apiUrl + '/' } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  };
+  let mode: SlackBot['mode'];
+  let receiver: Receiver;
+  let httpReceiver: HTTPReceiver | null = null;
+  if (options.receiver) {
+    mode = 'custom';
+    receiver = options.receiver;
+  } else if (options.appToken) {
+    mode = 'socket';
+    receiver = new SocketModeReceiver({ appToken: options.appToken, logger, installerOptions: { clientOptions } });
+  } else {
+    if (!options.signingSecret) throw new SlackConfigError('SLACK_SIGNING_SECRET: needed for HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+    mode = 'http';
+    httpReceiver = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: '/slack/events', logger });
+    receiver = httpReceiver;
+  }
+  const app = new App({
+    token: options.botToken,
+    receiver,
+    logger,
+    clientOptions,
+    ...(options.botId ? { botId: options.botId } : {}),
+    ...(options.botUserId ? { botUserId: options.botUserId } : {}),
+  });
+  register(app, { answer: options.answer, access: options.access, ...(options.log ? { log: options.log } : {}), ...(options.retry ? { retry: options.retry } : {}) });
+  app.error(async (error: Error) => {
+    options.log?.error({ component: 'slack', err: redactSecrets(error.message, secrets) }, 'slack listener failed');
+  });
+
+  const channel = options.digestChannel;
+  const destination: Destination | null = channel
+    ? {
+        id: `slack:${channel}`,
+        async post(reply) {
+          await app.client.chat.postMessage({ channel, ...renderSlack(reply), unfurl_links: false, unfurl_media: false });
+        },
+      }
+    : null;
+
+  return {
+    app,
+    mode,
+    destination,
+    async start() {
+      if (mode === 'http') {
+        const server = (await app.start(options.port ?? 3000)) as Server;
+        return { port: (server.address() as AddressInfo).port };
+      }
+      await app.start();
+      return {};
+    },
+    async stop() {
+      await app.stop();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// The `/dmarc` slash command as a plain function over Bolt's arguments: acknowledge at once (Slack
+// allows 3 seconds), check who asks, answer, and send the answer through response_url. Registered
+// on an app by register(); tested with the real Bolt app and also callable without Slack.
+
+import type { App, RespondFn, SlashCommand } from '@slack/bolt';
+import type { Logger } from '../../log.ts';
+import { isAllowed, refusalReply, type AccessRules } from '../access.ts';
+import { safeAnswer, splitPublicFlag, type AnswerFn } from '../answer.ts';
+import { renderSlack } from '../../render/slack.ts';
+import { withRetry, type RetryOptions } from '../post.ts';
+
+export interface SlackCommandDeps {
+  answer: AnswerFn;
+  access: AccessRules;
+  log?: Logger;
+  retry?: RetryOptions;
+  /** the command name as configured in the Slack app */
+  command?: string;
+}
+
+export interface SlashCommandArgs {
+  command: Pick<SlashCommand, 'text' | 'user_id' | 'user_name' | 'channel_id'>;
+  ack: () => Promise<void>;
+  respond: RespondFn;
+}
+
+export async function handleDmarcCommand({ command, ack, respond }: SlashCommandArgs, deps: SlackCommandDeps): Promise<void> {
+  await ack();
+  const requester = { platform: 'slack' as const, userId: command.user_id, userName: command.user_name, channelId: command.channel_id };
+  const { line, shared } = splitPublicFlag(command.text ?? '');
+  if (!isAllowed(requester, deps.access)) {
+    deps.log?.info({ user: command.user_id, channel: command.channel_id }, 'slack request refused by allow-list');
+    await respond({ response_type: 'ephemeral', ...renderSlack(refusalReply()) });
+    return;
+  }
+  const reply = await safeAnswer(deps.answer, line || 'help', requester);
+  const message = renderSlack(reply);
+  try {
+    await withRetry(() => respond({ response_type: shared ? 'in_channel' : 'ephemeral', replace_original: false, ...message }), deps.retry);
+  } catch (error) {
+    deps.log?.error({ err: error instanceof Error ? error.message : String(error) }, 'slack answer could not be delivered');
+  }
+}
+
+/** Attaches the command listener to a Bolt app. */
+export function register(app: App, deps: SlackCommandDeps): void {
+  app.command(deps.command ?? '/dmarc', async ({ command, ack, respond }) => {
+    await handleDmarcCommand({ command, ack: () => ack(), respond }, deps);
+  });
+}
