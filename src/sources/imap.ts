@@ -283,8 +283,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * Waits in IDLE until the server announces new mail, the poll interval passes (servers without
  * IDLE, or an IDLE that silently died), the connection closes (rejects) or the signal aborts.
  */
-function waitForMail(client: ImapFlow, pollMs: number, signal: AbortSignal): Promise<void> {
+function waitForMail(client: ImapFlow, pollMs: number, signal: AbortSignal, mailArrived: () => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
+    // EXISTS announced while the last pass was running: go again at once
+    if (mailArrived() || signal.aborted) return resolve();
     const cleanup = () => {
       clearTimeout(timer);
       client.off('exists', onExists);
@@ -330,12 +332,15 @@ export async function watchMailbox(config: ImapConfig, store: ImapStore, deps: I
       client = await connectImap(config, deps);
       attempt = 0;
       logger.info({ host: config.IMAP_HOST, mailbox: config.IMAP_MAILBOX }, 'watching the mailbox');
+      let mailArrived = false;
+      client.on('exists', () => (mailArrived = true));
       while (!signal.aborted) {
+        mailArrived = false;
         const summary = await processMailbox(client, config, store, deps, signal);
         if (summary.messages > 0) logger.info({ messages: summary.messages, new: summary.new, duplicates: summary.duplicates, invalid: summary.invalid }, 'mailbox pass done');
         deps.onPass?.(summary);
         if (signal.aborted) break;
-        await waitForMail(client, pollMs, signal);
+        await waitForMail(client, pollMs, signal, () => mailArrived);
       }
       await client.logout().catch(() => client?.close());
       return;
