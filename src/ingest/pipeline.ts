@@ -5,6 +5,7 @@
 import type { Report } from '../model.ts';
 import type { IngestOutcome, ReportStore } from '../store/types.ts';
 import { readReports } from '../reader/index.ts';
+import { InvalidReportError } from '../store/index.ts';
 
 export interface IngestInput {
   /** names the input in errors and in the store: a file path, `path#N` or `imap:<mailbox>/<uid>` */
@@ -63,7 +64,10 @@ export class StoreWriteError extends Error {
   }
 }
 
-/** Reads one input and stores its reports. Read errors are returned; store errors throw StoreWriteError. */
+/**
+ * Reads one input and stores its reports. Read errors and reports the store refuses as invalid are
+ * returned; any other store failure throws StoreWriteError (the caller must not acknowledge the input).
+ */
 export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise<InputResult> {
   const read = deps.read ?? readReports;
   const result: InputResult = { source: input.source, new: 0, duplicates: 0, expired: 0, reports: 0, errors: [] };
@@ -83,6 +87,11 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
     try {
       outcome = await deps.store.ingest(report, input.source, deps.now?.());
     } catch (error) {
+      // a report the store cannot place is bad input: named, skipped, the rest goes on
+      if (error instanceof InvalidReportError) {
+        result.errors.push({ source: input.source, message: error.message });
+        continue;
+      }
       throw new StoreWriteError(input.source, error);
     }
     result.reports += 1;

@@ -189,7 +189,7 @@ export async function processMailbox(client: ImapFlow, config: ImapConfig, store
         for (const error of result.errors) logger.warn({ source: error.source }, `part of the message could not be read: ${error.message}`);
       } else {
         withoutReports.push(message.uid);
-        logger.warn({ source, reason: result.errors.map((e) => e.message).join('; ') }, 'message holds no report: moving it to the invalid folder');
+        logger.warn({ source, reason: result.errors.map((e) => e.message).join('; ') }, folders ? 'message holds no report: moving it to the invalid folder' : 'message holds no report: leaving it in place, marked seen');
       }
       deps.onProgress?.({ done: start + withReports.length + withoutReports.length, total: pending.length, uid: message.uid, result });
       if (signal?.aborted) break;

@@ -2,7 +2,7 @@
 // and the "new report stored" callback.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/model.ts';
+import type { Report, TlsReport } from '../../src/model.ts';
 import type { ReportStore } from '../../src/store/types.ts';
 import { IngestTotals, StoreWriteError, ingestInput, summaryLine } from '../../src/ingest/pipeline.ts';
 import { corpusBytes, corpusMail, distinctAggregateXml } from '../support/mail.ts';
@@ -48,6 +48,18 @@ describe('ingestInput', () => {
     for (const result of [tls, failure, aggregate]) totals.add(result);
     expect(totals.summaryLine()).toBe('ingested 3 reports (0 duplicates, 0 errors)');
     expect(totals.emptyInputs).toBe(0);
+  });
+
+  it('names a report the store cannot place and goes on with the rest of the input', async () => {
+    ({ store } = await freshSqliteStore());
+    const good: TlsReport = { kind: 'tls', orgName: 'Company-X', reportId: 'r-1', begin: '2026-01-01T00:00:00.000Z', end: '2026-01-01T23:59:59.000Z', contactInfo: null, policies: [] };
+    const undated: TlsReport = { ...good, reportId: 'r-2', begin: 'yesterday' };
+    const read = async () => ({ reports: [undated, good], errors: [] });
+    const result = await ingestInput({ source: 'odd.json', bytes: new Uint8Array([1]) }, { store, read });
+    expect(result).toMatchObject({ new: 1, reports: 1 });
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatchObject({ source: 'odd.json' });
+    expect(result.errors[0]!.message).toMatch(/r-2.*date/);
   });
 
   it('stops with a StoreWriteError naming the input when the store fails', async () => {
