@@ -1,0 +1,161 @@
+// The keyv edge: opens one of the three backends from a URL and offers the few batched operations
+// the store needs. SQLite gets WAL and one transaction per batch (a plain `set` is its own fsync'd
+// transaction there); PostgreSQL's setMany is one UNNEST upsert; Redis's setMany is one MULTI/EXEC.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Keyv from 'keyv';
+import KeyvSqlite from '@keyv/sqlite';
+import KeyvPostgres from '@keyv/postgres';
+import { createKeyv as createRedisKeyv } from '@keyv/redis';
+import pg from 'pg';
+import type { Logger } from '../log.ts';
+
+export type BackendKind = 'sqlite' | 'redis' | 'postgres';
+
+export interface BackendEntry {
+  key: string;
+  value: unknown;
+  ttl?: number;
+}
+
+export interface Backend {
+  kind: BackendKind;
+  get<T>(key: string): Promise<T | undefined>;
+  getMany<T>(keys: string[]): Promise<(T | undefined)[]>;
+  /** Writes all entries; atomically where the backend allows (one transaction / statement / MULTI). */
+  setMany(entries: BackendEntry[]): Promise<void>;
+  deleteMany(keys: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_STORE_URL = 'sqlite://./data/dmarc.sqlite';
+
+// Keys hold domain names (up to 253 characters) plus a prefix: more than keyv's default 255.
+const KEY_SIZE = 1024;
+const READ_CHUNK = 256;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let index = 0; index < items.length; index += size) result.push(items.slice(index, index + size));
+  return result;
+}
+
+/** Describes a store URL for logs and errors without its password. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+}
+
+function keyvBackend(kind: BackendKind, keyv: Keyv, options: { transaction?: (work: () => Promise<void>) => Promise<void>; close: () => Promise<void> }): Backend {
+  const transaction = options.transaction ?? ((work: () => Promise<void>) => work());
+  return {
+    kind,
+    async get<T>(key: string) {
+      return (await keyv.get(key)) as T | undefined;
+    },
+    async getMany<T>(keys: string[]) {
+      const values: (T | undefined)[] = [];
+      for (const part of chunks(keys, READ_CHUNK)) {
+        const found = (await keyv.getMany(part)) as (T | undefined | null)[];
+        for (const value of found) values.push(value ?? undefined);
+      }
+      return values;
+    },
+    async setMany(entries: BackendEntry[]) {
+      if (entries.length === 0) return;
+      await transaction(async () => {
+        const results = await keyv.setMany(entries.map(({ key, value, ttl }) => ({ key, value, ttl })));
+        if (Array.isArray(results) && results.some((ok) => ok === false)) throw new Error(`store write failed for some of ${entries.length} keys`);
+      });
+    },
+    async deleteMany(keys: string[]) {
+      if (keys.length === 0) return;
+      for (const part of chunks(keys, READ_CHUNK)) await transaction(async () => void (await keyv.deleteMany(part)));
+    },
+    close: options.close,
+  };
+}
+
+/**
+ * @keyv/postgres keeps one pool per process and ends it on any adapter's disconnect, which would
+ * break every other store open on the same database; this adapter owns its pool.
+ */
+class OwnPoolPostgres extends KeyvPostgres {
+  // `declare`: no field initializer, because the base constructor already calls connect().
+  declare private ownPool: pg.Pool | undefined;
+
+  override async connect(): Promise<(sql: string, values?: unknown) => Promise<any[]>> {
+    this.ownPool ??= new pg.Pool({ connectionString: this.opts.uri, max: 4 });
+    const pool = this.ownPool;
+    pool.on('error', (error) => this.emit('error', error));
+    return async (sql, values) => (await pool.query(sql, values as unknown[] | undefined)).rows;
+  }
+
+  override async disconnect(): Promise<void> {
+    await this.ownPool?.end();
+  }
+}
+
+export async function openBackend(url: string, namespace: string, logger: Logger): Promise<Backend> {
+  const scheme = url.slice(0, url.indexOf('://') + 3).toLowerCase();
+  const onError = (error: unknown) => logger.error({ err: error, store: redactUrl(url) }, 'store backend error');
+
+  if (scheme === 'sqlite://') {
+    const path = url.slice('sqlite://'.length);
+    if (!path) throw new Error(`store URL ${url} names no file (sqlite://PATH)`);
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const adapter = new KeyvSqlite({ uri: url, busyTimeout: 10_000, keySize: KEY_SIZE });
+    const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
+    keyv.on('error', onError);
+    try {
+      await adapter.query('PRAGMA journal_mode=WAL');
+      await adapter.query('PRAGMA synchronous=NORMAL');
+    } catch (error) {
+      throw new Error(`cannot open the SQLite store ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    return keyvBackend('sqlite', keyv, {
+      // One writer (the store serialises its operations), so a plain BEGIN/COMMIT on the single
+      // connection groups the batch; the adapter's sets are issued inside it.
+      transaction: async (work) => {
+        await adapter.query('BEGIN IMMEDIATE');
+        try {
+          await work();
+        } catch (error) {
+          await adapter.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+        await adapter.query('COMMIT');
+      },
+      close: () => adapter.disconnect(),
+    });
+  }
+
+  if (scheme === 'redis://' || scheme === 'rediss://') {
+    // createKeyv with a namespace prefixes once; new Keyv({ store: new KeyvRedis() }) would do it twice.
+    const keyv = createRedisKeyv(url, { namespace, throwOnErrors: true, throwOnConnectError: true });
+    keyv.on('error', onError);
+    try {
+      await keyv.get('catalog');
+    } catch (error) {
+      await keyv.disconnect().catch(() => undefined);
+      throw new Error(`cannot reach the Redis store ${redactUrl(url)}: ${(error as Error).message}`, { cause: error });
+    }
+    return keyvBackend('redis', keyv, { close: () => keyv.disconnect() });
+  }
+
+  if (scheme === 'postgres://' || scheme === 'postgresql://') {
+    const adapter = new OwnPoolPostgres({ uri: url, keySize: KEY_SIZE });
+    adapter.on('error', onError);
+    const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
+    keyv.on('error', onError);
+    try {
+      await adapter.query('SELECT 1');
+    } catch (error) {
+      await adapter.disconnect().catch(() => undefined);
+      throw new Error(`cannot reach the PostgreSQL store ${redactUrl(url)}: ${(error as Error).message}`, { cause: error });
+    }
+    return keyvBackend('postgres', keyv, { close: () => adapter.disconnect() });
+  }
+
+  throw new Error(`unsupported store URL ${redactUrl(url)}: use sqlite://PATH, redis://HOST:PORT or postgres://USER@HOST:PORT/DB`);
+}

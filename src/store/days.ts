@@ -1,0 +1,169 @@
+// UTC day attribution, as pure functions. A report covering at most 24 hours belongs to the UTC day
+// holding the middle of its range; a longer one is split over the UTC days it covers, each
+// record's count shared pro rata to the seconds of overlap with largest-remainder rounding, so the
+// day counts of a record add up exactly to its count.
+
+import type { AggregateRecord, AggregateReport } from '../model.ts';
+import type { SourceStat } from './types.ts';
+import { normaliseIp } from './keys.ts';
+
+const DAY_MS = 86_400_000;
+
+/** YYYY-MM-DD (UTC) of an instant. */
+export function utcDay(instant: string | number | Date): string {
+  const date = instant instanceof Date ? instant : new Date(instant);
+  if (Number.isNaN(date.getTime())) throw new Error(`invalid date: ${String(instant)}`);
+  return date.toISOString().slice(0, 10);
+}
+
+export function addDays(day: string, count: number): string {
+  return utcDay(Date.parse(`${day}T00:00:00Z`) + count * DAY_MS);
+}
+
+/** Every UTC day from..to inclusive (empty when from > to). */
+export function dayRange(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let day = from; day <= to; day = addDays(day, 1)) days.push(day);
+  return days;
+}
+
+export function monthOf(day: string): string {
+  return day.slice(0, 7);
+}
+
+/** Every month (YYYY-MM) that holds a day of from..to. */
+export function monthRange(from: string, to: string): string[] {
+  const months: string[] = [];
+  let [year, month] = from.slice(0, 7).split('-').map(Number) as [number, number];
+  const last = to.slice(0, 7);
+  for (;;) {
+    const text = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}`;
+    if (text > last) break;
+    months.push(text);
+    month += 1;
+    if (month > 12) {
+      month = 1;
+      year += 1;
+    }
+  }
+  return months;
+}
+
+/**
+ * Splits `total` into integer parts proportional to `weights` (largest remainder method): the parts
+ * add up exactly to `total`; ties go to the earlier weight.
+ */
+export function apportion(total: number, weights: number[]): number[] {
+  const sum = weights.reduce((acc, weight) => acc + weight, 0);
+  if (weights.length === 0) return [];
+  if (sum <= 0) return weights.map((_, index) => (index === 0 ? total : 0));
+  const quotas = weights.map((weight) => (total * weight) / sum);
+  const parts = quotas.map(Math.floor);
+  let left = total - parts.reduce((acc, part) => acc + part, 0);
+  const order = quotas.map((quota, index) => ({ index, remainder: quota - Math.floor(quota) })).sort((a, b) => b.remainder - a.remainder || a.index - b.index);
+  for (const { index } of order) {
+    if (left <= 0) break;
+    parts[index]! += 1;
+    left -= 1;
+  }
+  return parts;
+}
+
+export interface DayShare {
+  date: string;
+  /** seconds of the report range on that day (weight of the split) */
+  seconds: number;
+}
+
+/**
+ * The UTC days a report range is attributed to. At most 24 hours: the one day holding the middle.
+ * Longer: every day it overlaps, with the seconds of overlap.
+ */
+export function attributionDays(begin: string, end: string): DayShare[] {
+  const start = Date.parse(begin);
+  const stop = Date.parse(end);
+  if (Number.isNaN(start) || Number.isNaN(stop)) throw new Error(`invalid date range ${begin} .. ${end}`);
+  const [from, to] = start <= stop ? [start, stop] : [stop, start];
+  if (to - from <= DAY_MS) return [{ date: utcDay(from + (to - from) / 2), seconds: (to - from) / 1000 }];
+  const shares: DayShare[] = [];
+  for (let dayStart = Math.floor(from / DAY_MS) * DAY_MS; dayStart < to; dayStart += DAY_MS) {
+    const overlap = Math.min(to, dayStart + DAY_MS) - Math.max(from, dayStart);
+    if (overlap > 0) shares.push({ date: utcDay(dayStart), seconds: overlap / 1000 });
+  }
+  return shares;
+}
+
+/** The UTC day of the middle of a range (TLS reports are not split). */
+export function middleDay(begin: string, end: string): string {
+  const start = Date.parse(begin);
+  const stop = Date.parse(end);
+  if (Number.isNaN(start) || Number.isNaN(stop)) throw new Error(`invalid date range ${begin} .. ${end}`);
+  return utcDay((start + stop) / 2);
+}
+
+export function emptySourceStat(ip: string): SourceStat {
+  return { ip, messages: 0, dmarcPass: 0, spfPass: 0, dkimPass: 0, spfAligned: 0, dkimAligned: 0, dispositions: {}, reasons: {}, headerFrom: {}, spf: {}, dkim: {}, spfUnalignedPass: 0, dkimUnalignedPass: 0 };
+}
+
+function bump(counts: Record<string, number>, name: string, by: number): void {
+  counts[name] = (counts[name] ?? 0) + by;
+}
+
+/** Adds `share` messages of one record to a source's figures. */
+export function addRecordShare(stat: SourceStat, record: AggregateRecord, share: number): void {
+  const isPass = (result: string) => result.trim().toLowerCase() === 'pass';
+  stat.messages += share;
+  if (record.dmarc === 'pass') stat.dmarcPass += share;
+  if (isPass(record.evaluated.spf)) stat.spfPass += share;
+  if (isPass(record.evaluated.dkim)) stat.dkimPass += share;
+  if (record.alignment.spf) stat.spfAligned += share;
+  if (record.alignment.dkim) stat.dkimAligned += share;
+  if ((record.alignment.spfUnalignedPass?.length ?? 0) > 0) stat.spfUnalignedPass += share;
+  if ((record.alignment.dkimUnalignedPass?.length ?? 0) > 0) stat.dkimUnalignedPass += share;
+  bump(stat.dispositions, record.disposition.trim().toLowerCase() || 'none', share);
+  for (const type of new Set(record.reasons.map((reason) => reason.type.trim().toLowerCase()))) bump(stat.reasons, type, share);
+  bump(stat.headerFrom, record.identifiers.headerFrom.trim().toLowerCase(), share);
+  for (const spf of record.authResults.spf) bump(stat.spf, `${spf.domain.trim().toLowerCase()} ${spf.result.trim().toLowerCase()}`, share);
+  for (const dkim of record.authResults.dkim) bump(stat.dkim, `${dkim.domain.trim().toLowerCase()} ${dkim.selector?.trim() || '-'} ${dkim.result.trim().toLowerCase()}`, share);
+}
+
+export interface DaySplit {
+  date: string;
+  messages: number;
+  /** one entry per source IP, ordered by IP */
+  sources: SourceStat[];
+}
+
+/**
+ * An aggregate report's records attributed to UTC days: each record's count is apportioned over
+ * the report's days, then the shares of one IP on one day are merged into one SourceStat. Days
+ * that receive no message are left out, except that a report always keeps at least one day.
+ */
+export function splitAggregate(report: Pick<AggregateReport, 'begin' | 'end' | 'records'>): DaySplit[] {
+  const days = attributionDays(report.begin, report.end);
+  const weights = days.map((day) => day.seconds);
+  const byDay = new Map<string, Map<string, SourceStat>>(days.map((day) => [day.date, new Map()]));
+  for (const record of report.records) {
+    const count = Math.max(0, Math.trunc(record.count));
+    const shares = days.length === 1 ? [count] : apportion(count, weights);
+    const ip = normaliseIp(record.sourceIp);
+    shares.forEach((share, index) => {
+      if (share === 0) return;
+      const sources = byDay.get(days[index]!.date)!;
+      let stat = sources.get(ip);
+      if (!stat) sources.set(ip, (stat = emptySourceStat(ip)));
+      addRecordShare(stat, record, share);
+    });
+  }
+  const splits: DaySplit[] = [];
+  for (const [date, sources] of byDay) {
+    const list = [...sources.values()].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+    if (list.length === 0) continue;
+    splits.push({ date, messages: list.reduce((acc, stat) => acc + stat.messages, 0), sources: list });
+  }
+  if (splits.length === 0) {
+    // No messages at all: keep the report visible on the day holding the middle of its range.
+    splits.push({ date: middleDay(report.begin, report.end), messages: 0, sources: [] });
+  }
+  return splits;
+}

@@ -1,0 +1,94 @@
+// Dedupe keys and document keys, as pure functions. A report's key is a short stable hash of the
+// normalised tuple that identifies it, so the same report re-sent (or re-read after a crash) maps
+// to the same key, while a sender's report id reused for another domain does not.
+
+import { createHash } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
+import type { AggregateReport, FailureReport, Report, TlsReport } from '../model.ts';
+
+/** Number of hash buckets of the IP index per month: a batch touches at most this many documents. */
+export const IP_BUCKETS = 1024;
+
+function normaliseName(value: string | null | undefined): string {
+  return (value ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+export function normaliseDomain(value: string | null | undefined): string {
+  return (value ?? '').trim().toLowerCase().replace(/\.+$/, '');
+}
+
+/** Canonical text of an IP address (IPv4-mapped IPv6 becomes IPv4); other text is trimmed and lower-cased. */
+export function normaliseIp(value: string): string {
+  const text = value.trim();
+  try {
+    return ipaddr.process(text).toString();
+  } catch {
+    return text.toLowerCase();
+  }
+}
+
+/** Epoch seconds as text, so "2024-01-01T00:00:00Z" and "2024-01-01T00:00:00.000Z" agree. */
+function normaliseInstant(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso.trim() : String(Math.floor(ms / 1000));
+}
+
+function hashTuple(parts: string[]): string {
+  // JSON keeps the tuple unambiguous (no separator can collide with content).
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24);
+}
+
+export function aggregateKey(report: Pick<AggregateReport, 'orgName' | 'reportId' | 'policy' | 'begin' | 'end'>): string {
+  return hashTuple(['aggregate', normaliseName(report.orgName), report.reportId.trim(), normaliseDomain(report.policy.domain), normaliseInstant(report.begin), normaliseInstant(report.end)]);
+}
+
+export function tlsKey(report: Pick<TlsReport, 'orgName' | 'reportId' | 'begin' | 'end'>): string {
+  return hashTuple(['tls', normaliseName(report.orgName), report.reportId.trim(), normaliseInstant(report.begin), normaliseInstant(report.end)]);
+}
+
+export function failureKey(report: Pick<FailureReport, 'sourceIp' | 'arrivalDate' | 'reportedDomain' | 'messageId' | 'subject'>): string {
+  const messageId = report.messageId?.trim().replace(/^<|>$/g, '') || null;
+  const identity = messageId !== null ? `id:${messageId}` : `subject:${(report.subject ?? '').trim()}`;
+  return hashTuple(['failure', report.sourceIp ? normaliseIp(report.sourceIp) : '', normaliseInstant(report.arrivalDate), normaliseDomain(report.reportedDomain), identity]);
+}
+
+export function reportKey(report: Report): string {
+  switch (report.kind) {
+    case 'aggregate':
+      return aggregateKey(report);
+    case 'tls':
+      return tlsKey(report);
+    case 'failure':
+      return failureKey(report);
+  }
+}
+
+/** FNV-1a (32 bit) of the canonical IP text, modulo the bucket count: stable across processes. */
+export function ipBucket(ip: string): number {
+  const text = normaliseIp(ip);
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % IP_BUCKETS;
+}
+
+export const docKeys = {
+  report: (key: string) => `rep:${key}`,
+  day: (domain: string, date: string) => `agg:${domain}:${date}`,
+  ipBucket: (month: string, bucket: number) => `ipx:${month}:${bucket}`,
+  failureDay: (domain: string, date: string) => `fail:${domain}:${date}`,
+  tlsDay: (domain: string, date: string) => `tls:${domain}:${date}`,
+  log: (date: string) => `log:${date}`,
+  catalog: 'catalog',
+  marks: 'marks',
+  ptr: (ip: string) => `ptr:${normaliseIp(ip)}`,
+  state: (name: string) => `state:${name}`,
+} as const;
+
+/** Key of one IP index entry inside its IP's map: one report part of one domain on one day. */
+export function ipEntryKey(domain: string, date: string, key: string): string {
+  return `${domain}|${date}|${key}`;
+}

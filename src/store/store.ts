@@ -1,0 +1,352 @@
+// The report store: a single writer with a write buffer over a keyv backend.
+//
+// ingest() applies a report's contributions to in-memory copies of the documents it touches
+// (each loaded once per batch); flush() writes them in two steps: first every touched document and
+// the catalog, then the reports' dedupe markers. A crash between or during the steps leaves no
+// marker for a report whose documents may be partly written, so the next run applies it again,
+// and because contributions overwrite under the report's own key, the totals come out the same.
+
+import type { Logger } from '../log.ts';
+import type { AggregateReport, FailureReport, TlsReport } from '../model.ts';
+import type { Backend } from './backend.ts';
+import type { CatalogDoc, DayDoc, FailureDayDoc, IngestLogDoc, IngestLogEntry, IngestOutcome, IpBucketDoc, IpEntry, Mark, MarksDoc, ReportStore, StoredFailure, StoredReport, StoredTlsPolicy, TlsDayDoc } from './types.ts';
+import { applyPatch, contributionOf, emptyCatalog, extendCatalog } from './contributions.ts';
+import { addDays, dayRange, monthOf, monthRange, utcDay } from './days.ts';
+import { IP_BUCKETS, docKeys, ipBucket, normaliseDomain, normaliseIp } from './keys.ts';
+
+export interface StoreLimits {
+  /** flush when this many reports wait in the buffer */
+  maxPendingReports: number;
+  /** flush when this many documents are touched */
+  maxPendingDocs: number;
+}
+
+export interface StoreHooks {
+  /** Test hook: runs after the documents of a flush are written and before its markers are. */
+  afterDocsWritten?: () => void | Promise<void>;
+}
+
+export const DEFAULT_LIMITS: StoreLimits = { maxPendingReports: 200, maxPendingDocs: 2000 };
+
+type Ranges = Record<string, { firstDay: string; lastDay: string }>;
+
+function byString(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isoDay(value: string, what: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new Error(`${what} must be a UTC day YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+export class KeyvReportStore implements ReportStore {
+  /** touched documents of the current batch (undefined: absent in the store) */
+  private readonly docs = new Map<string, unknown>();
+  private readonly dirty = new Set<string>();
+  /** dedupe markers waiting for the documents they depend on */
+  private readonly pending = new Map<string, StoredReport>();
+  private catalogDirty = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly backend: Backend,
+    private catalog: CatalogDoc,
+    private readonly logger: Logger,
+    private readonly limits: StoreLimits,
+    private readonly hooks: StoreHooks,
+  ) {}
+
+  static async open(backend: Backend, logger: Logger, limits: StoreLimits = DEFAULT_LIMITS, hooks: StoreHooks = {}): Promise<KeyvReportStore> {
+    const catalog = { ...emptyCatalog(), ...((await backend.get<CatalogDoc>(docKeys.catalog)) ?? {}) };
+    return new KeyvReportStore(backend, catalog, logger, limits, hooks);
+  }
+
+  /** Runs operations one after another: the store is the single writer of its documents. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.closed) throw new Error('the store is closed');
+      return work();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  ingest(report: AggregateReport | FailureReport | TlsReport, source: string, now: Date = new Date()): Promise<IngestOutcome> {
+    return this.exclusive(async () => {
+      const contribution = contributionOf(report, source, now.toISOString());
+      const key = contribution.reportKey;
+      if (this.pending.has(key)) return 'duplicate';
+      if ((await this.backend.get(docKeys.report(key))) !== undefined) return 'duplicate';
+      const cutoff = this.catalog.prunedBefore;
+      if (cutoff && contribution.stored.days.every((day) => day < cutoff)) return 'expired';
+
+      const missing = [...new Set(contribution.patches.map((patch) => patch.key))].filter((docKey) => !this.docs.has(docKey));
+      const loaded = await this.backend.getMany<unknown>(missing);
+      missing.forEach((docKey, index) => this.docs.set(docKey, loaded[index]));
+      for (const patch of contribution.patches) {
+        this.docs.set(patch.key, applyPatch(this.docs.get(patch.key), patch));
+        this.dirty.add(patch.key);
+        if (extendCatalog(this.catalog, patch)) this.catalogDirty = true;
+      }
+      this.pending.set(key, contribution.stored);
+      if (this.pending.size >= this.limits.maxPendingReports || this.dirty.size >= this.limits.maxPendingDocs) await this.flushBuffer();
+      return 'new';
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.exclusive(() => this.flushBuffer());
+  }
+
+  private async flushBuffer(): Promise<void> {
+    if (this.dirty.size === 0 && this.pending.size === 0 && !this.catalogDirty) return;
+    const started = performance.now();
+    const documents = [...this.dirty].map((key) => ({ key, value: this.docs.get(key) }));
+    // The catalog goes with the documents, before the markers: a marker must never exist for a
+    // report whose days the catalog does not cover, or queries would not find it.
+    if (this.catalogDirty) documents.push({ key: docKeys.catalog, value: this.catalog });
+    await this.backend.setMany(documents);
+    this.catalogDirty = false;
+    this.dirty.clear();
+    this.docs.clear();
+    await this.hooks.afterDocsWritten?.();
+    const markers = [...this.pending.values()].map((stored) => ({ key: docKeys.report(stored.reportKey), value: stored }));
+    await this.backend.setMany(markers);
+    this.pending.clear();
+    this.logger.debug({ documents: documents.length, reports: markers.length, ms: Math.round(performance.now() - started) }, 'store flushed');
+  }
+
+  domains(): Promise<string[]> {
+    return this.exclusive(async () => {
+      await this.flushBuffer();
+      return Object.keys(this.catalog.domains).sort(byString);
+    });
+  }
+
+  /** Reads the day documents `<prefix>:<domain>:<day>` of the domains (all when null) for from..to. */
+  private async readDays<T>(ranges: Ranges, domain: string | null, from: string, to: string, key: (domain: string, day: string) => string): Promise<{ domain: string; date: string; doc: T }[]> {
+    isoDay(from, 'from');
+    isoDay(to, 'to');
+    const wanted = domain === null ? Object.keys(ranges) : [normaliseDomain(domain)];
+    const slots: { domain: string; date: string; key: string }[] = [];
+    for (const name of wanted.sort(byString)) {
+      const range = ranges[name];
+      if (!range) continue;
+      for (const date of dayRange(from > range.firstDay ? from : range.firstDay, to < range.lastDay ? to : range.lastDay)) slots.push({ domain: name, date, key: key(name, date) });
+    }
+    const docs = await this.backend.getMany<T>(slots.map((slot) => slot.key));
+    const found = slots.flatMap((slot, index) => (docs[index] === undefined ? [] : [{ domain: slot.domain, date: slot.date, doc: docs[index] as T }]));
+    return found.sort((a, b) => byString(a.date, b.date) || byString(a.domain, b.domain));
+  }
+
+  days(domain: string | null, from: string, to: string): Promise<DayDoc[]> {
+    return this.exclusive(async () => {
+      await this.flushBuffer();
+      return (await this.readDays<DayDoc>(this.catalog.domains, domain, from, to, docKeys.day)).map((slot) => slot.doc);
+    });
+  }
+
+  ipEntries(ip: string, from: string, to: string): Promise<IpEntry[]> {
+    return this.exclusive(async () => {
+      await this.flushBuffer();
+      isoDay(from, 'from');
+      isoDay(to, 'to');
+      if (from > to) return [];
+      const address = normaliseIp(ip);
+      const bucket = ipBucket(address);
+      const months = monthRange(from, to).filter((month) => this.catalog.ipMonths.includes(month));
+      const docs = await this.backend.getMany<IpBucketDoc>(months.map((month) => docKeys.ipBucket(month, bucket)));
+      const entries = docs.flatMap((doc) => Object.values(doc?.[address] ?? {})).filter((entry) => entry.date >= from && entry.date <= to);
+      return entries.sort((a, b) => byString(a.date, b.date) || byString(a.domain, b.domain) || byString(a.reportKey, b.reportKey));
+    });
+  }
+
+  failures(domain: string | null, from: string, to: string): Promise<StoredFailure[]> {
+    return this.exclusive(async () => {
+      await this.flushBuffer();
+      const slots = await this.readDays<FailureDayDoc>(this.catalog.failureDomains, domain, from, to, docKeys.failureDay);
+      const when = (failure: StoredFailure) => failure.arrivalDate ?? failure.ingestedAt;
+      return slots.flatMap((slot) => Object.values(slot.doc)).sort((a, b) => Date.parse(when(a)) - Date.parse(when(b)) || byString(a.reportKey, b.reportKey));
+    });
+  }
+
+  tlsResults(domain: string | null, from: string, to: string): Promise<StoredTlsPolicy[]> {
+    return this.exclusive(async () => {
+      await this.flushBuffer();
+      const slots = await this.readDays<TlsDayDoc>(this.catalog.tlsDomains, domain, from, to, docKeys.tlsDay);
+      return slots.flatMap((slot) => Object.entries(slot.doc).sort(([a], [b]) => byString(a, b)).map(([, value]) => value));
+    });
+  }
+
+  ingestedSince(since: string): Promise<IngestLogEntry[]> {
+    return this.exclusive(async () => {
+      await this.flushBuffer();
+      const sinceMs = Date.parse(since);
+      if (Number.isNaN(sinceMs)) throw new Error(`ingestedSince needs an ISO date-time, got ${JSON.stringify(since)}`);
+      const { logFirstDay, logLastDay } = this.catalog;
+      if (logFirstDay === null || logLastDay === null) return [];
+      const sinceDay = utcDay(sinceMs);
+      const days = dayRange(sinceDay > logFirstDay ? sinceDay : logFirstDay, logLastDay);
+      const docs = await this.backend.getMany<IngestLogDoc>(days.map(docKeys.log));
+      // A report re-applied after a crash on another day can sit in two logs: keep its first entry.
+      const entries = new Map<string, IngestLogEntry>();
+      for (const doc of docs) {
+        for (const entry of Object.values(doc ?? {})) {
+          if (Date.parse(entry.ingestedAt) < sinceMs) continue;
+          const seen = entries.get(entry.reportKey);
+          if (!seen || entry.ingestedAt < seen.ingestedAt) entries.set(entry.reportKey, entry);
+        }
+      }
+      return [...entries.values()].sort((a, b) => Date.parse(a.ingestedAt) - Date.parse(b.ingestedAt) || byString(a.reportKey, b.reportKey));
+    });
+  }
+
+  report(reportKey: string): Promise<StoredReport | undefined> {
+    return this.exclusive(async () => this.pending.get(reportKey) ?? (await this.backend.get<StoredReport>(docKeys.report(reportKey))));
+  }
+
+  marks(): Promise<MarksDoc> {
+    return this.exclusive(async () => (await this.backend.get<MarksDoc>(docKeys.marks)) ?? {});
+  }
+
+  setMark(mark: Mark): Promise<void> {
+    return this.exclusive(async () => {
+      const subject = mark.subject.trim();
+      if (!subject) throw new Error('a mark needs a subject (an IP address or a sender name)');
+      const marks = (await this.backend.get<MarksDoc>(docKeys.marks)) ?? {};
+      marks[subject] = { ...mark, subject };
+      await this.backend.setMany([{ key: docKeys.marks, value: marks }]);
+    });
+  }
+
+  clearMark(subject: string): Promise<void> {
+    return this.exclusive(async () => {
+      const marks = (await this.backend.get<MarksDoc>(docKeys.marks)) ?? {};
+      if (!(subject.trim() in marks)) return;
+      delete marks[subject.trim()];
+      await this.backend.setMany([{ key: docKeys.marks, value: marks }]);
+    });
+  }
+
+  getState<T>(name: string): Promise<T | undefined> {
+    return this.exclusive(() => this.backend.get<T>(docKeys.state(name)));
+  }
+
+  setState<T>(name: string, value: T, ttlMs?: number): Promise<void> {
+    return this.exclusive(async () => {
+      // State such as "last IMAP UID" describes what has been stored: buffered reports go first,
+      // so a crash can never leave the state ahead of the data.
+      await this.flushBuffer();
+      await this.backend.setMany([{ key: docKeys.state(name), value, ...(ttlMs !== undefined && ttlMs > 0 ? { ttl: ttlMs } : {}) }]);
+    });
+  }
+
+  prune(retentionDays: number, now: Date = new Date()): Promise<{ deletedKeys: number }> {
+    return this.exclusive(async () => {
+      await this.flushBuffer();
+      if (!(retentionDays > 0)) return { deletedKeys: 0 };
+      const cutoff = addDays(utcDay(now), -Math.floor(retentionDays));
+      const before = addDays(cutoff, -1);
+      const catalog = structuredClone(this.catalog);
+      const old = { days: [] as string[], failures: [] as string[], tls: [] as string[], logs: [] as string[] };
+
+      const collect = (ranges: Ranges, list: string[], key: (domain: string, day: string) => string) => {
+        for (const [domain, range] of Object.entries(ranges)) {
+          if (range.firstDay >= cutoff) continue;
+          for (const day of dayRange(range.firstDay, range.lastDay < before ? range.lastDay : before)) list.push(key(domain, day));
+          if (range.lastDay < cutoff) delete ranges[domain];
+          else range.firstDay = cutoff;
+        }
+      };
+      collect(catalog.domains, old.days, docKeys.day);
+      collect(catalog.failureDomains, old.failures, docKeys.failureDay);
+      collect(catalog.tlsDomains, old.tls, docKeys.tlsDay);
+      if (catalog.logFirstDay !== null && catalog.logLastDay !== null && catalog.logFirstDay < cutoff) {
+        old.logs = dayRange(catalog.logFirstDay, catalog.logLastDay < before ? catalog.logLastDay : before).map(docKeys.log);
+        if (catalog.logLastDay < cutoff) catalog.logFirstDay = catalog.logLastDay = null;
+        else catalog.logFirstDay = cutoff;
+      }
+      const cutoffMonth = monthOf(cutoff);
+      const oldMonths = catalog.ipMonths.filter((month) => month < cutoffMonth);
+      catalog.ipMonths = catalog.ipMonths.filter((month) => month >= cutoffMonth);
+      catalog.prunedBefore = catalog.prunedBefore && catalog.prunedBefore > cutoff ? catalog.prunedBefore : cutoff;
+
+      // The catalog first: once it carries the cut-off, an old backlog is refused ('expired')
+      // even if the deletions below are interrupted.
+      await this.backend.setMany([{ key: docKeys.catalog, value: catalog }]);
+      this.catalog = catalog;
+
+      let deletedKeys = 0;
+      const candidates = new Set<string>();
+      const deleteExisting = async (keys: string[], visit?: (doc: unknown) => void) => {
+        for (let index = 0; index < keys.length; index += 256) {
+          const part = keys.slice(index, index + 256);
+          const docs = await this.backend.getMany<unknown>(part);
+          const existing = part.filter((_, position) => docs[position] !== undefined);
+          if (visit) for (const doc of docs) if (doc !== undefined) visit(doc);
+          await this.backend.deleteMany(existing);
+          deletedKeys += existing.length;
+        }
+      };
+      await deleteExisting(old.days, (doc) => Object.keys((doc as DayDoc).reports).forEach((key) => candidates.add(key)));
+      await deleteExisting(old.failures, (doc) => Object.values(doc as FailureDayDoc).forEach((failure) => candidates.add(failure.reportKey)));
+      await deleteExisting(old.tls, (doc) => Object.values(doc as TlsDayDoc).forEach((policy) => candidates.add(policy.reportKey)));
+      await deleteExisting(old.logs);
+      await deleteExisting(oldMonths.flatMap((month) => Array.from({ length: IP_BUCKETS }, (_, bucket) => docKeys.ipBucket(month, bucket))));
+      deletedKeys += await this.pruneIpMonth(cutoffMonth, cutoff);
+
+      // Markers of reports whose every day is gone: read from the pruned documents above.
+      const keys = [...candidates].map(docKeys.report);
+      for (let index = 0; index < keys.length; index += 256) {
+        const part = keys.slice(index, index + 256);
+        const markers = await this.backend.getMany<StoredReport>(part);
+        const gone = part.filter((_, position) => markers[position] !== undefined && markers[position]!.days.every((day) => day < cutoff));
+        await this.backend.deleteMany(gone);
+        deletedKeys += gone.length;
+      }
+      this.logger.info({ cutoff, deletedKeys }, 'store pruned');
+      return { deletedKeys };
+    });
+  }
+
+  /** Drops the entries before the cut-off from the buckets of the month holding it. */
+  private async pruneIpMonth(month: string, cutoff: string): Promise<number> {
+    if (!this.catalog.ipMonths.includes(month) || cutoff.endsWith('-01')) return 0;
+    let deleted = 0;
+    for (let start = 0; start < IP_BUCKETS; start += 128) {
+      const keys = Array.from({ length: Math.min(128, IP_BUCKETS - start) }, (_, offset) => docKeys.ipBucket(month, start + offset));
+      const docs = await this.backend.getMany<IpBucketDoc>(keys);
+      const rewrite: { key: string; value: unknown }[] = [];
+      const remove: string[] = [];
+      docs.forEach((doc, index) => {
+        if (!doc) return;
+        let changed = false;
+        for (const [ip, entries] of Object.entries(doc)) {
+          for (const [entryKey, entry] of Object.entries(entries)) if (entry.date < cutoff) delete entries[entryKey], (changed = true);
+          if (Object.keys(entries).length === 0) delete doc[ip];
+        }
+        if (!changed) return;
+        if (Object.keys(doc).length === 0) remove.push(keys[index]!);
+        else rewrite.push({ key: keys[index]!, value: doc });
+      });
+      await this.backend.setMany(rewrite);
+      await this.backend.deleteMany(remove);
+      deleted += remove.length;
+    }
+    return deleted;
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const closing = this.exclusive(async () => {
+      try {
+        await this.flushBuffer();
+      } finally {
+        this.closed = true;
+        await this.backend.close();
+      }
+    });
+    return closing;
+  }
+}
