@@ -1,0 +1,110 @@
+// A local stand-in for Discord's REST API (v10): interaction callbacks, editing the original
+// interaction response, channel messages, webhooks and command registration. Every call is
+// recorded with its JSON body; failures can be queued per path. Production code reaches it through
+// DISCORD_API_URL (discord.js `rest.api`).
+
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface DiscordCall {
+  method: string;
+  /** path below /api/v10, e.g. /channels/123/messages */
+  path: string;
+  query: string;
+  headers: IncomingMessage['headers'];
+  body: any;
+}
+
+export interface FakeDiscord {
+  /** for DISCORD_API_URL / rest.api */
+  apiUrl: string;
+  calls: DiscordCall[];
+  callsTo(method: string, pathPattern: RegExp): DiscordCall[];
+  failNext(pathPattern: RegExp, ...failures: Array<{ status: number; headers?: Record<string, string>; body?: unknown }>): void;
+  waitFor(predicate: (calls: DiscordCall[]) => boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+let snowflake = 1_000_000_000_000_000n;
+const nextId = () => String(++snowflake);
+
+function message(channelId: string, body: any) {
+  return {
+    id: nextId(),
+    type: 0,
+    channel_id: channelId,
+    content: body?.content ?? '',
+    embeds: body?.embeds ?? [],
+    author: { id: '900000000000000001', username: 'dmarc-bot', discriminator: '0', global_name: null, avatar: null, bot: true },
+    attachments: [],
+    mentions: [],
+    mention_roles: [],
+    mention_everyone: false,
+    pinned: false,
+    tts: false,
+    timestamp: new Date().toISOString(),
+    edited_timestamp: null,
+    flags: body?.flags ?? 0,
+    components: [],
+  };
+}
+
+export async function startFakeDiscord(): Promise<FakeDiscord> {
+  const calls: DiscordCall[] = [];
+  const failures: Array<{ pattern: RegExp; queue: Array<{ status: number; headers?: Record<string, string>; body?: unknown }> }> = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const [fullPath, query = ''] = (req.url ?? '/').split('?') as [string, string?];
+      const path = decodeURIComponent(fullPath.replace(/^\/api\/v10/, ''));
+      const method = req.method ?? 'GET';
+      let body: any = undefined;
+      try {
+        body = raw ? JSON.parse(raw) : undefined;
+      } catch {
+        body = raw;
+      }
+      calls.push({ method, path, query, headers: req.headers, body });
+      const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
+        if (payload === undefined) {
+          res.writeHead(status, headers);
+          res.end();
+          return;
+        }
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
+        res.end(JSON.stringify(payload));
+      };
+      for (const failure of failures) {
+        if (failure.pattern.test(path) && failure.queue.length > 0) {
+          const next = failure.queue.shift()!;
+          return send(next.status, next.body ?? { message: 'fake failure', code: 0 }, next.headers);
+        }
+      }
+      let match: RegExpExecArray | null;
+      if (method === 'POST' && /^\/interactions\/\d+\/[^/]+\/callback$/.test(path)) return send(204);
+      if (method === 'PATCH' && (match = /^\/webhooks\/(\d+)\/[^/]+\/messages\/@original$/.exec(path))) return send(200, message('800000000000000001', body));
+      if (method === 'POST' && (match = /^\/channels\/(\d+)\/messages$/.exec(path))) return send(200, message(match[1]!, body));
+      if (method === 'POST' && (match = /^\/webhooks\/(\d+)\/[^/]+$/.exec(path))) return send(200, message('800000000000000002', body));
+      if (method === 'PUT' && /^\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(path)) {
+        return send(200, (body as any[]).map((command) => ({ ...command, id: nextId(), application_id: path.split('/')[2], version: nextId() })));
+      }
+      return send(404, { message: 'Unknown route in fake', code: 0 });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    apiUrl: `${base}/api`,
+    calls,
+    callsTo: (method, pattern) => calls.filter((call) => call.method === method && pattern.test(call.path)),
+    failNext(pattern, ...queue) {
+      failures.push({ pattern, queue });
+    },
+    async waitFor(predicate) {
+      while (!predicate(calls)) await new Promise((resolve) => setTimeout(resolve, 10));
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
