@@ -1,0 +1,42 @@
+// `/dmarc sources [days]`: the top sender groups over every domain (default 30 days).
+
+import type { CommandDef } from '../src/commands/types.ts';
+import { identifyFor } from '../src/context.ts';
+import { en } from '../src/i18n/en.ts';
+import { translatorFor, windowNote } from '../src/i18n/present.ts';
+import { querySources } from '../src/insight/index.ts';
+
+export const sourcesCommand: CommandDef = {
+  name: 'sources',
+  description: en['command.sources'],
+  options: [{ name: 'days', description: en['option.days'], type: 'integer', min: 1, max: 3650, positional: true }],
+  examples: ['sources', 'sources 90'],
+  async handler(args, context) {
+    const t = translatorFor(context);
+    const days = typeof args.days === 'number' ? args.days : 30;
+    const result = await querySources(context.store, identifyFor(context), days, context.now());
+    if (result.messages === 0) {
+      return { title: t.t('summary.none', { days }), tone: 'info', blocks: [windowNote(t, result.window)], data: result };
+    }
+    return {
+      title: t.t('sources.title', { days, total: result.total }),
+      tone: 'info',
+      blocks: [
+        {
+          type: 'table',
+          columns: [t.t('label.sender'), t.t('label.messages'), t.t('label.share'), t.t('label.passRate'), t.t('label.ips'), t.t('label.domains')],
+          rows: result.sources.map((s) => [
+            s.mark ? `${s.sender} (${t.t(s.mark === 'mine' ? 'mark.mine' : 'mark.spoof')})` : s.sender,
+            t.number(s.messages),
+            t.percent(s.share),
+            t.percent(s.passRate),
+            t.number(s.ipCount),
+            s.domains.join(', '),
+          ]),
+        },
+        windowNote(t, result.window),
+      ],
+      data: result,
+    };
+  },
+};

@@ -1,0 +1,264 @@
+// The text form of /dmarc commands (terminal, Slack): `ip 203.0.113.5 days:90`. Positional options
+// first, the others written name:value as Discord shows them; values may be quoted. Every value is
+// validated against its definition, and a bad one gives a short error saying what was expected,
+// with an example. Discord's typed options go through the same validation (parseDiscordOptions).
+
+import ipaddr from 'ipaddr.js';
+import { createTranslator, type Locale, type MessageKey } from '../i18n/index.ts';
+import type { CommandArgs, CommandDef, OptionDef } from './types.ts';
+
+export type UsageErrorCode = 'empty' | 'unknown-command' | 'missing' | 'invalid' | 'unknown-option' | 'duplicate' | 'too-many' | 'unterminated-quote';
+
+export interface UsageError {
+  code: UsageErrorCode;
+  /** the command, when it was recognised */
+  command?: string;
+  option?: string;
+  /** the offending text as given */
+  value?: string;
+  /** what was expected, in words */
+  expected?: string;
+  /** a full example command line (without /dmarc) */
+  example: string;
+  /** the whole error in the requested locale */
+  message: string;
+}
+
+export type ParseResult = { command: CommandDef; args: CommandArgs } | { error: UsageError };
+
+export interface ParseOptions {
+  locale?: Locale;
+  /** resolves `today` / `yesterday` */
+  timeZone?: string;
+  now?: Date;
+}
+
+interface Token {
+  text: string;
+  /** index of the first colon outside quotes, -1 when none */
+  colon: number;
+}
+
+const QUOTES: Record<string, string> = { '"': '"', "'": "'", '\u201c': '\u201d', '\u2018': '\u2019' };
+
+/** Splits on whitespace outside quotes; quotes (also the typographic ones chat apps insert) are removed. */
+function tokenize(line: string): Token[] | null {
+  const tokens: Token[] = [];
+  let current: Token | null = null;
+  let closing: string | null = null;
+  for (const char of line) {
+    if (closing) {
+      if (char === closing || (closing === '\u201d' && char === '"')) closing = null;
+      else current!.text += char;
+      continue;
+    }
+    if (/\s/.test(char)) {
+      if (current) tokens.push(current);
+      current = null;
+      continue;
+    }
+    current ??= { text: '', colon: -1 };
+    if (QUOTES[char]) closing = QUOTES[char]!;
+    else {
+      if (char === ':' && current.colon < 0) current.colon = current.text.length;
+      current.text += char;
+    }
+  }
+  if (closing) return null;
+  if (current) tokens.push(current);
+  return tokens;
+}
+
+/** YYYY-MM-DD of an instant in a time zone. */
+export function dayInZone(instant: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(instant);
+  const get = (type: string) => parts.find((part) => part.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+function isCalendarDay(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const time = Date.parse(`${text}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === text;
+}
+
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Normalised IP text, or null: only dotted-quad IPv4 and proper IPv6 (no "1" or "0x7f.1"). */
+export function normaliseIp(text: string): string | null {
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text).toString();
+  if (ipaddr.IPv6.isValid(text)) return ipaddr.IPv6.parse(text).toString();
+  return null;
+}
+
+function expectedKey(option: OptionDef): { key: MessageKey; params: Record<string, string | number> } {
+  switch (option.type) {
+    case 'ip':
+      return { key: 'expected.ip', params: {} };
+    case 'date':
+      return { key: 'expected.date', params: {} };
+    case 'integer':
+      return { key: 'expected.integer', params: { min: option.min ?? 0, max: option.max ?? Number.MAX_SAFE_INTEGER } };
+    case 'domain':
+      return { key: 'expected.domain', params: {} };
+    case 'choice':
+      return { key: 'expected.choice', params: { choices: (option.choices ?? []).join(', ') } };
+    default:
+      return { key: 'expected.string', params: {} };
+  }
+}
+
+/** Converts one raw value; undefined when it does not fit the option. */
+export function convertValue(option: OptionDef, raw: string, options: ParseOptions = {}): string | number | undefined {
+  const text = raw.trim();
+  switch (option.type) {
+    case 'ip':
+      return normaliseIp(text) ?? undefined;
+    case 'date': {
+      const lower = text.toLowerCase();
+      if (lower === 'today' || lower === 'yesterday') {
+        const now = options.now ?? new Date();
+        const instant = lower === 'today' ? now : new Date(now.getTime() - 86_400_000);
+        return dayInZone(instant, options.timeZone ?? 'UTC');
+      }
+      return isCalendarDay(text) ? text : undefined;
+    }
+    case 'integer': {
+      if (!/^\d+$/.test(text)) return undefined;
+      const value = Number(text);
+      if (option.min !== undefined && value < option.min) return undefined;
+      if (option.max !== undefined && value > option.max) return undefined;
+      return value;
+    }
+    case 'domain': {
+      const domain = text.toLowerCase().replace(/\.$/, '');
+      return DOMAIN.test(domain) ? domain : undefined;
+    }
+    case 'choice': {
+      const lower = text.toLowerCase();
+      return option.choices?.includes(lower) ? lower : undefined;
+    }
+    default:
+      return text === '' ? undefined : text;
+  }
+}
+
+/** The example that best shows an option: one that writes it, else the first. */
+function exampleFor(command: CommandDef, option?: OptionDef): string {
+  if (option && !option.positional) {
+    const named = command.examples.find((example) => example.includes(`${option.name}:`));
+    if (named) return named;
+  }
+  return command.examples[0] ?? command.name;
+}
+
+class Errors {
+  private readonly t;
+  constructor(locale: Locale) {
+    this.t = createTranslator(locale).t;
+  }
+
+  make(code: UsageErrorCode, key: MessageKey, fields: Omit<UsageError, 'code' | 'message'>, extra: Record<string, string> = {}): { error: UsageError } {
+    return { error: { code, ...fields, message: this.t(key, { ...fields, ...extra }) } };
+  }
+
+  expected(option: OptionDef): string {
+    const { key, params } = expectedKey(option);
+    return this.t(key, params);
+  }
+}
+
+function findCommand(name: string, registry: readonly CommandDef[]): CommandDef | undefined {
+  const lower = name.toLowerCase();
+  return registry.find((command) => command.name === lower);
+}
+
+/** Validates collected raw values (by option name) against the command's definition. */
+function validate(command: CommandDef, raw: Map<string, string>, errors: Errors, options: ParseOptions): ParseResult {
+  const args: CommandArgs = {};
+  for (const option of command.options) {
+    const given = raw.get(option.name);
+    if (given === undefined) {
+      if (option.required) {
+        return errors.make('missing', 'usage.missing', { command: command.name, option: option.name, expected: errors.expected(option), example: exampleFor(command, option) });
+      }
+      continue;
+    }
+    const value = convertValue(option, given, options);
+    if (value === undefined) {
+      return errors.make('invalid', 'usage.invalid', { command: command.name, option: option.name, value: given, expected: errors.expected(option), example: exampleFor(command, option) });
+    }
+    args[option.name] = value;
+  }
+  return { command, args };
+}
+
+export function parseCommandLine(line: string, registry: readonly CommandDef[], options: ParseOptions = {}): ParseResult {
+  const errors = new Errors(options.locale ?? 'en');
+  const tokens = tokenize(line);
+  if (!tokens) return errors.make('unterminated-quote', 'usage.unterminatedQuote', { value: line, example: 'mark "Example Sender" mine' }, { line });
+  if (tokens[0] && /^\/?dmarc$/i.test(tokens[0].text)) tokens.shift();
+  const [head, ...rest] = tokens;
+  if (!head) return errors.make('empty', 'usage.empty', { example: 'help' });
+  const command = findCommand(head.text, registry);
+  if (!command) {
+    return errors.make('unknown-command', 'usage.unknownCommand', { value: head.text, example: 'help' }, { name: head.text, list: registry.map((c) => c.name).join(', ') });
+  }
+
+  const raw = new Map<string, string>();
+  const positional = command.options.filter((option) => option.positional);
+  let nextPositional = 0;
+  for (const token of rest) {
+    const name = token.colon > 0 ? token.text.slice(0, token.colon).toLowerCase() : null;
+    // "name:value" unless it is an IPv6 address (which has colons of its own)
+    if (name !== null && /^[a-z][a-z_-]*$/.test(name) && normaliseIp(token.text) === null) {
+      const option = command.options.find((candidate) => candidate.name === name);
+      if (!option) {
+        return errors.make('unknown-option', 'usage.unknownOption', { command: command.name, value: token.text, example: exampleFor(command) }, {
+          name,
+          list: command.options.map((o) => (o.positional ? o.name : `${o.name}:`)).join(', ') || '-',
+        });
+      }
+      if (raw.has(option.name)) return errors.make('duplicate', 'usage.duplicate', { command: command.name, option: option.name, example: exampleFor(command, option) });
+      raw.set(option.name, token.text.slice(token.colon + 1));
+      continue;
+    }
+    while (nextPositional < positional.length && raw.has(positional[nextPositional]!.name)) nextPositional++;
+    const option = positional[nextPositional++];
+    if (!option) return errors.make('too-many', 'usage.tooMany', { command: command.name, value: token.text, example: exampleFor(command) });
+    raw.set(option.name, token.text);
+  }
+  return validate(command, raw, errors, options);
+}
+
+/** Discord's typed options of a subcommand (interaction.options.data), validated like text. */
+export function parseDiscordOptions(
+  subcommand: string,
+  options: ReadonlyArray<{ name: string; value?: string | number | boolean | null }>,
+  registry: readonly CommandDef[],
+  parseOptions: ParseOptions = {},
+): ParseResult {
+  const errors = new Errors(parseOptions.locale ?? 'en');
+  const command = findCommand(subcommand, registry);
+  if (!command) {
+    return errors.make('unknown-command', 'usage.unknownCommand', { value: subcommand, example: 'help' }, { name: subcommand, list: registry.map((c) => c.name).join(', ') });
+  }
+  const raw = new Map<string, string>();
+  for (const option of options) {
+    if (option.value === undefined || option.value === null) continue;
+    if (!command.options.some((candidate) => candidate.name === option.name)) {
+      return errors.make('unknown-option', 'usage.unknownOption', { command: command.name, value: option.name, example: exampleFor(command) }, { name: option.name, list: command.options.map((o) => o.name).join(', ') || '-' });
+    }
+    raw.set(option.name, String(option.value));
+  }
+  return validate(command, raw, errors, parseOptions);
+}
+
+/** "ip <address> [days:N]": the usage line of a command, for help and errors. */
+export function usageLine(command: CommandDef): string {
+  const parts = command.options.map((option) => {
+    const body = option.positional ? `<${option.name}>` : `${option.name}:${option.type === 'integer' ? 'N' : `<${option.name}>`}`;
+    return option.required ? body : `[${body}]`;
+  });
+  return [command.name, ...parts].join(' ');
+}

@@ -1,0 +1,47 @@
+// Small presentation helpers shared by the command handlers and the digest: the context's
+// translator, the usual figures in words, and count tables.
+
+import type { CommandContext } from '../commands/types.ts';
+import type { CountRow, DayWindow, Hint } from '../insight/types.ts';
+import type { ReplyBlock } from '../reply/model.ts';
+import { createTranslator, type Translator } from './index.ts';
+
+export function translatorFor(context: Pick<CommandContext, 'locale' | 'timeZone'>): Translator {
+  return createTranslator(context.locale, context.timeZone);
+}
+
+/** "1,234 / 56" */
+export function passFail(t: Translator, pass: number, fail: number): string {
+  return `${t.number(pass)} / ${t.number(fail)}`;
+}
+
+/** "95.5% (1,234)" */
+export function countWithRate(t: Translator, part: number, whole: number): string {
+  return `${t.percent(whole > 0 ? part / whole : 0)} (${t.number(part)})`;
+}
+
+export function countTable(t: Translator, title: string, firstColumn: string, rows: readonly CountRow[], limit = 10): ReplyBlock | null {
+  if (rows.length === 0) return null;
+  const shown = rows.slice(0, limit).map((row) => [row.key, t.number(row.messages)]);
+  if (rows.length > limit) shown.push([t.t('reply.more', { count: rows.length - limit }), '']);
+  return { type: 'table', title, columns: [firstColumn, t.t('label.messages')], rows: shown };
+}
+
+export function recordRows(counts: Record<string, number>): CountRow[] {
+  return Object.entries(counts)
+    .map(([key, messages]) => ({ key, messages }))
+    .sort((a, b) => b.messages - a.messages || (a.key < b.key ? -1 : 1));
+}
+
+export function windowNote(t: Translator, window: DayWindow): ReplyBlock {
+  return { type: 'context', text: t.t('reply.window', { from: t.day(window.from), to: t.day(window.to), timeZone: t.timeZone }) };
+}
+
+export function hintText(t: Translator, hint: Hint | null): string {
+  return hint ? t.hint(hint) : '';
+}
+
+/** Drops the nulls of optional blocks. */
+export function blocks(...items: Array<ReplyBlock | null | false | undefined>): ReplyBlock[] {
+  return items.filter((item): item is ReplyBlock => Boolean(item));
+}
