@@ -172,7 +172,7 @@ async function firstSeenIps(
 export async function queryDigest(
   store: ReportStore,
   identify: Identify,
-  options: { since: Date; until: Date; now: Date; thresholds?: ReadinessThresholds },
+  options: { since: Date; until: Date; now: Date; thresholds?: ReadinessThresholds; /** sources listed per domain (default 5) */ limit?: number },
 ): Promise<DigestData> {
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
   const since = options.since.toISOString();
@@ -217,5 +217,5 @@ export async function queryDigest(
   const previousDays = days.filter((doc) => inWindow(doc.date, previousWindow));
   const firstSeen = await firstSeenIps(store, days, periodKeys, sinceKeys, options.since);
 
-  return digestData({ since, until, ingested, newDays, previousDays, firstSeenIps: firstSeen, failures, tls, readinessByDomain, identities });
+  return digestData({ since, until, ingested, newDays, previousDays, firstSeenIps: firstSeen, failures, tls, readinessByDomain, identities, limit: options.limit ?? 5 });
 }

@@ -1,0 +1,166 @@
+// Acceptance: the query functions over a real SQLite store holding a generated month whose right
+// answers are known by construction (src/generate exampleMonth): a forgotten relay, a newsletter
+// ESP with unaligned SPF/DKIM, forwarding through a mailbox provider, a spoofing burst, and a
+// report spanning three days.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleMonth, type ScenarioTruth } from '../../src/generate/index.ts';
+import { openStore } from '../../src/store/index.ts';
+import type { ReportStore } from '../../src/store/types.ts';
+import type { AggregateReport } from '../../src/model.ts';
+import type { Identify, SenderIdentity } from '../../src/insight/types.ts';
+import { queryDate, queryDigest, queryIp, queryReady, querySources, querySummary } from '../../src/insight/queries.ts';
+import { DEFAULT_THRESHOLDS } from '../../src/insight/readiness.ts';
+import { addDays } from '../../src/insight/stats.ts';
+
+const domain = 'example.com';
+const endDay = '2026-01-31';
+const now = new Date(`${endDay}T23:00:00Z`);
+const HOUR = 3_600_000;
+/** Each report is received 2 hours after its range ends. */
+const receivedAt = (report: AggregateReport) => new Date(Date.parse(report.end) + 2 * HOUR);
+
+/** Offline identification of the scenario's ranges; `dns` calls are counted. */
+const dnsCalls: string[] = [];
+const identify: Identify = async (ip, _hints, options) => {
+  if (options?.dns) dnsCalls.push(ip);
+  const base: SenderIdentity = { key: ip, name: ip, by: 'ip', service: null, forwarder: false, ptr: null, asn: null, asName: null, country: null };
+  if (ip.startsWith('205.201.')) return { ...base, key: 'mailchimp', name: 'Mailchimp', by: 'known', service: 'mailchimp', asn: 14135 };
+  if (ip.startsWith('209.85.')) return { ...base, key: 'google', name: 'Google', by: 'known', service: 'google', forwarder: true, asn: 15169 };
+  if (ip === '192.0.2.10' || ip === '2001:db8:10::25') return { ...base, key: 'mail.example.com', name: 'mail.example.com', by: 'ptr', ptr: 'mail.example.com' };
+  return base;
+};
+
+let dir: string;
+let store: ReportStore;
+let reports: AggregateReport[];
+let truth: ScenarioTruth;
+const source = (role: string) => truth.sources.find((s) => s.role === role)!;
+
+beforeAll(async () => {
+  ({ reports, truth } = exampleMonth({ domain, endDay, days: 30, seed: 7 }));
+  dir = mkdtempSync(join(tmpdir(), 'insight-queries-'));
+  store = await openStore(`sqlite://${join(dir, 'store.sqlite')}`);
+  for (const report of reports) await store.ingest(report, 'generated', receivedAt(report));
+  await store.flush();
+});
+
+afterAll(async () => {
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Messages per IP over the generated reports. */
+function messagesByIp(): Map<string, number> {
+  const byIp = new Map<string, number>();
+  for (const report of reports) for (const record of report.records) byIp.set(record.sourceIp, (byIp.get(record.sourceIp) ?? 0) + record.count);
+  return byIp;
+}
+
+describe('queryReady on the generated month', () => {
+  it('classifies each kind of source as constructed', async () => {
+    const [result] = await queryReady(store, identify, domain, DEFAULT_THRESHOLDS, now);
+    const byKey = new Map(result!.sources.map((s) => [s.key, s]));
+    expect(byKey.get('mail.example.com')).toMatchObject({ class: 'aligned', messages: source('own').messages, dmarcPass: source('own').messages });
+    expect(byKey.get('mailchimp')).toMatchObject({ class: 'misaligned', messages: source('esp').messages, dmarcPass: 0, hint: { code: 'spf-unaligned', params: { spfDomain: 'mail98.atl11.mcsv.net' } } });
+    expect(byKey.get('google')).toMatchObject({ class: 'forwarded', messages: source('forwarder').messages });
+    // the relay sends on most weekdays: a steady sender nobody knows
+    expect(byKey.get('198.51.100.25')).toMatchObject({ class: 'unconfirmed', messages: source('forgotten').messages, activeDays: source('forgotten').days.length, hint: { code: 'no-auth' } });
+    expect(result!.verdict).toBe('not-ready');
+    expect(result!.blockers.map((b) => b.sender).sort()).toEqual(expect.arrayContaining(['198.51.100.25', 'Mailchimp']));
+    expect(result!.policy).toMatchObject({ p: 'none' });
+    // the figures add up to the generated totals
+    expect(result!.figures.messages).toBe(truth.totals.messages);
+  });
+
+  it('the spoofing burst: an IP over 1 % of the volume blocks as unconfirmed (it may be the owner\'s), else it is spoofing', async () => {
+    const [result] = await queryReady(store, identify, domain, DEFAULT_THRESHOLDS, now);
+    const byIp = messagesByIp();
+    for (const ip of source('spoofer').ips) {
+      const share = (byIp.get(ip) ?? 0) / truth.totals.messages;
+      const expected = share > DEFAULT_THRESHOLDS.regularSenderMinShare ? 'unconfirmed' : 'spoofing';
+      expect(result!.sources.find((s) => s.key === ip)?.class, ip).toBe(expected);
+    }
+    // without the share rule the whole burst is spoofing, and it is left out of the pass rate
+    const [strict] = await queryReady(store, identify, domain, { ...DEFAULT_THRESHOLDS, regularSenderMinShare: 0.5 }, now);
+    expect(strict!.figures.spoofingMessages).toBe(source('spoofer').messages);
+    expect(strict!.figures.forwardedMessages).toBe(source('forwarder').messages);
+  });
+
+  it('looks up DNS only for a few blocker IPs, never in bulk', async () => {
+    dnsCalls.length = 0;
+    await queryReady(store, identify, domain, DEFAULT_THRESHOLDS, now);
+    expect(dnsCalls.length).toBeGreaterThan(0);
+    expect(dnsCalls.length).toBeLessThanOrEqual(8);
+  });
+
+  it('a mark stored in the store changes the classification and the next step', async () => {
+    await store.setMark({ subject: '198.51.100.25', verdict: 'mine', by: 'owner', at: now.toISOString() });
+    for (const ip of source('spoofer').ips) await store.setMark({ subject: ip, verdict: 'spoof', by: 'owner', at: now.toISOString() });
+    try {
+      const [result] = await queryReady(store, identify, domain, DEFAULT_THRESHOLDS, now);
+      expect(result!.sources.find((s) => s.key === '198.51.100.25')).toMatchObject({ class: 'misaligned', mark: 'mine' });
+      expect(result!.figures.spoofingMessages).toBe(source('spoofer').messages);
+      expect(result!.blockers.every((b) => b.class === 'misaligned')).toBe(true);
+      expect(result!.nextStep.code).toBe('fix-blocker');
+    } finally {
+      for (const ip of ['198.51.100.25', ...source('spoofer').ips]) await store.clearMark(ip);
+    }
+  });
+});
+
+describe('queryIp, queryDate, querySummary, querySources on the generated month', () => {
+  it('ip: the relay over 30 days, every day it sent, with its fix', async () => {
+    const relay = source('forgotten');
+    const result = await queryIp(store, identify, '198.51.100.25', { days: 30, now });
+    expect(result).toMatchObject({ known: true, messages: relay.messages, dmarcPass: 0, domains: [domain], firstSeen: relay.days[0], lastSeen: relay.days.at(-1), hint: { code: 'no-auth' } });
+    expect(result.days.map((d) => d.date)).toEqual(relay.days);
+    const unknown = await queryIp(store, identify, '192.0.2.222', { days: 30, now });
+    expect(unknown).toMatchObject({ known: false, messages: 0 });
+  });
+
+  it('date: the report spanning three days is listed on its middle day', async () => {
+    const multi = truth.multiDayReport!;
+    const middle = addDays(multi.begin.slice(0, 10), 1);
+    const result = await queryDate(store, middle, identify);
+    const listed = result.domains[0]!.reports.find((r) => r.reportId === multi.reportId);
+    expect(listed).toMatchObject({ orgName: multi.orgName, begin: multi.begin, end: multi.end });
+  });
+
+  it('summary and sources add up to the generated totals', async () => {
+    const summary = await querySummary(store, 30, now);
+    expect(summary.domains).toHaveLength(1);
+    expect(summary.domains[0]).toMatchObject({ domain, messages: truth.totals.messages, dmarcPass: truth.totals.dmarcPass, reports: truth.totals.reports });
+    const sources = await querySources(store, identify, 30, now, { limit: 3 });
+    expect(sources.messages).toBe(truth.totals.messages);
+    expect(sources.sources).toHaveLength(3);
+    expect(sources.sources[0]!.messages).toBeGreaterThanOrEqual(sources.sources[1]!.messages);
+  });
+});
+
+describe('queryDigest on the generated month', () => {
+  it('daily digests over the month count every report once and name each IP new once', async () => {
+    let messages = 0;
+    let aggregate = 0;
+    const newIps: string[] = [];
+    let since = new Date(`${truth.firstDay}T09:00:00Z`);
+    const last = new Date(Date.parse(`${endDay}T00:00:00Z`) + 3 * 86_400_000);
+    while (since < last) {
+      const until = new Date(since.getTime() + 24 * HOUR);
+      const digest = await queryDigest(store, identify, { since, until, now: until, limit: 100 });
+      aggregate += digest.received.aggregate;
+      for (const d of digest.domains) {
+        messages += d.messages;
+        newIps.push(...d.newSources.map((s) => s.ip));
+      }
+      since = until;
+    }
+    // the first digest starts at 09:00 of the first day: every report is received later than that
+    expect(aggregate).toBe(truth.totals.reports);
+    expect(messages).toBe(truth.totals.messages);
+    expect(newIps.sort()).toEqual([...messagesByIp().keys()].sort());
+  });
+});
