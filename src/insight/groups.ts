@@ -82,6 +82,8 @@ export function groupSources(
       }
     }
   }
+  // A group's figures name its largest IP (hints such as no-auth quote it).
+  for (const group of groups.values()) group.stat.ip = topIps(group, 1)[0] ?? group.key;
   return { groups, messages, dmarcPass, daysWithReports };
 }
 

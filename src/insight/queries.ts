@@ -1,6 +1,7 @@
 // Thin store-facing loaders: read what a question needs from the store, identify the IPs, and hand
 // the documents to the pure insight functions. No figures are computed here.
 
+import ipaddr from 'ipaddr.js';
 import type { ReadinessThresholds } from '../commands/types.ts';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
 import type { DateInsight, DigestData, Identify, IdentifyHints, IpInsight, Readiness, SenderIdentity, SourcesInsight, Summary } from './types.ts';
@@ -51,7 +52,14 @@ export async function identifyDays(
   return identities;
 }
 
-export async function queryIp(store: ReportStore, identify: Identify, ip: string, options: { days: number; now: Date }): Promise<IpInsight> {
+/** The canonical text of an address (as the store keys it); input that is no address stays as given. */
+export function canonicalIp(ip: string): string {
+  const text = ip.trim();
+  return ipaddr.isValid(text) ? ipaddr.process(text).toString() : text;
+}
+
+export async function queryIp(store: ReportStore, identify: Identify, address: string, options: { days: number; now: Date }): Promise<IpInsight> {
+  const ip = canonicalIp(address);
   const window = windowEnding(options.now, options.days);
   const [entries, marks] = await Promise.all([store.ipEntries(ip, window.from, window.to), store.marks()]);
   const inside: IpEntry[] = entries.filter((entry) => inWindow(entry.date, window));

@@ -118,6 +118,9 @@ describe('queryIp, queryDate, querySummary, querySources on the generated month'
     const result = await queryIp(store, identify, '198.51.100.25', { days: 30, now });
     expect(result).toMatchObject({ known: true, messages: relay.messages, dmarcPass: 0, domains: [domain], firstSeen: relay.days[0], lastSeen: relay.days.at(-1), hint: { code: 'no-auth' } });
     expect(result.days.map((d) => d.date)).toEqual(relay.days);
+    // an IPv6 address written another way finds the same rows
+    const own = await queryIp(store, identify, '2001:DB8:10:0::25', { days: 30, now });
+    expect(own).toMatchObject({ ip: '2001:db8:10::25', known: true, messages: messagesByIp().get('2001:db8:10::25'), sender: 'mail.example.com', hint: null });
     const unknown = await queryIp(store, identify, '192.0.2.222', { days: 30, now });
     expect(unknown).toMatchObject({ known: false, messages: 0 });
   });
