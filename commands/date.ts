@@ -3,7 +3,7 @@
 import type { CommandDef } from '../src/commands/types.ts';
 import { identifyFor } from '../src/context.ts';
 import { en } from '../src/i18n/en.ts';
-import { blocks, translatorFor } from '../src/i18n/present.ts';
+import { blocks, sourceLabel, translatorFor } from '../src/i18n/present.ts';
 import { queryDate } from '../src/insight/index.ts';
 import type { ReplyBlock } from '../src/reply/model.ts';
 
@@ -38,7 +38,7 @@ export const dateCommand: CommandDef = {
           type: 'list',
           title: t.t('label.failingSources'),
           tone: 'warning',
-          items: domain.failingSources.map((s) => `${t.t('digest.source', { ip: s.ip, sender: s.sender ?? '', messages: s.messages, fail: s.dmarcFail }).replace('  ', ' ')}${s.hint ? ` — ${t.hint(s.hint)}` : ''}`),
+          items: domain.failingSources.map((s) => `${t.t('digest.source', { source: sourceLabel(s.ip, s.sender), messages: s.messages, fail: s.dmarcFail })}${s.hint ? ` — ${t.hint(s.hint)}` : ''}`),
         },
       ),
     );

@@ -159,7 +159,7 @@ export const en = {
   'digest.change.none': 'no earlier data',
   'digest.tls': '{reports} reports: {successful} sessions succeeded, {failed} failed',
   'digest.readiness': '{verdict}: {nextStep}',
-  'digest.source': '{ip} {sender}: {messages} messages, {fail} fail',
+  'digest.source': '{source}: {messages} messages, {fail} fail',
 
   // --- hints: failure patterns ---
   'hint.spf-unaligned': 'SPF passes for {spfDomain} but is not aligned with {domain}: set a custom return path, or sign with DKIM d={domain}',

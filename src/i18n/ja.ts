@@ -149,7 +149,7 @@ export const ja: Record<MessageKey, string> = {
   'digest.change.none': '比較できるデータなし',
   'digest.tls': 'レポート {reports} 件: 成功 {successful} セッション、失敗 {failed} セッション',
   'digest.readiness': '{verdict}: {nextStep}',
-  'digest.source': '{ip} {sender}: {messages} 通、失敗 {fail} 通',
+  'digest.source': '{source}: {messages} 通、失敗 {fail} 通',
 
   'hint.spf-unaligned': 'SPF は {spfDomain} で成功していますが {domain} とアライメントしていません。独自のリターンパスを設定するか、DKIM d={domain} で署名してください',
   'hint.dkim-unaligned': 'DKIM は {dkimDomain} でのみ成功し、{domain} では成功していません。サービス側で d={domain} の DKIM 署名を設定してください',

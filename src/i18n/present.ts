@@ -45,3 +45,8 @@ export function hintText(t: Translator, hint: Hint | null): string {
 export function blocks(...items: Array<ReplyBlock | null | false | undefined>): ReplyBlock[] {
   return items.filter((item): item is ReplyBlock => Boolean(item));
 }
+
+/** "203.0.113.5 (Google)", or the bare IP when the sender is only known by its address */
+export function sourceLabel(ip: string, sender: string | null | undefined): string {
+  return sender && sender !== ip ? `${ip} (${sender})` : ip;
+}

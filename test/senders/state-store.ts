@@ -1,25 +1,18 @@
-// getState/setState over a real keyv SQLite file, for tests of the PTR cache. (Only the two
-// state methods of ReportStore are needed here.)
+// A real SQLite ReportStore in a temp folder, for the PTR-cache tests.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import KeyvSqlite from '@keyv/sqlite';
-import Keyv from 'keyv';
+import { openStore } from '../../src/store/index.ts';
 import type { ReportStore } from '../../src/store/types.ts';
 
-export async function openStateStore(): Promise<{ store: Pick<ReportStore, 'getState' | 'setState'>; close: () => Promise<void> }> {
+export async function openStateStore(): Promise<{ store: ReportStore; close: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'dmarc-state-'));
-  const keyv = new Keyv({ store: new KeyvSqlite(`sqlite://${join(dir, 'state.sqlite')}`), namespace: 'dmarc' });
+  const store = await openStore(`sqlite://${join(dir, 'state.sqlite')}`);
   return {
-    store: {
-      getState: async <T,>(name: string) => (await keyv.get(`state:${name}`)) as T | undefined,
-      setState: async <T,>(name: string, value: T, ttlMs?: number) => {
-        await keyv.set(`state:${name}`, value, ttlMs);
-      },
-    },
+    store,
     close: async () => {
-      await keyv.disconnect();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
