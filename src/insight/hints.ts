@@ -50,9 +50,17 @@ export function hint(code: HintCode, params: Record<string, string | number>): H
 
 /** Organisational domain (relaxed alignment); falls back to the name itself. */
 export function orgDomain(name: string): string {
-  const lower = name.toLowerCase().replace(/\.$/, '');
-  return getDomain(lower) ?? lower;
+  let org = orgDomains.get(name);
+  if (org === undefined) {
+    const lower = name.toLowerCase().replace(/\.$/, '');
+    org = getDomain(lower) ?? lower;
+    // The same few domains repeat across thousands of sources: remember them (bounded).
+    if (orgDomains.size >= 10_000) orgDomains.clear();
+    orgDomains.set(name, org);
+  }
+  return org;
 }
+const orgDomains = new Map<string, string>();
 
 const FORWARD_REASONS = ['forwarded', 'mailing_list', 'trusted_forwarder'];
 
