@@ -1,0 +1,244 @@
+// `dmarc-bot start`: the long-running bot. Every part is optional:
+//  - the IMAP mailbox is watched when IMAP_HOST/IMAP_USER are set (new reports may raise alerts);
+//  - Slack answers `/dmarc` when SLACK_BOT_TOKEN is set, Discord when DISCORD_TOKEN is set;
+//  - without any chat platform the terminal is the chat: digests and alerts on stdout, `/dmarc`
+//    lines on stdin answered;
+//  - digests go out daily at DIGEST_TIME in TZ to every destination, exactly once each.
+// With several instances on one shared store only the lease holder watches the mailbox, posts
+// digests and alerts; every instance answers commands. SIGINT/SIGTERM: the message in hand is
+// finished, state is stored, connections are closed.
+
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { config as loadDotenv } from 'dotenv';
+import { ConfigError, imapConfigured, loadConfig, type Config } from '../config.ts';
+import { createLogger, type Logger } from '../log.ts';
+import type { Reply } from '../reply/model.ts';
+import type { ReportStore } from '../store/types.ts';
+import type { CommandContext, Requester } from '../commands/types.ts';
+import { openStore } from '../store/index.ts';
+import { createCommandContext } from '../context.ts';
+import { answer as dispatch } from '../commands/dispatch.ts';
+import { commandRegistry } from '../commands/registry.ts';
+import type { Destination } from '../chat/post.ts';
+import type { AnswerFn } from '../chat/answer.ts';
+import { createSlackBot, type SlackBot } from '../chat/slack/app.ts';
+import { createDiscordBot, type DiscordBot } from '../chat/discord/bot.ts';
+import { createTerminalChat, plainText, type TerminalChat } from '../chat/terminal.ts';
+import { createDigestScheduler, storeLedger, type BuildDigestFn, type DigestScheduler } from '../schedule/runner.ts';
+import { assertTimeZone } from '../schedule/zoned-time.ts';
+import { createAlerter } from '../alerts/alerter.ts';
+import { openLease, holdLeadership } from '../lease/index.ts';
+
+export interface StartOptions {
+  config: Config;
+  log: Logger;
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+  now?: () => Date;
+  /** tests: open an already prepared store */
+  store?: ReportStore;
+}
+
+export interface RunningBot {
+  destinations: Destination[];
+  platforms: Array<'slack' | 'discord' | 'terminal'>;
+  stop(): Promise<void>;
+}
+
+type DigestModule = { buildDigest(store: ReportStore, context: CommandContext, window: { since: string; until: string }): Promise<{ reply: Reply; reportCount: number }> };
+type TerminalModule = { renderTerminal(reply: Reply): string };
+
+// loaded on use: these modules are written alongside this one and may be absent in a partial checkout
+async function optionalModule<T>(path: string): Promise<T | null> {
+  try {
+    return (await import(path)) as T;
+  } catch {
+    return null;
+  }
+}
+
+export async function startBot(options: StartOptions): Promise<RunningBot> {
+  const { config, log } = options;
+  const now = options.now ?? (() => new Date());
+  assertTimeZone(config.TZ);
+  const store = options.store ?? (await openStore(config.DMARC_STORE, { logger: log }));
+  const access = { allowedChannels: config.ALLOWED_CHANNELS, allowedUsers: config.ALLOWED_USERS };
+  const contextFor = (requester: Requester) => createCommandContext({ config, store, requester, now });
+  const answer: AnswerFn = (line, requester) => dispatch(line, contextFor(requester));
+
+  const platforms: RunningBot['platforms'] = [];
+  const destinations: Destination[] = [];
+  let slack: SlackBot | null = null;
+  let discord: DiscordBot | null = null;
+  let terminal: TerminalChat | null = null;
+
+  if (config.SLACK_BOT_TOKEN) {
+    slack = createSlackBot({
+      botToken: config.SLACK_BOT_TOKEN,
+      ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN } : {}),
+      ...(config.SLACK_SIGNING_SECRET ? { signingSecret: config.SLACK_SIGNING_SECRET } : {}),
+      ...(config.SLACK_API_URL ? { apiUrl: config.SLACK_API_URL } : {}),
+      ...(config.SLACK_DIGEST_CHANNEL ? { digestChannel: config.SLACK_DIGEST_CHANNEL } : {}),
+      port: config.PORT,
+      answer,
+      access,
+      log,
+    });
+    platforms.push('slack');
+    if (slack.destination) destinations.push(slack.destination);
+  }
+  if (config.DISCORD_TOKEN || config.DISCORD_WEBHOOK_URL) {
+    discord = createDiscordBot({
+      ...(config.DISCORD_TOKEN ? { token: config.DISCORD_TOKEN } : {}),
+      ...(config.DISCORD_API_URL ? { apiUrl: config.DISCORD_API_URL } : {}),
+      ...(config.DISCORD_DIGEST_CHANNEL_ID ? { digestChannelId: config.DISCORD_DIGEST_CHANNEL_ID } : {}),
+      ...(config.DISCORD_WEBHOOK_URL ? { webhookUrl: config.DISCORD_WEBHOOK_URL } : {}),
+      registry: commandRegistry,
+      answer,
+      access,
+      log,
+    });
+    platforms.push('discord');
+    destinations.push(...discord.destinations);
+  }
+  if (platforms.length === 0) {
+    const terminalModule = await optionalModule<TerminalModule>('../render/terminal.ts');
+    terminal = createTerminalChat({
+      input: options.input ?? process.stdin,
+      output: options.output ?? process.stdout,
+      answer,
+      render: terminalModule?.renderTerminal ?? plainText,
+    });
+    platforms.push('terminal');
+    destinations.push(terminal.destination);
+  }
+
+  const digestModule = await optionalModule<DigestModule>('../digest/build.ts');
+  const buildDigest: BuildDigestFn = async (window) => {
+    if (!digestModule) throw new Error('the digest module (src/digest/build.ts) is not available');
+    return digestModule.buildDigest(store, contextFor({ platform: 'terminal', userId: 'digest' }), window);
+  };
+
+  // the leader's work: mailbox, digest schedule, alerts
+  const startLeading = async () => {
+    log.info({ destinations: destinations.map((d) => d.id) }, 'leading: mailbox, digests and alerts');
+    const alerter = createAlerter({ store, destinations, rules: { minMessages: config.ALERT_MIN_MESSAGES }, timeZone: config.TZ, now, log });
+    const scheduler: DigestScheduler = createDigestScheduler({ destinations, ledger: storeLedger(store), buildDigest, digestTime: config.DIGEST_TIME, timeZone: config.TZ, now, log });
+    scheduler.start();
+    const imapAbort = new AbortController();
+    let watching: Promise<void> = Promise.resolve();
+    if (imapConfigured(config)) {
+      const { watchMailbox } = await import('../sources/imap.ts');
+      watching = watchMailbox(config, store, { logger: log, onReport: (report) => alerter.onReport(report) }, imapAbort.signal).catch((error: unknown) =>
+        log.error({ err: error instanceof Error ? error.message : String(error) }, 'mailbox watcher stopped'),
+      );
+    }
+    return async () => {
+      imapAbort.abort();
+      await watching;
+      await scheduler.stop();
+      await alerter.idle();
+      await store.flush();
+    };
+  };
+
+  const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const lease = await openLease(config.DMARC_STORE, { holder });
+  const leadershipAbort = new AbortController();
+  const leadership = holdLeadership(lease, { onLead: startLeading, onLose: () => log.warn('lost the lease; another instance leads now') }, leadershipAbort.signal).catch((error: unknown) =>
+    log.error({ err: error instanceof Error ? error.message : String(error) }, 'leadership loop failed'),
+  );
+
+  try {
+    if (slack) {
+      const { port } = await slack.start();
+      log.info({ mode: slack.mode, ...(port ? { port } : {}) }, 'slack ready');
+    }
+    if (discord) {
+      await discord.start();
+      log.info('discord ready');
+    }
+  } catch (error) {
+    leadershipAbort.abort();
+    await leadership;
+    await lease.close().catch(() => undefined);
+    if (!options.store) await store.close();
+    throw error;
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    destinations,
+    platforms,
+    stop() {
+      stopping ??= (async () => {
+        await terminal?.stop();
+        await slack?.stop().catch(() => undefined);
+        await discord?.stop().catch(() => undefined);
+        leadershipAbort.abort();
+        await leadership;
+        await lease.close().catch(() => undefined);
+        await store.flush();
+        if (!options.store) await store.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+const help = `Usage: dmarc-bot start
+
+Runs the bot: watches the IMAP mailbox (when IMAP_HOST is set), posts the daily digest at
+DIGEST_TIME in TZ and alerts, and answers /dmarc on Slack and Discord. Without a chat platform
+configured it uses this terminal: type /dmarc commands at the prompt. Settings come from the
+environment and .env. Stop with Ctrl-C.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(help);
+    return 0;
+  }
+  loadDotenv({ quiet: true });
+  let config: Config;
+  try {
+    config = loadConfig();
+    assertTimeZone(config.TZ);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof RangeError) {
+      process.stderr.write(`configuration: TZ: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  let bot: RunningBot;
+  try {
+    bot = await startBot({ config, log });
+  } catch (error) {
+    process.stderr.write(`dmarc-bot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  if (bot.platforms.includes('terminal') && process.stdin.isTTY) {
+    process.stderr.write('No chat platform configured: answering /dmarc here. Set SLACK_* or DISCORD_* in .env to use a chat.\n');
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info({ signal }, 'shutting down');
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  await bot.stop();
+  // readline leaves stdin open; let the process end
+  process.stdin.destroy();
+  return 0;
+}

@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AggregateRecord, AggregateReport } from '../src/model.ts';
+import { openStore } from '../src/store/index.ts';
+
+function record(ip: string, count: number, dmarc: 'pass' | 'fail'): AggregateRecord {
+  return {
+    sourceIp: ip,
+    count,
+    disposition: 'none',
+    evaluated: { dkim: dmarc, spf: dmarc },
+    dmarc,
+    identifiers: { headerFrom: 'example.com', envelopeFrom: 'example.com', envelopeTo: null },
+    reasons: [],
+    authResults: { dkim: dmarc === 'pass' ? [{ domain: 'example.com', selector: 's1', result: 'pass' }] : [], spf: [{ domain: 'example.com', scope: 'mfrom', result: dmarc }] },
+    alignment: { dkim: dmarc === 'pass', spf: dmarc === 'pass' },
+  };
+}
+
+function report(day: string, id: string): AggregateReport {
+  return {
+    kind: 'aggregate',
+    orgName: 'google.com',
+    orgEmail: 'noreply-dmarc-support@google.com',
+    reportId: id,
+    begin: `${day}T00:00:00Z`,
+    end: `${day}T23:59:59Z`,
+    policy: { domain: 'example.com', p: 'none', sp: null, np: null, pct: 100, adkim: 'r', aspf: 'r', fo: null, testing: null },
+    records: [record('192.0.2.1', 37, 'pass'), record('203.0.113.9', 4, 'fail')],
+    errors: [],
+  };
+}
+
+describe('dmarc-bot start in terminal mode (child process)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dmarc-start-'));
+    const store = await openStore(`sqlite://${join(dir, 'store.sqlite')}`);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const dayBefore = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+    await store.ingest(report(yesterday, 'r-1'), 'test');
+    await store.ingest(report(dayBefore, 'r-2'), 'test');
+    await store.flush();
+    await store.close();
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers a typed /dmarc ip line from the store and shuts down cleanly on SIGTERM', async () => {
+    // a clean environment: no chat platform, no IMAP, no .env from the working directory
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, DMARC_STORE: `sqlite://${join(dir, 'store.sqlite')}`, TZ: 'UTC', LOG_LEVEL: 'error', DIGEST_TIME: '09:00' };
+    const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'start'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+    child.stdin.write('/dmarc ip 192.0.2.1\n');
+    while (!/74/.test(stdout) && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    // the two reports held 37 messages each from this IP
+    expect(stdout).toContain('192.0.2.1');
+    expect(stdout).toContain('74');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).not.toMatch(/Error|at .*\.ts:\d+/);
+  });
+
+  it('stops with one line naming a bad setting', async () => {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, DMARC_STORE: 'ftp://nowhere', TZ: 'UTC' };
+    const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'start'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('DMARC_STORE');
+  });
+});
