@@ -87,6 +87,14 @@ describe('readiness verdicts', () => {
     expect(result.nextStep).toEqual({ code: 'keep-monitoring', params: { domain } });
   });
 
+  it('enforced with a steady unknown sender failing: the next step is to decide about it', () => {
+    const days = month(policy(domain, 'reject'), () => [spfUnaligned(relay, 3, domain, 'isp-relay.example')]);
+    const result = readiness({ domain, days, identities: {}, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
+    expect(result.verdict).toBe('enforced');
+    expect(result.blockers.map((b) => b.sender)).toEqual([relay]);
+    expect(result.nextStep).toMatchObject({ code: 'confirm-sender', params: { sender: relay } });
+  });
+
   it('steps up one level at a time from the published policy', () => {
     const run = (p: PolicyPublished) => readiness({ domain, days: month(p), identities: {}, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
     expect(run(policy(domain, 'none'))).toMatchObject({ verdict: 'ready-quarantine', nextStep: { code: 'publish-quarantine-testing' } });
