@@ -10,30 +10,54 @@ export class Ipv4RangeTable {
   private readonly valueIndex: Uint32Array;
   private readonly values: string[];
 
-  /** Reads "start,end,rest" lines; `rest` (the text after the second comma) is kept as the value. */
+  /**
+   * Reads "start,end,rest" lines; `rest` (the text after the second comma) is kept as the value.
+   * Parsed from bytes: rows sharing a leading number in `rest` (the ASN) share one decoded string,
+   * so the 400,000 rows cost a few thousand string allocations, not a million.
+   */
   constructor(path: string) {
-    const text = readFileSync(path, 'utf8');
-    const lines = text.split('\n');
-    this.starts = new Uint32Array(lines.length);
-    this.ends = new Uint32Array(lines.length);
-    this.valueIndex = new Uint32Array(lines.length);
+    const bytes = readFileSync(path);
+    let lines = 0;
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a) lines++;
+    this.starts = new Uint32Array(lines + 1);
+    this.ends = new Uint32Array(lines + 1);
+    this.valueIndex = new Uint32Array(lines + 1);
     this.values = [];
-    const seen = new Map<string, number>();
+    const byNumber = new Map<number, number>();
+    const byText = new Map<string, number>();
     let count = 0;
-    for (const line of lines) {
-      const first = line.indexOf(',');
-      const second = line.indexOf(',', first + 1);
-      if (first < 0 || second < 0) continue;
-      const rest = line.slice(second + 1).replace(/\r$/, '');
-      let index = seen.get(rest);
-      if (index === undefined) {
-        index = this.values.push(rest) - 1;
-        seen.set(rest, index);
+    let position = 0;
+    while (position < bytes.length) {
+      let eol = bytes.indexOf(0x0a, position);
+      if (eol < 0) eol = bytes.length;
+      const lineEnd = eol > position && bytes[eol - 1] === 0x0d ? eol - 1 : eol;
+      let cursor = position;
+      let first = 0;
+      while (cursor < lineEnd && bytes[cursor] !== 0x2c) first = first * 10 + (bytes[cursor++]! - 48);
+      const firstComma = cursor++;
+      let second = 0;
+      while (cursor < lineEnd && bytes[cursor] !== 0x2c) second = second * 10 + (bytes[cursor++]! - 48);
+      const restStart = cursor + 1;
+      if (firstComma > position && cursor < lineEnd) {
+        let leading = 0;
+        let digits = 0;
+        for (let i = restStart; i < lineEnd && bytes[i]! >= 48 && bytes[i]! <= 57; i++, digits++) leading = leading * 10 + (bytes[i]! - 48);
+        let index = digits > 0 ? byNumber.get(leading) : undefined;
+        if (index === undefined) {
+          const text = bytes.toString('utf8', restStart, lineEnd);
+          index = digits > 0 ? undefined : byText.get(text);
+          if (index === undefined) {
+            index = this.values.push(text) - 1;
+            if (digits > 0) byNumber.set(leading, index);
+            else byText.set(text, index);
+          }
+        }
+        this.starts[count] = first;
+        this.ends[count] = second;
+        this.valueIndex[count] = index;
+        count++;
       }
-      this.starts[count] = Number(line.slice(0, first));
-      this.ends[count] = Number(line.slice(first + 1, second));
-      this.valueIndex[count] = index;
-      count++;
+      position = eol + 1;
     }
     this.starts = this.starts.subarray(0, count);
     this.ends = this.ends.subarray(0, count);
