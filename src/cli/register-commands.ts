@@ -1,0 +1,61 @@
+// `dmarc-bot register-commands`: registers `/dmarc` with its subcommands and typed options with
+// Discord, for one guild when DISCORD_GUILD_ID is set (visible at once) or globally (may take up
+// to an hour to appear). Re-run after upgrading: the command set is replaced, not appended.
+
+import { config as loadDotenv } from 'dotenv';
+import { ConfigError, loadConfig } from '../config.ts';
+import { commandRegistry } from '../commands/registry.ts';
+import { buildCommandPayload } from '../chat/discord/payload.ts';
+import { registerCommands } from '../chat/discord/bot.ts';
+
+const help = `Usage: dmarc-bot register-commands [--dry-run]
+
+Registers /dmarc with Discord using DISCORD_TOKEN and DISCORD_APPLICATION_ID; for the guild
+DISCORD_GUILD_ID when set, else globally. --dry-run prints the payload and sends nothing.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (argv.includes('--dry-run')) {
+    process.stdout.write(JSON.stringify([buildCommandPayload(commandRegistry)], null, 2) + '\n');
+    return 0;
+  }
+  loadDotenv({ quiet: true });
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  if (!config.DISCORD_TOKEN || !config.DISCORD_APPLICATION_ID) {
+    const missing = !config.DISCORD_TOKEN ? 'DISCORD_TOKEN' : 'DISCORD_APPLICATION_ID';
+    process.stderr.write(`configuration: ${missing}: needed to register /dmarc with Discord (see the Discord developer portal, your application)\n`);
+    return 1;
+  }
+  try {
+    const result = await registerCommands({
+      token: config.DISCORD_TOKEN,
+      applicationId: config.DISCORD_APPLICATION_ID,
+      ...(config.DISCORD_GUILD_ID ? { guildId: config.DISCORD_GUILD_ID } : {}),
+      ...(config.DISCORD_API_URL ? { apiUrl: config.DISCORD_API_URL } : {}),
+      registry: commandRegistry,
+    });
+    const subcommands = result.payload.options.map((option) => option.name).join(', ');
+    process.stdout.write(
+      result.scope === 'guild'
+        ? `Registered /dmarc (${subcommands}) for guild ${config.DISCORD_GUILD_ID}.\n`
+        : `Registered /dmarc (${subcommands}) globally; Discord may take up to an hour to show it everywhere.\n`,
+    );
+    return 0;
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
