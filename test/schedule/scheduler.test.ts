@@ -203,3 +203,34 @@ describe('digest scheduler', () => {
     await scheduler.stop();
   });
 });
+
+describe('digest ledger in a real SQLite store', () => {
+  it('remembers what was sent across a close and reopen of the store', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openStore } = await import('../../src/store/index.ts');
+    const { storeLedger } = await import('../../src/schedule/runner.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'dmarc-ledger-'));
+    const url = `sqlite://${join(dir, 'store.sqlite')}`;
+    try {
+      const now = () => new Date('2026-06-01T09:05:00Z');
+      let store = await openStore(url);
+      const first = recordingDestination('slack:C1');
+      await createDigestScheduler({ destinations: [first], ledger: storeLedger(store), buildDigest, digestTime: '09:00', timeZone: 'UTC', now, retry: noSleep }).tick();
+      expect(first.posts).toHaveLength(1);
+      await store.close();
+
+      store = await openStore(url);
+      const again = recordingDestination('slack:C1');
+      const other = recordingDestination('discord:5');
+      await createDigestScheduler({ destinations: [again, other], ledger: storeLedger(store), buildDigest, digestTime: '09:00', timeZone: 'UTC', now, retry: noSleep }).tick();
+      expect(again.posts).toHaveLength(0);
+      // a destination added later gets its own first digest
+      expect(other.posts).toHaveLength(1);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
