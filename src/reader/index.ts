@@ -4,9 +4,9 @@
 import type { Report } from '../model.ts';
 import { parseAggregateXml } from './aggregate.ts';
 import { gunzipCapped, unzipCapped } from './containers.ts';
-import { ReportReadError, partSource } from './errors.ts';
+import { ReportReadError, partSource, type ReadErrorCode } from './errors.ts';
 import { readMail, type PartOutcome } from './mail.ts';
-import { sniff } from './sniff.ts';
+import { sniff, type ContentKind } from './sniff.ts';
 import { parseJsonReport } from './tls.ts';
 
 export { ReportReadError, type ReadErrorCode } from './errors.ts';
@@ -40,7 +40,9 @@ export async function readReports(bytes: Uint8Array, options: ReadOptions): Prom
       return await readOne(part, source, depth);
     } catch (error) {
       if (error instanceof ReportReadError) return { reports: [], errors: [error] };
-      throw error;
+      // A library failing in a way we did not foresee must not stop the batch: name it and go on.
+      const message = error instanceof Error ? error.message : String(error);
+      return { reports: [], errors: [new ReportReadError(unexpectedCodes[sniff(part)], source, `unexpected failure while reading it (${message})`, { cause: error })] };
     }
   };
 
@@ -76,6 +78,16 @@ export async function readReports(bytes: Uint8Array, options: ReadOptions): Prom
 
   return readPart(bytes, options.source, 0);
 }
+
+const unexpectedCodes: Record<ContentKind, ReadErrorCode> = {
+  empty: 'empty',
+  gzip: 'bad-gzip',
+  zip: 'bad-zip',
+  xml: 'bad-xml',
+  json: 'bad-json',
+  mail: 'bad-mail',
+  unknown: 'not-a-report',
+};
 
 function preview(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 16)).toString('latin1');

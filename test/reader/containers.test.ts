@@ -156,6 +156,52 @@ describe('mails', () => {
     expect((await single(raw)).reportId).toBe('plain');
   });
 
+  it('reads an ARF report whose original comes as text/rfc822-headers, with repeated Auth-Failure fields', async () => {
+    const feedback = [
+      'Feedback-Type: auth-failure',
+      'User-Agent: Fixture/1.0',
+      'Version: 1',
+      'Original-Mail-From: <bounce@esp.example>',
+      'Arrival-Date: Tue, 14 Nov 2023 23:13:20 +0100',
+      'Source-IP: 192.0.2.44',
+      'Reported-Domain: Example.COM',
+      'Auth-Failure: dkim',
+      'Auth-Failure: spf',
+      'Delivery-Result: reject',
+    ].join('\n');
+    const headers = ['From: "Shop" <news@example.com>', 'Subject: =?utf-8?B?R3LDvMOfZQ==?=', 'Message-ID: <m1@esp.example>', 'To: someone@reporter.example'].join('\n');
+    const raw = mail({
+      subject: 'Failure',
+      parts: [
+        { contentType: 'message/feedback-report', content: feedback },
+        { contentType: 'text/rfc822-headers', content: headers },
+      ],
+    });
+    const { reports, errors } = await readReports(raw, { source: 'arf.eml' });
+    expect(errors).toEqual([]);
+    expect(reports).toEqual([
+      expect.objectContaining({
+        kind: 'failure',
+        reportedDomain: 'example.com',
+        sourceIp: '192.0.2.44',
+        arrivalDate: '2023-11-14T22:13:20.000Z',
+        authFailure: ['dkim', 'spf'],
+        deliveryResult: 'reject',
+        originalMailFrom: 'bounce@esp.example',
+        headerFrom: 'news@example.com',
+        subject: 'Grüße',
+        messageId: '<m1@esp.example>',
+        reporter: 'dmarc@reporter.example',
+      }),
+    ]);
+  });
+
+  it('reads a mail saved with an mbox envelope line', async () => {
+    const raw = mail({ subject: 'Report', parts: [{ contentType: 'application/gzip', filename: 'r.xml.gz', content: gzipSync(aggregateXml({ reportId: 'mbox' })) }] });
+    const withEnvelope = Buffer.concat([Buffer.from('From dmarc@reporter.example Tue Nov 14 22:13:20 2023\n'), raw]);
+    expect((await single(withEnvelope)).reportId).toBe('mbox');
+  });
+
   it('refuses a mail that holds no report with not-a-report, naming its subject', async () => {
     const raw = Buffer.from('From: a@example.com\r\nTo: b@example.com\r\nSubject: Lunch?\r\n\r\nShall we?\r\n');
     const { reports, errors } = await readReports(raw, { source: 'lunch.eml' });
