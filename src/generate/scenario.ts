@@ -40,6 +40,8 @@ export interface ScenarioTruth {
   multiDayReport: { orgName: string; reportId: string; begin: string; end: string } | null;
   /** messages per reporter org name */
   byReporter: Record<string, number>;
+  /** per source IP: its role and its messages over the scenario */
+  byIp: Record<string, { role: SourceRole; messages: number; dmarcPass: number }>;
 }
 
 export interface ExampleMonthOptions {
@@ -173,6 +175,8 @@ export function exampleMonth(options: ExampleMonthOptions = {}): ExampleMonth {
   const multiStart = days >= 3 ? rng.fork('multi').int(0, days - 3) : -1;
 
   const sourcePlans = plans(spoofDays);
+  const byIp: ScenarioTruth['byIp'] = {};
+  for (const plan of sourcePlans) for (const ip of plan.ips) byIp[ip] = { role: plan.role, messages: 0, dmarcPass: 0 };
   const sources: ScenarioSource[] = sourcePlans.map((p) => ({ name: p.name, role: p.role, ips: [...p.ips], messages: 0, dmarcPass: 0, days: [] }));
   // records accumulate per (reporter, report slot); a slot is a day, or the multi-day range
   const slots = new Map<string, { reporter: Reporter; begin: number; end: number; records: Map<string, AggregateRecord> }>();
@@ -209,7 +213,11 @@ export function exampleMonth(options: ExampleMonthOptions = {}): ExampleMonth {
           if (existing) existing.count += record.count;
           else slot.records.set(key, record);
           source.messages += count;
-          if (record.dmarc === 'pass') source.dmarcPass += count;
+          byIp[ip]!.messages += count;
+          if (record.dmarc === 'pass') {
+            source.dmarcPass += count;
+            byIp[ip]!.dmarcPass += count;
+          }
           sentToday = true;
         }
       }
@@ -261,6 +269,7 @@ export function exampleMonth(options: ExampleMonthOptions = {}): ExampleMonth {
       spoofDays: [...spoofDays].sort((a, b) => a - b).map((i) => dayString(firstEpoch + i * DAY)),
       multiDayReport,
       byReporter,
+      byIp,
     },
   };
 }

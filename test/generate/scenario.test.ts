@@ -38,6 +38,11 @@ describe('exampleMonth', () => {
       expect(messagesFrom(reports, source.ips), source.name).toBe(source.messages);
       expect(messagesFrom(reports, source.ips, true), source.name).toBe(source.dmarcPass);
     }
+    for (const [ip, stated] of Object.entries(truth.byIp)) {
+      expect(messagesFrom(reports, [ip]), ip).toBe(stated.messages);
+      expect(messagesFrom(reports, [ip], true), ip).toBe(stated.dmarcPass);
+      expect(truth.sources.find((s) => s.ips.includes(ip))?.role).toBe(stated.role);
+    }
     for (const [org, n] of Object.entries(truth.byReporter)) {
       expect(reports.filter((r) => r.orgName === org).flatMap((r) => r.records).reduce((s, r) => s + r.count, 0)).toBe(n);
     }
