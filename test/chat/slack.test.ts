@@ -221,3 +221,28 @@ describe('Slack command path through the receiver interface (as Socket Mode deli
     }
   });
 });
+
+describe('Slack in Socket Mode (SocketModeReceiver against the stand-in)', () => {
+  it('connects with apps.connections.open, acknowledges the envelope and answers via response_url', async () => {
+    const fake = await startFakeSlack();
+    const recorder = recordingAnswer();
+    const bot = createSlackBot({ botToken, appToken: 'xapp-1-test-app-token', apiUrl: fake.apiUrl, answer: recorder.answer, access: { allowedChannels: [], allowedUsers: [] }, botId: 'B0BOT', botUserId: 'U0BOT' });
+    try {
+      expect(bot.mode).toBe('socket');
+      await bot.start();
+      await fake.socketConnected();
+      const open = fake.callsTo('apps.connections.open');
+      expect(open).toHaveLength(1);
+      expect(open[0]!.headers.authorization).toBe('Bearer xapp-1-test-app-token');
+      const envelopeId = fake.sendSlashCommand(Object.fromEntries(new URLSearchParams(slashBody(fake, 'ip 192.0.2.7 public'))));
+      await fake.waitFor((calls) => calls.some((call) => call.path.startsWith('/response/')));
+      expect(fake.socketAcks.map((ack) => ack.envelope_id)).toContain(envelopeId);
+      const [answer] = fake.callsTo('/response/');
+      expect(answer!.body.response_type).toBe('in_channel');
+      expect(answer!.body.text).toContain('Answer to ip 192.0.2.7');
+    } finally {
+      await bot.stop();
+      await fake.close();
+    }
+  });
+});

@@ -5,6 +5,8 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface RecordedCall {
   method: string;
@@ -33,6 +35,12 @@ export interface FakeSlack {
   failNext(pathSuffix: string, ...failures: QueuedFailure[]): void;
   /** waits until `predicate` holds over the recorded calls (polling; the test's timeout bounds it) */
   waitFor(predicate: (calls: RecordedCall[]) => boolean): Promise<void>;
+  /** Socket Mode: the acknowledgements the app sent back over the socket */
+  socketAcks: Array<{ envelope_id: string; payload?: unknown }>;
+  /** Socket Mode: resolves once an app connected over the socket and got its hello */
+  socketConnected(): Promise<void>;
+  /** Socket Mode: sends a slash command envelope to the connected app; resolves its envelope id */
+  sendSlashCommand(payload: Record<string, string>): string;
   close(): Promise<void>;
 }
 
@@ -85,6 +93,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       switch (method) {
         case 'auth.test':
           return answer(res, 200, { ok: true, url: 'https://example.slack.invalid/', team: 'Test', user: 'dmarc', team_id: 'T0001', user_id: 'U0BOT', bot_id: 'B0BOT' });
+        case 'apps.connections.open':
+          return answer(res, 200, { ok: true, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/socket` });
         case 'chat.postMessage':
           return answer(res, 200, { ok: true, channel: parseBody(raw, req.headers['content-type']).channel, ts: `${Date.now() / 1000}`, message: {} });
         default:
@@ -92,6 +102,19 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       }
     });
   });
+  // Socket Mode: Slack's side of the WebSocket (hello on connect, envelopes out, acks back)
+  const sockets = new WebSocketServer({ server, path: '/socket' });
+  const socketAcks: Array<{ envelope_id: string; payload?: unknown }> = [];
+  let socket: WebSocket | null = null;
+  let connected: () => void = () => undefined;
+  const connectedOnce = new Promise<void>((resolve) => (connected = resolve));
+  sockets.on('connection', (ws) => {
+    socket = ws;
+    ws.on('message', (data) => socketAcks.push(JSON.parse(String(data)) as { envelope_id: string; payload?: unknown }));
+    ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0001' }, debug_info: { host: 'fake', approximate_connection_time: 3600 } }));
+    connected();
+  });
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -106,6 +129,20 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     async waitFor(predicate) {
       while (!predicate(calls)) await new Promise((resolve) => setTimeout(resolve, 10));
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    socketAcks,
+    socketConnected: () => connectedOnce,
+    sendSlashCommand(payload) {
+      if (!socket) throw new Error('no app is connected over Socket Mode');
+      const envelopeId = randomUUID();
+      socket.send(JSON.stringify({ envelope_id: envelopeId, type: 'slash_commands', accepts_response_payload: true, payload }));
+      return envelopeId;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of sockets.clients) client.terminate();
+        sockets.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
