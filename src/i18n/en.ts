@@ -158,6 +158,8 @@ export const en = {
   'digest.period': 'Reports received from {since} to {until}',
   'digest.change.none': 'no earlier data',
   'digest.tls': '{reports} reports: {successful} sessions succeeded, {failed} failed',
+  'digest.change': '{change} pt (was {previous})',
+  'digest.first': 'A first digest covers the last 24 hours; later ones start where the previous ended.',
   'digest.readiness': '{verdict}: {nextStep}',
   'digest.source': '{source}: {messages} messages, {fail} fail',
 

@@ -148,6 +148,8 @@ export const ja: Record<MessageKey, string> = {
   'digest.period': '{since} から {until} までに受信したレポート',
   'digest.change.none': '比較できるデータなし',
   'digest.tls': 'レポート {reports} 件: 成功 {successful} セッション、失敗 {failed} セッション',
+  'digest.change': '{change} ポイント（前 7 日間 {previous}）',
+  'digest.first': '初回のダイジェストは直近 24 時間分です。以後は前回の終わりから続きます。',
   'digest.readiness': '{verdict}: {nextStep}',
   'digest.source': '{source}: {messages} 通、失敗 {fail} 通',
 
