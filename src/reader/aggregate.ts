@@ -31,23 +31,34 @@ class ShapeProblem {
 
 export function parseAggregateXml(xml: string | Buffer | Uint8Array, source: string): AggregateReport {
   const repairs: string[] = [];
-  const text = typeof xml === 'string' ? xml : decodeXml(xml, repairs);
+  const text = typeof xml === 'string' ? stripBom(xml) : decodeXml(xml, repairs);
   // Entity declarations are how "billion laughs" bombs start; no honest report has one.
   if (text.includes('<!ENTITY')) {
     throw new ReportReadError('xml-entities', source, 'XML declares entities in a DOCTYPE; refused (entity expansion attack?)');
   }
 
-  const first = convert(parse(text, source), source, repairs);
-  if (!(first instanceof ShapeProblem)) return first;
+  const first = attempt(text, source, repairs);
+  if (!(first instanceof ShapeProblem || first instanceof ReportReadError)) return first;
 
   // Slow path, only for broken files: escape stray '<' in text content (e.g. `<email><a@b></email>`)
   // and parse again.
   const repaired = escapeStrayLessThan(text, repairs);
   if (repaired !== text) {
-    const second = convert(parse(repaired, source), source, repairs);
-    if (!(second instanceof ShapeProblem)) return second;
+    const second = attempt(repaired, source, repairs);
+    if (!(second instanceof ShapeProblem || second instanceof ReportReadError)) return second;
   }
+  if (first instanceof ReportReadError) throw first;
   throw new ReportReadError('bad-xml', source, `malformed aggregate report: ${first.message}`);
+}
+
+/** One parse and conversion; broken XML comes back (not thrown) so that a repair can be tried. */
+function attempt(text: string, source: string, repairs: readonly string[]): AggregateReport | ShapeProblem | ReportReadError {
+  try {
+    return convert(parse(text, source), source, repairs);
+  } catch (error) {
+    if (error instanceof ReportReadError && error.code === 'bad-xml') return error;
+    throw error;
+  }
 }
 
 function parse(text: string, source: string): Node {

@@ -225,6 +225,14 @@ describe('aggregate edge cases', () => {
     expect(errors[0]!.message).toContain('<rss>');
   });
 
+  it('refuses truncated XML as bad-xml, naming the input', async () => {
+    const text = aggregateXml();
+    const { reports, errors } = await readReports(Buffer.from(text.slice(0, text.length / 2)), { source: 'half.xml' });
+    expect(reports).toEqual([]);
+    expect(errors.map((e) => e.code)).toEqual(['bad-xml']);
+    expect(errors[0]!.message).toContain('half.xml');
+  });
+
   it('refuses a report without report_id as bad-xml', async () => {
     const { errors } = await readReports(Buffer.from(aggregateXml().replace(/<report_id>.*<\/report_id>/, '')), { source: 'noid.xml' });
     expect(errors.map((e) => e.code)).toEqual(['bad-xml']);
