@@ -50,24 +50,41 @@ describe('dmarc-bot start in terminal mode (child process)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('answers a typed /dmarc ip line from the store and shuts down cleanly on SIGTERM', async () => {
-    // a clean environment: no chat platform, no IMAP, no .env from the working directory
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, DMARC_STORE: `sqlite://${join(dir, 'store.sqlite')}`, TZ: 'UTC', LOG_LEVEL: 'error', DIGEST_TIME: '09:00' };
+  /** runs `dmarc-bot start` with a clean environment (no chat, no IMAP, no .env) */
+  function startBot() {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, DMARC_STORE: `sqlite://${join(dir, 'store.sqlite')}`, TZ: 'UTC', LOG_LEVEL: 'debug', DIGEST_TIME: '09:00' };
     const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'start'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const out = { stdout: '', stderr: '' };
+    child.stdout.on('data', (chunk: Buffer) => (out.stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out.stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const until = async (predicate: () => boolean) => {
+      while (!predicate() && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    return { child, out, exited, until };
+  }
 
-    child.stdin.write('/dmarc ip 192.0.2.1\n');
-    while (!/74/.test(stdout) && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 50));
+  it('answers a typed /dmarc ip line, prints the first digest once, and shuts down cleanly on SIGTERM', async () => {
+    const first = startBot();
+    first.child.stdin.write('/dmarc ip 192.0.2.1\n');
     // the two reports held 37 messages each from this IP
-    expect(stdout).toContain('192.0.2.1');
-    expect(stdout).toContain('74');
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stderr).not.toMatch(/Error|at .*\.ts:\d+/);
+    await first.until(() => /\b74\b/.test(first.out.stdout) && /digest schedule checked/.test(first.out.stderr));
+    expect(first.out.stdout).toContain('192.0.2.1');
+    expect(first.out.stdout).toMatch(/\b74\b/);
+    // never sent before: the digest of the last day is due at once and covers both reports
+    await first.until(() => /digest sent/.test(first.out.stderr));
+    expect(first.out.stdout).toMatch(/digest.*\b2 aggregate/i);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.out.stderr).not.toMatch(/"level":(50|60)/);
+
+    // a restart the same day answers again but does not repeat the digest
+    const second = startBot();
+    second.child.stdin.write('ip 192.0.2.1\n');
+    await second.until(() => /\b74\b/.test(second.out.stdout) && /digest schedule checked/.test(second.out.stderr));
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(second.out.stdout).not.toMatch(/digest/i);
   });
 
   it('stops with one line naming a bad setting', async () => {

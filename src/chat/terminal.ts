@@ -34,38 +34,6 @@ export function terminalLine(raw: string): string | null {
   return line === '' ? null : line;
 }
 
-/** A plain rendering for when no richer terminal renderer is available. */
-export function plainText(reply: Reply): string {
-  const lines: string[] = [reply.title];
-  for (const block of reply.blocks) {
-    switch (block.type) {
-      case 'header':
-        lines.push('', block.text, '-'.repeat(Math.min(block.text.length, 60)));
-        break;
-      case 'text':
-      case 'context':
-        lines.push(block.text);
-        break;
-      case 'fields':
-        for (const field of block.fields) lines.push(`${field.label}: ${field.value}`);
-        break;
-      case 'list':
-        if (block.title) lines.push(block.title);
-        for (const item of block.items) lines.push(`  • ${item}`);
-        break;
-      case 'table':
-        if (block.title) lines.push(block.title);
-        lines.push('  ' + block.columns.join('  '));
-        for (const row of block.rows) lines.push('  ' + row.join('  '));
-        break;
-      case 'divider':
-        lines.push('');
-        break;
-    }
-  }
-  return lines.join('\n');
-}
-
 export function createTerminalChat(options: TerminalChatOptions): TerminalChat {
   const isTty = Boolean((options.input as { isTTY?: boolean }).isTTY);
   const showPrompt = options.prompt ?? isTty;

@@ -13,9 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError, imapConfigured, loadConfig, type Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
-import type { Reply } from '../reply/model.ts';
 import type { ReportStore } from '../store/types.ts';
-import type { CommandContext, Requester } from '../commands/types.ts';
+import type { Requester } from '../commands/types.ts';
 import { openStore } from '../store/index.ts';
 import { createCommandContext } from '../context.ts';
 import { answer as dispatch } from '../commands/dispatch.ts';
@@ -24,7 +23,9 @@ import type { Destination } from '../chat/post.ts';
 import type { AnswerFn } from '../chat/answer.ts';
 import { createSlackBot, type SlackBot } from '../chat/slack/app.ts';
 import { createDiscordBot, type DiscordBot } from '../chat/discord/bot.ts';
-import { createTerminalChat, plainText, type TerminalChat } from '../chat/terminal.ts';
+import { createTerminalChat, type TerminalChat } from '../chat/terminal.ts';
+import { renderTerminal } from '../render/terminal.ts';
+import { buildDigest as buildDigestReply } from '../digest/build.ts';
 import { createDigestScheduler, storeLedger, type BuildDigestFn, type DigestScheduler } from '../schedule/runner.ts';
 import { assertTimeZone } from '../schedule/zoned-time.ts';
 import { createAlerter } from '../alerts/alerter.ts';
@@ -46,17 +47,6 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-type DigestModule = { buildDigest(store: ReportStore, context: CommandContext, window: { since: string; until: string }): Promise<{ reply: Reply; reportCount: number }> };
-type TerminalModule = { renderTerminal(reply: Reply): string };
-
-// loaded on use: these modules are written alongside this one and may be absent in a partial checkout
-async function optionalModule<T>(path: string): Promise<T | null> {
-  try {
-    return (await import(path)) as T;
-  } catch {
-    return null;
-  }
-}
 
 export async function startBot(options: StartOptions): Promise<RunningBot> {
   const { config, log } = options;
@@ -103,22 +93,18 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     destinations.push(...discord.destinations);
   }
   if (platforms.length === 0) {
-    const terminalModule = await optionalModule<TerminalModule>('../render/terminal.ts');
     terminal = createTerminalChat({
       input: options.input ?? process.stdin,
       output: options.output ?? process.stdout,
       answer,
-      render: terminalModule?.renderTerminal ?? plainText,
+      render: (reply) => renderTerminal(reply),
     });
     platforms.push('terminal');
     destinations.push(terminal.destination);
   }
 
-  const digestModule = await optionalModule<DigestModule>('../digest/build.ts');
-  const buildDigest: BuildDigestFn = async (window) => {
-    if (!digestModule) throw new Error('the digest module (src/digest/build.ts) is not available');
-    return digestModule.buildDigest(store, contextFor({ platform: 'terminal', userId: 'digest' }), window);
-  };
+  const buildDigest: BuildDigestFn = (window) =>
+    buildDigestReply(store, contextFor({ platform: 'terminal', userId: 'digest' }), { since: new Date(window.since), until: new Date(window.until) });
 
   // the leader's work: mailbox, digest schedule, alerts
   const startLeading = async () => {

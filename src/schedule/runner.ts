@@ -7,6 +7,8 @@ import type { Destination, RetryOptions } from '../chat/post.ts';
 import { withRetry } from '../chat/post.ts';
 import { dueDigests, type DueDigest } from './due.ts';
 import type { Logger } from '../log.ts';
+import type { ReportStore } from '../store/types.ts';
+import { lastDigestAt, markDigestSent } from '../digest/state.ts';
 
 /** Per-destination record of the last digest sent (backed by the store). */
 export interface DigestLedger {
@@ -76,6 +78,7 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
     for (const destination of options.destinations) lastSent[destination.id] = await options.ledger.lastSent(destination.id);
     const at = now();
     const due = dueDigests(at, lastSent, options.digestTime, options.timeZone);
+    options.log?.debug({ due: due.map((d) => d.destination) }, 'digest schedule checked');
     const until = at.toISOString();
     const outcomes: DigestOutcome[] = [];
     // destinations with the same window share one build
@@ -153,15 +156,17 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
   };
 }
 
-/** A ledger kept in the store's small state (one key per destination). */
-export function storeLedger(store: { getState<T>(name: string): Promise<T | undefined>; setState<T>(name: string, value: T): Promise<void> }): DigestLedger {
+/**
+ * The ledger in the store, shared with `dmarc-bot digest` (src/digest/state.ts): one state entry
+ * per destination holding the end of its last digest.
+ */
+export function storeLedger(store: Pick<ReportStore, 'getState' | 'setState'>): DigestLedger {
   return {
     async lastSent(destination) {
-      const value = await store.getState<string>(`digest-sent:${destination}`);
-      return typeof value === 'string' ? value : undefined;
+      return (await lastDigestAt(store, destination))?.toISOString();
     },
     async markSent(destination, until) {
-      await store.setState(`digest-sent:${destination}`, until);
+      await markDigestSent(store, destination, new Date(until));
     },
   };
 }
