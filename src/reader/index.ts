@@ -11,6 +11,7 @@ import { parseJsonReport } from './tls.ts';
 
 export { ReportReadError, type ReadErrorCode } from './errors.ts';
 export { parseAggregateXml } from './aggregate.ts';
+export { parseJsonReport } from './tls.ts';
 export { computeAlignment, isAligned, organizationalDomain } from './alignment.ts';
 export { sniff, type ContentKind } from './sniff.ts';
 

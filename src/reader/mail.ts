@@ -50,7 +50,7 @@ export async function readMail(bytes: Uint8Array, source: string, readPart: Read
   }
 
   const text = mail.text ?? '';
-  if (reports.length === 0 && errors.length === 0 && looksLikeEximFailure(text)) {
+  if (reports.length === 0 && looksLikeEximFailure(text)) {
     const copy = eximHeaderCopy(text);
     reports.push(failureFromEximText(text, copy ? await headersOf(Buffer.from(copy, 'utf8')) : null, reporter));
   }
