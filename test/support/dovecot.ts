@@ -24,6 +24,12 @@ export interface DovecotServer {
   kill(): Promise<void>;
   /** The Dovecot log (useful in failing tests). */
   log(): string;
+  /**
+   * Delivers messages straight into a user's INBOX maildir, as a local delivery agent does
+   * (Dovecot gives them UIDs when the mailbox is next opened). Far faster than APPEND for big
+   * backlogs, whose uidlist Dovecot rewrites on every APPEND. Returns how many were delivered.
+   */
+  deliver(user: string, messages: Iterable<Uint8Array>): number;
 }
 
 const MAIL_UID = 8;
@@ -199,6 +205,25 @@ export async function startDovecot(): Promise<DovecotServer> {
     },
     kill,
     log: readLog,
+    deliver(user, messages) {
+      const maildir = join(mailDir, user, 'Maildir');
+      for (const path of [join(mailDir, user), maildir, ...['new', 'cur', 'tmp'].map((sub) => join(maildir, sub))]) {
+        if (!existsSync(path)) {
+          mkdirSync(path, { mode: 0o700 });
+          chownSync(path, MAIL_UID, MAIL_GID);
+        }
+      }
+      let count = 0;
+      for (const message of messages) {
+        count += 1;
+        // maildir file names must be unique
+        const name = `${Math.floor(Date.now() / 1000)}.M${String(count).padStart(8, '0')}P${process.pid}.test`;
+        const path = join(maildir, 'new', name);
+        writeFileSync(path, message);
+        chownSync(path, MAIL_UID, MAIL_GID);
+      }
+      return count;
+    },
   };
 }
 
