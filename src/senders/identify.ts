@@ -1,8 +1,9 @@
 // Who a source IP belongs to. Order of evidence: a known service's published range, its
 // forward-confirmed PTR name, the DKIM/SPF domains that passed for the IP in reports; else the PTR's
 // organisation (registrable domain), else the network owner (ASN), else the bare IP.
-// PTR answers are cached in the store (state "ptr:<ip>") with a TTL; `{ dns: false }` uses only
-// offline data and the cache, for bulk classification within a chat platform's time limit.
+// PTR answers are cached in the store (state "ptr:<ip>") with a TTL, and in memory per store;
+// `{ dns: false }` uses only offline data and the in-memory cache (no store read per IP), for bulk
+// classification within a chat platform's time limit.
 
 import { getDomain } from 'tldts';
 import type { AddressLookup, PtrLookup } from '../commands/types.ts';
@@ -52,15 +53,42 @@ function withDeadline<T>(work: Promise<T>, timeoutMs: number, fallback: T): Prom
   ]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * PTR answers this process has seen, per store: `{ dns: false }` reads only these, so bulk
+ * classification of thousands of IPs costs no store read per IP.
+ */
+const processMemo = new WeakMap<object, Map<string, PtrCacheEntry>>();
+const MEMO_LIMIT = 50_000;
+
+function memoFor(store: object): Map<string, PtrCacheEntry> {
+  let memo = processMemo.get(store);
+  if (!memo) processMemo.set(store, (memo = new Map()));
+  return memo;
+}
+
 export function createIdentify({ store, reverse, resolve, timeoutMs, asn = defaultAsnLookup(), now = () => new Date() }: IdentifyOptions): Identify {
+  const memo = memoFor(store);
+  const fresh = (entry: PtrCacheEntry) => now().getTime() - Date.parse(entry.at) < (entry.confirmed ? PTR_CACHE_TTL_MS : PTR_NEGATIVE_TTL_MS);
+  const remember = (key: string, entry: PtrCacheEntry) => {
+    if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value!);
+    memo.set(key, entry);
+  };
+
   async function ptrOf(ip: string, useDns: boolean): Promise<string | null> {
     const key = ptrCacheKey(ip);
+    const known = memo.get(key);
+    if (known && fresh(known)) return known.confirmed;
+    if (!useDns) return null;
     const cached = await store.getState<PtrCacheEntry>(key).catch(() => undefined);
-    if (cached) return cached.confirmed;
-    if (!useDns || timeoutMs <= 0) return null;
+    if (cached && fresh(cached)) {
+      remember(key, cached);
+      return cached.confirmed;
+    }
+    if (timeoutMs <= 0) return null;
     const found = await withDeadline(forwardConfirmedPtr(ip, reverse, resolve), timeoutMs, null);
-    if (!found) return null; // timed out: not cached, so a later ask may still find the name
+    if (!found) return null; // timed out or no server: not cached, so a later ask may still find the name
     const entry: PtrCacheEntry = { names: found.names, confirmed: found.confirmed, at: now().toISOString() };
+    remember(key, entry);
     await store.setState(key, entry, found.confirmed ? PTR_CACHE_TTL_MS : PTR_NEGATIVE_TTL_MS).catch(() => undefined);
     return found.confirmed;
   }

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/index.ts';
 import { createDnsResolver } from '../../src/net/dns.ts';
 import { createAsnLookup } from '../../src/senders/asn.ts';
 import { createIdentify, ptrCacheKey } from '../../src/senders/identify.ts';
@@ -71,6 +75,27 @@ describe('createIdentify with reverse DNS on loopback', () => {
     expect(await identify('198.51.100.7', undefined, { dns: false })).toMatchObject({ service: 'postmark' });
     expect(dns.queries.length).toBe(asked);
     await close();
+  });
+
+  it('reads the PTR cache of the store in a later process (a fresh store handle) without asking DNS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmarc-ptr-'));
+    const url = `sqlite://${join(dir, 'store.sqlite')}`;
+    try {
+      const first = await openStore(url);
+      await createIdentify({ store: first, ...createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) })('203.0.113.5');
+      await first.close();
+      const asked = dns.queries.length;
+      const second = await openStore(url);
+      const identify = createIdentify({ store: second, ...createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) });
+      // offline only: the in-memory cache of this handle is empty, so no name yet
+      expect((await identify('203.0.113.5', undefined, { dns: false })).ptr).toBeNull();
+      expect((await identify('203.0.113.5')).ptr).toBe('mail.isp-one.example.net');
+      expect((await identify('203.0.113.5', undefined, { dns: false })).ptr).toBe('mail.isp-one.example.net');
+      expect(dns.queries.length).toBe(asked);
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives up on a DNS server that does not answer, caches nothing, and still identifies offline', async () => {
