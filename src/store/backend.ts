@@ -35,6 +35,10 @@ export const DEFAULT_STORE_URL = 'sqlite://./data/dmarc.sqlite';
 const KEY_SIZE = 1024;
 const READ_CHUNK = 256;
 
+// The store keeps plain JSON only. keyv's default serializer walks values in JavaScript and parses
+// with a reviver (for Buffers); the built-in JSON functions are several times faster on big documents.
+const plainJson = { serialize: JSON.stringify, deserialize: JSON.parse } as const;
+
 function chunks<T>(items: T[], size: number): T[][] {
   const result: T[][] = [];
   for (let index = 0; index < items.length; index += size) result.push(items.slice(index, index + size));
@@ -105,7 +109,7 @@ export async function openBackend(url: string, namespace: string, logger: Logger
     if (!path) throw new Error(`store URL ${url} names no file (sqlite://PATH)`);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const adapter = new KeyvSqlite({ uri: url, busyTimeout: 10_000, keySize: KEY_SIZE });
-    const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
+    const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, ...plainJson });
     keyv.on('error', onError);
     try {
       await adapter.query('PRAGMA journal_mode=WAL');
@@ -133,6 +137,8 @@ export async function openBackend(url: string, namespace: string, logger: Logger
   if (scheme === 'redis://' || scheme === 'rediss://') {
     // createKeyv with a namespace prefixes once; new Keyv({ store: new KeyvRedis() }) would do it twice.
     const keyv = createRedisKeyv(url, { namespace, throwOnErrors: true, throwOnConnectError: true });
+    keyv.serialize = plainJson.serialize;
+    keyv.deserialize = plainJson.deserialize;
     keyv.on('error', onError);
     try {
       await keyv.get('catalog');
@@ -146,7 +152,7 @@ export async function openBackend(url: string, namespace: string, logger: Logger
   if (scheme === 'postgres://' || scheme === 'postgresql://') {
     const adapter = new OwnPoolPostgres({ uri: url, keySize: KEY_SIZE });
     adapter.on('error', onError);
-    const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
+    const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, ...plainJson });
     keyv.on('error', onError);
     try {
       await adapter.query('SELECT 1');

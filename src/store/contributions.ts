@@ -47,7 +47,7 @@ function aggregateContribution(report: AggregateReport, key: string, source: str
     const month = monthOf(split.date);
     for (const stat of split.sources) {
       const entryKey = ipEntryKey(domain, split.date, key);
-      patches.push({ kind: 'ip', key: docKeys.ipBucket(month, ipBucket(stat.ip)), month, ip: stat.ip, entryKey, entry: { ...stat, domain, date: split.date, reportKey: key, orgName: report.orgName } });
+      patches.push({ kind: 'ip', key: docKeys.ipBucket(split.date, ipBucket(stat.ip)), month, ip: stat.ip, entryKey, entry: { ...stat, domain, date: split.date, reportKey: key, orgName: report.orgName } });
     }
   }
   const days = splits.map((split) => split.date);

@@ -11,7 +11,7 @@ import type { AggregateReport, FailureReport, TlsReport } from '../model.ts';
 import type { Backend } from './backend.ts';
 import type { CatalogDoc, DayDoc, FailureDayDoc, IngestLogDoc, IngestLogEntry, IngestOutcome, IpBucketDoc, IpEntry, Mark, MarksDoc, ReportStore, StoredFailure, StoredReport, StoredTlsPolicy, TlsDayDoc } from './types.ts';
 import { applyPatch, contributionOf, emptyCatalog, extendCatalog } from './contributions.ts';
-import { addDays, dayRange, monthOf, monthRange, utcDay } from './days.ts';
+import { addDays, dayRange, monthOf, utcDay } from './days.ts';
 import { IP_BUCKETS, docKeys, ipBucket, normaliseDomain, normaliseIp } from './keys.ts';
 
 export interface StoreLimits {
@@ -24,6 +24,8 @@ export interface StoreLimits {
 export interface StoreHooks {
   /** Test hook: runs after the documents of a flush are written and before its markers are. */
   afterDocsWritten?: () => void | Promise<void>;
+  /** Called after each flush with what it wrote (benchmarks: writes per report). */
+  afterFlush?: (info: { documents: number; reports: number; ms: number }) => void;
 }
 
 export const DEFAULT_LIMITS: StoreLimits = { maxPendingReports: 200, maxPendingDocs: 2000 };
@@ -114,7 +116,9 @@ export class KeyvReportStore implements ReportStore {
     const markers = [...this.pending.values()].map((stored) => ({ key: docKeys.report(stored.reportKey), value: stored }));
     await this.backend.setMany(markers);
     this.pending.clear();
-    this.logger.debug({ documents: documents.length, reports: markers.length, ms: Math.round(performance.now() - started) }, 'store flushed');
+    const info = { documents: documents.length, reports: markers.length, ms: performance.now() - started };
+    this.hooks.afterFlush?.(info);
+    this.logger.debug(info, 'store flushed');
   }
 
   domains(): Promise<string[]> {
@@ -155,8 +159,13 @@ export class KeyvReportStore implements ReportStore {
       if (from > to) return [];
       const address = normaliseIp(ip);
       const bucket = ipBucket(address);
-      const months = monthRange(from, to).filter((month) => this.catalog.ipMonths.includes(month));
-      const docs = await this.backend.getMany<IpBucketDoc>(months.map((month) => docKeys.ipBucket(month, bucket)));
+      // Only the days that can hold data: inside the catalog's day ranges and months with an index.
+      const ranges = Object.values(this.catalog.domains);
+      if (ranges.length === 0) return [];
+      const first = ranges.reduce((min, range) => (range.firstDay < min ? range.firstDay : min), ranges[0]!.firstDay);
+      const last = ranges.reduce((max, range) => (range.lastDay > max ? range.lastDay : max), ranges[0]!.lastDay);
+      const days = dayRange(from > first ? from : first, to < last ? to : last).filter((day) => this.catalog.ipMonths.includes(monthOf(day)));
+      const docs = await this.backend.getMany<IpBucketDoc>(days.map((day) => docKeys.ipBucket(day, bucket)));
       const entries = docs.flatMap((doc) => Object.values(doc?.[address] ?? {})).filter((entry) => entry.date >= from && entry.date <= to);
       return entries.sort((a, b) => byString(a.date, b.date) || byString(a.domain, b.domain) || byString(a.reportKey, b.reportKey));
     });
@@ -251,15 +260,16 @@ export class KeyvReportStore implements ReportStore {
       const catalog = structuredClone(this.catalog);
       const old = { days: [] as string[], failures: [] as string[], tls: [] as string[], logs: [] as string[] };
 
-      const collect = (ranges: Ranges, list: string[], key: (domain: string, day: string) => string) => {
+      const oldAggregateDays = new Set<string>();
+      const collect = (ranges: Ranges, list: string[], key: (domain: string, day: string) => string, days?: Set<string>) => {
         for (const [domain, range] of Object.entries(ranges)) {
           if (range.firstDay >= cutoff) continue;
-          for (const day of dayRange(range.firstDay, range.lastDay < before ? range.lastDay : before)) list.push(key(domain, day));
+          for (const day of dayRange(range.firstDay, range.lastDay < before ? range.lastDay : before)) list.push(key(domain, day)), days?.add(day);
           if (range.lastDay < cutoff) delete ranges[domain];
           else range.firstDay = cutoff;
         }
       };
-      collect(catalog.domains, old.days, docKeys.day);
+      collect(catalog.domains, old.days, docKeys.day, oldAggregateDays);
       collect(catalog.failureDomains, old.failures, docKeys.failureDay);
       collect(catalog.tlsDomains, old.tls, docKeys.tlsDay);
       if (catalog.logFirstDay !== null && catalog.logLastDay !== null && catalog.logFirstDay < cutoff) {
@@ -267,9 +277,7 @@ export class KeyvReportStore implements ReportStore {
         if (catalog.logLastDay < cutoff) catalog.logFirstDay = catalog.logLastDay = null;
         else catalog.logFirstDay = cutoff;
       }
-      const cutoffMonth = monthOf(cutoff);
-      const oldMonths = catalog.ipMonths.filter((month) => month < cutoffMonth);
-      catalog.ipMonths = catalog.ipMonths.filter((month) => month >= cutoffMonth);
+      catalog.ipMonths = catalog.ipMonths.filter((month) => month >= monthOf(cutoff));
       catalog.prunedBefore = catalog.prunedBefore && catalog.prunedBefore > cutoff ? catalog.prunedBefore : cutoff;
 
       // The catalog first: once it carries the cut-off, an old backlog is refused ('expired')
@@ -293,8 +301,8 @@ export class KeyvReportStore implements ReportStore {
       await deleteExisting(old.failures, (doc) => Object.values(doc as FailureDayDoc).forEach((failure) => candidates.add(failure.reportKey)));
       await deleteExisting(old.tls, (doc) => Object.values(doc as TlsDayDoc).forEach((policy) => candidates.add(policy.reportKey)));
       await deleteExisting(old.logs);
-      await deleteExisting(oldMonths.flatMap((month) => Array.from({ length: IP_BUCKETS }, (_, bucket) => docKeys.ipBucket(month, bucket))));
-      deletedKeys += await this.pruneIpMonth(cutoffMonth, cutoff);
+      // IP index rows exist only on days with aggregate data.
+      await deleteExisting([...oldAggregateDays].flatMap((day) => Array.from({ length: IP_BUCKETS }, (_, bucket) => docKeys.ipBucket(day, bucket))));
 
       // Markers of reports whose every day is gone: read from the pruned documents above.
       const keys = [...candidates].map(docKeys.report);
@@ -308,33 +316,6 @@ export class KeyvReportStore implements ReportStore {
       this.logger.info({ cutoff, deletedKeys }, 'store pruned');
       return { deletedKeys };
     });
-  }
-
-  /** Drops the entries before the cut-off from the buckets of the month holding it. */
-  private async pruneIpMonth(month: string, cutoff: string): Promise<number> {
-    if (!this.catalog.ipMonths.includes(month) || cutoff.endsWith('-01')) return 0;
-    let deleted = 0;
-    for (let start = 0; start < IP_BUCKETS; start += 128) {
-      const keys = Array.from({ length: Math.min(128, IP_BUCKETS - start) }, (_, offset) => docKeys.ipBucket(month, start + offset));
-      const docs = await this.backend.getMany<IpBucketDoc>(keys);
-      const rewrite: { key: string; value: unknown }[] = [];
-      const remove: string[] = [];
-      docs.forEach((doc, index) => {
-        if (!doc) return;
-        let changed = false;
-        for (const [ip, entries] of Object.entries(doc)) {
-          for (const [entryKey, entry] of Object.entries(entries)) if (entry.date < cutoff) delete entries[entryKey], (changed = true);
-          if (Object.keys(entries).length === 0) delete doc[ip];
-        }
-        if (!changed) return;
-        if (Object.keys(doc).length === 0) remove.push(keys[index]!);
-        else rewrite.push({ key: keys[index]!, value: doc });
-      });
-      await this.backend.setMany(rewrite);
-      await this.backend.deleteMany(remove);
-      deleted += remove.length;
-    }
-    return deleted;
   }
 
   close(): Promise<void> {

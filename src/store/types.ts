@@ -6,7 +6,7 @@
 // Keys (all under the keyv namespace "dmarc"):
 //   rep:<reportKey>                 StoredReport   dedupe marker, written LAST for a report
 //   agg:<domain>:<YYYY-MM-DD>       DayDoc         aggregate data of one policy domain, one UTC day
-//   ipx:<YYYY-MM>:<bucket>          IpBucketDoc    per-source-IP index, month shard, hash bucket
+//   ipx:<YYYY-MM-DD>:<bucket>       IpBucketDoc    per-source-IP index, UTC day shard, hash bucket (keys.ts)
 //   fail:<domain>:<YYYY-MM-DD>      FailureDayDoc  failure reports by arrival day
 //   tls:<domain>:<YYYY-MM-DD>       TlsDayDoc      TLS report results by UTC day of the range middle
 //   log:<YYYY-MM-DD>                IngestLogDoc   what was ingested on that UTC day (for the digest)

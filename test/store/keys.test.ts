@@ -52,7 +52,7 @@ describe('IP index buckets', () => {
       expect(bucket).toBeLessThan(IP_BUCKETS);
       buckets.add(bucket);
     }
-    // A hash that spreads: 5,000 addresses land in most of the 1,024 buckets.
-    expect(buckets.size).toBeGreaterThan(900);
+    // A hash that spreads: 5,000 addresses (about 20 a bucket) land in nearly every bucket.
+    expect(buckets.size).toBeGreaterThan(0.95 * IP_BUCKETS);
   });
 });
