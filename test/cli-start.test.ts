@@ -97,4 +97,16 @@ describe('dmarc-bot start in terminal mode (child process)', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain('DMARC_STORE');
   });
+
+  it('names the missing Slack setting when HTTP mode has no signing secret', async () => {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, DMARC_STORE: `sqlite://${join(dir, 'other.sqlite')}`, SLACK_BOT_TOKEN: 'xoxb-secret-value-123' };
+    const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'start'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('SLACK_SIGNING_SECRET');
+    expect(stderr).not.toContain('xoxb-secret-value-123');
+  });
 });

@@ -52,10 +52,23 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   const { config, log } = options;
   const now = options.now ?? (() => new Date());
   assertTimeZone(config.TZ);
+  if (config.SLACK_BOT_TOKEN && !config.SLACK_APP_TOKEN && !config.SLACK_SIGNING_SECRET) {
+    throw new ConfigError('SLACK_SIGNING_SECRET', 'needed for Slack in HTTP mode; or set SLACK_APP_TOKEN for Socket Mode');
+  }
+  if (config.DISCORD_DIGEST_CHANNEL_ID && !config.DISCORD_TOKEN) {
+    throw new ConfigError('DISCORD_TOKEN', 'needed to post to DISCORD_DIGEST_CHANNEL_ID (or use DISCORD_WEBHOOK_URL instead)');
+  }
   const store = options.store ?? (await openStore(config.DMARC_STORE, { logger: log }));
   const access = { allowedChannels: config.ALLOWED_CHANNELS, allowedUsers: config.ALLOWED_USERS };
   const contextFor = (requester: Requester) => createCommandContext({ config, store, requester, now });
-  const answer: AnswerFn = (line, requester) => dispatch(line, contextFor(requester));
+  // answers in progress, so shutdown can let them finish before the store closes
+  const inFlight = new Set<Promise<unknown>>();
+  const answer: AnswerFn = (line, requester) => {
+    const pending = dispatch(line, contextFor(requester));
+    inFlight.add(pending);
+    void pending.finally(() => inFlight.delete(pending)).catch(() => undefined);
+    return pending;
+  };
 
   const platforms: RunningBot['platforms'] = [];
   const destinations: Destination[] = [];
@@ -77,6 +90,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     });
     platforms.push('slack');
     if (slack.destination) destinations.push(slack.destination);
+    else log.warn('SLACK_DIGEST_CHANNEL is not set: Slack answers /dmarc but gets no digest or alerts');
   }
   if (config.DISCORD_TOKEN || config.DISCORD_WEBHOOK_URL) {
     discord = createDiscordBot({
@@ -162,6 +176,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
         await terminal?.stop();
         await slack?.stop().catch(() => undefined);
         await discord?.stop().catch(() => undefined);
+        await Promise.allSettled([...inFlight]);
         leadershipAbort.abort();
         await leadership;
         await lease.close().catch(() => undefined);
@@ -207,6 +222,10 @@ export async function run(argv: string[]): Promise<number> {
   try {
     bot = await startBot({ config, log });
   } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
     process.stderr.write(`dmarc-bot start: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }

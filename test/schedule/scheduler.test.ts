@@ -50,6 +50,10 @@ describe('dueDigests', () => {
     // Berlin switches to summer time on 2026-03-29: 09:00 local is 08:00 UTC the day before, 07:00 UTC after
     expect(latestSlot(new Date('2026-03-28T12:00:00Z'), '09:00', 'Europe/Berlin').toISOString()).toBe('2026-03-28T08:00:00.000Z');
     expect(latestSlot(new Date('2026-03-29T12:00:00Z'), '09:00', 'Europe/Berlin').toISOString()).toBe('2026-03-29T07:00:00.000Z');
+    // and back on winter time on 2026-10-25
+    expect(latestSlot(new Date('2026-10-25T12:00:00Z'), '09:00', 'Europe/Berlin').toISOString()).toBe('2026-10-25T08:00:00.000Z');
+    // a digest time inside the skipped hour moves to just after it
+    expect(latestSlot(new Date('2026-03-29T12:00:00Z'), '02:30', 'Europe/Berlin').toISOString()).toBe('2026-03-29T01:30:00.000Z');
     // before today's slot the latest one is yesterday's
     expect(latestSlot(new Date('2026-03-29T06:59:00Z'), '09:00', 'Europe/Berlin').toISOString()).toBe('2026-03-28T08:00:00.000Z');
   });
