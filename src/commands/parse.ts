@@ -84,11 +84,13 @@ function isCalendarDay(text: string): boolean {
 
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** Normalised IP text, or null: only dotted-quad IPv4 and proper IPv6 (no "1" or "0x7f.1"). */
+/**
+ * Normalised IP text as the store keys it (IPv4-mapped IPv6 becomes IPv4), or null: only
+ * dotted-quad IPv4 and proper IPv6 are accepted (not "1" or "0x7f.1").
+ */
 export function normaliseIp(text: string): string | null {
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text).toString();
-  if (ipaddr.IPv6.isValid(text)) return ipaddr.IPv6.parse(text).toString();
-  return null;
+  if (!ipaddr.IPv4.isValidFourPartDecimal(text) && !ipaddr.IPv6.isValid(text)) return null;
+  return ipaddr.process(text).toString();
 }
 
 function expectedKey(option: OptionDef): { key: MessageKey; params: Record<string, string | number> } {
@@ -207,7 +209,7 @@ export function parseCommandLine(line: string, registry: readonly CommandDef[], 
 
   const raw = new Map<string, string>();
   const positional = command.options.filter((option) => option.positional);
-  let nextPositional = 0;
+  const words: string[] = [];
   for (const token of rest) {
     const name = token.colon > 0 ? token.text.slice(0, token.colon).toLowerCase() : null;
     // "name:value" unless it is an IPv6 address (which has colons of its own)
@@ -223,10 +225,20 @@ export function parseCommandLine(line: string, registry: readonly CommandDef[], 
       raw.set(option.name, token.text.slice(token.colon + 1));
       continue;
     }
-    while (nextPositional < positional.length && raw.has(positional[nextPositional]!.name)) nextPositional++;
-    const option = positional[nextPositional++];
-    if (!option) return errors.make('too-many', 'usage.tooMany', { command: command.name, value: token.text, example: exampleFor(command) });
-    raw.set(option.name, token.text);
+    words.push(token.text);
+  }
+  const open = positional.filter((option) => !raw.has(option.name));
+  // Extra words join the one free-text positional: `mark Amazon SES spoof` names "Amazon SES".
+  const text = open.filter((option) => option.type === 'string');
+  if (words.length > open.length && text.length === 1) {
+    const at = open.indexOf(text[0]!);
+    const surplus = words.length - open.length;
+    words.splice(at, surplus + 1, words.slice(at, at + surplus + 1).join(' '));
+  }
+  for (const [index, word] of words.entries()) {
+    const option = open[index];
+    if (!option) return errors.make('too-many', 'usage.tooMany', { command: command.name, value: word, example: exampleFor(command) });
+    raw.set(option.name, word);
   }
   return validate(command, raw, errors, options);
 }

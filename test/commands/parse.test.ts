@@ -24,7 +24,7 @@ describe('parseCommandLine: accepted forms', () => {
 
   it('keeps IPv6 addresses (colons and all) positional and normalises them', () => {
     expect(ok(parse('ip 2001:DB8:0:0::25')).args.address).toBe('2001:db8::25');
-    expect(ok(parse('ip ::ffff:192.0.2.1 days:7')).args).toEqual({ address: '::ffff:c000:201', days: 7 });
+    expect(ok(parse('ip ::ffff:192.0.2.1 days:7')).args).toEqual({ address: '192.0.2.1', days: 7 });
   });
 
   it('resolves today and yesterday, and checks calendar dates', () => {
@@ -37,6 +37,9 @@ describe('parseCommandLine: accepted forms', () => {
     expect(ok(parse('mark "Amazon SES" spoof')).args).toEqual({ subject: 'Amazon SES', verdict: 'spoof' });
     expect(ok(parse('mark \u201cAS64500 Example Net\u201d mine')).args).toEqual({ subject: 'AS64500 Example Net', verdict: 'mine' });
     expect(ok(parse("mark 'mail.isp.example' CLEAR")).args).toEqual({ subject: 'mail.isp.example', verdict: 'clear' });
+    // unquoted: the extra words belong to the sender name
+    expect(ok(parse('mark AS64500 Example Net spoof')).args).toEqual({ subject: 'AS64500 Example Net', verdict: 'spoof' });
+    expect(error(parse('mark Amazon SES')).message).toMatch(/"SES" is not one of mine, spoof, clear/);
   });
 
   it('takes optional positionals and lower-cases domains', () => {

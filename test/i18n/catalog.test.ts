@@ -27,6 +27,14 @@ describe('the catalog', () => {
     }
   });
 
+  it('keeps command and option descriptions within Discord\'s 100 characters, in both languages', () => {
+    for (const catalog of [en, ja] as Array<Record<string, string>>) {
+      for (const [key, text] of Object.entries(catalog)) {
+        if (key.startsWith('command.') || key.startsWith('option.')) expect(text.length, key).toBeLessThanOrEqual(100);
+      }
+    }
+  });
+
   it('formats numbers, shares and times for the locale and the time zone', () => {
     const english = createTranslator('en', 'UTC');
     const japanese = createTranslator('ja', 'Asia/Tokyo');
