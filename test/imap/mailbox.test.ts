@@ -265,6 +265,36 @@ describe('IMAP source against a real Dovecot', () => {
   });
 });
 
+describe('IMAP source: stopping and transport security', () => {
+  it('on abort in the middle of a pass finishes the message in hand, acknowledges what is stored and stops', async () => {
+    const account = dovecot.user();
+    const { store } = await freshSqliteStore();
+    await appendAll(account, Array.from({ length: 20 }, (_, n) => distinctAggregateMail(400 + n)));
+    const config = imapConfig(account);
+    const stop = new AbortController();
+    const passes: number[] = [];
+    await watchMailbox(config, store, { chunkSize: 50, onProgress: ({ done }) => done === 5 && stop.abort(), onPass: (s) => passes.push(s.messages) }, stop.signal);
+
+    expect(passes).toEqual([5]);
+    expect(await countsOf(account)).toMatchObject({ INBOX: 15, 'DMARC/Processed': 5 });
+    expect((await store.getState<MailboxState>(mailboxStateKey(config)))?.lastUid).toBe(5);
+    expect((await storeTotals(store)).reports).toHaveLength(5);
+
+    // the next pass takes the rest, nothing twice
+    const rest = await runImapPass(config, store, {});
+    expect(rest).toMatchObject({ messages: 15, new: 15, duplicates: 0 });
+    await store.close();
+  });
+
+  it('with IMAP_TLS=starttls refuses a server that does not offer STARTTLS instead of logging in in cleartext', async () => {
+    const account = dovecot.user();
+    const { store } = await freshSqliteStore();
+    await expect(runImapPass(imapConfig(account, { IMAP_TLS: 'starttls' }), store, {})).rejects.toThrow();
+    expect(dovecot.log()).not.toContain(`user=<${account.user}>`);
+    await store.close();
+  });
+});
+
 describe('reconnect backoff', () => {
   it('grows exponentially, stays within the cap, and is jittered', () => {
     const delays = [0, 1, 2, 3, 10].map((attempt) => backoffDelay(attempt, 1000, 8000, () => 1));
