@@ -41,7 +41,9 @@ export function fitLines(lines: readonly string[], maxChars: number, maxLines = 
       // not even one line fits whole: show the first line cut, then the count of the others
       const others = dropped - 1;
       const tail = others > 0 ? '\n' + andMore(others) : '';
-      return truncate(line, Math.max(0, maxChars - tail.length)) + tail;
+      // too little room for a line and the note: the note alone, cut if it must be
+      if (maxChars - tail.length < 10) return truncate(andMore(dropped), maxChars);
+      return truncate(line, maxChars - tail.length) + tail;
     }
     return [...kept, note].join('\n');
   }
