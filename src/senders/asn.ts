@@ -4,9 +4,9 @@
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import ipaddr from 'ipaddr.js';
 import { RangeFile, splitCsv } from './range-file.ts';
 import { Ipv4RangeTable } from './range-table.ts';
+import { ipv4Octets, parseIp } from './match.ts';
 
 export interface AsnInfo {
   asn: number | null;
@@ -18,13 +18,14 @@ export type AsnLookup = (ip: string) => AsnInfo;
 
 const none: AsnInfo = { asn: null, asName: null, country: null };
 
-function ipToNumber(ip: string): { family: 4 | 6; value: bigint } | null {
-  if (!ipaddr.isValid(ip)) return null;
-  let parsed = ipaddr.parse(ip);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+function ipToNumber(ip: string): { family: 4 | 6; value: bigint | number } | null {
+  const octets = ipv4Octets(ip);
+  if (octets) return { family: 4, value: ((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8) + octets[3]! };
+  const parsed = parseIp(ip);
+  if (!parsed) return null;
   const bytes = parsed.toByteArray();
-  const value = bytes.reduce((sum, byte) => (sum << 8n) | BigInt(byte), 0n);
-  return { family: parsed.kind() === 'ipv4' ? 4 : 6, value };
+  if (parsed.kind() === 'ipv4') return { family: 4, value: Number(bytes.reduce((sum, byte) => sum * 256 + byte, 0)) };
+  return { family: 6, value: bytes.reduce((sum, byte) => (sum << 8n) | BigInt(byte), 0n) };
 }
 
 function packageDir(name: string): string | null {
@@ -60,6 +61,13 @@ export function createAsnLookup(): AsnLookup {
     country6: opener(countryDir, 'asn-country-ipv6-num.csv', (path) => new RangeFile(path)),
   };
   const memo = new Map<string, AsnInfo>();
+  // the same few thousand "asn,name" texts come back for many IPs: split each once
+  const splitTexts = new Map<string, string[]>();
+  const splitOnce = (text: string) => {
+    let fields = splitTexts.get(text);
+    if (!fields) splitTexts.set(text, (fields = splitCsv(text)));
+    return fields;
+  };
   return (ip) => {
     const cached = memo.get(ip);
     if (cached) return cached;
@@ -67,10 +75,10 @@ export function createAsnLookup(): AsnLookup {
     if (!number) return none;
     let asnFields: string[] | null;
     let countryFields: string[] | null;
-    if (number.family === 4) {
-      const asnText = files.asn4()?.find(Number(number.value)) ?? null;
-      const countryText = files.country4()?.find(Number(number.value)) ?? null;
-      asnFields = asnText === null ? null : splitCsv(asnText);
+    if (typeof number.value === 'number') {
+      const asnText = files.asn4()?.find(number.value) ?? null;
+      const countryText = files.country4()?.find(number.value) ?? null;
+      asnFields = asnText === null ? null : splitOnce(asnText);
       countryFields = countryText === null ? null : [countryText];
     } else {
       asnFields = files.asn6()?.find(number.value)?.fields ?? null;

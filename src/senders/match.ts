@@ -8,9 +8,33 @@ type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
 const parsedRanges: Array<{ sender: KnownSender; range: Cidr }> = knownSenders.flatMap((sender) =>
   sender.ranges.map((range) => ({ sender, range: ipaddr.parseCIDR(range) })),
 );
+/** IPv4 ranges as numbers, for the common case (bulk classification of thousands of IPs). */
+const ipv4Ranges = parsedRanges
+  .filter(({ range }) => range[0].kind() === 'ipv4')
+  .map(({ sender, range }) => {
+    const start = ipv4Number(range[0].toByteArray());
+    const size = 2 ** (32 - range[1]);
+    return { sender, start, end: start + size - 1 };
+  });
+
+const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+function ipv4Number(octets: readonly number[]): number {
+  return ((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8) + octets[3]!;
+}
+
+/** The octets of a dotted-quad IPv4 address, without the cost of a full parse. */
+export function ipv4Octets(ip: string): number[] | null {
+  const match = DOTTED_QUAD.exec(ip);
+  if (!match) return null;
+  const octets = [Number(match[1]), Number(match[2]), Number(match[3]), Number(match[4])];
+  return octets.every((octet) => octet <= 255) ? octets : null;
+}
 
 /** Parses an IP, unwrapping IPv4-mapped IPv6, or null when it is not an IP. */
 export function parseIp(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  const octets = ipv4Octets(ip);
+  if (octets) return new ipaddr.IPv4(octets);
   if (!ipaddr.isValid(ip)) return null;
   const parsed = ipaddr.parse(ip);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) return (parsed as ipaddr.IPv6).toIPv4Address();
@@ -25,6 +49,11 @@ export function sameIp(a: string, b: string): boolean {
 }
 
 export function senderByRange(ip: string): KnownSender | null {
+  const octets = ipv4Octets(ip);
+  if (octets) {
+    const value = ipv4Number(octets);
+    return ipv4Ranges.find((range) => value >= range.start && value <= range.end)?.sender ?? null;
+  }
   const parsed = parseIp(ip);
   if (!parsed) return null;
   for (const { sender, range } of parsedRanges) {
@@ -42,12 +71,24 @@ export function senderByPtr(ptr: string): KnownSender | null {
   return knownSenders.find((sender) => sender.ptrSuffixes.some((suffix) => endsWithLabel(name, suffix))) ?? null;
 }
 
+const byDomain = new Map<string, KnownSender | null>();
+
+function senderByDomain(domain: string): KnownSender | null {
+  const name = domain.toLowerCase().replace(/\.$/, '');
+  let found = byDomain.get(name);
+  if (found === undefined) {
+    const organisation = getDomain(name) ?? name;
+    found = knownSenders.find((sender) => sender.domains.some((known) => known === organisation || endsWithLabel(name, known))) ?? null;
+    if (byDomain.size >= 10_000) byDomain.clear();
+    byDomain.set(name, found);
+  }
+  return found;
+}
+
 /** The first known sender among report domains (DKIM d=, SPF domains), compared by registrable domain. */
 export function senderByDomains(domains: readonly string[]): KnownSender | null {
   for (const domain of domains) {
-    const name = domain.toLowerCase().replace(/\.$/, '');
-    const organisation = getDomain(name) ?? name;
-    const found = knownSenders.find((sender) => sender.domains.some((known) => known === organisation || endsWithLabel(name, known)));
+    const found = senderByDomain(domain);
     if (found) return found;
   }
   return null;
