@@ -37,8 +37,8 @@ async function countFiles(paths: string[]): Promise<number> {
   return count;
 }
 
-function printErrors(errors: IngestError[]): void {
-  for (const error of errors) process.stderr.write(`error: ${error.source}: ${error.message}\n`);
+function errorLines(errors: IngestError[]): string[] {
+  return errors.map((error) => `error: ${error.source}: ${error.message}`);
 }
 
 async function ingestPaths(paths: string[], store: ReportStore, config: Config, logger: Logger, signal: AbortSignal): Promise<{ totals: IngestTotals; ok: boolean }> {
@@ -53,7 +53,7 @@ async function ingestPaths(paths: string[], store: ReportStore, config: Config, 
     const onError = (source: string, error: Error) => {
       const failure = { source, message: error.message };
       totals.add({ source, new: 0, duplicates: 0, expired: 0, reports: 0, errors: [failure] });
-      printErrors([failure]);
+      for (const line of errorLines([failure])) progress.note(line);
     };
     for await (const input of listInputs(paths, { onError })) {
       // mbox messages are `file#N`: the bar counts files, the totals count inputs
@@ -64,7 +64,7 @@ async function ingestPaths(paths: string[], store: ReportStore, config: Config, 
       }
       const result = await ingestInput(input, { store, maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024 });
       totals.add(result);
-      printErrors(result.errors);
+      for (const line of errorLines(result.errors)) progress.note(line);
       progress.update(filesDone, Math.max(totalFiles, filesDone));
       if (signal.aborted) break;
     }
@@ -91,7 +91,7 @@ async function ingestImap(store: ReportStore, config: Config, logger: Logger, si
       logger,
       signal,
       onProgress: ({ done, total, result }) => {
-        printErrors(result.errors);
+        for (const line of errorLines(result.errors)) progress.note(line);
         progress.update(done, total);
       },
     });

@@ -14,7 +14,9 @@ export interface IngestInput {
 }
 
 export interface IngestError {
+  /** the input, or the part inside it (`mail.eml > report.zip > report.xml`) */
   source: string;
+  /** the cause, without the source */
   message: string;
 }
 
@@ -80,7 +82,10 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
     return result;
   }
   for (const error of parsed.errors) {
-    result.errors.push({ source: error.source ?? input.source, message: error.message });
+    const source = error.source ?? input.source;
+    // the reader's messages start with the source; keep only the cause (the source is beside it)
+    const message = error.message.startsWith(`${source}: `) ? error.message.slice(source.length + 2) : error.message;
+    result.errors.push({ source, message });
   }
   for (const report of parsed.reports) {
     let outcome: IngestOutcome;

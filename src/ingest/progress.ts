@@ -6,6 +6,8 @@ import type { Logger } from '../log.ts';
 export interface Progress {
   /** the total may grow (mbox files reveal their messages as they are read) */
   update(done: number, total: number): void;
+  /** a line for the user (an error): printed at once, or after the bar so it does not tear it */
+  note(line: string): void;
   stop(): void;
 }
 
@@ -36,7 +38,12 @@ function barProgress(label: string, stream: NodeJS.WriteStream): Progress {
   );
   const started = Date.now();
   let running = false;
+  const notes: string[] = [];
   return {
+    note(line) {
+      if (running) notes.push(line);
+      else stream.write(`${line}\n`);
+    },
     update(done, total) {
       const rate = (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1);
       if (!running) {
@@ -48,11 +55,13 @@ function barProgress(label: string, stream: NodeJS.WriteStream): Progress {
     },
     stop() {
       if (running) bar.stop();
+      running = false;
+      for (const line of notes.splice(0)) stream.write(`${line}\n`);
     },
   };
 }
 
-function logProgress({ label, logger, intervalMs = 5000, now = Date.now }: ProgressOptions): Progress {
+function logProgress({ label, logger, stream = process.stderr, intervalMs = 5000, now = Date.now }: ProgressOptions): Progress {
   const started = now();
   let lastLog = started;
   let last = { done: 0, total: 0 };
@@ -63,6 +72,9 @@ function logProgress({ label, logger, intervalMs = 5000, now = Date.now }: Progr
     logger.info({ done: last.done, total: last.total, perSecond: Number(rate.toFixed(1)), etaSeconds: remaining }, `${label}: ${last.done}/${last.total}`);
   };
   return {
+    note(line) {
+      stream.write(`${line}\n`);
+    },
     update(done, total) {
       last = { done, total };
       if (now() - lastLog >= intervalMs) {
