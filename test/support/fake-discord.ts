@@ -5,6 +5,7 @@
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface DiscordCall {
   method: string;
@@ -22,6 +23,12 @@ export interface FakeDiscord {
   callsTo(method: string, pathPattern: RegExp): DiscordCall[];
   failNext(pathPattern: RegExp, ...failures: Array<{ status: number; headers?: Record<string, string>; body?: unknown }>): void;
   waitFor(predicate: (calls: DiscordCall[]) => boolean): Promise<void>;
+  /** Gateway: payloads the client sent (identify, heartbeats) */
+  gatewayReceived: Array<{ op: number; d: any }>;
+  /** Gateway: resolves when a client identified and got READY */
+  gatewayReady(): Promise<void>;
+  /** Gateway: dispatches an INTERACTION_CREATE event with this raw interaction */
+  dispatchInteraction(raw: unknown): void;
   close(): Promise<void>;
 }
 
@@ -83,6 +90,9 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
         }
       }
       let match: RegExpExecArray | null;
+      if (method === 'GET' && path === '/gateway/bot') {
+        return send(200, { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, shards: 1, session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 } });
+      }
       if (method === 'POST' && /^\/interactions\/\d+\/[^/]+\/callback$/.test(path)) return send(204);
       if (method === 'PATCH' && (match = /^\/webhooks\/(\d+)\/[^/]+\/messages\/@original$/.exec(path))) return send(200, message('800000000000000001', body));
       if (method === 'POST' && (match = /^\/channels\/(\d+)\/messages$/.exec(path))) return send(200, message(match[1]!, body));
@@ -93,6 +103,43 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       return send(404, { message: 'Unknown route in fake', code: 0 });
     });
   });
+  // Gateway: Hello, READY after Identify, heartbeat acks, dispatches with a sequence number
+  const gateway = new WebSocketServer({ server });
+  const gatewayReceived: Array<{ op: number; d: any }> = [];
+  let gatewaySocket: WebSocket | null = null;
+  let sequence = 0;
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  gateway.on('connection', (ws) => {
+    gatewaySocket = ws;
+    ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 45_000 }, s: null, t: null }));
+    ws.on('message', (data) => {
+      const payload = JSON.parse(String(data)) as { op: number; d: any };
+      gatewayReceived.push(payload);
+      if (payload.op === 1) ws.send(JSON.stringify({ op: 11, d: null, s: null, t: null }));
+      if (payload.op === 2) {
+        const port = (server.address() as AddressInfo).port;
+        ws.send(
+          JSON.stringify({
+            op: 0,
+            t: 'READY',
+            s: ++sequence,
+            d: {
+              v: 10,
+              user: { id: '900000000000000001', username: 'dmarc-bot', discriminator: '0', global_name: null, avatar: null, bot: true },
+              guilds: [],
+              session_id: 'fake-session',
+              resume_gateway_url: `ws://127.0.0.1:${port}`,
+              shard: [0, 1],
+              application: { id: '400000000000000001', flags: 0 },
+            },
+          }),
+        );
+        markReady();
+      }
+    });
+  });
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -105,6 +152,18 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     async waitFor(predicate) {
       while (!predicate(calls)) await new Promise((resolve) => setTimeout(resolve, 10));
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    gatewayReceived,
+    gatewayReady: () => ready,
+    dispatchInteraction(raw) {
+      if (!gatewaySocket) throw new Error('no client is connected to the gateway');
+      gatewaySocket.send(JSON.stringify({ op: 0, t: 'INTERACTION_CREATE', s: ++sequence, d: raw }));
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of gateway.clients) client.terminate();
+        gateway.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
