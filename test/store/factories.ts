@@ -92,3 +92,35 @@ export function tls(options: { org?: string; reportId?: string; begin: string; e
     })),
   };
 }
+
+/** A deterministic pseudo-random sequence, so every run and backend sees the same reports. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** Reports like a small operator's mailbox: a few senders and domains, a pool of source IPs, daily ranges. */
+export function generateReports(count: number, seed = 42): AggregateReport[] {
+  const next = random(seed);
+  const orgs = ['google.com', 'Yahoo', 'Microsoft Corporation', 'Mail.Ru', 'web.de', 'comcast.net'];
+  const domains = ['example.org', 'example.net', 'example.com'];
+  const ips = Array.from({ length: 3000 }, (_, index) => (index % 5 === 0 ? `2001:db8::${index.toString(16)}` : `198.${18 + (index >> 16)}.${(index >> 8) & 255}.${index & 255}`));
+  const reports: AggregateReport[] = [];
+  for (let index = 0; index < count; index++) {
+    const day = new Date(Date.UTC(2024, 0, 1) + Math.floor(next() * 60) * 86_400_000);
+    const begin = day.toISOString();
+    // One report in ten covers a week (split over its days), the rest one day.
+    const end = new Date(day.getTime() + (next() < 0.1 ? 7 * 86_400_000 : 86_399_000)).toISOString();
+    // Mostly small reports, some big ones: 1 to 500 records.
+    const size = Math.max(1, Math.min(500, Math.floor(next() ** 3 * 500)));
+    const records = Array.from({ length: size }, () => {
+      const pass = next() < 0.85;
+      return record(ips[Math.floor(next() * ips.length)]!, 1 + Math.floor(next() * 20), { dmarc: pass ? 'pass' : 'fail' });
+    });
+    reports.push(aggregate({ org: orgs[index % orgs.length]!, reportId: `bench-${index}`, domain: domains[index % domains.length]!, begin, end, records }));
+  }
+  return reports;
+}
