@@ -24,7 +24,7 @@ export const dateCommand: CommandDef = {
         { type: 'header', text: t.t('date.domain', { domain: domain.domain, messages: domain.messages, passRate: t.percent(domain.passRate) }) },
         {
           type: 'table',
-          title: t.t('label.reports'),
+          title: t.t('label.reportList'),
           columns: [t.t('label.sender'), t.t('label.reportId'), t.t('label.range'), t.t('label.messages')],
           rows: domain.reports.map((report) => [report.orgName, report.reportId, `${t.dateTime(report.begin)} – ${t.dateTime(report.end)}`, t.number(report.messages)]),
         },

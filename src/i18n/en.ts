@@ -70,6 +70,7 @@ export const en = {
   'label.pass': 'Pass',
   'label.fail': 'Fail',
   'label.report': 'Report',
+  'label.reportList': 'Reports',
   'label.reportId': 'Report ID',
   'label.range': 'Period',
   'label.ip': 'IP',

@@ -67,6 +67,7 @@ export const ja: Record<MessageKey, string> = {
   'label.pass': '成功',
   'label.fail': '失敗',
   'label.report': 'レポート',
+  'label.reportList': 'レポート',
   'label.reportId': 'レポート ID',
   'label.range': '期間',
   'label.ip': 'IP',
