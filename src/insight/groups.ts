@@ -11,11 +11,16 @@ export interface SenderGroup {
   key: string;
   identity: SenderIdentity;
   mark: MarkVerdict | null;
+  /** merged figures; read-only (it may be the one source row of the group itself) */
   stat: SourceStat;
   /** messages per IP */
   ips: Map<string, number>;
-  days: Set<string>;
+  /** UTC days on which the group sent */
+  activeDays: number;
   domains: Set<string>;
+  /** internal: whether `stat` is our own copy, and the last day counted */
+  owned: boolean;
+  lastDay: string;
 }
 
 export interface GroupedSources {
@@ -27,6 +32,8 @@ export interface GroupedSources {
 }
 
 /** The identity used when nothing better is known: the IP itself. */
+const EMPTY: SourceStat = Object.freeze(emptyStat()) as SourceStat;
+
 export function bareIdentity(ip: string): SenderIdentity {
   return { key: ip, name: ip, by: 'ip', service: null, forwarder: false, ptr: null, asn: null, asName: null, country: null };
 }
@@ -58,24 +65,34 @@ export function groupSources(
     group = groups.get(key);
     if (!group) {
       const groupIdentity = own ? { ...bareIdentity(ip), ptr: identity.ptr, asn: identity.asn, asName: identity.asName, country: identity.country } : identity;
-      group = { key, identity: groupIdentity, mark: ownMark ?? groupMark(marks, identity), stat: emptyStat(key), ips: new Map(), days: new Set(), domains: new Set() };
+      group = { key, identity: groupIdentity, mark: ownMark ?? groupMark(marks, identity), stat: EMPTY, ips: new Map(), activeDays: 0, domains: new Set(), owned: false, lastDay: '' };
       groups.set(key, group);
     }
     groupOfIp.set(ip, group);
     return group;
   };
 
-  for (const doc of days) {
-    if ((domain !== null && doc.domain !== domain) || !inWindow(doc.date, window)) continue;
+  // Days in date order, so a group's active days are counted without a set per group.
+  const ordered = days.filter((doc) => (domain === null || doc.domain === domain) && inWindow(doc.date, window)).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  for (const doc of ordered) {
     for (const reportKey in doc.reports) {
       const part = doc.reports[reportKey]!;
       daysWithReports.add(doc.date);
       for (const source of part.sources) {
         if (source.messages <= 0) continue;
         const group = groupFor(source.ip);
-        addStat(group.stat, source);
+        // Most groups of a busy domain are one row (a stray IP seen once): use the row itself and
+        // copy only when a second row arrives; this keeps the garbage collector out of the way.
+        if (group.stat === EMPTY) group.stat = source;
+        else if (!group.owned) {
+          group.stat = addStat(addStat(emptyStat(group.key), group.stat), source);
+          group.owned = true;
+        } else addStat(group.stat, source);
         group.ips.set(source.ip, (group.ips.get(source.ip) ?? 0) + source.messages);
-        group.days.add(doc.date);
+        if (group.lastDay !== doc.date) {
+          group.lastDay = doc.date;
+          group.activeDays += 1;
+        }
         group.domains.add(doc.domain);
         messages += source.messages;
         dmarcPass += source.dmarcPass;
@@ -83,12 +100,13 @@ export function groupSources(
     }
   }
   // A group's figures name its largest IP (hints such as no-auth quote it).
-  for (const group of groups.values()) group.stat.ip = topIps(group, 1)[0] ?? group.key;
+  for (const group of groups.values()) if (group.owned) group.stat.ip = topIps(group, 1)[0] ?? group.key;
   return { groups, messages, dmarcPass, daysWithReports };
 }
 
 /** IPs of a group, largest first, at most `limit`. */
 export function topIps(group: SenderGroup, limit = 10): string[] {
+  if (group.ips.size === 1) return [...group.ips.keys()];
   return [...group.ips.entries()]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, limit)

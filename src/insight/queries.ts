@@ -67,14 +67,10 @@ export async function queryIp(store: ReportStore, identify: Identify, address: s
   return ipInsight({ ip, entries: inside, identity, mark: marks, window });
 }
 
-/** `date`: the day's documents; the listed sources are named offline when `identify` is given. */
+/** `date`: the day's documents; sources are named offline (one day's IPs) when `identify` is given. */
 export async function queryDate(store: ReportStore, date: string, identify?: Identify): Promise<DateInsight> {
   const days = await store.days(null, date, date);
-  const first = dateInsight({ date, days });
-  if (!identify) return first;
-  const listed = new Set<string>();
-  for (const domain of first.domains) for (const source of [...domain.topSources, ...domain.failingSources]) listed.add(source.ip);
-  const identities = await identifyDays(identify, days, { dns: false, only: listed });
+  const identities = identify ? await identifyDays(identify, days, { dns: false }) : {};
   return dateInsight({ date, days, identities });
 }
 

@@ -120,7 +120,7 @@ function classify(group: SenderGroup, groupHint: Hint | null, total: number, t: 
   if (groupHint?.code === 'forwarded') return 'forwarded';
   if (stat.dmarcPass > 0 || group.identity.by === 'known') return 'misaligned';
   // Never passes and nobody knows it: steady senders may be the owner's forgotten relay.
-  const regular = group.days.size >= t.regularSenderMinDays || rate(stat.messages, total) > t.regularSenderMinShare;
+  const regular = group.activeDays >= t.regularSenderMinDays || rate(stat.messages, total) > t.regularSenderMinShare;
   return regular ? 'unconfirmed' : 'spoofing';
 }
 
@@ -143,7 +143,7 @@ export function readiness({ domain, days, identities, marks, thresholds: t, wind
       dmarcFail: stat.messages - stat.dmarcPass,
       passRate: rate(stat.dmarcPass, stat.messages),
       share: rate(stat.messages, total),
-      activeDays: group.days.size,
+      activeDays: group.activeDays,
       ips: topIps(group),
       ipCount: group.ips.size,
       mark: group.mark,

@@ -91,7 +91,7 @@ export function sources({ days, identities, marks, window, limit = 20, domain = 
       dmarcFail: group.stat.messages - group.stat.dmarcPass,
       passRate: rate(group.stat.dmarcPass, group.stat.messages),
       share: rate(group.stat.messages, grouped.messages),
-      activeDays: group.days.size,
+      activeDays: group.activeDays,
       ips: topIps(group),
       ipCount: group.ips.size,
       mark: group.mark,
