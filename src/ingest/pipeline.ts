@@ -5,7 +5,7 @@
 import type { Report } from '../model.ts';
 import type { IngestOutcome, ReportStore } from '../store/types.ts';
 import { readReports } from '../reader/index.ts';
-import { InvalidReportError } from '../store/index.ts';
+import { InvalidReportError, reportKey } from '../store/index.ts';
 
 export interface IngestInput {
   /** names the input in errors and in the store: a file path, `path#N` or `imap:<mailbox>/<uid>` */
@@ -42,6 +42,8 @@ export type ReadReports = (
 export interface StoredReportEvent {
   source: string;
   outcome: IngestOutcome;
+  /** the store's key of the report (its `rep:` document is `report(reportKey)`) */
+  reportKey: string;
 }
 
 export interface IngestDeps {
@@ -102,7 +104,7 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
     result.reports += 1;
     if (outcome === 'new') {
       result.new += 1;
-      deps.onReport?.(report, { source: input.source, outcome });
+      deps.onReport?.(report, { source: input.source, outcome, reportKey: reportKey(report) });
     } else if (outcome === 'expired') {
       result.expired += 1;
     } else {

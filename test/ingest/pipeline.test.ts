@@ -17,8 +17,8 @@ afterEach(async () => {
 describe('ingestInput', () => {
   it('stores a report once and calls onReport only for the new one', async () => {
     ({ store } = await freshSqliteStore());
-    const seen: Array<{ report: Report; source: string }> = [];
-    const deps = { store, onReport: (report: Report, event: { source: string }) => seen.push({ report, source: event.source }) };
+    const seen: Array<{ report: Report; source: string; reportKey: string }> = [];
+    const deps = { store, onReport: (report: Report, event: { source: string; reportKey: string }) => seen.push({ report, ...event }) };
 
     const plain = await ingestInput({ source: 'nice-input.xml', bytes: corpusBytes('extract_report/nice-input.xml') }, deps);
     const zipped = await ingestInput({ source: 'nice-input.xml.zip', bytes: corpusBytes('extract_report/nice-input.xml.zip') }, deps);
@@ -28,6 +28,8 @@ describe('ingestInput', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]!.source).toBe('nice-input.xml');
     expect(seen[0]!.report).toMatchObject({ kind: 'aggregate', orgName: 'google.com', policy: { domain: 'example.com' } });
+    // the key leads to what the store kept
+    expect(await store.report(seen[0]!.reportKey)).toMatchObject({ kind: 'aggregate', source: 'nice-input.xml', reportId: '11038226378739404135' });
   });
 
   it('returns an error naming the input for bytes without a report, and stores nothing', async () => {
