@@ -21,15 +21,23 @@ export const ipCommand: CommandDef = {
     const ip = String(args.address);
     const days = typeof args.days === 'number' ? args.days : DEFAULT_DAYS;
     const insight = await queryIp(context.store, identifyFor(context), ip, { days, now: context.now() });
+    const network = insight.asn !== null ? t.t('ip.network', { asn: String(insight.asn), asName: insight.asName ?? '' }).trim() : t.t('none');
+    const identity = [
+      { label: t.t('label.sender'), value: insight.sender ?? t.t('none') },
+      { label: t.t('label.ptr'), value: insight.ptr ?? t.t('none') },
+      { label: t.t('label.network'), value: network },
+      { label: t.t('label.country'), value: insight.country ?? t.t('none') },
+    ];
     if (!insight.known) {
+      // no reports, but who the address belongs to may still answer the question
+      const anything = insight.sender !== null || insight.ptr !== null || insight.asn !== null;
       return {
         title: t.t('ip.unknown.title', { ip, days }),
         tone: 'info',
-        blocks: blocks({ type: 'text', text: t.t('ip.unknown.text', { ip }) }, windowNote(t, insight.window)),
+        blocks: blocks({ type: 'text', text: t.t('ip.unknown.text', { ip }) }, anything && { type: 'fields', fields: identity }, windowNote(t, insight.window)),
         data: insight,
       };
     }
-    const network = insight.asn !== null ? t.t('ip.network', { asn: String(insight.asn), asName: insight.asName ?? '' }).trim() : t.t('none');
     const failing = insight.dmarcFail > 0;
     return {
       title: t.t('ip.title', { ip, messages: insight.messages, passRate: t.percent(insight.dmarcPassRate), days }),
@@ -38,10 +46,7 @@ export const ipCommand: CommandDef = {
         {
           type: 'fields',
           fields: [
-            { label: t.t('label.sender'), value: insight.sender ?? t.t('none') },
-            { label: t.t('label.ptr'), value: insight.ptr ?? t.t('none') },
-            { label: t.t('label.network'), value: network },
-            { label: t.t('label.country'), value: insight.country ?? t.t('none') },
+            ...identity,
             { label: t.t('label.firstSeen'), value: insight.firstSeen ? t.day(insight.firstSeen) : t.t('none') },
             { label: t.t('label.lastSeen'), value: insight.lastSeen ? t.day(insight.lastSeen) : t.t('none') },
             { label: t.t('label.messages'), value: t.number(insight.messages) },

@@ -1,11 +1,27 @@
 // `/dmarc mark <ip or sender> mine|spoof|clear`: the owner's decision about a source, stored with
 // who made it and when; `ready`, the digest and alerts read it.
 
-import type { CommandDef } from '../src/commands/types.ts';
+import type { CommandContext, CommandDef } from '../src/commands/types.ts';
+import { identifyFor } from '../src/context.ts';
+import { querySources, windowEnding } from '../src/insight/index.ts';
 import { normaliseIp } from '../src/commands/parse.ts';
 import { en } from '../src/i18n/en.ts';
 import { translatorFor } from '../src/i18n/present.ts';
 import type { Mark, MarkVerdict } from '../src/store/types.ts';
+
+const LOOKBACK_DAYS = 90;
+
+/** Whether an IP or a sender name (as ready/sources show it) appears in recent reports: catches typos. */
+async function seenRecently(subject: string, context: CommandContext): Promise<boolean> {
+  const now = context.now();
+  if (normaliseIp(subject)) {
+    const window = windowEnding(now, LOOKBACK_DAYS);
+    return (await context.store.ipEntries(subject, window.from, window.to)).length > 0;
+  }
+  const lower = subject.toLowerCase();
+  const recent = await querySources(context.store, identifyFor(context), LOOKBACK_DAYS, now, { limit: Number.MAX_SAFE_INTEGER });
+  return recent.sources.some((source) => source.key.toLowerCase() === lower || source.sender.toLowerCase() === lower);
+}
 
 export const markCommand: CommandDef = {
   name: 'mark',
@@ -35,10 +51,14 @@ export const markCommand: CommandDef = {
     const mark: Mark = { subject, verdict: verdict as MarkVerdict, by, at: context.now().toISOString() };
     await context.store.setMark(mark);
     const verdictText = t.t(verdict === 'mine' ? 'mark.mine' : 'mark.spoof');
+    const seen = await seenRecently(subject, context);
     return {
       title: t.t('mark.set.title', { subject, verdict: verdictText }),
-      tone: 'good',
-      blocks: [{ type: 'text', text: t.t('mark.set.text', { by, at: t.dateTime(mark.at), verdict: verdictText }) }],
+      tone: seen ? 'good' : 'warning',
+      blocks: [
+        { type: 'text', text: t.t('mark.set.text', { by, at: t.dateTime(mark.at), verdict: verdictText }) },
+        ...(seen ? [] : [{ type: 'text' as const, text: t.t('mark.unseen', { subject, days: LOOKBACK_DAYS }), tone: 'warning' as const }]),
+      ],
       data: mark,
     };
   },

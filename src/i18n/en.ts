@@ -140,6 +140,7 @@ export const en = {
   // --- mark ---
   'mark.set.title': 'Marked {subject} as {verdict}',
   'mark.set.text': 'Recorded by {by} at {at}. ready, the digest and alerts now treat it as {verdict}.',
+  'mark.unseen': 'No source named {subject} appears in the last {days} days of reports: check the spelling (ready and sources show the names). The mark is stored anyway.',
   'mark.cleared.title': 'Cleared the mark of {subject}',
   'mark.cleared.none': '{subject} had no mark.',
 

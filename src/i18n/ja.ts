@@ -133,6 +133,7 @@ export const ja: Record<MessageKey, string> = {
 
   'mark.set.title': '{subject} を{verdict}として記録しました',
   'mark.set.text': '{by} が {at} に記録しました。ready、ダイジェスト、アラートは今後これを{verdict}として扱います。',
+  'mark.unseen': '直近 {days} 日間のレポートに {subject} という送信元はありません。綴りを確認してください（ready と sources に名前が表示されます）。記録はそのまま保存しました。',
   'mark.cleared.title': '{subject} の記録を取り消しました',
   'mark.cleared.none': '{subject} には記録がありませんでした。',
 

@@ -47,6 +47,9 @@ describe('ip', () => {
     const unknown = await ask('ip 192.0.2.99');
     expect((unknown.data as IpInsight).known).toBe(false);
     expect(unknown.title).toContain('No reports mention 192.0.2.99');
+    // still says who the address belongs to, when the offline data knows
+    const google = await ask('ip 8.8.8.8');
+    expect(renderTerminal(google)).toMatch(/Network:\s+AS15169 Google LLC/);
     // the spoofing day is 10 days before NOW: a 5-day window does not reach it
     expect(((await ask(`ip ${SPOOFERS[0]} days:5`)).data as IpInsight).known).toBe(false);
     expect(((await ask(`ip ${SPOOFERS[0]} days:11`)).data as IpInsight).messages).toBe(40);
@@ -102,7 +105,15 @@ describe('ready and mark', () => {
     const store = await storeWith(scenarioReports());
     try {
       const context = testContext(store.store, { now: NOW });
+      const typo = await answer('mark "Gogle" spoof', context);
+      expect(typo.tone).toBe('warning');
+      expect(renderTerminal(typo)).toContain('No source named Gogle appears in the last 90 days');
+      await answer('mark Gogle clear', context);
+      const byName = await answer('mark google mine', context);
+      expect(byName.tone).toBe('good');
+      await answer('mark Google clear', context);
       const marked = await answer(`mark ${FORGOTTEN} mine`, context);
+      expect(marked.tone).toBe('good');
       expect(marked.data).toMatchObject({ subject: FORGOTTEN, verdict: 'mine', by: 'terminal:alice', at: NOW.toISOString() });
       expect(Object.values(await store.store.marks())).toEqual([expect.objectContaining({ subject: FORGOTTEN, verdict: 'mine' })]);
       const mine = (await answer('ready example.com', context)).data as Readiness;
