@@ -14,6 +14,7 @@ import type { AccessRules } from '../access.ts';
 import type { AnswerFn } from '../answer.ts';
 import { renderSlack } from '../../render/slack.ts';
 import { register } from './command.ts';
+import { ConfigError } from '../../config.ts';
 
 export interface SlackBotOptions {
   botToken: string;
@@ -47,8 +48,6 @@ export interface SlackBot {
   stop(): Promise<void>;
 }
 
-export class SlackConfigError extends Error {}
-
 /** Bolt's logger interface over pino; secrets are scrubbed from every message. */
 function boltLogger(log: Logger | undefined, secrets: Array<string | undefined>): BoltLogger {
   let level = LogLevel.WARN;
@@ -80,7 +79,6 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
   };
   let mode: SlackBot['mode'];
   let receiver: Receiver;
-  let httpReceiver: HTTPReceiver | null = null;
   if (options.receiver) {
     mode = 'custom';
     receiver = options.receiver;
@@ -88,10 +86,9 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     mode = 'socket';
     receiver = new SocketModeReceiver({ appToken: options.appToken, logger, installerOptions: { clientOptions } });
   } else {
-    if (!options.signingSecret) throw new SlackConfigError('SLACK_SIGNING_SECRET: needed for HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+    if (!options.signingSecret) throw new ConfigError('SLACK_SIGNING_SECRET', 'needed for Slack in HTTP mode; or set SLACK_APP_TOKEN for Socket Mode');
     mode = 'http';
-    httpReceiver = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: '/slack/events', logger });
-    receiver = httpReceiver;
+    receiver = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: '/slack/events', logger });
   }
   const app = new App({
     token: options.botToken,
