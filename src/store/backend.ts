@@ -50,8 +50,16 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }
 
-function keyvBackend(kind: BackendKind, keyv: Keyv, options: { transaction?: (work: () => Promise<void>) => Promise<void>; close: () => Promise<void> }): Backend {
+type WriteMany = (entries: BackendEntry[]) => Promise<void>;
+
+function keyvBackend(kind: BackendKind, keyv: Keyv, options: { transaction?: (work: () => Promise<void>) => Promise<void>; writeMany?: WriteMany; close: () => Promise<void> }): Backend {
   const transaction = options.transaction ?? ((work: () => Promise<void>) => work());
+  const writeMany: WriteMany =
+    options.writeMany ??
+    (async (entries) => {
+      const results = await keyv.setMany(entries.map(({ key, value, ttl }) => ({ key, value, ttl })));
+      if (Array.isArray(results) && results.some((ok) => ok === false)) throw new Error(`store write failed for some of ${entries.length} keys`);
+    });
   return {
     kind,
     async get<T>(key: string) {
@@ -67,10 +75,7 @@ function keyvBackend(kind: BackendKind, keyv: Keyv, options: { transaction?: (wo
     },
     async setMany(entries: BackendEntry[]) {
       if (entries.length === 0) return;
-      await transaction(async () => {
-        const results = await keyv.setMany(entries.map(({ key, value, ttl }) => ({ key, value, ttl })));
-        if (Array.isArray(results) && results.some((ok) => ok === false)) throw new Error(`store write failed for some of ${entries.length} keys`);
-      });
+      await transaction(() => writeMany(entries));
     },
     async deleteMany(keys: string[]) {
       if (keys.length === 0) return;
@@ -117,7 +122,21 @@ export async function openBackend(url: string, namespace: string, logger: Logger
     } catch (error) {
       throw new Error(`cannot open the SQLite store ${path}: ${(error as Error).message}`, { cause: error });
     }
+    // The adapter has no setMany: keyv would issue one INSERT per key. One multi-row upsert per
+    // chunk writes the same rows (keyv's layout: "<namespace>:<key>" -> JSON {value, expires}).
+    const table = adapter.opts.table ?? 'keyv';
+    const writeRows = async (rows: [string, string][]) => {
+      const sql = `INSERT INTO ${table} (key, value) VALUES ${rows.map(() => '(?, ?)').join(', ')} ON CONFLICT(key) DO UPDATE SET value = excluded.value`;
+      await adapter.query(sql, ...rows.flat());
+    };
+    const writeMany: WriteMany = async (entries) => {
+      const plain = entries.filter((entry) => entry.ttl === undefined);
+      const expiring = entries.filter((entry) => entry.ttl !== undefined);
+      for (const part of chunks(plain, 400)) await writeRows(part.map(({ key, value }) => [`${namespace}:${key}`, JSON.stringify({ value })]));
+      if (expiring.length > 0) await keyv.setMany(expiring.map(({ key, value, ttl }) => ({ key, value, ttl })));
+    };
     return keyvBackend('sqlite', keyv, {
+      writeMany,
       // One writer (the store serialises its operations), so a plain BEGIN/COMMIT on the single
       // connection groups the batch; the adapter's sets are issued inside it.
       transaction: async (work) => {
