@@ -25,7 +25,21 @@ export function identifyHints(stats: Iterable<Pick<SourceStat, 'dkim' | 'spf'>>)
   return { dkimDomains: [...dkim].sort(), spfDomains: [...spf].sort() };
 }
 
-const IDENTIFY_CONCURRENCY = 256;
+/** identifyHints of one row, without sets: called for every IP of a busy month. */
+function rowHints(stat: Pick<SourceStat, 'dkim' | 'spf'>): IdentifyHints {
+  const domains = (counts: Record<string, number>) => {
+    const list: string[] = [];
+    for (const key in counts) {
+      const space = key.indexOf(' ');
+      const domain = space < 0 ? key : key.slice(0, space);
+      if (domain && !list.includes(domain)) list.push(domain);
+    }
+    return list;
+  };
+  return { dkimDomains: domains(stat.dkim), spfDomains: domains(stat.spf) };
+}
+
+const IDENTIFY_CONCURRENCY = 512;
 
 /** Identifies every source IP of the day documents (hints from the first record seen of each IP). */
 export async function identifyDays(
@@ -46,7 +60,7 @@ export async function identifyDays(
   const ips = [...firstStat.keys()];
   for (let start = 0; start < ips.length; start += IDENTIFY_CONCURRENCY) {
     const chunk = ips.slice(start, start + IDENTIFY_CONCURRENCY);
-    const found = await Promise.all(chunk.map((ip) => identify(ip, identifyHints([firstStat.get(ip)!]), { dns: options.dns })));
+    const found = await Promise.all(chunk.map((ip) => identify(ip, rowHints(firstStat.get(ip)!), { dns: options.dns })));
     chunk.forEach((ip, index) => (identities[ip] = found[index]!));
   }
   return identities;
