@@ -42,6 +42,7 @@ export const en = {
   'option.date': 'YYYY-MM-DD, today or yesterday',
   'option.domain': 'policy domain (default: every domain)',
   'option.subject': 'an IP address or a sender name as shown by ready/sources',
+  'option.command': 'a command to explain',
   'option.verdict': 'mine, spoof or clear',
 
   // --- labels ---

@@ -40,6 +40,7 @@ export const ja: Record<MessageKey, string> = {
   'option.date': 'YYYY-MM-DD、today または yesterday',
   'option.domain': 'ポリシードメイン（省略時はすべて）',
   'option.subject': 'IP アドレス、または ready/sources に表示された送信者名',
+  'option.command': '説明するコマンド',
   'option.verdict': 'mine、spoof または clear',
 
   'label.sender': '送信者',

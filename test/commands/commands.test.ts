@@ -164,6 +164,14 @@ describe('summary, sources, help', () => {
     for (const name of ['ip', 'date', 'ready', 'mark', 'summary', 'sources', 'help']) expect(text).toContain(`/dmarc ${name}`);
     expect(text).toContain('/dmarc ip <address> [days:N]');
   });
+
+  it('explains one command with its options and every example', async () => {
+    const reply = await ask('help mark');
+    expect(reply.title).toBe('/dmarc mark <subject> <verdict>');
+    const text = renderTerminal(reply);
+    expect(text).toContain('mine, spoof or clear');
+    expect(text).toContain('/dmarc mark 203.0.113.5 clear');
+  });
 });
 
 describe('failures inside a command', () => {

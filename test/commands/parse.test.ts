@@ -73,7 +73,8 @@ describe('parseCommandLine: usage errors say what was expected, with an example'
     ['summary -3', 'invalid', /"-3" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc summary/],
     ['summary 7 8', 'too-many', /Unexpected extra argument "8" for summary\. Example: \/dmarc summary/],
     ['sources many', 'invalid', /"many" is not a whole number/],
-    ['help me', 'too-many', /Unexpected extra argument "me" for help/],
+    ['help me', 'invalid', /"me" is not one of ip, date, ready, mark, summary, sources, help \(for command\)/],
+    ['help ip date', 'too-many', /Unexpected extra argument "date" for help/],
   ];
   for (const [line, code, mustSay] of cases) {
     it(`${JSON.stringify(line)} -> ${code}`, () => {
@@ -98,6 +99,9 @@ describe('every command definition', () => {
       for (const example of command.examples) expect(ok(parse(example)).command.name).toBe(command.name);
       expect(usageLine(command).startsWith(command.name)).toBe(true);
     }
+    // help lists the commands by name: the list must follow the registry
+    const help = commandRegistry.find((command) => command.name === 'help')!;
+    expect(help.options[0]!.choices).toEqual(commandRegistry.map((command) => command.name));
   });
 });
 
