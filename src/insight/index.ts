@@ -8,4 +8,4 @@ export { summary, sources, type SourcesInput } from './summary.ts';
 export { digestData, newIpsByDomain, type DigestInput } from './digest.ts';
 export { markLookup } from './marks.ts';
 export { windowEnding, addDays, utcDay } from './stats.ts';
-export { canonicalIp, queryIp, queryDate, queryReady, querySummary, querySources, queryDigest, identifyDays, identifyHints } from './queries.ts';
+export { canonicalIp, queryIp, queryDate, queryReady, querySummary, querySources, queryDigest, identifyDays, identifyHints, type Timings } from './queries.ts';

@@ -1,6 +1,7 @@
 // Thin store-facing loaders: read what a question needs from the store, identify the IPs, and hand
 // the documents to the pure insight functions. No figures are computed here.
 
+import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
 import type { ReadinessThresholds } from '../commands/types.ts';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
@@ -40,6 +41,19 @@ function rowHints(stat: Pick<SourceStat, 'dkim' | 'spf'>): IdentifyHints {
 }
 
 const IDENTIFY_CONCURRENCY = 512;
+
+/** Milliseconds per phase (read, identify, compute, ...), for the benchmark's "where the time goes". */
+export type Timings = Record<string, number>;
+
+async function timed<T>(timings: Timings | undefined, phase: string, run: () => Promise<T>): Promise<T> {
+  if (!timings) return run();
+  const start = performance.now();
+  try {
+    return await run();
+  } finally {
+    timings[phase] = (timings[phase] ?? 0) + performance.now() - start;
+  }
+}
 
 /** Identifies every source IP of the day documents (hints from the first record seen of each IP). */
 export async function identifyDays(
@@ -102,12 +116,16 @@ export async function queryReady(
   domain: string | null,
   thresholds: ReadinessThresholds = DEFAULT_THRESHOLDS,
   now: Date = new Date(),
+  /** optional: filled with the milliseconds spent reading, identifying and computing */
+  timings?: Timings,
 ): Promise<Readiness[]> {
   const window = windowEnding(now, thresholds.windowDays);
-  const [days, marks, allDomains] = await Promise.all([store.days(domain, window.from, window.to), store.marks(), domain ? Promise.resolve([domain]) : store.domains()]);
-  const identities = await identifyDays(identify, days, { dns: false });
-  const run = () => allDomains.map((name) => readiness({ domain: name, days, identities, marks, thresholds, window }));
-  let results = run();
+  const [days, marks, allDomains] = await timed(timings, 'read', () =>
+    Promise.all([store.days(domain, window.from, window.to), store.marks(), domain ? Promise.resolve([domain]) : store.domains()]),
+  );
+  const identities = await timed(timings, 'identify', () => identifyDays(identify, days, { dns: false }));
+  const run = () => timed(timings, 'compute', async () => allDomains.map((name) => readiness({ domain: name, days, identities, marks, thresholds, window })));
+  let results = await run();
 
   const lookups: string[] = [];
   for (const result of results) {
@@ -128,7 +146,7 @@ export async function queryReady(
         changed = true;
       }
     }
-    if (changed) results = run();
+    if (changed) results = await run();
   }
   return results;
 }
@@ -190,12 +208,13 @@ async function firstSeenIps(
 export async function queryDigest(
   store: ReportStore,
   identify: Identify,
-  options: { since: Date; until: Date; now: Date; thresholds?: ReadinessThresholds; /** sources listed per domain (default 5) */ limit?: number },
+  options: { since: Date; until: Date; now: Date; thresholds?: ReadinessThresholds; /** sources listed per domain (default 5) */ limit?: number; timings?: Timings },
 ): Promise<DigestData> {
+  const timings = options.timings;
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
   const since = options.since.toISOString();
   const until = options.until.toISOString();
-  const sinceLog = await store.ingestedSince(since);
+  const sinceLog = await timed(timings, 'read', () => store.ingestedSince(since));
   const sinceKeys = new Set(sinceLog.map((entry) => entry.reportKey));
   const ingested = sinceLog.filter((entry) => Date.parse(entry.ingestedAt) < options.until.getTime());
   const periodKeys = new Set(ingested.map((entry) => entry.reportKey));
@@ -218,22 +237,22 @@ export async function queryDigest(
 
   const failureRange = range(span.failure);
   const tlsRange = range(span.tls);
-  const [loaded, marks, failures, tls] = await Promise.all([
+  const [loaded, marks, failures, tls] = await timed(timings, 'read', () => Promise.all([
     aggregateDomains.size === 1 ? store.days([...aggregateDomains][0]!, loadFrom, loadTo) : aggregateDomains.size ? store.days(null, loadFrom, loadTo) : Promise.resolve([]),
     store.marks(),
     failureRange ? store.failures(null, failureRange.from, failureRange.to) : Promise.resolve([]),
     tlsRange ? store.tlsResults(null, tlsRange.from, tlsRange.to) : Promise.resolve([]),
-  ]);
+  ]));
   const days = loaded.filter((doc) => aggregateDomains.has(doc.domain));
-  const identities = await identifyDays(identify, days, { dns: false });
+  const identities = await timed(timings, 'identify', () => identifyDays(identify, days, { dns: false }));
 
   const readinessByDomain: Record<string, Readiness> = {};
-  for (const domain of aggregateDomains) {
-    readinessByDomain[domain] = readiness({ domain, days, identities, marks, thresholds, window: readyWindow });
-  }
+  await timed(timings, 'readiness', async () => {
+    for (const domain of aggregateDomains) readinessByDomain[domain] = readiness({ domain, days, identities, marks, thresholds, window: readyWindow });
+  });
   const newDays = days.filter((doc) => Object.keys(doc.reports).some((key) => periodKeys.has(key)));
   const previousDays = days.filter((doc) => inWindow(doc.date, previousWindow));
-  const firstSeen = await firstSeenIps(store, days, periodKeys, sinceKeys, options.since);
+  const firstSeen = await timed(timings, 'first-seen', () => firstSeenIps(store, days, periodKeys, sinceKeys, options.since));
 
-  return digestData({ since, until, ingested, newDays, previousDays, firstSeenIps: firstSeen, failures, tls, readinessByDomain, identities, limit: options.limit ?? 5 });
+  return timed(timings, 'compute', async () => digestData({ since, until, ingested, newDays, previousDays, firstSeenIps: firstSeen, failures, tls, readinessByDomain, identities, limit: options.limit ?? 5 }));
 }
