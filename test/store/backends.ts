@@ -18,6 +18,9 @@ export interface BackendFixture {
   stop(): Promise<void>;
   /** a location no other store in this process uses */
   fresh(): StoreTarget;
+  /** server backends: SIGKILL the server, and start it again on the same port */
+  kill?(): Promise<void>;
+  restart?(): Promise<void>;
 }
 
 let counter = 0;
@@ -48,6 +51,8 @@ export function redisFixture(): BackendFixture {
       await server?.stop();
     },
     fresh: () => ({ url: server!.url, namespace: nextName() }),
+    kill: () => server!.kill(),
+    restart: () => server!.restart(),
   };
 }
 
@@ -62,6 +67,8 @@ export function postgresFixture(): BackendFixture {
       await server?.stop();
     },
     fresh: () => ({ url: server!.url, namespace: nextName() }),
+    kill: () => server!.kill(),
+    restart: () => server!.restart(),
   };
 }
 
