@@ -105,8 +105,9 @@ export function explainFailures(stat: SourceStat, context: { forwarder?: boolean
   // a signing fault: it counts as forwarding when the source never passes or is a known relay.
   const brokenByRelay = ownDkimBroken >= half && (stat.dmarcPass === 0 || context.forwarder === true);
   if (forwardReasons >= half || brokenByRelay) return hint('forwarded', { domain, failing });
-  if (spfDomain && spfUnaligned >= half) return hint('spf-unaligned', { spfDomain, domain, failing });
+  // When both pass for the service's own domains, DKIM is the fix to ask for: it survives forwarding.
   if (dkimDomain && dkimUnaligned >= half) return hint('dkim-unaligned', { dkimDomain, domain, failing });
+  if (spfDomain && spfUnaligned >= half) return hint('spf-unaligned', { spfDomain, domain, failing });
   // A mailbox provider relaying with nothing of its own that passes: forwarding.
   if (context.forwarder && stat.dmarcPass === 0) return hint('forwarded', { domain, failing });
   if (stat.dmarcPass > 0) return hint('intermittent', { domain, passPercent: Math.floor(rate(stat.dmarcPass, stat.messages) * 100), failing });

@@ -31,6 +31,13 @@ describe('explainFailures', () => {
     });
   });
 
+  it('both passing for the service\'s own domains: asks for DKIM first (it survives forwarding)', () => {
+    const stat = dkimUnaligned('192.0.2.1', 4, domain, 'esp-mail.example');
+    stat.spf = { 'bounce.esp-mail.example pass': 4 };
+    stat.spfUnalignedPass = 4;
+    expect(explainFailures(stat)?.code).toBe('dkim-unaligned');
+  });
+
   it('no signature and SPF failing: no-auth naming the IP', () => {
     expect(explainFailures(noAuth('203.0.113.9', 3, domain))).toEqual({ code: 'no-auth', params: { domain, ip: '203.0.113.9', failing: 3 } });
   });
