@@ -130,7 +130,9 @@ export function emptyCatalog(): CatalogDoc {
   return { domains: {}, failureDomains: {}, tlsDomains: {}, logFirstDay: null, logLastDay: null, ipMonths: [], prunedBefore: null };
 }
 
-function widen(ranges: Record<string, { firstDay: string; lastDay: string }>, domain: string, date: string): boolean {
+type Ranges = Record<string, { firstDay: string; lastDay: string }>;
+
+function widen(ranges: Ranges, domain: string, date: string): boolean {
   const range = ranges[domain];
   if (!range) {
     ranges[domain] = { firstDay: date, lastDay: date };
@@ -140,6 +142,48 @@ function widen(ranges: Record<string, { firstDay: string; lastDay: string }>, do
   if (date < range.firstDay) (range.firstDay = date), (changed = true);
   if (date > range.lastDay) (range.lastDay = date), (changed = true);
   return changed;
+}
+
+/**
+ * Joins two versions of the catalog (this process's and the stored one, which another process may
+ * have widened meanwhile): ranges are united, then cut at the later prune cut-off. Both inputs stay
+ * untouched.
+ */
+export function mergeCatalogs(a: CatalogDoc, b: CatalogDoc): CatalogDoc {
+  const cutoffs = [a.prunedBefore, b.prunedBefore].filter((day): day is string => typeof day === 'string').sort();
+  const prunedBefore = cutoffs.at(-1) ?? null;
+  const unite = (left: Ranges, right: Ranges): Ranges => {
+    const result: Ranges = {};
+    for (const source of [left, right]) {
+      for (const [domain, range] of Object.entries(source ?? {})) {
+        const seen = result[domain];
+        result[domain] = seen ? { firstDay: range.firstDay < seen.firstDay ? range.firstDay : seen.firstDay, lastDay: range.lastDay > seen.lastDay ? range.lastDay : seen.lastDay } : { ...range };
+      }
+    }
+    if (prunedBefore) {
+      for (const [domain, range] of Object.entries(result)) {
+        if (range.lastDay < prunedBefore) delete result[domain];
+        else if (range.firstDay < prunedBefore) range.firstDay = prunedBefore;
+      }
+    }
+    return result;
+  };
+  const firsts = [a.logFirstDay, b.logFirstDay].filter((day): day is string => typeof day === 'string').sort();
+  const lasts = [a.logLastDay, b.logLastDay].filter((day): day is string => typeof day === 'string').sort();
+  let logFirstDay = firsts[0] ?? null;
+  let logLastDay = lasts.at(-1) ?? null;
+  if (prunedBefore && logLastDay !== null && logLastDay < prunedBefore) logFirstDay = logLastDay = null;
+  else if (prunedBefore && logFirstDay !== null && logFirstDay < prunedBefore) logFirstDay = prunedBefore;
+  const cutoffMonth = prunedBefore ? prunedBefore.slice(0, 7) : '';
+  return {
+    domains: unite(a.domains, b.domains),
+    failureDomains: unite(a.failureDomains, b.failureDomains),
+    tlsDomains: unite(a.tlsDomains, b.tlsDomains),
+    logFirstDay,
+    logLastDay,
+    ipMonths: [...new Set([...(a.ipMonths ?? []), ...(b.ipMonths ?? [])])].filter((month) => month >= cutoffMonth).sort(),
+    prunedBefore,
+  };
 }
 
 /** Widens the catalog to cover a patch; returns whether it changed. */

@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import type { AggregateReport, FailureReport, TlsReport } from '../model.ts';
 import type { Backend } from './backend.ts';
 import type { CatalogDoc, DayDoc, FailureDayDoc, IngestLogDoc, IngestLogEntry, IngestOutcome, IpBucketDoc, IpEntry, Mark, MarksDoc, ReportStore, StoredFailure, StoredReport, StoredTlsPolicy, TlsDayDoc } from './types.ts';
-import { applyPatch, contributionOf, emptyCatalog, extendCatalog } from './contributions.ts';
+import { applyPatch, contributionOf, emptyCatalog, extendCatalog, mergeCatalogs } from './contributions.ts';
 import { addDays, dayRange, monthOf, utcDay } from './days.ts';
 import { IP_BUCKETS, docKeys, ipBucket, normaliseDomain, normaliseIp } from './keys.ts';
 
@@ -60,7 +60,7 @@ export class KeyvReportStore implements ReportStore {
   ) {}
 
   static async open(backend: Backend, logger: Logger, limits: StoreLimits = DEFAULT_LIMITS, hooks: StoreHooks = {}): Promise<KeyvReportStore> {
-    const catalog = { ...emptyCatalog(), ...((await backend.get<CatalogDoc>(docKeys.catalog)) ?? {}) };
+    const catalog = mergeCatalogs(emptyCatalog(), (await backend.get<CatalogDoc>(docKeys.catalog)) ?? emptyCatalog());
     return new KeyvReportStore(backend, catalog, logger, limits, hooks);
   }
 
@@ -107,7 +107,10 @@ export class KeyvReportStore implements ReportStore {
     const documents = [...this.dirty].map((key) => ({ key, value: this.docs.get(key) }));
     // The catalog goes with the documents, before the markers: a marker must never exist for a
     // report whose days the catalog does not cover, or queries would not find it.
-    if (this.catalogDirty) documents.push({ key: docKeys.catalog, value: this.catalog });
+    if (this.catalogDirty) {
+      await this.syncCatalog();
+      documents.push({ key: docKeys.catalog, value: this.catalog });
+    }
     await this.backend.setMany(documents);
     this.catalogDirty = false;
     this.dirty.clear();
@@ -121,9 +124,25 @@ export class KeyvReportStore implements ReportStore {
     this.logger.debug(info, 'store flushed');
   }
 
+  /**
+   * Merges the stored catalog into ours. One writer is the rule (the lease), but a second process
+   * (a CLI ingest beside the bot) must neither hide its data from us nor have it hidden by our
+   * next catalog write.
+   */
+  private async syncCatalog(): Promise<void> {
+    const stored = await this.backend.get<CatalogDoc>(docKeys.catalog);
+    if (stored) this.catalog = mergeCatalogs(this.catalog, stored);
+  }
+
+  /** Before a query: buffered reports written, catalog current. */
+  private async settle(): Promise<void> {
+    await this.flushBuffer();
+    await this.syncCatalog();
+  }
+
   domains(): Promise<string[]> {
     return this.exclusive(async () => {
-      await this.flushBuffer();
+      await this.settle();
       return Object.keys(this.catalog.domains).sort(byString);
     });
   }
@@ -146,14 +165,14 @@ export class KeyvReportStore implements ReportStore {
 
   days(domain: string | null, from: string, to: string): Promise<DayDoc[]> {
     return this.exclusive(async () => {
-      await this.flushBuffer();
+      await this.settle();
       return (await this.readDays<DayDoc>(this.catalog.domains, domain, from, to, docKeys.day)).map((slot) => slot.doc);
     });
   }
 
   ipEntries(ip: string, from: string, to: string): Promise<IpEntry[]> {
     return this.exclusive(async () => {
-      await this.flushBuffer();
+      await this.settle();
       isoDay(from, 'from');
       isoDay(to, 'to');
       if (from > to) return [];
@@ -173,7 +192,7 @@ export class KeyvReportStore implements ReportStore {
 
   failures(domain: string | null, from: string, to: string): Promise<StoredFailure[]> {
     return this.exclusive(async () => {
-      await this.flushBuffer();
+      await this.settle();
       const slots = await this.readDays<FailureDayDoc>(this.catalog.failureDomains, domain, from, to, docKeys.failureDay);
       const when = (failure: StoredFailure) => failure.arrivalDate ?? failure.ingestedAt;
       return slots.flatMap((slot) => Object.values(slot.doc)).sort((a, b) => Date.parse(when(a)) - Date.parse(when(b)) || byString(a.reportKey, b.reportKey));
@@ -182,7 +201,7 @@ export class KeyvReportStore implements ReportStore {
 
   tlsResults(domain: string | null, from: string, to: string): Promise<StoredTlsPolicy[]> {
     return this.exclusive(async () => {
-      await this.flushBuffer();
+      await this.settle();
       const slots = await this.readDays<TlsDayDoc>(this.catalog.tlsDomains, domain, from, to, docKeys.tlsDay);
       return slots.flatMap((slot) => Object.entries(slot.doc).sort(([a], [b]) => byString(a, b)).map(([, value]) => value));
     });
@@ -190,7 +209,7 @@ export class KeyvReportStore implements ReportStore {
 
   ingestedSince(since: string): Promise<IngestLogEntry[]> {
     return this.exclusive(async () => {
-      await this.flushBuffer();
+      await this.settle();
       const sinceMs = Date.parse(since);
       if (Number.isNaN(sinceMs)) throw new Error(`ingestedSince needs an ISO date-time, got ${JSON.stringify(since)}`);
       const { logFirstDay, logLastDay } = this.catalog;
@@ -253,7 +272,7 @@ export class KeyvReportStore implements ReportStore {
 
   prune(retentionDays: number, now: Date = new Date()): Promise<{ deletedKeys: number }> {
     return this.exclusive(async () => {
-      await this.flushBuffer();
+      await this.settle();
       if (!(retentionDays > 0)) return { deletedKeys: 0 };
       const cutoff = addDays(utcDay(now), -Math.floor(retentionDays));
       const before = addDays(cutoff, -1);

@@ -233,6 +233,24 @@ describe.each(fixtures)('store on $name', (fixture: BackendFixture) => {
     expect((await store.days(null, '2024-01-01', '2024-12-31')).map((day) => day.date)).toEqual(['2024-02-01', '2024-02-02', '2024-02-20']);
   });
 
+  it('sees and keeps the data of a second process writing to the same store', async () => {
+    const target = fixture.fresh();
+    const bot = await open(target);
+    const cli = await open(target);
+    await bot.ingest(aggregate({ reportId: 'bot', domain: 'bot.example', begin: '2024-03-10T00:00:00Z', end: '2024-03-10T23:59:59Z', records: [record('192.0.2.1', 2)] }), 'x');
+    await bot.flush();
+    await cli.ingest(aggregate({ reportId: 'cli', domain: 'cli.example', begin: '2024-05-01T00:00:00Z', end: '2024-05-01T23:59:59Z', records: [record('192.0.2.1', 3)] }), 'x');
+    await cli.flush();
+    // The bot writes its catalog again after the CLI did: it must not drop the CLI's domain.
+    await bot.ingest(aggregate({ reportId: 'bot2', domain: 'bot.example', begin: '2024-03-11T00:00:00Z', end: '2024-03-11T23:59:59Z', records: [record('192.0.2.1', 4)] }), 'x');
+    await bot.flush();
+    expect(await bot.domains()).toEqual(['bot.example', 'cli.example']);
+    expect((await bot.ipEntries('192.0.2.1', '2024-01-01', '2024-12-31')).map((entry) => entry.messages)).toEqual([2, 4, 3]);
+    const later = await open(target);
+    expect(await later.domains()).toEqual(['bot.example', 'cli.example']);
+    expect((await later.days(null, '2024-01-01', '2024-12-31')).map((day) => day.date)).toEqual(['2024-03-10', '2024-03-11', '2024-05-01']);
+  });
+
   it('keeps marks and state, and lets state expire after its TTL', async () => {
     const target = fixture.fresh();
     const store = await open(target);
