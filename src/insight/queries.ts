@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
 import type { ReadinessThresholds } from '../commands/types.ts';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
-import type { DateInsight, DigestData, Identify, IdentifyHints, IpInsight, Readiness, SenderIdentity, SourcesInsight, Summary } from './types.ts';
+import type { DateInsight, DayWindow, DigestData, Identify, IdentifyHints, IpInsight, Readiness, SenderIdentity, SourcesInsight, Summary } from './types.ts';
 import { dateInsight } from './date.ts';
 import { digestData, newIpsByDomain } from './digest.ts';
 import { ipInsight } from './ip.ts';
@@ -169,6 +169,17 @@ export async function querySources(
   return sources({ days: docs, identities, marks, window, limit: options.limit ?? 20, domain: options.domain ?? null });
 }
 
+/** Sorted runs of consecutive UTC days, as ranges. */
+function dayRuns(days: string[]): DayWindow[] {
+  const runs: DayWindow[] = [];
+  for (const day of [...days].sort()) {
+    const last = runs[runs.length - 1];
+    if (last && addDays(last.to, 1) === day) last.to = day;
+    else runs.push({ from: day, to: day });
+  }
+  return runs;
+}
+
 /** How far back the IP index is searched to decide that a source is seen for the first time. */
 const FIRST_SEEN_LOOKBACK_DAYS = 180;
 /** Above this many candidates per digest, first-seen relies on the loaded day documents only. */
@@ -228,17 +239,18 @@ export async function queryDigest(
   }
   const range = (days: string[]) => (days.length ? { from: days.reduce((a, b) => (a < b ? a : b)), to: days.reduce((a, b) => (a > b ? a : b)) } : null);
 
+  // Day documents: the readiness window and the 7 days before `since` in one read per domain,
+  // plus the runs of older days that late reports of this period touched.
   const readyWindow = windowEnding(options.now, thresholds.windowDays);
   const sinceDay = utcDay(options.since);
   const previousWindow = { from: addDays(sinceDay, -7), to: addDays(sinceDay, -1) };
-  const aggregateRange = range(span.aggregate);
-  const loadFrom = [readyWindow.from, previousWindow.from, aggregateRange?.from ?? readyWindow.from].sort()[0]!;
-  const loadTo = [readyWindow.to, previousWindow.to, aggregateRange?.to ?? readyWindow.to].sort().at(-1)!;
+  const main = { from: readyWindow.from < previousWindow.from ? readyWindow.from : previousWindow.from, to: readyWindow.to > previousWindow.to ? readyWindow.to : previousWindow.to };
+  const ranges = [main, ...dayRuns([...new Set(span.aggregate)].filter((day) => !inWindow(day, main)))];
 
   const failureRange = range(span.failure);
   const tlsRange = range(span.tls);
   const [loaded, marks, failures, tls] = await timed(timings, 'read', () => Promise.all([
-    aggregateDomains.size === 1 ? store.days([...aggregateDomains][0]!, loadFrom, loadTo) : aggregateDomains.size ? store.days(null, loadFrom, loadTo) : Promise.resolve([]),
+    Promise.all([...aggregateDomains].flatMap((domain) => ranges.map((r) => store.days(domain, r.from, r.to)))).then((lists) => lists.flat()),
     store.marks(),
     failureRange ? store.failures(null, failureRange.from, failureRange.to) : Promise.resolve([]),
     tlsRange ? store.tlsResults(null, tlsRange.from, tlsRange.to) : Promise.resolve([]),

@@ -167,3 +167,23 @@ describe('queryDigest on the generated month', () => {
     expect(newIps.sort()).toEqual([...messagesByIp().keys()].sort());
   });
 });
+
+describe('queryDigest with a late report', () => {
+  it('counts a report about a day long before the readiness window in the digest that received it', async () => {
+    const late: AggregateReport = {
+      ...reports[0]!,
+      orgName: 'Late Reporter',
+      reportId: 'late-1',
+      begin: '2025-12-01T00:00:00Z',
+      end: '2025-12-01T23:59:59Z',
+      records: [{ ...reports[0]!.records[0]!, sourceIp: '192.0.2.99', count: 17 }],
+    };
+    await store.ingest(late, 'generated', new Date('2026-02-05T12:00:00Z'));
+    await store.flush();
+    const digest = await queryDigest(store, identify, { since: new Date('2026-02-05T00:00:00Z'), until: new Date('2026-02-06T00:00:00Z'), now: new Date('2026-02-06T00:00:00Z') });
+    expect(digest.received.aggregate).toBe(1);
+    expect(digest.domains).toHaveLength(1);
+    expect(digest.domains[0]).toMatchObject({ domain, reports: 1, messages: 17, reporters: [{ key: 'Late Reporter', messages: 17 }] });
+    expect(digest.domains[0]!.newSources.map((s) => s.ip)).toEqual(['192.0.2.99']);
+  });
+});
