@@ -124,7 +124,7 @@ async function buildOrOpen(): Promise<ReportStore> {
 }
 
 /** Offline identification as the real one does it with `dns: false`: ranges and the ASN table. */
-const identify: Identify = async (ip) => {
+const tableIdentify: Identify = async (ip) => {
   const index = indexOf(ip);
   const base: SenderIdentity = { key: ip, name: ip, by: 'ip', service: null, forwarder: false, ptr: null, asn: null, asName: null, country: null };
   if (index < 100) return { ...base, key: 'own.example', name: 'own.example', by: 'ptr', ptr: `mx${index}.own.example` };
@@ -134,6 +134,13 @@ const identify: Identify = async (ip) => {
   if (index % 3 === 0) return { ...base, key: `AS${64500 + (index % 300)}`, name: `AS${64500 + (index % 300)} Example Net`, by: 'asn', asn: 64500 + (index % 300) };
   return base;
 };
+
+/** BENCH_IDENTIFY=real: the project's identification (known ranges, ASN table) without DNS. */
+async function chooseIdentify(store: ReportStore): Promise<Identify> {
+  if (process.env.BENCH_IDENTIFY !== 'real') return tableIdentify;
+  const { createIdentify } = await import('../../src/senders/identify.ts');
+  return createIdentify({ store, reverse: async () => [], resolve: async () => [], timeoutMs: 0 });
+}
 
 async function measure(name: string, runs: number, run: (i: number) => Promise<unknown>): Promise<number[]> {
   await run(0); // warm-up
@@ -150,6 +157,8 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 
 async function main(): Promise<void> {
   const store = await buildOrOpen();
+  const identify = await chooseIdentify(store);
+  console.log(`identify: ${process.env.BENCH_IDENTIFY === 'real' ? 'the project\'s offline identification (no DNS)' : 'the benchmark\'s table of generated ranges'}`);
   const now = new Date(`${addDays(LAST_DAY, 1)}T18:00:00Z`);
   const random = rng(7);
   const targets: Array<[string, number, number[]]> = [];
