@@ -7,12 +7,13 @@ import ipaddr from 'ipaddr.js';
 import type { AggregateReport, FailureReport, Report, TlsReport } from '../model.ts';
 
 /**
- * Hash buckets of the IP index per UTC day. The index is sharded by day, not by month: a month
+ * Hash buckets of the IP index per UTC day (64: a report touches at most 64 index documents a day,
+ * and a day with 50,000 records keeps them about 400 KB each). The index is sharded by day, not by month: a month
  * shard grows all month and every batch rewrote nearly all of it (measured: a 5,000-report backlog
  * spent most of its time rewriting month buckets); a day shard is written about once, when that
  * day's reports arrive, and an `ip` query reads one small document per day of its window.
  */
-export const IP_BUCKETS = 256;
+export const IP_BUCKETS = 64;
 
 function normaliseName(value: string | null | undefined): string {
   return (value ?? '').trim().replace(/\s+/g, ' ').toLowerCase();

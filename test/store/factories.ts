@@ -110,7 +110,8 @@ export function generateReports(count: number, seed = 42): AggregateReport[] {
   const ips = Array.from({ length: 3000 }, (_, index) => (index % 5 === 0 ? `2001:db8::${index.toString(16)}` : `198.${18 + (index >> 16)}.${(index >> 8) & 255}.${index & 255}`));
   const reports: AggregateReport[] = [];
   for (let index = 0; index < count; index++) {
-    const day = new Date(Date.UTC(2024, 0, 1) + Math.floor(next() * 60) * 86_400_000);
+    // In mailbox order: report days advance over 60 days, with a day or two of jitter between senders.
+    const day = new Date(Date.UTC(2024, 0, 1) + (Math.floor((index * 60) / count) + Math.floor(next() * 3)) * 86_400_000);
     const begin = day.toISOString();
     // One report in ten covers a week (split over its days), the rest one day.
     const end = new Date(day.getTime() + (next() < 0.1 ? 7 * 86_400_000 : 86_399_000)).toISOString();
