@@ -90,6 +90,13 @@ describe('queryReady on the generated month', () => {
     expect(strict!.figures.forwardedMessages).toBe(source('forwarder').messages);
   });
 
+  it('without a domain: one answer per domain of the store, the same as asking for it', async () => {
+    const all = await queryReady(store, identify, null, DEFAULT_THRESHOLDS, now);
+    const [one] = await queryReady(store, identify, domain, DEFAULT_THRESHOLDS, now);
+    expect(all.map((r) => r.domain)).toEqual(await store.domains());
+    expect(all.find((r) => r.domain === domain)).toEqual(one);
+  });
+
   it('looks up DNS only for a few blocker IPs, never in bulk', async () => {
     dnsCalls.length = 0;
     await queryReady(store, identify, domain, DEFAULT_THRESHOLDS, now);
