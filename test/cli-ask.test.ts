@@ -8,6 +8,8 @@ import { openStore } from '../src/store/index.ts';
 import { FORGOTTEN, scenarioReports, storeWith, type TestStore } from './commands/scenario.ts';
 
 const run = promisify(execFile);
+// each run starts node with tsx: slow on a busy two-core machine
+const CLI_TEST_TIMEOUT = 180_000;
 
 /** Where the last terminal digest ended, read from the store file the CLI wrote. */
 async function terminalDigestState(): Promise<string | null> {
@@ -47,7 +49,7 @@ describe('dmarc-bot ask --json', () => {
     for (const key of ['ip', 'messages', 'dmarcPass', 'dmarcFail', 'firstSeen', 'lastSeen', 'ptr', 'asn', 'asName', 'country', 'sender', 'domains', 'reporters', 'days']) expect(data).toHaveProperty(key);
     expect(data).toMatchObject({ ip: FORGOTTEN, messages: 580, dmarcPass: 0, dmarcFail: 580, firstSeen: '2026-06-01', lastSeen: '2026-06-29', domains: ['example.com'], reporters: ['google.com'] });
     expect(data.days[0]).toEqual({ date: '2026-06-01', messages: 20, dmarcPass: 0 });
-  });
+  }, CLI_TEST_TIMEOUT);
 
   it('prints the fixed keys of date and ready', async () => {
     const date = JSON.parse((await cli('ask', '/dmarc date 2026-06-11', '--json')).stdout);
@@ -58,7 +60,7 @@ describe('dmarc-bot ask --json', () => {
     for (const key of ['domain', 'verdict', 'checks', 'blockers', 'policy', 'nextStep']) expect(ready).toHaveProperty(key);
     expect(ready.verdict).toBe('not-ready');
     for (const check of ready.checks) expect(Object.keys(check)).toEqual(expect.arrayContaining(['id', 'ok', 'detail']));
-  });
+  }, CLI_TEST_TIMEOUT);
 
   it('prints text for the terminal, and exits 1 with the usage error for a bad argument', async () => {
     const text = await cli('ask', 'summary 3650');
@@ -67,7 +69,7 @@ describe('dmarc-bot ask --json', () => {
     const bad = await cli('ask', 'ip 999.1.1.1');
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('"999.1.1.1" is not an IPv4 or IPv6 address');
-  });
+  }, CLI_TEST_TIMEOUT);
 
   it('exits 2 naming the setting when the configuration is wrong', async () => {
     const { code, stderr } = await run('node', ['src/bin.mjs', 'ask', 'help'], { env: { PATH: process.env.PATH, DMARC_STORE: 'mysql://nope' } }).then(
@@ -76,7 +78,7 @@ describe('dmarc-bot ask --json', () => {
     );
     expect(code).toBe(2);
     expect(stderr).toContain('DMARC_STORE');
-  });
+  }, CLI_TEST_TIMEOUT);
 });
 
 describe('dmarc-bot digest', () => {
@@ -99,5 +101,5 @@ describe('dmarc-bot digest', () => {
     const badSince = await cli('digest', '--since', 'last tuesday');
     expect(badSince.code).toBe(1);
     expect(badSince.stderr).toContain('"last tuesday" is not a time');
-  });
+  }, CLI_TEST_TIMEOUT);
 });
