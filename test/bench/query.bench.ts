@@ -5,7 +5,8 @@
 //
 // Scale for a quick try: BENCH_DAYS=30 BENCH_REPORTS=20 npm run bench:query
 
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -94,7 +95,10 @@ function reportOf(day: string, k: number, random: () => number): AggregateReport
 async function buildOrOpen(): Promise<ReportStore> {
   const dir = join(tmpdir(), 'dmarc-bot-bench');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `query-v1-${DAYS}d-${REPORTS}r-${RECORDS}x-${IPS}ip.sqlite`);
+  // The cache is keyed by the parameters and by the store's key layout code, so a changed layout rebuilds.
+  const layout = createHash('sha256');
+  for (const name of ['keys.ts', 'contributions.ts', 'days.ts', 'store.ts']) layout.update(readFileSync(new URL(`../../src/store/${name}`, import.meta.url)));
+  const file = join(dir, `query-${DAYS}d-${REPORTS}r-${RECORDS}x-${IPS}ip-${layout.digest('hex').slice(0, 12)}.sqlite`);
   if (existsSync(file)) {
     const store = await openStore(`sqlite://${file}`);
     if (await store.getState<boolean>('bench:complete')) {
