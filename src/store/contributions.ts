@@ -30,8 +30,15 @@ export class InvalidReportError extends Error {
   }
 }
 
+/** Longest date range the store accepts: a broken range (begin 1970) would be split over decades. */
+export const MAX_RANGE_DAYS = 366;
+
 function checkRange(report: AggregateReport | TlsReport): void {
-  if (Number.isNaN(Date.parse(report.begin)) || Number.isNaN(Date.parse(report.end))) throw new InvalidReportError(report, `invalid date range ${JSON.stringify(report.begin)} .. ${JSON.stringify(report.end)}`);
+  const begin = Date.parse(report.begin);
+  const end = Date.parse(report.end);
+  if (Number.isNaN(begin) || Number.isNaN(end)) throw new InvalidReportError(report, `invalid date range ${JSON.stringify(report.begin)} .. ${JSON.stringify(report.end)}`);
+  const days = Math.abs(end - begin) / 86_400_000;
+  if (days > MAX_RANGE_DAYS) throw new InvalidReportError(report, `date range ${report.begin} .. ${report.end} covers ${Math.round(days)} days (more than ${MAX_RANGE_DAYS})`);
 }
 
 function aggregateContribution(report: AggregateReport, key: string, source: string, ingestedAt: string): Contribution {

@@ -153,6 +153,8 @@ describe.each(fixtures)('store on $name', (fixture: BackendFixture) => {
     await expect(store.ingest(broken, 'x')).rejects.toThrow(/broken-1.*invalid date range/);
     const noDomain = aggregate({ reportId: 'nodomain', domain: ' ', begin: '2024-03-10T00:00:00Z', end: '2024-03-10T23:59:59Z', records: [] });
     await expect(store.ingest(noDomain, 'x')).rejects.toThrow(/nodomain.*no policy domain/);
+    const epoch = aggregate({ reportId: 'epoch', begin: '1970-01-01T00:00:00Z', end: '2024-03-10T23:59:59Z', records: [record('192.0.2.1', 1)] });
+    await expect(store.ingest(epoch, 'x')).rejects.toThrow(/epoch.*covers \d+ days/);
     expect(await store.ingest(sampleReports()[0]!, 'x')).toBe('new');
     expect((await totals(store)).byIp['192.0.2.1']).toBe(10);
   });
