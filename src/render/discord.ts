@@ -55,7 +55,8 @@ export function renderDiscord(reply: Reply): DiscordMessage {
   const color = toneColor[reply.tone];
   const embeds: DiscordEmbed[] = [];
   let used = 0;
-  let current: DiscordEmbed = { title: truncate(reply.title, discordLimits.titleChars), color };
+  // Discord refuses an empty embed: an untitled reply gets a zero-width title
+  let current: DiscordEmbed = { title: truncate(reply.title, discordLimits.titleChars) || '\u200b', color };
   used += current.title!.length;
   embeds.push(current);
   let cut = false;
@@ -80,6 +81,7 @@ export function renderDiscord(reply: Reply): DiscordMessage {
       break;
     }
     if (block.type === 'header') {
+      if (block.text.trim() === '') continue;
       if (block.text === reply.title && embeds.length === 1 && !current.description && !current.fields) continue;
       if (embeds.length >= discordLimits.embeds) {
         cut = true;
@@ -127,8 +129,9 @@ function blockText(block: Exclude<ReplyBlock, { type: 'header' } | { type: 'fiel
   const available = Math.max(0, room);
   switch (block.type) {
     case 'text':
-      return escapeDiscord(block.text);
+      return block.text.trim() === '' ? null : escapeDiscord(block.text);
     case 'list': {
+      if (block.items.length === 0 && !block.title) return null;
       const title = block.title ? `**${escapeDiscord(truncate(block.title, 200))}**\n` : '';
       return title + fitLines(block.items.map((item) => `• ${escapeDiscord(truncate(item, 300))}`), available - title.length, discordLimits.listItems);
     }

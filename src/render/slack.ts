@@ -50,8 +50,9 @@ export function renderSlack(reply: Reply): SlackMessage {
   };
 
   const headerText = truncate(escapeSlack(reply.title), slackLimits.headerChars);
-  const titleIsHeader = !reply.blocks.some((block) => block.type === 'header' && block.text === reply.title);
-  if (titleIsHeader) add({ type: 'header', text: { type: 'plain_text', text: headerText, emoji: true } }, headerText.length);
+  // the title opens the message unless the reply starts its own header with the same words
+  const addTitleHeader = headerText.trim() !== '' && !reply.blocks.some((block) => block.type === 'header' && block.text === reply.title);
+  if (addTitleHeader) add({ type: 'header', text: { type: 'plain_text', text: headerText, emoji: true } }, headerText.length);
 
   for (let index = 0; index < reply.blocks.length; index++) {
     const room = maxChars - used;
@@ -81,7 +82,7 @@ export function renderSlack(reply: Reply): SlackMessage {
 function fallbackText(reply: Reply): string {
   const firstText = reply.blocks.find((block) => block.type === 'text');
   const text = firstText && firstText.type === 'text' ? `${reply.title}\n${firstText.text}` : reply.title;
-  return truncate(escapeSlack(text), slackLimits.fallbackChars);
+  return truncate(escapeSlack(text), slackLimits.fallbackChars) || ' ';
 }
 
 function section(text: string): [SlackBlock, number] {
@@ -94,6 +95,8 @@ function renderBlock(block: ReplyBlock, room: number): Array<[SlackBlock, number
   switch (block.type) {
     case 'header': {
       const text = truncate(escapeSlack(block.text), slackLimits.headerChars);
+      // Slack refuses empty text objects
+      if (text.trim() === '') return [];
       return [[{ type: 'header', text: { type: 'plain_text', text, emoji: true } }, text.length]];
     }
     case 'text': {
@@ -103,6 +106,7 @@ function renderBlock(block: ReplyBlock, room: number): Array<[SlackBlock, number
     case 'fields': {
       // a fields block gets at most one section's worth of text, shared evenly by its fields
       const out: Array<[SlackBlock, number]> = [];
+      if (block.fields.length === 0) return out;
       const perField = Math.max(20, Math.min(slackLimits.fieldChars, Math.floor(sectionRoom / Math.max(1, block.fields.length))));
       for (let start = 0; start < block.fields.length; start += slackLimits.fieldsPerSection) {
         const chunk = block.fields.slice(start, start + slackLimits.fieldsPerSection);
@@ -112,6 +116,7 @@ function renderBlock(block: ReplyBlock, room: number): Array<[SlackBlock, number
       return out;
     }
     case 'list': {
+      if (block.items.length === 0 && !block.title) return [];
       const title = block.title ? `*${truncate(escapeSlack(block.title), 200)}*\n` : '';
       const mark = toneMark[block.tone ?? 'info'];
       const body = fitLines(
@@ -119,7 +124,7 @@ function renderBlock(block: ReplyBlock, room: number): Array<[SlackBlock, number
         sectionRoom - title.length - mark.length,
         slackLimits.listItems,
       );
-      return [section(mark + title + body)];
+      return [section(mark + title + (body || '–'))];
     }
     case 'table': {
       const title = block.title ? `*${truncate(escapeSlack(block.title), 200)}*\n` : '';

@@ -66,6 +66,29 @@ describe('renderSlack', () => {
   });
 });
 
+describe('empty parts', () => {
+  const sparse: Reply = {
+    title: '',
+    tone: 'info',
+    blocks: [{ type: 'header', text: ' ' }, { type: 'text', text: '' }, { type: 'fields', fields: [] }, { type: 'list', items: [] }, { type: 'list', title: 'Failing sources', items: [] }],
+  };
+
+  it('never gives Slack an empty text object or an empty fields list (it refuses them)', () => {
+    const message = renderSlack(sparse);
+    expect(message.text.length).toBeGreaterThan(0);
+    for (const block of message.blocks as Array<Record<string, any>>) {
+      if (block.text) expect(block.text.text.trim()).not.toBe('');
+      if (block.fields) expect(block.fields.length).toBeGreaterThan(0);
+    }
+    expect(JSON.stringify(message.blocks)).toContain('Failing sources');
+  });
+
+  it('never gives Discord an empty embed', () => {
+    const message = renderDiscord(sparse);
+    for (const embed of message.embeds) expect(((embed.title ?? '') + (embed.description ?? '')).trim()).not.toBe('');
+  });
+});
+
 describe('renderDiscord', () => {
   it('keeps a 500-source reply inside every embed limit', () => {
     const message = renderDiscord(replyWith500Sources());
