@@ -76,6 +76,12 @@ const MAILBOX_SHARES: ReadonlyArray<readonly [Reporter, number]> = [
   [REPORTERS.google, 0.5], [REPORTERS.microsoft, 0.25], [REPORTERS.yahoo, 0.15], [REPORTERS.smallIsp, 0.1],
 ];
 
+const SPOOFER_IPS = [
+  ...[7, 19, 23, 38, 41, 52, 66, 77, 83, 97, 104, 118, 130, 142, 155, 169, 177, 188, 201, 214, 226, 239].map((n) => `203.0.113.${n}`),
+  '2001:db8:bad::1',
+  '2001:db8:bad::2f',
+];
+
 function plans(spoofDays: ReadonlySet<number>): SourcePlan[] {
   return [
     {
@@ -123,9 +129,10 @@ function plans(spoofDays: ReadonlySet<number>): SourcePlan[] {
       }),
     },
     {
+      // a botnet run: many addresses, a few messages each, on two or three days
       name: 'spoofing burst', role: 'spoofer',
-      ips: ['203.0.113.7', '203.0.113.66', '203.0.113.130', '203.0.113.201', '2001:db8:bad::1'],
-      dailyVolume: (dayIndex, _w, rng) => (spoofDays.has(dayIndex) ? rng.int(20, 90) : 0),
+      ips: SPOOFER_IPS,
+      dailyVolume: (dayIndex, _w, rng) => (spoofDays.has(dayIndex) ? rng.int(1, 6) : 0),
       reporters: [[REPORTERS.google, 0.6], [REPORTERS.microsoft, 0.25], [REPORTERS.yahoo, 0.15]],
       spec: (ip, count, _r, domain) => ({
         sourceIp: ip, count, headerFrom: domain, envelopeFrom: `${domain}`,
