@@ -55,27 +55,55 @@ async function timed<T>(timings: Timings | undefined, phase: string, run: () => 
   }
 }
 
+/**
+ * Offline identities this process has already worked out, per identify function. A busy month has
+ * ~20,000 IPs and `ready`, `sources` and the digest ask about the same ones again and again. An
+ * offline identity changes only when a DNS lookup teaches the identifier a PTR name, and every DNS
+ * lookup made here replaces the remembered entry.
+ */
+const offlineIdentities = new WeakMap<Identify, Map<string, SenderIdentity>>();
+const OFFLINE_MEMO_LIMIT = 100_000;
+
+function memoOf(identify: Identify): Map<string, SenderIdentity> {
+  let memo = offlineIdentities.get(identify);
+  if (!memo) offlineIdentities.set(identify, (memo = new Map()));
+  return memo;
+}
+
+function remember(identify: Identify, ip: string, identity: SenderIdentity): void {
+  const memo = memoOf(identify);
+  if (memo.size >= OFFLINE_MEMO_LIMIT) memo.clear();
+  memo.set(ip, identity);
+}
+
 /** Identifies every source IP of the day documents (hints from the first record seen of each IP). */
 export async function identifyDays(
   identify: Identify,
   days: readonly DayDoc[],
   options: { dns: boolean; only?: ReadonlySet<string> } = { dns: false },
 ): Promise<Record<string, SenderIdentity>> {
+  const memo = memoOf(identify);
+  const identities: Record<string, SenderIdentity> = {};
   const firstStat = new Map<string, SourceStat>();
   for (const doc of days) {
     for (const reportKey in doc.reports) {
       for (const source of doc.reports[reportKey]!.sources) {
         if (options.only && !options.only.has(source.ip)) continue;
-        if (!firstStat.has(source.ip)) firstStat.set(source.ip, source);
+        if (identities[source.ip] || firstStat.has(source.ip)) continue;
+        const known = options.dns ? undefined : memo.get(source.ip);
+        if (known) identities[source.ip] = known;
+        else firstStat.set(source.ip, source);
       }
     }
   }
-  const identities: Record<string, SenderIdentity> = {};
   const ips = [...firstStat.keys()];
   for (let start = 0; start < ips.length; start += IDENTIFY_CONCURRENCY) {
     const chunk = ips.slice(start, start + IDENTIFY_CONCURRENCY);
     const found = await Promise.all(chunk.map((ip) => identify(ip, rowHints(firstStat.get(ip)!), { dns: options.dns })));
-    chunk.forEach((ip, index) => (identities[ip] = found[index]!));
+    chunk.forEach((ip, index) => {
+      identities[ip] = found[index]!;
+      remember(identify, ip, found[index]!);
+    });
   }
   return identities;
 }
@@ -92,6 +120,7 @@ export async function queryIp(store: ReportStore, identify: Identify, address: s
   const [entries, marks] = await Promise.all([store.ipEntries(ip, window.from, window.to), store.marks()]);
   const inside: IpEntry[] = entries.filter((entry) => inWindow(entry.date, window));
   const identity = await identify(ip, identifyHints(inside), { dns: true });
+  remember(identify, ip, identity);
   return ipInsight({ ip, entries: inside, identity, mark: marks, window });
 }
 

@@ -97,6 +97,19 @@ describe('queryReady on the generated month', () => {
     expect(all.find((r) => r.domain === domain)).toEqual(one);
   });
 
+  it('remembers offline identities between questions, and what DNS taught it', async () => {
+    let offline = 0;
+    const counting: Identify = async (ip, hints, options) => {
+      if (!options?.dns) offline += 1;
+      return identify(ip, hints, options);
+    };
+    await queryReady(store, counting, domain, DEFAULT_THRESHOLDS, now);
+    const first = offline;
+    expect(first).toBe(messagesByIp().size);
+    await queryReady(store, counting, domain, DEFAULT_THRESHOLDS, now);
+    expect(offline).toBe(first);
+  });
+
   it('looks up DNS only for a few blocker IPs, never in bulk', async () => {
     dnsCalls.length = 0;
     await queryReady(store, identify, domain, DEFAULT_THRESHOLDS, now);
