@@ -1,0 +1,188 @@
+// Faults under the mailbox watcher: the IMAP server restarted in the middle of a backlog, and the
+// Redis store stopped and started again while the backlog is being ingested. Each run must end
+// with the store totals of one clean run and every message in DMARC/Processed exactly once.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/index.ts';
+import { watchMailbox } from '../../src/sources/imap.ts';
+import { disposeDovecot, startDovecot, type DovecotServer } from '../support/dovecot.ts';
+import { testClient } from '../support/mail.ts';
+import {
+  backlog, capturingLogger, cleanRunTotals, countsOf, freshSqliteStore, imapConfig, sleep, startPersistentRedis, storeTotals, waitUntil,
+  type Account, type PersistentRedis, type StoreTotals,
+} from './helpers.ts';
+
+const MAILS = 150;
+let dovecot: DovecotServer;
+let redis: PersistentRedis;
+let mails: Buffer[];
+let expectedReports: number;
+let clean: StoreTotals;
+
+beforeAll(async () => {
+  [dovecot, redis] = await Promise.all([startDovecot(), startPersistentRedis()]);
+  ({ mails, reports: expectedReports } = backlog('faults-imap-store', MAILS));
+  clean = await cleanRunTotals(dovecot, mails);
+});
+
+afterAll(async () => {
+  await Promise.allSettled([dovecot && disposeDovecot(dovecot), redis?.dispose()]);
+});
+
+/** Message-IDs in the processed folder, to prove each message landed there once. */
+async function processedMessageIds(account: Account): Promise<string[]> {
+  const client = await testClient(dovecot, account);
+  try {
+    await client.mailboxOpen('DMARC/Processed');
+    const ids: string[] = [];
+    for await (const message of client.fetch('1:*', { envelope: true })) ids.push(message.envelope?.messageId ?? '');
+    return ids;
+  } finally {
+    await client.logout();
+  }
+}
+
+async function expectAllProcessedOnce(account: Account): Promise<void> {
+  expect(await countsOf(dovecot, account)).toMatchObject({ INBOX: 0, 'DMARC/Processed': MAILS });
+  const ids = await processedMessageIds(account);
+  expect(ids).toHaveLength(MAILS);
+  expect(new Set(ids).size).toBe(MAILS);
+}
+
+describe('fault: the IMAP server restarts in the middle of a backlog', () => {
+  it('the watcher reconnects with backoff, finishes, and stores exactly what a clean run stores', async () => {
+    expect(clean.reports).toHaveLength(expectedReports);
+    const account = dovecot.user();
+    dovecot.deliver(account.user, mails);
+    const { store } = await freshSqliteStore();
+    const { logger, lines } = capturingLogger('info');
+    const stop = new AbortController();
+    let outage: Promise<void> | undefined;
+    const watching = watchMailbox(
+      imapConfig(dovecot, account, { IMAP_POLL_SECONDS: '1' }),
+      store,
+      {
+        logger,
+        chunkSize: 20,
+        backoffInitialMs: 100,
+        backoffMaxMs: 1000,
+        // mid third chunk: two chunks are stored and moved, the third is in hand
+        onProgress: ({ done }) => {
+          if (done === 45 && !outage) outage = dovecot.kill().then(() => sleep(1500)).then(() => dovecot.restart());
+        },
+      },
+      stop.signal,
+    );
+    try {
+      await waitUntil('the IMAP outage to start', () => outage !== undefined);
+      await outage;
+      await waitUntil('the whole backlog in DMARC/Processed', async () => (await countsOf(dovecot, account))['DMARC/Processed'] === MAILS, 60);
+    } finally {
+      stop.abort();
+      await watching;
+    }
+    expect(lines.some((line) => line.msg === 'mailbox connection failed; reconnecting')).toBe(true);
+    await expectAllProcessedOnce(account);
+    expect(await storeTotals(store)).toEqual(clean);
+    await store.close();
+  });
+});
+
+describe('fault: the Redis store is stopped during ingest and started again', () => {
+  it('the watcher waits or retries, recovers, and stores exactly what a clean run stores', async () => {
+    const account = dovecot.user();
+    dovecot.deliver(account.user, mails);
+    const store = await openStore(redis.url, { namespace: 'recover' });
+    const { logger, lines } = capturingLogger('info');
+    const stop = new AbortController();
+    let outage: Promise<void> | undefined;
+    let processedDuringOutage = -1;
+    const watching = watchMailbox(
+      imapConfig(dovecot, account, { IMAP_POLL_SECONDS: '1' }),
+      store,
+      {
+        logger,
+        chunkSize: 20,
+        backoffInitialMs: 100,
+        backoffMaxMs: 1000,
+        onProgress: ({ done }) => {
+          if (done === 30 && !outage) {
+            outage = (async () => {
+              await redis.stop();
+              await sleep(1000);
+              processedDuringOutage = (await countsOf(dovecot, account))['DMARC/Processed'] ?? 0;
+              await sleep(2000);
+              await redis.start();
+            })();
+          }
+        },
+      },
+      stop.signal,
+    );
+    try {
+      await waitUntil('the Redis outage to start', () => outage !== undefined);
+      await outage;
+      await waitUntil('the whole backlog in DMARC/Processed', async () => (await countsOf(dovecot, account))['DMARC/Processed'] === MAILS, 90);
+    } finally {
+      stop.abort();
+      await watching;
+    }
+    // the outage hit mid-batch, and messages were moved only in whole chunks (after their flush)
+    expect(processedDuringOutage).toBeGreaterThanOrEqual(20);
+    expect(processedDuringOutage).toBeLessThan(MAILS);
+    expect(processedDuringOutage % 20).toBe(0);
+    await expectAllProcessedOnce(account);
+    expect(await storeTotals(store)).toEqual(clean);
+    await store.close();
+    // and a second client of the same Redis sees the same, durable content
+    const reader = await openStore(redis.url, { namespace: 'recover' });
+    expect(await storeTotals(reader)).toEqual(clean);
+    await reader.close();
+    expect(lines.filter((line) => (line.level as number) >= 50)).toEqual([]);
+  });
+
+  it('an instance that dies while the store is away loses nothing: a fresh one finishes the job', async () => {
+    const account = dovecot.user();
+    dovecot.deliver(account.user, mails);
+    const config = imapConfig(dovecot, account, { IMAP_POLL_SECONDS: '1' });
+    const first = await openStore(redis.url, { namespace: 'die' });
+    const stop = new AbortController();
+    let outage: Promise<void> | undefined;
+    const watching = watchMailbox(
+      config,
+      first,
+      {
+        chunkSize: 20,
+        backoffInitialMs: 100,
+        backoffMaxMs: 500,
+        onProgress: ({ done }) => {
+          if (done === 30 && !outage) outage = redis.stop();
+        },
+      },
+      stop.signal,
+    );
+    await waitUntil('the Redis outage to start', () => outage !== undefined);
+    await outage;
+    await sleep(1500);
+    // the instance gives up while the store is down; whatever sat in its write buffer is gone
+    stop.abort();
+    // Known: the Redis client queues commands while disconnected, so a watcher blocked on the
+    // store does not end on abort until the store is back; do not wait for it here.
+    await Promise.race([watching, sleep(2000)]);
+    void first.close().catch(() => undefined);
+    await redis.start();
+
+    const second = await openStore(redis.url, { namespace: 'die' });
+    const resume = new AbortController();
+    const resumed = watchMailbox(config, second, { chunkSize: 20 }, resume.signal);
+    try {
+      await waitUntil('the whole backlog in DMARC/Processed', async () => (await countsOf(dovecot, account))['DMARC/Processed'] === MAILS, 60);
+    } finally {
+      resume.abort();
+      await resumed;
+    }
+    await expectAllProcessedOnce(account);
+    expect(await storeTotals(second)).toEqual(clean);
+    await second.close();
+  });
+});
