@@ -6,7 +6,7 @@
 // Scale for a quick try: BENCH_DAYS=30 BENCH_REPORTS=20 npm run bench:query
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -108,6 +108,9 @@ async function buildOrOpen(): Promise<ReportStore> {
     await store.close();
     rmSync(file, { force: true });
   }
+  // Stores built by an older store layout are of no further use (each is about 600 MB).
+  const prefix = `query-${DAYS}d-${REPORTS}r-${RECORDS}x-${IPS}ip-`;
+  for (const name of readdirSync(dir)) if (name.startsWith(prefix) && join(dir, name) !== file) rmSync(join(dir, name), { force: true });
   console.log(`store: building ${file} (${DAYS} days x ${REPORTS} reports x ${RECORDS} records, ${IPS} IPs)`);
   const store = await openStore(`sqlite://${file}`);
   const random = rng(20250101);
