@@ -20,8 +20,20 @@ export interface CommandContextInput {
   dns?: DnsAdapter | false;
 }
 
+// One resolver per configuration, so every command context of a running bot shares it (and with
+// it the identification memo below).
+const resolvers = new WeakMap<Config, DnsAdapter>();
+function resolverFor(config: Config): DnsAdapter {
+  let adapter = resolvers.get(config);
+  if (!adapter) {
+    adapter = createDnsResolver({ servers: config.DNS_SERVERS, timeoutMs: config.DNS_TIMEOUT_MS });
+    resolvers.set(config, adapter);
+  }
+  return adapter;
+}
+
 export function createCommandContext({ config, store, requester, now = () => new Date(), dns }: CommandContextInput): CommandContext {
-  const adapter = dns === false ? noDns : (dns ?? createDnsResolver({ servers: config.DNS_SERVERS, timeoutMs: config.DNS_TIMEOUT_MS }));
+  const adapter = dns === false ? noDns : (dns ?? resolverFor(config));
   return {
     store,
     now,
@@ -33,14 +45,20 @@ export function createCommandContext({ config, store, requester, now = () => new
   };
 }
 
-const identifiers = new WeakMap<CommandContext, Identify>();
+// Keyed by store, resolver and clock rather than by context: a chat bot makes a context per
+// request, and identification (ASN data, PTR answers, the insight memo) should outlive each one.
+const identifiers = new WeakMap<ReportStore, WeakMap<object, WeakMap<object, Identify>>>();
 
-/** The context's Identify (one per context, so its lookups share the PTR cache and ASN data). */
+/** The Identify shared by every context on the same store, DNS resolver and clock. */
 export function identifyFor(context: CommandContext): Identify {
-  let identify = identifiers.get(context);
+  let byResolver = identifiers.get(context.store);
+  if (!byResolver) identifiers.set(context.store, (byResolver = new WeakMap()));
+  let byClock = byResolver.get(context.dns.reverse);
+  if (!byClock) byResolver.set(context.dns.reverse, (byClock = new WeakMap()));
+  let identify = byClock.get(context.now);
   if (!identify) {
     identify = createIdentify({ store: context.store, reverse: context.dns.reverse, resolve: context.dns.resolve, timeoutMs: context.dns.timeoutMs, now: context.now });
-    identifiers.set(context, identify);
+    byClock.set(context.now, identify);
   }
   return identify;
 }
