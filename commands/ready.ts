@@ -45,7 +45,7 @@ function readinessBlocks(t: Translator, result: Readiness, withHeader: boolean):
       title: t.t('label.blockers'),
       tone: 'warning',
       items: result.blockers.map((b) =>
-        t.t('ready.blocker', { sender: b.sender, class: t.t(`class.${b.class}` as MessageKey), failing: b.failing, messages: b.messages, hint: b.hint ? t.hint(b.hint) : '' }).trim(),
+        t.t(b.class === 'unconfirmed' ? 'ready.blocker.unconfirmed' : 'ready.blocker', { sender: b.sender, class: t.t(`class.${b.class}` as MessageKey), failing: b.failing, messages: b.messages, hint: b.hint ? t.hint(b.hint) : '' }).trim(),
       ),
     },
     result.sources.length > 0 && {

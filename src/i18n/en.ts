@@ -134,6 +134,7 @@ export const en = {
   'class.unconfirmed': 'unconfirmed regular sender',
   'class.spoofing': 'spoofing',
   'ready.blocker': '{sender} ({class}): {failing} of {messages} messages fail. {hint}',
+  'ready.blocker.unconfirmed': '{sender} ({class}): {failing} of {messages} messages fail. If it is your own sender: {hint}. If it is not: /dmarc mark {sender} spoof',
   'ready.policy': 'Published policy as receivers reported it: {policy}',
   'ready.policy.unknown': 'Published policy: no report showed it',
   'ready.figures': '{considered} messages counted ({spoofing} spoofed and {forwarded} forwarded left out), {passRate} pass',

@@ -128,6 +128,7 @@ export const ja: Record<MessageKey, string> = {
   'class.unconfirmed': '未確認の定常的な送信者',
   'class.spoofing': 'なりすまし',
   'ready.blocker': '{sender}（{class}）: {messages} 通中 {failing} 通が失敗。{hint}',
+  'ready.blocker.unconfirmed': '{sender}（{class}）: {messages} 通中 {failing} 通が失敗。自分の送信元なら: {hint}。そうでなければ: /dmarc mark {sender} spoof',
   'ready.policy': '受信側が報告した公開ポリシー: {policy}',
   'ready.policy.unknown': '公開ポリシー: レポートに記載がありません',
   'ready.figures': '対象 {considered} 通（なりすまし {spoofing} 通と転送 {forwarded} 通を除く）、成功率 {passRate}',

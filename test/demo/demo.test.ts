@@ -66,6 +66,9 @@ describe('the demo store', () => {
     const esp = demo.truth.sources.find((source) => source.role === 'esp')!;
     expect(data.blockers.some((blocker) => blocker.class === 'unconfirmed' && forgotten.ips.every((ip) => blocker.ips.includes(ip)))).toBe(true);
     expect(data.blockers.some((blocker) => blocker.class === 'misaligned' && esp.ips.some((ip) => blocker.ips.includes(ip)))).toBe(true);
+    // an unconfirmed sender may be the owner's own or a spoofer: the reply says how to decide either way
+    const text = JSON.stringify(reply.blocks);
+    expect(text).toContain(`/dmarc mark ${forgotten.ips[0]} spoof`);
     // the spoofing run is what enforcement will stop, not a blocker
     const spoofer = demo.truth.sources.find((source) => source.role === 'spoofer')!;
     expect(data.blockers.some((blocker) => blocker.ips.some((ip) => spoofer.ips.includes(ip)))).toBe(false);
