@@ -154,6 +154,17 @@ function exampleFor(command: CommandDef, option?: OptionDef): string {
   return command.examples[0] ?? command.name;
 }
 
+const QUOTED_MAX = 60;
+
+/**
+ * What the user typed, as an error quotes it back: control characters made visible (they would
+ * reach the terminal raw) and long input cut, so that the answer stays one short line.
+ */
+function quotable(text: string): string {
+  const visible = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return visible.length > QUOTED_MAX ? `${visible.slice(0, QUOTED_MAX - 1)}…` : visible;
+}
+
 class Errors {
   private readonly t;
   constructor(locale: Locale) {
@@ -161,7 +172,11 @@ class Errors {
   }
 
   make(code: UsageErrorCode, key: MessageKey, fields: Omit<UsageError, 'code' | 'message'>, extra: Record<string, string> = {}): { error: UsageError } {
-    return { error: { code, ...fields, message: this.t(key, { ...fields, ...extra }) } };
+    const params: Record<string, string | number | undefined> = { ...fields, ...extra };
+    for (const typed of ['value', 'line', 'name'] as const) {
+      if (typeof params[typed] === 'string') params[typed] = quotable(params[typed]);
+    }
+    return { error: { code, ...fields, message: this.t(key, params) } };
   }
 
   expected(option: OptionDef): string {
