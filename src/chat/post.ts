@@ -45,6 +45,8 @@ export function retryDecision(error: unknown): { retry: boolean; retryAfterMs: n
   if (e.code === 'slack_webapi_rate_limited_error') return { retry: true, retryAfterMs: (e.retryAfter ?? 1) * 1000 };
   if (e.code === 'slack_webapi_http_error') return { retry: (e.statusCode ?? 0) >= 500 || e.statusCode === 429, retryAfterMs: null };
   if (e.code === 'slack_webapi_request_error') return { retry: true, retryAfterMs: null };
+  // Bolt's respond() (response_url): the status only; Retry-After is not passed on, so back off
+  if (e.code === 'slack_bolt_respond_error') return { retry: (e.statusCode ?? 0) >= 500 || e.statusCode === 429, retryAfterMs: null };
   // @discordjs/rest: HTTPError carries status for 5xx; DiscordAPIError for 4xx (not retried)
   if (typeof e.status === 'number') return { retry: e.status >= 500 || e.status === 429, retryAfterMs: null };
   // fetch / undici network failures, timeouts

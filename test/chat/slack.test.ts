@@ -246,3 +246,34 @@ describe('Slack in Socket Mode (SocketModeReceiver against the stand-in)', () =>
     }
   });
 });
+
+describe('Slack answer delivery', () => {
+  it('retries an answer the response_url refused with 429, backing off', async () => {
+    const fake = await startFakeSlack();
+    const receiver = new DirectReceiver();
+    const recorder = recordingAnswer();
+    const waits: number[] = [];
+    const bot = createSlackBot({
+      botToken,
+      apiUrl: fake.apiUrl,
+      receiver,
+      answer: recorder.answer,
+      access: { allowedChannels: [], allowedUsers: [] },
+      botId: 'B0BOT',
+      botUserId: 'U0BOT',
+      retry: { sleep: async (ms) => void waits.push(ms) },
+    });
+    try {
+      await bot.start();
+      fake.failNext('/response/late', { status: 429, headers: { 'retry-after': '4' }, body: 'rate limited' });
+      await receiver.deliver({ ...Object.fromEntries(new URLSearchParams(slashBody(fake, 'help'))), response_url: fake.responseUrl('late') });
+      await fake.waitFor((calls) => calls.filter((call) => call.path === '/response/late').length >= 2);
+      // Bolt's respond() does not pass Retry-After on: the first backoff step
+      expect(waits).toEqual([1000]);
+      expect(fake.callsTo('/response/late')[1]!.body.text).toContain('Answer to help');
+    } finally {
+      await bot.stop();
+      await fake.close();
+    }
+  });
+});
