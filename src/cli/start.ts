@@ -30,6 +30,7 @@ import { createDigestScheduler, storeLedger, type BuildDigestFn, type DigestSche
 import { assertTimeZone } from '../schedule/zoned-time.ts';
 import { createAlerter } from '../alerts/alerter.ts';
 import { openLease, holdLeadership } from '../lease/index.ts';
+import { DEMO_NOTICE, prepareDemoStore, wantsDemo } from '../demo/index.ts';
 
 export interface StartOptions {
   config: Config;
@@ -217,10 +218,20 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  const log = createLogger(config.LOG_LEVEL);
+  // Nothing configured: the newcomer's demo on a store of its own (quiet logs unless asked).
+  const demo = wantsDemo(process.env);
+  const log = createLogger(demo && !process.env.LOG_LEVEL ? 'warn' : config.LOG_LEVEL);
+  let demoStore: ReportStore | undefined;
+  if (demo) {
+    const prepared = await prepareDemoStore({ now: new Date() });
+    for (const error of prepared.errors) log.warn({ error }, 'demo report not stored');
+    config = { ...config, DMARC_STORE: prepared.storeUrl };
+    demoStore = prepared.store;
+    process.stdout.write(`${DEMO_NOTICE}\n\n`);
+  }
   let bot: RunningBot;
   try {
-    bot = await startBot({ config, log });
+    bot = await startBot({ config, log, ...(demoStore ? { store: demoStore } : {}) });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -229,7 +240,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`dmarc-bot start: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-  if (bot.platforms.includes('terminal') && process.stdin.isTTY) {
+  if (bot.platforms.includes('terminal') && process.stdin.isTTY && !demo) {
     process.stderr.write('No chat platform configured: answering /dmarc here. Set SLACK_* or DISCORD_* in .env to use a chat.\n');
   }
   await new Promise<void>((resolve) => {
@@ -243,6 +254,7 @@ export async function run(argv: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
   });
   await bot.stop();
+  await demoStore?.close();
   // readline leaves stdin open; let the process end
   process.stdin.destroy();
   return 0;
