@@ -34,6 +34,7 @@ export const DEFAULT_STORE_URL = 'sqlite://./data/dmarc.sqlite';
 // Keys hold domain names (up to 253 characters) plus a prefix: more than keyv's default 255.
 const KEY_SIZE = 1024;
 const READ_CHUNK = 256;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 // The store keeps plain JSON only. keyv's default serializer walks values in JavaScript and parses
 // with a reviver (for Buffers); the built-in JSON functions are several times faster on big documents.
@@ -112,7 +113,13 @@ export async function openBackend(url: string, namespace: string, logger: Logger
   if (scheme === 'sqlite://') {
     const path = url.slice('sqlite://'.length);
     if (!path) throw new Error(`store URL ${url} names no file (sqlite://PATH)`);
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (error) {
+        throw new Error(`cannot create the folder of the SQLite store ${path}: ${(error as Error).message}`, { cause: error });
+      }
+    }
     const adapter = new KeyvSqlite({ uri: url, busyTimeout: 10_000, keySize: KEY_SIZE });
     const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, ...plainJson });
     keyv.on('error', onError);
@@ -155,7 +162,8 @@ export async function openBackend(url: string, namespace: string, logger: Logger
 
   if (scheme === 'redis://' || scheme === 'rediss://') {
     // createKeyv with a namespace prefixes once; new Keyv({ store: new KeyvRedis() }) would do it twice.
-    const keyv = createRedisKeyv(url, { namespace, throwOnErrors: true, throwOnConnectError: true });
+    // Without a connection timeout the client retries an unreachable server forever.
+    const keyv = createRedisKeyv(url, { namespace, throwOnErrors: true, throwOnConnectError: true, connectionTimeout: CONNECT_TIMEOUT_MS });
     keyv.serialize = plainJson.serialize;
     keyv.deserialize = plainJson.deserialize;
     keyv.on('error', onError);
