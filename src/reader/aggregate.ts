@@ -87,15 +87,37 @@ function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-// A leaf element whose content holds a '<' that does not start a child element's closing tag.
-const leafWithStrayLessThan = /<([A-Za-z_][\w.-]*)>((?:(?!<\/)[^])*?<(?!\/)(?:(?!<\/)[^])*?)<\/\1>/g;
+// A leaf element is `<name>...</name>` with no `</` inside; the repair escapes the '<' and '>' in
+// the content of leaves that hold a '<'. Done as one scan over the closing tags (each stretch of
+// text looked at once): the equivalent backtracking regex took quadratic time, a minute for 1.4 MB
+// of nested open tags.
+const openingTag = /<([A-Za-z_][\w.-]*)>/g;
+const closingTag = /<\/([A-Za-z_][\w.-]*)>/y;
 
 function escapeStrayLessThan(text: string, repairs: string[]): string {
-  return text.replace(leafWithStrayLessThan, (whole, name: string, content: string) => {
-    if (!content.includes('<')) return whole;
-    repairs.push(`escaped unescaped '<' in <${name}>`);
-    return `<${name}>${content.replaceAll('<', '&lt;').replaceAll('>', '&gt;')}</${name}>`;
-  });
+  let out = '';
+  let copied = 0;
+  // opening tags before this index cannot start a leaf any more (a `</` lies between)
+  let leafFrom = 0;
+  for (let close = text.indexOf('</'); close !== -1; close = text.indexOf('</', close + 2)) {
+    closingTag.lastIndex = close;
+    const closer = closingTag.exec(text);
+    if (closer) {
+      const name = closer[1]!;
+      // searched within the stretch only: a search running on to the end of the text is quadratic
+      const stretch = text.slice(leafFrom, close);
+      for (const open of stretch.matchAll(openingTag)) {
+        const content = stretch.slice(open.index + open[0].length);
+        if (open[1] !== name || !content.includes('<')) continue;
+        repairs.push(`escaped unescaped '<' in <${name}>`);
+        out += `${text.slice(copied, leafFrom + open.index)}<${name}>${content.replaceAll('<', '&lt;').replaceAll('>', '&gt;')}</${name}>`;
+        copied = close + closer[0].length;
+        break;
+      }
+    }
+    leafFrom = Math.max(copied, close + 1);
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 function convert(tree: Node, source: string, repairs: readonly string[]): AggregateReport | ShapeProblem {
