@@ -1,11 +1,12 @@
 // Hostile and huge mail in the watched mailbox: a gzip decompression bomb (1 GiB of zeros), an XML
-// entity bomb (billion laughs) and a ~30 MB report mail between good report mails. The bombs go
-// to DMARC/Invalid with their reason logged, the big report is stored whole, the good ones are
-// stored, and the watcher keeps running (it picks up mail delivered afterwards).
+// entity bomb (billion laughs), a million nested tags (the reader's '<' repair was quadratic) and a
+// ~30 MB report mail between good report mails. The bombs go to DMARC/Invalid with their reason
+// logged, the big report is stored whole, the good ones are stored, and the watcher keeps running
+// (it picks up mail delivered afterwards).
 
 import { createGzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aggregateAttachment, randomAggregateReport, reportMail } from '../../src/generate/index.ts';
+import { aggregateAttachment, gzipBytes, randomAggregateReport, reportMail } from '../../src/generate/index.ts';
 import type { AggregateReport } from '../../src/model.ts';
 import { watchMailbox } from '../../src/sources/imap.ts';
 import { disposeDovecot, startDovecot, type DovecotServer } from '../support/dovecot.ts';
@@ -46,6 +47,12 @@ function entityBombXml(): string {
   return `<?xml version="1.0"?>\n<!DOCTYPE feedback [\n${levels.join('\n')}\n]>\n<feedback><report_metadata><org_name>&lol9;</org_name></report_metadata></feedback>\n`;
 }
 
+/** A million nested open tags (3 MB, a few KB gzip'd): cheap to send, must be cheap to refuse. */
+function nestingBombXml(): string {
+  const depth = 1_000_000;
+  return `<?xml version="1.0"?>\n<feedback>${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}</feedback>\n`;
+}
+
 /** A big aggregate report whose plain XML makes a mail of about 30 MB once base64'd. */
 function bigReport(): AggregateReport {
   return randomAggregateReport({ seed: 'faults-big', records: 34_000, domain: 'big.example', org: 'google.com', begin: recentStart(5) });
@@ -59,6 +66,7 @@ describe('fault: bombs and a 30 MB report in the mailbox', () => {
     expect(bigMail.length).toBeGreaterThan(28 * 1024 * 1024);
     const gzipBomb = reportMail([{ filename: 'google.com!example.com!1!2.xml.gz', contentType: 'application/gzip', content: await gzipBombBytes() }], headers('Report Domain: example.com', 'gzip-bomb'));
     const entityBomb = reportMail([{ filename: 'google.com!example.com!1!2.xml', contentType: 'text/xml', content: Buffer.from(entityBombXml()) }], headers('Report Domain: example.com', 'entity-bomb'));
+    const nestingBomb = reportMail([{ filename: 'google.com!example.com!1!2.xml.gz', contentType: 'application/gzip', content: gzipBytes(nestingBombXml()) }], headers('Report Domain: example.com', 'nesting-bomb'));
     const late = backlog('faults-hostile-late', 2);
 
     // the reference: the good mails, the big one and the late ones in one undisturbed pass
@@ -70,7 +78,7 @@ describe('fault: bombs and a 30 MB report in the mailbox', () => {
 
     const account = dovecot.user();
     const [g0, g1, g2, g3, ...rest] = good.mails;
-    dovecot.deliver(account.user, [g0!, gzipBomb, g1!, entityBomb, g2!, bigMail, g3!, ...rest]);
+    dovecot.deliver(account.user, [g0!, gzipBomb, g1!, entityBomb, g2!, nestingBomb, bigMail, g3!, ...rest]);
     const { store } = await freshSqliteStore();
     const { logger, lines } = capturingLogger('info');
     const stop = new AbortController();
@@ -80,7 +88,7 @@ describe('fault: bombs and a 30 MB report in the mailbox', () => {
     const watching = watchMailbox(imapConfig(dovecot, account, { IMAP_POLL_SECONDS: '1' }), store, { logger, backoffInitialMs: 100, backoffMaxMs: 1000 }, stop.signal);
     try {
       await waitUntil('the first batch handled', async () => (await countsOf(dovecot, account)).INBOX === 0, 90);
-      expect(await countsOf(dovecot, account)).toMatchObject({ 'DMARC/Processed': good.mails.length + 1, 'DMARC/Invalid': 2 });
+      expect(await countsOf(dovecot, account)).toMatchObject({ 'DMARC/Processed': good.mails.length + 1, 'DMARC/Invalid': 3 });
       // still watching: mail delivered now is picked up by the same watcher
       dovecot.deliver(account.user, late.mails);
       await waitUntil('the late mail processed', async () => (await countsOf(dovecot, account))['DMARC/Processed'] === good.mails.length + 1 + late.mails.length, 30);
@@ -91,9 +99,10 @@ describe('fault: bombs and a 30 MB report in the mailbox', () => {
     }
 
     const invalidReasons = lines.filter((line) => line.msg === 'message holds no report: moving it to the invalid folder').map((line) => String(line.reason));
-    expect(invalidReasons).toHaveLength(2);
+    expect(invalidReasons).toHaveLength(3);
     expect(invalidReasons.find((reason) => /inflates past the cap|decompression/i.test(reason))).toBeDefined();
     expect(invalidReasons.find((reason) => /entit/i.test(reason))).toBeDefined();
+    expect(invalidReasons.find((reason) => /nested/i.test(reason))).toBeDefined();
     expect(lines.filter((line) => line.msg === 'mailbox connection failed; reconnecting')).toEqual([]);
     expect(await storeTotals(store)).toEqual(clean);
     // the bomb was capped, not inflated: far below the gigabyte it would take
