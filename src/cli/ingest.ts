@@ -5,6 +5,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
 import { ConfigError, imapConfigured, loadConfig, type Config } from '../config.ts';
+import { pruneOnce } from '../schedule/retention.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
 import { openStore } from '../store/index.ts';
@@ -151,6 +152,8 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     try {
       await store.flush();
+      // keep RETENTION_DAYS: a long backlog must not leave data the bot would prune anyway
+      if (!stop.signal.aborted) await pruneOnce({ store, retentionDays: config.RETENTION_DAYS, log: logger });
     } catch (error) {
       process.stderr.write(`error: the store could not be written: ${error instanceof Error ? error.message : String(error)}\n`);
       status = 1;

@@ -31,6 +31,7 @@ import { assertTimeZone } from '../schedule/zoned-time.ts';
 import { createAlerter } from '../alerts/alerter.ts';
 import { openLease, holdLeadership } from '../lease/index.ts';
 import { DEMO_NOTICE, prepareDemoStore, wantsDemo } from '../demo/index.ts';
+import { startRetention } from '../schedule/retention.ts';
 
 export interface StartOptions {
   config: Config;
@@ -127,6 +128,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     const alerter = createAlerter({ store, destinations, rules: { minMessages: config.ALERT_MIN_MESSAGES }, timeZone: config.TZ, now, log });
     const scheduler: DigestScheduler = createDigestScheduler({ destinations, ledger: storeLedger(store), buildDigest, digestTime: config.DIGEST_TIME, timeZone: config.TZ, now, log });
     scheduler.start();
+    const retention = startRetention({ store, retentionDays: config.RETENTION_DAYS, now, log });
     const imapAbort = new AbortController();
     let watching: Promise<void> = Promise.resolve();
     if (imapConfigured(config)) {
@@ -139,6 +141,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       imapAbort.abort();
       await watching;
       await scheduler.stop();
+      await retention.stop();
       await alerter.idle();
       await store.flush();
     };

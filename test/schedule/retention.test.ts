@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aggregateXml, randomAggregateReport } from '../../src/generate/index.ts';
+import { openStore } from '../../src/store/index.ts';
+import { pruneOnce } from '../../src/schedule/retention.ts';
+
+const run = promisify(execFile);
+const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dmarc-retention-'));
+  await writeFile(join(dir, 'old.xml'), aggregateXml(randomAggregateReport({ seed: 'old', records: 5, begin: `${day(-500)}T00:00:00Z` })));
+  await writeFile(join(dir, 'recent.xml'), aggregateXml(randomAggregateReport({ seed: 'recent', records: 5, begin: `${day(-3)}T00:00:00Z` })));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('retention', () => {
+  it('dmarc-bot ingest keeps RETENTION_DAYS: an old backlog is pruned, and re-reading it does not grow it back', async () => {
+    const store = `sqlite://${join(dir, 'store.sqlite')}`;
+    const env = { PATH: process.env.PATH ?? '', HOME: dir, DMARC_STORE: store, RETENTION_DAYS: '400', LOG_LEVEL: 'silent' };
+    const files = [join(dir, 'old.xml'), join(dir, 'recent.xml')];
+    const first = await run(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'ingest', ...files], { env, cwd: dir });
+    expect(first.stdout).toContain('ingested 2 reports (0 duplicates, 0 errors)');
+
+    const opened = await openStore(store);
+    expect(await opened.days('example.com', day(-501), day(-499))).toEqual([]);
+    expect((await opened.days('example.com', day(-4), day(-2))).length).toBeGreaterThan(0);
+    await opened.close();
+
+    const second = await run(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'ingest', files[0]!], { env, cwd: dir });
+    expect(second.stdout).toContain('ingested 0 reports');
+    expect(second.stdout).toContain('1 reports older than RETENTION_DAYS were skipped');
+  });
+
+  it('RETENTION_DAYS=0 keeps everything', async () => {
+    const store = await openStore(`sqlite://${join(dir, 'keep.sqlite')}`);
+    await store.ingest(randomAggregateReport({ seed: 'keep', records: 3, begin: `${day(-900)}T00:00:00Z` }), 'test');
+    await store.flush();
+    expect(await pruneOnce({ store, retentionDays: 0 })).toBe(0);
+    expect((await store.days('example.com', day(-901), day(-899))).length).toBeGreaterThan(0);
+    expect(await pruneOnce({ store, retentionDays: 400 })).toBeGreaterThan(0);
+    expect(await store.days('example.com', day(-901), day(-899))).toEqual([]);
+    await store.close();
+  });
+});
