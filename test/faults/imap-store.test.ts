@@ -2,7 +2,10 @@
 // Redis store stopped and started again while the backlog is being ingested. Each run must end
 // with the store totals of one clean run and every message in DMARC/Processed exactly once.
 
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { startBot } from '../../src/cli/start.ts';
 import { openStore } from '../../src/store/index.ts';
 import { watchMailbox } from '../../src/sources/imap.ts';
 import { disposeDovecot, startDovecot, type DovecotServer } from '../support/dovecot.ts';
@@ -145,7 +148,8 @@ describe('fault: the Redis store is stopped during ingest and started again', ()
   it('an instance killed while the store is away loses nothing: a fresh one finishes the job', async () => {
     const account = dovecot.user();
     dovecot.deliver(account.user, mails);
-    const url = redis.url;
+    // its own Redis database: the other tests of this file share the server
+    const url = `${redis.url}/1`;
     // a real process (`dmarc-bot ingest --imap`, chunks of 50) dies with SIGKILL during the outage
     const child = startCli(['ingest', '--imap'], { ...imapSettings(dovecot, account), DMARC_STORE: url });
     try {
@@ -172,5 +176,43 @@ describe('fault: the Redis store is stopped during ingest and started again', ()
     await expectAllProcessedOnce(account);
     expect(await storeTotals(store)).toEqual(clean);
     await store.close();
+  });
+
+  it('dmarc-bot start on the Redis store rides out the outage: leadership, watcher and answers come back', { timeout: 120_000 }, async () => {
+    const account = dovecot.user();
+    dovecot.deliver(account.user, mails);
+    const { logger, lines } = capturingLogger('info');
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let printed = '';
+    output.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    const url = `${redis.url}/2`;
+    const empty = await openStore(url);
+    expect((await storeTotals(empty)).reports).toEqual([]);
+    await empty.close();
+    const config = loadConfig({ ...imapSettings(dovecot, account, { IMAP_POLL_SECONDS: '1' }), DMARC_STORE: url, TZ: 'UTC' });
+    const bot = await startBot({ config, log: logger, input, output });
+    try {
+      await waitUntil('the first chunk moved', async () => ((await countsOf(dovecot, account))['DMARC/Processed'] ?? 0) >= 50, 60);
+      await redis.stop();
+      const movedAtOutage = (await countsOf(dovecot, account))['DMARC/Processed'] ?? 0;
+      // the outage hit in the middle of the backlog
+      expect(movedAtOutage).toBeLessThan(MAILS);
+      await sleep(3000);
+      await redis.start();
+      await waitUntil('the whole backlog in DMARC/Processed', async () => (await countsOf(dovecot, account))['DMARC/Processed'] === MAILS, 90);
+      input.write('/dmarc help ip\n');
+      await waitUntil('an answer after the outage', () => printed.includes('/dmarc ip <address>'), 30);
+    } finally {
+      await bot.stop();
+    }
+    await expectAllProcessedOnce(account);
+    const store = await openStore(url);
+    try {
+      expect(await storeTotals(store)).toEqual(clean);
+    } finally {
+      await store.close();
+    }
+    expect(lines.filter((line) => line.msg === 'leading: mailbox, digests and alerts').length).toBeGreaterThanOrEqual(1);
   });
 });
