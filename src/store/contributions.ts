@@ -106,7 +106,7 @@ export function contributionOf(report: Report, source: string, ingestedAt: strin
   const contribution = report.kind === 'aggregate' ? aggregateContribution(report, key, source, ingestedAt) : report.kind === 'tls' ? tlsContribution(report, key, source, ingestedAt) : failureContribution(report, key, source, ingestedAt);
   const logDay = utcDay(ingestedAt);
   const { stored } = contribution;
-  contribution.patches.push({ kind: 'log', key: docKeys.log(logDay), date: logDay, field: key, value: { reportKey: key, kind: stored.kind, ingestedAt, domains: stored.domains, days: stored.days } });
+  contribution.patches.push({ kind: 'log', key: docKeys.logIndex(logDay), date: logDay, field: key, value: { reportKey: key, kind: stored.kind, ingestedAt, domains: stored.domains, days: stored.days } });
   return contribution;
 }
 

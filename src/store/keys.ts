@@ -87,7 +87,9 @@ export const docKeys = {
   ipBucket: (day: string, bucket: number) => `ipx:${day}:${bucket}`,
   failureDay: (domain: string, date: string) => `fail:${domain}:${date}`,
   tlsDay: (domain: string, date: string) => `tls:${domain}:${date}`,
-  log: (date: string) => `log:${date}`,
+  /** ingest log of one UTC day: an index of chunk keys, one chunk written per flush (append-only) */
+  logIndex: (date: string) => `logidx:${date}`,
+  logChunk: (date: string, chunk: string) => `log:${date}:${chunk}`,
   catalog: 'catalog',
   marks: 'marks',
   ptr: (ip: string) => `ptr:${normaliseIp(ip)}`,

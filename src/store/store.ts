@@ -6,6 +6,7 @@
 // marker for a report whose documents may be partly written, so the next run applies it again,
 // and because contributions overwrite under the report's own key, the totals come out the same.
 
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { AggregateReport, FailureReport, TlsReport } from '../model.ts';
 import type { Backend } from './backend.ts';
@@ -47,6 +48,12 @@ export class KeyvReportStore implements ReportStore {
   private readonly dirty = new Set<string>();
   /** dedupe markers waiting for the documents they depend on */
   private readonly pending = new Map<string, StoredReport>();
+  /**
+   * Ingest-log entries of the batch by UTC day. They are not merged into one document per day
+   * (rewriting a day's whole log on every flush made a big backlog quadratic): each flush appends
+   * one chunk document per day and lists it in the day's small index document.
+   */
+  private readonly logBatch = new Map<string, Record<string, IngestLogEntry>>();
   private catalogDirty = false;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -83,10 +90,18 @@ export class KeyvReportStore implements ReportStore {
       const cutoff = this.catalog.prunedBefore;
       if (cutoff && contribution.stored.days.every((day) => day < cutoff)) return 'expired';
 
-      const missing = [...new Set(contribution.patches.map((patch) => patch.key))].filter((docKey) => !this.docs.has(docKey));
+      const merged = contribution.patches.filter((patch) => patch.kind !== 'log');
+      const missing = [...new Set(merged.map((patch) => patch.key))].filter((docKey) => !this.docs.has(docKey));
       const loaded = await this.backend.getMany<unknown>(missing);
       missing.forEach((docKey, index) => this.docs.set(docKey, loaded[index]));
       for (const patch of contribution.patches) {
+        if (patch.kind === 'log') {
+          const entries = this.logBatch.get(patch.date) ?? {};
+          entries[patch.field] = patch.value;
+          this.logBatch.set(patch.date, entries);
+          if (extendCatalog(this.catalog, patch)) this.catalogDirty = true;
+          continue;
+        }
         this.docs.set(patch.key, applyPatch(this.docs.get(patch.key), patch));
         this.dirty.add(patch.key);
         if (extendCatalog(this.catalog, patch)) this.catalogDirty = true;
@@ -102,9 +117,18 @@ export class KeyvReportStore implements ReportStore {
   }
 
   private async flushBuffer(): Promise<void> {
-    if (this.dirty.size === 0 && this.pending.size === 0 && !this.catalogDirty) return;
+    if (this.dirty.size === 0 && this.pending.size === 0 && this.logBatch.size === 0 && !this.catalogDirty) return;
     const started = performance.now();
-    const documents = [...this.dirty].map((key) => ({ key, value: this.docs.get(key) }));
+    const documents: Array<{ key: string; value: unknown }> = [...this.dirty].map((key) => ({ key, value: this.docs.get(key) }));
+    if (this.logBatch.size > 0) {
+      const days = [...this.logBatch.keys()];
+      const indexes = await this.backend.getMany<string[]>(days.map(docKeys.logIndex));
+      const chunk = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+      days.forEach((day, position) => {
+        const chunkKey = docKeys.logChunk(day, chunk);
+        documents.push({ key: chunkKey, value: this.logBatch.get(day) }, { key: docKeys.logIndex(day), value: [...(indexes[position] ?? []), chunkKey] });
+      });
+    }
     // The catalog goes with the documents, before the markers: a marker must never exist for a
     // report whose days the catalog does not cover, or queries would not find it.
     if (this.catalogDirty) {
@@ -115,6 +139,7 @@ export class KeyvReportStore implements ReportStore {
     this.catalogDirty = false;
     this.dirty.clear();
     this.docs.clear();
+    this.logBatch.clear();
     await this.hooks.afterDocsWritten?.();
     const markers = [...this.pending.values()].map((stored) => ({ key: docKeys.report(stored.reportKey), value: stored }));
     await this.backend.setMany(markers);
@@ -216,7 +241,8 @@ export class KeyvReportStore implements ReportStore {
       if (logFirstDay === null || logLastDay === null) return [];
       const sinceDay = utcDay(sinceMs);
       const days = dayRange(sinceDay > logFirstDay ? sinceDay : logFirstDay, logLastDay);
-      const docs = await this.backend.getMany<IngestLogDoc>(days.map(docKeys.log));
+      const indexes = await this.backend.getMany<string[]>(days.map(docKeys.logIndex));
+      const docs = await this.backend.getMany<IngestLogDoc>(indexes.flatMap((chunks) => chunks ?? []));
       // A report re-applied after a crash on another day can sit in two logs: keep its first entry.
       const entries = new Map<string, IngestLogEntry>();
       for (const doc of docs) {
@@ -292,7 +318,9 @@ export class KeyvReportStore implements ReportStore {
       collect(catalog.failureDomains, old.failures, docKeys.failureDay);
       collect(catalog.tlsDomains, old.tls, docKeys.tlsDay);
       if (catalog.logFirstDay !== null && catalog.logLastDay !== null && catalog.logFirstDay < cutoff) {
-        old.logs = dayRange(catalog.logFirstDay, catalog.logLastDay < before ? catalog.logLastDay : before).map(docKeys.log);
+        const logDays = dayRange(catalog.logFirstDay, catalog.logLastDay < before ? catalog.logLastDay : before);
+        const indexes = await this.backend.getMany<string[]>(logDays.map(docKeys.logIndex));
+        old.logs = [...indexes.flatMap((chunks) => chunks ?? []), ...logDays.map(docKeys.logIndex)];
         if (catalog.logLastDay < cutoff) catalog.logFirstDay = catalog.logLastDay = null;
         else catalog.logFirstDay = cutoff;
       }

@@ -9,7 +9,8 @@
 //   ipx:<YYYY-MM-DD>:<bucket>       IpBucketDoc    per-source-IP index, UTC day shard, hash bucket (keys.ts)
 //   fail:<domain>:<YYYY-MM-DD>      FailureDayDoc  failure reports by arrival day
 //   tls:<domain>:<YYYY-MM-DD>       TlsDayDoc      TLS report results by UTC day of the range middle
-//   log:<YYYY-MM-DD>                IngestLogDoc   what was ingested on that UTC day (for the digest)
+//   logidx:<YYYY-MM-DD>             string[]       the ingest-log chunks of that UTC day
+//   log:<YYYY-MM-DD>:<chunk>        IngestLogDoc   what one flush ingested that day (append-only, for the digest)
 //   catalog                         CatalogDoc     domains and the day range that holds data
 //   marks                           MarksDoc       the owner's decisions about sources
 //   ptr:<ip>                        PtrCacheEntry  reverse-DNS cache
