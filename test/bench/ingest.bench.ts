@@ -48,7 +48,8 @@ async function child(): Promise<void> {
 
 function runChild(env: Record<string, string>): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', self, '--child'], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    // the settings the project's launchers use (src/bin.mjs shebang, npm start, the systemd unit)
+    const proc = spawn(process.execPath, ['--max-semi-space-size=4', '--import', 'tsx', self, '--child'], { env: { ...process.env, MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     proc.once('error', reject);
