@@ -163,7 +163,9 @@ export async function openBackend(url: string, namespace: string, logger: Logger
   if (scheme === 'redis://' || scheme === 'rediss://') {
     // createKeyv with a namespace prefixes once; new Keyv({ store: new KeyvRedis() }) would do it twice.
     // Without a connection timeout the client retries an unreachable server forever.
-    const keyv = createRedisKeyv(url, { namespace, throwOnErrors: true, throwOnConnectError: true, connectionTimeout: CONNECT_TIMEOUT_MS });
+    // No offline queue: while the server is away commands fail at once instead of waiting, so a
+    // flush reports the outage (nothing is acknowledged) and a shutdown is not held up by it.
+    const keyv = createRedisKeyv({ url, disableOfflineQueue: true }, { namespace, throwOnErrors: true, throwOnConnectError: true, connectionTimeout: CONNECT_TIMEOUT_MS });
     keyv.serialize = plainJson.serialize;
     keyv.deserialize = plainJson.deserialize;
     keyv.on('error', onError);
