@@ -1,7 +1,6 @@
 // Alerts as the bot raises them: `startBot` watching a real Dovecot mailbox; a report mail with a
 // never-passing source arrives; the alert lands in the Slack digest channel (stand-in), once.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { startBot, type RunningBot } from '../../src/cli/start.ts';
 import { openStore } from '../../src/store/index.ts';
 import { startDovecot, disposeDovecot, type DovecotServer } from '../support/dovecot.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
+import { freePort } from '../support/ports.ts';
 
 function record(ip: string, count: number, dmarc: 'pass' | 'fail'): AggregateRecord {
   return {
@@ -43,13 +43,6 @@ function report(id: string, records: AggregateRecord[]): AggregateReport {
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('alerts from the watched mailbox', () => {
   let dovecot: DovecotServer;

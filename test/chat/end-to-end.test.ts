@@ -2,7 +2,6 @@
 // the real command dispatcher and digest: what a self-hoster sees on both platforms.
 import { createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { commandRegistry } from '../../src/commands/registry.ts';
 import type { ReportStore } from '../../src/store/types.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { startFakeDiscord, type FakeDiscord } from '../support/fake-discord.ts';
+import { freePort } from '../support/ports.ts';
 
 function record(ip: string, count: number, dmarc: 'pass' | 'fail'): AggregateRecord {
   return {
@@ -47,13 +47,6 @@ function report(day: string, id: string): AggregateReport {
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const signingSecret = 'e2e-signing-secret';
 

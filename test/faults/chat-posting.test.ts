@@ -14,7 +14,7 @@ import type { ReportStore } from '../../src/store/types.ts';
 import { startBot, type RunningBot } from '../../src/cli/start.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
 import { startFakeDiscord, type FakeDiscord } from '../support/fake-discord.ts';
-import { freePort } from '../support/redis.ts';
+import { freePort } from '../support/ports.ts';
 import { capturingLogger, waitUntil } from './helpers.ts';
 
 const WEBHOOK = /^\/webhooks\/111111111111111111\/fault-webhook-token$/;

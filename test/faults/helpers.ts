@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../../src/log.ts';
 import { reportMailBacklog } from '../../src/generate/index.ts';
 import { runImapPass } from '../../src/sources/imap.ts';
 import type { DovecotServer } from '../support/dovecot.ts';
-import { freePort } from '../support/redis.ts';
+import { freePort } from '../support/ports.ts';
 import { mailboxCounts, testClient } from '../support/mail.ts';
 import { freshSqliteStore, storeTotals, type StoreTotals } from '../ingest/totals.ts';
 

@@ -4,9 +4,10 @@
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.ts';
 
 export const DOVECOT_PASSWORD = 'secret';
 
@@ -37,17 +38,6 @@ const MAIL_GID = 8;
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForGreeting(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

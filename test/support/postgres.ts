@@ -6,9 +6,9 @@
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.ts';
 
 export interface PostgresServer {
   /** postgres://postgres@127.0.0.1:<port>/dmarc (trust authentication) */
@@ -22,18 +22,6 @@ export interface PostgresServer {
 
 const database = 'dmarc';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function binDir(): string {
   const root = '/usr/lib/postgresql';
