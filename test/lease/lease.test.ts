@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdLeadership, openLease, type Lease } from '../../src/lease/index.ts';
+import { startRedis, type RedisServer } from '../support/redis.ts';
+import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -64,5 +66,24 @@ describe('lease on SQLite', () => {
     await secondRun;
     await first.close();
     await second.close();
+  });
+});
+
+describe('lease on the shared stores', () => {
+  let redis: RedisServer;
+  let postgres: PostgresServer;
+  beforeAll(async () => {
+    [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+  });
+  afterAll(async () => {
+    await Promise.all([redis?.stop(), postgres?.stop()]);
+  });
+
+  it('Redis: one holder at a time, taken over after expiry', async () => {
+    await expectExclusive(redis.url);
+  });
+
+  it('PostgreSQL: one holder at a time, taken over after expiry', async () => {
+    await expectExclusive(postgres.url);
   });
 });
