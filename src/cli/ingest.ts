@@ -142,18 +142,19 @@ export async function run(argv: string[]): Promise<number> {
 
   let status = 0;
   try {
+    // Prune first: the cut-off it records makes reports older than RETENTION_DAYS come back as
+    // 'expired' (counted, not stored), instead of being stored and deleted again.
+    await pruneOnce({ store, retentionDays: config.RETENTION_DAYS, log: logger });
     if (paths.length > 0) {
       const { totals, ok } = await ingestPaths(paths, store, config, logger, stop.signal);
+      if (totals.expired > 0) process.stdout.write(`${totals.expired} reports older than RETENTION_DAYS (${config.RETENTION_DAYS} days) were skipped\n`);
       process.stdout.write(`${totals.summaryLine()}\n`);
-      if (totals.expired > 0) process.stdout.write(`${totals.expired} reports older than RETENTION_DAYS were skipped\n`);
       if (!ok) status = 1;
     }
     if (imap && !stop.signal.aborted && !(await ingestImap(store, config, logger, stop.signal))) status = 1;
   } finally {
     try {
       await store.flush();
-      // keep RETENTION_DAYS: a long backlog must not leave data the bot would prune anyway
-      if (!stop.signal.aborted) await pruneOnce({ store, retentionDays: config.RETENTION_DAYS, log: logger });
     } catch (error) {
       process.stderr.write(`error: the store could not be written: ${error instanceof Error ? error.message : String(error)}\n`);
       status = 1;

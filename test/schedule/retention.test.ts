@@ -22,21 +22,24 @@ afterAll(async () => {
 });
 
 describe('retention', () => {
-  it('dmarc-bot ingest keeps RETENTION_DAYS: an old backlog is pruned, and re-reading it does not grow it back', async () => {
+  it('dmarc-bot ingest keeps RETENTION_DAYS: a report older than that is counted as skipped, not stored', async () => {
     const store = `sqlite://${join(dir, 'store.sqlite')}`;
     const env = { PATH: process.env.PATH ?? '', HOME: dir, DMARC_STORE: store, RETENTION_DAYS: '400', LOG_LEVEL: 'silent' };
     const files = [join(dir, 'old.xml'), join(dir, 'recent.xml')];
     const first = await run(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'ingest', ...files], { env, cwd: dir });
-    expect(first.stdout).toContain('ingested 2 reports (0 duplicates, 0 errors)');
+    const lines = first.stdout.trim().split('\n');
+    expect(lines).toContain('1 reports older than RETENTION_DAYS (400 days) were skipped');
+    // the summary stays the last line
+    expect(lines.at(-1)).toBe('ingested 1 reports (0 duplicates, 0 errors)');
 
     const opened = await openStore(store);
     expect(await opened.days('example.com', day(-501), day(-499))).toEqual([]);
     expect((await opened.days('example.com', day(-4), day(-2))).length).toBeGreaterThan(0);
     await opened.close();
 
-    const second = await run(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'ingest', files[0]!], { env, cwd: dir });
-    expect(second.stdout).toContain('ingested 0 reports');
-    expect(second.stdout).toContain('1 reports older than RETENTION_DAYS were skipped');
+    // with RETENTION_DAYS=0 the same old report is kept
+    const keep = await run(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'ingest', files[0]!], { env: { ...env, DMARC_STORE: `sqlite://${join(dir, 'all.sqlite')}`, RETENTION_DAYS: '0' }, cwd: dir });
+    expect(keep.stdout.trim()).toBe('ingested 1 reports (0 duplicates, 0 errors)');
   });
 
   it('RETENTION_DAYS=0 keeps everything', async () => {
