@@ -32,6 +32,8 @@ export interface Alerter {
   process(report: Report): Promise<AlertFinding[]>;
   /** resolves when every queued report is handled */
   idle(): Promise<void>;
+  /** drops the reports still queued (shutdown must not wait on a store or platform that is away) */
+  stop(): Promise<void>;
 }
 
 /** The state key that remembers an alert for a source on a local day. */
@@ -43,6 +45,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
   const now = options.now ?? (() => new Date());
   const historyDays = options.historyDays ?? 400;
   let queue: Promise<unknown> = Promise.resolve();
+  let stopped = false;
 
   async function process(report: Report): Promise<AlertFinding[]> {
     if (report.kind !== 'aggregate') return [];
@@ -84,8 +87,12 @@ export function createAlerter(options: AlerterOptions): Alerter {
   return {
     process,
     onReport(report) {
-      queue = queue.then(() => process(report)).catch((error: unknown) => options.log?.error({ err: error instanceof Error ? error.message : String(error) }, 'alert check failed'));
+      queue = queue.then(() => (stopped ? [] : process(report))).catch((error: unknown) => options.log?.error({ err: error instanceof Error ? error.message : String(error) }, 'alert check failed'));
     },
     idle: () => queue.then(() => undefined),
+    stop() {
+      stopped = true;
+      return queue.then(() => undefined);
+    },
   };
 }

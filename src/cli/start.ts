@@ -142,8 +142,8 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       await watching;
       await scheduler.stop();
       await retention.stop();
-      await alerter.idle();
-      await store.flush();
+      await alerter.stop();
+      await flushOnStop(store, log);
     };
   };
 
@@ -184,12 +184,24 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
         leadershipAbort.abort();
         await leadership;
         await lease.close().catch(() => undefined);
-        await store.flush();
-        if (!options.store) await store.close();
+        await flushOnStop(store, log);
+        if (!options.store) await store.close().catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'store close failed'));
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * The last flush on the way out. With the store away it fails: nothing is lost, because mail is
+ * acknowledged on the server only after its reports are stored, so the next start reads it again.
+ */
+async function flushOnStop(store: ReportStore, log: Logger): Promise<void> {
+  try {
+    await store.flush();
+  } catch (error) {
+    log.warn({ err: error instanceof Error ? error.message : String(error) }, 'store unreachable at shutdown: unacknowledged mail will be read again on the next start');
+  }
 }
 
 const help = `Usage: dmarc-bot start

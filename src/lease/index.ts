@@ -43,7 +43,8 @@ const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return red
 
 async function redisLease(url: string, name: string, holder: string, ttlMs: number): Promise<Lease> {
   const { createClient } = await import('@redis/client');
-  const client = createClient({ url, socket: { reconnectStrategy: (retries: number) => Math.min(200 * 2 ** retries, 5_000) } });
+  // No offline queue: while Redis is away a renewal must fail at once (we stop leading), not wait.
+  const client = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: (retries: number) => Math.min(200 * 2 ** retries, 5_000) } });
   // A lost connection must not crash the process; tryAcquire reports it as "not leading".
   client.on('error', () => {});
   await client.connect();

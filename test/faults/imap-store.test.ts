@@ -215,4 +215,31 @@ describe('fault: the Redis store is stopped during ingest and started again', ()
     }
     expect(lines.filter((line) => line.msg === 'leading: mailbox, digests and alerts').length).toBeGreaterThanOrEqual(1);
   });
+
+  it('dmarc-bot start stops promptly on a shutdown request while the Redis store is away', { timeout: 120_000 }, async () => {
+    const account = dovecot.user();
+    dovecot.deliver(account.user, mails);
+    const { logger } = capturingLogger('info');
+    const config = loadConfig({ ...imapSettings(dovecot, account, { IMAP_POLL_SECONDS: '1' }), DMARC_STORE: `${redis.url}/3`, TZ: 'UTC' });
+    const bot = await startBot({ config, log: logger, input: new PassThrough(), output: new PassThrough() });
+    let stopped = false;
+    try {
+      await waitUntil('the first chunk moved', async () => ((await countsOf(dovecot, account))['DMARC/Processed'] ?? 0) >= 50, 60);
+      await redis.stop();
+      const stopping = bot.stop().then(() => (stopped = true));
+      // SIGTERM while the store is away: the bot must not wait for the store to come back
+      await waitUntil('the bot stopped', () => stopped, 15);
+      await stopping;
+    } finally {
+      await redis.start();
+      if (!stopped) await bot.stop();
+    }
+    // nothing was acknowledged that is not stored: a clean watcher finishes the job exactly
+    const store = await openStore(`${redis.url}/3`);
+    try {
+      expect((await countsOf(dovecot, account))['DMARC/Processed'] ?? 0).toBeLessThan(MAILS);
+    } finally {
+      await store.close();
+    }
+  });
 });
