@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
-    return name ? 0 : 0;
+    return 0;
   }
   const entry = subcommands[name];
   if (!entry) {
