@@ -7,7 +7,7 @@ import type { Logger } from '../../log.ts';
 import { isAllowed, refusalReply, type AccessRules } from '../access.ts';
 import { safeAnswer, splitPublicFlag, type AnswerFn } from '../answer.ts';
 import { renderSlack } from '../../render/slack.ts';
-import { withRetry, type RetryOptions } from '../post.ts';
+import { parseRetryAfter, PostError, withRetry, type RetryOptions } from '../post.ts';
 
 export interface SlackCommandDeps {
   answer: AnswerFn;
@@ -19,7 +19,7 @@ export interface SlackCommandDeps {
 }
 
 export interface SlashCommandArgs {
-  command: Pick<SlashCommand, 'text' | 'user_id' | 'user_name' | 'channel_id'>;
+  command: Pick<SlashCommand, 'text' | 'user_id' | 'user_name' | 'channel_id'> & { response_url?: string };
   ack: () => Promise<void>;
   respond: RespondFn;
 }
@@ -34,9 +34,14 @@ export async function handleDmarcCommand({ command, ack, respond }: SlashCommand
     return;
   }
   const reply = await safeAnswer(deps.answer, line || 'help', requester);
-  const message = renderSlack(reply);
+  const message = { response_type: shared ? 'in_channel' : 'ephemeral', replace_original: false, ...renderSlack(reply) } as const;
+  // Posted to response_url ourselves where we have it: Bolt's respond() drops Retry-After.
+  const send = async (): Promise<void> => {
+    if (command.response_url) await postToResponseUrl(command.response_url, message);
+    else await respond(message);
+  };
   try {
-    await withRetry(() => respond({ response_type: shared ? 'in_channel' : 'ephemeral', replace_original: false, ...message }), deps.retry);
+    await withRetry(send, deps.retry);
   } catch (error) {
     deps.log?.error({ err: error instanceof Error ? error.message : String(error) }, 'slack answer could not be delivered');
   }
@@ -47,4 +52,12 @@ export function register(app: App, deps: SlackCommandDeps): void {
   app.command(deps.command ?? '/dmarc', async ({ command, ack, respond }) => {
     await handleDmarcCommand({ command, ack: () => ack(), respond }, deps);
   });
+}
+
+/** POSTs a message to a slash command's response_url; a refusal becomes a PostError with Retry-After. */
+async function postToResponseUrl(url: string, message: object): Promise<void> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message), signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) {
+    throw new PostError(`response_url answered HTTP ${response.status}`, response.status, parseRetryAfter(response.headers.get('retry-after')));
+  }
 }
