@@ -2,10 +2,12 @@
 // or one pass over the IMAP mailbox. The summary goes to stdout, errors and logs to stderr.
 
 import { readdir, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
 import { ConfigError, imapConfigured, loadConfig, type Config } from '../config.ts';
 import { pruneOnce } from '../schedule/retention.ts';
+import { acquireWriterLease, openLease, type Lease } from '../lease/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
 import { openStore } from '../store/index.ts';
@@ -107,6 +109,9 @@ async function ingestImap(store: ReportStore, config: Config, logger: Logger, si
   }
 }
 
+/** how long `ingest` waits for the store's writer lease (a killed bot's lease expires in 15 s) */
+const LEASE_WAIT_MS = 30_000;
+
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${help}\n`);
@@ -132,13 +137,38 @@ export async function run(argv: string[]): Promise<number> {
     throw error;
   }
   const logger = createLogger(config.LOG_LEVEL);
+
+  // One writer per store: a running bot (or another ingest) holds the lease; wait for it a while.
+  // A short lease, so that an ingest killed outright blocks the next writer for seconds only.
+  let lease: Lease;
+  try {
+    lease = await openLease(config.DMARC_STORE, { holder: `ingest:${hostname()}:${process.pid}`, ttlMs: 6_000 });
+  } catch (error) {
+    process.stderr.write(`error: the store could not be opened: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  const writer = await acquireWriterLease(lease, {
+    waitMs: LEASE_WAIT_MS,
+    onWait: () => process.stderr.write(`waiting up to ${LEASE_WAIT_MS / 1000} s for another dmarc-bot instance to release the store...\n`),
+  });
+  if (!writer) {
+    await lease.close();
+    process.stderr.write('error: another dmarc-bot instance is writing to this store (a running bot ingests the mailbox itself); stop it first, or use /dmarc commands\n');
+    return 1;
+  }
   const store = await openStore(config.DMARC_STORE, { logger });
 
-  // Ctrl-C: finish the input in hand, flush, close
+  // Ctrl-C: finish the input in hand, flush, close. Losing the lease stops the same way.
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let leaseLost = false;
+  writer.lost.addEventListener('abort', () => {
+    leaseLost = true;
+    process.stderr.write('error: lost the store\'s writer lease; stopping after the input in hand\n');
+    stop.abort();
+  });
 
   let status = 0;
   try {
@@ -160,8 +190,10 @@ export async function run(argv: string[]): Promise<number> {
       status = 1;
     }
     await store.close();
+    await writer.release();
+    await lease.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  return stop.signal.aborted ? 130 : status;
+  return leaseLost ? 1 : stop.signal.aborted ? 130 : status;
 }

@@ -44,7 +44,17 @@ const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return red
 async function redisLease(url: string, name: string, holder: string, ttlMs: number): Promise<Lease> {
   const { createClient } = await import('@redis/client');
   // No offline queue: while Redis is away a renewal must fail at once (we stop leading), not wait.
-  const client = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: (retries: number) => Math.min(200 * 2 ** retries, 5_000) } });
+  // Reconnect forever once connected, but give up on a server that never answered at all.
+  let connected = false;
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 5_000,
+      reconnectStrategy: (retries: number, cause: Error) => (connected || retries < 3 ? Math.min(200 * 2 ** retries, 5_000) : cause),
+    },
+  });
+  client.on('ready', () => (connected = true));
   // A lost connection must not crash the process; tryAcquire reports it as "not leading".
   client.on('error', () => {});
   await client.connect();
@@ -174,4 +184,41 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
       done();
     }, { once: true });
   });
+}
+
+export interface WriterLease {
+  /** aborts when a renewal fails: stop writing, another instance may take over */
+  lost: AbortSignal;
+  release(): Promise<void>;
+}
+
+/**
+ * For one-off writers (`dmarc-bot ingest`): waits up to `waitMs` for the lease, then holds it,
+ * renewing in the background, until released. Resolves null when another instance keeps it.
+ */
+export async function acquireWriterLease(lease: Lease, options: { waitMs: number; onWait?: () => void; sleep?: (ms: number) => Promise<void> }): Promise<WriterLease | null> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
+  const deadline = Date.now() + options.waitMs;
+  let waited = false;
+  while (!(await lease.tryAcquire())) {
+    if (Date.now() >= deadline) return null;
+    if (!waited) options.onWait?.();
+    waited = true;
+    await sleep(Math.min(500, lease.ttlMs / 3));
+  }
+  const lost = new AbortController();
+  let renewing: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    renewing = renewing.then(async () => {
+      if (!lost.signal.aborted && !(await lease.tryAcquire())) lost.abort();
+    });
+  }, Math.max(50, Math.floor(lease.ttlMs / 3)));
+  return {
+    lost: lost.signal,
+    async release() {
+      clearInterval(timer);
+      await renewing;
+      await lease.release();
+    },
+  };
 }
