@@ -1,9 +1,9 @@
 // `dmarc-bot ask "<command line>" [--json]`: answers one /dmarc command from the store in
 // DMARC_STORE, for the terminal (or as the reply's data in JSON).
 
-import { config as loadDotenv } from 'dotenv';
 import { answer } from '../commands/dispatch.ts';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError } from '../config.ts';
+import { loadSettings } from './settings.ts';
 import { createCommandContext } from '../context.ts';
 import { renderTerminal } from '../render/terminal.ts';
 import { openStore } from '../store/index.ts';
@@ -43,10 +43,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`dmarc-bot ask: give a command line\n\n${help}\n`);
     return 1;
   }
-  loadDotenv({ quiet: true });
   let store: ReportStore | undefined;
   try {
-    const config = loadConfig();
+    const config = loadSettings();
     store = await openStore(config.DMARC_STORE);
     const user = whoAmI();
     const context = createCommandContext({ config, store, requester: { platform: 'terminal', userId: user, userName: user } });

@@ -1,8 +1,8 @@
 // `dmarc-bot digest [--since ISO] [--json] [--dry-run]`: the digest of the reports received since
 // the last terminal digest (or since --since), then marked sent unless --dry-run.
 
-import { config as loadDotenv } from 'dotenv';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError } from '../config.ts';
+import { loadSettings } from './settings.ts';
 import { createCommandContext } from '../context.ts';
 import { buildDigest } from '../digest/build.ts';
 import { lastDigestAt, markDigestSent } from '../digest/state.ts';
@@ -55,10 +55,9 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
 
-  loadDotenv({ quiet: true });
   let store: ReportStore | undefined;
   try {
-    const config = loadConfig();
+    const config = loadSettings();
     store = await openStore(config.DMARC_STORE);
     const context = createCommandContext({ config, store, requester: { platform: 'terminal', userId: 'digest' } });
     const until = context.now();

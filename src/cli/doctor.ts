@@ -1,8 +1,8 @@
 // `dmarc-bot doctor`: checks each configured part and prints one line per check with its fix.
 
-import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { ConfigError, type Config } from '../config.ts';
+import { loadSettings } from './settings.ts';
 import { formatCheck, runChecks, type DoctorDeps } from '../doctor/checks.ts';
-import dotenv from 'dotenv';
 
 export function realDoctorDeps(config: Config): DoctorDeps {
   return {
@@ -38,10 +38,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write('Usage: dmarc-bot doctor\nChecks the store, the IMAP mailbox, Slack, Discord and DNS as configured, one line each, with a fix for each failure.\n');
     return 0;
   }
-  dotenv.config({ quiet: true }); // never overrides the real environment
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadSettings();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stdout.write(`FAIL  ${'configuration'.padEnd(17)} ${error.setting}: ${error.expected}; fix: correct it in .env (see .env.example)\n`);

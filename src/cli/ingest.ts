@@ -4,8 +4,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import dotenv from 'dotenv';
-import { ConfigError, imapConfigured, loadConfig, type Config } from '../config.ts';
+import { ConfigError, imapConfigured, type Config } from '../config.ts';
+import { loadSettings } from './settings.ts';
 import { pruneOnce } from '../schedule/retention.ts';
 import { acquireWriterLease, openLease, type Lease } from '../lease/index.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -125,10 +125,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
 
-  dotenv.config({ quiet: true }); // never overrides the real environment
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadSettings();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

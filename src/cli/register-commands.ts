@@ -2,8 +2,8 @@
 // Discord, for one guild when DISCORD_GUILD_ID is set (visible at once) or globally (may take up
 // to an hour to appear). Re-run after upgrading: the command set is replaced, not appended.
 
-import { config as loadDotenv } from 'dotenv';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError } from '../config.ts';
+import { loadSettings } from './settings.ts';
 import { commandRegistry } from '../commands/registry.ts';
 import { buildCommandPayload } from '../chat/discord/payload.ts';
 import { registerCommands } from '../chat/discord/bot.ts';
@@ -23,10 +23,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify([buildCommandPayload(commandRegistry)], null, 2) + '\n');
     return 0;
   }
-  loadDotenv({ quiet: true });
   let config;
   try {
-    config = loadConfig();
+    config = loadSettings();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -10,8 +10,8 @@
 
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { config as loadDotenv } from 'dotenv';
-import { ConfigError, imapConfigured, loadConfig, type Config } from '../config.ts';
+import { ConfigError, imapConfigured, type Config } from '../config.ts';
+import { loadSettings } from './settings.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
 import type { Requester } from '../commands/types.ts';
@@ -221,10 +221,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
-  loadDotenv({ quiet: true });
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadSettings();
     assertTimeZone(config.TZ);
   } catch (error) {
     if (error instanceof ConfigError) {
