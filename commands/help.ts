@@ -20,7 +20,9 @@ const OPTION_TEXT: Record<string, MessageKey> = {
 export const helpCommand: CommandDef = {
   name: 'help',
   description: en['command.help'],
-  options: [{ name: 'command', description: en['option.command'], type: 'choice', choices: COMMAND_NAMES, positional: true }],
+  options: [
+    { name: 'command', description: en['option.command'], type: 'choice', choices: COMMAND_NAMES, positional: true },
+  ],
   examples: ['help', 'help ready'],
   async handler(args, context) {
     const t = translatorFor(context);
@@ -32,7 +34,10 @@ export const helpCommand: CommandDef = {
       usage: `/dmarc ${usageLine(command)}`,
       description: t.t(`command.${command.name}` as MessageKey),
       examples: command.examples.map((example) => `/dmarc ${example}`),
-      options: command.options.map((option) => ({ name: option.name, description: OPTION_TEXT[option.name] ? t.t(OPTION_TEXT[option.name]!) : option.description })),
+      options: command.options.map((option) => ({
+        name: option.name,
+        description: OPTION_TEXT[option.name] ? t.t(OPTION_TEXT[option.name]!) : option.description,
+      })),
     });
     const one = commandRegistry.find((command) => command.name === args.command);
     if (one) {
@@ -42,7 +47,14 @@ export const helpCommand: CommandDef = {
         tone: 'info',
         blocks: [
           { type: 'text', text: help.description },
-          ...(help.options.length ? [{ type: 'fields' as const, fields: help.options.map((option) => ({ label: option.name, value: option.description })) }] : []),
+          ...(help.options.length
+            ? [
+                {
+                  type: 'fields' as const,
+                  fields: help.options.map((option) => ({ label: option.name, value: option.description })),
+                },
+              ]
+            : []),
           { type: 'list', title: t.t('label.example'), items: help.examples },
         ],
         data: { commands: [help] },
@@ -53,7 +65,11 @@ export const helpCommand: CommandDef = {
       title: t.t('help.title'),
       tone: 'info',
       blocks: [
-        { type: 'table', columns: [t.t('label.command'), '', t.t('label.example')], rows: commands.map((c) => [c.usage, c.description, c.examples[0] ?? c.usage]) },
+        {
+          type: 'table',
+          columns: [t.t('label.command'), '', t.t('label.example')],
+          rows: commands.map((c) => [c.usage, c.description, c.examples[0] ?? c.usage]),
+        },
         { type: 'context', text: t.t('help.footer') },
       ],
       data: { commands },

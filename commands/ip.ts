@@ -3,7 +3,16 @@
 import type { CommandDef } from '../src/commands/types.ts';
 import { identifyFor } from '../src/context.ts';
 import { en } from '../src/i18n/en.ts';
-import { blocks, countTable, countWithRate, hintText, passFail, recordRows, translatorFor, windowNote } from '../src/i18n/present.ts';
+import {
+  blocks,
+  countTable,
+  countWithRate,
+  hintText,
+  passFail,
+  recordRows,
+  translatorFor,
+  windowNote,
+} from '../src/i18n/present.ts';
 import { queryIp } from '../src/insight/index.ts';
 
 export const DEFAULT_DAYS = 30;
@@ -21,7 +30,10 @@ export const ipCommand: CommandDef = {
     const ip = String(args.address);
     const days = typeof args.days === 'number' ? args.days : DEFAULT_DAYS;
     const insight = await queryIp(context.store, identifyFor(context), ip, { days, now: context.now() });
-    const network = insight.asn !== null ? t.t('ip.network', { asn: String(insight.asn), asName: insight.asName ?? '' }).trim() : t.t('none');
+    const network =
+      insight.asn !== null
+        ? t.t('ip.network', { asn: String(insight.asn), asName: insight.asName ?? '' }).trim()
+        : t.t('none');
     const identity = [
       { label: t.t('label.sender'), value: insight.sender ?? t.t('none') },
       { label: t.t('label.ptr'), value: insight.ptr ?? t.t('none') },
@@ -34,7 +46,11 @@ export const ipCommand: CommandDef = {
       return {
         title: t.t('ip.unknown.title', { ip, days }),
         tone: 'info',
-        blocks: blocks({ type: 'text', text: t.t('ip.unknown.text', { ip }) }, anything && { type: 'fields', fields: identity }, windowNote(t, insight.window)),
+        blocks: blocks(
+          { type: 'text', text: t.t('ip.unknown.text', { ip }) },
+          anything && { type: 'fields', fields: identity },
+          windowNote(t, insight.window),
+        ),
         data: insight,
       };
     }
@@ -53,7 +69,9 @@ export const ipCommand: CommandDef = {
             { label: t.t('label.dmarc'), value: passFail(t, insight.dmarcPass, insight.dmarcFail) },
             { label: t.t('label.spfAligned'), value: countWithRate(t, insight.spfAligned, insight.messages) },
             { label: t.t('label.dkimAligned'), value: countWithRate(t, insight.dkimAligned, insight.messages) },
-            ...(insight.mark ? [{ label: t.t('label.mark'), value: t.t(insight.mark === 'mine' ? 'mark.mine' : 'mark.spoof') }] : []),
+            ...(insight.mark
+              ? [{ label: t.t('label.mark'), value: t.t(insight.mark === 'mine' ? 'mark.mine' : 'mark.spoof') }]
+              : []),
           ],
         },
         insight.hint && { type: 'text', text: hintText(t, insight.hint), tone: 'warning' },
@@ -68,7 +86,12 @@ export const ipCommand: CommandDef = {
           type: 'table',
           title: t.t('label.perDay'),
           columns: [t.t('label.date'), t.t('label.messages'), t.t('label.pass'), t.t('label.fail')],
-          rows: insight.days.map((day) => [t.day(day.date), t.number(day.messages), t.number(day.dmarcPass), t.number(day.messages - day.dmarcPass)]),
+          rows: insight.days.map((day) => [
+            t.day(day.date),
+            t.number(day.messages),
+            t.number(day.dmarcPass),
+            t.number(day.messages - day.dmarcPass),
+          ]),
         },
         windowNote(t, insight.window),
       ),

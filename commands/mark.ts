@@ -19,7 +19,9 @@ async function seenRecently(subject: string, context: CommandContext): Promise<b
     return (await context.store.ipEntries(subject, window.from, window.to)).length > 0;
   }
   const lower = subject.toLowerCase();
-  const recent = await querySources(context.store, identifyFor(context), LOOKBACK_DAYS, now, { limit: Number.MAX_SAFE_INTEGER });
+  const recent = await querySources(context.store, identifyFor(context), LOOKBACK_DAYS, now, {
+    limit: Number.MAX_SAFE_INTEGER,
+  });
   return recent.sources.some((source) => source.key.toLowerCase() === lower || source.sender.toLowerCase() === lower);
 }
 
@@ -28,7 +30,14 @@ export const markCommand: CommandDef = {
   description: en['command.mark'],
   options: [
     { name: 'subject', description: en['option.subject'], type: 'string', required: true, positional: true },
-    { name: 'verdict', description: en['option.verdict'], type: 'choice', choices: ['mine', 'spoof', 'clear'], required: true, positional: true },
+    {
+      name: 'verdict',
+      description: en['option.verdict'],
+      type: 'choice',
+      choices: ['mine', 'spoof', 'clear'],
+      required: true,
+      positional: true,
+    },
   ],
   examples: ['mark 203.0.113.5 mine', 'mark "mail.isp.example" spoof', 'mark 203.0.113.5 clear'],
   async handler(args, context) {
@@ -37,7 +46,9 @@ export const markCommand: CommandDef = {
     const subject = normaliseIp(given) ?? given;
     const verdict = String(args.verdict);
     if (verdict === 'clear') {
-      const existing = Object.values(await context.store.marks()).find((mark) => mark.subject.toLowerCase() === subject.toLowerCase());
+      const existing = Object.values(await context.store.marks()).find(
+        (mark) => mark.subject.toLowerCase() === subject.toLowerCase(),
+      );
       await context.store.clearMark(existing?.subject ?? subject);
       return {
         title: t.t('mark.cleared.title', { subject }),
@@ -57,7 +68,15 @@ export const markCommand: CommandDef = {
       tone: seen ? 'good' : 'warning',
       blocks: [
         { type: 'text', text: t.t('mark.set.text', { by, at: t.dateTime(mark.at), verdict: verdictText }) },
-        ...(seen ? [] : [{ type: 'text' as const, text: t.t('mark.unseen', { subject, days: LOOKBACK_DAYS }), tone: 'warning' as const }]),
+        ...(seen
+          ? []
+          : [
+              {
+                type: 'text' as const,
+                text: t.t('mark.unseen', { subject, days: LOOKBACK_DAYS }),
+                tone: 'warning' as const,
+              },
+            ]),
       ],
       data: mark,
     };

@@ -14,8 +14,12 @@ const RATE_CHECKS = new Set(['pass-rate-quarantine', 'pass-rate-reject', 'legit-
 
 function checkText(t: Translator, check: ReadinessCheck): string {
   const key = `check.${check.id}` as MessageKey;
-  const format = (value: number | undefined) => (value === undefined ? '' : RATE_CHECKS.has(check.id) ? t.percent(value) : t.number(value));
-  const text = key in en ? t.t(key, { value: format(check.value), threshold: format(check.threshold) }) : t.t('check.other', { id: check.id, detail: check.detail });
+  const format = (value: number | undefined) =>
+    value === undefined ? '' : RATE_CHECKS.has(check.id) ? t.percent(value) : t.number(value);
+  const text =
+    key in en
+      ? t.t(key, { value: format(check.value), threshold: format(check.threshold) })
+      : t.t('check.other', { id: check.id, detail: check.detail });
   return `${check.ok ? '✓' : '✗'} ${text}`;
 }
 
@@ -37,7 +41,10 @@ export function verdictTone(verdict: Readiness['verdict']): ReplyTone {
 function readinessBlocks(t: Translator, result: Readiness, withHeader: boolean): ReplyBlock[] {
   const f = result.figures;
   return blocks(
-    withHeader && { type: 'header', text: t.t('ready.title.one', { domain: result.domain, verdict: t.t(`verdict.${result.verdict}` as MessageKey) }) },
+    withHeader && {
+      type: 'header',
+      text: t.t('ready.title.one', { domain: result.domain, verdict: t.t(`verdict.${result.verdict}` as MessageKey) }),
+    },
     { type: 'text', text: `${t.t('label.nextStep')}: ${t.hint(result.nextStep)}`, tone: verdictTone(result.verdict) },
     { type: 'list', title: t.t('label.checks'), items: result.checks.map((check) => checkText(t, check)) },
     result.blockers.length > 0 && {
@@ -45,17 +52,50 @@ function readinessBlocks(t: Translator, result: Readiness, withHeader: boolean):
       title: t.t('label.blockers'),
       tone: 'warning',
       items: result.blockers.map((b) =>
-        t.t(b.class === 'unconfirmed' ? 'ready.blocker.unconfirmed' : 'ready.blocker', { sender: b.sender, class: t.t(`class.${b.class}` as MessageKey), failing: b.failing, messages: b.messages, hint: b.hint ? t.hint(b.hint) : '' }).trim(),
+        t
+          .t(b.class === 'unconfirmed' ? 'ready.blocker.unconfirmed' : 'ready.blocker', {
+            sender: b.sender,
+            class: t.t(`class.${b.class}` as MessageKey),
+            failing: b.failing,
+            messages: b.messages,
+            hint: b.hint ? t.hint(b.hint) : '',
+          })
+          .trim(),
       ),
     },
     result.sources.length > 0 && {
       type: 'table',
       title: t.t('label.sources'),
-      columns: [t.t('label.sender'), t.t('label.class'), t.t('label.messages'), t.t('label.passRate'), t.t('label.days')],
-      rows: result.sources.slice(0, 15).map((s) => [s.sender, t.t(`class.${s.class}` as MessageKey), t.number(s.messages), t.percent(s.passRate), t.number(s.activeDays)]),
+      columns: [
+        t.t('label.sender'),
+        t.t('label.class'),
+        t.t('label.messages'),
+        t.t('label.passRate'),
+        t.t('label.days'),
+      ],
+      rows: result.sources
+        .slice(0, 15)
+        .map((s) => [
+          s.sender,
+          t.t(`class.${s.class}` as MessageKey),
+          t.number(s.messages),
+          t.percent(s.passRate),
+          t.number(s.activeDays),
+        ]),
     },
-    { type: 'text', text: t.t('ready.figures', { considered: f.consideredMessages, spoofing: f.spoofingMessages, forwarded: f.forwardedMessages, passRate: t.percent(f.passRate) }) },
-    { type: 'context', text: result.policy ? t.t('ready.policy', { policy: policyText(result.policy) }) : t.t('ready.policy.unknown') },
+    {
+      type: 'text',
+      text: t.t('ready.figures', {
+        considered: f.consideredMessages,
+        spoofing: f.spoofingMessages,
+        forwarded: f.forwardedMessages,
+        passRate: t.percent(f.passRate),
+      }),
+    },
+    {
+      type: 'context',
+      text: result.policy ? t.t('ready.policy', { policy: policyText(result.policy) }) : t.t('ready.policy.unknown'),
+    },
     windowNote(t, result.window),
   );
 }
@@ -71,21 +111,33 @@ export const readyCommand: CommandDef = {
   async handler(args, context) {
     const t = translatorFor(context);
     const domain = typeof args.domain === 'string' ? args.domain : null;
-    const thresholds = typeof args.days === 'number' ? { ...context.thresholds, windowDays: args.days } : context.thresholds;
+    const thresholds =
+      typeof args.days === 'number' ? { ...context.thresholds, windowDays: args.days } : context.thresholds;
     const results = await queryReady(context.store, identifyFor(context), domain, thresholds, context.now());
     const withData = results.filter((result) => result.figures.messages > 0 || result.policy !== null);
     if (withData.length === 0) {
       return {
         title: t.t('ready.none.title'),
         tone: 'info',
-        blocks: [{ type: 'text', text: t.t('ready.none.text', { days: thresholds.windowDays, forDomain: domain ? t.t('ready.none.forDomain', { domain }) : '' }) }],
+        blocks: [
+          {
+            type: 'text',
+            text: t.t('ready.none.text', {
+              days: thresholds.windowDays,
+              forDomain: domain ? t.t('ready.none.forDomain', { domain }) : '',
+            }),
+          },
+        ],
         data: domain ? (results[0] ?? null) : results,
       };
     }
     if (domain && results[0]) {
       const result = results[0];
       return {
-        title: t.t('ready.title.one', { domain: result.domain, verdict: t.t(`verdict.${result.verdict}` as MessageKey) }),
+        title: t.t('ready.title.one', {
+          domain: result.domain,
+          verdict: t.t(`verdict.${result.verdict}` as MessageKey),
+        }),
         tone: verdictTone(result.verdict),
         blocks: readinessBlocks(t, result, false),
         data: result,
@@ -95,7 +147,10 @@ export const readyCommand: CommandDef = {
     return {
       title: t.t('ready.title.many', { count: withData.length }),
       tone: tones.includes('warning') ? 'warning' : tones.includes('info') ? 'info' : 'good',
-      blocks: withData.flatMap((result, index) => [...(index > 0 ? [{ type: 'divider' } as const] : []), ...readinessBlocks(t, result, true)]),
+      blocks: withData.flatMap((result, index) => [
+        ...(index > 0 ? [{ type: 'divider' } as const] : []),
+        ...readinessBlocks(t, result, true),
+      ]),
       data: results,
     };
   },

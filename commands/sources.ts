@@ -16,7 +16,12 @@ export const sourcesCommand: CommandDef = {
     const days = typeof args.days === 'number' ? args.days : 30;
     const result = await querySources(context.store, identifyFor(context), days, context.now());
     if (result.messages === 0) {
-      return { title: t.t('summary.none', { days }), tone: 'info', blocks: [windowNote(t, result.window)], data: result };
+      return {
+        title: t.t('summary.none', { days }),
+        tone: 'info',
+        blocks: [windowNote(t, result.window)],
+        data: result,
+      };
     }
     return {
       title: t.t('sources.title', { days, total: result.total }),
@@ -24,7 +29,14 @@ export const sourcesCommand: CommandDef = {
       blocks: [
         {
           type: 'table',
-          columns: [t.t('label.sender'), t.t('label.messages'), t.t('label.share'), t.t('label.passRate'), t.t('label.ips'), t.t('label.domains')],
+          columns: [
+            t.t('label.sender'),
+            t.t('label.messages'),
+            t.t('label.share'),
+            t.t('label.passRate'),
+            t.t('label.ips'),
+            t.t('label.domains'),
+          ],
           rows: result.sources.map((s) => [
             s.mark ? `${s.sender} (${t.t(s.mark === 'mine' ? 'mark.mine' : 'mark.spoof')})` : s.sender,
             t.number(s.messages),

@@ -15,16 +15,42 @@ export const summaryCommand: CommandDef = {
     const days = typeof args.days === 'number' ? args.days : 30;
     const result = await querySummary(context.store, days, context.now());
     if (result.messages === 0) {
-      return { title: t.t('summary.none', { days }), tone: 'info', blocks: [windowNote(t, result.window)], data: result };
+      return {
+        title: t.t('summary.none', { days }),
+        tone: 'info',
+        blocks: [windowNote(t, result.window)],
+        data: result,
+      };
     }
     return {
-      title: t.t('summary.title', { days, messages: result.messages, passRate: t.percent(result.passRate), domains: result.domains.length }),
+      title: t.t('summary.title', {
+        days,
+        messages: result.messages,
+        passRate: t.percent(result.passRate),
+        domains: result.domains.length,
+      }),
       tone: result.passRate >= 0.99 ? 'good' : result.passRate >= 0.9 ? 'info' : 'warning',
       blocks: [
         {
           type: 'table',
-          columns: [t.t('label.domain'), t.t('label.messages'), t.t('label.passRate'), t.t('label.spfAligned'), t.t('label.dkimAligned'), t.t('label.reports'), t.t('label.sources')],
-          rows: result.domains.map((d) => [d.domain, t.number(d.messages), t.percent(d.passRate), t.percent(d.spfAlignedRate), t.percent(d.dkimAlignedRate), t.number(d.reports), t.number(d.sources)]),
+          columns: [
+            t.t('label.domain'),
+            t.t('label.messages'),
+            t.t('label.passRate'),
+            t.t('label.spfAligned'),
+            t.t('label.dkimAligned'),
+            t.t('label.reports'),
+            t.t('label.sources'),
+          ],
+          rows: result.domains.map((d) => [
+            d.domain,
+            t.number(d.messages),
+            t.percent(d.passRate),
+            t.percent(d.spfAlignedRate),
+            t.percent(d.dkimAlignedRate),
+            t.number(d.reports),
+            t.number(d.sources),
+          ]),
         },
         windowNote(t, result.window),
       ],

@@ -6,16 +6,30 @@ import { z } from 'zod';
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const port = (fallback?: number) =>
-  z.preprocess(emptyToUndefined, fallback === undefined ? z.coerce.number().int().min(1).max(65535).optional() : z.coerce.number().int().min(1).max(65535).default(fallback));
-const nonNegativeInt = (fallback: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(fallback));
-const positiveInt = (fallback: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(fallback));
+  z.preprocess(
+    emptyToUndefined,
+    fallback === undefined
+      ? z.coerce.number().int().min(1).max(65535).optional()
+      : z.coerce.number().int().min(1).max(65535).default(fallback),
+  );
+const nonNegativeInt = (fallback: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).default(fallback));
+const positiveInt = (fallback: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(fallback));
 const rate = (fallback: number) => z.preprocess(emptyToUndefined, z.coerce.number().min(0).max(1).default(fallback));
 const idList = z.preprocess(
   emptyToUndefined,
   z
     .string()
     .optional()
-    .transform((value) => (value ? value.split(',').map((id) => id.trim()).filter(Boolean) : [])),
+    .transform((value) =>
+      value
+        ? value
+            .split(',')
+            .map((id) => id.trim())
+            .filter(Boolean)
+        : [],
+    ),
 );
 const url = z.preprocess(emptyToUndefined, z.url().optional());
 
@@ -25,7 +39,10 @@ export const configSchema = z.object({
     emptyToUndefined,
     z
       .string()
-      .regex(/^(sqlite|redis|rediss|postgres|postgresql):\/\//, 'a store URL: sqlite://PATH, redis://HOST:PORT or postgres://USER@HOST/DB')
+      .regex(
+        /^(sqlite|redis|rediss|postgres|postgresql):\/\//,
+        'a store URL: sqlite://PATH, redis://HOST:PORT or postgres://USER@HOST/DB',
+      )
       .default('sqlite://./data/dmarc.sqlite'),
   ),
   RETENTION_DAYS: nonNegativeInt(400),
@@ -65,7 +82,13 @@ export const configSchema = z.object({
   ALLOWED_USERS: idList,
 
   // digest and alerts
-  DIGEST_TIME: z.preprocess(emptyToUndefined, z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day HH:MM, e.g. 09:00').default('09:00')),
+  DIGEST_TIME: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day HH:MM, e.g. 09:00')
+      .default('09:00'),
+  ),
   TZ: z.preprocess(emptyToUndefined, z.string().default('UTC')),
   ALERT_MIN_MESSAGES: positiveInt(10),
 
@@ -85,7 +108,10 @@ export const configSchema = z.object({
 
   // presentation and logs
   LOCALE: z.preprocess(emptyToUndefined, z.enum(['en', 'ja']).default('en')),
-  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
 });
 
 export type Config = z.infer<typeof configSchema>;

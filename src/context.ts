@@ -32,7 +32,13 @@ function resolverFor(config: Config): DnsAdapter {
   return adapter;
 }
 
-export function createCommandContext({ config, store, requester, now = () => new Date(), dns }: CommandContextInput): CommandContext {
+export function createCommandContext({
+  config,
+  store,
+  requester,
+  now = () => new Date(),
+  dns,
+}: CommandContextInput): CommandContext {
   const adapter = dns === false ? noDns : (dns ?? resolverFor(config));
   return {
     store,
@@ -57,7 +63,13 @@ export function identifyFor(context: CommandContext): Identify {
   if (!byClock) byResolver.set(context.dns.reverse, (byClock = new WeakMap()));
   let identify = byClock.get(context.now);
   if (!identify) {
-    identify = createIdentify({ store: context.store, reverse: context.dns.reverse, resolve: context.dns.resolve, timeoutMs: context.dns.timeoutMs, now: context.now });
+    identify = createIdentify({
+      store: context.store,
+      reverse: context.dns.reverse,
+      resolve: context.dns.resolve,
+      timeoutMs: context.dns.timeoutMs,
+      now: context.now,
+    });
     byClock.set(context.now, identify);
   }
   return identify;

@@ -3,11 +3,26 @@
 
 import pino, { type Logger } from 'pino';
 
-const secretKeys = ['password', 'pass', 'token', 'secret', 'authorization', 'IMAP_PASSWORD', 'SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'DISCORD_TOKEN', 'DISCORD_WEBHOOK_URL'];
+const secretKeys = [
+  'password',
+  'pass',
+  'token',
+  'secret',
+  'authorization',
+  'IMAP_PASSWORD',
+  'SLACK_BOT_TOKEN',
+  'SLACK_APP_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'DISCORD_TOKEN',
+  'DISCORD_WEBHOOK_URL',
+];
 
 export type { Logger };
 
-export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination: NodeJS.WritableStream = process.stderr): Logger {
+export function createLogger(
+  level: string = process.env.LOG_LEVEL ?? 'info',
+  destination: NodeJS.WritableStream = process.stderr,
+): Logger {
   return pino(
     {
       level,

@@ -31,7 +31,14 @@ afterAll(() => fixture.close().catch(() => undefined));
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run('node', ['src/bin.mjs', ...args], {
-      env: { PATH: process.env.PATH, DMARC_STORE: fixture.url, DNS_SERVERS: '127.0.0.1:9', DNS_TIMEOUT_MS: '200', LOG_LEVEL: 'silent', NO_COLOR: '1' },
+      env: {
+        PATH: process.env.PATH,
+        DMARC_STORE: fixture.url,
+        DNS_SERVERS: '127.0.0.1:9',
+        DNS_TIMEOUT_MS: '200',
+        LOG_LEVEL: 'silent',
+        NO_COLOR: '1',
+      },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -42,64 +49,113 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 
 // The data lies in June 2026; the CLI's clock is the real one, so windows are made long.
 describe('dmarc-bot ask --json', () => {
-  it('prints the fixed keys of ip', async () => {
-    const { code, stdout } = await cli('ask', `ip ${FORGOTTEN} days:3650`, '--json');
-    expect(code).toBe(0);
-    const data = JSON.parse(stdout);
-    for (const key of ['ip', 'messages', 'dmarcPass', 'dmarcFail', 'firstSeen', 'lastSeen', 'ptr', 'asn', 'asName', 'country', 'sender', 'domains', 'reporters', 'days']) expect(data).toHaveProperty(key);
-    expect(data).toMatchObject({ ip: FORGOTTEN, messages: 580, dmarcPass: 0, dmarcFail: 580, firstSeen: '2026-06-01', lastSeen: '2026-06-29', domains: ['example.com'], reporters: ['google.com'] });
-    expect(data.days[0]).toEqual({ date: '2026-06-01', messages: 20, dmarcPass: 0 });
-  }, CLI_TEST_TIMEOUT);
+  it(
+    'prints the fixed keys of ip',
+    async () => {
+      const { code, stdout } = await cli('ask', `ip ${FORGOTTEN} days:3650`, '--json');
+      expect(code).toBe(0);
+      const data = JSON.parse(stdout);
+      for (const key of [
+        'ip',
+        'messages',
+        'dmarcPass',
+        'dmarcFail',
+        'firstSeen',
+        'lastSeen',
+        'ptr',
+        'asn',
+        'asName',
+        'country',
+        'sender',
+        'domains',
+        'reporters',
+        'days',
+      ])
+        expect(data).toHaveProperty(key);
+      expect(data).toMatchObject({
+        ip: FORGOTTEN,
+        messages: 580,
+        dmarcPass: 0,
+        dmarcFail: 580,
+        firstSeen: '2026-06-01',
+        lastSeen: '2026-06-29',
+        domains: ['example.com'],
+        reporters: ['google.com'],
+      });
+      expect(data.days[0]).toEqual({ date: '2026-06-01', messages: 20, dmarcPass: 0 });
+    },
+    CLI_TEST_TIMEOUT,
+  );
 
-  it('prints the fixed keys of date and ready', async () => {
-    const date = JSON.parse((await cli('ask', '/dmarc date 2026-06-11', '--json')).stdout);
-    expect(date).toMatchObject({ date: '2026-06-11', reports: 2, messages: 225, dmarcPass: 200, dmarcFail: 25 });
-    expect(date.domains[0].domain).toBe('example.com');
+  it(
+    'prints the fixed keys of date and ready',
+    async () => {
+      const date = JSON.parse((await cli('ask', '/dmarc date 2026-06-11', '--json')).stdout);
+      expect(date).toMatchObject({ date: '2026-06-11', reports: 2, messages: 225, dmarcPass: 200, dmarcFail: 25 });
+      expect(date.domains[0].domain).toBe('example.com');
 
-    const ready = JSON.parse((await cli('ask', 'ready', 'example.com', 'days:3650', '--json')).stdout);
-    for (const key of ['domain', 'verdict', 'checks', 'blockers', 'policy', 'nextStep']) expect(ready).toHaveProperty(key);
-    expect(ready.verdict).toBe('not-ready');
-    for (const check of ready.checks) expect(Object.keys(check)).toEqual(expect.arrayContaining(['id', 'ok', 'detail']));
-  }, CLI_TEST_TIMEOUT);
+      const ready = JSON.parse((await cli('ask', 'ready', 'example.com', 'days:3650', '--json')).stdout);
+      for (const key of ['domain', 'verdict', 'checks', 'blockers', 'policy', 'nextStep'])
+        expect(ready).toHaveProperty(key);
+      expect(ready.verdict).toBe('not-ready');
+      for (const check of ready.checks)
+        expect(Object.keys(check)).toEqual(expect.arrayContaining(['id', 'ok', 'detail']));
+    },
+    CLI_TEST_TIMEOUT,
+  );
 
-  it('prints text for the terminal, and exits 1 with the usage error for a bad argument', async () => {
-    const text = await cli('ask', 'summary 3650');
-    expect(text.code).toBe(0);
-    expect(text.stdout).toContain('example.com');
-    const bad = await cli('ask', 'ip 999.1.1.1');
-    expect(bad.code).toBe(1);
-    expect(bad.stdout).toContain('"999.1.1.1" is not an IPv4 or IPv6 address');
-  }, CLI_TEST_TIMEOUT);
+  it(
+    'prints text for the terminal, and exits 1 with the usage error for a bad argument',
+    async () => {
+      const text = await cli('ask', 'summary 3650');
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain('example.com');
+      const bad = await cli('ask', 'ip 999.1.1.1');
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toContain('"999.1.1.1" is not an IPv4 or IPv6 address');
+    },
+    CLI_TEST_TIMEOUT,
+  );
 
-  it('exits 2 naming the setting when the configuration is wrong', async () => {
-    const { code, stderr } = await run('node', ['src/bin.mjs', 'ask', 'help'], { env: { PATH: process.env.PATH, DMARC_STORE: 'mysql://nope' } }).then(
-      () => ({ code: 0, stderr: '' }),
-      (error: { code: number; stderr: string }) => error,
-    );
-    expect(code).toBe(2);
-    expect(stderr).toContain('DMARC_STORE');
-  }, CLI_TEST_TIMEOUT);
+  it(
+    'exits 2 naming the setting when the configuration is wrong',
+    async () => {
+      const { code, stderr } = await run('node', ['src/bin.mjs', 'ask', 'help'], {
+        env: { PATH: process.env.PATH, DMARC_STORE: 'mysql://nope' },
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(code).toBe(2);
+      expect(stderr).toContain('DMARC_STORE');
+    },
+    CLI_TEST_TIMEOUT,
+  );
 });
 
 describe('dmarc-bot digest', () => {
-  it('prints the digest since --since, remembers where it ended, and --dry-run changes nothing', async () => {
-    const dry = await cli('digest', '--since', '2026-06-20T00:00:00Z', '--json', '--dry-run');
-    expect(dry.code).toBe(0);
-    const all = JSON.parse(dry.stdout);
-    // google reports for 2026-06-19 .. 2026-06-29 arrive from 2026-06-20 on
-    expect(all.received).toEqual({ aggregate: 11, failure: 0, tls: 0 });
-    expect(await terminalDigestState()).toBeNull();
+  it(
+    'prints the digest since --since, remembers where it ended, and --dry-run changes nothing',
+    async () => {
+      const dry = await cli('digest', '--since', '2026-06-20T00:00:00Z', '--json', '--dry-run');
+      expect(dry.code).toBe(0);
+      const all = JSON.parse(dry.stdout);
+      // google reports for 2026-06-19 .. 2026-06-29 arrive from 2026-06-20 on
+      expect(all.received).toEqual({ aggregate: 11, failure: 0, tls: 0 });
+      expect(await terminalDigestState()).toBeNull();
 
-    const sent = await cli('digest', '--since', '2026-06-20T00:00:00Z', '--json');
-    expect(JSON.parse(sent.stdout).received.aggregate).toBe(11);
-    expect(await terminalDigestState()).toBe(JSON.parse(sent.stdout).until);
-    // the next digest starts where that one ended: nothing new since
-    const next = await cli('digest');
-    expect(next.code).toBe(0);
-    expect(next.stdout).toContain('DMARC digest: no new reports');
+      const sent = await cli('digest', '--since', '2026-06-20T00:00:00Z', '--json');
+      expect(JSON.parse(sent.stdout).received.aggregate).toBe(11);
+      expect(await terminalDigestState()).toBe(JSON.parse(sent.stdout).until);
+      // the next digest starts where that one ended: nothing new since
+      const next = await cli('digest');
+      expect(next.code).toBe(0);
+      expect(next.stdout).toContain('DMARC digest: no new reports');
 
-    const badSince = await cli('digest', '--since', 'last tuesday');
-    expect(badSince.code).toBe(1);
-    expect(badSince.stderr).toContain('"last tuesday" is not a time');
-  }, CLI_TEST_TIMEOUT);
+      const badSince = await cli('digest', '--since', 'last tuesday');
+      expect(badSince.code).toBe(1);
+      expect(badSince.stderr).toContain('"last tuesday" is not a time');
+    },
+    CLI_TEST_TIMEOUT,
+  );
 });

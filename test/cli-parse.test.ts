@@ -11,13 +11,22 @@ import { aggregateXml, mail } from './fixtures/build.ts';
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
 const bin = join(root, 'src/bin.mjs');
-const corpus = join(root, '../shared/corpus');
+const corpus = join(root, 'test/fixtures/corpus');
 
 let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dmarc-parse-'));
-  await writeFile(join(dir, 'good.xml'), aggregateXml({ reportId: 'cli-1', records: [{ ip: '192.0.2.1', count: 3, dkim: 'pass' }, { ip: '192.0.2.2', count: 2 }] }));
+  await writeFile(
+    join(dir, 'good.xml'),
+    aggregateXml({
+      reportId: 'cli-1',
+      records: [
+        { ip: '192.0.2.1', count: 3, dkim: 'pass' },
+        { ip: '192.0.2.2', count: 2 },
+      ],
+    }),
+  );
   await writeFile(join(dir, 'bad.xml'), '<?xml version="1.0"?><rss/>');
   await copyFile(join(corpus, 'smtp_tls/rfc8460.json'), join(dir, 'tls.json'));
 });
@@ -36,7 +45,18 @@ async function parse(args: string[]): Promise<{ code: number; stdout: string; st
   }
 }
 
-const lines = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line) as { source: string; report?: { kind: string; reportId?: string; records?: unknown[] }; error?: string });
+const lines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map(
+      (line) =>
+        JSON.parse(line) as {
+          source: string;
+          report?: { kind: string; reportId?: string; records?: unknown[] };
+          error?: string;
+        },
+    );
 
 describe('dmarc-bot parse', () => {
   it('prints one JSON line per report or refused input, and exits 1 when an input held no report', async () => {
@@ -71,7 +91,11 @@ describe('dmarc-bot parse', () => {
       subject: 'Two parts',
       parts: [
         { contentType: 'text/xml', filename: 'ok.xml', content: aggregateXml({ reportId: 'in-mail' }) },
-        { contentType: 'application/gzip', filename: 'broken.xml.gz', content: Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]) },
+        {
+          contentType: 'application/gzip',
+          filename: 'broken.xml.gz',
+          content: Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]),
+        },
       ],
     });
     const path = join(dir, 'mixed.eml');

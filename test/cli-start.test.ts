@@ -15,7 +15,10 @@ function record(ip: string, count: number, dmarc: 'pass' | 'fail'): AggregateRec
     dmarc,
     identifiers: { headerFrom: 'example.com', envelopeFrom: 'example.com', envelopeTo: null },
     reasons: [],
-    authResults: { dkim: dmarc === 'pass' ? [{ domain: 'example.com', selector: 's1', result: 'pass' }] : [], spf: [{ domain: 'example.com', scope: 'mfrom', result: dmarc }] },
+    authResults: {
+      dkim: dmarc === 'pass' ? [{ domain: 'example.com', selector: 's1', result: 'pass' }] : [],
+      spf: [{ domain: 'example.com', scope: 'mfrom', result: dmarc }],
+    },
     alignment: { dkim: dmarc === 'pass', spf: dmarc === 'pass' },
   };
 }
@@ -28,7 +31,17 @@ function report(day: string, id: string): AggregateReport {
     reportId: id,
     begin: `${day}T00:00:00Z`,
     end: `${day}T23:59:59Z`,
-    policy: { domain: 'example.com', p: 'none', sp: null, np: null, pct: 100, adkim: 'r', aspf: 'r', fo: null, testing: null },
+    policy: {
+      domain: 'example.com',
+      p: 'none',
+      sp: null,
+      np: null,
+      pct: 100,
+      adkim: 'r',
+      aspf: 'r',
+      fo: null,
+      testing: null,
+    },
     records: [record('192.0.2.1', 37, 'pass'), record('203.0.113.9', 4, 'fail')],
     errors: [],
   };
@@ -52,8 +65,19 @@ describe('dmarc-bot start in terminal mode (child process)', () => {
 
   /** runs `dmarc-bot start` with a clean environment (no chat, no IMAP, no .env) */
   function startBot() {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, DMARC_STORE: `sqlite://${join(dir, 'store.sqlite')}`, TZ: 'UTC', LOG_LEVEL: 'debug', DIGEST_TIME: '09:00' };
-    const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'start'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: dir,
+      DMARC_STORE: `sqlite://${join(dir, 'store.sqlite')}`,
+      TZ: 'UTC',
+      LOG_LEVEL: 'debug',
+      DIGEST_TIME: '09:00',
+    };
+    const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'start'], {
+      cwd: dir,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out = { stdout: '', stderr: '' };
     child.stdout.on('data', (chunk: Buffer) => (out.stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (out.stderr += chunk.toString()));
@@ -89,7 +113,11 @@ describe('dmarc-bot start in terminal mode (child process)', () => {
 
   it('stops with one line naming a bad setting', async () => {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, DMARC_STORE: 'ftp://nowhere', TZ: 'UTC' };
-    const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'start'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'start'], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
@@ -99,8 +127,17 @@ describe('dmarc-bot start in terminal mode (child process)', () => {
   });
 
   it('names the missing Slack setting when HTTP mode has no signing secret', async () => {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, DMARC_STORE: `sqlite://${join(dir, 'other.sqlite')}`, SLACK_BOT_TOKEN: 'xoxb-secret-value-123' };
-    const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'start'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: dir,
+      DMARC_STORE: `sqlite://${join(dir, 'other.sqlite')}`,
+      SLACK_BOT_TOKEN: 'xoxb-secret-value-123',
+    };
+    const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'start'], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));

@@ -53,7 +53,8 @@ export function createAlerter(options: AlerterOptions): Alerter {
     const ips = candidateIps(report, options.rules.minMessages);
     if (ips.length === 0) return [];
     const at = now();
-    const to = at.toISOString().slice(0, 10) > report.end.slice(0, 10) ? at.toISOString().slice(0, 10) : report.end.slice(0, 10);
+    const to =
+      at.toISOString().slice(0, 10) > report.end.slice(0, 10) ? at.toISOString().slice(0, 10) : report.end.slice(0, 10);
     const from = new Date(at.getTime() - historyDays * 86_400_000).toISOString().slice(0, 10);
     const history: Record<string, Awaited<ReturnType<AlerterOptions['store']['ipEntries']>>> = {};
     for (const ip of ips) history[ip] = await options.store.ipEntries(ip, from, to);
@@ -70,13 +71,24 @@ export function createAlerter(options: AlerterOptions): Alerter {
           await withRetry(() => destination.post(reply), options.retry);
           delivered++;
         } catch (error) {
-          options.log?.error({ destination: destination.id, ip: finding.ip, err: error instanceof Error ? error.message : String(error) }, 'alert not delivered');
+          options.log?.error(
+            {
+              destination: destination.id,
+              ip: finding.ip,
+              err: error instanceof Error ? error.message : String(error),
+            },
+            'alert not delivered',
+          );
         }
       }
       // remembered once delivered somewhere (or when there is nowhere to deliver), so a dead
       // platform does not turn into a storm of repeats on the others
       if (delivered > 0 || options.destinations.length === 0) {
-        await options.store.setState(key, { at: at.toISOString(), kind: finding.kind, failing: finding.failing }, 3 * 86_400_000);
+        await options.store.setState(
+          key,
+          { at: at.toISOString(), kind: finding.kind, failing: finding.failing },
+          3 * 86_400_000,
+        );
         posted.push(finding);
         options.log?.info({ ip: finding.ip, domain: finding.domain, kind: finding.kind }, 'alert sent');
       }
@@ -87,7 +99,11 @@ export function createAlerter(options: AlerterOptions): Alerter {
   return {
     process,
     onReport(report) {
-      queue = queue.then(() => (stopped ? [] : process(report))).catch((error: unknown) => options.log?.error({ err: error instanceof Error ? error.message : String(error) }, 'alert check failed'));
+      queue = queue
+        .then(() => (stopped ? [] : process(report)))
+        .catch((error: unknown) =>
+          options.log?.error({ err: error instanceof Error ? error.message : String(error) }, 'alert check failed'),
+        );
     },
     idle: () => queue.then(() => undefined),
     stop() {

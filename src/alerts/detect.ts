@@ -62,11 +62,14 @@ function reportDays(report: AggregateReport): number {
 }
 
 /** Per source IP: messages, failing messages and header From domains in this report. */
-export function sourcesOfReport(report: AggregateReport): Map<string, { messages: number; failing: number; passing: number; headerFrom: Set<string> }> {
+export function sourcesOfReport(
+  report: AggregateReport,
+): Map<string, { messages: number; failing: number; passing: number; headerFrom: Set<string> }> {
   const sources = new Map<string, { messages: number; failing: number; passing: number; headerFrom: Set<string> }>();
   for (const record of report.records) {
     let source = sources.get(record.sourceIp);
-    if (!source) sources.set(record.sourceIp, (source = { messages: 0, failing: 0, passing: 0, headerFrom: new Set() }));
+    if (!source)
+      sources.set(record.sourceIp, (source = { messages: 0, failing: 0, passing: 0, headerFrom: new Set() }));
     source.messages += record.count;
     if (record.dmarc === 'pass') source.passing += record.count;
     else source.failing += record.count;
@@ -96,7 +99,9 @@ export function detectAlerts({ report, history, marks, rules }: DetectInput): Al
     const rows = (history[ip] ?? []).filter((row) => row.domain.toLowerCase() === domain);
     const everPassed = source.passing > 0 || rows.some((row) => row.dmarcPass > 0);
     // the baseline: days strictly before this report, so the report itself never counts twice
-    const baselineFailing = rows.filter((row) => row.date >= baselineFrom && row.date < firstDay).reduce((sum, row) => sum + (row.messages - row.dmarcPass), 0);
+    const baselineFailing = rows
+      .filter((row) => row.date >= baselineFrom && row.date < firstDay)
+      .reduce((sum, row) => sum + (row.messages - row.dmarcPass), 0);
     const baselinePerDay = baselineFailing / baselineDays;
     const base = {
       domain,
@@ -114,7 +119,8 @@ export function detectAlerts({ report, history, marks, rules }: DetectInput): Al
       findings.push({ kind: 'new-failing-source', ...base });
       continue;
     }
-    if (source.failing >= surgeFactor * baselinePerDay * reportDays(report)) findings.push({ kind: 'failing-surge', ...base });
+    if (source.failing >= surgeFactor * baselinePerDay * reportDays(report))
+      findings.push({ kind: 'failing-surge', ...base });
   }
   return findings.sort((a, b) => b.failing - a.failing);
 }

@@ -19,7 +19,12 @@ export function refusalReply(): Reply {
   return {
     title: 'Sorry, this bot only answers in certain channels or to certain people.',
     tone: 'warning',
-    blocks: [{ type: 'text', text: 'Sorry, this bot only answers in certain channels or to certain people. Ask the person who runs it to add you (ALLOWED_CHANNELS / ALLOWED_USERS).' }],
+    blocks: [
+      {
+        type: 'text',
+        text: 'Sorry, this bot only answers in certain channels or to certain people. Ask the person who runs it to add you (ALLOWED_CHANNELS / ALLOWED_USERS).',
+      },
+    ],
     error: true,
   };
 }

@@ -34,7 +34,12 @@ export async function safeAnswer(answer: AnswerFn, line: string, requester: Requ
     return {
       title: 'Something went wrong while answering.',
       tone: 'bad',
-      blocks: [{ type: 'text', text: `Something went wrong while answering "${line}": ${error instanceof Error ? error.message : String(error)}` }],
+      blocks: [
+        {
+          type: 'text',
+          text: `Something went wrong while answering "${line}": ${error instanceof Error ? error.message : String(error)}`,
+        },
+      ],
       error: true,
     };
   }

@@ -51,9 +51,15 @@ export function fitLines(lines: readonly string[], maxChars: number, maxLines = 
 }
 
 /** Lays out a small table as fixed-width text lines (header, rule, rows). */
-export function tableLines(columns: readonly string[], rows: readonly (readonly string[])[], maxCellWidth = 40): string[] {
+export function tableLines(
+  columns: readonly string[],
+  rows: readonly (readonly string[])[],
+  maxCellWidth = 40,
+): string[] {
   const cell = (value: string | undefined) => truncate(value ?? '', maxCellWidth);
-  const widths = columns.map((column, index) => Math.max(cell(column).length, ...rows.map((row) => cell(row[index]).length)));
+  const widths = columns.map((column, index) =>
+    Math.max(cell(column).length, ...rows.map((row) => cell(row[index]).length)),
+  );
   const line = (values: readonly (string | undefined)[]) =>
     widths
       .map((width, index) => cell(values[index]).padEnd(width))

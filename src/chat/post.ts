@@ -39,18 +39,32 @@ export const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTi
 /** Classifies errors thrown by fetch, @slack/web-api and discord.js into retry decisions. */
 export function retryDecision(error: unknown): { retry: boolean; retryAfterMs: number | null } {
   if (error instanceof PostError) return { retry: error.retryable, retryAfterMs: error.retryAfterMs };
-  const e = error as { code?: string; statusCode?: number; status?: number; retryAfter?: number; name?: string; cause?: unknown } | null;
+  const e = error as {
+    code?: string;
+    statusCode?: number;
+    status?: number;
+    retryAfter?: number;
+    name?: string;
+    cause?: unknown;
+  } | null;
   if (!e || typeof e !== 'object') return { retry: false, retryAfterMs: null };
   // @slack/web-api with rejectRateLimitedCalls: retryAfter in seconds
   if (e.code === 'slack_webapi_rate_limited_error') return { retry: true, retryAfterMs: (e.retryAfter ?? 1) * 1000 };
-  if (e.code === 'slack_webapi_http_error') return { retry: (e.statusCode ?? 0) >= 500 || e.statusCode === 429, retryAfterMs: null };
+  if (e.code === 'slack_webapi_http_error')
+    return { retry: (e.statusCode ?? 0) >= 500 || e.statusCode === 429, retryAfterMs: null };
   if (e.code === 'slack_webapi_request_error') return { retry: true, retryAfterMs: null };
   // Bolt's respond() (response_url): the status only; Retry-After is not passed on, so back off
-  if (e.code === 'slack_bolt_respond_error') return { retry: (e.statusCode ?? 0) >= 500 || e.statusCode === 429, retryAfterMs: null };
+  if (e.code === 'slack_bolt_respond_error')
+    return { retry: (e.statusCode ?? 0) >= 500 || e.statusCode === 429, retryAfterMs: null };
   // @discordjs/rest: HTTPError carries status for 5xx; DiscordAPIError for 4xx (not retried)
   if (typeof e.status === 'number') return { retry: e.status >= 500 || e.status === 429, retryAfterMs: null };
   // fetch / undici network failures, timeouts
-  if (e.name === 'TypeError' || e.name === 'AbortError' || e.name === 'TimeoutError' || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code ?? '')) {
+  if (
+    e.name === 'TypeError' ||
+    e.name === 'AbortError' ||
+    e.name === 'TimeoutError' ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code ?? '')
+  ) {
     return { retry: true, retryAfterMs: null };
   }
   return { retry: false, retryAfterMs: null };

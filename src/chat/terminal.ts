@@ -30,7 +30,10 @@ export const PROMPT = 'dmarc> ';
 
 /** Strips the leading "/dmarc" (people type it out of habit); null for lines that ask nothing. */
 export function terminalLine(raw: string): string | null {
-  const line = raw.trim().replace(/^\/?dmarc(\s+|$)/i, '').trim();
+  const line = raw
+    .trim()
+    .replace(/^\/?dmarc(\s+|$)/i, '')
+    .trim();
   return line === '' ? null : line;
 }
 
@@ -40,7 +43,10 @@ export function createTerminalChat(options: TerminalChatOptions): TerminalChat {
   const write = (text: string) => {
     options.output.write(text.endsWith('\n') ? text : text + '\n');
   };
-  const rl: Interface = createInterface({ input: options.input, ...(isTty ? { output: options.output, terminal: true } : { terminal: false }) });
+  const rl: Interface = createInterface({
+    input: options.input,
+    ...(isTty ? { output: options.output, terminal: true } : { terminal: false }),
+  });
   rl.setPrompt(PROMPT);
   let queue: Promise<void> = Promise.resolve();
   let stopped = false;

@@ -48,7 +48,11 @@ export async function run(argv: string[]): Promise<number> {
     const config = loadSettings();
     store = await openStore(config.DMARC_STORE);
     const user = whoAmI();
-    const context = createCommandContext({ config, store, requester: { platform: 'terminal', userId: user, userName: user } });
+    const context = createCommandContext({
+      config,
+      store,
+      requester: { platform: 'terminal', userId: user, userName: user },
+    });
     const reply = await answer(words.join(' '), context);
     if (json) process.stdout.write(JSON.stringify(reply.data ?? null, null, 2) + '\n');
     else process.stdout.write(renderTerminal(reply, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));

@@ -50,7 +50,9 @@ export async function run(argv: string[]): Promise<number> {
   if (sinceText !== undefined) {
     since = new Date(sinceText);
     if (Number.isNaN(since.getTime())) {
-      process.stderr.write(`dmarc-bot digest: --since "${sinceText}" is not a time; expected ISO 8601, e.g. 2026-06-01T00:00:00Z\n`);
+      process.stderr.write(
+        `dmarc-bot digest: --since "${sinceText}" is not a time; expected ISO 8601, e.g. 2026-06-01T00:00:00Z\n`,
+      );
       return 1;
     }
   }
@@ -61,10 +63,14 @@ export async function run(argv: string[]): Promise<number> {
     store = await openStore(config.DMARC_STORE);
     const context = createCommandContext({ config, store, requester: { platform: 'terminal', userId: 'digest' } });
     const until = context.now();
-    since ??= (await lastDigestAt(store, TERMINAL_DESTINATION)) ?? new Date(until.getTime() - FIRST_DIGEST_HOURS * 3_600_000);
+    since ??=
+      (await lastDigestAt(store, TERMINAL_DESTINATION)) ?? new Date(until.getTime() - FIRST_DIGEST_HOURS * 3_600_000);
     const digest = await buildDigest(store, context, { since, until });
     if (json) process.stdout.write(JSON.stringify(digest.data, null, 2) + '\n');
-    else process.stdout.write(renderTerminal(digest.reply, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
+    else
+      process.stdout.write(
+        renderTerminal(digest.reply, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }),
+      );
     if (!dryRun) {
       await markDigestSent(store, TERMINAL_DESTINATION, until, until);
       await store.flush();

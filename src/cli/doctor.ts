@@ -21,7 +21,10 @@ export function realDoctorDeps(config: Config): DoctorDeps {
     discord: async (pathOrUrl, token) => {
       const base = (config.DISCORD_API_URL ?? 'https://discord.com/api').replace(/\/$/, '');
       const url = /^https?:/.test(pathOrUrl) ? pathOrUrl : `${base}/v10${pathOrUrl}`;
-      const response = await fetch(url, { headers: token ? { authorization: `Bot ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(url, {
+        headers: token ? { authorization: `Bot ${token}` } : {},
+        signal: AbortSignal.timeout(10_000),
+      });
       const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
       return { status: response.status, body };
     },
@@ -35,7 +38,9 @@ export function realDoctorDeps(config: Config): DoctorDeps {
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help')) {
-    process.stdout.write('Usage: dmarc-bot doctor\nChecks the store, the IMAP mailbox, Slack, Discord and DNS as configured, one line each, with a fix for each failure.\n');
+    process.stdout.write(
+      'Usage: dmarc-bot doctor\nChecks the store, the IMAP mailbox, Slack, Discord and DNS as configured, one line each, with a fix for each failure.\n',
+    );
     return 0;
   }
   let config: Config;
@@ -43,7 +48,9 @@ export async function run(argv: string[]): Promise<number> {
     config = loadSettings();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stdout.write(`FAIL  ${'configuration'.padEnd(17)} ${error.setting}: ${error.expected}; fix: correct it in .env (see .env.example)\n`);
+      process.stdout.write(
+        `FAIL  ${'configuration'.padEnd(17)} ${error.setting}: ${error.expected}; fix: correct it in .env (see .env.example)\n`,
+      );
       return 1;
     }
     throw error;

@@ -44,7 +44,13 @@ function errorLines(errors: IngestError[]): string[] {
   return errors.map((error) => `error: ${error.source}: ${error.message}`);
 }
 
-async function ingestPaths(paths: string[], store: ReportStore, config: Config, logger: Logger, signal: AbortSignal): Promise<{ totals: IngestTotals; ok: boolean }> {
+async function ingestPaths(
+  paths: string[],
+  store: ReportStore,
+  config: Config,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<{ totals: IngestTotals; ok: boolean }> {
   const totals = new IngestTotals();
   const totalFiles = await countFiles(paths);
   const progress = createProgress({ label: 'ingest', logger });
@@ -100,11 +106,15 @@ async function ingestImap(store: ReportStore, config: Config, logger: Logger, si
     });
     progress.stop();
     process.stdout.write(`${summaryLine(summary)}\n`);
-    process.stdout.write(`mailbox ${config.IMAP_MAILBOX}: ${summary.messages} messages, ${summary.processed} processed, ${summary.invalid} without a report\n`);
+    process.stdout.write(
+      `mailbox ${config.IMAP_MAILBOX}: ${summary.messages} messages, ${summary.processed} processed, ${summary.invalid} without a report\n`,
+    );
     return true;
   } catch (error) {
     progress.stop();
-    process.stderr.write(`error: the mailbox ${config.IMAP_MAILBOX} on ${config.IMAP_HOST} could not be processed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `error: the mailbox ${config.IMAP_MAILBOX} on ${config.IMAP_HOST} could not be processed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return false;
   }
 }
@@ -143,16 +153,23 @@ export async function run(argv: string[]): Promise<number> {
   try {
     lease = await openLease(config.DMARC_STORE, { holder: `ingest:${hostname()}:${process.pid}`, ttlMs: 6_000 });
   } catch (error) {
-    process.stderr.write(`error: the store could not be opened: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `error: the store could not be opened: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 1;
   }
   const writer = await acquireWriterLease(lease, {
     waitMs: LEASE_WAIT_MS,
-    onWait: () => process.stderr.write(`waiting up to ${LEASE_WAIT_MS / 1000} s for another dmarc-bot instance to release the store...\n`),
+    onWait: () =>
+      process.stderr.write(
+        `waiting up to ${LEASE_WAIT_MS / 1000} s for another dmarc-bot instance to release the store...\n`,
+      ),
   });
   if (!writer) {
     await lease.close();
-    process.stderr.write('error: another dmarc-bot instance is writing to this store (a running bot ingests the mailbox itself); stop it first, or use /dmarc commands\n');
+    process.stderr.write(
+      'error: another dmarc-bot instance is writing to this store (a running bot ingests the mailbox itself); stop it first, or use /dmarc commands\n',
+    );
     return 1;
   }
   const store = await openStore(config.DMARC_STORE, { logger });
@@ -165,7 +182,7 @@ export async function run(argv: string[]): Promise<number> {
   let leaseLost = false;
   writer.lost.addEventListener('abort', () => {
     leaseLost = true;
-    process.stderr.write('error: lost the store\'s writer lease; stopping after the input in hand\n');
+    process.stderr.write("error: lost the store's writer lease; stopping after the input in hand\n");
     stop.abort();
   });
 
@@ -176,7 +193,10 @@ export async function run(argv: string[]): Promise<number> {
     await pruneOnce({ store, retentionDays: config.RETENTION_DAYS, log: logger });
     if (paths.length > 0) {
       const { totals, ok } = await ingestPaths(paths, store, config, logger, stop.signal);
-      if (totals.expired > 0) process.stdout.write(`${totals.expired} reports older than RETENTION_DAYS (${config.RETENTION_DAYS} days) were skipped\n`);
+      if (totals.expired > 0)
+        process.stdout.write(
+          `${totals.expired} reports older than RETENTION_DAYS (${config.RETENTION_DAYS} days) were skipped\n`,
+        );
       process.stdout.write(`${totals.summaryLine()}\n`);
       if (!ok) status = 1;
     }
@@ -185,7 +205,9 @@ export async function run(argv: string[]): Promise<number> {
     try {
       await store.flush();
     } catch (error) {
-      process.stderr.write(`error: the store could not be written: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `error: the store could not be written: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
       status = 1;
     }
     await store.close();

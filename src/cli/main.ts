@@ -4,13 +4,34 @@
 type Runner = (argv: string[]) => Promise<number>;
 
 const subcommands: Record<string, { summary: string; load: () => Promise<Runner> }> = {
-  parse: { summary: 'parse [--json] PATH...          read report files or folders and print what they hold', load: async () => (await import('./parse.ts')).run },
-  ingest: { summary: 'ingest [--imap] [PATH...]       store reports from files/folders or the IMAP mailbox', load: async () => (await import('./ingest.ts')).run },
-  ask: { summary: 'ask "<command line>" [--json]    answer a /dmarc command from the store', load: async () => (await import('./ask.ts')).run },
-  digest: { summary: 'digest [--since ISO] [--json] [--dry-run]  print the digest of newly received reports', load: async () => (await import('./digest.ts')).run },
-  start: { summary: 'start                           run the bot: mailbox, digest schedule, alerts, chat', load: async () => (await import('./start.ts')).run },
-  'register-commands': { summary: 'register-commands               register /dmarc with Discord', load: async () => (await import('./register-commands.ts')).run },
-  doctor: { summary: 'doctor                          check every configured part and say how to fix it', load: async () => (await import('./doctor.ts')).run },
+  parse: {
+    summary: 'parse [--json] PATH...          read report files or folders and print what they hold',
+    load: async () => (await import('./parse.ts')).run,
+  },
+  ingest: {
+    summary: 'ingest [--imap] [PATH...]       store reports from files/folders or the IMAP mailbox',
+    load: async () => (await import('./ingest.ts')).run,
+  },
+  ask: {
+    summary: 'ask "<command line>" [--json]    answer a /dmarc command from the store',
+    load: async () => (await import('./ask.ts')).run,
+  },
+  digest: {
+    summary: 'digest [--since ISO] [--json] [--dry-run]  print the digest of newly received reports',
+    load: async () => (await import('./digest.ts')).run,
+  },
+  start: {
+    summary: 'start                           run the bot: mailbox, digest schedule, alerts, chat',
+    load: async () => (await import('./start.ts')).run,
+  },
+  'register-commands': {
+    summary: 'register-commands               register /dmarc with Discord',
+    load: async () => (await import('./register-commands.ts')).run,
+  },
+  doctor: {
+    summary: 'doctor                          check every configured part and say how to fix it',
+    load: async () => (await import('./doctor.ts')).run,
+  },
 };
 
 export function usage(): string {

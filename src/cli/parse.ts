@@ -39,13 +39,21 @@ export async function run(argv: string[]): Promise<number> {
   try {
     maxBytes = configSchema.shape.MAX_ATTACHMENT_MB.parse(process.env.MAX_ATTACHMENT_MB) * 1024 * 1024;
   } catch {
-    process.stderr.write(new ConfigError('MAX_ATTACHMENT_MB', 'a whole number of megabytes, at least 1').message + '\n');
+    process.stderr.write(
+      new ConfigError('MAX_ATTACHMENT_MB', 'a whole number of megabytes, at least 1').message + '\n',
+    );
     return 2;
   }
 
   const print = (line: string) => process.stdout.write(line + '\n');
   const printError = (source: string, message: string) =>
-    print(json ? JSON.stringify({ source, error: message }) : message.startsWith(source) ? `error: ${message}` : `${source}: error: ${message}`);
+    print(
+      json
+        ? JSON.stringify({ source, error: message })
+        : message.startsWith(source)
+          ? `error: ${message}`
+          : `${source}: error: ${message}`,
+    );
   let failedInputs = 0;
 
   const inputs = listInputs(paths, {
@@ -61,7 +69,8 @@ export async function run(argv: string[]): Promise<number> {
       printError(input.source, errors.map((error) => error.message).join('; ') || 'no report found');
       continue;
     }
-    for (const report of reports) print(json ? JSON.stringify({ source: input.source, report }) : `${input.source}: ${summarize(report)}`);
+    for (const report of reports)
+      print(json ? JSON.stringify({ source: input.source, report }) : `${input.source}: ${summarize(report)}`);
     // Parts refused next to good ones: shown, but the input did yield reports.
     for (const error of errors) printError(input.source, error.message);
   }

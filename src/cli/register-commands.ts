@@ -35,7 +35,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!config.DISCORD_TOKEN || !config.DISCORD_APPLICATION_ID) {
     const missing = !config.DISCORD_TOKEN ? 'DISCORD_TOKEN' : 'DISCORD_APPLICATION_ID';
-    process.stderr.write(`configuration: ${missing}: needed to register /dmarc with Discord (see the Discord developer portal, your application)\n`);
+    process.stderr.write(
+      `configuration: ${missing}: needed to register /dmarc with Discord (see the Discord developer portal, your application)\n`,
+    );
     return 1;
   }
   try {

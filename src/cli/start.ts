@@ -50,16 +50,21 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-
 export async function startBot(options: StartOptions): Promise<RunningBot> {
   const { config, log } = options;
   const now = options.now ?? (() => new Date());
   assertTimeZone(config.TZ);
   if (config.SLACK_BOT_TOKEN && !config.SLACK_APP_TOKEN && !config.SLACK_SIGNING_SECRET) {
-    throw new ConfigError('SLACK_SIGNING_SECRET', 'needed for Slack in HTTP mode; or set SLACK_APP_TOKEN for Socket Mode');
+    throw new ConfigError(
+      'SLACK_SIGNING_SECRET',
+      'needed for Slack in HTTP mode; or set SLACK_APP_TOKEN for Socket Mode',
+    );
   }
   if (config.DISCORD_DIGEST_CHANNEL_ID && !config.DISCORD_TOKEN) {
-    throw new ConfigError('DISCORD_TOKEN', 'needed to post to DISCORD_DIGEST_CHANNEL_ID (or use DISCORD_WEBHOOK_URL instead)');
+    throw new ConfigError(
+      'DISCORD_TOKEN',
+      'needed to post to DISCORD_DIGEST_CHANNEL_ID (or use DISCORD_WEBHOOK_URL instead)',
+    );
   }
   const store = options.store ?? (await openStore(config.DMARC_STORE, { logger: log }));
   const access = { allowedChannels: config.ALLOWED_CHANNELS, allowedUsers: config.ALLOWED_USERS };
@@ -121,20 +126,43 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   }
 
   const buildDigest: BuildDigestFn = (window) =>
-    buildDigestReply(store, contextFor({ platform: 'terminal', userId: 'digest' }), { since: new Date(window.since), until: new Date(window.until) });
+    buildDigestReply(store, contextFor({ platform: 'terminal', userId: 'digest' }), {
+      since: new Date(window.since),
+      until: new Date(window.until),
+    });
 
   // the leader's work: mailbox, digest schedule, alerts
   const startLeading = async () => {
     log.info({ destinations: destinations.map((d) => d.id) }, 'leading: mailbox, digests and alerts');
-    const alerter = createAlerter({ store, destinations, rules: { minMessages: config.ALERT_MIN_MESSAGES }, timeZone: config.TZ, now, log });
-    const scheduler: DigestScheduler = createDigestScheduler({ destinations, ledger: storeLedger(store), buildDigest, digestTime: config.DIGEST_TIME, timeZone: config.TZ, now, log });
+    const alerter = createAlerter({
+      store,
+      destinations,
+      rules: { minMessages: config.ALERT_MIN_MESSAGES },
+      timeZone: config.TZ,
+      now,
+      log,
+    });
+    const scheduler: DigestScheduler = createDigestScheduler({
+      destinations,
+      ledger: storeLedger(store),
+      buildDigest,
+      digestTime: config.DIGEST_TIME,
+      timeZone: config.TZ,
+      now,
+      log,
+    });
     scheduler.start();
     const retention = startRetention({ store, retentionDays: config.RETENTION_DAYS, now, log });
     const imapAbort = new AbortController();
     let watching: Promise<void> = Promise.resolve();
     if (imapConfigured(config)) {
       const { watchMailbox } = await import('../sources/imap.ts');
-      watching = watchMailbox(config, store, { logger: log, onReport: (report) => alerter.onReport(report) }, imapAbort.signal).catch((error: unknown) =>
+      watching = watchMailbox(
+        config,
+        store,
+        { logger: log, onReport: (report) => alerter.onReport(report) },
+        imapAbort.signal,
+      ).catch((error: unknown) =>
         log.error({ err: error instanceof Error ? error.message : String(error) }, 'mailbox watcher stopped'),
       );
     }
@@ -151,7 +179,11 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const lease = await openLease(config.DMARC_STORE, { holder });
   const leadershipAbort = new AbortController();
-  const leadership = holdLeadership(lease, { onLead: startLeading, onLose: () => log.warn('lost the lease; another instance leads now') }, leadershipAbort.signal).catch((error: unknown) =>
+  const leadership = holdLeadership(
+    lease,
+    { onLead: startLeading, onLose: () => log.warn('lost the lease; another instance leads now') },
+    leadershipAbort.signal,
+  ).catch((error: unknown) =>
     log.error({ err: error instanceof Error ? error.message : String(error) }, 'leadership loop failed'),
   );
 
@@ -189,7 +221,12 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
         await leadership;
         await lease.close().catch(() => undefined);
         await flushOnStop(store, log);
-        if (!options.store) await store.close().catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'store close failed'));
+        if (!options.store)
+          await store
+            .close()
+            .catch((error: unknown) =>
+              log.warn({ err: error instanceof Error ? error.message : String(error) }, 'store close failed'),
+            );
       })();
       return stopping;
     },
@@ -204,7 +241,10 @@ async function flushOnStop(store: ReportStore, log: Logger): Promise<void> {
   try {
     await store.flush();
   } catch (error) {
-    log.warn({ err: error instanceof Error ? error.message : String(error) }, 'store unreachable at shutdown: unacknowledged mail will be read again on the next start');
+    log.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      'store unreachable at shutdown: unacknowledged mail will be read again on the next start',
+    );
   }
 }
 
@@ -259,7 +299,9 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   if (bot.platforms.includes('terminal') && process.stdin.isTTY && !demo) {
-    process.stderr.write('No chat platform configured: answering /dmarc here. Set SLACK_* or DISCORD_* in .env to use a chat.\n');
+    process.stderr.write(
+      'No chat platform configured: answering /dmarc here. Set SLACK_* or DISCORD_* in .env to use a chat.\n',
+    );
   }
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {

@@ -18,20 +18,31 @@ export function usageReply(error: UsageError, context: Pick<CommandContext, 'loc
   };
 }
 
-export function failureReply(line: string, cause: unknown, context: Pick<CommandContext, 'locale' | 'timeZone'>): Reply {
+export function failureReply(
+  line: string,
+  cause: unknown,
+  context: Pick<CommandContext, 'locale' | 'timeZone'>,
+): Reply {
   const t = createTranslator(context.locale, context.timeZone);
   const message = cause instanceof Error ? cause.message : String(cause);
   return {
     title: t.t('reply.error.title'),
     tone: 'bad',
     error: true,
-    blocks: [{ type: 'text', text: t.t('reply.error.internal', { command: line.trim(), cause: message }), tone: 'bad' }],
+    blocks: [
+      { type: 'text', text: t.t('reply.error.internal', { command: line.trim(), cause: message }), tone: 'bad' },
+    ],
     data: { error: { code: 'internal', message } },
   };
 }
 
 /** Runs a parsed command, turning a thrown failure into an error reply. */
-export async function runCommand(command: CommandDef, args: Record<string, string | number | undefined>, context: CommandContext, line = command.name): Promise<Reply> {
+export async function runCommand(
+  command: CommandDef,
+  args: Record<string, string | number | undefined>,
+  context: CommandContext,
+  line = command.name,
+): Promise<Reply> {
   try {
     return await command.handler(args, context);
   } catch (cause) {
@@ -40,10 +51,18 @@ export async function runCommand(command: CommandDef, args: Record<string, strin
 }
 
 /** Answers one command line (what follows /dmarc; a leading /dmarc is accepted). */
-export async function answer(line: string, context: CommandContext, registry: readonly CommandDef[] = commandRegistry): Promise<Reply> {
+export async function answer(
+  line: string,
+  context: CommandContext,
+  registry: readonly CommandDef[] = commandRegistry,
+): Promise<Reply> {
   let parsed;
   try {
-    parsed = parseCommandLine(line, registry, { locale: context.locale, timeZone: context.timeZone, now: context.now() });
+    parsed = parseCommandLine(line, registry, {
+      locale: context.locale,
+      timeZone: context.timeZone,
+      now: context.now(),
+    });
   } catch (cause) {
     return failureReply(line, cause, context);
   }

@@ -7,7 +7,15 @@ import ipaddr from 'ipaddr.js';
 import { createTranslator, type Locale, type MessageKey } from '../i18n/index.ts';
 import type { CommandArgs, CommandDef, OptionDef } from './types.ts';
 
-export type UsageErrorCode = 'empty' | 'unknown-command' | 'missing' | 'invalid' | 'unknown-option' | 'duplicate' | 'too-many' | 'unterminated-quote';
+export type UsageErrorCode =
+  | 'empty'
+  | 'unknown-command'
+  | 'missing'
+  | 'invalid'
+  | 'unknown-option'
+  | 'duplicate'
+  | 'too-many'
+  | 'unterminated-quote';
 
 export interface UsageError {
   code: UsageErrorCode;
@@ -71,7 +79,12 @@ function tokenize(line: string): Token[] | null {
 
 /** YYYY-MM-DD of an instant in a time zone. */
 export function dayInZone(instant: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(instant);
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(instant);
   const get = (type: string) => parts.find((part) => part.type === type)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
@@ -161,7 +174,10 @@ const QUOTED_MAX = 60;
  * reach the terminal raw) and long input cut, so that the answer stays one short line.
  */
 function quotable(text: string): string {
-  const visible = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const visible = text.replace(
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   return visible.length > QUOTED_MAX ? `${visible.slice(0, QUOTED_MAX - 1)}…` : visible;
 }
 
@@ -171,7 +187,12 @@ class Errors {
     this.t = createTranslator(locale).t;
   }
 
-  make(code: UsageErrorCode, key: MessageKey, fields: Omit<UsageError, 'code' | 'message'>, extra: Record<string, string> = {}): { error: UsageError } {
+  make(
+    code: UsageErrorCode,
+    key: MessageKey,
+    fields: Omit<UsageError, 'code' | 'message'>,
+    extra: Record<string, string> = {},
+  ): { error: UsageError } {
     const params: Record<string, string | number | undefined> = { ...fields, ...extra };
     for (const typed of ['value', 'line', 'name'] as const) {
       if (typeof params[typed] === 'string') params[typed] = quotable(params[typed]);
@@ -197,29 +218,55 @@ function validate(command: CommandDef, raw: Map<string, string>, errors: Errors,
     const given = raw.get(option.name);
     if (given === undefined) {
       if (option.required) {
-        return errors.make('missing', 'usage.missing', { command: command.name, option: option.name, expected: errors.expected(option), example: exampleFor(command, option) });
+        return errors.make('missing', 'usage.missing', {
+          command: command.name,
+          option: option.name,
+          expected: errors.expected(option),
+          example: exampleFor(command, option),
+        });
       }
       continue;
     }
     const value = convertValue(option, given, options);
     if (value === undefined) {
-      return errors.make('invalid', 'usage.invalid', { command: command.name, option: option.name, value: given, expected: errors.expected(option), example: exampleFor(command, option) });
+      return errors.make('invalid', 'usage.invalid', {
+        command: command.name,
+        option: option.name,
+        value: given,
+        expected: errors.expected(option),
+        example: exampleFor(command, option),
+      });
     }
     args[option.name] = value;
   }
   return { command, args };
 }
 
-export function parseCommandLine(line: string, registry: readonly CommandDef[], options: ParseOptions = {}): ParseResult {
+export function parseCommandLine(
+  line: string,
+  registry: readonly CommandDef[],
+  options: ParseOptions = {},
+): ParseResult {
   const errors = new Errors(options.locale ?? 'en');
   const tokens = tokenize(line);
-  if (!tokens) return errors.make('unterminated-quote', 'usage.unterminatedQuote', { value: line, example: 'mark "Example Sender" mine' }, { line });
+  if (!tokens)
+    return errors.make(
+      'unterminated-quote',
+      'usage.unterminatedQuote',
+      { value: line, example: 'mark "Example Sender" mine' },
+      { line },
+    );
   if (tokens[0] && /^\/?dmarc$/i.test(tokens[0].text)) tokens.shift();
   const [head, ...rest] = tokens;
   if (!head) return errors.make('empty', 'usage.empty', { example: 'help' });
   const command = findCommand(head.text, registry);
   if (!command) {
-    return errors.make('unknown-command', 'usage.unknownCommand', { value: head.text, example: 'help' }, { name: head.text, list: registry.map((c) => c.name).join(', ') });
+    return errors.make(
+      'unknown-command',
+      'usage.unknownCommand',
+      { value: head.text, example: 'help' },
+      { name: head.text, list: registry.map((c) => c.name).join(', ') },
+    );
   }
 
   const raw = new Map<string, string>();
@@ -231,12 +278,22 @@ export function parseCommandLine(line: string, registry: readonly CommandDef[], 
     if (name !== null && /^[a-z][a-z_-]*$/.test(name) && normaliseIp(token.text) === null) {
       const option = command.options.find((candidate) => candidate.name === name);
       if (!option) {
-        return errors.make('unknown-option', 'usage.unknownOption', { command: command.name, value: token.text, example: exampleFor(command) }, {
-          name,
-          list: command.options.map((o) => (o.positional ? o.name : `${o.name}:`)).join(', ') || '-',
-        });
+        return errors.make(
+          'unknown-option',
+          'usage.unknownOption',
+          { command: command.name, value: token.text, example: exampleFor(command) },
+          {
+            name,
+            list: command.options.map((o) => (o.positional ? o.name : `${o.name}:`)).join(', ') || '-',
+          },
+        );
       }
-      if (raw.has(option.name)) return errors.make('duplicate', 'usage.duplicate', { command: command.name, option: option.name, example: exampleFor(command, option) });
+      if (raw.has(option.name))
+        return errors.make('duplicate', 'usage.duplicate', {
+          command: command.name,
+          option: option.name,
+          example: exampleFor(command, option),
+        });
       raw.set(option.name, token.text.slice(token.colon + 1));
       continue;
     }
@@ -252,7 +309,12 @@ export function parseCommandLine(line: string, registry: readonly CommandDef[], 
   }
   for (const [index, word] of words.entries()) {
     const option = open[index];
-    if (!option) return errors.make('too-many', 'usage.tooMany', { command: command.name, value: word, example: exampleFor(command) });
+    if (!option)
+      return errors.make('too-many', 'usage.tooMany', {
+        command: command.name,
+        value: word,
+        example: exampleFor(command),
+      });
     raw.set(option.name, word);
   }
   return validate(command, raw, errors, options);
@@ -268,13 +330,23 @@ export function parseDiscordOptions(
   const errors = new Errors(parseOptions.locale ?? 'en');
   const command = findCommand(subcommand, registry);
   if (!command) {
-    return errors.make('unknown-command', 'usage.unknownCommand', { value: subcommand, example: 'help' }, { name: subcommand, list: registry.map((c) => c.name).join(', ') });
+    return errors.make(
+      'unknown-command',
+      'usage.unknownCommand',
+      { value: subcommand, example: 'help' },
+      { name: subcommand, list: registry.map((c) => c.name).join(', ') },
+    );
   }
   const raw = new Map<string, string>();
   for (const option of options) {
     if (option.value === undefined || option.value === null) continue;
     if (!command.options.some((candidate) => candidate.name === option.name)) {
-      return errors.make('unknown-option', 'usage.unknownOption', { command: command.name, value: option.name, example: exampleFor(command) }, { name: option.name, list: command.options.map((o) => o.name).join(', ') || '-' });
+      return errors.make(
+        'unknown-option',
+        'usage.unknownOption',
+        { command: command.name, value: option.name, example: exampleFor(command) },
+        { name: option.name, list: command.options.map((o) => o.name).join(', ') || '-' },
+      );
     }
     raw.set(option.name, String(option.value));
   }
@@ -284,7 +356,9 @@ export function parseDiscordOptions(
 /** "ip <address> [days:N]": the usage line of a command, for help and errors. */
 export function usageLine(command: CommandDef): string {
   const parts = command.options.map((option) => {
-    const body = option.positional ? `<${option.name}>` : `${option.name}:${option.type === 'integer' ? 'N' : `<${option.name}>`}`;
+    const body = option.positional
+      ? `<${option.name}>`
+      : `${option.name}:${option.type === 'integer' ? 'N' : `<${option.name}>`}`;
     return option.required ? body : `[${body}]`;
   });
   return [command.name, ...parts].join(' ');

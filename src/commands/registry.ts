@@ -10,4 +10,12 @@ import { sourcesCommand } from '../../commands/sources.ts';
 import { summaryCommand } from '../../commands/summary.ts';
 import type { CommandDef } from './types.ts';
 
-export const commandRegistry: readonly CommandDef[] = [ipCommand, dateCommand, readyCommand, markCommand, summaryCommand, sourcesCommand, helpCommand];
+export const commandRegistry: readonly CommandDef[] = [
+  ipCommand,
+  dateCommand,
+  readyCommand,
+  markCommand,
+  summaryCommand,
+  sourcesCommand,
+  helpCommand,
+];

@@ -51,7 +51,15 @@ function extraMails(truth: ScenarioTruth): Buffer[] {
       messageId: `demo-${index}@${truth.domain}`,
       identityAlignment: 'none',
     };
-    mails.push(failureReportMail(report, { from: 'dmarc-failures@mailbox.example', to: `dmarc-ruf@${truth.domain}`, subject: `DMARC failure report for ${truth.domain}`, date: new Date(`${day}T06:00:00Z`), messageId: `ruf-demo-${index}@mailbox.example` }));
+    mails.push(
+      failureReportMail(report, {
+        from: 'dmarc-failures@mailbox.example',
+        to: `dmarc-ruf@${truth.domain}`,
+        subject: `DMARC failure report for ${truth.domain}`,
+        date: new Date(`${day}T06:00:00Z`),
+        messageId: `ruf-demo-${index}@mailbox.example`,
+      }),
+    );
   }
   const tls: TlsReport = {
     kind: 'tls',
@@ -68,11 +76,29 @@ function extraMails(truth: ScenarioTruth): Buffer[] {
         mxHosts: [`mail.${truth.domain}`],
         successful: 412,
         failed: 3,
-        failures: [{ resultType: 'certificate-expired', count: 3, sendingMtaIp: '209.85.220.41', receivingMxHostname: `mail.${truth.domain}`, receivingIp: '192.0.2.10', reasonCode: null, info: null }],
+        failures: [
+          {
+            resultType: 'certificate-expired',
+            count: 3,
+            sendingMtaIp: '209.85.220.41',
+            receivingMxHostname: `mail.${truth.domain}`,
+            receivingIp: '192.0.2.10',
+            reasonCode: null,
+            info: null,
+          },
+        ],
       },
     ],
   };
-  mails.push(tlsReportMail(tls, { from: 'noreply-smtp-tls-reporting@google.com', to: `tls-reports@${truth.domain}`, subject: `Report Domain: ${truth.domain} Submitter: google.com Report-ID: <${tls.reportId}>`, date: new Date(`${truth.lastDay}T23:59:59Z`), messageId: `${tls.reportId}@google.com` }));
+  mails.push(
+    tlsReportMail(tls, {
+      from: 'noreply-smtp-tls-reporting@google.com',
+      to: `tls-reports@${truth.domain}`,
+      subject: `Report Domain: ${truth.domain} Submitter: google.com Report-ID: <${tls.reportId}>`,
+      date: new Date(`${truth.lastDay}T23:59:59Z`),
+      messageId: `${tls.reportId}@google.com`,
+    }),
+  );
   return mails;
 }
 
@@ -98,16 +124,25 @@ export async function prepareDemoStore(options: { now: Date; path?: string }): P
   const { mails, truth } = exampleMonthMails({ domain: DEMO_DOMAIN, endDay: utcDay(yesterday), seed: 'demo' });
   const totals = new IngestTotals();
   const receivedAt = () => yesterday;
-  const inputs = [...mails.map((mail) => ({ source: `demo/${mail.name}`, bytes: mail.raw })), ...extraMails(truth).map((raw, index) => ({ source: `demo/extra-${index}.eml`, bytes: raw }))];
+  const inputs = [
+    ...mails.map((mail) => ({ source: `demo/${mail.name}`, bytes: mail.raw })),
+    ...extraMails(truth).map((raw, index) => ({ source: `demo/extra-${index}.eml`, bytes: raw })),
+  ];
   for (const input of inputs) totals.add(await ingestInput(input, { store, now: receivedAt }));
   await store.flush();
-  return { store, storeUrl, truth, reports: totals.new, errors: totals.errors.map((error) => `${error.source}: ${error.message}`) };
+  return {
+    store,
+    storeUrl,
+    truth,
+    reports: totals.new,
+    errors: totals.errors.map((error) => `${error.source}: ${error.message}`),
+  };
 }
 
 export const DEMO_NOTICE = [
   'dmarc-bot is running on demo data: a month of example reports for example.com, ending yesterday.',
   'Try: /dmarc ready    /dmarc sources    /dmarc date yesterday    /dmarc ip 203.0.113.77    /dmarc help',
   'To use your own reports: copy .env.example to .env and set IMAP_HOST, IMAP_USER and IMAP_PASSWORD',
-  '(the mailbox your DMARC record\'s rua= address delivers to), then SLACK_* or DISCORD_* for a chat.',
+  "(the mailbox your DMARC record's rua= address delivers to), then SLACK_* or DISCORD_* for a chat.",
   'Run `npx dmarc-bot doctor` to check the settings. The demo store is data/demo.sqlite; your own data never mixes with it.',
 ].join('\n');

@@ -26,11 +26,18 @@ function changeText(t: Translator, domain: DigestDomain): string {
   if (domain.passRateChange === null || domain.previousPassRate === null) return t.t('digest.change.none');
   const points = Math.round(domain.passRateChange * 1000) / 10;
   const sign = points > 0 ? '+' : points < 0 ? '−' : '±';
-  return t.t('digest.change', { change: `${sign}${t.number(Math.abs(points))}`, previous: t.percent(domain.previousPassRate) });
+  return t.t('digest.change', {
+    change: `${sign}${t.number(Math.abs(points))}`,
+    previous: t.percent(domain.previousPassRate),
+  });
 }
 
 function sourceLine(t: Translator, source: DigestSource): string {
-  const line = t.t('digest.source', { source: sourceLabel(source.ip, source.sender), messages: source.messages, fail: source.dmarcFail });
+  const line = t.t('digest.source', {
+    source: sourceLabel(source.ip, source.sender),
+    messages: source.messages,
+    fail: source.dmarcFail,
+  });
   return source.hint ? `${line} — ${t.hint(source.hint)}` : line;
 }
 
@@ -55,21 +62,37 @@ function domainBlocks(t: Translator, domain: DigestDomain): ReplyBlock[] {
         { label: t.t('label.spfAligned'), value: rateText(t, domain.spfAlignedRate) },
         { label: t.t('label.dkimAligned'), value: rateText(t, domain.dkimAlignedRate) },
         { label: t.t('label.dispositions'), value: dispositions || t.t('none') },
-        { label: t.t('label.reporters'), value: domain.reporters.map((row) => `${row.key} (${t.number(row.messages)})`).join(', ') || t.t('none') },
+        {
+          label: t.t('label.reporters'),
+          value: domain.reporters.map((row) => `${row.key} (${t.number(row.messages)})`).join(', ') || t.t('none'),
+        },
       ],
     },
-    domain.newSources.length > 0 && { type: 'list', title: t.t('label.newSources'), items: domain.newSources.map((source) => sourceLine(t, source)) },
-    domain.failingSources.length > 0 && { type: 'list', title: t.t('label.failingSources'), tone: 'warning', items: domain.failingSources.map((source) => sourceLine(t, source)) },
+    domain.newSources.length > 0 && {
+      type: 'list',
+      title: t.t('label.newSources'),
+      items: domain.newSources.map((source) => sourceLine(t, source)),
+    },
+    domain.failingSources.length > 0 && {
+      type: 'list',
+      title: t.t('label.failingSources'),
+      tone: 'warning',
+      items: domain.failingSources.map((source) => sourceLine(t, source)),
+    },
     (domain.failureReports > 0 || domain.tls.reports > 0) && {
       type: 'fields',
       fields: [
-        ...(domain.failureReports > 0 ? [{ label: t.t('label.failureReports'), value: t.number(domain.failureReports) }] : []),
+        ...(domain.failureReports > 0
+          ? [{ label: t.t('label.failureReports'), value: t.number(domain.failureReports) }]
+          : []),
         ...(domain.tls.reports > 0
           ? [
               {
                 label: t.t('label.tls'),
                 value: `${t.t('digest.tls', { reports: domain.tls.reports, successful: domain.tls.successful, failed: domain.tls.failed })}${
-                  domain.tls.failureTypes.length ? ` (${domain.tls.failureTypes.map((row) => `${row.key} ${t.number(row.messages)}`).join(', ')})` : ''
+                  domain.tls.failureTypes.length
+                    ? ` (${domain.tls.failureTypes.map((row) => `${row.key} ${t.number(row.messages)}`).join(', ')})`
+                    : ''
                 }`,
               },
             ]
@@ -92,21 +115,39 @@ export function digestReply(t: Translator, data: DigestData): Reply {
     return {
       title: t.t('digest.none.title'),
       tone: 'info',
-      blocks: [{ type: 'text', text: t.t('digest.none.text', { since: t.dateTime(data.since), until: t.dateTime(data.until) }) }],
+      blocks: [
+        {
+          type: 'text',
+          text: t.t('digest.none.text', { since: t.dateTime(data.since), until: t.dateTime(data.until) }),
+        },
+      ],
       data,
     };
   }
   const tones = data.domains.map(domainTone);
   return {
-    title: t.t('digest.title', { aggregate: data.received.aggregate, failure: data.received.failure, tls: data.received.tls }),
+    title: t.t('digest.title', {
+      aggregate: data.received.aggregate,
+      failure: data.received.failure,
+      tls: data.received.tls,
+    }),
     tone: tones.includes('warning') ? 'warning' : 'good',
     blocks: [{ type: 'context', text: period }, ...data.domains.flatMap((domain) => domainBlocks(t, domain))],
     data,
   };
 }
 
-export async function buildDigest(store: ReportStore, context: CommandContext, period: { since: Date; until: Date }): Promise<DigestResult> {
-  const data = await queryDigest(store, identifyFor(context), { since: period.since, until: period.until, now: context.now(), thresholds: context.thresholds });
+export async function buildDigest(
+  store: ReportStore,
+  context: CommandContext,
+  period: { since: Date; until: Date },
+): Promise<DigestResult> {
+  const data = await queryDigest(store, identifyFor(context), {
+    since: period.since,
+    until: period.until,
+    now: context.now(),
+    thresholds: context.thresholds,
+  });
   const reply = digestReply(translatorFor(context), data);
   return { reply, data, reportCount: data.received.aggregate + data.received.failure + data.received.tls };
 }

@@ -21,7 +21,12 @@ export async function lastDigestAt(store: Pick<ReportStore, 'getState'>, destina
   return Number.isNaN(time) ? null : new Date(time);
 }
 
-export async function markDigestSent(store: Pick<ReportStore, 'setState'>, destination: string, until: Date, sentAt: Date = new Date()): Promise<void> {
+export async function markDigestSent(
+  store: Pick<ReportStore, 'setState'>,
+  destination: string,
+  until: Date,
+  sentAt: Date = new Date(),
+): Promise<void> {
   const state: DigestState = { until: until.toISOString(), sentAt: sentAt.toISOString() };
   await store.setState(digestStateName(destination), state);
 }

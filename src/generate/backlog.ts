@@ -17,8 +17,16 @@ export interface BacklogOptions {
 }
 
 const DOMAIN_POOL = [
-  'example.com', 'example.org', 'example.net', 'shop.example', 'mail-owner.example',
-  'family.example', 'club.example', 'consulting.example', 'photos.example', 'blog.example',
+  'example.com',
+  'example.org',
+  'example.net',
+  'shop.example',
+  'mail-owner.example',
+  'family.example',
+  'club.example',
+  'consulting.example',
+  'photos.example',
+  'blog.example',
 ] as const;
 const DAY = 86_400;
 
@@ -36,7 +44,8 @@ function recordCount(rng: Rng, min: number, max: number): number {
 export function* reportMailBacklog(options: BacklogOptions): Generator<GeneratedMail> {
   const min = options.minRecords ?? 1;
   const max = options.maxRecords ?? 500;
-  if (!(min >= 1 && max >= min)) throw new Error(`reportMailBacklog: need 1 <= minRecords <= maxRecords, got ${min}..${max}`);
+  if (!(min >= 1 && max >= min))
+    throw new Error(`reportMailBacklog: need 1 <= minRecords <= maxRecords, got ${min}..${max}`);
   const startEpoch = Math.floor(Date.parse(options.start ?? '2025-01-01T00:00:00Z') / 1000);
   const root = createRng(options.seed);
   for (let i = 0; i < options.count; i++) {
@@ -46,13 +55,31 @@ export function* reportMailBacklog(options: BacklogOptions): Generator<Generated
     const dayIndex = Math.floor(i / (DOMAIN_POOL.length * ALL_REPORTERS.length));
     const begin = new Date((startEpoch + dayIndex * DAY) * 1000).toISOString();
     const reports: AggregateReport[] = [
-      randomAggregateReport({ seed: `${options.seed}:${i}`, records: recordCount(rng, min, max), domain, org: reporter.orgName, begin }),
+      randomAggregateReport({
+        seed: `${options.seed}:${i}`,
+        records: recordCount(rng, min, max),
+        domain,
+        org: reporter.orgName,
+        begin,
+      }),
     ];
     // a few reporters put two domains' reports in one mail; the second domain is outside the pool
     if (rng.chance(0.03)) {
-      reports.push(randomAggregateReport({ seed: `${options.seed}:${i}:b`, records: recordCount(rng, min, max), domain: `alt.${domain}`, org: reporter.orgName, begin }));
+      reports.push(
+        randomAggregateReport({
+          seed: `${options.seed}:${i}:b`,
+          records: recordCount(rng, min, max),
+          domain: `alt.${domain}`,
+          org: reporter.orgName,
+          begin,
+        }),
+      );
     }
-    const container: Container = rng.weighted([['zip', 45], ['gzip', 35], ['xml', 20]] as const);
+    const container: Container = rng.weighted([
+      ['zip', 45],
+      ['gzip', 35],
+      ['xml', 20],
+    ] as const);
     const attachments = reports.map((r) => aggregateAttachment(r, container, { receiver: reporter.receiver }));
     const first = reports[0]!;
     const raw = reportMail(attachments, {

@@ -30,8 +30,10 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 /** RFC 5322 date-time in UTC: "Sun, 29 Nov 2026 09:07:50 +0000". */
 export function rfc5322Date(date: Date): string {
   const two = (n: number) => String(n).padStart(2, '0');
-  return `${DAYS[date.getUTCDay()]}, ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()} ` +
-    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
+  return (
+    `${DAYS[date.getUTCDay()]}, ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()} ` +
+    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`
+  );
 }
 
 function base64Lines(content: Uint8Array): string {
@@ -138,7 +140,11 @@ export function aggregateAttachment(
     case 'gzip':
       return { filename: `${name}.gz`, contentType: 'application/gzip', content: gzipBytes(xml) };
     case 'zip':
-      return { filename: name.replace(/\.xml$/, '.zip'), contentType: 'application/zip', content: zipBytes(name, xml, date) };
+      return {
+        filename: name.replace(/\.xml$/, '.zip'),
+        contentType: 'application/zip',
+        content: zipBytes(name, xml, date),
+      };
   }
 }
 
@@ -196,7 +202,9 @@ export function failureReportMail(report: FailureReport, headers: MailHeaders): 
     `--${boundary}`,
     'Content-Type: message/feedback-report',
     '',
-    ...fields.filter((f): f is [string, string] => f[1] !== null && f[1] !== undefined).map(([k, v]) => `${k}: ${headerText(v)}`),
+    ...fields
+      .filter((f): f is [string, string] => f[1] !== null && f[1] !== undefined)
+      .map(([k, v]) => `${k}: ${headerText(v)}`),
     '',
     `--${boundary}`,
     'Content-Type: text/rfc822-headers',

@@ -40,7 +40,10 @@ function recordSpec(kind: SourceKind, domain: string, rng: Rng, overrideShare: n
   switch (kind) {
     case 'own':
       return {
-        sourceIp, count, headerFrom: domain, envelopeFrom: domain,
+        sourceIp,
+        count,
+        headerFrom: domain,
+        envelopeFrom: domain,
         dkim: [{ domain, selector: rng.pick(['mail', 's1', '2026a']), result: 'pass' }],
         spf: [{ domain, scope: 'mfrom', result: rng.chance(0.95) ? 'pass' : 'softfail' }],
       };
@@ -48,14 +51,20 @@ function recordSpec(kind: SourceKind, domain: string, rng: Rng, overrideShare: n
       // a subdomain sender signed by the parent: aligned only under relaxed adkim
       const sub = `${rng.pick(['news', 'billing', 'alerts'])}.${domain}`;
       return {
-        sourceIp, count, headerFrom: sub, envelopeFrom: `bounce.${domain}`,
+        sourceIp,
+        count,
+        headerFrom: sub,
+        envelopeFrom: `bounce.${domain}`,
         dkim: [{ domain, selector: 'mail', result: 'pass' }],
         spf: [{ domain: `bounce.${domain}`, scope: 'mfrom', result: 'pass' }],
       };
     }
     case 'espAligned':
       return {
-        sourceIp, count, headerFrom: domain, envelopeFrom: 'bounce.sendgrid.net',
+        sourceIp,
+        count,
+        headerFrom: domain,
+        envelopeFrom: 'bounce.sendgrid.net',
         dkim: [
           { domain, selector: 's1', result: 'pass' },
           { domain: 'sendgrid.net', selector: 'smtpapi', result: 'pass' },
@@ -64,14 +73,20 @@ function recordSpec(kind: SourceKind, domain: string, rng: Rng, overrideShare: n
       };
     case 'espMisaligned':
       return {
-        sourceIp, count, headerFrom: domain, envelopeFrom: 'mail123.suw91.mcsv.net',
+        sourceIp,
+        count,
+        headerFrom: domain,
+        envelopeFrom: 'mail123.suw91.mcsv.net',
         dkim: [{ domain: 'mcsv.net', selector: 'k1', result: 'pass' }],
         spf: [{ domain: 'mail123.suw91.mcsv.net', scope: 'mfrom', result: 'pass' }],
       };
     case 'forwarder': {
       const forwarded = rng.chance(overrideShare * 10);
       return {
-        sourceIp, count, headerFrom: domain, envelopeFrom: domain,
+        sourceIp,
+        count,
+        headerFrom: domain,
+        envelopeFrom: domain,
         dkim: [{ domain, selector: 'mail', result: rng.chance(0.6) ? 'fail' : 'pass' }],
         spf: [{ domain, scope: 'mfrom', result: 'fail' }],
         reasons: forwarded ? [{ type: 'forwarded', comment: null }] : [],
@@ -79,8 +94,13 @@ function recordSpec(kind: SourceKind, domain: string, rng: Rng, overrideShare: n
     }
     case 'spoofer':
       return {
-        sourceIp, count, headerFrom: domain, envelopeFrom: rng.chance(0.3) ? null : domain,
-        dkim: rng.chance(0.7) ? [] : [{ domain, selector: 'default', result: 'fail', humanResult: 'signature did not verify' }],
+        sourceIp,
+        count,
+        headerFrom: domain,
+        envelopeFrom: rng.chance(0.3) ? null : domain,
+        dkim: rng.chance(0.7)
+          ? []
+          : [{ domain, selector: 'default', result: 'fail', humanResult: 'signature did not verify' }],
         spf: [{ domain, scope: 'mfrom', result: rng.pick(['fail', 'softfail', 'none']) }],
         reasons: rng.chance(overrideShare) ? [{ type: 'local_policy', comment: 'arc=pass as=2' }] : [],
       };
@@ -89,13 +109,15 @@ function recordSpec(kind: SourceKind, domain: string, rng: Rng, overrideShare: n
 
 function reporterFor(org: string | undefined, rng: Rng): Reporter {
   if (org === undefined) return rng.pick(ALL_REPORTERS);
-  return ALL_REPORTERS.find((r) => r.orgName === org) ?? {
-    orgName: org,
-    email: `dmarc@${org.toLowerCase().replace(/[^a-z0-9.-]+/g, '-')}`,
-    receiver: org.toLowerCase(),
-    reportId: (r: Rng) => r.hex(16),
-    container: 'xml',
-  };
+  return (
+    ALL_REPORTERS.find((r) => r.orgName === org) ?? {
+      orgName: org,
+      email: `dmarc@${org.toLowerCase().replace(/[^a-z0-9.-]+/g, '-')}`,
+      receiver: org.toLowerCase(),
+      reportId: (r: Rng) => r.hex(16),
+      container: 'xml',
+    }
+  );
 }
 
 export function isoFromEpoch(seconds: number): string {
@@ -115,7 +137,12 @@ export function randomAggregateReport(options: RandomReportOptions): AggregateRe
     aspf: rng.chance(0.85) ? 'r' : 's',
   });
   const kinds: ReadonlyArray<readonly [SourceKind, number]> = [
-    ['own', 40], ['ownSub', 8], ['espAligned', 15], ['espMisaligned', 10], ['forwarder', 12], ['spoofer', 15],
+    ['own', 40],
+    ['ownSub', 8],
+    ['espAligned', 15],
+    ['espMisaligned', 10],
+    ['forwarder', 12],
+    ['spoofer', 15],
   ];
   const recordRng = rng.fork('records');
   const records: AggregateRecord[] = new Array(options.records);

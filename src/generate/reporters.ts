@@ -16,7 +16,8 @@ export const REPORTERS = {
     orgName: 'google.com',
     email: 'noreply-dmarc-support@google.com',
     receiver: 'google.com',
-    reportId: (rng) => `${rng.int(1, 9)}${String(rng.int(0, 999999999)).padStart(9, '0')}${String(rng.int(0, 999999999)).padStart(9, '0')}`,
+    reportId: (rng) =>
+      `${rng.int(1, 9)}${String(rng.int(0, 999999999)).padStart(9, '0')}${String(rng.int(0, 999999999)).padStart(9, '0')}`,
     container: 'zip',
   },
   yahoo: {

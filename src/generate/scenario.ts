@@ -73,11 +73,16 @@ interface SourcePlan {
 }
 
 const MAILBOX_SHARES: ReadonlyArray<readonly [Reporter, number]> = [
-  [REPORTERS.google, 0.5], [REPORTERS.microsoft, 0.25], [REPORTERS.yahoo, 0.15], [REPORTERS.smallIsp, 0.1],
+  [REPORTERS.google, 0.5],
+  [REPORTERS.microsoft, 0.25],
+  [REPORTERS.yahoo, 0.15],
+  [REPORTERS.smallIsp, 0.1],
 ];
 
 const SPOOFER_IPS = [
-  ...[7, 19, 23, 38, 41, 52, 66, 77, 83, 97, 104, 118, 130, 142, 155, 169, 177, 188, 201, 214, 226, 239].map((n) => `203.0.113.${n}`),
+  ...[7, 19, 23, 38, 41, 52, 66, 77, 83, 97, 104, 118, 130, 142, 155, 169, 177, 188, 201, 214, 226, 239].map(
+    (n) => `203.0.113.${n}`,
+  ),
   '2001:db8:bad::1',
   '2001:db8:bad::2f',
 ];
@@ -85,44 +90,68 @@ const SPOOFER_IPS = [
 function plans(spoofDays: ReadonlySet<number>): SourcePlan[] {
   return [
     {
-      name: 'own server', role: 'own', ips: ['192.0.2.10', '2001:db8:10::25'],
+      name: 'own server',
+      role: 'own',
+      ips: ['192.0.2.10', '2001:db8:10::25'],
       dailyVolume: (_d, weekday, rng) => (weekday === 0 || weekday === 6 ? rng.int(4, 10) : rng.int(15, 30)),
       reporters: MAILBOX_SHARES,
       spec: (ip, count, _r, domain) => ({
-        sourceIp: ip, count, headerFrom: domain, envelopeFrom: domain,
+        sourceIp: ip,
+        count,
+        headerFrom: domain,
+        envelopeFrom: domain,
         dkim: [{ domain, selector: 'mail', result: 'pass' }],
         spf: [{ domain, scope: 'mfrom', result: 'pass' }],
       }),
     },
     {
       // weekly newsletter on Tuesdays: SPF passes for the ESP's bounce domain, DKIM with the ESP's domain
-      name: 'newsletter ESP', role: 'esp', ips: ['205.201.131.98', '205.201.139.75'],
+      name: 'newsletter ESP',
+      role: 'esp',
+      ips: ['205.201.131.98', '205.201.139.75'],
       dailyVolume: (_d, weekday, rng) => (weekday === 2 ? rng.int(120, 180) : 0),
       reporters: MAILBOX_SHARES,
       spec: (ip, count, _r, domain) => ({
-        sourceIp: ip, count, headerFrom: domain, envelopeFrom: 'mail98.atl11.mcsv.net',
+        sourceIp: ip,
+        count,
+        headerFrom: domain,
+        envelopeFrom: 'mail98.atl11.mcsv.net',
         dkim: [{ domain: 'mcsv.net', selector: 'k2', result: 'pass' }],
         spf: [{ domain: 'mail98.atl11.mcsv.net', scope: 'mfrom', result: 'pass' }],
       }),
     },
     {
       // the owner's work mail, relayed by the ISP's smarthost on most weekdays: not in SPF, not signed
-      name: 'forgotten ISP relay', role: 'forgotten', ips: ['198.51.100.25'],
+      name: 'forgotten ISP relay',
+      role: 'forgotten',
+      ips: ['198.51.100.25'],
       dailyVolume: (dayIndex, weekday) => (weekday >= 1 && weekday <= 5 && dayIndex % 7 !== 3 ? 4 + (dayIndex % 3) : 0),
       reporters: MAILBOX_SHARES,
       spec: (ip, count, _r, domain) => ({
-        sourceIp: ip, count, headerFrom: domain, envelopeFrom: domain,
+        sourceIp: ip,
+        count,
+        headerFrom: domain,
+        envelopeFrom: domain,
         dkim: [],
         spf: [{ domain, scope: 'mfrom', result: 'softfail' }],
       }),
     },
     {
       // mail to a Gmail user who forwards elsewhere: SPF fails, the list footer breaks DKIM
-      name: 'forwarding via mailbox provider', role: 'forwarder', ips: ['209.85.220.41', '209.85.220.69'],
+      name: 'forwarding via mailbox provider',
+      role: 'forwarder',
+      ips: ['209.85.220.41', '209.85.220.69'],
       dailyVolume: (_d, _w, rng) => rng.int(1, 4),
-      reporters: [[REPORTERS.microsoft, 0.5], [REPORTERS.yahoo, 0.3], [REPORTERS.smallIsp, 0.2]],
+      reporters: [
+        [REPORTERS.microsoft, 0.5],
+        [REPORTERS.yahoo, 0.3],
+        [REPORTERS.smallIsp, 0.2],
+      ],
       spec: (ip, count, reporter, domain) => ({
-        sourceIp: ip, count, headerFrom: domain, envelopeFrom: domain,
+        sourceIp: ip,
+        count,
+        headerFrom: domain,
+        envelopeFrom: domain,
         dkim: [{ domain, selector: 'mail', result: 'fail' }],
         spf: [{ domain, scope: 'mfrom', result: 'fail' }],
         reasons: reporter === REPORTERS.microsoft ? [{ type: 'forwarded', comment: null }] : [],
@@ -130,12 +159,20 @@ function plans(spoofDays: ReadonlySet<number>): SourcePlan[] {
     },
     {
       // a botnet run: many addresses, a few messages each, on two or three days
-      name: 'spoofing burst', role: 'spoofer',
+      name: 'spoofing burst',
+      role: 'spoofer',
       ips: SPOOFER_IPS,
       dailyVolume: (dayIndex, _w, rng) => (spoofDays.has(dayIndex) ? rng.int(1, 6) : 0),
-      reporters: [[REPORTERS.google, 0.6], [REPORTERS.microsoft, 0.25], [REPORTERS.yahoo, 0.15]],
+      reporters: [
+        [REPORTERS.google, 0.6],
+        [REPORTERS.microsoft, 0.25],
+        [REPORTERS.yahoo, 0.15],
+      ],
       spec: (ip, count, _r, domain) => ({
-        sourceIp: ip, count, headerFrom: domain, envelopeFrom: `${domain}`,
+        sourceIp: ip,
+        count,
+        headerFrom: domain,
+        envelopeFrom: `${domain}`,
         dkim: [],
         spf: [{ domain, scope: 'mfrom', result: 'fail' }],
       }),
@@ -164,10 +201,12 @@ function dayString(epoch: number): string {
 export function exampleMonth(options: ExampleMonthOptions = {}): ExampleMonth {
   const domain = options.domain ?? 'example.com';
   const days = options.days ?? 30;
-  if (!Number.isInteger(days) || days < 1) throw new Error(`exampleMonth: days must be a positive integer, got ${days}`);
+  if (!Number.isInteger(days) || days < 1)
+    throw new Error(`exampleMonth: days must be a positive integer, got ${days}`);
   const endDay = options.endDay ?? '2026-01-31';
   const endMs = Date.parse(`${endDay}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(endDay) || Number.isNaN(endMs)) throw new Error(`exampleMonth: endDay must be YYYY-MM-DD, got ${endDay}`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(endDay) || Number.isNaN(endMs))
+    throw new Error(`exampleMonth: endDay must be YYYY-MM-DD, got ${endDay}`);
   const rng = createRng(options.seed ?? 2026);
   const firstEpoch = endMs / 1000 - (days - 1) * DAY;
   const policy = policyPublished(domain, options.policy);
@@ -184,11 +223,22 @@ export function exampleMonth(options: ExampleMonthOptions = {}): ExampleMonth {
   const sourcePlans = plans(spoofDays);
   const byIp: ScenarioTruth['byIp'] = {};
   for (const plan of sourcePlans) for (const ip of plan.ips) byIp[ip] = { role: plan.role, messages: 0, dmarcPass: 0 };
-  const sources: ScenarioSource[] = sourcePlans.map((p) => ({ name: p.name, role: p.role, ips: [...p.ips], messages: 0, dmarcPass: 0, days: [] }));
+  const sources: ScenarioSource[] = sourcePlans.map((p) => ({
+    name: p.name,
+    role: p.role,
+    ips: [...p.ips],
+    messages: 0,
+    dmarcPass: 0,
+    days: [],
+  }));
   // records accumulate per (reporter, report slot); a slot is a day, or the multi-day range
-  const slots = new Map<string, { reporter: Reporter; begin: number; end: number; records: Map<string, AggregateRecord> }>();
+  const slots = new Map<
+    string,
+    { reporter: Reporter; begin: number; end: number; records: Map<string, AggregateRecord> }
+  >();
   const slotFor = (reporter: Reporter, dayIndex: number) => {
-    const inMulti = reporter === REPORTERS.smallIsp && multiStart >= 0 && dayIndex >= multiStart && dayIndex < multiStart + 3;
+    const inMulti =
+      reporter === REPORTERS.smallIsp && multiStart >= 0 && dayIndex >= multiStart && dayIndex < multiStart + 3;
     const startIndex = inMulti ? multiStart : dayIndex;
     const key = `${reporter.orgName}|${startIndex}`;
     let slot = slots.get(key);
@@ -235,7 +285,9 @@ export function exampleMonth(options: ExampleMonthOptions = {}): ExampleMonth {
   const reports: AggregateReport[] = [];
   const byReporter: Record<string, number> = {};
   let multiDayReport: ScenarioTruth['multiDayReport'] = null;
-  const ordered = [...slots.values()].sort((a, b) => a.begin - b.begin || a.reporter.orgName.localeCompare(b.reporter.orgName));
+  const ordered = [...slots.values()].sort(
+    (a, b) => a.begin - b.begin || a.reporter.orgName.localeCompare(b.reporter.orgName),
+  );
   for (const slot of ordered) {
     const records = [...slot.records.values()];
     if (records.length === 0) continue;
@@ -253,7 +305,8 @@ export function exampleMonth(options: ExampleMonthOptions = {}): ExampleMonth {
     };
     reports.push(report);
     byReporter[report.orgName] = (byReporter[report.orgName] ?? 0) + records.reduce((n, r) => n + r.count, 0);
-    if (slot.end - slot.begin > DAY) multiDayReport = { orgName: report.orgName, reportId: report.reportId, begin: report.begin, end: report.end };
+    if (slot.end - slot.begin > DAY)
+      multiDayReport = { orgName: report.orgName, reportId: report.reportId, begin: report.begin, end: report.end };
   }
 
   const messages = sources.reduce((n, s) => n + s.messages, 0);
@@ -296,7 +349,10 @@ export interface ScenarioMail extends GeneratedMail {
 }
 
 /** The same month as report mails, each reporter packing its XML its usual way (zip, gzip or plain). */
-export function exampleMonthMails(options: ExampleMonthOptions & { to?: string } = {}): { mails: ScenarioMail[]; truth: ScenarioTruth } {
+export function exampleMonthMails(options: ExampleMonthOptions & { to?: string } = {}): {
+  mails: ScenarioMail[];
+  truth: ScenarioTruth;
+} {
   const { reports, truth } = exampleMonth(options);
   const mails = reports.map((report, i): ScenarioMail => {
     const reporter = Object.values(REPORTERS).find((r) => r.orgName === report.orgName);

@@ -9,9 +9,9 @@ export const en = {
   'reply.usage.line': 'Usage: {usage}',
   'reply.window': 'Window: {from} to {to} (UTC days); times in {timeZone}',
   'reply.more': '… and {count} more',
-  'yes': 'yes',
-  'no': 'no',
-  'none': '-',
+  yes: 'yes',
+  no: 'no',
+  none: '-',
 
   // --- usage errors (parser) ---
   'usage.empty': 'No command given. Try: /dmarc help',
@@ -99,7 +99,8 @@ export const en = {
   // --- ip ---
   'ip.title': '{ip}: {messages} messages, {passRate} pass DMARC ({days} days)',
   'ip.unknown.title': 'No reports mention {ip} in the last {days} days',
-  'ip.unknown.text': 'No aggregate report of the window lists {ip} as a source. Try a longer window, e.g. /dmarc ip {ip} days:365',
+  'ip.unknown.text':
+    'No aggregate report of the window lists {ip} as a source. Try a longer window, e.g. /dmarc ip {ip} days:365',
   'ip.network': 'AS{asn} {asName}',
   'mark.mine': 'yours',
   'mark.spoof': 'spoofing',
@@ -134,15 +135,18 @@ export const en = {
   'class.unconfirmed': 'unconfirmed regular sender',
   'class.spoofing': 'spoofing',
   'ready.blocker': '{sender} ({class}): {failing} of {messages} messages fail. {hint}',
-  'ready.blocker.unconfirmed': '{sender} ({class}): {failing} of {messages} messages fail. If it is your own sender: {hint}. If it is not: /dmarc mark {sender} spoof',
+  'ready.blocker.unconfirmed':
+    '{sender} ({class}): {failing} of {messages} messages fail. If it is your own sender: {hint}. If it is not: /dmarc mark {sender} spoof',
   'ready.policy': 'Published policy as receivers reported it: {policy}',
   'ready.policy.unknown': 'Published policy: no report showed it',
-  'ready.figures': '{considered} messages counted ({spoofing} spoofed and {forwarded} forwarded left out), {passRate} pass',
+  'ready.figures':
+    '{considered} messages counted ({spoofing} spoofed and {forwarded} forwarded left out), {passRate} pass',
 
   // --- mark ---
   'mark.set.title': 'Marked {subject} as {verdict}',
   'mark.set.text': 'Recorded by {by} at {at}. ready, the digest and alerts now treat it as {verdict}.',
-  'mark.unseen': 'No source named {subject} appears in the last {days} days of reports: check the spelling (ready and sources show the names). The mark is stored anyway.',
+  'mark.unseen':
+    'No source named {subject} appears in the last {days} days of reports: check the spelling (ready and sources show the names). The mark is stored anyway.',
   'mark.cleared.title': 'Cleared the mark of {subject}',
   'mark.cleared.none': '{subject} had no mark.',
 
@@ -168,18 +172,27 @@ export const en = {
   'digest.source': '{source}: {messages} messages, {fail} fail',
 
   // --- hints: failure patterns ---
-  'hint.spf-unaligned': 'SPF passes for {spfDomain} but is not aligned with {domain}: set a custom return path, or sign with DKIM d={domain}',
-  'hint.dkim-unaligned': 'DKIM passes for {dkimDomain} only, not for {domain}: set up DKIM signing with d={domain} at the service',
-  'hint.no-auth': 'No DKIM signature and SPF fails for {domain}: likely a relay; add {ip} to the SPF record or relay through your own server',
-  'hint.forwarded': 'Forwarded mail: a relay broke the DKIM signature of {domain}; nothing to fix on your side (ARC helps receivers)',
-  'hint.intermittent': 'Passes DMARC for only {passPercent} % of its mail from {domain}: some of its servers or streams are not set up for SPF/DKIM alignment',
-  'hint.auth-fail': 'SPF and DKIM both fail for {domain}: the sender is not authorised (spoofing, or a sender you have not set up)',
+  'hint.spf-unaligned':
+    'SPF passes for {spfDomain} but is not aligned with {domain}: set a custom return path, or sign with DKIM d={domain}',
+  'hint.dkim-unaligned':
+    'DKIM passes for {dkimDomain} only, not for {domain}: set up DKIM signing with d={domain} at the service',
+  'hint.no-auth':
+    'No DKIM signature and SPF fails for {domain}: likely a relay; add {ip} to the SPF record or relay through your own server',
+  'hint.forwarded':
+    'Forwarded mail: a relay broke the DKIM signature of {domain}; nothing to fix on your side (ARC helps receivers)',
+  'hint.intermittent':
+    'Passes DMARC for only {passPercent} % of its mail from {domain}: some of its servers or streams are not set up for SPF/DKIM alignment',
+  'hint.auth-fail':
+    'SPF and DKIM both fail for {domain}: the sender is not authorised (spoofing, or a sender you have not set up)',
   // --- hints: next steps ---
-  'hint.collect-more-data': 'Collect more data: {days} of {minDays} days with reports, {messages} of {minMessages} messages',
+  'hint.collect-more-data':
+    'Collect more data: {days} of {minDays} days with reports, {messages} of {minMessages} messages',
   'hint.fix-blocker': 'Fix {sender} first ({failing} failing messages): {fix}',
   'hint.confirm-sender': 'Decide about {sender} ({messages} messages, never passes): /dmarc mark "{sender}" mine|spoof',
-  'hint.raise-pass-rate': 'Raise the pass rate of {domain} from {passPercent} % to {thresholdPercent} %: align the remaining senders',
-  'hint.publish-quarantine-testing': 'Publish p=quarantine; t=y for {domain} (RFC 9989 testing mode), then watch the reports',
+  'hint.raise-pass-rate':
+    'Raise the pass rate of {domain} from {passPercent} % to {thresholdPercent} %: align the remaining senders',
+  'hint.publish-quarantine-testing':
+    'Publish p=quarantine; t=y for {domain} (RFC 9989 testing mode), then watch the reports',
   'hint.publish-quarantine': 'Publish p=quarantine for {domain} without t=y (and without pct)',
   'hint.publish-reject-testing': 'Publish p=reject; t=y for {domain} (RFC 9989 testing mode), then watch the reports',
   'hint.publish-reject': 'Publish p=reject for {domain} without t=y (and without pct)',

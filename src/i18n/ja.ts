@@ -9,9 +9,9 @@ export const ja: Record<MessageKey, string> = {
   'reply.usage.line': '使い方: {usage}',
   'reply.window': '期間: {from} ～ {to}（UTC の日付）、時刻は {timeZone}',
   'reply.more': '… ほか {count} 件',
-  'yes': 'はい',
-  'no': 'いいえ',
-  'none': '-',
+  yes: 'はい',
+  no: 'いいえ',
+  none: '-',
 
   'usage.empty': 'コマンドがありません。例: /dmarc help',
   'usage.unknownCommand': '「{name}」というコマンドはありません。コマンド: {list}。例: /dmarc help',
@@ -95,7 +95,8 @@ export const ja: Record<MessageKey, string> = {
 
   'ip.title': '{ip}: {messages} 通、DMARC 成功率 {passRate}（{days} 日間）',
   'ip.unknown.title': '直近 {days} 日間のレポートに {ip} はありません',
-  'ip.unknown.text': '期間内の集約レポートに送信元 {ip} はありません。期間を延ばしてください。例: /dmarc ip {ip} days:365',
+  'ip.unknown.text':
+    '期間内の集約レポートに送信元 {ip} はありません。期間を延ばしてください。例: /dmarc ip {ip} days:365',
   'ip.network': 'AS{asn} {asName}',
   'mark.mine': '自分の送信元',
   'mark.spoof': 'なりすまし',
@@ -128,14 +129,16 @@ export const ja: Record<MessageKey, string> = {
   'class.unconfirmed': '未確認の定常的な送信者',
   'class.spoofing': 'なりすまし',
   'ready.blocker': '{sender}（{class}）: {messages} 通中 {failing} 通が失敗。{hint}',
-  'ready.blocker.unconfirmed': '{sender}（{class}）: {messages} 通中 {failing} 通が失敗。自分の送信元なら: {hint}。そうでなければ: /dmarc mark {sender} spoof',
+  'ready.blocker.unconfirmed':
+    '{sender}（{class}）: {messages} 通中 {failing} 通が失敗。自分の送信元なら: {hint}。そうでなければ: /dmarc mark {sender} spoof',
   'ready.policy': '受信側が報告した公開ポリシー: {policy}',
   'ready.policy.unknown': '公開ポリシー: レポートに記載がありません',
   'ready.figures': '対象 {considered} 通（なりすまし {spoofing} 通と転送 {forwarded} 通を除く）、成功率 {passRate}',
 
   'mark.set.title': '{subject} を{verdict}として記録しました',
   'mark.set.text': '{by} が {at} に記録しました。ready、ダイジェスト、アラートは今後これを{verdict}として扱います。',
-  'mark.unseen': '直近 {days} 日間のレポートに {subject} という送信元はありません。綴りを確認してください（ready と sources に名前が表示されます）。記録はそのまま保存しました。',
+  'mark.unseen':
+    '直近 {days} 日間のレポートに {subject} という送信元はありません。綴りを確認してください（ready と sources に名前が表示されます）。記録はそのまま保存しました。',
   'mark.cleared.title': '{subject} の記録を取り消しました',
   'mark.cleared.none': '{subject} には記録がありませんでした。',
 
@@ -157,19 +160,30 @@ export const ja: Record<MessageKey, string> = {
   'digest.readiness': '{verdict}: {nextStep}',
   'digest.source': '{source}: {messages} 通、失敗 {fail} 通',
 
-  'hint.spf-unaligned': 'SPF は {spfDomain} で成功していますが {domain} とアライメントしていません。独自のリターンパスを設定するか、DKIM d={domain} で署名してください',
-  'hint.dkim-unaligned': 'DKIM は {dkimDomain} でのみ成功し、{domain} では成功していません。サービス側で d={domain} の DKIM 署名を設定してください',
-  'hint.no-auth': 'DKIM 署名がなく、{domain} の SPF も失敗しています。中継サーバーの可能性があります。{ip} を SPF レコードに追加するか、自分のサーバー経由で送信してください',
-  'hint.forwarded': '転送されたメールです。中継により {domain} の DKIM 署名が壊れています。こちらで直すものはありません（ARC が受信側の助けになります）',
-  'hint.intermittent': '{domain} のメールのうち DMARC 成功は {passPercent} % だけです。一部のサーバーや配信経路で SPF/DKIM のアライメントが設定されていません',
-  'hint.auth-fail': '{domain} の SPF と DKIM がどちらも失敗しています。許可されていない送信者です（なりすまし、または未設定の送信者）',
-  'hint.collect-more-data': 'データを集めてください: レポートのある日 {days} / {minDays} 日、メール {messages} / {minMessages} 通',
+  'hint.spf-unaligned':
+    'SPF は {spfDomain} で成功していますが {domain} とアライメントしていません。独自のリターンパスを設定するか、DKIM d={domain} で署名してください',
+  'hint.dkim-unaligned':
+    'DKIM は {dkimDomain} でのみ成功し、{domain} では成功していません。サービス側で d={domain} の DKIM 署名を設定してください',
+  'hint.no-auth':
+    'DKIM 署名がなく、{domain} の SPF も失敗しています。中継サーバーの可能性があります。{ip} を SPF レコードに追加するか、自分のサーバー経由で送信してください',
+  'hint.forwarded':
+    '転送されたメールです。中継により {domain} の DKIM 署名が壊れています。こちらで直すものはありません（ARC が受信側の助けになります）',
+  'hint.intermittent':
+    '{domain} のメールのうち DMARC 成功は {passPercent} % だけです。一部のサーバーや配信経路で SPF/DKIM のアライメントが設定されていません',
+  'hint.auth-fail':
+    '{domain} の SPF と DKIM がどちらも失敗しています。許可されていない送信者です（なりすまし、または未設定の送信者）',
+  'hint.collect-more-data':
+    'データを集めてください: レポートのある日 {days} / {minDays} 日、メール {messages} / {minMessages} 通',
   'hint.fix-blocker': 'まず {sender} を直してください（失敗 {failing} 通）: {fix}',
-  'hint.confirm-sender': '{sender}（{messages} 通、成功なし）について判断してください: /dmarc mark "{sender}" mine|spoof',
-  'hint.raise-pass-rate': '{domain} の成功率を {passPercent} % から {thresholdPercent} % に上げてください。残りの送信者のアライメントを整えます',
-  'hint.publish-quarantine-testing': '{domain} に p=quarantine; t=y（RFC 9989 のテストモード）を公開し、レポートを見守ってください',
+  'hint.confirm-sender':
+    '{sender}（{messages} 通、成功なし）について判断してください: /dmarc mark "{sender}" mine|spoof',
+  'hint.raise-pass-rate':
+    '{domain} の成功率を {passPercent} % から {thresholdPercent} % に上げてください。残りの送信者のアライメントを整えます',
+  'hint.publish-quarantine-testing':
+    '{domain} に p=quarantine; t=y（RFC 9989 のテストモード）を公開し、レポートを見守ってください',
   'hint.publish-quarantine': '{domain} に t=y なし（pct もなし）で p=quarantine を公開してください',
-  'hint.publish-reject-testing': '{domain} に p=reject; t=y（RFC 9989 のテストモード）を公開し、レポートを見守ってください',
+  'hint.publish-reject-testing':
+    '{domain} に p=reject; t=y（RFC 9989 のテストモード）を公開し、レポートを見守ってください',
   'hint.publish-reject': '{domain} に t=y なし（pct もなし）で p=reject を公開してください',
   'hint.keep-monitoring': '{domain} は強制済み（p=reject）です。新しい送信者に注意を続けてください',
   'hint.unknown': 'ヒント {code}',

@@ -20,7 +20,13 @@ export function countWithRate(t: Translator, part: number, whole: number): strin
   return `${t.percent(whole > 0 ? part / whole : 0)} (${t.number(part)})`;
 }
 
-export function countTable(t: Translator, title: string, firstColumn: string, rows: readonly CountRow[], limit = 10): ReplyBlock | null {
+export function countTable(
+  t: Translator,
+  title: string,
+  firstColumn: string,
+  rows: readonly CountRow[],
+  limit = 10,
+): ReplyBlock | null {
   if (rows.length === 0) return null;
   const shown = rows.slice(0, limit).map((row) => [row.key, t.number(row.messages)]);
   if (rows.length > limit) shown.push([t.t('reply.more', { count: rows.length - limit }), '']);
@@ -34,7 +40,10 @@ export function recordRows(counts: Record<string, number>): CountRow[] {
 }
 
 export function windowNote(t: Translator, window: DayWindow): ReplyBlock {
-  return { type: 'context', text: t.t('reply.window', { from: t.day(window.from), to: t.day(window.to), timeZone: t.timeZone }) };
+  return {
+    type: 'context',
+    text: t.t('reply.window', { from: t.day(window.from), to: t.day(window.to), timeZone: t.timeZone }),
+  };
 }
 
 export function hintText(t: Translator, hint: Hint | null): string {

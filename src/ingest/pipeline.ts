@@ -63,7 +63,9 @@ export class StoreWriteError extends Error {
     readonly source: string,
     cause: unknown,
   ) {
-    super(`${source}: the store refused a report: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${source}: the store refused a report: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
     this.name = 'StoreWriteError';
   }
 }
@@ -80,7 +82,10 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
     parsed = await read(input.bytes, { source: input.source, ...(deps.maxBytes ? { maxBytes: deps.maxBytes } : {}) });
   } catch (error) {
     // the reader promises not to throw on bad input; if it does anyway, the batch still goes on
-    result.errors.push({ source: input.source, message: `could not be read: ${error instanceof Error ? error.message : String(error)}` });
+    result.errors.push({
+      source: input.source,
+      message: `could not be read: ${error instanceof Error ? error.message : String(error)}`,
+    });
     return result;
   }
   for (const error of parsed.errors) {

@@ -61,7 +61,13 @@ function barProgress(label: string, stream: NodeJS.WriteStream): Progress {
   };
 }
 
-function logProgress({ label, logger, stream = process.stderr, intervalMs = 5000, now = Date.now }: ProgressOptions): Progress {
+function logProgress({
+  label,
+  logger,
+  stream = process.stderr,
+  intervalMs = 5000,
+  now = Date.now,
+}: ProgressOptions): Progress {
   const started = now();
   let lastLog = started;
   let last = { done: 0, total: 0 };
@@ -69,7 +75,10 @@ function logProgress({ label, logger, stream = process.stderr, intervalMs = 5000
     const seconds = Math.max(0.001, (now() - started) / 1000);
     const rate = last.done / seconds;
     const remaining = rate > 0 && last.total > last.done ? Math.round((last.total - last.done) / rate) : null;
-    logger.info({ done: last.done, total: last.total, perSecond: Number(rate.toFixed(1)), etaSeconds: remaining }, `${label}: ${last.done}/${last.total}`);
+    logger.info(
+      { done: last.done, total: last.total, perSecond: Number(rate.toFixed(1)), etaSeconds: remaining },
+      `${label}: ${last.done}/${last.total}`,
+    );
   };
   return {
     note(line) {

@@ -25,7 +25,13 @@ export function dateInsight({ date, days, identities = {}, limit = 5 }: DateInsi
     for (const reportKey in doc.reports) {
       const part = doc.reports[reportKey]!;
       reportKeys.add(reportKey);
-      domain.reports.push({ orgName: part.orgName, reportId: part.reportId, begin: part.begin, end: part.end, messages: part.messages });
+      domain.reports.push({
+        orgName: part.orgName,
+        reportId: part.reportId,
+        begin: part.begin,
+        end: part.end,
+        messages: part.messages,
+      });
       for (const source of part.sources) {
         let stat = domain.bySource.get(source.ip);
         if (!stat) domain.bySource.set(source.ip, (stat = emptyStat(source.ip)));
@@ -65,7 +71,16 @@ export function dateInsight({ date, days, identities = {}, limit = 5 }: DateInsi
       .slice(0, limit)
       .map(toSource);
     reports.sort((a, b) => (a.begin < b.begin ? -1 : a.begin > b.begin ? 1 : a.orgName < b.orgName ? -1 : 1));
-    result.push({ domain: name, reports, messages, dmarcPass, dmarcFail: messages - dmarcPass, passRate: rate(dmarcPass, messages), topSources, failingSources });
+    result.push({
+      domain: name,
+      reports,
+      messages,
+      dmarcPass,
+      dmarcFail: messages - dmarcPass,
+      passRate: rate(dmarcPass, messages),
+      topSources,
+      failingSources,
+    });
   }
   result.sort((a, b) => b.messages - a.messages || (a.domain < b.domain ? -1 : 1));
 

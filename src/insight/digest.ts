@@ -118,7 +118,8 @@ export function digestData(input: DigestInput): DigestData {
     tls.reportKeys.add(policy.reportKey);
     tls.successful += policy.successful;
     tls.failed += policy.failed;
-    for (const failure of policy.failures) tls.types[failure.resultType] = (tls.types[failure.resultType] ?? 0) + failure.count;
+    for (const failure of policy.failures)
+      tls.types[failure.resultType] = (tls.types[failure.resultType] ?? 0) + failure.count;
   }
 
   const toSource = (stat: SourceStat, domain: string): DigestSource => {
@@ -167,8 +168,15 @@ export function digestData(input: DigestInput): DigestData {
         .slice(0, limit)
         .map((stat) => toSource(stat, name)),
       failureReports: acc.failureReports,
-      tls: { reports: acc.tls.reportKeys.size, successful: acc.tls.successful, failed: acc.tls.failed, failureTypes: rows(acc.tls.types) },
-      readiness: readiness ? { verdict: readiness.verdict, nextStep: readiness.nextStep, blockers: readiness.blockers.length } : null,
+      tls: {
+        reports: acc.tls.reportKeys.size,
+        successful: acc.tls.successful,
+        failed: acc.tls.failed,
+        failureTypes: rows(acc.tls.types),
+      },
+      readiness: readiness
+        ? { verdict: readiness.verdict, nextStep: readiness.nextStep, blockers: readiness.blockers.length }
+        : null,
     });
   }
   result.sort((a, b) => b.messages - a.messages || (a.domain < b.domain ? -1 : 1));

@@ -35,7 +35,17 @@ export interface GroupedSources {
 const EMPTY: SourceStat = Object.freeze(emptyStat()) as SourceStat;
 
 export function bareIdentity(ip: string): SenderIdentity {
-  return { key: ip, name: ip, by: 'ip', service: null, forwarder: false, ptr: null, asn: null, asName: null, country: null };
+  return {
+    key: ip,
+    name: ip,
+    by: 'ip',
+    service: null,
+    forwarder: false,
+    ptr: null,
+    asn: null,
+    asName: null,
+    country: null,
+  };
 }
 
 /**
@@ -64,8 +74,26 @@ export function groupSources(
     const key = own ? ip : identity.key;
     group = groups.get(key);
     if (!group) {
-      const groupIdentity = own ? { ...bareIdentity(ip), ptr: identity.ptr, asn: identity.asn, asName: identity.asName, country: identity.country } : identity;
-      group = { key, identity: groupIdentity, mark: ownMark ?? groupMark(marks, identity), stat: EMPTY, ips: new Map(), activeDays: 0, domains: new Set(), owned: false, lastDay: '' };
+      const groupIdentity = own
+        ? {
+            ...bareIdentity(ip),
+            ptr: identity.ptr,
+            asn: identity.asn,
+            asName: identity.asName,
+            country: identity.country,
+          }
+        : identity;
+      group = {
+        key,
+        identity: groupIdentity,
+        mark: ownMark ?? groupMark(marks, identity),
+        stat: EMPTY,
+        ips: new Map(),
+        activeDays: 0,
+        domains: new Set(),
+        owned: false,
+        lastDay: '',
+      };
       groups.set(key, group);
     }
     groupOfIp.set(ip, group);
@@ -73,7 +101,9 @@ export function groupSources(
   };
 
   // Days in date order, so a group's active days are counted without a set per group.
-  const ordered = days.filter((doc) => (domain === null || doc.domain === domain) && inWindow(doc.date, window)).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  const ordered = days
+    .filter((doc) => (domain === null || doc.domain === domain) && inWindow(doc.date, window))
+    .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   for (const doc of ordered) {
     for (const reportKey in doc.reports) {
       const part = doc.reports[reportKey]!;

@@ -94,7 +94,8 @@ export function explainFailures(stat: SourceStat, context: { forwarder?: boolean
   const spfOther: Record<string, number> = {};
   for (const key in stat.spf) {
     const { domain: spfDomain, result } = authKeyParts(key);
-    if (result === 'pass' && spfDomain && orgDomain(spfDomain) !== fromOrg) spfOther[spfDomain] = (spfOther[spfDomain] ?? 0) + (stat.spf[key] ?? 0);
+    if (result === 'pass' && spfDomain && orgDomain(spfDomain) !== fromOrg)
+      spfOther[spfDomain] = (spfOther[spfDomain] ?? 0) + (stat.spf[key] ?? 0);
   }
   const spfDomain = topKey(spfOther);
   const dkimDomain = topKey(dkimOther);
@@ -110,7 +111,12 @@ export function explainFailures(stat: SourceStat, context: { forwarder?: boolean
   if (spfDomain && spfUnaligned >= half) return hint('spf-unaligned', { spfDomain, domain, failing });
   // A mailbox provider relaying with nothing of its own that passes: forwarding.
   if (context.forwarder && stat.dmarcPass === 0) return hint('forwarded', { domain, failing });
-  if (stat.dmarcPass > 0) return hint('intermittent', { domain, passPercent: Math.floor(rate(stat.dmarcPass, stat.messages) * 100), failing });
+  if (stat.dmarcPass > 0)
+    return hint('intermittent', {
+      domain,
+      passPercent: Math.floor(rate(stat.dmarcPass, stat.messages) * 100),
+      failing,
+    });
   if (anyDkimSignature < half && stat.spfPass === 0) return hint('no-auth', { domain, ip: stat.ip, failing });
   return hint('auth-fail', { domain, failing });
 }

@@ -34,7 +34,9 @@ export function ipInsight({ ip, entries, identity, mark, window }: IpInsightInpu
     byReporter[entry.orgName] = (byReporter[entry.orgName] ?? 0) + entry.messages;
   }
 
-  const days = [...byDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([date, figures]) => ({ date, ...figures }));
+  const days = [...byDay.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([date, figures]) => ({ date, ...figures }));
   const domainStats: Array<CountRow & { dmarcPass: number }> = Object.entries(byDomain)
     .map(([key, figures]) => ({ key, ...figures }))
     .sort((a, b) => b.messages - a.messages || (a.key < b.key ? -1 : 1));

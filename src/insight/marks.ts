@@ -23,6 +23,10 @@ export function groupMark(lookup: MarkLookup, identity: Pick<SenderIdentity, 'ke
 }
 
 /** The mark that applies to one IP: its own, else its sender group's. */
-export function ipMark(lookup: MarkLookup, ip: string, identity: Pick<SenderIdentity, 'key' | 'name'> | null): MarkVerdict | null {
+export function ipMark(
+  lookup: MarkLookup,
+  ip: string,
+  identity: Pick<SenderIdentity, 'key' | 'name'> | null,
+): MarkVerdict | null {
   return lookup(ip) ?? (identity ? groupMark(lookup, identity) : null);
 }

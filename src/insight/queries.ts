@@ -5,7 +5,18 @@ import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
 import type { ReadinessThresholds } from '../commands/types.ts';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
-import type { DateInsight, DayWindow, DigestData, Identify, IdentifyHints, IpInsight, Readiness, SenderIdentity, SourcesInsight, Summary } from './types.ts';
+import type {
+  DateInsight,
+  DayWindow,
+  DigestData,
+  Identify,
+  IdentifyHints,
+  IpInsight,
+  Readiness,
+  SenderIdentity,
+  SourcesInsight,
+  Summary,
+} from './types.ts';
 import { dateInsight } from './date.ts';
 import { digestData, newIpsByDomain } from './digest.ts';
 import { ipInsight } from './ip.ts';
@@ -99,7 +110,9 @@ export async function identifyDays(
   const ips = [...firstStat.keys()];
   for (let start = 0; start < ips.length; start += IDENTIFY_CONCURRENCY) {
     const chunk = ips.slice(start, start + IDENTIFY_CONCURRENCY);
-    const found = await Promise.all(chunk.map((ip) => identify(ip, rowHints(firstStat.get(ip)!), { dns: options.dns })));
+    const found = await Promise.all(
+      chunk.map((ip) => identify(ip, rowHints(firstStat.get(ip)!), { dns: options.dns })),
+    );
     chunk.forEach((ip, index) => {
       identities[ip] = found[index]!;
       remember(identify, ip, found[index]!);
@@ -114,7 +127,12 @@ export function canonicalIp(ip: string): string {
   return ipaddr.isValid(text) ? ipaddr.process(text).toString() : text;
 }
 
-export async function queryIp(store: ReportStore, identify: Identify, address: string, options: { days: number; now: Date }): Promise<IpInsight> {
+export async function queryIp(
+  store: ReportStore,
+  identify: Identify,
+  address: string,
+  options: { days: number; now: Date },
+): Promise<IpInsight> {
   const ip = canonicalIp(address);
   const window = windowEnding(options.now, options.days);
   const [entries, marks] = await Promise.all([store.ipEntries(ip, window.from, window.to), store.marks()]);
@@ -150,10 +168,17 @@ export async function queryReady(
 ): Promise<Readiness[]> {
   const window = windowEnding(now, thresholds.windowDays);
   const [days, marks, allDomains] = await timed(timings, 'read', () =>
-    Promise.all([store.days(domain, window.from, window.to), store.marks(), domain ? Promise.resolve([domain]) : store.domains()]),
+    Promise.all([
+      store.days(domain, window.from, window.to),
+      store.marks(),
+      domain ? Promise.resolve([domain]) : store.domains(),
+    ]),
   );
   const identities = await timed(timings, 'identify', () => identifyDays(identify, days, { dns: false }));
-  const run = () => timed(timings, 'compute', async () => allDomains.map((name) => readiness({ domain: name, days, identities, marks, thresholds, window })));
+  const run = () =>
+    timed(timings, 'compute', async () =>
+      allDomains.map((name) => readiness({ domain: name, days, identities, marks, thresholds, window })),
+    );
   let results = await run();
 
   const lookups: string[] = [];
@@ -161,7 +186,13 @@ export async function queryReady(
     for (const blocker of result.blockers) {
       for (const ip of blocker.ips.slice(0, 2)) {
         const identity = identities[ip];
-        if (lookups.length < DNS_LOOKUPS_FOR_BLOCKERS && identity && (identity.by === 'ip' || identity.by === 'asn') && !lookups.includes(ip)) lookups.push(ip);
+        if (
+          lookups.length < DNS_LOOKUPS_FOR_BLOCKERS &&
+          identity &&
+          (identity.by === 'ip' || identity.by === 'asn') &&
+          !lookups.includes(ip)
+        )
+          lookups.push(ip);
       }
     }
   }
@@ -226,13 +257,19 @@ async function firstSeenIps(
   sinceKeys: ReadonlySet<string>,
   since: Date,
 ): Promise<Record<string, string[]>> {
-  const candidates = newIpsByDomain(loaded, (reportKey) => periodKeys.has(reportKey), (reportKey) => !sinceKeys.has(reportKey));
+  const candidates = newIpsByDomain(
+    loaded,
+    (reportKey) => periodKeys.has(reportKey),
+    (reportKey) => !sinceKeys.has(reportKey),
+  );
   const pairs = Object.entries(candidates).flatMap(([domain, ips]) => ips.map((ip) => [domain, ip] as const));
   if (pairs.length === 0 || pairs.length > FIRST_SEEN_INDEX_LIMIT) return candidates;
   const to = utcDay(since);
   const from = addDays(to, -FIRST_SEEN_LOOKBACK_DAYS);
   const seenBefore = await Promise.all(
-    pairs.map(async ([domain, ip]) => (await store.ipEntries(ip, from, to)).some((entry) => entry.domain === domain && !sinceKeys.has(entry.reportKey))),
+    pairs.map(async ([domain, ip]) =>
+      (await store.ipEntries(ip, from, to)).some((entry) => entry.domain === domain && !sinceKeys.has(entry.reportKey)),
+    ),
   );
   const result: Record<string, string[]> = {};
   pairs.forEach(([domain, ip], index) => {
@@ -248,7 +285,14 @@ async function firstSeenIps(
 export async function queryDigest(
   store: ReportStore,
   identify: Identify,
-  options: { since: Date; until: Date; now: Date; thresholds?: ReadinessThresholds; /** sources listed per domain (default 5) */ limit?: number; timings?: Timings },
+  options: {
+    since: Date;
+    until: Date;
+    now: Date;
+    thresholds?: ReadinessThresholds;
+    /** sources listed per domain (default 5) */ limit?: number;
+    timings?: Timings;
+  },
 ): Promise<DigestData> {
   const timings = options.timings;
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
@@ -266,34 +310,59 @@ export async function queryDigest(
     span[entry.kind].push(...entry.days);
     if (entry.kind === 'aggregate') for (const domain of entry.domains) aggregateDomains.add(domain);
   }
-  const range = (days: string[]) => (days.length ? { from: days.reduce((a, b) => (a < b ? a : b)), to: days.reduce((a, b) => (a > b ? a : b)) } : null);
+  const range = (days: string[]) =>
+    days.length ? { from: days.reduce((a, b) => (a < b ? a : b)), to: days.reduce((a, b) => (a > b ? a : b)) } : null;
 
   // Day documents: the readiness window and the 7 days before `since` in one read per domain,
   // plus the runs of older days that late reports of this period touched.
   const readyWindow = windowEnding(options.now, thresholds.windowDays);
   const sinceDay = utcDay(options.since);
   const previousWindow = { from: addDays(sinceDay, -7), to: addDays(sinceDay, -1) };
-  const main = { from: readyWindow.from < previousWindow.from ? readyWindow.from : previousWindow.from, to: readyWindow.to > previousWindow.to ? readyWindow.to : previousWindow.to };
+  const main = {
+    from: readyWindow.from < previousWindow.from ? readyWindow.from : previousWindow.from,
+    to: readyWindow.to > previousWindow.to ? readyWindow.to : previousWindow.to,
+  };
   const ranges = [main, ...dayRuns([...new Set(span.aggregate)].filter((day) => !inWindow(day, main)))];
 
   const failureRange = range(span.failure);
   const tlsRange = range(span.tls);
-  const [loaded, marks, failures, tls] = await timed(timings, 'read', () => Promise.all([
-    Promise.all([...aggregateDomains].flatMap((domain) => ranges.map((r) => store.days(domain, r.from, r.to)))).then((lists) => lists.flat()),
-    store.marks(),
-    failureRange ? store.failures(null, failureRange.from, failureRange.to) : Promise.resolve([]),
-    tlsRange ? store.tlsResults(null, tlsRange.from, tlsRange.to) : Promise.resolve([]),
-  ]));
+  const [loaded, marks, failures, tls] = await timed(timings, 'read', () =>
+    Promise.all([
+      Promise.all([...aggregateDomains].flatMap((domain) => ranges.map((r) => store.days(domain, r.from, r.to)))).then(
+        (lists) => lists.flat(),
+      ),
+      store.marks(),
+      failureRange ? store.failures(null, failureRange.from, failureRange.to) : Promise.resolve([]),
+      tlsRange ? store.tlsResults(null, tlsRange.from, tlsRange.to) : Promise.resolve([]),
+    ]),
+  );
   const days = loaded.filter((doc) => aggregateDomains.has(doc.domain));
   const identities = await timed(timings, 'identify', () => identifyDays(identify, days, { dns: false }));
 
   const readinessByDomain: Record<string, Readiness> = {};
   await timed(timings, 'readiness', async () => {
-    for (const domain of aggregateDomains) readinessByDomain[domain] = readiness({ domain, days, identities, marks, thresholds, window: readyWindow });
+    for (const domain of aggregateDomains)
+      readinessByDomain[domain] = readiness({ domain, days, identities, marks, thresholds, window: readyWindow });
   });
   const newDays = days.filter((doc) => Object.keys(doc.reports).some((key) => periodKeys.has(key)));
   const previousDays = days.filter((doc) => inWindow(doc.date, previousWindow));
-  const firstSeen = await timed(timings, 'first-seen', () => firstSeenIps(store, days, periodKeys, sinceKeys, options.since));
+  const firstSeen = await timed(timings, 'first-seen', () =>
+    firstSeenIps(store, days, periodKeys, sinceKeys, options.since),
+  );
 
-  return timed(timings, 'compute', async () => digestData({ since, until, ingested, newDays, previousDays, firstSeenIps: firstSeen, failures, tls, readinessByDomain, identities, limit: options.limit ?? 5 }));
+  return timed(timings, 'compute', async () =>
+    digestData({
+      since,
+      until,
+      ingested,
+      newDays,
+      previousDays,
+      firstSeenIps: firstSeen,
+      failures,
+      tls,
+      readinessByDomain,
+      identities,
+      limit: options.limit ?? 5,
+    }),
+  );
 }

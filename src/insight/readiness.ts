@@ -41,7 +41,19 @@ export const DEFAULT_THRESHOLDS: ReadinessThresholds = {
 };
 
 /** Thresholds from the validated settings (READY_*); alignedPassRate has no setting. */
-export function thresholdsFromConfig(config: Pick<Config, 'READY_WINDOW_DAYS' | 'READY_MIN_DAYS' | 'READY_MIN_MESSAGES' | 'READY_QUARANTINE_PASS_RATE' | 'READY_REJECT_PASS_RATE' | 'READY_MAX_LEGIT_FAILING_SHARE' | 'READY_REGULAR_SENDER_MIN_DAYS' | 'READY_REGULAR_SENDER_MIN_SHARE'>): ReadinessThresholds {
+export function thresholdsFromConfig(
+  config: Pick<
+    Config,
+    | 'READY_WINDOW_DAYS'
+    | 'READY_MIN_DAYS'
+    | 'READY_MIN_MESSAGES'
+    | 'READY_QUARANTINE_PASS_RATE'
+    | 'READY_REJECT_PASS_RATE'
+    | 'READY_MAX_LEGIT_FAILING_SHARE'
+    | 'READY_REGULAR_SENDER_MIN_DAYS'
+    | 'READY_REGULAR_SENDER_MIN_SHARE'
+  >,
+): ReadinessThresholds {
   return {
     windowDays: config.READY_WINDOW_DAYS,
     minDaysWithReports: config.READY_MIN_DAYS,
@@ -89,7 +101,15 @@ export function reportedPolicy(days: readonly DayDoc[], domain: string, window: 
       reportedBy: [],
       lastSeen: latest.date,
     };
-    const signature = JSON.stringify([reported.p, reported.sp, reported.np, reported.pct, reported.testing, reported.adkim, reported.aspf]);
+    const signature = JSON.stringify([
+      reported.p,
+      reported.sp,
+      reported.np,
+      reported.pct,
+      reported.testing,
+      reported.adkim,
+      reported.aspf,
+    ]);
     const entry = bySignature.get(signature) ?? { policy: reported, count: 0 };
     entry.count += 1;
     if (!entry.policy.reportedBy.includes(part.orgName)) entry.policy.reportedBy.push(part.orgName);
@@ -171,8 +191,18 @@ export function readiness({ domain, days, identities, marks, thresholds: t, wind
   // or when the owner marked them as their own; unconfirmed regular senders block until marked.
   const failingLimit = t.maxLegitFailingShare * consideredMessages;
   const blockers: ReadinessBlocker[] = sources
-    .filter((s) => s.class === 'unconfirmed' || (s.class === 'misaligned' && (s.mark === 'mine' || s.dmarcFail > failingLimit)))
-    .map((s) => ({ sender: s.sender, class: s.class, messages: s.messages, failing: s.dmarcFail, ips: s.ips, hint: s.hint }))
+    .filter(
+      (s) =>
+        s.class === 'unconfirmed' || (s.class === 'misaligned' && (s.mark === 'mine' || s.dmarcFail > failingLimit)),
+    )
+    .map((s) => ({
+      sender: s.sender,
+      class: s.class,
+      messages: s.messages,
+      failing: s.dmarcFail,
+      ips: s.ips,
+      hint: s.hint,
+    }))
     .sort((a, b) => b.failing - a.failing || (a.sender < b.sender ? -1 : 1));
 
   const misaligned = sources.filter((s) => s.class === 'misaligned');
@@ -182,12 +212,48 @@ export function readiness({ domain, days, identities, marks, thresholds: t, wind
   const percent = (value: number) => Math.round(value * 1000) / 10;
 
   const checks: ReadinessCheck[] = [
-    { id: 'days-with-reports', ok: daysWithReports >= t.minDaysWithReports, detail: `${daysWithReports} of ${t.minDaysWithReports} days`, value: daysWithReports, threshold: t.minDaysWithReports },
-    { id: 'messages', ok: legitMessages >= t.minMessages, detail: `${legitMessages} of ${t.minMessages} messages`, value: legitMessages, threshold: t.minMessages },
-    { id: 'pass-rate-quarantine', ok: consideredMessages > 0 && passRate >= t.quarantinePassRate, detail: `${percent(passRate)} % of ${percent(t.quarantinePassRate)} %`, value: passRate, threshold: t.quarantinePassRate },
-    { id: 'pass-rate-reject', ok: consideredMessages > 0 && passRate >= t.rejectPassRate, detail: `${percent(passRate)} % of ${percent(t.rejectPassRate)} %`, value: passRate, threshold: t.rejectPassRate },
-    { id: 'legit-failing', ok: worstLegitShare <= t.maxLegitFailingShare, detail: `${percent(worstLegitShare)} % at most ${percent(t.maxLegitFailingShare)} %`, value: worstLegitShare, threshold: t.maxLegitFailingShare },
-    { id: 'unconfirmed-senders', ok: unconfirmed.length === 0, detail: `${unconfirmed.length} unconfirmed regular senders`, value: unconfirmed.length, threshold: 0 },
+    {
+      id: 'days-with-reports',
+      ok: daysWithReports >= t.minDaysWithReports,
+      detail: `${daysWithReports} of ${t.minDaysWithReports} days`,
+      value: daysWithReports,
+      threshold: t.minDaysWithReports,
+    },
+    {
+      id: 'messages',
+      ok: legitMessages >= t.minMessages,
+      detail: `${legitMessages} of ${t.minMessages} messages`,
+      value: legitMessages,
+      threshold: t.minMessages,
+    },
+    {
+      id: 'pass-rate-quarantine',
+      ok: consideredMessages > 0 && passRate >= t.quarantinePassRate,
+      detail: `${percent(passRate)} % of ${percent(t.quarantinePassRate)} %`,
+      value: passRate,
+      threshold: t.quarantinePassRate,
+    },
+    {
+      id: 'pass-rate-reject',
+      ok: consideredMessages > 0 && passRate >= t.rejectPassRate,
+      detail: `${percent(passRate)} % of ${percent(t.rejectPassRate)} %`,
+      value: passRate,
+      threshold: t.rejectPassRate,
+    },
+    {
+      id: 'legit-failing',
+      ok: worstLegitShare <= t.maxLegitFailingShare,
+      detail: `${percent(worstLegitShare)} % at most ${percent(t.maxLegitFailingShare)} %`,
+      value: worstLegitShare,
+      threshold: t.maxLegitFailingShare,
+    },
+    {
+      id: 'unconfirmed-senders',
+      ok: unconfirmed.length === 0,
+      detail: `${unconfirmed.length} unconfirmed regular senders`,
+      value: unconfirmed.length,
+      threshold: 0,
+    },
   ];
 
   const policy = reportedPolicy(days, domain, window);
@@ -203,7 +269,15 @@ export function readiness({ domain, days, identities, marks, thresholds: t, wind
   else if (passRate >= t.rejectPassRate && level >= 2) verdict = 'ready-reject';
   else verdict = 'ready-quarantine';
 
-  const figures = { daysWithReports, messages: total, spoofingMessages, forwardedMessages, consideredMessages, consideredPass, passRate };
+  const figures = {
+    daysWithReports,
+    messages: total,
+    spoofingMessages,
+    forwardedMessages,
+    consideredMessages,
+    consideredPass,
+    passRate,
+  };
   const nextStep = chooseNextStep(verdict, level, domain, blockers, figures, t);
   return { domain, window, verdict, checks, blockers, sources, policy, figures, nextStep };
 }
@@ -219,16 +293,37 @@ function chooseNextStep(
   const first = blockers[0];
   const blockerStep = (blocker: ReadinessBlocker): Hint =>
     blocker.class === 'unconfirmed'
-      ? hint('confirm-sender', { domain, sender: blocker.sender, messages: blocker.messages, unconfirmed: blockers.filter((b) => b.class === 'unconfirmed').length })
-      : hint('fix-blocker', { domain, sender: blocker.sender, failing: blocker.failing, fix: blocker.hint?.code ?? 'auth-fail', blockers: blockers.length });
+      ? hint('confirm-sender', {
+          domain,
+          sender: blocker.sender,
+          messages: blocker.messages,
+          unconfirmed: blockers.filter((b) => b.class === 'unconfirmed').length,
+        })
+      : hint('fix-blocker', {
+          domain,
+          sender: blocker.sender,
+          failing: blocker.failing,
+          fix: blocker.hint?.code ?? 'auth-fail',
+          blockers: blockers.length,
+        });
   const raise = (threshold: number) =>
-    hint('raise-pass-rate', { domain, passPercent: Math.floor(figures.passRate * 1000) / 10, thresholdPercent: Math.round(threshold * 1000) / 10 });
+    hint('raise-pass-rate', {
+      domain,
+      passPercent: Math.floor(figures.passRate * 1000) / 10,
+      thresholdPercent: Math.round(threshold * 1000) / 10,
+    });
 
   switch (verdict) {
     case 'enforced':
       return first ? blockerStep(first) : hint('keep-monitoring', { domain });
     case 'insufficient-data':
-      return hint('collect-more-data', { domain, days: figures.daysWithReports, minDays: t.minDaysWithReports, messages: figures.messages - figures.spoofingMessages, minMessages: t.minMessages });
+      return hint('collect-more-data', {
+        domain,
+        days: figures.daysWithReports,
+        minDays: t.minDaysWithReports,
+        messages: figures.messages - figures.spoofingMessages,
+        minMessages: t.minMessages,
+      });
     case 'not-ready':
       return first ? blockerStep(first) : raise(t.quarantinePassRate);
     case 'ready-reject':

@@ -24,7 +24,17 @@ export function summary({ days, window }: { days: readonly DayDoc[]; window: Day
     if (!inWindow(doc.date, window)) continue;
     let acc = byDomain.get(doc.domain);
     if (!acc) {
-      acc = { messages: 0, dmarcPass: 0, spfAligned: 0, dkimAligned: 0, reports: new Set(), reporters: new Set(), days: new Set(), sources: new Set(), dispositions: {} };
+      acc = {
+        messages: 0,
+        dmarcPass: 0,
+        spfAligned: 0,
+        dkimAligned: 0,
+        reports: new Set(),
+        reporters: new Set(),
+        days: new Set(),
+        sources: new Set(),
+        dispositions: {},
+      };
       byDomain.set(doc.domain, acc);
     }
     for (const reportKey in doc.reports) {
@@ -38,7 +48,9 @@ export function summary({ days, window }: { days: readonly DayDoc[]; window: Day
         acc.spfAligned += source.spfAligned;
         acc.dkimAligned += source.dkimAligned;
         acc.sources.add(source.ip);
-        for (const disposition in source.dispositions) acc.dispositions[disposition] = (acc.dispositions[disposition] ?? 0) + (source.dispositions[disposition] ?? 0);
+        for (const disposition in source.dispositions)
+          acc.dispositions[disposition] =
+            (acc.dispositions[disposition] ?? 0) + (source.dispositions[disposition] ?? 0);
       }
     }
   }
@@ -76,7 +88,9 @@ export interface SourcesInput {
 
 export function sources({ days, identities, marks, window, limit = 20, domain = null }: SourcesInput): SourcesInsight {
   const grouped = groupSources(days, identities, markLookup(marks), window, domain);
-  const all = [...grouped.groups.values()].sort((a, b) => b.stat.messages - a.stat.messages || (a.key < b.key ? -1 : 1));
+  const all = [...grouped.groups.values()].sort(
+    (a, b) => b.stat.messages - a.stat.messages || (a.key < b.key ? -1 : 1),
+  );
   return {
     window,
     messages: grouped.messages,

@@ -5,6 +5,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import type { Database } from 'sqlite3';
 
 export interface Lease {
   /** Takes the lease when it is free or expired, or renews it when we hold it. True = we lead. */
@@ -51,7 +52,8 @@ async function redisLease(url: string, name: string, holder: string, ttlMs: numb
     disableOfflineQueue: true,
     socket: {
       connectTimeout: 5_000,
-      reconnectStrategy: (retries: number, cause: Error) => (connected || retries < 3 ? Math.min(200 * 2 ** retries, 5_000) : cause),
+      reconnectStrategy: (retries: number, cause: Error) =>
+        connected || retries < 3 ? Math.min(200 * 2 ** retries, 5_000) : cause,
     },
   });
   client.on('ready', () => (connected = true));
@@ -94,7 +96,9 @@ async function postgresLease(url: string, name: string, holder: string, ttlMs: n
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   pool.on('error', () => {});
-  await pool.query('CREATE TABLE IF NOT EXISTS dmarc_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)');
+  await pool.query(
+    'CREATE TABLE IF NOT EXISTS dmarc_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)',
+  );
   // Expiry is compared with the database clock, so instances with skewed clocks still agree.
   const nowMs = '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT';
   return {
@@ -102,7 +106,10 @@ async function postgresLease(url: string, name: string, holder: string, ttlMs: n
     ttlMs,
     async tryAcquire() {
       try {
-        const result = await pool.query(UPSERT_SQL((n) => (n === 3 ? `${nowMs} + $3` : `$${n}`), nowMs), [name, holder, ttlMs]);
+        const result = await pool.query(
+          UPSERT_SQL((n) => (n === 3 ? `${nowMs} + $3` : `$${n}`), nowMs),
+          [name, holder, ttlMs],
+        );
         return result.rows[0]?.holder === holder;
       } catch {
         return false;
@@ -121,20 +128,28 @@ async function sqliteLease(url: string, name: string, holder: string, ttlMs: num
   const { default: sqlite3 } = await import('sqlite3');
   const path = resolve(url.replace(/^sqlite:\/\//, ''));
   await mkdir(dirname(path), { recursive: true });
-  const db = await new Promise<import('sqlite3').Database>((done, fail) => {
+  const db = await new Promise<Database>((done, fail) => {
     const opened = new sqlite3.Database(path, (error) => (error ? fail(error) : done(opened)));
   });
   const all = (sql: string, params: unknown[]) =>
-    new Promise<Array<Record<string, unknown>>>((done, fail) => db.all(sql, params, (error, rows) => (error ? fail(error) : done(rows as Array<Record<string, unknown>>))));
+    new Promise<Array<Record<string, unknown>>>((done, fail) =>
+      db.all(sql, params, (error, rows) => (error ? fail(error) : done(rows as Array<Record<string, unknown>>))),
+    );
   db.configure('busyTimeout', 5_000);
-  await all('CREATE TABLE IF NOT EXISTS dmarc_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL)', []);
+  await all(
+    'CREATE TABLE IF NOT EXISTS dmarc_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL)',
+    [],
+  );
   const nowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
   return {
     holder,
     ttlMs,
     async tryAcquire() {
       try {
-        const rows = await all(UPSERT_SQL((n) => (n === 3 ? `${nowMs} + ?` : '?'), nowMs), [name, holder, ttlMs]);
+        const rows = await all(
+          UPSERT_SQL((n) => (n === 3 ? `${nowMs} + ?` : '?'), nowMs),
+          [name, holder, ttlMs],
+        );
         return rows[0]?.holder === holder;
       } catch {
         return false;
@@ -159,7 +174,12 @@ export interface LeadershipEvents {
  * Keeps trying to hold the lease until the signal aborts: starts the leader's work when the lease
  * is won and stops it as soon as a renewal fails (another instance may then take over).
  */
-export async function holdLeadership(lease: Lease, events: LeadershipEvents, signal: AbortSignal, sleep = defaultSleep): Promise<void> {
+export async function holdLeadership(
+  lease: Lease,
+  events: LeadershipEvents,
+  signal: AbortSignal,
+  sleep = defaultSleep,
+): Promise<void> {
   let stopLeading: (() => Promise<void>) | null = null;
   const interval = Math.max(50, Math.floor(lease.ttlMs / 3));
   while (!signal.aborted) {
@@ -179,10 +199,14 @@ export async function holdLeadership(lease: Lease, events: LeadershipEvents, sig
 function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((done) => {
     const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      done();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        done();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -196,7 +220,10 @@ export interface WriterLease {
  * For one-off writers (`dmarc-bot ingest`): waits up to `waitMs` for the lease, then holds it,
  * renewing in the background, until released. Resolves null when another instance keeps it.
  */
-export async function acquireWriterLease(lease: Lease, options: { waitMs: number; onWait?: () => void; sleep?: (ms: number) => Promise<void> }): Promise<WriterLease | null> {
+export async function acquireWriterLease(
+  lease: Lease,
+  options: { waitMs: number; onWait?: () => void; sleep?: (ms: number) => Promise<void> },
+): Promise<WriterLease | null> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
   const deadline = Date.now() + options.waitMs;
   let waited = false;
@@ -208,11 +235,14 @@ export async function acquireWriterLease(lease: Lease, options: { waitMs: number
   }
   const lost = new AbortController();
   let renewing: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    renewing = renewing.then(async () => {
-      if (!lost.signal.aborted && !(await lease.tryAcquire())) lost.abort();
-    });
-  }, Math.max(50, Math.floor(lease.ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      renewing = renewing.then(async () => {
+        if (!lost.signal.aborted && !(await lease.tryAcquire())) lost.abort();
+      });
+    },
+    Math.max(50, Math.floor(lease.ttlMs / 3)),
+  );
   return {
     lost: lost.signal,
     async release() {

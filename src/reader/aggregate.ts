@@ -4,7 +4,14 @@
 
 import { isUtf8 } from 'node:buffer';
 import { XMLParser } from 'fast-xml-parser';
-import type { AggregateRecord, AggregateReport, DkimAuthResult, PolicyOverrideReason, PolicyPublished, SpfAuthResult } from '../model.ts';
+import type {
+  AggregateRecord,
+  AggregateReport,
+  DkimAuthResult,
+  PolicyOverrideReason,
+  PolicyPublished,
+  SpfAuthResult,
+} from '../model.ts';
 import { computeAlignment } from './alignment.ts';
 import { ReportReadError } from './errors.ts';
 
@@ -34,7 +41,11 @@ export function parseAggregateXml(xml: string | Buffer | Uint8Array, source: str
   const text = typeof xml === 'string' ? stripBom(xml) : decodeXml(xml, repairs);
   // Entity declarations are how "billion laughs" bombs start; no honest report has one.
   if (text.includes('<!ENTITY')) {
-    throw new ReportReadError('xml-entities', source, 'XML declares entities in a DOCTYPE; refused (entity expansion attack?)');
+    throw new ReportReadError(
+      'xml-entities',
+      source,
+      'XML declares entities in a DOCTYPE; refused (entity expansion attack?)',
+    );
   }
 
   const first = attempt(text, source, repairs);
@@ -52,7 +63,11 @@ export function parseAggregateXml(xml: string | Buffer | Uint8Array, source: str
 }
 
 /** One parse and conversion; broken XML comes back (not thrown) so that a repair can be tried. */
-function attempt(text: string, source: string, repairs: readonly string[]): AggregateReport | ShapeProblem | ReportReadError {
+function attempt(
+  text: string,
+  source: string,
+  repairs: readonly string[],
+): AggregateReport | ShapeProblem | ReportReadError {
   try {
     return convert(parse(text, source), source, repairs);
   } catch (error) {
@@ -65,13 +80,20 @@ function parse(text: string, source: string): Node {
   try {
     return parser.parse(text) as Node;
   } catch (error) {
-    throw new ReportReadError('bad-xml', source, `not well-formed XML (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    throw new ReportReadError(
+      'bad-xml',
+      source,
+      `not well-formed XML (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
   }
 }
 
 function decodeXml(bytes: Uint8Array, repairs: string[]): string {
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const declared = /encoding\s*=\s*["']([\w.:-]+)["']/i.exec(buffer.subarray(0, 200).toString('latin1'))?.[1]?.toLowerCase();
+  const declared = /encoding\s*=\s*["']([\w.:-]+)["']/i
+    .exec(buffer.subarray(0, 200).toString('latin1'))?.[1]
+    ?.toLowerCase();
   if (declared && declared !== 'utf-8' && declared !== 'utf8' && declared !== 'us-ascii') {
     try {
       return stripBom(new TextDecoder(declared).decode(buffer));
@@ -124,7 +146,11 @@ function convert(tree: Node, source: string, repairs: readonly string[]): Aggreg
   const feedback = findFeedback(tree);
   if (!feedback) {
     const root = Object.keys(tree)[0];
-    throw new ReportReadError('not-a-report', source, root ? `XML root element is <${root}>, not a DMARC <feedback> report` : 'XML holds no element');
+    throw new ReportReadError(
+      'not-a-report',
+      source,
+      root ? `XML root element is <${root}>, not a DMARC <feedback> report` : 'XML holds no element',
+    );
   }
   const errors: string[] = [...repairs];
   try {
@@ -167,7 +193,8 @@ function buildReport(feedback: Node, errors: string[]): AggregateReport {
     const message = typeof reported === 'string' ? reported.trim() : '';
     if (message) errors.push(`reporter: ${message}`);
   }
-  if (published['#text'] !== undefined) errors.push(`ignored stray text in policy_published: "${String(published['#text'])}"`);
+  if (published['#text'] !== undefined)
+    errors.push(`ignored stray text in policy_published: "${String(published['#text'])}"`);
 
   const policy: PolicyPublished = {
     domain,
@@ -216,7 +243,11 @@ function buildReport(feedback: Node, errors: string[]): AggregateReport {
   return report;
 }
 
-function buildRecord(raw: unknown, policy: PolicyPublished, orgDomains: Map<string, string>): { record: AggregateRecord; emptyReasons: number } | string {
+function buildRecord(
+  raw: unknown,
+  policy: PolicyPublished,
+  orgDomains: Map<string, string>,
+): { record: AggregateRecord; emptyReasons: number } | string {
   const record = node(raw, 'record');
   const row = node(record.row, 'row');
   const evaluated = node(row.policy_evaluated, 'policy_evaluated');
@@ -278,7 +309,10 @@ function buildRecord(raw: unknown, policy: PolicyPublished, orgDomains: Map<stri
       identifiers: { headerFrom, envelopeFrom, envelopeTo },
       reasons,
       authResults: { dkim, spf },
-      alignment: computeAlignment({ headerFrom, envelopeFrom, adkim: policy.adkim, aspf: policy.aspf, dkim, spf }, orgDomains),
+      alignment: computeAlignment(
+        { headerFrom, envelopeFrom, adkim: policy.adkim, aspf: policy.aspf, dkim, spf },
+        orgDomains,
+      ),
     },
   };
 }
@@ -329,7 +363,10 @@ function epochToIso(value: string | null, where: string): string {
 
 function cleanEmail(value: string | null): string | null {
   if (!value) return null;
-  const email = value.replace(/^mailto:/i, '').replace(/^<|>$/g, '').trim();
+  const email = value
+    .replace(/^mailto:/i, '')
+    .replace(/^<|>$/g, '')
+    .trim();
   return email || null;
 }
 

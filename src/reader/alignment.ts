@@ -22,7 +22,12 @@ export function organizationalDomain(domain: string, cache?: Map<string, string>
   return org;
 }
 
-export function isAligned(authenticated: string, headerFrom: string, mode: AlignmentMode, cache?: Map<string, string>): boolean {
+export function isAligned(
+  authenticated: string,
+  headerFrom: string,
+  mode: AlignmentMode,
+  cache?: Map<string, string>,
+): boolean {
   const a = normalizeDomain(authenticated);
   const b = normalizeDomain(headerFrom);
   if (!a || !b) return false;

@@ -17,12 +17,15 @@ export async function gunzipCapped(bytes: Uint8Array, source: string, maxBytes: 
     // Node reads bytes after a gzip member as the next member and fails on anything else (a trailing
     // CRLF from a mail gateway, padding): inflate the first member alone instead.
     const body = gzipBodyOffset(bytes);
-    if (body === null) throw new ReportReadError('bad-gzip', source, `not valid gzip data (${describe(error)})`, { cause: error });
+    if (body === null)
+      throw new ReportReadError('bad-gzip', source, `not valid gzip data (${describe(error)})`, { cause: error });
     try {
       return await inflateRawAsync(bytes.subarray(body), { maxOutputLength: maxBytes });
     } catch (retryError) {
       if (isTooLarge(retryError)) throw tooLarge(source, maxBytes, retryError);
-      throw new ReportReadError('bad-gzip', source, `corrupt or truncated gzip data (${describe(error)})`, { cause: error });
+      throw new ReportReadError('bad-gzip', source, `corrupt or truncated gzip data (${describe(error)})`, {
+        cause: error,
+      });
     }
   }
 }
@@ -59,11 +62,19 @@ export interface ZipLimits {
  * inflated bytes are counted too (declared sizes can lie); the cap holds for all entries together.
  * Entries that are refused come back as errors; the others are still returned.
  */
-export async function unzipCapped(bytes: Uint8Array, source: string, limits: ZipLimits): Promise<{ entries: ZipEntryContent[]; errors: ReportReadError[] }> {
+export async function unzipCapped(
+  bytes: Uint8Array,
+  source: string,
+  limits: ZipLimits,
+): Promise<{ entries: ZipEntryContent[]; errors: ReportReadError[] }> {
   const zip = await openZip(bytes, source);
   try {
     if (zip.entryCount > limits.maxEntries) {
-      throw new ReportReadError('too-many-entries', source, `zip holds ${zip.entryCount} entries, more than the limit of ${limits.maxEntries}`);
+      throw new ReportReadError(
+        'too-many-entries',
+        source,
+        `zip holds ${zip.entryCount} entries, more than the limit of ${limits.maxEntries}`,
+      );
     }
     const entries: ZipEntryContent[] = [];
     const errors: ReportReadError[] = [];
@@ -74,7 +85,13 @@ export async function unzipCapped(bytes: Uint8Array, source: string, limits: Zip
       if (entry.fileName.endsWith('/')) continue;
       const entrySource = partSource(source, entry.fileName);
       if (total + entry.uncompressedSize > limits.maxBytes) {
-        errors.push(new ReportReadError('too-large', entrySource, `zip entry declares ${entry.uncompressedSize} bytes uncompressed, over the cap of ${limits.maxBytes} bytes`));
+        errors.push(
+          new ReportReadError(
+            'too-large',
+            entrySource,
+            `zip entry declares ${entry.uncompressedSize} bytes uncompressed, over the cap of ${limits.maxBytes} bytes`,
+          ),
+        );
         continue;
       }
       try {
@@ -95,10 +112,17 @@ export async function unzipCapped(bytes: Uint8Array, source: string, limits: Zip
 
 function openZip(bytes: Uint8Array, source: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { lazyEntries: true, validateEntrySizes: true, strictFileNames: false }, (error, zip) => {
-      if (error || !zip) reject(new ReportReadError('bad-zip', source, `not a readable zip archive (${describe(error)})`, { cause: error }));
-      else resolve(zip);
-    });
+    yauzl.fromBuffer(
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      { lazyEntries: true, validateEntrySizes: true, strictFileNames: false },
+      (error, zip) => {
+        if (error || !zip)
+          reject(
+            new ReportReadError('bad-zip', source, `not a readable zip archive (${describe(error)})`, { cause: error }),
+          );
+        else resolve(zip);
+      },
+    );
   });
 }
 
@@ -146,7 +170,13 @@ function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, source: string, budge
         }
         chunks.push(chunk);
       });
-      stream.on('error', (streamError) => reject(new ReportReadError('bad-zip', source, `corrupt zip entry (${describe(streamError)})`, { cause: streamError })));
+      stream.on('error', (streamError) =>
+        reject(
+          new ReportReadError('bad-zip', source, `corrupt zip entry (${describe(streamError)})`, {
+            cause: streamError,
+          }),
+        ),
+      );
       stream.on('end', () => resolve(Buffer.concat(chunks, size)));
     });
   });
@@ -157,7 +187,12 @@ function isTooLarge(error: unknown): boolean {
 }
 
 function tooLarge(source: string, maxBytes: number, cause: unknown): ReportReadError {
-  return new ReportReadError('too-large', source, `gzip data inflates past the cap of ${maxBytes} bytes (decompression bomb?)`, { cause });
+  return new ReportReadError(
+    'too-large',
+    source,
+    `gzip data inflates past the cap of ${maxBytes} bytes (decompression bomb?)`,
+    { cause },
+  );
 }
 
 function describe(error: unknown): string {

@@ -44,7 +44,11 @@ export function looksLikeFeedbackReport(text: string): boolean {
   return /^\s*feedback-type\s*:/i.test(text);
 }
 
-export function failureFromArf(feedback: string, original: OriginalHeaders | null, reporter: string | null): FailureReport {
+export function failureFromArf(
+  feedback: string,
+  original: OriginalHeaders | null,
+  reporter: string | null,
+): FailureReport {
   const fields = parseFields(feedback);
   const one = (name: string) => first(fields, name);
   return {
@@ -54,7 +58,9 @@ export function failureFromArf(feedback: string, original: OriginalHeaders | nul
     reportedDomain: one('reported-domain')?.toLowerCase() ?? null,
     sourceIp: one('source-ip'),
     arrivalDate: toIso(one('arrival-date') ?? one('received-date')),
-    authFailure: (fields.get('auth-failure') ?? []).flatMap((value) => value.toLowerCase().split(/[\s,]+/)).filter(Boolean),
+    authFailure: (fields.get('auth-failure') ?? [])
+      .flatMap((value) => value.toLowerCase().split(/[\s,]+/))
+      .filter(Boolean),
     deliveryResult: one('delivery-result')?.toLowerCase() ?? null,
     originalMailFrom: address(one('original-mail-from')),
     originalRcptTo: address(one('original-rcpt-to')),
@@ -81,11 +87,19 @@ export function eximHeaderCopy(text: string): string | null {
   return text.slice(marker.index + marker[0].length).replace(/^\s*\n/, '');
 }
 
-export function failureFromEximText(text: string, original: OriginalHeaders | null, reporter: string | null): FailureReport {
+export function failureFromEximText(
+  text: string,
+  original: OriginalHeaders | null,
+  reporter: string | null,
+): FailureReport {
   const summary = eximHeadersMarker.exec(text);
   const fields = parseIndentedFields(summary ? text.slice(0, summary.index) : text);
   const failedAlignments = ['spf', 'dkim'].filter((kind) => fields.get(`${kind} alignment`)?.toLowerCase() === 'no');
-  const dmarcResults = fields.get('dmarc results')?.toLowerCase().split(/\s*,\s*/) ?? [];
+  const dmarcResults =
+    fields
+      .get('dmarc results')
+      ?.toLowerCase()
+      .split(/\s*,\s*/) ?? [];
   const copied = eximHeaderCopy(text);
   return {
     kind: 'failure',
@@ -102,7 +116,10 @@ export function failureFromEximText(text: string, original: OriginalHeaders | nu
     subject: original?.subject ?? null,
     messageId: original?.messageId ?? null,
     // "SPF Alignment: no" and "DKIM Alignment: no" mean neither identity aligned
-    identityAlignment: failedAlignments.length === 2 ? 'none' : ['spf', 'dkim'].filter((kind) => !failedAlignments.includes(kind)).join(',') || null,
+    identityAlignment:
+      failedAlignments.length === 2
+        ? 'none'
+        : ['spf', 'dkim'].filter((kind) => !failedAlignments.includes(kind)).join(',') || null,
     dkimDomain: null,
     reporter,
   };

@@ -35,7 +35,10 @@ export const defaultMaxZipEntries = 100;
 const maxNesting = 6;
 
 export async function readReports(bytes: Uint8Array, options: ReadOptions): Promise<ReadOutcome> {
-  const limits = { maxBytes: options.maxBytes ?? defaultMaxBytes, maxEntries: options.maxZipEntries ?? defaultMaxZipEntries };
+  const limits = {
+    maxBytes: options.maxBytes ?? defaultMaxBytes,
+    maxEntries: options.maxZipEntries ?? defaultMaxZipEntries,
+  };
   const readPart = async (part: Uint8Array, source: string, depth: number): Promise<PartOutcome> => {
     try {
       return await readOne(part, source, depth);
@@ -43,16 +46,31 @@ export async function readReports(bytes: Uint8Array, options: ReadOptions): Prom
       if (error instanceof ReportReadError) return { reports: [], errors: [error] };
       // A library failing in a way we did not foresee must not stop the batch: name it and go on.
       const message = error instanceof Error ? error.message : String(error);
-      return { reports: [], errors: [new ReportReadError(unexpectedCodes[sniff(part)], source, `unexpected failure while reading it (${message})`, { cause: error })] };
+      return {
+        reports: [],
+        errors: [
+          new ReportReadError(
+            unexpectedCodes[sniff(part)],
+            source,
+            `unexpected failure while reading it (${message})`,
+            { cause: error },
+          ),
+        ],
+      };
     }
   };
 
   const readOne = async (part: Uint8Array, source: string, depth: number): Promise<PartOutcome> => {
-    if (depth > maxNesting) throw new ReportReadError('too-deep', source, `containers nested more than ${maxNesting} deep`);
+    if (depth > maxNesting)
+      throw new ReportReadError('too-deep', source, `containers nested more than ${maxNesting} deep`);
     const kind = sniff(part);
     switch (kind) {
       case 'empty':
-        throw new ReportReadError('empty', source, part.length === 0 ? 'empty input (0 bytes)' : 'input holds only whitespace');
+        throw new ReportReadError(
+          'empty',
+          source,
+          part.length === 0 ? 'empty input (0 bytes)' : 'input holds only whitespace',
+        );
       case 'gzip':
         return readPart(await gunzipCapped(part, source, limits.maxBytes), source, depth + 1);
       case 'zip': {
@@ -63,17 +81,27 @@ export async function readReports(bytes: Uint8Array, options: ReadOptions): Prom
           outcome.reports.push(...inner.reports);
           outcome.errors.push(...inner.errors);
         }
-        if (entries.length === 0 && errors.length === 0) outcome.errors.push(new ReportReadError('not-a-report', source, 'zip archive holds no files'));
+        if (entries.length === 0 && errors.length === 0)
+          outcome.errors.push(new ReportReadError('not-a-report', source, 'zip archive holds no files'));
         return outcome;
       }
       case 'xml':
         return { reports: [parseAggregateXml(part, source)], errors: [] };
       case 'json':
-        return { reports: [parseJsonReport(Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('utf8'), source)], errors: [] };
+        return {
+          reports: [
+            parseJsonReport(Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('utf8'), source),
+          ],
+          errors: [],
+        };
       case 'mail':
         return readMail(part, source, (inner, innerSource) => readPart(inner, innerSource, depth + 1));
       case 'unknown':
-        throw new ReportReadError('not-a-report', source, `not a report: neither XML, JSON, gzip, zip nor a mail message (starts with ${JSON.stringify(preview(part))})`);
+        throw new ReportReadError(
+          'not-a-report',
+          source,
+          `not a report: neither XML, JSON, gzip, zip nor a mail message (starts with ${JSON.stringify(preview(part))})`,
+        );
     }
   };
 

@@ -4,7 +4,14 @@
 import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
 import type { Report } from '../model.ts';
 import { ReportReadError, partSource } from './errors.ts';
-import { eximHeaderCopy, failureFromArf, failureFromEximText, looksLikeEximFailure, looksLikeFeedbackReport, type OriginalHeaders } from './failure.ts';
+import {
+  eximHeaderCopy,
+  failureFromArf,
+  failureFromEximText,
+  looksLikeEximFailure,
+  looksLikeFeedbackReport,
+  type OriginalHeaders,
+} from './failure.ts';
 
 export interface PartOutcome {
   reports: Report[];
@@ -32,7 +39,11 @@ export async function readMail(bytes: Uint8Array, source: string, readPart: Read
   const reports: Report[] = [];
   const errors: ReportReadError[] = [];
 
-  const feedbackParts = mail.attachments.filter((part) => part.contentType === 'message/feedback-report' || looksLikeFeedbackReport(part.content.subarray(0, 200).toString('latin1')));
+  const feedbackParts = mail.attachments.filter(
+    (part) =>
+      part.contentType === 'message/feedback-report' ||
+      looksLikeFeedbackReport(part.content.subarray(0, 200).toString('latin1')),
+  );
   if (feedbackParts.length > 0) {
     const original = await originalHeaders(mail.attachments, raw);
     for (const part of feedbackParts) reports.push(failureFromArf(part.content.toString('utf8'), original, reporter));
@@ -44,7 +55,10 @@ export async function readMail(bytes: Uint8Array, source: string, readPart: Read
     if (feedbackParts.includes(part)) continue;
     if (feedbackParts.length > 0 && originalMessageTypes.has(part.contentType)) continue;
     if (part.contentType === 'message/delivery-status') continue;
-    const outcome = await readPart(part.content, partSource(source, part.filename ?? `part ${part.partId ?? index} (${part.contentType})`));
+    const outcome = await readPart(
+      part.content,
+      partSource(source, part.filename ?? `part ${part.partId ?? index} (${part.contentType})`),
+    );
     reports.push(...outcome.reports);
     errors.push(...outcome.errors);
   }
@@ -55,7 +69,10 @@ export async function readMail(bytes: Uint8Array, source: string, readPart: Read
     reports.push(failureFromEximText(text, copy ? await headersOf(Buffer.from(copy, 'utf8')) : null, reporter));
   }
   if (reports.length === 0 && errors.length === 0) {
-    const what = mail.attachments.length === 0 ? 'no attachment and no failure report in the text' : 'no report in its attachments';
+    const what =
+      mail.attachments.length === 0
+        ? 'no attachment and no failure report in the text'
+        : 'no report in its attachments';
     errors.push(new ReportReadError('not-a-report', source, `mail "${mail.subject ?? '(no subject)'}" holds ${what}`));
   }
   return { reports, errors };
@@ -65,7 +82,12 @@ async function parseMail(raw: Buffer, source: string): Promise<ParsedMail> {
   try {
     return await simpleParser(raw, parserOptions);
   } catch (error) {
-    throw new ReportReadError('bad-mail', source, `unreadable mail message (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    throw new ReportReadError(
+      'bad-mail',
+      source,
+      `unreadable mail message (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
   }
 }
 

@@ -9,7 +9,12 @@ export function sniff(bytes: Uint8Array): ContentKind {
   if (bytes.length === 0) return 'empty';
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) return 'gzip';
   // local file header, or the end-of-central-directory record of an empty zip
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6))) return 'zip';
+  if (
+    bytes[0] === 0x50 &&
+    bytes[1] === 0x4b &&
+    ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6))
+  )
+    return 'zip';
 
   let i = 0;
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3; // UTF-8 BOM

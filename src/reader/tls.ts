@@ -10,10 +10,19 @@ export function parseJsonReport(text: string, source: string): TlsReport {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new ReportReadError('bad-json', source, `not valid JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    throw new ReportReadError(
+      'bad-json',
+      source,
+      `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
   }
   if (!isObject(data) || !Array.isArray(data.policies) || !isObject(data['date-range'])) {
-    throw new ReportReadError('not-a-report', source, 'JSON is not an SMTP TLS report (no "policies" and "date-range")');
+    throw new ReportReadError(
+      'not-a-report',
+      source,
+      'JSON is not an SMTP TLS report (no "policies" and "date-range")',
+    );
   }
   return toTlsReport(data, source);
 }
@@ -64,7 +73,12 @@ function dateTime(value: unknown, field: string, source: string): string {
   const raw = str(value);
   const zoned = raw && !/(?:z|[+-]\d\d:?\d\d)$/i.test(raw) ? `${raw}Z` : raw;
   const time = zoned ? Date.parse(zoned) : NaN;
-  if (Number.isNaN(time)) throw new ReportReadError('not-a-report', source, `TLS report has no readable "${field}" (${JSON.stringify(value)})`);
+  if (Number.isNaN(time))
+    throw new ReportReadError(
+      'not-a-report',
+      source,
+      `TLS report has no readable "${field}" (${JSON.stringify(value)})`,
+    );
   return new Date(time).toISOString();
 }
 

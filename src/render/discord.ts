@@ -66,7 +66,10 @@ export function renderDiscord(reply: Reply): DiscordMessage {
   const appendDescription = (text: string): boolean => {
     const existing = current.description ?? '';
     const separator = existing ? '\n\n' : '';
-    const available = Math.min(discordLimits.descriptionChars - existing.length - separator.length, room() - separator.length);
+    const available = Math.min(
+      discordLimits.descriptionChars - existing.length - separator.length,
+      room() - separator.length,
+    );
     if (available < Math.min(text.length, 40)) return false;
     const piece = truncate(text, available);
     current.description = existing + separator + piece;
@@ -101,7 +104,10 @@ export function renderDiscord(reply: Reply): DiscordMessage {
           break;
         }
         const name = truncate(field.label || '\u200b', discordLimits.fieldNameChars);
-        const value = truncate(escapeDiscord(field.value) || '\u200b', Math.min(discordLimits.fieldValueChars, room() - name.length));
+        const value = truncate(
+          escapeDiscord(field.value) || '\u200b',
+          Math.min(discordLimits.fieldValueChars, room() - name.length),
+        );
         if (room() - name.length - value.length < 0 || value.length === 0) {
           cut = true;
           break;
@@ -111,7 +117,10 @@ export function renderDiscord(reply: Reply): DiscordMessage {
       }
       continue;
     }
-    const text = blockText(block, Math.min(discordLimits.descriptionChars - (current.description?.length ?? 0) - 2, room() - 2));
+    const text = blockText(
+      block,
+      Math.min(discordLimits.descriptionChars - (current.description?.length ?? 0) - 2, room() - 2),
+    );
     if (text === null) continue;
     if (!appendDescription(text)) {
       cut = true;
@@ -133,7 +142,14 @@ function blockText(block: Exclude<ReplyBlock, { type: 'header' } | { type: 'fiel
     case 'list': {
       if (block.items.length === 0 && !block.title) return null;
       const title = block.title ? `**${escapeDiscord(truncate(block.title, 200))}**\n` : '';
-      return title + fitLines(block.items.map((item) => `• ${escapeDiscord(truncate(item, 300))}`), available - title.length, discordLimits.listItems);
+      return (
+        title +
+        fitLines(
+          block.items.map((item) => `• ${escapeDiscord(truncate(item, 300))}`),
+          available - title.length,
+          discordLimits.listItems,
+        )
+      );
     }
     case 'table': {
       const title = block.title ? `**${escapeDiscord(truncate(block.title, 200))}**\n` : '';

@@ -31,7 +31,12 @@ export function escapeSlack(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-const toneMark: Record<ReplyTone, string> = { info: '', good: ':white_check_mark: ', warning: ':warning: ', bad: ':x: ' };
+const toneMark: Record<ReplyTone, string> = {
+  info: '',
+  good: ':white_check_mark: ',
+  warning: ':warning: ',
+  bad: ':x: ',
+};
 
 /** A ready Block Kit message for chat.postMessage or respond(). */
 export function renderSlack(reply: Reply): SlackMessage {
@@ -51,8 +56,10 @@ export function renderSlack(reply: Reply): SlackMessage {
 
   const headerText = truncate(escapeSlack(reply.title), slackLimits.headerChars);
   // the title opens the message unless the reply starts its own header with the same words
-  const addTitleHeader = headerText.trim() !== '' && !reply.blocks.some((block) => block.type === 'header' && block.text === reply.title);
-  if (addTitleHeader) add({ type: 'header', text: { type: 'plain_text', text: headerText, emoji: true } }, headerText.length);
+  const addTitleHeader =
+    headerText.trim() !== '' && !reply.blocks.some((block) => block.type === 'header' && block.text === reply.title);
+  if (addTitleHeader)
+    add({ type: 'header', text: { type: 'plain_text', text: headerText, emoji: true } }, headerText.length);
 
   for (let index = 0; index < reply.blocks.length; index++) {
     const room = maxChars - used;
@@ -73,7 +80,15 @@ export function renderSlack(reply: Reply): SlackMessage {
     }
   }
   if (skipped > 0) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `… ${skipped} more part${skipped === 1 ? '' : 's'} of this answer did not fit into one Slack message` }] });
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `… ${skipped} more part${skipped === 1 ? '' : 's'} of this answer did not fit into one Slack message`,
+        },
+      ],
+    });
   }
   return { text: fallbackText(reply), blocks };
 }
@@ -107,11 +122,19 @@ function renderBlock(block: ReplyBlock, room: number): Array<[SlackBlock, number
       // a fields block gets at most one section's worth of text, shared evenly by its fields
       const out: Array<[SlackBlock, number]> = [];
       if (block.fields.length === 0) return out;
-      const perField = Math.max(20, Math.min(slackLimits.fieldChars, Math.floor(sectionRoom / Math.max(1, block.fields.length))));
+      const perField = Math.max(
+        20,
+        Math.min(slackLimits.fieldChars, Math.floor(sectionRoom / Math.max(1, block.fields.length))),
+      );
       for (let start = 0; start < block.fields.length; start += slackLimits.fieldsPerSection) {
         const chunk = block.fields.slice(start, start + slackLimits.fieldsPerSection);
-        const texts = chunk.map((field) => truncate(`*${truncate(escapeSlack(field.label), 200)}*\n${escapeSlack(field.value)}`, perField));
-        out.push([{ type: 'section', fields: texts.map((text) => ({ type: 'mrkdwn', text })) }, texts.reduce((sum, text) => sum + text.length, 0)]);
+        const texts = chunk.map((field) =>
+          truncate(`*${truncate(escapeSlack(field.label), 200)}*\n${escapeSlack(field.value)}`, perField),
+        );
+        out.push([
+          { type: 'section', fields: texts.map((text) => ({ type: 'mrkdwn', text })) },
+          texts.reduce((sum, text) => sum + text.length, 0),
+        ]);
       }
       return out;
     }

@@ -45,14 +45,19 @@ function oneLine(text: string): string {
 function table(columns: readonly string[], rows: readonly string[][]): string[] {
   const cells = [columns, ...rows].map((row) => row.map(oneLine));
   const count = Math.max(...cells.map((row) => row.length));
-  const widths = Array.from({ length: count }, (_, index) => Math.max(...cells.map((row) => displayWidth(row[index] ?? ''))));
+  const widths = Array.from({ length: count }, (_, index) =>
+    Math.max(...cells.map((row) => displayWidth(row[index] ?? ''))),
+  );
   const line = (row: readonly string[]) =>
     widths
       .map((width, index) => (index === count - 1 ? (row[index] ?? '') : pad(row[index] ?? '', width)))
       .join('  ')
       .trimEnd();
   const hasHeader = columns.some((column) => column !== '');
-  return [...(hasHeader ? [line(cells[0]!), line(widths.map((width) => '-'.repeat(width)))] : []), ...cells.slice(1).map(line)].map((text) => `  ${text}`);
+  return [
+    ...(hasHeader ? [line(cells[0]!), line(widths.map((width) => '-'.repeat(width)))] : []),
+    ...cells.slice(1).map(line),
+  ].map((text) => `  ${text}`);
 }
 
 function renderBlock(block: ReplyBlock, color: boolean): string[] {
@@ -66,7 +71,10 @@ function renderBlock(block: ReplyBlock, color: boolean): string[] {
       return block.fields.map((field) => `${pad(`${field.label}:`, width + 1)}  ${oneLine(field.value)}`);
     }
     case 'list':
-      return [...(block.title ? [`${block.title}:`] : []), ...block.items.map((item) => paint(`  • ${oneLine(item)}`, block.tone, color))];
+      return [
+        ...(block.title ? [`${block.title}:`] : []),
+        ...block.items.map((item) => paint(`  • ${oneLine(item)}`, block.tone, color)),
+      ];
     case 'table':
       return [...(block.title ? [`${block.title}:`] : []), ...table(block.columns, block.rows)];
     case 'context':

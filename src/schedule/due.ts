@@ -19,7 +19,8 @@ export function parseDigestTime(digestTime: string): { hour: number; minute: num
   if (!match) throw new RangeError(`invalid digest time "${digestTime}" (expected HH:MM, e.g. 09:00)`);
   const hour = Number(match[1]);
   const minute = Number(match[2]);
-  if (hour > 23 || minute > 59) throw new RangeError(`invalid digest time "${digestTime}" (expected HH:MM, e.g. 09:00)`);
+  if (hour > 23 || minute > 59)
+    throw new RangeError(`invalid digest time "${digestTime}" (expected HH:MM, e.g. 09:00)`);
   return { hour, minute };
 }
 
@@ -56,7 +57,9 @@ export function dueDigests(
   for (const [destination, last] of Object.entries(lastSent)) {
     const lastMs = last ? Date.parse(last) : Number.NaN;
     if (!Number.isNaN(lastMs) && lastMs >= slot.getTime()) continue;
-    const since = Number.isNaN(lastMs) ? new Date(slot.getTime() - 24 * 3600_000).toISOString() : new Date(lastMs).toISOString();
+    const since = Number.isNaN(lastMs)
+      ? new Date(slot.getTime() - 24 * 3600_000).toISOString()
+      : new Date(lastMs).toISOString();
     due.push({ destination, slot: slot.toISOString(), since });
   }
   return due;

@@ -13,7 +13,12 @@ export interface RetentionOptions {
 }
 
 /** Prunes once; a failure is logged and retried on the next run, never thrown. */
-export async function pruneOnce({ store, retentionDays, now = () => new Date(), log }: RetentionOptions): Promise<number> {
+export async function pruneOnce({
+  store,
+  retentionDays,
+  now = () => new Date(),
+  log,
+}: RetentionOptions): Promise<number> {
   if (!(retentionDays > 0)) return 0;
   try {
     const { deletedKeys } = await store.prune(retentionDays, now());
@@ -27,9 +32,12 @@ export async function pruneOnce({ store, retentionDays, now = () => new Date(), 
 /** Prunes now and then every `everyMs` (default 6 hours) until stopped. */
 export function startRetention(options: RetentionOptions): { stop(): Promise<void> } {
   let running: Promise<unknown> = pruneOnce(options);
-  const timer = setInterval(() => {
-    running = running.then(() => pruneOnce(options));
-  }, options.everyMs ?? 6 * 3600_000);
+  const timer = setInterval(
+    () => {
+      running = running.then(() => pruneOnce(options));
+    },
+    options.everyMs ?? 6 * 3600_000,
+  );
   timer.unref();
   return {
     async stop() {

@@ -17,7 +17,10 @@ export interface DigestLedger {
   markSent(destination: string, until: string): Promise<void>;
 }
 
-export type BuildDigestFn = (window: { since: string; until: string }) => Promise<{ reply: Reply; reportCount: number }>;
+export type BuildDigestFn = (window: {
+  since: string;
+  until: string;
+}) => Promise<{ reply: Reply; reportCount: number }>;
 
 /** Cancels a scheduled call. */
 export type SetTimer = (callback: () => void, ms: number) => () => void;
@@ -75,7 +78,8 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
   async function pass(): Promise<DigestOutcome[]> {
     if (options.mayPost && !(await options.mayPost())) return [];
     const lastSent: Record<string, string | undefined> = {};
-    for (const destination of options.destinations) lastSent[destination.id] = await options.ledger.lastSent(destination.id);
+    for (const destination of options.destinations)
+      lastSent[destination.id] = await options.ledger.lastSent(destination.id);
     const at = now();
     const due = dueDigests(at, lastSent, options.digestTime, options.timeZone);
     options.log?.debug({ due: due.map((d) => d.destination) }, 'digest schedule checked');
@@ -94,7 +98,11 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
     return outcomes;
   }
 
-  async function send(item: DueDigest, until: string, builds: Map<string, Promise<{ reply: Reply; reportCount: number }>>): Promise<DigestOutcome> {
+  async function send(
+    item: DueDigest,
+    until: string,
+    builds: Map<string, Promise<{ reply: Reply; reportCount: number }>>,
+  ): Promise<DigestOutcome> {
     const destination = options.destinations.find((d) => d.id === item.destination)!;
     try {
       let build = builds.get(item.since);
@@ -105,11 +113,15 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
       const digest = await build;
       await withRetry(() => destination.post(digest.reply), {
         ...options.retry,
-        onRetry: ({ attempt, delayMs }) => options.log?.warn({ destination: destination.id, attempt, delayMs }, 'digest post failed, retrying'),
+        onRetry: ({ attempt, delayMs }) =>
+          options.log?.warn({ destination: destination.id, attempt, delayMs }, 'digest post failed, retrying'),
       });
       await options.ledger.markSent(destination.id, until);
       failures.delete(destination.id);
-      options.log?.info({ destination: destination.id, since: item.since, until, reports: digest.reportCount }, 'digest sent');
+      options.log?.info(
+        { destination: destination.id, since: item.since, until, reports: digest.reportCount },
+        'digest sent',
+      );
       return { destination: destination.id, status: 'sent', since: item.since, until, reportCount: digest.reportCount };
     } catch (error) {
       const previous = failures.get(destination.id)?.count ?? 0;
@@ -134,7 +146,12 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
     if (stopped) return;
     cancel = setTimer(() => {
       tick()
-        .catch((error: unknown) => options.log?.error({ err: error instanceof Error ? error.message : String(error) }, 'digest schedule pass failed'))
+        .catch((error: unknown) =>
+          options.log?.error(
+            { err: error instanceof Error ? error.message : String(error) },
+            'digest schedule pass failed',
+          ),
+        )
         .finally(schedule);
     }, checkEvery);
   }
@@ -144,7 +161,12 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
     start() {
       stopped = false;
       void tick()
-        .catch((error: unknown) => options.log?.error({ err: error instanceof Error ? error.message : String(error) }, 'digest schedule pass failed'))
+        .catch((error: unknown) =>
+          options.log?.error(
+            { err: error instanceof Error ? error.message : String(error) },
+            'digest schedule pass failed',
+          ),
+        )
         .finally(schedule);
     },
     async stop() {

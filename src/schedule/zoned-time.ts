@@ -40,10 +40,21 @@ export function assertTimeZone(timeZone: string): void {
 }
 
 /** The local calendar fields of an instant in a zone. */
-export function localParts(instant: Date, timeZone: string): LocalDate & { hour: number; minute: number; second: number } {
+export function localParts(
+  instant: Date,
+  timeZone: string,
+): LocalDate & { hour: number; minute: number; second: number } {
   const parts: Record<string, number> = {};
-  for (const part of formatter(timeZone).formatToParts(instant)) if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!, second: parts.second! };
+  for (const part of formatter(timeZone).formatToParts(instant))
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  return {
+    year: parts.year!,
+    month: parts.month!,
+    day: parts.day!,
+    hour: parts.hour!,
+    minute: parts.minute!,
+    second: parts.second!,
+  };
 }
 
 /** Zone offset (local minus UTC) in milliseconds at an instant. */
@@ -57,8 +68,13 @@ export function zoneOffsetMs(instant: Date, timeZone: string): number {
 export function zonedTimeToInstant(date: LocalDate, hour: number, minute: number, timeZone: string): Date {
   const wall = Date.UTC(date.year, date.month - 1, date.day, hour, minute);
   // the zone's offsets around that day; a DST change gives two, otherwise both are the same
-  const offsets = [zoneOffsetMs(new Date(wall - 12 * 3600_000), timeZone), zoneOffsetMs(new Date(wall + 12 * 3600_000), timeZone)];
-  const matching = offsets.map((offset) => wall - offset).filter((instant) => wallMatches(new Date(instant), date, hour, minute, timeZone));
+  const offsets = [
+    zoneOffsetMs(new Date(wall - 12 * 3600_000), timeZone),
+    zoneOffsetMs(new Date(wall + 12 * 3600_000), timeZone),
+  ];
+  const matching = offsets
+    .map((offset) => wall - offset)
+    .filter((instant) => wallMatches(new Date(instant), date, hour, minute, timeZone));
   if (matching.length > 0) return new Date(Math.min(...matching));
   // spring forward skipped this wall time: the pre-change (smaller) offset lands just after the gap
   return new Date(wall - Math.min(...offsets));

@@ -20,7 +20,8 @@ const none: AsnInfo = { asn: null, asName: null, country: null };
 
 function ipToNumber(ip: string): { family: 4 | 6; value: bigint | number } | null {
   const octets = ipv4Octets(ip);
-  if (octets) return { family: 4, value: ((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8) + octets[3]! };
+  if (octets)
+    return { family: 4, value: ((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8) + octets[3]! };
   const parsed = parseIp(ip);
   if (!parsed) return null;
   const bytes = parsed.toByteArray();

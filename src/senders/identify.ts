@@ -34,7 +34,11 @@ export function ptrCacheKey(ip: string): string {
 }
 
 /** PTR then A/AAAA: a name counts only when it resolves back to the IP. */
-export async function forwardConfirmedPtr(ip: string, reverse: PtrLookup, resolve: AddressLookup): Promise<{ names: string[]; confirmed: string | null }> {
+export async function forwardConfirmedPtr(
+  ip: string,
+  reverse: PtrLookup,
+  resolve: AddressLookup,
+): Promise<{ names: string[]; confirmed: string | null }> {
   const names = (await reverse(ip)).map((name) => name.toLowerCase().replace(/\.$/, ''));
   for (const name of names.slice(0, MAX_NAMES_CHECKED)) {
     const addresses = await resolve(name);
@@ -66,9 +70,17 @@ function memoFor(store: object): Map<string, PtrCacheEntry> {
   return memo;
 }
 
-export function createIdentify({ store, reverse, resolve, timeoutMs, asn = defaultAsnLookup(), now = () => new Date() }: IdentifyOptions): Identify {
+export function createIdentify({
+  store,
+  reverse,
+  resolve,
+  timeoutMs,
+  asn = defaultAsnLookup(),
+  now = () => new Date(),
+}: IdentifyOptions): Identify {
   const memo = memoFor(store);
-  const fresh = (entry: PtrCacheEntry) => now().getTime() - Date.parse(entry.at) < (entry.confirmed ? PTR_CACHE_TTL_MS : PTR_NEGATIVE_TTL_MS);
+  const fresh = (entry: PtrCacheEntry) =>
+    now().getTime() - Date.parse(entry.at) < (entry.confirmed ? PTR_CACHE_TTL_MS : PTR_NEGATIVE_TTL_MS);
   const remember = (key: string, entry: PtrCacheEntry) => {
     if (memo.size >= MEMO_LIMIT) memo.delete(memo.keys().next().value!);
     memo.set(key, entry);
@@ -98,11 +110,15 @@ export function createIdentify({ store, reverse, resolve, timeoutMs, asn = defau
     const ptr = await ptrOf(address, options?.dns !== false);
     const network = asn(address);
     const known: KnownSender | null =
-      senderByRange(address) ?? (ptr ? senderByPtr(ptr) : null) ?? senderByDomains([...(hints?.dkimDomains ?? []), ...(hints?.spfDomains ?? [])]);
+      senderByRange(address) ??
+      (ptr ? senderByPtr(ptr) : null) ??
+      senderByDomains([...(hints?.dkimDomains ?? []), ...(hints?.spfDomains ?? [])]);
     const base = { ptr, asn: network.asn, asName: network.asName, country: network.country };
-    if (known) return { ...base, key: known.id, name: known.name, by: 'known', service: known.id, forwarder: known.forwarder };
+    if (known)
+      return { ...base, key: known.id, name: known.name, by: 'known', service: known.id, forwarder: known.forwarder };
     const organisation = ptr ? (getDomain(ptr) ?? ptr) : null;
-    if (organisation) return { ...base, key: organisation, name: organisation, by: 'ptr', service: null, forwarder: false };
+    if (organisation)
+      return { ...base, key: organisation, name: organisation, by: 'ptr', service: null, forwarder: false };
     if (network.asn !== null) {
       const name = network.asName ? `AS${network.asn} ${network.asName}` : `AS${network.asn}`;
       return { ...base, key: `AS${network.asn}`, name, by: 'asn', service: null, forwarder: false };

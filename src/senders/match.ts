@@ -37,7 +37,8 @@ export function parseIp(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   if (octets) return new ipaddr.IPv4(octets);
   if (!ipaddr.isValid(ip)) return null;
   const parsed = ipaddr.parse(ip);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) return (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
+    return (parsed as ipaddr.IPv6).toIPv4Address();
   return parsed;
 }
 
@@ -45,7 +46,9 @@ export function parseIp(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
 export function sameIp(a: string, b: string): boolean {
   const left = parseIp(a);
   const right = parseIp(b);
-  return Boolean(left && right && left.kind() === right.kind() && left.toNormalizedString() === right.toNormalizedString());
+  return Boolean(
+    left && right && left.kind() === right.kind() && left.toNormalizedString() === right.toNormalizedString(),
+  );
 }
 
 export function senderByRange(ip: string): KnownSender | null {
@@ -78,7 +81,10 @@ function senderByDomain(domain: string): KnownSender | null {
   let found = byDomain.get(name);
   if (found === undefined) {
     const organisation = getDomain(name) ?? name;
-    found = knownSenders.find((sender) => sender.domains.some((known) => known === organisation || endsWithLabel(name, known))) ?? null;
+    found =
+      knownSenders.find((sender) =>
+        sender.domains.some((known) => known === organisation || endsWithLabel(name, known)),
+      ) ?? null;
     if (byDomain.size >= 10_000) byDomain.clear();
     byDomain.set(name, found);
   }

@@ -41,7 +41,8 @@ export class Ipv4RangeTable {
       if (firstComma > position && cursor < lineEnd) {
         let leading = 0;
         let digits = 0;
-        for (let i = restStart; i < lineEnd && bytes[i]! >= 48 && bytes[i]! <= 57; i++, digits++) leading = leading * 10 + (bytes[i]! - 48);
+        for (let i = restStart; i < lineEnd && bytes[i]! >= 48 && bytes[i]! <= 57; i++, digits++)
+          leading = leading * 10 + (bytes[i]! - 48);
         let index = digits > 0 ? byNumber.get(leading) : undefined;
         if (index === undefined) {
           const text = bytes.toString('utf8', restStart, lineEnd);

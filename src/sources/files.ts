@@ -98,7 +98,7 @@ async function* splitMbox(path: string): AsyncGenerator<Input> {
 
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    let data = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    const data = rest.length ? Buffer.concat([rest, chunk]) : chunk;
     let start = 0;
     for (;;) {
       const newline = data.indexOf(0x0a, start);
@@ -121,7 +121,6 @@ async function* splitMbox(path: string): AsyncGenerator<Input> {
       (pending ??= []).push(unquoteFrom(line));
     }
     rest = Buffer.from(data.subarray(start));
-    data = Buffer.alloc(0);
   }
   if (rest.length) (pending ??= []).push(unquoteFrom(rest));
   const last = finish();
@@ -134,7 +133,9 @@ async function* splitMbox(path: string): AsyncGenerator<Input> {
 }
 
 function isFromLine(line: Buffer): boolean {
-  return line.length >= 5 && line[0] === 0x46 && line[1] === 0x72 && line[2] === 0x6f && line[3] === 0x6d && line[4] === 0x20;
+  return (
+    line.length >= 5 && line[0] === 0x46 && line[1] === 0x72 && line[2] === 0x6f && line[3] === 0x6d && line[4] === 0x20
+  );
 }
 
 function unquoteFrom(line: Buffer): Buffer {

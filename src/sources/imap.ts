@@ -8,7 +8,13 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { Config } from '../config.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
-import { ingestInput, type IngestDeps, type IngestError, type InputResult, type ReadReports } from '../ingest/pipeline.ts';
+import {
+  ingestInput,
+  type IngestDeps,
+  type IngestError,
+  type InputResult,
+  type ReadReports,
+} from '../ingest/pipeline.ts';
 
 export type ImapConfig = Pick<
   Config,
@@ -107,7 +113,10 @@ export function imapClientOptions(config: ImapConfig, logger: Logger = silentLog
   };
 }
 
-export async function connectImap(config: ImapConfig, deps: Pick<ImapDeps, 'logger' | 'clientOptions'> = {}): Promise<ImapFlow> {
+export async function connectImap(
+  config: ImapConfig,
+  deps: Pick<ImapDeps, 'logger' | 'clientOptions'> = {},
+): Promise<ImapFlow> {
   const logger = deps.logger ?? silentLogger;
   const client = new ImapFlow({ ...imapClientOptions(config, logger), ...deps.clientOptions });
   // without a listener an 'error' event would crash the process; the failing command reports it
@@ -143,7 +152,13 @@ async function ensureFolders(client: ImapFlow, config: ImapConfig): Promise<{ pr
  * One pass over new mail on a connected client. Stops early (after the message in hand, with
  * the chunk's finished messages stored and acknowledged) when the signal aborts.
  */
-export async function processMailbox(client: ImapFlow, config: ImapConfig, store: ImapStore, deps: ImapDeps = {}, signal?: AbortSignal): Promise<ImapPassSummary> {
+export async function processMailbox(
+  client: ImapFlow,
+  config: ImapConfig,
+  store: ImapStore,
+  deps: ImapDeps = {},
+  signal?: AbortSignal,
+): Promise<ImapPassSummary> {
   const logger = deps.logger ?? silentLogger;
   const chunkSize = deps.chunkSize ?? DEFAULT_CHUNK;
   const stateKey = mailboxStateKey(config);
@@ -154,11 +169,24 @@ export async function processMailbox(client: ImapFlow, config: ImapConfig, store
   const saved = await store.getState<MailboxState>(stateKey);
   let lastUid = saved?.lastUid ?? 0;
   if (saved && saved.uidValidity !== uidValidity) {
-    logger.warn({ mailbox: config.IMAP_MAILBOX, was: saved.uidValidity, now: uidValidity }, 'UIDVALIDITY changed: rescanning the whole mailbox (duplicates are skipped)');
+    logger.warn(
+      { mailbox: config.IMAP_MAILBOX, was: saved.uidValidity, now: uidValidity },
+      'UIDVALIDITY changed: rescanning the whole mailbox (duplicates are skipped)',
+    );
     lastUid = 0;
   }
 
-  const summary: ImapPassSummary = { messages: 0, processed: 0, invalid: 0, new: 0, duplicates: 0, expired: 0, errors: [], uidValidity, lastUid };
+  const summary: ImapPassSummary = {
+    messages: 0,
+    processed: 0,
+    invalid: 0,
+    new: 0,
+    duplicates: 0,
+    expired: 0,
+    errors: [],
+    uidValidity,
+    lastUid,
+  };
   // `N:*` always matches the highest UID, even below N: filter
   const found = (await client.search({ uid: `${lastUid + 1}:*` }, { uid: true })) || [];
   const pending = found.filter((uid) => uid > lastUid).sort((a, b) => a - b);
@@ -186,12 +214,23 @@ export async function processMailbox(client: ImapFlow, config: ImapConfig, store
       summary.errors.push(...result.errors);
       if (result.reports > 0) {
         withReports.push(message.uid);
-        for (const error of result.errors) logger.warn({ source: error.source }, `part of the message could not be read: ${error.message}`);
+        for (const error of result.errors)
+          logger.warn({ source: error.source }, `part of the message could not be read: ${error.message}`);
       } else {
         withoutReports.push(message.uid);
-        logger.warn({ source, reason: result.errors.map((e) => e.message).join('; ') }, folders ? 'message holds no report: moving it to the invalid folder' : 'message holds no report: leaving it in place, marked seen');
+        logger.warn(
+          { source, reason: result.errors.map((e) => e.message).join('; ') },
+          folders
+            ? 'message holds no report: moving it to the invalid folder'
+            : 'message holds no report: leaving it in place, marked seen',
+        );
       }
-      deps.onProgress?.({ done: start + withReports.length + withoutReports.length, total: pending.length, uid: message.uid, result });
+      deps.onProgress?.({
+        done: start + withReports.length + withoutReports.length,
+        total: pending.length,
+        uid: message.uid,
+        result,
+      });
       if (signal?.aborted) break;
     }
     const handled = new Set([...withReports, ...withoutReports]);
@@ -261,7 +300,12 @@ export interface WatchOptions {
 }
 
 /** Exponential backoff with full jitter: a random delay up to initial * 2^attempt, capped. */
-export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  initialMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
@@ -320,7 +364,12 @@ function waitForMail(client: ImapFlow, pollMs: number, signal: AbortSignal, mail
  * IMAP_POLL_SECONDS), again and again; reconnects with backoff when the connection drops; on abort
  * finishes the message in hand, flushes, logs out and resolves.
  */
-export async function watchMailbox(config: ImapConfig, store: ImapStore, deps: ImapDeps & WatchOptions, signal: AbortSignal): Promise<void> {
+export async function watchMailbox(
+  config: ImapConfig,
+  store: ImapStore,
+  deps: ImapDeps & WatchOptions,
+  signal: AbortSignal,
+): Promise<void> {
   const logger = deps.logger ?? silentLogger;
   const initialMs = deps.backoffInitialMs ?? 1000;
   const maxMs = deps.backoffMaxMs ?? 5 * 60_000;
@@ -337,7 +386,11 @@ export async function watchMailbox(config: ImapConfig, store: ImapStore, deps: I
       while (!signal.aborted) {
         mailArrived = false;
         const summary = await processMailbox(client, config, store, deps, signal);
-        if (summary.messages > 0) logger.info({ messages: summary.messages, new: summary.new, duplicates: summary.duplicates, invalid: summary.invalid }, 'mailbox pass done');
+        if (summary.messages > 0)
+          logger.info(
+            { messages: summary.messages, new: summary.new, duplicates: summary.duplicates, invalid: summary.invalid },
+            'mailbox pass done',
+          );
         deps.onPass?.(summary);
         if (signal.aborted) break;
         await waitForMail(client, pollMs, signal, () => mailArrived);
@@ -353,7 +406,10 @@ export async function watchMailbox(config: ImapConfig, store: ImapStore, deps: I
       }
       const delay = backoffDelay(attempt, initialMs, maxMs, deps.random);
       attempt += 1;
-      logger.warn({ err: error instanceof Error ? error.message : String(error), retryInMs: delay, attempt }, 'mailbox connection failed; reconnecting');
+      logger.warn(
+        { err: error instanceof Error ? error.message : String(error), retryInMs: delay, attempt },
+        'mailbox connection failed; reconnecting',
+      );
       await sleep(delay, signal);
     }
   }

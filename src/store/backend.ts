@@ -53,13 +53,22 @@ export function redactUrl(url: string): string {
 
 type WriteMany = (entries: BackendEntry[]) => Promise<void>;
 
-function keyvBackend(kind: BackendKind, keyv: Keyv, options: { transaction?: (work: () => Promise<void>) => Promise<void>; writeMany?: WriteMany; close: () => Promise<void> }): Backend {
+function keyvBackend(
+  kind: BackendKind,
+  keyv: Keyv,
+  options: {
+    transaction?: (work: () => Promise<void>) => Promise<void>;
+    writeMany?: WriteMany;
+    close: () => Promise<void>;
+  },
+): Backend {
   const transaction = options.transaction ?? ((work: () => Promise<void>) => work());
   const writeMany: WriteMany =
     options.writeMany ??
     (async (entries) => {
       const results = await keyv.setMany(entries.map(({ key, value, ttl }) => ({ key, value, ttl })));
-      if (Array.isArray(results) && results.some((ok) => ok === false)) throw new Error(`store write failed for some of ${entries.length} keys`);
+      if (Array.isArray(results) && results.some((ok) => ok === false))
+        throw new Error(`store write failed for some of ${entries.length} keys`);
     });
   return {
     kind,
@@ -94,6 +103,8 @@ class OwnPoolPostgres extends KeyvPostgres {
   // `declare`: no field initializer, because the base constructor already calls connect().
   declare private ownPool: pg.Pool | undefined;
 
+  // The base class declares rows as any[]; the override has to match it.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override async connect(): Promise<(sql: string, values?: unknown) => Promise<any[]>> {
     this.ownPool ??= new pg.Pool({ connectionString: this.opts.uri, max: 4 });
     const pool = this.ownPool;
@@ -117,7 +128,9 @@ export async function openBackend(url: string, namespace: string, logger: Logger
       try {
         mkdirSync(dirname(path), { recursive: true });
       } catch (error) {
-        throw new Error(`cannot create the folder of the SQLite store ${path}: ${(error as Error).message}`, { cause: error });
+        throw new Error(`cannot create the folder of the SQLite store ${path}: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
     }
     const adapter = new KeyvSqlite({ uri: url, busyTimeout: 10_000, keySize: KEY_SIZE });
@@ -139,7 +152,8 @@ export async function openBackend(url: string, namespace: string, logger: Logger
     const writeMany: WriteMany = async (entries) => {
       const plain = entries.filter((entry) => entry.ttl === undefined);
       const expiring = entries.filter((entry) => entry.ttl !== undefined);
-      for (const part of chunks(plain, 400)) await writeRows(part.map(({ key, value }) => [`${namespace}:${key}`, JSON.stringify({ value })]));
+      for (const part of chunks(plain, 400))
+        await writeRows(part.map(({ key, value }) => [`${namespace}:${key}`, JSON.stringify({ value })]));
       if (expiring.length > 0) await keyv.setMany(expiring.map(({ key, value, ttl }) => ({ key, value, ttl })));
     };
     return keyvBackend('sqlite', keyv, {
@@ -165,7 +179,10 @@ export async function openBackend(url: string, namespace: string, logger: Logger
     // Without a connection timeout the client retries an unreachable server forever.
     // No offline queue: while the server is away commands fail at once instead of waiting, so a
     // flush reports the outage (nothing is acknowledged) and a shutdown is not held up by it.
-    const keyv = createRedisKeyv({ url, disableOfflineQueue: true }, { namespace, throwOnErrors: true, throwOnConnectError: true, connectionTimeout: CONNECT_TIMEOUT_MS });
+    const keyv = createRedisKeyv(
+      { url, disableOfflineQueue: true },
+      { namespace, throwOnErrors: true, throwOnConnectError: true, connectionTimeout: CONNECT_TIMEOUT_MS },
+    );
     keyv.serialize = plainJson.serialize;
     keyv.deserialize = plainJson.deserialize;
     keyv.on('error', onError);
@@ -187,10 +204,14 @@ export async function openBackend(url: string, namespace: string, logger: Logger
       await adapter.query('SELECT 1');
     } catch (error) {
       await adapter.disconnect().catch(() => undefined);
-      throw new Error(`cannot reach the PostgreSQL store ${redactUrl(url)}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`cannot reach the PostgreSQL store ${redactUrl(url)}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     return keyvBackend('postgres', keyv, { close: () => adapter.disconnect() });
   }
 
-  throw new Error(`unsupported store URL ${redactUrl(url)}: use sqlite://PATH, redis://HOST:PORT or postgres://USER@HOST:PORT/DB`);
+  throw new Error(
+    `unsupported store URL ${redactUrl(url)}: use sqlite://PATH, redis://HOST:PORT or postgres://USER@HOST:PORT/DB`,
+  );
 }

@@ -3,7 +3,16 @@
 // adding (idempotent after a crash or a re-sent report); totals are computed on read.
 
 import type { AggregateReport, FailureReport, Report, TlsReport } from '../model.ts';
-import type { CatalogDoc, DayDoc, DayReportPart, IngestLogEntry, IpEntry, StoredFailure, StoredReport, StoredTlsPolicy } from './types.ts';
+import type {
+  CatalogDoc,
+  DayDoc,
+  DayReportPart,
+  IngestLogEntry,
+  IpEntry,
+  StoredFailure,
+  StoredReport,
+  StoredTlsPolicy,
+} from './types.ts';
 import { middleDay, monthOf, splitAggregate, utcDay } from './days.ts';
 import { docKeys, ipBucket, ipEntryKey, normaliseDomain, reportKey } from './keys.ts';
 
@@ -24,7 +33,10 @@ export interface Contribution {
 /** A clear error naming the report and the cause, for input the store cannot place. */
 export class InvalidReportError extends Error {
   constructor(report: Report, cause: string) {
-    const name = report.kind === 'failure' ? `failure report (source ${report.sourceIp ?? '?'}, arrival ${report.arrivalDate ?? '?'})` : `${report.kind} report ${JSON.stringify(report.reportId)} from ${JSON.stringify(report.orgName)}`;
+    const name =
+      report.kind === 'failure'
+        ? `failure report (source ${report.sourceIp ?? '?'}, arrival ${report.arrivalDate ?? '?'})`
+        : `${report.kind} report ${JSON.stringify(report.reportId)} from ${JSON.stringify(report.orgName)}`;
     super(`${name}: ${cause}`);
     this.name = 'InvalidReportError';
   }
@@ -36,9 +48,17 @@ export const MAX_RANGE_DAYS = 366;
 function checkRange(report: AggregateReport | TlsReport): void {
   const begin = Date.parse(report.begin);
   const end = Date.parse(report.end);
-  if (Number.isNaN(begin) || Number.isNaN(end)) throw new InvalidReportError(report, `invalid date range ${JSON.stringify(report.begin)} .. ${JSON.stringify(report.end)}`);
+  if (Number.isNaN(begin) || Number.isNaN(end))
+    throw new InvalidReportError(
+      report,
+      `invalid date range ${JSON.stringify(report.begin)} .. ${JSON.stringify(report.end)}`,
+    );
   const days = Math.abs(end - begin) / 86_400_000;
-  if (days > MAX_RANGE_DAYS) throw new InvalidReportError(report, `date range ${report.begin} .. ${report.end} covers ${Math.round(days)} days (more than ${MAX_RANGE_DAYS})`);
+  if (days > MAX_RANGE_DAYS)
+    throw new InvalidReportError(
+      report,
+      `date range ${report.begin} .. ${report.end} covers ${Math.round(days)} days (more than ${MAX_RANGE_DAYS})`,
+    );
 }
 
 function aggregateContribution(report: AggregateReport, key: string, source: string, ingestedAt: string): Contribution {
@@ -49,17 +69,47 @@ function aggregateContribution(report: AggregateReport, key: string, source: str
   const splits = splitAggregate(report);
   const patches: DocPatch[] = [];
   for (const split of splits) {
-    const part: DayReportPart = { reportKey: key, orgName: report.orgName, orgEmail: report.orgEmail, reportId: report.reportId, begin: report.begin, end: report.end, ingestedAt, policy: report.policy, messages: split.messages, sources: split.sources };
+    const part: DayReportPart = {
+      reportKey: key,
+      orgName: report.orgName,
+      orgEmail: report.orgEmail,
+      reportId: report.reportId,
+      begin: report.begin,
+      end: report.end,
+      ingestedAt,
+      policy: report.policy,
+      messages: split.messages,
+      sources: split.sources,
+    };
     patches.push({ kind: 'day', key: docKeys.day(domain, split.date), domain, date: split.date, part });
     const month = monthOf(split.date);
     for (const stat of split.sources) {
       const entryKey = ipEntryKey(domain, split.date, key);
-      patches.push({ kind: 'ip', key: docKeys.ipBucket(split.date, ipBucket(stat.ip)), month, ip: stat.ip, entryKey, entry: { ...stat, domain, date: split.date, reportKey: key, orgName: report.orgName } });
+      patches.push({
+        kind: 'ip',
+        key: docKeys.ipBucket(split.date, ipBucket(stat.ip)),
+        month,
+        ip: stat.ip,
+        entryKey,
+        entry: { ...stat, domain, date: split.date, reportKey: key, orgName: report.orgName },
+      });
     }
   }
   const days = splits.map((split) => split.date);
   const messages = splits.reduce((acc, split) => acc + split.messages, 0);
-  const stored: StoredReport = { reportKey: key, kind: 'aggregate', ingestedAt, orgName: report.orgName, reportId: report.reportId, domains: [domain], begin: report.begin, end: report.end, messages, days, source };
+  const stored: StoredReport = {
+    reportKey: key,
+    kind: 'aggregate',
+    ingestedAt,
+    orgName: report.orgName,
+    reportId: report.reportId,
+    domains: [domain],
+    begin: report.begin,
+    end: report.end,
+    messages,
+    days,
+    source,
+  };
   return { reportKey: key, stored, patches };
 }
 
@@ -77,8 +127,24 @@ function failureContribution(report: FailureReport, key: string, source: string,
   const arrival = report.arrivalDate && !Number.isNaN(Date.parse(report.arrivalDate)) ? report.arrivalDate : null;
   const date = utcDay(arrival ?? ingestedAt);
   const value: StoredFailure = { ...report, reportKey: key, ingestedAt };
-  const stored: StoredReport = { reportKey: key, kind: 'failure', ingestedAt, orgName: report.reporter ?? null, reportId: report.messageId, domains: [domain], begin: arrival, end: arrival, messages: 1, days: [date], source };
-  return { reportKey: key, stored, patches: [{ kind: 'failure', key: docKeys.failureDay(domain, date), domain, date, field: key, value }] };
+  const stored: StoredReport = {
+    reportKey: key,
+    kind: 'failure',
+    ingestedAt,
+    orgName: report.reporter ?? null,
+    reportId: report.messageId,
+    domains: [domain],
+    begin: arrival,
+    end: arrival,
+    messages: 1,
+    days: [date],
+    source,
+  };
+  return {
+    reportKey: key,
+    stored,
+    patches: [{ kind: 'failure', key: docKeys.failureDay(domain, date), domain, date, field: key, value }],
+  };
 }
 
 function tlsContribution(report: TlsReport, key: string, source: string, ingestedAt: string): Contribution {
@@ -92,21 +158,52 @@ function tlsContribution(report: TlsReport, key: string, source: string, ingeste
     if (!domain) throw new InvalidReportError(report, `policy ${index + 1} has no policy domain`);
     domains.add(domain);
     messages += policy.successful + policy.failed;
-    const value: StoredTlsPolicy = { ...policy, reportKey: key, orgName: report.orgName, reportId: report.reportId, begin: report.begin, end: report.end, ingestedAt };
+    const value: StoredTlsPolicy = {
+      ...policy,
+      reportKey: key,
+      orgName: report.orgName,
+      reportId: report.reportId,
+      begin: report.begin,
+      end: report.end,
+      ingestedAt,
+    };
     // The policy's position keeps two policies of one report for the same domain (sts and tlsa) apart.
     patches.push({ kind: 'tls', key: docKeys.tlsDay(domain, date), domain, date, field: `${key}#${index}`, value });
   });
-  const stored: StoredReport = { reportKey: key, kind: 'tls', ingestedAt, orgName: report.orgName, reportId: report.reportId, domains: [...domains].sort(), begin: report.begin, end: report.end, messages, days: [date], source };
+  const stored: StoredReport = {
+    reportKey: key,
+    kind: 'tls',
+    ingestedAt,
+    orgName: report.orgName,
+    reportId: report.reportId,
+    domains: [...domains].sort(),
+    begin: report.begin,
+    end: report.end,
+    messages,
+    days: [date],
+    source,
+  };
   return { reportKey: key, stored, patches };
 }
 
 /** Everything one report adds to the store; throws InvalidReportError for input it cannot place. */
 export function contributionOf(report: Report, source: string, ingestedAt: string): Contribution {
   const key = reportKey(report);
-  const contribution = report.kind === 'aggregate' ? aggregateContribution(report, key, source, ingestedAt) : report.kind === 'tls' ? tlsContribution(report, key, source, ingestedAt) : failureContribution(report, key, source, ingestedAt);
+  const contribution =
+    report.kind === 'aggregate'
+      ? aggregateContribution(report, key, source, ingestedAt)
+      : report.kind === 'tls'
+        ? tlsContribution(report, key, source, ingestedAt)
+        : failureContribution(report, key, source, ingestedAt);
   const logDay = utcDay(ingestedAt);
   const { stored } = contribution;
-  contribution.patches.push({ kind: 'log', key: docKeys.logIndex(logDay), date: logDay, field: key, value: { reportKey: key, kind: stored.kind, ingestedAt, domains: stored.domains, days: stored.days } });
+  contribution.patches.push({
+    kind: 'log',
+    key: docKeys.logIndex(logDay),
+    date: logDay,
+    field: key,
+    value: { reportKey: key, kind: stored.kind, ingestedAt, domains: stored.domains, days: stored.days },
+  });
   return contribution;
 }
 
@@ -134,7 +231,15 @@ export function applyPatch(doc: unknown, patch: DocPatch): unknown {
 }
 
 export function emptyCatalog(): CatalogDoc {
-  return { domains: {}, failureDomains: {}, tlsDomains: {}, logFirstDay: null, logLastDay: null, ipMonths: [], prunedBefore: null };
+  return {
+    domains: {},
+    failureDomains: {},
+    tlsDomains: {},
+    logFirstDay: null,
+    logLastDay: null,
+    ipMonths: [],
+    prunedBefore: null,
+  };
 }
 
 type Ranges = Record<string, { firstDay: string; lastDay: string }>;
@@ -146,8 +251,14 @@ function widen(ranges: Ranges, domain: string, date: string): boolean {
     return true;
   }
   let changed = false;
-  if (date < range.firstDay) (range.firstDay = date), (changed = true);
-  if (date > range.lastDay) (range.lastDay = date), (changed = true);
+  if (date < range.firstDay) {
+    range.firstDay = date;
+    changed = true;
+  }
+  if (date > range.lastDay) {
+    range.lastDay = date;
+    changed = true;
+  }
   return changed;
 }
 
@@ -164,7 +275,12 @@ export function mergeCatalogs(a: CatalogDoc, b: CatalogDoc): CatalogDoc {
     for (const source of [left, right]) {
       for (const [domain, range] of Object.entries(source ?? {})) {
         const seen = result[domain];
-        result[domain] = seen ? { firstDay: range.firstDay < seen.firstDay ? range.firstDay : seen.firstDay, lastDay: range.lastDay > seen.lastDay ? range.lastDay : seen.lastDay } : { ...range };
+        result[domain] = seen
+          ? {
+              firstDay: range.firstDay < seen.firstDay ? range.firstDay : seen.firstDay,
+              lastDay: range.lastDay > seen.lastDay ? range.lastDay : seen.lastDay,
+            }
+          : { ...range };
       }
     }
     if (prunedBefore) {
@@ -188,7 +304,9 @@ export function mergeCatalogs(a: CatalogDoc, b: CatalogDoc): CatalogDoc {
     tlsDomains: unite(a.tlsDomains, b.tlsDomains),
     logFirstDay,
     logLastDay,
-    ipMonths: [...new Set([...(a.ipMonths ?? []), ...(b.ipMonths ?? [])])].filter((month) => month >= cutoffMonth).sort(),
+    ipMonths: [...new Set([...(a.ipMonths ?? []), ...(b.ipMonths ?? [])])]
+      .filter((month) => month >= cutoffMonth)
+      .sort(),
     prunedBefore,
   };
 }
@@ -208,8 +326,14 @@ export function extendCatalog(catalog: CatalogDoc, patch: DocPatch): boolean {
       return true;
     case 'log': {
       let changed = false;
-      if (catalog.logFirstDay === null || patch.date < catalog.logFirstDay) (catalog.logFirstDay = patch.date), (changed = true);
-      if (catalog.logLastDay === null || patch.date > catalog.logLastDay) (catalog.logLastDay = patch.date), (changed = true);
+      if (catalog.logFirstDay === null || patch.date < catalog.logFirstDay) {
+        catalog.logFirstDay = patch.date;
+        changed = true;
+      }
+      if (catalog.logLastDay === null || patch.date > catalog.logLastDay) {
+        catalog.logLastDay = patch.date;
+        changed = true;
+      }
       return changed;
     }
   }

@@ -60,7 +60,9 @@ export function apportion(total: number, weights: number[]): number[] {
   const quotas = weights.map((weight) => (total * weight) / sum);
   const parts = quotas.map(Math.floor);
   let left = total - parts.reduce((acc, part) => acc + part, 0);
-  const order = quotas.map((quota, index) => ({ index, remainder: quota - Math.floor(quota) })).sort((a, b) => b.remainder - a.remainder || a.index - b.index);
+  const order = quotas
+    .map((quota, index) => ({ index, remainder: quota - Math.floor(quota) }))
+    .sort((a, b) => b.remainder - a.remainder || a.index - b.index);
   for (const { index } of order) {
     if (left <= 0) break;
     parts[index]! += 1;
@@ -102,7 +104,22 @@ export function middleDay(begin: string, end: string): string {
 }
 
 export function emptySourceStat(ip: string): SourceStat {
-  return { ip, messages: 0, dmarcPass: 0, spfPass: 0, dkimPass: 0, spfAligned: 0, dkimAligned: 0, dispositions: {}, reasons: {}, headerFrom: {}, spf: {}, dkim: {}, spfUnalignedPass: 0, dkimUnalignedPass: 0 };
+  return {
+    ip,
+    messages: 0,
+    dmarcPass: 0,
+    spfPass: 0,
+    dkimPass: 0,
+    spfAligned: 0,
+    dkimAligned: 0,
+    dispositions: {},
+    reasons: {},
+    headerFrom: {},
+    spf: {},
+    dkim: {},
+    spfUnalignedPass: 0,
+    dkimUnalignedPass: 0,
+  };
 }
 
 function bump(counts: Record<string, number>, name: string, by: number): void {
@@ -121,10 +138,17 @@ export function addRecordShare(stat: SourceStat, record: AggregateRecord, share:
   if ((record.alignment.spfUnalignedPass?.length ?? 0) > 0) stat.spfUnalignedPass += share;
   if ((record.alignment.dkimUnalignedPass?.length ?? 0) > 0) stat.dkimUnalignedPass += share;
   bump(stat.dispositions, record.disposition.trim().toLowerCase() || 'none', share);
-  for (const type of new Set(record.reasons.map((reason) => reason.type.trim().toLowerCase()))) bump(stat.reasons, type, share);
+  for (const type of new Set(record.reasons.map((reason) => reason.type.trim().toLowerCase())))
+    bump(stat.reasons, type, share);
   bump(stat.headerFrom, record.identifiers.headerFrom.trim().toLowerCase(), share);
-  for (const spf of record.authResults.spf) bump(stat.spf, `${spf.domain.trim().toLowerCase()} ${spf.result.trim().toLowerCase()}`, share);
-  for (const dkim of record.authResults.dkim) bump(stat.dkim, `${dkim.domain.trim().toLowerCase()} ${dkim.selector?.trim() || '-'} ${dkim.result.trim().toLowerCase()}`, share);
+  for (const spf of record.authResults.spf)
+    bump(stat.spf, `${spf.domain.trim().toLowerCase()} ${spf.result.trim().toLowerCase()}`, share);
+  for (const dkim of record.authResults.dkim)
+    bump(
+      stat.dkim,
+      `${dkim.domain.trim().toLowerCase()} ${dkim.selector?.trim() || '-'} ${dkim.result.trim().toLowerCase()}`,
+      share,
+    );
 }
 
 export interface DaySplit {

@@ -45,18 +45,41 @@ function hashTuple(parts: string[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24);
 }
 
-export function aggregateKey(report: Pick<AggregateReport, 'orgName' | 'reportId' | 'policy' | 'begin' | 'end'>): string {
-  return hashTuple(['aggregate', normaliseName(report.orgName), report.reportId.trim(), normaliseDomain(report.policy.domain), normaliseInstant(report.begin), normaliseInstant(report.end)]);
+export function aggregateKey(
+  report: Pick<AggregateReport, 'orgName' | 'reportId' | 'policy' | 'begin' | 'end'>,
+): string {
+  return hashTuple([
+    'aggregate',
+    normaliseName(report.orgName),
+    report.reportId.trim(),
+    normaliseDomain(report.policy.domain),
+    normaliseInstant(report.begin),
+    normaliseInstant(report.end),
+  ]);
 }
 
 export function tlsKey(report: Pick<TlsReport, 'orgName' | 'reportId' | 'begin' | 'end'>): string {
-  return hashTuple(['tls', normaliseName(report.orgName), report.reportId.trim(), normaliseInstant(report.begin), normaliseInstant(report.end)]);
+  return hashTuple([
+    'tls',
+    normaliseName(report.orgName),
+    report.reportId.trim(),
+    normaliseInstant(report.begin),
+    normaliseInstant(report.end),
+  ]);
 }
 
-export function failureKey(report: Pick<FailureReport, 'sourceIp' | 'arrivalDate' | 'reportedDomain' | 'messageId' | 'subject'>): string {
+export function failureKey(
+  report: Pick<FailureReport, 'sourceIp' | 'arrivalDate' | 'reportedDomain' | 'messageId' | 'subject'>,
+): string {
   const messageId = report.messageId?.trim().replace(/^<|>$/g, '') || null;
   const identity = messageId !== null ? `id:${messageId}` : `subject:${(report.subject ?? '').trim()}`;
-  return hashTuple(['failure', report.sourceIp ? normaliseIp(report.sourceIp) : '', normaliseInstant(report.arrivalDate), normaliseDomain(report.reportedDomain), identity]);
+  return hashTuple([
+    'failure',
+    report.sourceIp ? normaliseIp(report.sourceIp) : '',
+    normaliseInstant(report.arrivalDate),
+    normaliseDomain(report.reportedDomain),
+    identity,
+  ]);
 }
 
 export function reportKey(report: Report): string {

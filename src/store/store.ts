@@ -10,7 +10,23 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { AggregateReport, FailureReport, TlsReport } from '../model.ts';
 import type { Backend } from './backend.ts';
-import type { CatalogDoc, DayDoc, FailureDayDoc, IngestLogDoc, IngestLogEntry, IngestOutcome, IpBucketDoc, IpEntry, Mark, MarksDoc, ReportStore, StoredFailure, StoredReport, StoredTlsPolicy, TlsDayDoc } from './types.ts';
+import type {
+  CatalogDoc,
+  DayDoc,
+  FailureDayDoc,
+  IngestLogDoc,
+  IngestLogEntry,
+  IngestOutcome,
+  IpBucketDoc,
+  IpEntry,
+  Mark,
+  MarksDoc,
+  ReportStore,
+  StoredFailure,
+  StoredReport,
+  StoredTlsPolicy,
+  TlsDayDoc,
+} from './types.ts';
 import { applyPatch, contributionOf, emptyCatalog, extendCatalog, mergeCatalogs } from './contributions.ts';
 import { addDays, dayRange, monthOf, utcDay } from './days.ts';
 import { IP_BUCKETS, docKeys, ipBucket, normaliseDomain, normaliseIp } from './keys.ts';
@@ -38,7 +54,8 @@ function byString(a: string, b: string): number {
 }
 
 function isoDay(value: string, what: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new Error(`${what} must be a UTC day YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)))
+    throw new Error(`${what} must be a UTC day YYYY-MM-DD, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -66,7 +83,12 @@ export class KeyvReportStore implements ReportStore {
     private readonly hooks: StoreHooks,
   ) {}
 
-  static async open(backend: Backend, logger: Logger, limits: StoreLimits = DEFAULT_LIMITS, hooks: StoreHooks = {}): Promise<KeyvReportStore> {
+  static async open(
+    backend: Backend,
+    logger: Logger,
+    limits: StoreLimits = DEFAULT_LIMITS,
+    hooks: StoreHooks = {},
+  ): Promise<KeyvReportStore> {
     const catalog = mergeCatalogs(emptyCatalog(), (await backend.get<CatalogDoc>(docKeys.catalog)) ?? emptyCatalog());
     return new KeyvReportStore(backend, catalog, logger, limits, hooks);
   }
@@ -81,7 +103,11 @@ export class KeyvReportStore implements ReportStore {
     return run;
   }
 
-  ingest(report: AggregateReport | FailureReport | TlsReport, source: string, now: Date = new Date()): Promise<IngestOutcome> {
+  ingest(
+    report: AggregateReport | FailureReport | TlsReport,
+    source: string,
+    now: Date = new Date(),
+  ): Promise<IngestOutcome> {
     return this.exclusive(async () => {
       const contribution = contributionOf(report, source, now.toISOString());
       const key = contribution.reportKey;
@@ -107,7 +133,8 @@ export class KeyvReportStore implements ReportStore {
         if (extendCatalog(this.catalog, patch)) this.catalogDirty = true;
       }
       this.pending.set(key, contribution.stored);
-      if (this.pending.size >= this.limits.maxPendingReports || this.dirty.size >= this.limits.maxPendingDocs) await this.flushBuffer();
+      if (this.pending.size >= this.limits.maxPendingReports || this.dirty.size >= this.limits.maxPendingDocs)
+        await this.flushBuffer();
       return 'new';
     });
   }
@@ -119,14 +146,20 @@ export class KeyvReportStore implements ReportStore {
   private async flushBuffer(): Promise<void> {
     if (this.dirty.size === 0 && this.pending.size === 0 && this.logBatch.size === 0 && !this.catalogDirty) return;
     const started = performance.now();
-    const documents: Array<{ key: string; value: unknown }> = [...this.dirty].map((key) => ({ key, value: this.docs.get(key) }));
+    const documents: Array<{ key: string; value: unknown }> = [...this.dirty].map((key) => ({
+      key,
+      value: this.docs.get(key),
+    }));
     if (this.logBatch.size > 0) {
       const days = [...this.logBatch.keys()];
       const indexes = await this.backend.getMany<string[]>(days.map(docKeys.logIndex));
       const chunk = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
       days.forEach((day, position) => {
         const chunkKey = docKeys.logChunk(day, chunk);
-        documents.push({ key: chunkKey, value: this.logBatch.get(day) }, { key: docKeys.logIndex(day), value: [...(indexes[position] ?? []), chunkKey] });
+        documents.push(
+          { key: chunkKey, value: this.logBatch.get(day) },
+          { key: docKeys.logIndex(day), value: [...(indexes[position] ?? []), chunkKey] },
+        );
       });
     }
     // The catalog goes with the documents, before the markers: a marker must never exist for a
@@ -141,7 +174,10 @@ export class KeyvReportStore implements ReportStore {
     this.docs.clear();
     this.logBatch.clear();
     await this.hooks.afterDocsWritten?.();
-    const markers = [...this.pending.values()].map((stored) => ({ key: docKeys.report(stored.reportKey), value: stored }));
+    const markers = [...this.pending.values()].map((stored) => ({
+      key: docKeys.report(stored.reportKey),
+      value: stored,
+    }));
     await this.backend.setMany(markers);
     this.pending.clear();
     const info = { documents: documents.length, reports: markers.length, ms: performance.now() - started };
@@ -173,7 +209,13 @@ export class KeyvReportStore implements ReportStore {
   }
 
   /** Reads the day documents `<prefix>:<domain>:<day>` of the domains (all when null) for from..to. */
-  private async readDays<T>(ranges: Ranges, domain: string | null, from: string, to: string, key: (domain: string, day: string) => string): Promise<{ domain: string; date: string; doc: T }[]> {
+  private async readDays<T>(
+    ranges: Ranges,
+    domain: string | null,
+    from: string,
+    to: string,
+    key: (domain: string, day: string) => string,
+  ): Promise<{ domain: string; date: string; doc: T }[]> {
     isoDay(from, 'from');
     isoDay(to, 'to');
     const wanted = domain === null ? Object.keys(ranges) : [normaliseDomain(domain)];
@@ -181,10 +223,16 @@ export class KeyvReportStore implements ReportStore {
     for (const name of wanted.sort(byString)) {
       const range = ranges[name];
       if (!range) continue;
-      for (const date of dayRange(from > range.firstDay ? from : range.firstDay, to < range.lastDay ? to : range.lastDay)) slots.push({ domain: name, date, key: key(name, date) });
+      for (const date of dayRange(
+        from > range.firstDay ? from : range.firstDay,
+        to < range.lastDay ? to : range.lastDay,
+      ))
+        slots.push({ domain: name, date, key: key(name, date) });
     }
     const docs = await this.backend.getMany<T>(slots.map((slot) => slot.key));
-    const found = slots.flatMap((slot, index) => (docs[index] === undefined ? [] : [{ domain: slot.domain, date: slot.date, doc: docs[index] as T }]));
+    const found = slots.flatMap((slot, index) =>
+      docs[index] === undefined ? [] : [{ domain: slot.domain, date: slot.date, doc: docs[index] as T }],
+    );
     return found.sort((a, b) => byString(a.date, b.date) || byString(a.domain, b.domain));
   }
 
@@ -208,19 +256,33 @@ export class KeyvReportStore implements ReportStore {
       if (ranges.length === 0) return [];
       const first = ranges.reduce((min, range) => (range.firstDay < min ? range.firstDay : min), ranges[0]!.firstDay);
       const last = ranges.reduce((max, range) => (range.lastDay > max ? range.lastDay : max), ranges[0]!.lastDay);
-      const days = dayRange(from > first ? from : first, to < last ? to : last).filter((day) => this.catalog.ipMonths.includes(monthOf(day)));
+      const days = dayRange(from > first ? from : first, to < last ? to : last).filter((day) =>
+        this.catalog.ipMonths.includes(monthOf(day)),
+      );
       const docs = await this.backend.getMany<IpBucketDoc>(days.map((day) => docKeys.ipBucket(day, bucket)));
-      const entries = docs.flatMap((doc) => Object.values(doc?.[address] ?? {})).filter((entry) => entry.date >= from && entry.date <= to);
-      return entries.sort((a, b) => byString(a.date, b.date) || byString(a.domain, b.domain) || byString(a.reportKey, b.reportKey));
+      const entries = docs
+        .flatMap((doc) => Object.values(doc?.[address] ?? {}))
+        .filter((entry) => entry.date >= from && entry.date <= to);
+      return entries.sort(
+        (a, b) => byString(a.date, b.date) || byString(a.domain, b.domain) || byString(a.reportKey, b.reportKey),
+      );
     });
   }
 
   failures(domain: string | null, from: string, to: string): Promise<StoredFailure[]> {
     return this.exclusive(async () => {
       await this.settle();
-      const slots = await this.readDays<FailureDayDoc>(this.catalog.failureDomains, domain, from, to, docKeys.failureDay);
+      const slots = await this.readDays<FailureDayDoc>(
+        this.catalog.failureDomains,
+        domain,
+        from,
+        to,
+        docKeys.failureDay,
+      );
       const when = (failure: StoredFailure) => failure.arrivalDate ?? failure.ingestedAt;
-      return slots.flatMap((slot) => Object.values(slot.doc)).sort((a, b) => Date.parse(when(a)) - Date.parse(when(b)) || byString(a.reportKey, b.reportKey));
+      return slots
+        .flatMap((slot) => Object.values(slot.doc))
+        .sort((a, b) => Date.parse(when(a)) - Date.parse(when(b)) || byString(a.reportKey, b.reportKey));
     });
   }
 
@@ -228,7 +290,11 @@ export class KeyvReportStore implements ReportStore {
     return this.exclusive(async () => {
       await this.settle();
       const slots = await this.readDays<TlsDayDoc>(this.catalog.tlsDomains, domain, from, to, docKeys.tlsDay);
-      return slots.flatMap((slot) => Object.entries(slot.doc).sort(([a], [b]) => byString(a, b)).map(([, value]) => value));
+      return slots.flatMap((slot) =>
+        Object.entries(slot.doc)
+          .sort(([a], [b]) => byString(a, b))
+          .map(([, value]) => value),
+      );
     });
   }
 
@@ -252,12 +318,16 @@ export class KeyvReportStore implements ReportStore {
           if (!seen || entry.ingestedAt < seen.ingestedAt) entries.set(entry.reportKey, entry);
         }
       }
-      return [...entries.values()].sort((a, b) => Date.parse(a.ingestedAt) - Date.parse(b.ingestedAt) || byString(a.reportKey, b.reportKey));
+      return [...entries.values()].sort(
+        (a, b) => Date.parse(a.ingestedAt) - Date.parse(b.ingestedAt) || byString(a.reportKey, b.reportKey),
+      );
     });
   }
 
   report(reportKey: string): Promise<StoredReport | undefined> {
-    return this.exclusive(async () => this.pending.get(reportKey) ?? (await this.backend.get<StoredReport>(docKeys.report(reportKey))));
+    return this.exclusive(
+      async () => this.pending.get(reportKey) ?? (await this.backend.get<StoredReport>(docKeys.report(reportKey))),
+    );
   }
 
   marks(): Promise<MarksDoc> {
@@ -292,7 +362,9 @@ export class KeyvReportStore implements ReportStore {
       // State such as "last IMAP UID" describes what has been stored: buffered reports go first,
       // so a crash can never leave the state ahead of the data.
       await this.flushBuffer();
-      await this.backend.setMany([{ key: docKeys.state(name), value, ...(ttlMs !== undefined && ttlMs > 0 ? { ttl: ttlMs } : {}) }]);
+      await this.backend.setMany([
+        { key: docKeys.state(name), value, ...(ttlMs !== undefined && ttlMs > 0 ? { ttl: ttlMs } : {}) },
+      ]);
     });
   }
 
@@ -306,10 +378,18 @@ export class KeyvReportStore implements ReportStore {
       const old = { days: [] as string[], failures: [] as string[], tls: [] as string[], logs: [] as string[] };
 
       const oldAggregateDays = new Set<string>();
-      const collect = (ranges: Ranges, list: string[], key: (domain: string, day: string) => string, days?: Set<string>) => {
+      const collect = (
+        ranges: Ranges,
+        list: string[],
+        key: (domain: string, day: string) => string,
+        days?: Set<string>,
+      ) => {
         for (const [domain, range] of Object.entries(ranges)) {
           if (range.firstDay >= cutoff) continue;
-          for (const day of dayRange(range.firstDay, range.lastDay < before ? range.lastDay : before)) list.push(key(domain, day)), days?.add(day);
+          for (const day of dayRange(range.firstDay, range.lastDay < before ? range.lastDay : before)) {
+            list.push(key(domain, day));
+            days?.add(day);
+          }
           if (range.lastDay < cutoff) delete ranges[domain];
           else range.firstDay = cutoff;
         }
@@ -344,19 +424,31 @@ export class KeyvReportStore implements ReportStore {
           deletedKeys += existing.length;
         }
       };
-      await deleteExisting(old.days, (doc) => Object.keys((doc as DayDoc).reports).forEach((key) => candidates.add(key)));
-      await deleteExisting(old.failures, (doc) => Object.values(doc as FailureDayDoc).forEach((failure) => candidates.add(failure.reportKey)));
-      await deleteExisting(old.tls, (doc) => Object.values(doc as TlsDayDoc).forEach((policy) => candidates.add(policy.reportKey)));
+      await deleteExisting(old.days, (doc) =>
+        Object.keys((doc as DayDoc).reports).forEach((key) => candidates.add(key)),
+      );
+      await deleteExisting(old.failures, (doc) =>
+        Object.values(doc as FailureDayDoc).forEach((failure) => candidates.add(failure.reportKey)),
+      );
+      await deleteExisting(old.tls, (doc) =>
+        Object.values(doc as TlsDayDoc).forEach((policy) => candidates.add(policy.reportKey)),
+      );
       await deleteExisting(old.logs);
       // IP index rows exist only on days with aggregate data.
-      await deleteExisting([...oldAggregateDays].flatMap((day) => Array.from({ length: IP_BUCKETS }, (_, bucket) => docKeys.ipBucket(day, bucket))));
+      await deleteExisting(
+        [...oldAggregateDays].flatMap((day) =>
+          Array.from({ length: IP_BUCKETS }, (_, bucket) => docKeys.ipBucket(day, bucket)),
+        ),
+      );
 
       // Markers of reports whose every day is gone: read from the pruned documents above.
       const keys = [...candidates].map(docKeys.report);
       for (let index = 0; index < keys.length; index += 256) {
         const part = keys.slice(index, index + 256);
         const markers = await this.backend.getMany<StoredReport>(part);
-        const gone = part.filter((_, position) => markers[position] !== undefined && markers[position]!.days.every((day) => day < cutoff));
+        const gone = part.filter(
+          (_, position) => markers[position] !== undefined && markers[position]!.days.every((day) => day < cutoff),
+        );
         await this.backend.deleteMany(gone);
         deletedKeys += gone.length;
       }

@@ -16,7 +16,14 @@
 //   ptr:<ip>                        PtrCacheEntry  reverse-DNS cache
 //   state:<name>                    any            small state: IMAP UIDVALIDITY/last UID, digest sent, lease
 
-import type { AggregateReport, FailureReport, PolicyPublished, ReportKind, TlsPolicyResult } from '../model.ts';
+import type {
+  AggregateReport,
+  FailureReport,
+  PolicyPublished,
+  ReportKind,
+  TlsPolicyResult,
+  TlsReport,
+} from '../model.ts';
 
 /** Per-source figures of one report on one day (records of one IP within a report are merged). */
 export interface SourceStat {
@@ -160,7 +167,7 @@ export type IngestOutcome = 'new' | 'duplicate' | 'expired';
 /** The store as the rest of the program sees it. One writer at a time (see the lease in issue 6). */
 export interface ReportStore {
   /** Stores one parsed report; idempotent. Resolves 'duplicate' when its dedupe key is already stored. */
-  ingest(report: AggregateReport | FailureReport | import('../model.ts').TlsReport, source: string, now?: Date): Promise<IngestOutcome>;
+  ingest(report: AggregateReport | FailureReport | TlsReport, source: string, now?: Date): Promise<IngestOutcome>;
   /** Writes buffered changes durably; after it resolves every ingested report is stored. */
   flush(): Promise<void>;
 

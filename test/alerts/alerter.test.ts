@@ -32,7 +32,17 @@ function report(day: string, records: AggregateRecord[], orgName = 'google.com')
     reportId: `r-${++reportCounter}`,
     begin: `${day}T00:00:00Z`,
     end: `${day}T23:59:59Z`,
-    policy: { domain: 'example.com', p: 'none', sp: null, np: null, pct: null, adkim: null, aspf: null, fo: null, testing: null },
+    policy: {
+      domain: 'example.com',
+      p: 'none',
+      sp: null,
+      np: null,
+      pct: null,
+      adkim: null,
+      aspf: null,
+      fo: null,
+      testing: null,
+    },
     records,
     errors: [],
   };
@@ -74,8 +84,18 @@ describe('alerter on a real SQLite store', () => {
 
   it('alerts once per source per day for a new failing source, again the next day', async () => {
     const destination = recorder();
-    const alerter = createAlerter({ store, destinations: [destination], rules: { minMessages: 10 }, timeZone: 'UTC', now: () => now, retry: { sleep: async () => undefined } });
-    const first = await ingestAndCheck(alerter, report('2026-06-10', [record('203.0.113.7', 25, 'fail'), record('192.0.2.1', 100, 'pass')]));
+    const alerter = createAlerter({
+      store,
+      destinations: [destination],
+      rules: { minMessages: 10 },
+      timeZone: 'UTC',
+      now: () => now,
+      retry: { sleep: async () => undefined },
+    });
+    const first = await ingestAndCheck(
+      alerter,
+      report('2026-06-10', [record('203.0.113.7', 25, 'fail'), record('192.0.2.1', 100, 'pass')]),
+    );
     expect(first.map((f) => [f.kind, f.ip])).toEqual([['new-failing-source', '203.0.113.7']]);
     expect(destination.posts).toHaveLength(1);
     expect(destination.posts[0]!.title).toContain('203.0.113.7');
@@ -92,9 +112,20 @@ describe('alerter on a real SQLite store', () => {
 
   it('uses the stored history: a source that passed before is only reported on a sharp rise', async () => {
     const destination = recorder();
-    const alerter = createAlerter({ store, destinations: [destination], rules: { minMessages: 10 }, timeZone: 'UTC', now: () => now });
+    const alerter = createAlerter({
+      store,
+      destinations: [destination],
+      rules: { minMessages: 10 },
+      timeZone: 'UTC',
+      now: () => now,
+    });
     // a week of history: passing mostly, failing 5 a day
-    for (let day = 3; day <= 9; day++) await store.ingest(report(`2026-06-0${day}`, [record('198.51.100.4', 50, 'pass'), record('198.51.100.4', 5, 'fail')]), 'history', now);
+    for (let day = 3; day <= 9; day++)
+      await store.ingest(
+        report(`2026-06-0${day}`, [record('198.51.100.4', 50, 'pass'), record('198.51.100.4', 5, 'fail')]),
+        'history',
+        now,
+      );
     await store.flush();
     expect(await ingestAndCheck(alerter, report('2026-06-10', [record('198.51.100.4', 14, 'fail')]))).toEqual([]);
     const rise = await ingestAndCheck(alerter, report('2026-06-10', [record('198.51.100.4', 15, 'fail')], 'yahoo.com'));
@@ -104,7 +135,13 @@ describe('alerter on a real SQLite store', () => {
   it('stays silent for a source marked spoof', async () => {
     await store.setMark({ subject: '203.0.113.7', verdict: 'spoof', by: 'test', at: now.toISOString() });
     const destination = recorder();
-    const alerter = createAlerter({ store, destinations: [destination], rules: { minMessages: 10 }, timeZone: 'UTC', now: () => now });
+    const alerter = createAlerter({
+      store,
+      destinations: [destination],
+      rules: { minMessages: 10 },
+      timeZone: 'UTC',
+      now: () => now,
+    });
     expect(await ingestAndCheck(alerter, report('2026-06-10', [record('203.0.113.7', 500, 'fail')]))).toEqual([]);
     expect(destination.posts).toHaveLength(0);
   });
@@ -112,7 +149,14 @@ describe('alerter on a real SQLite store', () => {
   it('does not remember an alert no platform took, so the next report tries again', async () => {
     let down = true;
     const destination = recorder(() => down);
-    const alerter = createAlerter({ store, destinations: [destination], rules: { minMessages: 10 }, timeZone: 'UTC', now: () => now, retry: { attempts: 2, sleep: async () => undefined } });
+    const alerter = createAlerter({
+      store,
+      destinations: [destination],
+      rules: { minMessages: 10 },
+      timeZone: 'UTC',
+      now: () => now,
+      retry: { attempts: 2, sleep: async () => undefined },
+    });
     expect(await ingestAndCheck(alerter, report('2026-06-10', [record('203.0.113.7', 25, 'fail')]))).toEqual([]);
     down = false;
     await ingestAndCheck(alerter, report('2026-06-10', [record('203.0.113.7', 25, 'fail')], 'yahoo.com'));
@@ -121,11 +165,25 @@ describe('alerter on a real SQLite store', () => {
 
   it('queues reports handed to onReport and ignores failure and TLS reports', async () => {
     const destination = recorder();
-    const alerter = createAlerter({ store, destinations: [destination], rules: { minMessages: 10 }, timeZone: 'UTC', now: () => now });
+    const alerter = createAlerter({
+      store,
+      destinations: [destination],
+      rules: { minMessages: 10 },
+      timeZone: 'UTC',
+      now: () => now,
+    });
     const r = report('2026-06-10', [record('203.0.113.8', 12, 'fail')]);
     await store.ingest(r, 'test', now);
     await store.flush();
-    alerter.onReport({ kind: 'tls', orgName: 'x', reportId: 't', begin: r.begin, end: r.end, contactInfo: null, policies: [] });
+    alerter.onReport({
+      kind: 'tls',
+      orgName: 'x',
+      reportId: 't',
+      begin: r.begin,
+      end: r.end,
+      contactInfo: null,
+      policies: [],
+    });
     alerter.onReport(r);
     await alerter.idle();
     expect(destination.posts.map((p) => (p.data as { alert: { ip: string } }).alert.ip)).toEqual(['203.0.113.8']);

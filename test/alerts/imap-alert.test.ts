@@ -23,7 +23,13 @@ function record(ip: string, count: number, dmarc: 'pass' | 'fail'): AggregateRec
     dmarc,
     identifiers: { headerFrom: 'example.com', envelopeFrom: 'example.com', envelopeTo: null },
     reasons: [],
-    authResults: { dkim: dmarc === 'pass' ? [{ domain: 'example.com', selector: 's1', result: 'pass' }] : [{ domain: 'spoof.example', selector: 'x', result: 'fail' }], spf: [{ domain: 'example.com', scope: 'mfrom', result: dmarc }] },
+    authResults: {
+      dkim:
+        dmarc === 'pass'
+          ? [{ domain: 'example.com', selector: 's1', result: 'pass' }]
+          : [{ domain: 'spoof.example', selector: 'x', result: 'fail' }],
+      spf: [{ domain: 'example.com', scope: 'mfrom', result: dmarc }],
+    },
     alignment: { dkim: dmarc === 'pass', spf: dmarc === 'pass' },
   };
 }
@@ -37,12 +43,21 @@ function report(id: string, records: AggregateRecord[]): AggregateReport {
     reportId: id,
     begin: `${day}T00:00:00Z`,
     end: `${day}T23:59:59Z`,
-    policy: { domain: 'example.com', p: 'none', sp: null, np: null, pct: 100, adkim: 'r', aspf: 'r', fo: null, testing: null },
+    policy: {
+      domain: 'example.com',
+      p: 'none',
+      sp: null,
+      np: null,
+      pct: 100,
+      adkim: 'r',
+      aspf: 'r',
+      fo: null,
+      testing: null,
+    },
     records,
     errors: [],
   };
 }
-
 
 describe('alerts from the watched mailbox', () => {
   let dovecot: DovecotServer;
@@ -65,9 +80,23 @@ describe('alerts from the watched mailbox', () => {
   it('posts one alert for a never-passing source with enough failing mail, none for the rest', async () => {
     const { user, password } = dovecot.user();
     dovecot.deliver(user, [
-      aggregateReportMail(report('alert-1', [record('192.0.2.10', 200, 'pass'), record('203.0.113.66', 25, 'fail'), record('203.0.113.77', 4, 'fail')]), 'gzip'),
+      aggregateReportMail(
+        report('alert-1', [
+          record('192.0.2.10', 200, 'pass'),
+          record('203.0.113.66', 25, 'fail'),
+          record('203.0.113.77', 4, 'fail'),
+        ]),
+        'gzip',
+      ),
       // a second reporter the same day: the same source must not alert twice
-      aggregateReportMail({ ...report('alert-2', [record('203.0.113.66', 40, 'fail')]), orgName: 'yahoo.com', orgEmail: 'dmarc@yahoo.com' }, 'xml'),
+      aggregateReportMail(
+        {
+          ...report('alert-2', [record('203.0.113.66', 40, 'fail')]),
+          orgName: 'yahoo.com',
+          orgEmail: 'dmarc@yahoo.com',
+        },
+        'xml',
+      ),
     ]);
     const config = loadConfig({
       DMARC_STORE: `sqlite://${join(dir, 'store.sqlite')}`,
@@ -87,7 +116,8 @@ describe('alerts from the watched mailbox', () => {
     const store = await openStore(config.DMARC_STORE);
     const startedAt = new Date(Date.now() - 1000).toISOString();
     bot = await startBot({ config, log: silentLogger, store });
-    const alerts = () => slack.callsTo('chat.postMessage').filter((call) => String(call.body.text).startsWith('DMARC alert'));
+    const alerts = () =>
+      slack.callsTo('chat.postMessage').filter((call) => String(call.body.text).startsWith('DMARC alert'));
     await slack.waitFor(() => alerts().length >= 1);
     // both reports stored (and handed to the alerter) before counting
     while ((await store.ingestedSince(startedAt)).length < 2) await new Promise((resolve) => setTimeout(resolve, 50));

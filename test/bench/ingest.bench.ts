@@ -42,14 +42,22 @@ async function child(): Promise<void> {
   await store.flush();
   const seconds = (performance.now() - started) / 1000;
   await store.close();
-  const result: ChildResult = { messages: summary.messages, reports: summary.new + summary.duplicates, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  const result: ChildResult = {
+    messages: summary.messages,
+    reports: summary.new + summary.duplicates,
+    seconds,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 function runChild(env: Record<string, string>): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     // the settings the project's launchers use (src/bin.mjs shebang, npm start, the systemd unit)
-    const proc = spawn(process.execPath, ['--max-semi-space-size=4', '--import', 'tsx', self, '--child'], { env: { ...process.env, MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, ['--max-semi-space-size=4', '--import', 'tsx', self, '--child'], {
+      env: { ...process.env, MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     proc.once('error', reject);
@@ -86,7 +94,9 @@ async function main(): Promise<void> {
       const inbox = await client.mailboxOpen('INBOX');
       if (inbox.exists !== n) throw new Error(`N=${n}: the mailbox holds ${inbox.exists} messages`);
       await client.logout();
-      process.stdout.write(`N=${n}: delivered ${n} mails (${records} records) in ${((performance.now() - deliverStarted) / 1000).toFixed(1)} s\n`);
+      process.stdout.write(
+        `N=${n}: delivered ${n} mails (${records} records) in ${((performance.now() - deliverStarted) / 1000).toFixed(1)} s\n`,
+      );
 
       const dir = mkdtempSync(join(tmpdir(), 'dmarc-bench-'));
       const env = {
@@ -100,7 +110,12 @@ async function main(): Promise<void> {
       const result = await runChild(env);
       rmSync(dir, { recursive: true, force: true });
       // the same mails again, now in the processed folder, without the store's writes
-      const withoutStore = await runChild({ ...env, BENCH_DISCARD_STORE: '1', IMAP_MAILBOX: 'DMARC/Processed', IMAP_ACTION: 'flag' });
+      const withoutStore = await runChild({
+        ...env,
+        BENCH_DISCARD_STORE: '1',
+        IMAP_MAILBOX: 'DMARC/Processed',
+        IMAP_ACTION: 'flag',
+      });
       if (result.messages !== n) throw new Error(`N=${n}: the pass saw ${result.messages} messages`);
       results.push({ ...result, n });
       process.stdout.write(
@@ -115,9 +130,15 @@ async function main(): Promise<void> {
   const slowest = Math.min(...results.map((r) => r.messages / r.seconds));
   const peaks = results.map((r) => r.maxRssMb);
   const spread = (Math.max(...peaks) - Math.min(...peaks)) / Math.min(...peaks);
-  process.stdout.write(`\ntarget >= 100 messages/s: ${slowest >= 100 ? 'met' : 'MISSED'} (slowest ${slowest.toFixed(0)}/s)\n`);
-  process.stdout.write(`target peak RSS < 250 MB: ${Math.max(...peaks) < 250 ? 'met' : 'MISSED'} (max ${Math.max(...peaks).toFixed(0)} MB)\n`);
-  process.stdout.write(`target RSS within 20 % across sizes: ${spread <= 0.2 ? 'met' : 'MISSED'} (${(spread * 100).toFixed(0)} %)\n`);
+  process.stdout.write(
+    `\ntarget >= 100 messages/s: ${slowest >= 100 ? 'met' : 'MISSED'} (slowest ${slowest.toFixed(0)}/s)\n`,
+  );
+  process.stdout.write(
+    `target peak RSS < 250 MB: ${Math.max(...peaks) < 250 ? 'met' : 'MISSED'} (max ${Math.max(...peaks).toFixed(0)} MB)\n`,
+  );
+  process.stdout.write(
+    `target RSS within 20 % across sizes: ${spread <= 0.2 ? 'met' : 'MISSED'} (${(spread * 100).toFixed(0)} %)\n`,
+  );
 
   // the store's own write cost per record and backend (test/bench/store.bench.ts, another module)
   const storeBench = './store.bench.ts';
@@ -128,11 +149,15 @@ async function main(): Promise<void> {
     measure = undefined;
   }
   if (!measure) {
-    process.stdout.write('\nstore write cost per record: skipped (test/bench/store.bench.ts has no measureStoreWriteCost yet)\n');
+    process.stdout.write(
+      '\nstore write cost per record: skipped (test/bench/store.bench.ts has no measureStoreWriteCost yet)\n',
+    );
     return;
   }
   const cost = await measure();
-  process.stdout.write(`\nstore write cost per record:\n${typeof cost === 'string' ? cost : JSON.stringify(cost, null, 2)}\n`);
+  process.stdout.write(
+    `\nstore write cost per record:\n${typeof cost === 'string' ? cost : JSON.stringify(cost, null, 2)}\n`,
+  );
 }
 
 if (process.argv.includes('--child')) {

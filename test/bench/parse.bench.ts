@@ -15,7 +15,7 @@ import type { WorkerResult } from './parse/worker.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
-const corpusDir = resolve(repoRoot, '../shared/corpus');
+const corpusDir = resolve(repoRoot, 'test/fixtures/corpus');
 const worker = join(here, 'parse', 'worker.ts');
 const quick = process.argv.includes('--quick');
 
@@ -35,7 +35,11 @@ function corpusXmlFiles(): string[] {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path);
-      else if (name.endsWith('.xml') && dir.includes('aggregate') || /nice-input\.xml$|changed-input\.xml$/.test(name)) out.push(path);
+      else if (
+        (name.endsWith('.xml') && dir.includes('aggregate')) ||
+        /nice-input\.xml$|changed-input\.xml$/.test(name)
+      )
+        out.push(path);
     }
   };
   walk(corpusDir);
@@ -46,7 +50,13 @@ async function generated(dir: string, records: number): Promise<string> {
   const path = join(dir, `generated-${records}.xml`);
   // no override reasons: dmarc-report-parser rejects every <reason> (its schema expects a string where
   // xml2js gives an array), and the point here is speed on inputs all three tools accept
-  const report = randomAggregateReport({ seed: `bench-${records}`, records, domain: 'example.com', org: 'google.com', overrideShare: 0 });
+  const report = randomAggregateReport({
+    seed: `bench-${records}`,
+    records,
+    domain: 'example.com',
+    org: 'google.com',
+    overrideShare: 0,
+  });
   const stream = createWriteStream(path);
   await writeAggregateXml(report, stream);
   stream.end();
@@ -68,7 +78,10 @@ function runWorker(tool: ToolName, input: Input): Promise<WorkerResult> {
     child.on('error', reject);
     child.on('close', (code) => {
       const line = out.trim().split('\n').at(-1);
-      if (code !== 0 || !line) return reject(new Error(`${tool} on ${input.name} exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      if (code !== 0 || !line)
+        return reject(
+          new Error(`${tool} on ${input.name} exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`),
+        );
       resolvePromise(JSON.parse(line) as WorkerResult);
     });
   });
@@ -77,7 +90,8 @@ function runWorker(tool: ToolName, input: Input): Promise<WorkerResult> {
 const mb = (bytes: number) => bytes / 1024 / 1024;
 const pad = (s: string, n: number) => s.padEnd(n);
 const lpad = (s: string, n: number) => s.padStart(n);
-const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 1) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function verdict(ok: boolean): string {
   return ok ? 'PASS' : 'MISS';
@@ -85,7 +99,9 @@ function verdict(ok: boolean): string {
 
 async function main(): Promise<void> {
   const cpu = cpus();
-  console.log(`machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${fmt(totalmem() / 1024 ** 3)} GiB RAM, node ${process.version}`);
+  console.log(
+    `machine: ${cpu[0]?.model ?? 'unknown cpu'}, ${cpu.length} cores, ${fmt(totalmem() / 1024 ** 3)} GiB RAM, node ${process.version}`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'dmarc-bench-parse-'));
   try {
     const inputs: Input[] = [];
@@ -101,12 +117,16 @@ async function main(): Promise<void> {
     for (const records of quick ? [10_000] : [10_000, 100_000]) {
       const started = Date.now();
       const path = await generated(dir, records);
-      console.log(`generated ${records.toLocaleString('en-US')} records: ${fmt(mb(statSync(path).size))} MB in ${fmt((Date.now() - started) / 1000)} s`);
+      console.log(
+        `generated ${records.toLocaleString('en-US')} records: ${fmt(mb(statSync(path).size))} MB in ${fmt((Date.now() - started) / 1000)} s`,
+      );
       inputs.push({ name: `generated ${records / 1000}k records`, files: [path], reps: records >= 100_000 ? 1 : 5 });
     }
 
     console.log('');
-    console.log(`${pad('input', 28)}${pad('tool', 24)}${lpad('MB', 8)}${lpad('ok', 8)}${lpad('wall s', 9)}${lpad('cpu s', 8)}${lpad('MB/s', 9)}${lpad('records/s', 12)}${lpad('peak RSS MB', 13)}${lpad('+parse MB', 11)}`);
+    console.log(
+      `${pad('input', 28)}${pad('tool', 24)}${lpad('MB', 8)}${lpad('ok', 8)}${lpad('wall s', 9)}${lpad('cpu s', 8)}${lpad('MB/s', 9)}${lpad('records/s', 12)}${lpad('peak RSS MB', 13)}${lpad('+parse MB', 11)}`,
+    );
     const results = new Map<string, Map<ToolName, WorkerResult | Error>>();
     for (const input of inputs) {
       const byTool = new Map<ToolName, WorkerResult | Error>();
@@ -126,19 +146,28 @@ async function main(): Promise<void> {
         const seconds = result.bestMs / 1000;
         const cpuSeconds = result.bestCpuMs / 1000;
         console.log(
-          pad(input.name, 28) + pad(TOOL_LABELS[tool], 24) +
-          lpad(fmt(mb(result.bytes)), 8) + lpad(`${result.okFiles}/${result.files}`, 8) +
-          lpad(fmt(seconds, 3), 9) + lpad(fmt(result.bestCpuMs / 1000, 3), 8) + lpad(fmt(mb(result.bytes) / cpuSeconds), 9) +
-          lpad(Math.round(result.records / cpuSeconds).toLocaleString('en-US'), 12) +
-          lpad(fmt(mb(result.peakRss), 0), 13) + lpad(fmt(mb(result.peakRss - result.rssBefore), 0), 11),
+          pad(input.name, 28) +
+            pad(TOOL_LABELS[tool], 24) +
+            lpad(fmt(mb(result.bytes)), 8) +
+            lpad(`${result.okFiles}/${result.files}`, 8) +
+            lpad(fmt(seconds, 3), 9) +
+            lpad(fmt(result.bestCpuMs / 1000, 3), 8) +
+            lpad(fmt(mb(result.bytes) / cpuSeconds), 9) +
+            lpad(Math.round(result.records / cpuSeconds).toLocaleString('en-US'), 12) +
+            lpad(fmt(mb(result.peakRss), 0), 13) +
+            lpad(fmt(mb(result.peakRss - result.rssBefore), 0), 11),
         );
         if (result.firstError) console.log(`${pad('', 52)}first error: ${result.firstError}`);
       }
     }
 
     console.log('');
-    console.log(`MB/s, records/s and the ratios use CPU time (user + system of the child), which a busy machine disturbs less than wall time (load average now ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`);
-    console.log(`targets: ours >= ${TARGETS.peerSpeedup}x the peer's throughput; ours <= ${TARGETS.bareTime}x the bare parse's time and <= ${TARGETS.bareRss}x its peak RSS`);
+    console.log(
+      `MB/s, records/s and the ratios use CPU time (user + system of the child), which a busy machine disturbs less than wall time (load average now ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`,
+    );
+    console.log(
+      `targets: ours >= ${TARGETS.peerSpeedup}x the peer's throughput; ours <= ${TARGETS.bareTime}x the bare parse's time and <= ${TARGETS.bareRss}x its peak RSS`,
+    );
     for (const [name, byTool] of results) {
       const ours = byTool.get('ours');
       const peer = byTool.get('peer');
@@ -152,9 +181,12 @@ async function main(): Promise<void> {
         const speedup = peer.bestCpuMs / ours.bestCpuMs;
         parts.push(`vs peer speed ${fmt(speedup, 3)}x ${verdict(speedup >= TARGETS.peerSpeedup)}`);
         // what the bare parse alone achieves against the peer: the ceiling for a reader built on it
-        if (bare && !(bare instanceof Error)) parts.push(`(bare alone: ${fmt(peer.bestCpuMs / bare.bestCpuMs, 2)}x the peer)`);
+        if (bare && !(bare instanceof Error))
+          parts.push(`(bare alone: ${fmt(peer.bestCpuMs / bare.bestCpuMs, 2)}x the peer)`);
       } else {
-        parts.push(`vs peer speed n/a (peer read ${peer instanceof Error || !peer ? 0 : peer.okFiles} of ${ours.files} files)`);
+        parts.push(
+          `vs peer speed n/a (peer read ${peer instanceof Error || !peer ? 0 : peer.okFiles} of ${ours.files} files)`,
+        );
       }
       if (bare && !(bare instanceof Error)) {
         const time = ours.bestCpuMs / bare.bestCpuMs;
@@ -164,8 +196,12 @@ async function main(): Promise<void> {
       }
       console.log(`${pad(name, 28)}${parts.join('; ')}`);
     }
-    console.log('\nnotes: best of N timed passes per child (corpus 20, 10k 5, 100k 1); the machine may be shared, so repeat a run before trusting a MISS; peak RSS is the child process maxRSS (node + tsx baseline included);');
-    console.log('"+parse MB" is peak RSS minus RSS after loading the input. The peer reads no <reason> elements, so generated inputs have none.');
+    console.log(
+      '\nnotes: best of N timed passes per child (corpus 20, 10k 5, 100k 1); the machine may be shared, so repeat a run before trusting a MISS; peak RSS is the child process maxRSS (node + tsx baseline included);',
+    );
+    console.log(
+      '"+parse MB" is peak RSS minus RSS after loading the input. The peer reads no <reason> elements, so generated inputs have none.',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -35,14 +35,20 @@ export interface StoreWriteCost {
 
 async function measureOne(backend: BenchBackend, url: string, reports: AggregateReport[]): Promise<StoreWriteCost> {
   let writes = 0;
-  const store = await openStore(url, { namespace: `bench${Date.now()}`, hooks: { afterFlush: (info) => (writes += info.documents + info.reports) } });
+  const store = await openStore(url, {
+    namespace: `bench${Date.now()}`,
+    hooks: { afterFlush: (info) => (writes += info.documents + info.reports) },
+  });
   try {
     const started = performance.now();
     for (const report of reports) await store.ingest(report, 'bench');
     await store.flush();
     const ingestMs = performance.now() - started;
     const records = reports.reduce((sum, report) => sum + report.records.length, 0);
-    const messages = reports.reduce((sum, report) => sum + report.records.reduce((acc, item) => acc + item.count, 0), 0);
+    const messages = reports.reduce(
+      (sum, report) => sum + report.records.reduce((acc, item) => acc + item.count, 0),
+      0,
+    );
 
     const rounds = 5;
     let daysMs = 0;
@@ -73,7 +79,9 @@ async function measureOne(backend: BenchBackend, url: string, reports: Aggregate
 }
 
 /** Measures every backend (or the ones asked for); starts and stops its own servers. */
-export async function measureStoreWriteCostData(options: { reports?: number; backends?: BenchBackend[] } = {}): Promise<StoreWriteCost[]> {
+export async function measureStoreWriteCostData(
+  options: { reports?: number; backends?: BenchBackend[] } = {},
+): Promise<StoreWriteCost[]> {
   const reports = generateReports(options.reports ?? 300);
   const results: StoreWriteCost[] = [];
   for (const backend of options.backends ?? (['sqlite', 'redis', 'postgres'] as const)) {
@@ -108,7 +116,9 @@ export function formatStoreWriteCost(results: StoreWriteCost[]): string {
 }
 
 /** The text the ingest benchmark prints. */
-export async function measureStoreWriteCost(options: { reports?: number; backends?: BenchBackend[] } = {}): Promise<string> {
+export async function measureStoreWriteCost(
+  options: { reports?: number; backends?: BenchBackend[] } = {},
+): Promise<string> {
   return formatStoreWriteCost(await measureStoreWriteCostData(options));
 }
 

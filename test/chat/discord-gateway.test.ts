@@ -21,7 +21,17 @@ const report: AggregateReport = {
   reportId: 'gw-1',
   begin: `${day}T00:00:00Z`,
   end: `${day}T23:59:59Z`,
-  policy: { domain: 'example.org', p: 'none', sp: null, np: null, pct: null, adkim: null, aspf: null, fo: null, testing: null },
+  policy: {
+    domain: 'example.org',
+    p: 'none',
+    sp: null,
+    np: null,
+    pct: null,
+    adkim: null,
+    aspf: null,
+    fo: null,
+    testing: null,
+  },
   records: [
     {
       sourceIp: '198.51.100.20',
@@ -86,10 +96,19 @@ describe('Discord over the gateway (stand-in) with startBot', () => {
       authorizing_integration_owners: { '1': '720000000000000001' },
       context: 1,
       user: { id: '720000000000000001', username: 'carol', discriminator: '0', global_name: null, avatar: null },
-      data: { id: '470000000000000001', name: 'dmarc', type: 1, options: [{ type: 1, name: 'ip', options: [{ type: 3, name: 'address', value: '198.51.100.20' }] }] },
+      data: {
+        id: '470000000000000001',
+        name: 'dmarc',
+        type: 1,
+        options: [{ type: 1, name: 'ip', options: [{ type: 3, name: 'address', value: '198.51.100.20' }] }],
+      },
     });
-    await discord.waitFor((calls) => calls.some((call) => call.method === 'PATCH' && call.path.includes('gw-interaction')));
-    const callback = discord.calls.find((call) => call.path === '/interactions/520000000000000001/gw-interaction/callback')!;
+    await discord.waitFor((calls) =>
+      calls.some((call) => call.method === 'PATCH' && call.path.includes('gw-interaction')),
+    );
+    const callback = discord.calls.find(
+      (call) => call.path === '/interactions/520000000000000001/gw-interaction/callback',
+    )!;
     expect(callback.body).toEqual({ type: 5, data: { flags: 64 } });
     const edit = discord.calls.find((call) => call.method === 'PATCH' && call.path.includes('gw-interaction'))!;
     expect(edit.body.embeds[0].title).toContain('198.51.100.20');

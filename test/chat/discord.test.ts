@@ -41,7 +41,20 @@ function recordingAnswer() {
   const answer = async (line: string, requester: Requester): Promise<Reply> => {
     asked.push({ line, requester });
     if (line.startsWith('sources')) {
-      return { title: 'Sources', tone: 'warning', blocks: [{ type: 'list', items: Array.from({ length: 500 }, (_, i) => `10.1.${Math.floor(i / 200)}.${i % 200} sender_${i}`) }, { type: 'fields', fields: Array.from({ length: 40 }, (_, i) => ({ label: `f${i}`, value: 'v'.repeat(1500) })) }] };
+      return {
+        title: 'Sources',
+        tone: 'warning',
+        blocks: [
+          {
+            type: 'list',
+            items: Array.from({ length: 500 }, (_, i) => `10.1.${Math.floor(i / 200)}.${i % 200} sender_${i}`),
+          },
+          {
+            type: 'fields',
+            fields: Array.from({ length: 40 }, (_, i) => ({ label: `f${i}`, value: 'v'.repeat(1500) })),
+          },
+        ],
+      };
     }
     return { title: `Answer to ${line}`, tone: 'good', blocks: [{ type: 'text', text: `You asked: ${line}` }] };
   };
@@ -49,7 +62,12 @@ function recordingAnswer() {
 }
 
 let interactionCounter = 0;
-function rawInteraction(subcommand: string, options: Array<{ name: string; type: number; value: unknown }>, user = { id: '700000000000000001', username: 'alice' }, channelId = '600000000000000001') {
+function rawInteraction(
+  subcommand: string,
+  options: Array<{ name: string; type: number; value: unknown }>,
+  user = { id: '700000000000000001', username: 'alice' },
+  channelId = '600000000000000001',
+) {
   const id = String(500000000000000000n + BigInt(++interactionCounter));
   return {
     id,
@@ -66,7 +84,15 @@ function rawInteraction(subcommand: string, options: Array<{ name: string; type:
     entitlements: [],
     authorizing_integration_owners: { '0': '300000000000000001' },
     context: 0,
-    member: { user: { ...user, discriminator: '0', global_name: null, avatar: null }, roles: [], permissions: '0', joined_at: '2026-01-01T00:00:00.000Z', deaf: false, mute: false, flags: 0 },
+    member: {
+      user: { ...user, discriminator: '0', global_name: null, avatar: null },
+      roles: [],
+      permissions: '0',
+      joined_at: '2026-01-01T00:00:00.000Z',
+      deaf: false,
+      mute: false,
+      flags: 0,
+    },
     data: { id: '450000000000000001', name: 'dmarc', type: 1, options: [{ type: 1, name: subcommand, options }] },
   };
 }
@@ -99,11 +125,18 @@ describe('Discord (real discord.js Client, REST on a local stand-in)', () => {
   });
 
   function hand(raw: unknown) {
-    (bot.client as unknown as { actions: { InteractionCreate: { handle(data: unknown): void } } }).actions.InteractionCreate.handle(raw);
+    (
+      bot.client as unknown as { actions: { InteractionCreate: { handle(data: unknown): void } } }
+    ).actions.InteractionCreate.handle(raw);
   }
 
   it('defers the reply ephemerally, then edits it with the answer as embeds', async () => {
-    hand(rawInteraction('ip', [{ name: 'address', type: 3, value: '192.0.2.1' }, { name: 'days', type: 4, value: 7 }]));
+    hand(
+      rawInteraction('ip', [
+        { name: 'address', type: 3, value: '192.0.2.1' },
+        { name: 'days', type: 4, value: 7 },
+      ]),
+    );
     await fake.waitFor((calls) => calls.some((call) => call.method === 'PATCH'));
     const [callback] = fake.callsTo('POST', /\/callback$/);
     expect(callback!.body.type).toBe(5); // DeferredChannelMessageWithSource
@@ -113,11 +146,21 @@ describe('Discord (real discord.js Client, REST on a local stand-in)', () => {
     expect(edit!.body.embeds[0].description).toBe('You asked: ip 192.0.2.1 days:7');
     // the deferral went out before the answer was edited in
     expect(fake.calls.indexOf(callback!)).toBeLessThan(fake.calls.indexOf(edit!));
-    expect(recorder.asked[0]!.requester).toEqual({ platform: 'discord', userId: '700000000000000001', userName: 'alice', channelId: '600000000000000001' });
+    expect(recorder.asked[0]!.requester).toEqual({
+      platform: 'discord',
+      userId: '700000000000000001',
+      userName: 'alice',
+      channelId: '600000000000000001',
+    });
   });
 
   it('shares the answer when the public option is true', async () => {
-    hand(rawInteraction('ip', [{ name: 'address', type: 3, value: '192.0.2.1' }, { name: 'public', type: 5, value: true }]));
+    hand(
+      rawInteraction('ip', [
+        { name: 'address', type: 3, value: '192.0.2.1' },
+        { name: 'public', type: 5, value: true },
+      ]),
+    );
     await fake.waitFor((calls) => calls.some((call) => call.method === 'PATCH'));
     const [callback] = fake.callsTo('POST', /\/callback$/);
     expect(callback!.body.data.flags & 64).toBe(0);
@@ -125,7 +168,16 @@ describe('Discord (real discord.js Client, REST on a local stand-in)', () => {
   });
 
   it('refuses people outside the allow-list, privately, without running the command', async () => {
-    hand(rawInteraction('ip', [{ name: 'address', type: 3, value: '192.0.2.1' }, { name: 'public', type: 5, value: true }], { id: '799999999999999999', username: 'mallory' }));
+    hand(
+      rawInteraction(
+        'ip',
+        [
+          { name: 'address', type: 3, value: '192.0.2.1' },
+          { name: 'public', type: 5, value: true },
+        ],
+        { id: '799999999999999999', username: 'mallory' },
+      ),
+    );
     await fake.waitFor((calls) => calls.some((call) => call.method === 'PATCH'));
     expect(fake.callsTo('POST', /\/callback$/)[0]!.body.data.flags & 64).toBe(64);
     expect(fake.callsTo('PATCH', /@original$/)[0]!.body.embeds[0].title).toMatch(/^Sorry/);
@@ -135,14 +187,23 @@ describe('Discord (real discord.js Client, REST on a local stand-in)', () => {
   it('keeps a 500-source answer within embed limits', async () => {
     hand(rawInteraction('sources', [{ name: 'domain', type: 3, value: 'example.com' }]));
     await fake.waitFor((calls) => calls.some((call) => call.method === 'PATCH'));
-    const embeds = fake.callsTo('PATCH', /@original$/)[0]!.body.embeds as Array<{ title?: string; description?: string; fields?: Array<{ name: string; value: string }>; footer?: { text: string } }>;
+    const embeds = fake.callsTo('PATCH', /@original$/)[0]!.body.embeds as Array<{
+      title?: string;
+      description?: string;
+      fields?: Array<{ name: string; value: string }>;
+      footer?: { text: string };
+    }>;
     expect(embeds.length).toBeLessThanOrEqual(10);
     let total = 0;
     for (const embed of embeds) {
       expect(embed.description?.length ?? 0).toBeLessThanOrEqual(4096);
       expect(embed.fields?.length ?? 0).toBeLessThanOrEqual(25);
       for (const field of embed.fields ?? []) expect(field.value.length).toBeLessThanOrEqual(1024);
-      total += (embed.title?.length ?? 0) + (embed.description?.length ?? 0) + (embed.footer?.text.length ?? 0) + (embed.fields ?? []).reduce((s, f) => s + f.name.length + f.value.length, 0);
+      total +=
+        (embed.title?.length ?? 0) +
+        (embed.description?.length ?? 0) +
+        (embed.footer?.text.length ?? 0) +
+        (embed.fields ?? []).reduce((s, f) => s + f.name.length + f.value.length, 0);
     }
     expect(total).toBeLessThanOrEqual(6000);
     expect(embeds[0]!.description).toMatch(/… and \d+ more/);
@@ -158,9 +219,15 @@ describe('Discord (real discord.js Client, REST on a local stand-in)', () => {
 
   it('posts digests to the webhook under DISCORD_API_URL, and retries a 429 after its Retry-After', async () => {
     const webhook = bot.destinations.find((d) => d.id === 'discord-webhook')!;
-    fake.failNext(/^\/webhooks\/123456789012345678\//, { status: 429, headers: { 'retry-after': '2' }, body: { message: 'You are being rate limited.', retry_after: 2, global: false } });
+    fake.failNext(/^\/webhooks\/123456789012345678\//, {
+      status: 429,
+      headers: { 'retry-after': '2' },
+      body: { message: 'You are being rate limited.', retry_after: 2, global: false },
+    });
     const waits: number[] = [];
-    await withRetry(() => webhook.post({ title: 'Daily DMARC digest', tone: 'info', blocks: [] }), { sleep: async (ms) => void waits.push(ms) });
+    await withRetry(() => webhook.post({ title: 'Daily DMARC digest', tone: 'info', blocks: [] }), {
+      sleep: async (ms) => void waits.push(ms),
+    });
     const calls = fake.callsTo('POST', /^\/webhooks\/123456789012345678\/webhook-secret-token_XYZ$/);
     expect(calls).toHaveLength(2);
     expect(calls[1]!.query).toBe('wait=true');
@@ -171,18 +238,35 @@ describe('Discord (real discord.js Client, REST on a local stand-in)', () => {
   it('never shows the webhook token in a failure', async () => {
     const webhook = bot.destinations.find((d) => d.id === 'discord-webhook')!;
     fake.failNext(/^\/webhooks\//, { status: 404, body: { message: `Unknown Webhook ${webhookToken}`, code: 10015 } });
-    const error = await webhook.post({ title: 'x', tone: 'info', blocks: [] }).then(() => null, (e: Error) => e);
+    const error = await webhook.post({ title: 'x', tone: 'info', blocks: [] }).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(error).not.toBeNull();
     expect(error!.message).toContain('404');
     expect(error!.message).not.toContain(webhookToken);
   });
 
   it('registers /dmarc for a guild, and globally without a guild', async () => {
-    const guild = await registerCommands({ token, applicationId: '400000000000000001', guildId: '300000000000000001', apiUrl: fake.apiUrl, registry });
-    const global = await registerCommands({ token, applicationId: '400000000000000001', apiUrl: fake.apiUrl, registry });
+    const guild = await registerCommands({
+      token,
+      applicationId: '400000000000000001',
+      guildId: '300000000000000001',
+      apiUrl: fake.apiUrl,
+      registry,
+    });
+    const global = await registerCommands({
+      token,
+      applicationId: '400000000000000001',
+      apiUrl: fake.apiUrl,
+      registry,
+    });
     expect(guild.scope).toBe('guild');
     expect(global.scope).toBe('global');
-    const [guildPut] = fake.callsTo('PUT', /^\/applications\/400000000000000001\/guilds\/300000000000000001\/commands$/);
+    const [guildPut] = fake.callsTo(
+      'PUT',
+      /^\/applications\/400000000000000001\/guilds\/300000000000000001\/commands$/,
+    );
     const [globalPut] = fake.callsTo('PUT', /^\/applications\/400000000000000001\/commands$/);
     expect(guildPut!.headers.authorization).toBe(`Bot ${token}`);
     expect(guildPut!.body).toEqual(globalPut!.body);
@@ -195,7 +279,13 @@ describe('Discord (real discord.js Client, REST on a local stand-in)', () => {
 describe('command payload', () => {
   it('gives each subcommand typed options, required ones first, and a public switch', () => {
     const payload = buildCommandPayload([
-      { ...registry[0]!, options: [{ name: 'days', description: 'd', type: 'integer', min: 1, max: 400 }, { name: 'address', description: 'a', type: 'ip', required: true, positional: true }] },
+      {
+        ...registry[0]!,
+        options: [
+          { name: 'days', description: 'd', type: 'integer', min: 1, max: 400 },
+          { name: 'address', description: 'a', type: 'ip', required: true, positional: true },
+        ],
+      },
       registry[1]!,
     ]);
     const [ip, sources] = payload.options;
@@ -214,7 +304,18 @@ describe('command payload', () => {
   });
 
   it('turns interaction options back into the text command line', () => {
-    expect(interactionToLine(registry, 'sources', [{ name: 'filter', value: 'failing' }, { name: 'domain', value: 'example.com' }, { name: 'public', value: false }])).toEqual({ line: 'sources example.com filter:failing', shared: false });
-    expect(interactionToLine(registry, 'ip', [{ name: 'address', value: '2001:db8::1' }, { name: 'public', value: true }])).toEqual({ line: 'ip 2001:db8::1', shared: true });
+    expect(
+      interactionToLine(registry, 'sources', [
+        { name: 'filter', value: 'failing' },
+        { name: 'domain', value: 'example.com' },
+        { name: 'public', value: false },
+      ]),
+    ).toEqual({ line: 'sources example.com filter:failing', shared: false });
+    expect(
+      interactionToLine(registry, 'ip', [
+        { name: 'address', value: '2001:db8::1' },
+        { name: 'public', value: true },
+      ]),
+    ).toEqual({ line: 'ip 2001:db8::1', shared: true });
   });
 });

@@ -41,12 +41,21 @@ function report(day: string, id: string): AggregateReport {
     reportId: id,
     begin: `${day}T00:00:00Z`,
     end: `${day}T23:59:59Z`,
-    policy: { domain: 'example.com', p: 'none', sp: null, np: null, pct: null, adkim: null, aspf: null, fo: null, testing: null },
+    policy: {
+      domain: 'example.com',
+      p: 'none',
+      sp: null,
+      np: null,
+      pct: null,
+      adkim: null,
+      aspf: null,
+      fo: null,
+      testing: null,
+    },
     records: [record('192.0.2.1', 37, 'pass'), record('203.0.113.9', 3, 'fail')],
     errors: [],
   };
 }
-
 
 const signingSecret = 'e2e-signing-secret';
 
@@ -107,11 +116,25 @@ describe('the bot on Slack and Discord at once (stand-ins, real store and comman
   });
 
   it('answers a signed /dmarc ip from the store', async () => {
-    const body = new URLSearchParams({ command: '/dmarc', text: 'ip 192.0.2.1', user_id: 'U1', user_name: 'alice', channel_id: 'C1', team_id: 'T1', response_url: slack.responseUrl('e2e'), trigger_id: 't' }).toString();
+    const body = new URLSearchParams({
+      command: '/dmarc',
+      text: 'ip 192.0.2.1',
+      user_id: 'U1',
+      user_name: 'alice',
+      channel_id: 'C1',
+      team_id: 'T1',
+      response_url: slack.responseUrl('e2e'),
+      trigger_id: 't',
+    }).toString();
     const timestamp = Math.floor(Date.now() / 1000);
     const response = await fetch(`http://127.0.0.1:${port}/slack/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': 'v0=' + createHmac('sha256', signingSecret).update(`v0:${timestamp}:${body}`).digest('hex') },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': String(timestamp),
+        'x-slack-signature':
+          'v0=' + createHmac('sha256', signingSecret).update(`v0:${timestamp}:${body}`).digest('hex'),
+      },
       body,
     });
     expect(response.status).toBe(200);
@@ -126,11 +149,14 @@ describe('the bot on Slack and Discord at once (stand-ins, real store and comman
       token: 'discord-e2e-token',
       apiUrl: discord.apiUrl,
       registry: commandRegistry,
-      answer: (line, requester) => answer(line, createCommandContext({ config: loadConfig({ TZ: 'UTC' }), store, requester, dns: false })),
+      answer: (line, requester) =>
+        answer(line, createCommandContext({ config: loadConfig({ TZ: 'UTC' }), store, requester, dns: false })),
       access: { allowedChannels: [], allowedUsers: [] },
     });
     try {
-      (discordBot.client as unknown as { actions: { InteractionCreate: { handle(data: unknown): void } } }).actions.InteractionCreate.handle({
+      (
+        discordBot.client as unknown as { actions: { InteractionCreate: { handle(data: unknown): void } } }
+      ).actions.InteractionCreate.handle({
         id: '510000000000000001',
         application_id: '410000000000000001',
         type: 2,
@@ -143,9 +169,25 @@ describe('the bot on Slack and Discord at once (stand-ins, real store and comman
         authorizing_integration_owners: { '1': '710000000000000001' },
         context: 1,
         user: { id: '710000000000000001', username: 'bob', discriminator: '0', global_name: null, avatar: null },
-        data: { id: '460000000000000001', name: 'dmarc', type: 1, options: [{ type: 1, name: 'ip', options: [{ type: 3, name: 'address', value: '192.0.2.1' }, { type: 4, name: 'days', value: 7 }] }] },
+        data: {
+          id: '460000000000000001',
+          name: 'dmarc',
+          type: 1,
+          options: [
+            {
+              type: 1,
+              name: 'ip',
+              options: [
+                { type: 3, name: 'address', value: '192.0.2.1' },
+                { type: 4, name: 'days', value: 7 },
+              ],
+            },
+          ],
+        },
       });
-      await discord.waitFor((calls) => calls.some((call) => call.method === 'PATCH' && call.path.includes('e2e-interaction')));
+      await discord.waitFor((calls) =>
+        calls.some((call) => call.method === 'PATCH' && call.path.includes('e2e-interaction')),
+      );
       const edit = discord.calls.find((call) => call.method === 'PATCH' && call.path.includes('e2e-interaction'))!;
       expect(edit.body.embeds[0].title).toContain('192.0.2.1');
       expect(JSON.stringify(edit.body.embeds)).toMatch(/\b37\b/);

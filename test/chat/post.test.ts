@@ -6,10 +6,13 @@ describe('withRetry', () => {
   it('does not retry what waiting will not heal (a 4xx other than 429)', async () => {
     let calls = 0;
     await expect(
-      withRetry(async () => {
-        calls++;
-        throw new PostError('channel_not_found', 404);
-      }, { sleep: async () => undefined }),
+      withRetry(
+        async () => {
+          calls++;
+          throw new PostError('channel_not_found', 404);
+        },
+        { sleep: async () => undefined },
+      ),
     ).rejects.toThrow('channel_not_found');
     expect(calls).toBe(1);
   });
@@ -29,7 +32,10 @@ describe('withRetry', () => {
   });
 
   it('reads Slack rate-limit errors as their Retry-After', () => {
-    expect(retryDecision({ code: 'slack_webapi_rate_limited_error', retryAfter: 30 })).toEqual({ retry: true, retryAfterMs: 30_000 });
+    expect(retryDecision({ code: 'slack_webapi_rate_limited_error', retryAfter: 30 })).toEqual({
+      retry: true,
+      retryAfterMs: 30_000,
+    });
     expect(retryDecision({ code: 'slack_webapi_platform_error' })).toEqual({ retry: false, retryAfterMs: null });
   });
 
@@ -42,7 +48,10 @@ describe('withRetry', () => {
 
 describe('redactSecrets', () => {
   it('hides configured secrets, Slack tokens and webhook tokens', () => {
-    const text = redactSecrets('failed POST https://discord.com/api/webhooks/123/abcDEF-ghi with xoxb-1-2-3 and Bot my.discord.token and s3cr3t-value', ['s3cr3t-value']);
+    const text = redactSecrets(
+      'failed POST https://discord.com/api/webhooks/123/abcDEF-ghi with xoxb-1-2-3 and Bot my.discord.token and s3cr3t-value',
+      ['s3cr3t-value'],
+    );
     expect(text).not.toMatch(/abcDEF|xoxb-1|my\.discord\.token|s3cr3t-value/);
     expect(text).toContain('webhooks/123/[redacted]');
   });
@@ -57,7 +66,12 @@ describe('fitLines', () => {
 
   it('never returns more than the room it was given', () => {
     for (const room of [5, 12, 20, 50]) {
-      expect(fitLines(Array.from({ length: 100 }, (_, i) => `line number ${i}`), room).length).toBeLessThanOrEqual(room);
+      expect(
+        fitLines(
+          Array.from({ length: 100 }, (_, i) => `line number ${i}`),
+          room,
+        ).length,
+      ).toBeLessThanOrEqual(room);
     }
   });
 });

@@ -5,7 +5,11 @@ import { commandRegistry } from '../../src/commands/registry.ts';
 import { startFakeDiscord, type FakeDiscord } from '../support/fake-discord.ts';
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'register-commands', ...args], { cwd: '/', env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'register-commands', ...args], {
+    cwd: '/',
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -23,7 +27,12 @@ describe('dmarc-bot register-commands', () => {
   });
 
   it('PUTs /dmarc with one subcommand per registered command to the guild', async () => {
-    const result = await run([], { DISCORD_TOKEN: 'reg-token', DISCORD_APPLICATION_ID: '480000000000000001', DISCORD_GUILD_ID: '380000000000000001', DISCORD_API_URL: discord.apiUrl });
+    const result = await run([], {
+      DISCORD_TOKEN: 'reg-token',
+      DISCORD_APPLICATION_ID: '480000000000000001',
+      DISCORD_GUILD_ID: '380000000000000001',
+      DISCORD_API_URL: discord.apiUrl,
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('guild 380000000000000001');
     const [put] = discord.callsTo('PUT', /^\/applications\/480000000000000001\/guilds\/380000000000000001\/commands$/);

@@ -5,17 +5,35 @@ import { embedChars, renderDiscord } from '../../src/render/discord.ts';
 
 /** A reply the size of a busy domain's month: 500 sources as a list, a table, and fields. */
 function replyWith500Sources(): Reply {
-  const ips = Array.from({ length: 500 }, (_, i) => `198.51.${Math.floor(i / 250)}.${i % 250} mail-${i}.sender_${i}.example <fails> & co`);
+  const ips = Array.from(
+    { length: 500 },
+    (_, i) => `198.51.${Math.floor(i / 250)}.${i % 250} mail-${i}.sender_${i}.example <fails> & co`,
+  );
   return {
     title: 'Sources for example.com over 30 days ' + 'x'.repeat(300),
     tone: 'warning',
     blocks: [
       { type: 'header', text: 'Top sources ' + 'h'.repeat(400) },
       { type: 'text', text: 'p'.repeat(5000) },
-      { type: 'fields', fields: Array.from({ length: 30 }, (_, i) => ({ label: `label ${i} ` + 'l'.repeat(300), value: 'v'.repeat(2500) })) },
+      {
+        type: 'fields',
+        fields: Array.from({ length: 30 }, (_, i) => ({
+          label: `label ${i} ` + 'l'.repeat(300),
+          value: 'v'.repeat(2500),
+        })),
+      },
       { type: 'list', title: 'Failing sources', items: ips, tone: 'bad' },
-      { type: 'table', title: 'Per source', columns: ['IP', 'messages', 'pass'], rows: ips.map((ip, i) => [ip, String(i * 3), '0%']) },
-      ...Array.from({ length: 80 }, (_, i) => ({ type: 'list' as const, title: `group ${i}`, items: ips.slice(0, 40) })),
+      {
+        type: 'table',
+        title: 'Per source',
+        columns: ['IP', 'messages', 'pass'],
+        rows: ips.map((ip, i) => [ip, String(i * 3), '0%']),
+      },
+      ...Array.from({ length: 80 }, (_, i) => ({
+        type: 'list' as const,
+        title: `group ${i}`,
+        items: ips.slice(0, 40),
+      })),
       { type: 'context', text: 'Times in UTC' },
     ],
   };
@@ -50,7 +68,11 @@ describe('renderSlack', () => {
   });
 
   it('escapes &, < and > so report values cannot form links or mentions', () => {
-    const message = renderSlack({ title: 'a <!channel> & b', tone: 'info', blocks: [{ type: 'text', text: '<@U123> x>y' }] });
+    const message = renderSlack({
+      title: 'a <!channel> & b',
+      tone: 'info',
+      blocks: [{ type: 'text', text: '<@U123> x>y' }],
+    });
     const json = JSON.stringify(message);
     expect(json).not.toContain('<!channel>');
     expect(json).not.toContain('<@U123>');
@@ -70,7 +92,13 @@ describe('empty parts', () => {
   const sparse: Reply = {
     title: '',
     tone: 'info',
-    blocks: [{ type: 'header', text: ' ' }, { type: 'text', text: '' }, { type: 'fields', fields: [] }, { type: 'list', items: [] }, { type: 'list', title: 'Failing sources', items: [] }],
+    blocks: [
+      { type: 'header', text: ' ' },
+      { type: 'text', text: '' },
+      { type: 'fields', fields: [] },
+      { type: 'list', items: [] },
+      { type: 'list', title: 'Failing sources', items: [] },
+    ],
   };
 
   it('never gives Slack an empty text object or an empty fields list (it refuses them)', () => {

@@ -17,7 +17,17 @@ function recordingAnswer() {
   const answer = async (line: string, requester: Requester): Promise<Reply> => {
     asked.push({ line, requester });
     if (line.startsWith('sources')) {
-      return { title: 'Sources', tone: 'info', blocks: [{ type: 'list', title: 'All sources', items: Array.from({ length: 500 }, (_, i) => `10.0.${Math.floor(i / 200)}.${i % 200} <sender ${i}>`) }] };
+      return {
+        title: 'Sources',
+        tone: 'info',
+        blocks: [
+          {
+            type: 'list',
+            title: 'All sources',
+            items: Array.from({ length: 500 }, (_, i) => `10.0.${Math.floor(i / 200)}.${i % 200} <sender ${i}>`),
+          },
+        ],
+      };
     }
     return { title: `Answer to ${line}`, tone: 'good', blocks: [{ type: 'text', text: `You asked: ${line}` }] };
   };
@@ -47,12 +57,19 @@ function sign(body: string, timestamp: number, secret = signingSecret): string {
 }
 
 async function post(port: number, body: string, headers: Record<string, string>): Promise<Response> {
-  return fetch(`http://127.0.0.1:${port}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+  return fetch(`http://127.0.0.1:${port}/slack/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body,
+  });
 }
 
 async function signedPost(port: number, body: string): Promise<Response> {
   const timestamp = Math.floor(Date.now() / 1000);
-  return post(port, body, { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sign(body, timestamp) });
+  return post(port, body, {
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': sign(body, timestamp),
+  });
 }
 
 describe('Slack in HTTP mode (real Bolt app, signed requests on loopback)', () => {
@@ -93,7 +110,12 @@ describe('Slack in HTTP mode (real Bolt app, signed requests on loopback)', () =
     expect(answer!.body.response_type).toBe('ephemeral');
     expect(answer!.body.text).toContain('Answer to ip 192.0.2.1');
     expect(JSON.stringify(answer!.body.blocks)).toContain('You asked: ip 192.0.2.1');
-    expect(recorder.asked).toEqual([{ line: 'ip 192.0.2.1', requester: { platform: 'slack', userId: 'U0ASKER', userName: 'alice', channelId: 'C0ALLOWED' } }]);
+    expect(recorder.asked).toEqual([
+      {
+        line: 'ip 192.0.2.1',
+        requester: { platform: 'slack', userId: 'U0ASKER', userName: 'alice', channelId: 'C0ALLOWED' },
+      },
+    ]);
   });
 
   it('shares the answer in the channel when asked with "public"', async () => {
@@ -107,7 +129,10 @@ describe('Slack in HTTP mode (real Bolt app, signed requests on loopback)', () =
   it('refuses a forged signature with 401 and runs nothing', async () => {
     const body = slashBody(fake, 'ip 192.0.2.1');
     const timestamp = Math.floor(Date.now() / 1000);
-    const response = await post(port, body, { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sign(body, timestamp, 'not-the-secret') });
+    const response = await post(port, body, {
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': sign(body, timestamp, 'not-the-secret'),
+    });
     expect(response.status).toBe(401);
     // a valid request afterwards is answered, and it is the only thing that ran
     await signedPost(port, slashBody(fake, 'help'));
@@ -119,7 +144,10 @@ describe('Slack in HTTP mode (real Bolt app, signed requests on loopback)', () =
   it('refuses a stale request (timestamp older than 5 minutes), even when correctly signed', async () => {
     const body = slashBody(fake, 'ip 192.0.2.1');
     const stale = Math.floor(Date.now() / 1000) - 10 * 60;
-    const response = await post(port, body, { 'x-slack-request-timestamp': String(stale), 'x-slack-signature': sign(body, stale) });
+    const response = await post(port, body, {
+      'x-slack-request-timestamp': String(stale),
+      'x-slack-signature': sign(body, stale),
+    });
     expect(response.status).toBe(401);
     await signedPost(port, slashBody(fake, 'help'));
     await fake.waitFor((calls) => calls.some((call) => call.path.startsWith('/response/')));
@@ -153,7 +181,11 @@ describe('Slack in HTTP mode (real Bolt app, signed requests on loopback)', () =
   });
 
   it('posts a digest with chat.postMessage to the digest channel, with the bot token and a text fallback', async () => {
-    await bot.destination!.post({ title: 'Daily DMARC digest', tone: 'info', blocks: [{ type: 'text', text: '3 new reports' }] });
+    await bot.destination!.post({
+      title: 'Daily DMARC digest',
+      tone: 'info',
+      blocks: [{ type: 'text', text: '3 new reports' }],
+    });
     const [call] = fake.callsTo('chat.postMessage');
     expect(call!.headers.authorization).toBe(`Bearer ${botToken}`);
     expect(call!.body.channel).toBe('C0DIGEST');
@@ -164,7 +196,9 @@ describe('Slack in HTTP mode (real Bolt app, signed requests on loopback)', () =
   it('retries a digest post after a 429, waiting as long as Retry-After says', async () => {
     fake.failNext('chat.postMessage', { status: 429, headers: { 'retry-after': '3' } });
     const waits: number[] = [];
-    await withRetry(() => bot.destination!.post({ title: 'Digest', tone: 'info', blocks: [] }), { sleep: async (ms) => void waits.push(ms) });
+    await withRetry(() => bot.destination!.post({ title: 'Digest', tone: 'info', blocks: [] }), {
+      sleep: async (ms) => void waits.push(ms),
+    });
     expect(waits).toEqual([3000]);
     expect(fake.callsTo('chat.postMessage')).toHaveLength(2);
   });
@@ -172,7 +206,13 @@ describe('Slack in HTTP mode (real Bolt app, signed requests on loopback)', () =
   it('retries after a 500 and gives up after the bounded attempts', async () => {
     fake.failNext('chat.postMessage', { status: 500 }, { status: 502 }, { status: 503 });
     const waits: number[] = [];
-    await expect(withRetry(() => bot.destination!.post({ title: 'Digest', tone: 'info', blocks: [] }), { attempts: 3, baseDelayMs: 100, sleep: async (ms) => void waits.push(ms) })).rejects.toThrow();
+    await expect(
+      withRetry(() => bot.destination!.post({ title: 'Digest', tone: 'info', blocks: [] }), {
+        attempts: 3,
+        baseDelayMs: 100,
+        sleep: async (ms) => void waits.push(ms),
+      }),
+    ).rejects.toThrow();
     expect(waits).toEqual([100, 200]);
     expect(fake.callsTo('chat.postMessage')).toHaveLength(3);
   });
@@ -204,7 +244,15 @@ describe('Slack command path through the receiver interface (as Socket Mode deli
     const fake = await startFakeSlack();
     const receiver = new DirectReceiver();
     const recorder = recordingAnswer();
-    const bot = createSlackBot({ botToken, apiUrl: fake.apiUrl, receiver, answer: recorder.answer, access: { allowedChannels: [], allowedUsers: [] }, botId: 'B0BOT', botUserId: 'U0BOT' });
+    const bot = createSlackBot({
+      botToken,
+      apiUrl: fake.apiUrl,
+      receiver,
+      answer: recorder.answer,
+      access: { allowedChannels: [], allowedUsers: [] },
+      botId: 'B0BOT',
+      botUserId: 'U0BOT',
+    });
     try {
       await bot.start();
       const body = Object.fromEntries(new URLSearchParams(slashBody(fake, 'date 2026-06-01')));
@@ -226,7 +274,15 @@ describe('Slack in Socket Mode (SocketModeReceiver against the stand-in)', () =>
   it('connects with apps.connections.open, acknowledges the envelope and answers via response_url', async () => {
     const fake = await startFakeSlack();
     const recorder = recordingAnswer();
-    const bot = createSlackBot({ botToken, appToken: 'xapp-1-test-app-token', apiUrl: fake.apiUrl, answer: recorder.answer, access: { allowedChannels: [], allowedUsers: [] }, botId: 'B0BOT', botUserId: 'U0BOT' });
+    const bot = createSlackBot({
+      botToken,
+      appToken: 'xapp-1-test-app-token',
+      apiUrl: fake.apiUrl,
+      answer: recorder.answer,
+      access: { allowedChannels: [], allowedUsers: [] },
+      botId: 'B0BOT',
+      botUserId: 'U0BOT',
+    });
     try {
       expect(bot.mode).toBe('socket');
       await bot.start();
@@ -234,7 +290,9 @@ describe('Slack in Socket Mode (SocketModeReceiver against the stand-in)', () =>
       const open = fake.callsTo('apps.connections.open');
       expect(open).toHaveLength(1);
       expect(open[0]!.headers.authorization).toBe('Bearer xapp-1-test-app-token');
-      const envelopeId = fake.sendSlashCommand(Object.fromEntries(new URLSearchParams(slashBody(fake, 'ip 192.0.2.7 public'))));
+      const envelopeId = fake.sendSlashCommand(
+        Object.fromEntries(new URLSearchParams(slashBody(fake, 'ip 192.0.2.7 public'))),
+      );
       await fake.waitFor((calls) => calls.some((call) => call.path.startsWith('/response/')));
       expect(fake.socketAcks.map((ack) => ack.envelope_id)).toContain(envelopeId);
       const [answer] = fake.callsTo('/response/');
@@ -266,7 +324,10 @@ describe('Slack answer delivery', () => {
     try {
       await bot.start();
       fake.failNext('/response/late', { status: 429, headers: { 'retry-after': '4' }, body: 'rate limited' });
-      await receiver.deliver({ ...Object.fromEntries(new URLSearchParams(slashBody(fake, 'help'))), response_url: fake.responseUrl('late') });
+      await receiver.deliver({
+        ...Object.fromEntries(new URLSearchParams(slashBody(fake, 'help'))),
+        response_url: fake.responseUrl('late'),
+      });
       await fake.waitFor((calls) => calls.filter((call) => call.path === '/response/late').length >= 2);
       // Slack's own word: 4 seconds, not the first backoff step
       expect(waits).toEqual([4000]);

@@ -5,7 +5,21 @@ import { answer } from '../../src/commands/dispatch.ts';
 import type { DateInsight, IpInsight, Readiness, SourcesInsight, Summary } from '../../src/insight/types.ts';
 import { renderTerminal } from '../../src/render/terminal.ts';
 import { testContext } from './context.ts';
-import { DAYS, DOMAIN, FIRST_DAY, FORGOTTEN, GOOGLE, LAST_DAY, NOW, OWN, SPOOF_DAY, SPOOFERS, scenarioReports, storeWith, type TestStore } from './scenario.ts';
+import {
+  DAYS,
+  DOMAIN,
+  FIRST_DAY,
+  FORGOTTEN,
+  GOOGLE,
+  LAST_DAY,
+  NOW,
+  OWN,
+  SPOOF_DAY,
+  SPOOFERS,
+  scenarioReports,
+  storeWith,
+  type TestStore,
+} from './scenario.ts';
 
 let fixture: TestStore;
 beforeAll(async () => {
@@ -20,9 +34,21 @@ describe('ip', () => {
     const reply = await ask('ip 198.51.100.20');
     const data = reply.data as IpInsight;
     expect(reply.error).toBeUndefined();
-    expect(data).toMatchObject({ ip: FORGOTTEN, messages: 20 * DAYS, dmarcPass: 0, dmarcFail: 20 * DAYS, firstSeen: FIRST_DAY, lastSeen: LAST_DAY, domains: [DOMAIN], reporters: ['google.com'] });
+    expect(data).toMatchObject({
+      ip: FORGOTTEN,
+      messages: 20 * DAYS,
+      dmarcPass: 0,
+      dmarcFail: 20 * DAYS,
+      firstSeen: FIRST_DAY,
+      lastSeen: LAST_DAY,
+      domains: [DOMAIN],
+      reporters: ['google.com'],
+    });
     expect(data.days).toHaveLength(DAYS);
-    expect(data.hint).toMatchObject({ code: 'spf-unaligned', params: { spfDomain: 'bounce.esp.example', domain: DOMAIN } });
+    expect(data.hint).toMatchObject({
+      code: 'spf-unaligned',
+      params: { spfDomain: 'bounce.esp.example', domain: DOMAIN },
+    });
     const text = renderTerminal(reply);
     expect(text).toContain('SPF passes for bounce.esp.example but is not aligned with example.com');
     expect(text).toContain('580');
@@ -60,7 +86,13 @@ describe('date', () => {
   it('lists both reports covering a day inside the 3-day report, with their messages', async () => {
     const reply = await ask('date 2026-06-11');
     const data = reply.data as DateInsight;
-    expect(data).toMatchObject({ date: '2026-06-11', reports: 2, messages: 100 + 20 + 5 + 100, dmarcPass: 200, dmarcFail: 25 });
+    expect(data).toMatchObject({
+      date: '2026-06-11',
+      reports: 2,
+      messages: 100 + 20 + 5 + 100,
+      dmarcPass: 200,
+      dmarcFail: 25,
+    });
     const domain = data.domains[0]!;
     expect(domain.reports.map((r) => `${r.orgName}:${r.messages}`).sort()).toEqual(['google.com:125', 'mail.ru:100']);
     expect(domain.failingSources.map((s) => s.ip).sort()).toEqual([FORGOTTEN, GOOGLE].sort());
@@ -77,7 +109,10 @@ describe('date', () => {
     const tokyo = await answer('date yesterday', testContext(fixture.store, { now: NOW, timeZone: 'Asia/Tokyo' }));
     expect((tokyo.data as DateInsight).date).toBe('2026-06-29');
     // 2026-06-30 23:30 UTC is already 2026-07-01 in Tokyo
-    const late = await answer('date yesterday', testContext(fixture.store, { now: new Date('2026-06-30T23:30:00Z'), timeZone: 'Asia/Tokyo' }));
+    const late = await answer(
+      'date yesterday',
+      testContext(fixture.store, { now: new Date('2026-06-30T23:30:00Z'), timeZone: 'Asia/Tokyo' }),
+    );
     expect((late.data as DateInsight).date).toBe('2026-06-30');
   });
 
@@ -93,10 +128,17 @@ describe('ready and mark', () => {
     const reply = await ask('ready example.com');
     const data = reply.data as Readiness;
     expect(data).toMatchObject({ domain: DOMAIN, verdict: 'not-ready' });
-    expect(Object.keys(data)).toEqual(expect.arrayContaining(['domain', 'verdict', 'checks', 'blockers', 'policy', 'nextStep']));
+    expect(Object.keys(data)).toEqual(
+      expect.arrayContaining(['domain', 'verdict', 'checks', 'blockers', 'policy', 'nextStep']),
+    );
     expect(data.blockers.map((b) => [b.sender, b.class])).toEqual([[FORGOTTEN, 'unconfirmed']]);
     expect(data.sources.find((s) => s.sender === 'Google')?.class).toBe('forwarded');
-    expect(data.sources.filter((s) => s.class === 'spoofing').map((s) => s.ips[0]).sort()).toEqual(SPOOFERS);
+    expect(
+      data.sources
+        .filter((s) => s.class === 'spoofing')
+        .map((s) => s.ips[0])
+        .sort(),
+    ).toEqual(SPOOFERS);
     expect(data.nextStep.code).toBe('confirm-sender');
     expect(renderTerminal(reply)).toContain(`/dmarc mark "${FORGOTTEN}" mine|spoof`);
   });
@@ -114,11 +156,22 @@ describe('ready and mark', () => {
       await answer('mark Google clear', context);
       const marked = await answer(`mark ${FORGOTTEN} mine`, context);
       expect(marked.tone).toBe('good');
-      expect(marked.data).toMatchObject({ subject: FORGOTTEN, verdict: 'mine', by: 'terminal:alice', at: NOW.toISOString() });
-      expect(Object.values(await store.store.marks())).toEqual([expect.objectContaining({ subject: FORGOTTEN, verdict: 'mine' })]);
+      expect(marked.data).toMatchObject({
+        subject: FORGOTTEN,
+        verdict: 'mine',
+        by: 'terminal:alice',
+        at: NOW.toISOString(),
+      });
+      expect(Object.values(await store.store.marks())).toEqual([
+        expect.objectContaining({ subject: FORGOTTEN, verdict: 'mine' }),
+      ]);
       const mine = (await answer('ready example.com', context)).data as Readiness;
       expect(mine.verdict).toBe('not-ready');
-      expect(mine.blockers[0]).toMatchObject({ sender: FORGOTTEN, class: 'misaligned', hint: { code: 'spf-unaligned' } });
+      expect(mine.blockers[0]).toMatchObject({
+        sender: FORGOTTEN,
+        class: 'misaligned',
+        hint: { code: 'spf-unaligned' },
+      });
       expect(mine.nextStep).toMatchObject({ code: 'fix-blocker', params: { sender: FORGOTTEN, fix: 'spf-unaligned' } });
 
       await answer(`mark ${FORGOTTEN} spoof`, context);
@@ -139,7 +192,10 @@ describe('ready and mark', () => {
   it('answers every domain without a domain argument, and says when there is no data', async () => {
     const all = (await ask('ready')).data as Readiness[];
     expect(all.map((r) => r.domain)).toEqual([DOMAIN]);
-    const late = await answer('ready example.com', testContext(fixture.store, { now: new Date('2027-06-30T00:00:00Z') }));
+    const late = await answer(
+      'ready example.com',
+      testContext(fixture.store, { now: new Date('2027-06-30T00:00:00Z') }),
+    );
     expect(late.title).toBe('No data for readiness');
   });
 });
@@ -161,7 +217,8 @@ describe('summary, sources, help', () => {
   it('lists every command with an example', async () => {
     const reply = await ask('help');
     const text = renderTerminal(reply);
-    for (const name of ['ip', 'date', 'ready', 'mark', 'summary', 'sources', 'help']) expect(text).toContain(`/dmarc ${name}`);
+    for (const name of ['ip', 'date', 'ready', 'mark', 'summary', 'sources', 'help'])
+      expect(text).toContain(`/dmarc ${name}`);
     expect(text).toContain('/dmarc ip <address> [days:N]');
   });
 

@@ -6,7 +6,16 @@ import type { CommandContext } from '../../src/commands/types.ts';
 import type { DnsAdapter } from '../../src/net/dns.ts';
 import type { ReportStore } from '../../src/store/types.ts';
 
-export function testContext(store: ReportStore, options: { now: Date; locale?: 'en' | 'ja'; timeZone?: string; dns?: DnsAdapter | false; env?: Record<string, string> }): CommandContext {
+export function testContext(
+  store: ReportStore,
+  options: {
+    now: Date;
+    locale?: 'en' | 'ja';
+    timeZone?: string;
+    dns?: DnsAdapter | false;
+    env?: Record<string, string>;
+  },
+): CommandContext {
   const config = loadConfig({ LOCALE: options.locale ?? 'en', TZ: options.timeZone ?? 'UTC', ...options.env });
   return createCommandContext({
     config,

@@ -20,7 +20,10 @@ describe('buildDigest', () => {
   it('covers exactly the reports received in the period', async () => {
     const context = testContext(fixture.store, { now: NOW });
     // the report for 2026-06-19 arrives on 2026-06-20 at 05:59:59
-    const one = await buildDigest(fixture.store, context, { since: at('2026-06-20T00:00:00Z'), until: at('2026-06-21T00:00:00Z') });
+    const one = await buildDigest(fixture.store, context, {
+      since: at('2026-06-20T00:00:00Z'),
+      until: at('2026-06-21T00:00:00Z'),
+    });
     expect(one.reportCount).toBe(1);
     expect(one.data.domains.map((d) => [d.domain, d.messages, d.dmarcPass])).toEqual([[DOMAIN, 125, 100]]);
     expect(one.data.domains[0]!.newSources).toEqual([]);
@@ -29,7 +32,10 @@ describe('buildDigest', () => {
 
   it('shows the spoofing burst as new failing sources the day its report arrives', async () => {
     const context = testContext(fixture.store, { now: NOW });
-    const digest = await buildDigest(fixture.store, context, { since: at('2026-06-21T00:00:00Z'), until: at('2026-06-22T00:00:00Z') });
+    const digest = await buildDigest(fixture.store, context, {
+      since: at('2026-06-21T00:00:00Z'),
+      until: at('2026-06-22T00:00:00Z'),
+    });
     const domain = digest.data.domains[0]!;
     expect(domain.messages).toBe(125 + 5 * 40);
     expect(domain.newSources.map((s) => s.ip).sort()).toEqual(SPOOFERS);
@@ -56,7 +62,10 @@ describe('buildDigest', () => {
   });
 
   it('says so when nothing was received', async () => {
-    const digest = await buildDigest(fixture.store, testContext(fixture.store, { now: NOW }), { since: at('2026-08-01T00:00:00Z'), until: at('2026-08-02T00:00:00Z') });
+    const digest = await buildDigest(fixture.store, testContext(fixture.store, { now: NOW }), {
+      since: at('2026-08-01T00:00:00Z'),
+      until: at('2026-08-02T00:00:00Z'),
+    });
     expect(digest.reportCount).toBe(0);
     expect(digest.reply.title).toBe('DMARC digest: no new reports');
   });
@@ -65,20 +74,57 @@ describe('buildDigest', () => {
     const store = await storeWith([]);
     try {
       const failure: FailureReport = {
-        kind: 'failure', feedbackType: 'auth-failure', userAgent: 'test', reportedDomain: DOMAIN, sourceIp: '203.0.113.66',
-        arrivalDate: '2026-06-20T08:00:00.000Z', authFailure: ['dmarc'], deliveryResult: 'reject', originalMailFrom: 'x@example.com',
-        originalRcptTo: 'y@example.net', headerFrom: DOMAIN, subject: 'Invoice', messageId: '<1@spoof.example>',
+        kind: 'failure',
+        feedbackType: 'auth-failure',
+        userAgent: 'test',
+        reportedDomain: DOMAIN,
+        sourceIp: '203.0.113.66',
+        arrivalDate: '2026-06-20T08:00:00.000Z',
+        authFailure: ['dmarc'],
+        deliveryResult: 'reject',
+        originalMailFrom: 'x@example.com',
+        originalRcptTo: 'y@example.net',
+        headerFrom: DOMAIN,
+        subject: 'Invoice',
+        messageId: '<1@spoof.example>',
       };
       const tls: TlsReport = {
-        kind: 'tls', orgName: 'Google Inc.', reportId: 'tls-1', begin: '2026-06-20T00:00:00Z', end: '2026-06-20T23:59:59Z', contactInfo: null,
-        policies: [{ domain: DOMAIN, type: 'sts', strings: [], mxHosts: ['mx.example.com'], successful: 90, failed: 10,
-          failures: [{ resultType: 'certificate-expired', count: 10, sendingMtaIp: '192.0.2.1', receivingMxHostname: 'mx.example.com', receivingIp: null, reasonCode: null, info: null }] }],
+        kind: 'tls',
+        orgName: 'Google Inc.',
+        reportId: 'tls-1',
+        begin: '2026-06-20T00:00:00Z',
+        end: '2026-06-20T23:59:59Z',
+        contactInfo: null,
+        policies: [
+          {
+            domain: DOMAIN,
+            type: 'sts',
+            strings: [],
+            mxHosts: ['mx.example.com'],
+            successful: 90,
+            failed: 10,
+            failures: [
+              {
+                resultType: 'certificate-expired',
+                count: 10,
+                sendingMtaIp: '192.0.2.1',
+                receivingMxHostname: 'mx.example.com',
+                receivingIp: null,
+                reasonCode: null,
+                info: null,
+              },
+            ],
+          },
+        ],
       };
       await store.store.ingest(failure, 'test:failure', at('2026-06-20T09:00:00Z'));
       await store.store.ingest(tls, 'test:tls', at('2026-06-21T07:00:00Z'));
       await store.store.flush();
       const context = testContext(store.store, { now: NOW, locale: 'ja' });
-      const digest = await buildDigest(store.store, context, { since: at('2026-06-20T00:00:00Z'), until: at('2026-06-22T00:00:00Z') });
+      const digest = await buildDigest(store.store, context, {
+        since: at('2026-06-20T00:00:00Z'),
+        until: at('2026-06-22T00:00:00Z'),
+      });
       expect(digest.reportCount).toBe(2);
       const domain = digest.data.domains.find((d) => d.domain === DOMAIN)!;
       expect(domain.failureReports).toBe(1);
@@ -93,7 +139,7 @@ describe('buildDigest', () => {
 });
 
 describe('digest state', () => {
-  it('remembers where each destination\'s last digest ended, separately', async () => {
+  it("remembers where each destination's last digest ended, separately", async () => {
     const store = await storeWith([]);
     try {
       expect(await lastDigestAt(store.store, 'terminal')).toBeNull();

@@ -25,7 +25,10 @@ afterAll(async () => {
 
 describe('commands with reverse DNS', () => {
   it('ip shows the confirmed name and the sender it stands for', async () => {
-    const context = testContext(fixture.store, { now: NOW, dns: createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) });
+    const context = testContext(fixture.store, {
+      now: NOW,
+      dns: createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }),
+    });
     const reply = await answer(`ip ${FORGOTTEN}`, context);
     const data = reply.data as IpInsight;
     expect(data.ptr).toBe('smtp-relay3.isp-mail.example.net');
@@ -35,7 +38,10 @@ describe('commands with reverse DNS', () => {
   it('ready names the blocker by its reverse-DNS organisation, and a mark by that name applies', async () => {
     const store = await storeWith(scenarioReports());
     try {
-      const context = testContext(store.store, { now: NOW, dns: createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) });
+      const context = testContext(store.store, {
+        now: NOW,
+        dns: createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }),
+      });
       const before = (await answer('ready example.com', context)).data as Readiness;
       expect(before.blockers.map((b) => b.sender)).toEqual(['example.net']);
       await answer('mark example.net spoof', context);
@@ -52,7 +58,10 @@ describe('commands with reverse DNS', () => {
     quiet.silent = true;
     try {
       const store = await storeWith(scenarioReports());
-      const context = testContext(store.store, { now: NOW, dns: createDnsResolver({ servers: [quiet.address], timeoutMs: 150 }) });
+      const context = testContext(store.store, {
+        now: NOW,
+        dns: createDnsResolver({ servers: [quiet.address], timeoutMs: 150 }),
+      });
       const reply = await answer(`ip ${FORGOTTEN}`, context);
       expect(reply.error).toBeUndefined();
       expect((reply.data as IpInsight).ptr).toBeNull();

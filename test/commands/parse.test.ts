@@ -1,16 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommandLine, parseDiscordOptions, usageLine, type ParseResult, type UsageError } from '../../src/commands/parse.ts';
+import {
+  parseCommandLine,
+  parseDiscordOptions,
+  usageLine,
+  type ParseResult,
+  type UsageError,
+} from '../../src/commands/parse.ts';
 import { commandRegistry } from '../../src/commands/registry.ts';
 
 const now = new Date('2026-06-30T12:00:00Z');
-const parse = (line: string, locale: 'en' | 'ja' = 'en') => parseCommandLine(line, commandRegistry, { now, timeZone: 'UTC', locale });
+const parse = (line: string, locale: 'en' | 'ja' = 'en') =>
+  parseCommandLine(line, commandRegistry, { now, timeZone: 'UTC', locale });
 
 function ok(result: ParseResult) {
   if ('error' in result) throw new Error(`unexpected usage error: ${result.error.message}`);
   return result;
 }
 function error(result: ParseResult): UsageError {
-  if (!('error' in result)) throw new Error(`expected a usage error, got ${result.command.name} ${JSON.stringify(result.args)}`);
+  if (!('error' in result))
+    throw new Error(`expected a usage error, got ${result.command.name} ${JSON.stringify(result.args)}`);
   return result.error;
 }
 
@@ -35,10 +43,16 @@ describe('parseCommandLine: accepted forms', () => {
 
   it('accepts quoted values, typographic quotes included, for senders with spaces', () => {
     expect(ok(parse('mark "Amazon SES" spoof')).args).toEqual({ subject: 'Amazon SES', verdict: 'spoof' });
-    expect(ok(parse('mark \u201cAS64500 Example Net\u201d mine')).args).toEqual({ subject: 'AS64500 Example Net', verdict: 'mine' });
+    expect(ok(parse('mark \u201cAS64500 Example Net\u201d mine')).args).toEqual({
+      subject: 'AS64500 Example Net',
+      verdict: 'mine',
+    });
     expect(ok(parse("mark 'mail.isp.example' CLEAR")).args).toEqual({ subject: 'mail.isp.example', verdict: 'clear' });
     // unquoted: the extra words belong to the sender name
-    expect(ok(parse('mark AS64500 Example Net spoof')).args).toEqual({ subject: 'AS64500 Example Net', verdict: 'spoof' });
+    expect(ok(parse('mark AS64500 Example Net spoof')).args).toEqual({
+      subject: 'AS64500 Example Net',
+      verdict: 'spoof',
+    });
     expect(error(parse('mark Amazon SES')).message).toMatch(/"SES" is not one of mine, spoof, clear/);
   });
 
@@ -57,19 +71,39 @@ describe('parseCommandLine: usage errors say what was expected, with an example'
     ['ip', 'missing', /Missing address: expected an IPv4 or IPv6 address\. Example: \/dmarc ip 203\.0\.113\.5/],
     ['ip 999.1.1.1', 'invalid', /"999\.1\.1\.1" is not an IPv4 or IPv6 address \(for address\)\. Example: \/dmarc ip /],
     ['ip 12345', 'invalid', /"12345" is not an IPv4 or IPv6 address/],
-    ['ip 203.0.113.5 days:0', 'invalid', /"0" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc ip 2001:db8::25 days:90/],
+    [
+      'ip 203.0.113.5 days:0',
+      'invalid',
+      /"0" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc ip 2001:db8::25 days:90/,
+    ],
     ['ip 203.0.113.5 weeks:3', 'unknown-option', /Unknown option "weeks" for ip; options: address, days:/],
     ['ip 203.0.113.5 days:7 days:8', 'duplicate', /days is given twice/],
-    ['date', 'missing', /Missing date: expected a date YYYY-MM-DD, today or yesterday\. Example: \/dmarc date 2026-05-14/],
+    [
+      'date',
+      'missing',
+      /Missing date: expected a date YYYY-MM-DD, today or yesterday\. Example: \/dmarc date 2026-05-14/,
+    ],
     ['date 2026-02-30', 'invalid', /"2026-02-30" is not a date YYYY-MM-DD, today or yesterday/],
     ['date tomorrow', 'invalid', /"tomorrow" is not a date/],
     ['date 14/05/2026', 'invalid', /"14\/05\/2026" is not a date/],
-    ['ready not_a_domain!', 'invalid', /"not_a_domain!" is not a domain name like example\.com \(for domain\)\. Example: \/dmarc ready example\.com/],
-    ['ready example.com days:abc', 'invalid', /"abc" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc ready example\.com days:60/],
+    [
+      'ready not_a_domain!',
+      'invalid',
+      /"not_a_domain!" is not a domain name like example\.com \(for domain\)\. Example: \/dmarc ready example\.com/,
+    ],
+    [
+      'ready example.com days:abc',
+      'invalid',
+      /"abc" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc ready example\.com days:60/,
+    ],
     ['mark', 'missing', /Missing subject: expected a value\. Example: \/dmarc mark 203\.0\.113\.5 mine/],
     ['mark 203.0.113.5', 'missing', /Missing verdict: expected one of mine, spoof, clear/],
     ['mark 203.0.113.5 maybe', 'invalid', /"maybe" is not one of mine, spoof, clear \(for verdict\)/],
-    ['mark "Example Sender mine', 'unterminated-quote', /A quote is not closed.*Example: \/dmarc mark "Example Sender" mine/],
+    [
+      'mark "Example Sender mine',
+      'unterminated-quote',
+      /A quote is not closed.*Example: \/dmarc mark "Example Sender" mine/,
+    ],
     ['summary -3', 'invalid', /"-3" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc summary/],
     ['summary 7 8', 'too-many', /Unexpected extra argument "8" for summary\. Example: \/dmarc summary/],
     ['sources many', 'invalid', /"many" is not a whole number/],
@@ -88,7 +122,9 @@ describe('parseCommandLine: usage errors say what was expected, with an example'
   }
 
   it('words the errors in Japanese when asked', () => {
-    expect(error(parse('ip 999.1.1.1', 'ja')).message).toBe('「999.1.1.1」はIPv4 または IPv6 のアドレスではありません（address）。例: /dmarc ip 203.0.113.5');
+    expect(error(parse('ip 999.1.1.1', 'ja')).message).toBe(
+      '「999.1.1.1」はIPv4 または IPv6 のアドレスではありません（address）。例: /dmarc ip 203.0.113.5',
+    );
   });
 });
 
@@ -107,9 +143,22 @@ describe('every command definition', () => {
 
 describe('parseDiscordOptions', () => {
   it('validates typed options like text', () => {
-    expect(ok(parseDiscordOptions('ip', [{ name: 'address', value: '2001:DB8::1' }, { name: 'days', value: 90 }], commandRegistry)).args).toEqual({ address: '2001:db8::1', days: 90 });
+    expect(
+      ok(
+        parseDiscordOptions(
+          'ip',
+          [
+            { name: 'address', value: '2001:DB8::1' },
+            { name: 'days', value: 90 },
+          ],
+          commandRegistry,
+        ),
+      ).args,
+    ).toEqual({ address: '2001:db8::1', days: 90 });
     expect(error(parseDiscordOptions('ip', [{ name: 'days', value: 90 }], commandRegistry)).code).toBe('missing');
-    expect(error(parseDiscordOptions('ip', [{ name: 'address', value: 'x' }], commandRegistry)).message).toMatch(/"x" is not an IPv4 or IPv6 address/);
+    expect(error(parseDiscordOptions('ip', [{ name: 'address', value: 'x' }], commandRegistry)).message).toMatch(
+      /"x" is not an IPv4 or IPv6 address/,
+    );
     expect(error(parseDiscordOptions('nope', [], commandRegistry)).code).toBe('unknown-command');
   });
 });

@@ -60,7 +60,14 @@ export function record(ip: string, count: number, spec: RecordSpec, headerFrom =
   };
 }
 
-export function report(orgName: string, reportId: string, begin: string, end: string, records: AggregateRecord[], p = 'none'): AggregateReport {
+export function report(
+  orgName: string,
+  reportId: string,
+  begin: string,
+  end: string,
+  records: AggregateRecord[],
+  p = 'none',
+): AggregateReport {
   return {
     kind: 'aggregate',
     version: '1.0',
@@ -82,12 +89,20 @@ export function scenarioReports(): AggregateReport[] {
     const records = [
       record(OWN, 100, { spf: [[DOMAIN, 'pass']], dkim: [[DOMAIN, 'pass']] }),
       record(FORGOTTEN, 20, { spf: [['bounce.esp.example', 'pass']] }),
-      record(GOOGLE, 5, { spf: [['gmail.com', 'pass']], dkim: [[DOMAIN, 'fail']], reasons: index % 2 ? ['forwarded'] : [] }),
+      record(GOOGLE, 5, {
+        spf: [['gmail.com', 'pass']],
+        dkim: [[DOMAIN, 'fail']],
+        reasons: index % 2 ? ['forwarded'] : [],
+      }),
     ];
     if (day === SPOOF_DAY) records.push(...SPOOFERS.map((ip) => record(ip, 40, { spf: [[DOMAIN, 'fail']] })));
     reports.push(report('google.com', `g-${day}`, `${day}T00:00:00.000Z`, `${day}T23:59:59.000Z`, records));
   }
-  reports.push(report('mail.ru', 'mr-3days', '2026-06-10T00:00:00.000Z', '2026-06-12T23:59:59.000Z', [record(OWN, 300, { spf: [[DOMAIN, 'pass']], dkim: [[DOMAIN, 'pass']] })]));
+  reports.push(
+    report('mail.ru', 'mr-3days', '2026-06-10T00:00:00.000Z', '2026-06-12T23:59:59.000Z', [
+      record(OWN, 300, { spf: [[DOMAIN, 'pass']], dkim: [[DOMAIN, 'pass']] }),
+    ]),
+  );
   return reports;
 }
 

@@ -6,7 +6,16 @@ describe('renderTerminal', () => {
     const text = renderTerminal({
       title: 'T',
       tone: 'info',
-      blocks: [{ type: 'table', columns: ['送信者', 'Messages'], rows: [['Google', '1,200'], ['メール', '3']] }],
+      blocks: [
+        {
+          type: 'table',
+          columns: ['送信者', 'Messages'],
+          rows: [
+            ['Google', '1,200'],
+            ['メール', '3'],
+          ],
+        },
+      ],
     });
     const rows = text.split('\n').filter((line) => line.startsWith('  '));
     // the second column starts at the same cell in every row
@@ -19,13 +28,29 @@ describe('renderTerminal', () => {
   });
 
   it('writes no escape codes unless colour is asked for', () => {
-    const reply = { title: 'Bad', tone: 'bad' as const, blocks: [{ type: 'text' as const, text: 'x', tone: 'warning' as const }] };
+    const reply = {
+      title: 'Bad',
+      tone: 'bad' as const,
+      blocks: [{ type: 'text' as const, text: 'x', tone: 'warning' as const }],
+    };
     expect(renderTerminal(reply)).not.toContain('\u001b[');
     expect(renderTerminal(reply, { color: true })).toContain('\u001b[31m');
   });
 
   it('aligns field values after the longest label and keeps values on one line', () => {
-    const text = renderTerminal({ title: 'T', tone: 'info', blocks: [{ type: 'fields', fields: [{ label: 'A', value: 'one' }, { label: 'Longer', value: 'two\nlines' }] }] });
+    const text = renderTerminal({
+      title: 'T',
+      tone: 'info',
+      blocks: [
+        {
+          type: 'fields',
+          fields: [
+            { label: 'A', value: 'one' },
+            { label: 'Longer', value: 'two\nlines' },
+          ],
+        },
+      ],
+    });
     expect(text).toContain('A:       one');
     expect(text).toContain('Longer:  two lines');
   });

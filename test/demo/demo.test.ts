@@ -58,14 +58,26 @@ describe('the demo store', () => {
   });
 
   it('gives /dmarc ready something real: not ready, with the newsletter service and the forgotten relay as blockers', async () => {
-    const context = createCommandContext({ config: loadConfig({}), store: demo.store, requester: { platform: 'terminal', userId: 'test' }, now: () => now, dns: false });
+    const context = createCommandContext({
+      config: loadConfig({}),
+      store: demo.store,
+      requester: { platform: 'terminal', userId: 'test' },
+      now: () => now,
+      dns: false,
+    });
     const reply = await answer(`ready ${DEMO_DOMAIN}`, context);
     const data = reply.data as { verdict: string; blockers: Array<{ class: string; ips: string[] }> };
     expect(data.verdict).toBe('not-ready');
     const forgotten = demo.truth.sources.find((source) => source.role === 'forgotten')!;
     const esp = demo.truth.sources.find((source) => source.role === 'esp')!;
-    expect(data.blockers.some((blocker) => blocker.class === 'unconfirmed' && forgotten.ips.every((ip) => blocker.ips.includes(ip)))).toBe(true);
-    expect(data.blockers.some((blocker) => blocker.class === 'misaligned' && esp.ips.some((ip) => blocker.ips.includes(ip)))).toBe(true);
+    expect(
+      data.blockers.some(
+        (blocker) => blocker.class === 'unconfirmed' && forgotten.ips.every((ip) => blocker.ips.includes(ip)),
+      ),
+    ).toBe(true);
+    expect(
+      data.blockers.some((blocker) => blocker.class === 'misaligned' && esp.ips.some((ip) => blocker.ips.includes(ip))),
+    ).toBe(true);
     // an unconfirmed sender may be the owner's own or a spoofer: the reply says how to decide either way
     const text = JSON.stringify(reply.blocks);
     expect(text).toContain(`/dmarc mark ${forgotten.ips[0]} spoof`);

@@ -16,7 +16,11 @@ afterAll(async () => {
 it('`dmarc-bot start` with nothing configured runs the demo: notice, first digest, answers at the prompt', async () => {
   // a clean environment: no store, no mailbox, no chat, no .env in the working folder
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, TZ: 'UTC' };
-  const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'start'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'start'], {
+    cwd: dir,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -24,7 +24,12 @@ let dns: DnsTestServer;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dmarc-doctor-'));
-  [dovecot, slack, discord, dns] = await Promise.all([startDovecot(), startFakeSlack(), startFakeDiscord(), startDnsServer()]);
+  [dovecot, slack, discord, dns] = await Promise.all([
+    startDovecot(),
+    startFakeSlack(),
+    startFakeDiscord(),
+    startDnsServer(),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([disposeDovecot(dovecot), slack.close(), discord.close(), dns.close()]);
@@ -58,9 +63,15 @@ const byPart = (results: CheckResult[], part: string) => results.filter((result)
 
 describe('dmarc-bot doctor', () => {
   it('passes every configured part when each works, one line per check', async () => {
-    slack.failNext('conversations.info', { status: 200, body: { ok: true, channel: { id: 'C0DIGEST', name: 'dmarc', is_member: true } } });
+    slack.failNext('conversations.info', {
+      status: 200,
+      body: { ok: true, channel: { id: 'C0DIGEST', name: 'dmarc', is_member: true } },
+    });
     discord.failNext(/^\/users\/@me$/, { status: 200, body: { id: '900000000000000001', username: 'dmarc-bot' } });
-    discord.failNext(/^\/channels\/700000000000000001$/, { status: 200, body: { id: '700000000000000001', name: 'mail-ops' } });
+    discord.failNext(/^\/channels\/700000000000000001$/, {
+      status: 200,
+      body: { id: '700000000000000001', name: 'mail-ops' },
+    });
     dns.ptr('8.8.8.8', 'dns.google');
     const config = loadConfig(env());
     const results = await runChecks(config, realDoctorDeps(config));
@@ -84,7 +95,9 @@ describe('dmarc-bot doctor', () => {
     dns.silent = true;
     // a store path below a regular file can never be created
     await writeFile(join(dir, 'not-a-folder'), 'x');
-    const config = loadConfig(env({ IMAP_PASSWORD: 'wrong-password-doctor', DMARC_STORE: `sqlite://${join(dir, 'not-a-folder', 'x.sqlite')}` }));
+    const config = loadConfig(
+      env({ IMAP_PASSWORD: 'wrong-password-doctor', DMARC_STORE: `sqlite://${join(dir, 'not-a-folder', 'x.sqlite')}` }),
+    );
     const results = await runChecks(config, realDoctorDeps(config));
     dns.silent = false;
     const store = byPart(results, 'store')[0]!;
@@ -102,11 +115,15 @@ describe('dmarc-bot doctor', () => {
     expect(discordCheck.fix).toMatch(/DISCORD_TOKEN/);
     expect(byPart(results, 'dns')[0]?.status).toBe('warn');
     const printed = results.map(formatCheck).join('\n');
-    for (const secret of [BOT_TOKEN, DISCORD_TOKEN, 'wrong-password-doctor', 'signing-secret-doctor']) expect(printed).not.toContain(secret);
+    for (const secret of [BOT_TOKEN, DISCORD_TOKEN, 'wrong-password-doctor', 'signing-secret-doctor'])
+      expect(printed).not.toContain(secret);
   });
 
   it('tells a Slack bot that is not in the digest channel how to invite it', async () => {
-    slack.failNext('conversations.info', { status: 200, body: { ok: true, channel: { id: 'C0DIGEST', name: 'dmarc', is_member: false } } });
+    slack.failNext('conversations.info', {
+      status: 200,
+      body: { ok: true, channel: { id: 'C0DIGEST', name: 'dmarc', is_member: false } },
+    });
     const config = loadConfig(env({ DISCORD_TOKEN: '', DISCORD_API_URL: '', IMAP_HOST: '' }));
     const results = await runChecks(config, realDoctorDeps(config));
     const channel = byPart(results, 'slack channel')[0]!;
@@ -118,16 +135,28 @@ describe('dmarc-bot doctor', () => {
 
   it('runs as a command: exit 1 with FAIL lines for a broken setup, 0 when all works', async () => {
     const base = { PATH: process.env.PATH ?? '', HOME: dir, LOG_LEVEL: 'silent' };
-    const broken = await run(process.execPath, ['src/bin.mjs', 'doctor'], { env: { ...base, ...env({ IMAP_PASSWORD: 'nope-doctor', SLACK_BOT_TOKEN: '', DISCORD_TOKEN: '', DNS_TIMEOUT_MS: '200' }) }, cwd: process.cwd() }).catch((error: { code: number; stdout: string }) => error);
+    const broken = await run(process.execPath, ['src/bin.mjs', 'doctor'], {
+      env: {
+        ...base,
+        ...env({ IMAP_PASSWORD: 'nope-doctor', SLACK_BOT_TOKEN: '', DISCORD_TOKEN: '', DNS_TIMEOUT_MS: '200' }),
+      },
+      cwd: process.cwd(),
+    }).catch((error: { code: number; stdout: string }) => error);
     expect('code' in broken ? broken.code : 0).toBe(1);
     expect(broken.stdout).toMatch(/^FAIL\s+imap\s+.*fix: check IMAP_USER and IMAP_PASSWORD/m);
     expect(broken.stdout).toMatch(/^ok\s+store\s/m);
     expect(broken.stdout).not.toContain('nope-doctor');
 
-    const bad = await run(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'doctor'], { env: { ...base, IMAP_TLS: 'ssl' }, cwd: dir }).catch((error: { code: number; stdout: string }) => error);
+    const bad = await run(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'doctor'], {
+      env: { ...base, IMAP_TLS: 'ssl' },
+      cwd: dir,
+    }).catch((error: { code: number; stdout: string }) => error);
     expect(bad.stdout).toMatch(/^FAIL\s+configuration\s+IMAP_TLS/m);
 
-    const good = await run(process.execPath, ['src/bin.mjs', 'doctor'], { env: { ...base, ...env({ SLACK_BOT_TOKEN: '', DISCORD_TOKEN: '', DNS_TIMEOUT_MS: '200' }) }, cwd: process.cwd() });
+    const good = await run(process.execPath, ['src/bin.mjs', 'doctor'], {
+      env: { ...base, ...env({ SLACK_BOT_TOKEN: '', DISCORD_TOKEN: '', DNS_TIMEOUT_MS: '200' }) },
+      cwd: process.cwd(),
+    });
     expect(good.stdout).toContain('all configured parts work');
   });
 });

@@ -39,7 +39,16 @@ async function storeWithYesterday(): Promise<{ store: ReportStore; url: string }
   const url = `sqlite://${join(dir, 'store.sqlite')}`;
   const store = await openStore(url);
   const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-  await store.ingest(randomAggregateReport({ seed: 'chat-faults', records: 12, domain: DOMAIN, org: 'google.com', begin: `${yesterday}T00:00:00Z` }), 'test');
+  await store.ingest(
+    randomAggregateReport({
+      seed: 'chat-faults',
+      records: 12,
+      domain: DOMAIN,
+      org: 'google.com',
+      begin: `${yesterday}T00:00:00Z`,
+    }),
+    'test',
+  );
   await store.flush();
   cleanup.push(async () => {
     await store.close();
@@ -48,7 +57,11 @@ async function storeWithYesterday(): Promise<{ store: ReportStore; url: string }
   return { store, url };
 }
 
-async function start(store: ReportStore, url: string, channel: string): Promise<{ bot: RunningBot; lines: Array<Record<string, unknown>> }> {
+async function start(
+  store: ReportStore,
+  url: string,
+  channel: string,
+): Promise<{ bot: RunningBot; lines: Array<Record<string, unknown>> }> {
   const { logger, lines } = capturingLogger('info');
   const config = loadConfig({
     DMARC_STORE: url,
@@ -69,17 +82,30 @@ async function start(store: ReportStore, url: string, channel: string): Promise<
 }
 
 const postsTo = (channel: string) => slack.callsTo('chat.postMessage').filter((call) => call.body.channel === channel);
-const sent = (lines: Array<Record<string, unknown>>, destination: string) => lines.filter((line) => line.msg === 'digest sent' && line.destination === destination);
+const sent = (lines: Array<Record<string, unknown>>, destination: string) =>
+  lines.filter((line) => line.msg === 'digest sent' && line.destination === destination);
 
 describe('fault: Slack and Discord answer 429 and 500 to the digest post', () => {
   it('retries and delivers the digest once on each platform', { timeout: 90_000 }, async () => {
     const { store, url } = await storeWithYesterday();
     slack.failNext('chat.postMessage', { status: 429, headers: { 'retry-after': '1' } }, { status: 500 });
-    discord.failNext(WEBHOOK, { status: 429, headers: { 'retry-after': '1' }, body: { message: 'You are being rate limited.', retry_after: 1, global: false } }, { status: 500, body: { message: 'Internal Server Error' } });
+    discord.failNext(
+      WEBHOOK,
+      {
+        status: 429,
+        headers: { 'retry-after': '1' },
+        body: { message: 'You are being rate limited.', retry_after: 1, global: false },
+      },
+      { status: 500, body: { message: 'Internal Server Error' } },
+    );
     const webhookCallsBefore = discord.callsTo('POST', WEBHOOK).length;
     const { lines } = await start(store, url, 'C0RETRY');
 
-    await waitUntil('the digest sent on both platforms', () => sent(lines, 'slack:C0RETRY').length === 1 && sent(lines, 'discord-webhook').length === 1, 60);
+    await waitUntil(
+      'the digest sent on both platforms',
+      () => sent(lines, 'slack:C0RETRY').length === 1 && sent(lines, 'discord-webhook').length === 1,
+      60,
+    );
     // two refused attempts, then the one that got through
     expect(postsTo('C0RETRY')).toHaveLength(3);
     expect(discord.callsTo('POST', WEBHOOK).length - webhookCallsBefore).toBeGreaterThanOrEqual(3);
@@ -90,26 +116,40 @@ describe('fault: Slack and Discord answer 429 and 500 to the digest post', () =>
     expect(lines.filter((line) => line.msg === 'digest post failed, retrying').length).toBeGreaterThanOrEqual(2);
   });
 
-  it('when Slack keeps failing, the digest stays due and a later start posts it once', { timeout: 120_000 }, async () => {
-    const { store, url } = await storeWithYesterday();
-    // more refusals than the post's bounded attempts
-    slack.failNext('chat.postMessage', ...Array.from({ length: 5 }, () => ({ status: 429, headers: { 'retry-after': '1' } })));
-    const first = await start(store, url, 'C0DOWN');
-    await waitUntil('the digest given up for now', () => first.lines.some((line) => line.msg === 'digest not sent; it stays due' && line.destination === 'slack:C0DOWN'), 90);
-    expect(sent(first.lines, 'slack:C0DOWN')).toHaveLength(0);
-    expect(await store.getState('digest:slack:C0DOWN')).toBeUndefined();
-    // Discord took its copy meanwhile
-    await waitUntil('the Discord copy sent', () => sent(first.lines, 'discord-webhook').length === 1, 30);
-    await first.bot.stop();
-    const webhookCalls = discord.callsTo('POST', WEBHOOK).length;
+  it(
+    'when Slack keeps failing, the digest stays due and a later start posts it once',
+    { timeout: 120_000 },
+    async () => {
+      const { store, url } = await storeWithYesterday();
+      // more refusals than the post's bounded attempts
+      slack.failNext(
+        'chat.postMessage',
+        ...Array.from({ length: 5 }, () => ({ status: 429, headers: { 'retry-after': '1' } })),
+      );
+      const first = await start(store, url, 'C0DOWN');
+      await waitUntil(
+        'the digest given up for now',
+        () =>
+          first.lines.some(
+            (line) => line.msg === 'digest not sent; it stays due' && line.destination === 'slack:C0DOWN',
+          ),
+        90,
+      );
+      expect(sent(first.lines, 'slack:C0DOWN')).toHaveLength(0);
+      expect(await store.getState('digest:slack:C0DOWN')).toBeUndefined();
+      // Discord took its copy meanwhile
+      await waitUntil('the Discord copy sent', () => sent(first.lines, 'discord-webhook').length === 1, 30);
+      await first.bot.stop();
+      const webhookCalls = discord.callsTo('POST', WEBHOOK).length;
 
-    const second = await start(store, url, 'C0DOWN');
-    await waitUntil('the digest sent after the restart', () => sent(second.lines, 'slack:C0DOWN').length === 1, 60);
-    expect(await store.getState('digest:slack:C0DOWN')).toBeTruthy();
-    // five refused, one delivered; Discord, already served, is not posted to again
-    expect(postsTo('C0DOWN')).toHaveLength(6);
-    expect(discord.callsTo('POST', WEBHOOK)).toHaveLength(webhookCalls);
-    const delivered = postsTo('C0DOWN').at(-1)!;
-    expect(JSON.stringify(delivered.body.blocks)).toContain(DOMAIN);
-  });
+      const second = await start(store, url, 'C0DOWN');
+      await waitUntil('the digest sent after the restart', () => sent(second.lines, 'slack:C0DOWN').length === 1, 60);
+      expect(await store.getState('digest:slack:C0DOWN')).toBeTruthy();
+      // five refused, one delivered; Discord, already served, is not posted to again
+      expect(postsTo('C0DOWN')).toHaveLength(6);
+      expect(discord.callsTo('POST', WEBHOOK)).toHaveLength(webhookCalls);
+      const delivered = postsTo('C0DOWN').at(-1)!;
+      expect(JSON.stringify(delivered.body.blocks)).toContain(DOMAIN);
+    },
+  );
 });

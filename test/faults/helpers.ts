@@ -33,8 +33,19 @@ export function backlog(seed: string, count: number, maxRecords = 40): { mails: 
   return { mails, reports };
 }
 
-export function imapSettings(dovecot: DovecotServer, account: Account, extra: Record<string, string> = {}): Record<string, string> {
-  return { IMAP_HOST: dovecot.host, IMAP_PORT: String(dovecot.port), IMAP_USER: account.user, IMAP_PASSWORD: account.password, IMAP_TLS: 'off', ...extra };
+export function imapSettings(
+  dovecot: DovecotServer,
+  account: Account,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    IMAP_HOST: dovecot.host,
+    IMAP_PORT: String(dovecot.port),
+    IMAP_USER: account.user,
+    IMAP_PASSWORD: account.password,
+    IMAP_TLS: 'off',
+    ...extra,
+  };
 }
 
 export function imapConfig(dovecot: DovecotServer, account: Account, extra: Record<string, string> = {}): Config {
@@ -69,7 +80,8 @@ export function capturingLogger(level = 'debug'): { logger: Logger; lines: Array
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n'))
+        if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -77,7 +89,11 @@ export function capturingLogger(level = 'debug'): { logger: Logger; lines: Array
 }
 
 /** Polls until the condition holds; throws naming what was awaited after `seconds`. */
-export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, seconds = 30): Promise<void> {
+export async function waitUntil(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  seconds = 30,
+): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for: ${what}`);
@@ -105,14 +121,35 @@ export async function startPersistentRedis(): Promise<PersistentRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'dmarc-faults-redis-'));
   let child: ChildProcess | undefined;
   const exited = (proc: ChildProcess) =>
-    proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.exitCode !== null || proc.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const onExit = () => child?.kill('SIGKILL');
   process.once('exit', onExit);
 
   const start = async () => {
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--protected-mode', 'no'], {
-      stdio: ['ignore', 'ignore', 'ignore'],
-    });
+    const proc = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--dir',
+        dir,
+        '--protected-mode',
+        'no',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'ignore'],
+      },
+    );
     child = proc;
     const { createConnection } = await import('node:net');
     for (let attempt = 0; attempt < 200; attempt++) {

@@ -10,7 +10,17 @@ import { aggregateAttachment, gzipBytes, randomAggregateReport, reportMail } fro
 import type { AggregateReport } from '../../src/model.ts';
 import { watchMailbox } from '../../src/sources/imap.ts';
 import { disposeDovecot, startDovecot, type DovecotServer } from '../support/dovecot.ts';
-import { backlog, capturingLogger, cleanRunTotals, countsOf, freshSqliteStore, imapConfig, recentStart, storeTotals, waitUntil } from './helpers.ts';
+import {
+  backlog,
+  capturingLogger,
+  cleanRunTotals,
+  countsOf,
+  freshSqliteStore,
+  imapConfig,
+  recentStart,
+  storeTotals,
+  waitUntil,
+} from './helpers.ts';
 
 const GIB = 1024 ** 3;
 let dovecot: DovecotServer;
@@ -23,7 +33,13 @@ afterAll(async () => {
   if (dovecot) await disposeDovecot(dovecot);
 });
 
-const headers = (subject: string, id: string) => ({ from: 'noreply@hostile.example', to: 'dmarc@example.com', subject, date: new Date(), messageId: `<${id}@hostile.example>` });
+const headers = (subject: string, id: string) => ({
+  from: 'noreply@hostile.example',
+  to: 'dmarc@example.com',
+  subject,
+  date: new Date(),
+  messageId: `<${id}@hostile.example>`,
+});
 
 /** gzip of 1 GiB of zeros, made as a stream so the test itself never holds the gigabyte. */
 async function gzipBombBytes(): Promise<Buffer> {
@@ -55,7 +71,13 @@ function nestingBombXml(): string {
 
 /** A big aggregate report whose plain XML makes a mail of about 30 MB once base64'd. */
 function bigReport(): AggregateReport {
-  return randomAggregateReport({ seed: 'faults-big', records: 34_000, domain: 'big.example', org: 'google.com', begin: recentStart(5) });
+  return randomAggregateReport({
+    seed: 'faults-big',
+    records: 34_000,
+    domain: 'big.example',
+    org: 'google.com',
+    begin: recentStart(5),
+  });
 }
 
 describe('fault: bombs and a 30 MB report in the mailbox', () => {
@@ -64,9 +86,30 @@ describe('fault: bombs and a 30 MB report in the mailbox', () => {
     const big = bigReport();
     const bigMail = reportMail([aggregateAttachment(big, 'xml')], headers('Report Domain: big.example', 'big'));
     expect(bigMail.length).toBeGreaterThan(28 * 1024 * 1024);
-    const gzipBomb = reportMail([{ filename: 'google.com!example.com!1!2.xml.gz', contentType: 'application/gzip', content: await gzipBombBytes() }], headers('Report Domain: example.com', 'gzip-bomb'));
-    const entityBomb = reportMail([{ filename: 'google.com!example.com!1!2.xml', contentType: 'text/xml', content: Buffer.from(entityBombXml()) }], headers('Report Domain: example.com', 'entity-bomb'));
-    const nestingBomb = reportMail([{ filename: 'google.com!example.com!1!2.xml.gz', contentType: 'application/gzip', content: gzipBytes(nestingBombXml()) }], headers('Report Domain: example.com', 'nesting-bomb'));
+    const gzipBomb = reportMail(
+      [
+        {
+          filename: 'google.com!example.com!1!2.xml.gz',
+          contentType: 'application/gzip',
+          content: await gzipBombBytes(),
+        },
+      ],
+      headers('Report Domain: example.com', 'gzip-bomb'),
+    );
+    const entityBomb = reportMail(
+      [{ filename: 'google.com!example.com!1!2.xml', contentType: 'text/xml', content: Buffer.from(entityBombXml()) }],
+      headers('Report Domain: example.com', 'entity-bomb'),
+    );
+    const nestingBomb = reportMail(
+      [
+        {
+          filename: 'google.com!example.com!1!2.xml.gz',
+          contentType: 'application/gzip',
+          content: gzipBytes(nestingBombXml()),
+        },
+      ],
+      headers('Report Domain: example.com', 'nesting-bomb'),
+    );
     const late = backlog('faults-hostile-late', 2);
 
     // the reference: the good mails, the big one and the late ones in one undisturbed pass
@@ -85,20 +128,34 @@ describe('fault: bombs and a 30 MB report in the mailbox', () => {
     let peakRss = process.memoryUsage().rss;
     const baseRss = peakRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-    const watching = watchMailbox(imapConfig(dovecot, account, { IMAP_POLL_SECONDS: '1' }), store, { logger, backoffInitialMs: 100, backoffMaxMs: 1000 }, stop.signal);
+    const watching = watchMailbox(
+      imapConfig(dovecot, account, { IMAP_POLL_SECONDS: '1' }),
+      store,
+      { logger, backoffInitialMs: 100, backoffMaxMs: 1000 },
+      stop.signal,
+    );
     try {
       await waitUntil('the first batch handled', async () => (await countsOf(dovecot, account)).INBOX === 0, 90);
-      expect(await countsOf(dovecot, account)).toMatchObject({ 'DMARC/Processed': good.mails.length + 1, 'DMARC/Invalid': 3 });
+      expect(await countsOf(dovecot, account)).toMatchObject({
+        'DMARC/Processed': good.mails.length + 1,
+        'DMARC/Invalid': 3,
+      });
       // still watching: mail delivered now is picked up by the same watcher
       dovecot.deliver(account.user, late.mails);
-      await waitUntil('the late mail processed', async () => (await countsOf(dovecot, account))['DMARC/Processed'] === good.mails.length + 1 + late.mails.length, 30);
+      await waitUntil(
+        'the late mail processed',
+        async () => (await countsOf(dovecot, account))['DMARC/Processed'] === good.mails.length + 1 + late.mails.length,
+        30,
+      );
     } finally {
       clearInterval(sampler);
       stop.abort();
       await watching;
     }
 
-    const invalidReasons = lines.filter((line) => line.msg === 'message holds no report: moving it to the invalid folder').map((line) => String(line.reason));
+    const invalidReasons = lines
+      .filter((line) => line.msg === 'message holds no report: moving it to the invalid folder')
+      .map((line) => String(line.reason));
     expect(invalidReasons).toHaveLength(3);
     expect(invalidReasons.find((reason) => /inflates past the cap|decompression/i.test(reason))).toBeDefined();
     expect(invalidReasons.find((reason) => /entit/i.test(reason))).toBeDefined();

@@ -12,8 +12,20 @@ import { disposeDovecot, startDovecot, type DovecotServer } from '../support/dov
 import { testClient } from '../support/mail.ts';
 import { startCli } from '../ingest/run-cli.ts';
 import {
-  backlog, capturingLogger, cleanRunTotals, countsOf, freshSqliteStore, imapConfig, imapSettings, sleep, startPersistentRedis, storeTotals, waitUntil,
-  type Account, type PersistentRedis, type StoreTotals,
+  backlog,
+  capturingLogger,
+  cleanRunTotals,
+  countsOf,
+  freshSqliteStore,
+  imapConfig,
+  imapSettings,
+  sleep,
+  startPersistentRedis,
+  storeTotals,
+  waitUntil,
+  type Account,
+  type PersistentRedis,
+  type StoreTotals,
 } from './helpers.ts';
 
 const MAILS = 150;
@@ -72,7 +84,11 @@ describe('fault: the IMAP server restarts in the middle of a backlog', () => {
         backoffMaxMs: 1000,
         // mid third chunk: two chunks are stored and moved, the third is in hand
         onProgress: ({ done }) => {
-          if (done === 45 && !outage) outage = dovecot.kill().then(() => sleep(1500)).then(() => dovecot.restart());
+          if (done === 45 && !outage)
+            outage = dovecot
+              .kill()
+              .then(() => sleep(1500))
+              .then(() => dovecot.restart());
         },
       },
       stop.signal,
@@ -80,7 +96,11 @@ describe('fault: the IMAP server restarts in the middle of a backlog', () => {
     try {
       await waitUntil('the IMAP outage to start', () => outage !== undefined);
       await outage;
-      await waitUntil('the whole backlog in DMARC/Processed', async () => (await countsOf(dovecot, account))['DMARC/Processed'] === MAILS, 60);
+      await waitUntil(
+        'the whole backlog in DMARC/Processed',
+        async () => (await countsOf(dovecot, account))['DMARC/Processed'] === MAILS,
+        60,
+      );
     } finally {
       stop.abort();
       await watching;
@@ -126,7 +146,11 @@ describe('fault: the Redis store is stopped during ingest and started again', ()
     try {
       await waitUntil('the Redis outage to start', () => outage !== undefined);
       await outage;
-      await waitUntil('the whole backlog in DMARC/Processed', async () => (await countsOf(dovecot, account))['DMARC/Processed'] === MAILS, 90);
+      await waitUntil(
+        'the whole backlog in DMARC/Processed',
+        async () => (await countsOf(dovecot, account))['DMARC/Processed'] === MAILS,
+        90,
+      );
     } finally {
       stop.abort();
       await watching;
@@ -153,7 +177,11 @@ describe('fault: the Redis store is stopped during ingest and started again', ()
     // a real process (`dmarc-bot ingest --imap`, chunks of 50) dies with SIGKILL during the outage
     const child = startCli(['ingest', '--imap'], { ...imapSettings(dovecot, account), DMARC_STORE: url });
     try {
-      await waitUntil('the first chunk moved', async () => ((await countsOf(dovecot, account))['DMARC/Processed'] ?? 0) >= 50, 60);
+      await waitUntil(
+        'the first chunk moved',
+        async () => ((await countsOf(dovecot, account))['DMARC/Processed'] ?? 0) >= 50,
+        60,
+      );
       await redis.stop();
       await sleep(1000);
     } finally {
@@ -166,9 +194,18 @@ describe('fault: the Redis store is stopped during ingest and started again', ()
 
     const store = await openStore(url);
     const stop = new AbortController();
-    const resumed = watchMailbox(imapConfig(dovecot, account, { IMAP_POLL_SECONDS: '1' }), store, { chunkSize: 20 }, stop.signal);
+    const resumed = watchMailbox(
+      imapConfig(dovecot, account, { IMAP_POLL_SECONDS: '1' }),
+      store,
+      { chunkSize: 20 },
+      stop.signal,
+    );
     try {
-      await waitUntil('the whole backlog in DMARC/Processed', async () => (await countsOf(dovecot, account))['DMARC/Processed'] === MAILS, 60);
+      await waitUntil(
+        'the whole backlog in DMARC/Processed',
+        async () => (await countsOf(dovecot, account))['DMARC/Processed'] === MAILS,
+        60,
+      );
     } finally {
       stop.abort();
       await resumed;
@@ -178,68 +215,98 @@ describe('fault: the Redis store is stopped during ingest and started again', ()
     await store.close();
   });
 
-  it('dmarc-bot start on the Redis store rides out the outage: leadership, watcher and answers come back', { timeout: 120_000 }, async () => {
-    const account = dovecot.user();
-    dovecot.deliver(account.user, mails);
-    const { logger, lines } = capturingLogger('info');
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let printed = '';
-    output.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-    const url = `${redis.url}/2`;
-    const empty = await openStore(url);
-    expect((await storeTotals(empty)).reports).toEqual([]);
-    await empty.close();
-    const config = loadConfig({ ...imapSettings(dovecot, account, { IMAP_POLL_SECONDS: '1' }), DMARC_STORE: url, TZ: 'UTC' });
-    const bot = await startBot({ config, log: logger, input, output });
-    try {
-      await waitUntil('the first chunk moved', async () => ((await countsOf(dovecot, account))['DMARC/Processed'] ?? 0) >= 50, 60);
-      await redis.stop();
-      const movedAtOutage = (await countsOf(dovecot, account))['DMARC/Processed'] ?? 0;
-      // the outage hit in the middle of the backlog
-      expect(movedAtOutage).toBeLessThan(MAILS);
-      await sleep(3000);
-      await redis.start();
-      await waitUntil('the whole backlog in DMARC/Processed', async () => (await countsOf(dovecot, account))['DMARC/Processed'] === MAILS, 90);
-      input.write('/dmarc help ip\n');
-      await waitUntil('an answer after the outage', () => printed.includes('/dmarc ip <address>'), 30);
-    } finally {
-      await bot.stop();
-    }
-    await expectAllProcessedOnce(account);
-    const store = await openStore(url);
-    try {
-      expect(await storeTotals(store)).toEqual(clean);
-    } finally {
-      await store.close();
-    }
-    expect(lines.filter((line) => line.msg === 'leading: mailbox, digests and alerts').length).toBeGreaterThanOrEqual(1);
-  });
+  it(
+    'dmarc-bot start on the Redis store rides out the outage: leadership, watcher and answers come back',
+    { timeout: 120_000 },
+    async () => {
+      const account = dovecot.user();
+      dovecot.deliver(account.user, mails);
+      const { logger, lines } = capturingLogger('info');
+      const input = new PassThrough();
+      const output = new PassThrough();
+      let printed = '';
+      output.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      const url = `${redis.url}/2`;
+      const empty = await openStore(url);
+      expect((await storeTotals(empty)).reports).toEqual([]);
+      await empty.close();
+      const config = loadConfig({
+        ...imapSettings(dovecot, account, { IMAP_POLL_SECONDS: '1' }),
+        DMARC_STORE: url,
+        TZ: 'UTC',
+      });
+      const bot = await startBot({ config, log: logger, input, output });
+      try {
+        await waitUntil(
+          'the first chunk moved',
+          async () => ((await countsOf(dovecot, account))['DMARC/Processed'] ?? 0) >= 50,
+          60,
+        );
+        await redis.stop();
+        const movedAtOutage = (await countsOf(dovecot, account))['DMARC/Processed'] ?? 0;
+        // the outage hit in the middle of the backlog
+        expect(movedAtOutage).toBeLessThan(MAILS);
+        await sleep(3000);
+        await redis.start();
+        await waitUntil(
+          'the whole backlog in DMARC/Processed',
+          async () => (await countsOf(dovecot, account))['DMARC/Processed'] === MAILS,
+          90,
+        );
+        input.write('/dmarc help ip\n');
+        await waitUntil('an answer after the outage', () => printed.includes('/dmarc ip <address>'), 30);
+      } finally {
+        await bot.stop();
+      }
+      await expectAllProcessedOnce(account);
+      const store = await openStore(url);
+      try {
+        expect(await storeTotals(store)).toEqual(clean);
+      } finally {
+        await store.close();
+      }
+      expect(lines.filter((line) => line.msg === 'leading: mailbox, digests and alerts').length).toBeGreaterThanOrEqual(
+        1,
+      );
+    },
+  );
 
-  it('dmarc-bot start stops promptly on a shutdown request while the Redis store is away', { timeout: 120_000 }, async () => {
-    const account = dovecot.user();
-    dovecot.deliver(account.user, mails);
-    const { logger } = capturingLogger('info');
-    const config = loadConfig({ ...imapSettings(dovecot, account, { IMAP_POLL_SECONDS: '1' }), DMARC_STORE: `${redis.url}/3`, TZ: 'UTC' });
-    const bot = await startBot({ config, log: logger, input: new PassThrough(), output: new PassThrough() });
-    let stopped = false;
-    try {
-      await waitUntil('the first chunk moved', async () => ((await countsOf(dovecot, account))['DMARC/Processed'] ?? 0) >= 50, 60);
-      await redis.stop();
-      const stopping = bot.stop().then(() => (stopped = true));
-      // SIGTERM while the store is away: the bot must not wait for the store to come back
-      await waitUntil('the bot stopped', () => stopped, 15);
-      await stopping;
-    } finally {
-      await redis.start();
-      if (!stopped) await bot.stop();
-    }
-    // nothing was acknowledged that is not stored: a clean watcher finishes the job exactly
-    const store = await openStore(`${redis.url}/3`);
-    try {
-      expect((await countsOf(dovecot, account))['DMARC/Processed'] ?? 0).toBeLessThan(MAILS);
-    } finally {
-      await store.close();
-    }
-  });
+  it(
+    'dmarc-bot start stops promptly on a shutdown request while the Redis store is away',
+    { timeout: 120_000 },
+    async () => {
+      const account = dovecot.user();
+      dovecot.deliver(account.user, mails);
+      const { logger } = capturingLogger('info');
+      const config = loadConfig({
+        ...imapSettings(dovecot, account, { IMAP_POLL_SECONDS: '1' }),
+        DMARC_STORE: `${redis.url}/3`,
+        TZ: 'UTC',
+      });
+      const bot = await startBot({ config, log: logger, input: new PassThrough(), output: new PassThrough() });
+      let stopped = false;
+      try {
+        await waitUntil(
+          'the first chunk moved',
+          async () => ((await countsOf(dovecot, account))['DMARC/Processed'] ?? 0) >= 50,
+          60,
+        );
+        await redis.stop();
+        const stopping = bot.stop().then(() => (stopped = true));
+        // SIGTERM while the store is away: the bot must not wait for the store to come back
+        await waitUntil('the bot stopped', () => stopped, 15);
+        await stopping;
+      } finally {
+        await redis.start();
+        if (!stopped) await bot.stop();
+      }
+      // nothing was acknowledged that is not stored: a clean watcher finishes the job exactly
+      const store = await openStore(`${redis.url}/3`);
+      try {
+        expect((await countsOf(dovecot, account))['DMARC/Processed'] ?? 0).toBeLessThan(MAILS);
+      } finally {
+        await store.close();
+      }
+    },
+  );
 });

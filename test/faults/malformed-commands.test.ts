@@ -45,7 +45,13 @@ describe('fault: malformed /dmarc arguments, end to end', () => {
 
     const child = spawn(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'start'], {
       cwd: dir,
-      env: { PATH: process.env.PATH ?? '', HOME: dir, TZ: 'UTC', LOG_LEVEL: 'info', DMARC_STORE: `sqlite://${join(dir, 'store.sqlite')}` },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: dir,
+        TZ: 'UTC',
+        LOG_LEVEL: 'info',
+        DMARC_STORE: `sqlite://${join(dir, 'store.sqlite')}`,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

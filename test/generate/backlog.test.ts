@@ -5,7 +5,10 @@ import { readReports } from '../../src/reader/index.ts';
 import type { AggregateReport } from '../../src/model.ts';
 
 function digest(seed: number | string, count: number): string[] {
-  return Array.from(reportMailBacklog({ seed, count }), (m) => `${m.name} ${createHash('sha256').update(m.raw).digest('hex')}`);
+  return Array.from(
+    reportMailBacklog({ seed, count }),
+    (m) => `${m.name} ${createHash('sha256').update(m.raw).digest('hex')}`,
+  );
 }
 
 describe('reportMailBacklog', () => {
@@ -42,7 +45,9 @@ describe('reportMailBacklog', () => {
         seen.add(key);
         sizes.push(r.records.length);
       }
-      const kind = /Content-Type: (application\/zip|application\/gzip|text\/xml);/.exec(mail.raw.toString('latin1'))?.[1] ?? 'none';
+      const kind =
+        /Content-Type: (application\/zip|application\/gzip|text\/xml);/.exec(mail.raw.toString('latin1'))?.[1] ??
+        'none';
       containers.set(kind, (containers.get(kind) ?? 0) + 1);
     }
     expect([...containers.keys()].sort()).toEqual(['application/gzip', 'application/zip', 'text/xml']);
@@ -60,6 +65,8 @@ describe('reportMailBacklog', () => {
   });
 
   it('refuses impossible bounds with a clear message', () => {
-    expect(() => reportMailBacklog({ seed: 1, count: 1, minRecords: 10, maxRecords: 5 }).next()).toThrow(/minRecords.*10\.\.5/);
+    expect(() => reportMailBacklog({ seed: 1, count: 1, minRecords: 10, maxRecords: 5 }).next()).toThrow(
+      /minRecords.*10\.\.5/,
+    );
   });
 });

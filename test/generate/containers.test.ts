@@ -3,8 +3,14 @@ import { simpleParser } from 'mailparser';
 import yauzl from 'yauzl';
 import { describe, expect, it } from 'vitest';
 import {
-  aggregateAttachment, aggregateReportMail, failureReportMail, gzipBytes, reportFileName, reportMail,
-  tlsReportJson, tlsReportMail,
+  aggregateAttachment,
+  aggregateReportMail,
+  failureReportMail,
+  gzipBytes,
+  reportFileName,
+  reportMail,
+  tlsReportJson,
+  tlsReportMail,
 } from '../../src/generate/mail.ts';
 import { randomAggregateReport } from '../../src/generate/random.ts';
 import { crc32, zipFiles } from '../../src/generate/zip.ts';
@@ -47,10 +53,12 @@ describe('crc32', () => {
 describe('zip and gzip wrappers', () => {
   it('writes zips that another zip reader accepts, deflated and stored, with the exact contents', async () => {
     const big = Buffer.from(aggregateXml(randomAggregateReport({ seed: 'zip', records: 300 })));
-    const entries = await unzip(zipFiles([
-      { name: 'a!example.com!1!2.xml', content: big },
-      { name: 'stored.txt', content: Buffer.from('hello'), stored: true },
-    ]));
+    const entries = await unzip(
+      zipFiles([
+        { name: 'a!example.com!1!2.xml', content: big },
+        { name: 'stored.txt', content: Buffer.from('hello'), stored: true },
+      ]),
+    );
     expect(entries.map((e) => e.name)).toEqual(['a!example.com!1!2.xml', 'stored.txt']);
     expect(entries[0]!.content.equals(big)).toBe(true);
     expect(entries[1]!.content.toString()).toBe('hello');
@@ -76,7 +84,12 @@ describe('zip and gzip wrappers', () => {
   });
 
   it('names files receiver!domain!begin!end!id like real senders', () => {
-    const report = randomAggregateReport({ seed: 'name', records: 1, org: 'google.com', begin: '2026-03-01T00:00:00Z' });
+    const report = randomAggregateReport({
+      seed: 'name',
+      records: 1,
+      org: 'google.com',
+      begin: '2026-03-01T00:00:00Z',
+    });
     const begin = Date.UTC(2026, 2, 1) / 1000;
     expect(reportFileName(report)).toBe(`google.com!example.com!${begin}!${begin + 86399}!${report.reportId}.xml`);
     expect(aggregateAttachment(report, 'gzip').filename).toBe(`${reportFileName(report)}.gz`);
@@ -92,7 +105,13 @@ describe('report mails', () => {
         { filename: 'one!example.com!1!2.xml.gz', contentType: 'application/gzip', content },
         { filename: 'two.xml', contentType: 'text/xml', content: Buffer.from('<feedback/>') },
       ],
-      { from: 'noreply-dmarc-support@google.com', to: 'me@example.com', subject: 'Report Domain: example.com', date: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)), messageId: 'abc@google.com' },
+      {
+        from: 'noreply-dmarc-support@google.com',
+        to: 'me@example.com',
+        subject: 'Report Domain: example.com',
+        date: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)),
+        messageId: 'abc@google.com',
+      },
     );
     const text = raw.toString('latin1');
     expect(text.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/); // no bare CR or LF
@@ -107,7 +126,9 @@ describe('report mails', () => {
   it('gives a report mail that the reader turns back into the report, for every container', async () => {
     const report = randomAggregateReport({ seed: 'mail', records: 40 });
     for (const container of ['xml', 'gzip', 'zip'] as const) {
-      const { reports, errors } = await readReports(aggregateReportMail(report, container), { source: `mail-${container}` });
+      const { reports, errors } = await readReports(aggregateReportMail(report, container), {
+        source: `mail-${container}`,
+      });
       expect(errors).toEqual([]);
       expect(reports).toHaveLength(1);
       expect(reports[0]).toMatchObject({ kind: 'aggregate', reportId: report.reportId, records: expect.any(Array) });
@@ -117,35 +138,88 @@ describe('report mails', () => {
 
   it('writes an ARF failure report that the reader reads back', async () => {
     const failure: FailureReport = {
-      kind: 'failure', feedbackType: 'auth-failure', reportedDomain: 'example.com', sourceIp: '203.0.113.9',
-      arrivalDate: '2026-01-05T10:11:12.000Z', authFailure: ['dmarc'], deliveryResult: 'reject',
-      originalMailFrom: 'ceo@example.com', originalRcptTo: 'victim@example.net', headerFrom: 'example.com',
-      subject: 'Urgent invoice', messageId: '<spoof-1@203.0.113.9>',
+      kind: 'failure',
+      feedbackType: 'auth-failure',
+      reportedDomain: 'example.com',
+      sourceIp: '203.0.113.9',
+      arrivalDate: '2026-01-05T10:11:12.000Z',
+      authFailure: ['dmarc'],
+      deliveryResult: 'reject',
+      originalMailFrom: 'ceo@example.com',
+      originalRcptTo: 'victim@example.net',
+      headerFrom: 'example.com',
+      subject: 'Urgent invoice',
+      messageId: '<spoof-1@203.0.113.9>',
     };
-    const raw = failureReportMail(failure, { from: 'dmarc@example.net', to: 'ruf@example.com', subject: 'DMARC failure report', date: new Date(Date.UTC(2026, 0, 5, 11)), messageId: 'ruf-1@example.net' });
+    const raw = failureReportMail(failure, {
+      from: 'dmarc@example.net',
+      to: 'ruf@example.com',
+      subject: 'DMARC failure report',
+      date: new Date(Date.UTC(2026, 0, 5, 11)),
+      messageId: 'ruf-1@example.net',
+    });
     const { reports, errors } = await readReports(raw, { source: 'arf' });
     expect(errors).toEqual([]);
     expect(reports[0]).toMatchObject({
-      kind: 'failure', reportedDomain: 'example.com', sourceIp: '203.0.113.9', arrivalDate: failure.arrivalDate,
-      authFailure: ['dmarc'], deliveryResult: 'reject', originalMailFrom: 'ceo@example.com', subject: 'Urgent invoice',
+      kind: 'failure',
+      reportedDomain: 'example.com',
+      sourceIp: '203.0.113.9',
+      arrivalDate: failure.arrivalDate,
+      authFailure: ['dmarc'],
+      deliveryResult: 'reject',
+      originalMailFrom: 'ceo@example.com',
+      subject: 'Urgent invoice',
     });
   });
 
   it('writes an RFC 8460 TLS report, as JSON and as a mail, that the reader reads back', async () => {
     const tls: TlsReport = {
-      kind: 'tls', orgName: 'Google Inc.', reportId: '2026-01-05T00:00:00Z_example.com', begin: '2026-01-05T00:00:00.000Z',
-      end: '2026-01-05T23:59:59.000Z', contactInfo: 'smtp-tls-reporting@google.com',
-      policies: [{
-        domain: 'example.com', type: 'sts', strings: ['version: STSv1', 'mode: enforce'], mxHosts: ['mail.example.com'],
-        successful: 120, failed: 2,
-        failures: [{ resultType: 'certificate-expired', count: 2, sendingMtaIp: '209.85.220.41', receivingMxHostname: 'mail.example.com', receivingIp: '192.0.2.10', reasonCode: null, info: null }],
-      }],
+      kind: 'tls',
+      orgName: 'Google Inc.',
+      reportId: '2026-01-05T00:00:00Z_example.com',
+      begin: '2026-01-05T00:00:00.000Z',
+      end: '2026-01-05T23:59:59.000Z',
+      contactInfo: 'smtp-tls-reporting@google.com',
+      policies: [
+        {
+          domain: 'example.com',
+          type: 'sts',
+          strings: ['version: STSv1', 'mode: enforce'],
+          mxHosts: ['mail.example.com'],
+          successful: 120,
+          failed: 2,
+          failures: [
+            {
+              resultType: 'certificate-expired',
+              count: 2,
+              sendingMtaIp: '209.85.220.41',
+              receivingMxHostname: 'mail.example.com',
+              receivingIp: '192.0.2.10',
+              reasonCode: null,
+              info: null,
+            },
+          ],
+        },
+      ],
     };
     const fromJson = await readReports(Buffer.from(tlsReportJson(tls)), { source: 'tls.json' });
-    const fromMail = await readReports(tlsReportMail(tls, { from: 'noreply-smtp-tls-reporting@google.com', to: 'tls@example.com', subject: 'Report Domain: example.com', date: new Date(Date.UTC(2026, 0, 6)), messageId: 'tls-1@google.com' }), { source: 'tls.eml' });
+    const fromMail = await readReports(
+      tlsReportMail(tls, {
+        from: 'noreply-smtp-tls-reporting@google.com',
+        to: 'tls@example.com',
+        subject: 'Report Domain: example.com',
+        date: new Date(Date.UTC(2026, 0, 6)),
+        messageId: 'tls-1@google.com',
+      }),
+      { source: 'tls.eml' },
+    );
     expect(fromJson.errors).toEqual([]);
     expect(fromMail.errors).toEqual([]);
-    expect(fromJson.reports[0]).toMatchObject({ kind: 'tls', orgName: 'Google Inc.', policies: [{ domain: 'example.com', successful: 120, failed: 2 }] });
+    expect(fromJson.reports[0]).toMatchObject({
+      kind: 'tls',
+      orgName: 'Google Inc.',
+      policies: [{ domain: 'example.com', successful: 120, failed: 2 }],
+    });
     expect(fromMail.reports).toEqual(fromJson.reports);
   });
 });

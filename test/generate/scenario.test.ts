@@ -20,9 +20,14 @@ describe('exampleMonth', () => {
   it('covers the asked days and has reports from the four reporters', () => {
     expect(truth.firstDay).toBe('2026-01-02');
     expect(truth.lastDay).toBe('2026-01-31');
-    expect(new Set(reports.map((r) => r.orgName))).toEqual(new Set(['google.com', 'Yahoo', 'Enterprise Outlook', 'Kabelnetz Example ISP']));
+    expect(new Set(reports.map((r) => r.orgName))).toEqual(
+      new Set(['google.com', 'Yahoo', 'Enterprise Outlook', 'Kabelnetz Example ISP']),
+    );
     const firstBegin = reports.map((r) => r.begin).sort()[0];
-    const lastEnd = reports.map((r) => r.end).sort().at(-1);
+    const lastEnd = reports
+      .map((r) => r.end)
+      .sort()
+      .at(-1);
     expect(firstBegin).toBe('2026-01-02T00:00:00.000Z');
     expect(lastEnd).toBe('2026-01-31T23:59:59.000Z');
   });
@@ -44,17 +49,24 @@ describe('exampleMonth', () => {
       expect(truth.sources.find((s) => s.ips.includes(ip))?.role).toBe(stated.role);
     }
     for (const [org, n] of Object.entries(truth.byReporter)) {
-      expect(reports.filter((r) => r.orgName === org).flatMap((r) => r.records).reduce((s, r) => s + r.count, 0)).toBe(n);
+      expect(
+        reports
+          .filter((r) => r.orgName === org)
+          .flatMap((r) => r.records)
+          .reduce((s, r) => s + r.count, 0),
+      ).toBe(n);
     }
   });
 
   it('accounts for every record by exactly one source', () => {
     const ipRoles = new Map<string, string>();
-    for (const source of truth.sources) for (const ip of source.ips) {
-      expect(ipRoles.has(ip), `${ip} in two sources`).toBe(false);
-      ipRoles.set(ip, source.role);
-    }
-    for (const record of reports.flatMap((r) => r.records)) expect(ipRoles.has(record.sourceIp), record.sourceIp).toBe(true);
+    for (const source of truth.sources)
+      for (const ip of source.ips) {
+        expect(ipRoles.has(ip), `${ip} in two sources`).toBe(false);
+        ipRoles.set(ip, source.role);
+      }
+    for (const record of reports.flatMap((r) => r.records))
+      expect(ipRoles.has(record.sourceIp), record.sourceIp).toBe(true);
   });
 
   it('gives each role the behaviour its name promises', () => {
@@ -72,7 +84,8 @@ describe('exampleMonth', () => {
     // the ESP newsletter goes out on Tuesdays only
     for (const day of byRole.esp!.days) expect(new Date(`${day}T00:00:00Z`).getUTCDay()).toBe(2);
     // the forgotten relay works weekdays only
-    for (const day of byRole.forgotten!.days) expect([1, 2, 3, 4, 5]).toContain(new Date(`${day}T00:00:00Z`).getUTCDay());
+    for (const day of byRole.forgotten!.days)
+      expect([1, 2, 3, 4, 5]).toContain(new Date(`${day}T00:00:00Z`).getUTCDay());
 
     const records = reports.flatMap((r) => r.records);
     const espRecords = records.filter((r) => byRole.esp!.ips.includes(r.sourceIp));
@@ -92,7 +105,12 @@ describe('exampleMonth', () => {
     const multi = reports.filter((r) => Date.parse(r.end) - Date.parse(r.begin) > 86_400_000);
     expect(multi).toHaveLength(1);
     expect(Date.parse(multi[0]!.end) + 1000 - Date.parse(multi[0]!.begin)).toBe(3 * 86_400_000);
-    expect(truth.multiDayReport).toEqual({ orgName: multi[0]!.orgName, reportId: multi[0]!.reportId, begin: multi[0]!.begin, end: multi[0]!.end });
+    expect(truth.multiDayReport).toEqual({
+      orgName: multi[0]!.orgName,
+      reportId: multi[0]!.reportId,
+      begin: multi[0]!.begin,
+      end: multi[0]!.end,
+    });
   });
 
   it('gives every report a distinct (org, report id) and uses documentation or named provider addresses', () => {
@@ -119,7 +137,9 @@ describe('exampleMonthMails', () => {
     const kinds = new Set<string>();
     let messages = 0;
     for (const mail of mails) {
-      const contentType = /Content-Type: (application\/zip|application\/gzip|text\/xml);/.exec(mail.raw.toString('latin1'));
+      const contentType = /Content-Type: (application\/zip|application\/gzip|text\/xml);/.exec(
+        mail.raw.toString('latin1'),
+      );
       kinds.add(contentType?.[1] ?? 'none');
       const { reports: read, errors } = await readReports(mail.raw, { source: mail.name });
       expect(errors).toEqual([]);

@@ -1,7 +1,13 @@
 import { PassThrough } from 'node:stream';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { aggregateXml, aggregateXmlChunks, DMARC2_NAMESPACE, escapeXml, writeAggregateXml } from '../../src/generate/xml.ts';
+import {
+  aggregateXml,
+  aggregateXmlChunks,
+  DMARC2_NAMESPACE,
+  escapeXml,
+  writeAggregateXml,
+} from '../../src/generate/xml.ts';
 import { randomAggregateReport } from '../../src/generate/random.ts';
 import { readReports } from '../../src/reader/index.ts';
 import type { AggregateReport } from '../../src/model.ts';
@@ -57,7 +63,11 @@ describe('aggregateXml', () => {
     expect(parsed.feedback['@_xmlns']).toBe(DMARC2_NAMESPACE);
     expect(parsed.feedback.version).toBe('2.0');
     expect(parsed.feedback.report_metadata.generator).toBe('dmarc-bot generator');
-    expect(parsed.feedback.policy_published).toMatchObject({ np: 'reject', testing: 'y', discovery_method: 'treewalk' });
+    expect(parsed.feedback.policy_published).toMatchObject({
+      np: 'reject',
+      testing: 'y',
+      discovery_method: 'treewalk',
+    });
     expect(parsed.feedback.policy_published.pct).toBeUndefined();
   });
 

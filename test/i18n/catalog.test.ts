@@ -23,11 +23,12 @@ describe('the catalog', () => {
     for (const { code, params } of HINT_CODES) {
       const key = `hint.${code}` as keyof typeof en;
       expect(en[key], code).toBeDefined();
-      for (const name of placeholders(en[key])) expect(params as readonly string[], `${code} uses {${name}}`).toContain(name);
+      for (const name of placeholders(en[key]))
+        expect(params as readonly string[], `${code} uses {${name}}`).toContain(name);
     }
   });
 
-  it('keeps command and option descriptions within Discord\'s 100 characters, in both languages', () => {
+  it("keeps command and option descriptions within Discord's 100 characters, in both languages", () => {
     for (const catalog of [en, ja] as Array<Record<string, string>>) {
       for (const [key, text] of Object.entries(catalog)) {
         if (key.startsWith('command.') || key.startsWith('option.')) expect(text.length, key).toBeLessThanOrEqual(100);
@@ -49,9 +50,12 @@ describe('the catalog', () => {
 
   it('fills fix-blocker with the short fix of the blocker hint', () => {
     const t = createTranslator('en');
-    expect(t.hint({ code: 'fix-blocker', params: { domain: 'example.com', sender: 'Mailgun', failing: 1200, fix: 'dkim-unaligned', blockers: 1 } })).toBe(
-      'Fix Mailgun first (1,200 failing messages): sign with DKIM for your own domain',
-    );
+    expect(
+      t.hint({
+        code: 'fix-blocker',
+        params: { domain: 'example.com', sender: 'Mailgun', failing: 1200, fix: 'dkim-unaligned', blockers: 1 },
+      }),
+    ).toBe('Fix Mailgun first (1,200 failing messages): sign with DKIM for your own domain');
     expect(t.hint({ code: 'not-a-code', params: {} })).toBe('Hint not-a-code');
   });
 });
@@ -77,7 +81,9 @@ describe('Japanese replies', () => {
     const context = testContext(fixture.store, { now: NOW, locale: 'ja' });
     const usage = await answer('date 2026-13-01', context);
     expect(usage.error).toBe(true);
-    expect(renderTerminal(usage)).toContain('「2026-13-01」はYYYY-MM-DD 形式の日付、today または yesterdayではありません');
+    expect(renderTerminal(usage)).toContain(
+      '「2026-13-01」はYYYY-MM-DD 形式の日付、today または yesterdayではありません',
+    );
     const ip = await answer(`ip ${FORGOTTEN}`, context);
     expect(ip.title).toBe(`${FORGOTTEN}: 580 通、DMARC 成功率 0%（30 日間）`);
   });

@@ -5,7 +5,14 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
-import { runImapPass, watchMailbox, mailboxStateKey, backoffDelay, type ImapConfig, type MailboxState } from '../../src/sources/imap.ts';
+import {
+  runImapPass,
+  watchMailbox,
+  mailboxStateKey,
+  backoffDelay,
+  type ImapConfig,
+  type MailboxState,
+} from '../../src/sources/imap.ts';
 import { disposeDovecot, startDovecot, type DovecotServer } from '../support/dovecot.ts';
 import { corpusMail, distinctAggregateMail, mailWithoutReport, mailboxCounts, testClient } from '../support/mail.ts';
 import { freshSqliteStore, storeTotals } from '../ingest/totals.ts';
@@ -35,14 +42,19 @@ function memoryLogger() {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n'))
+        if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
   return { logger: createLogger('debug', sink), lines };
 }
 
-async function appendAll(account: { user: string; password: string }, mails: Buffer[], mailbox = 'INBOX'): Promise<void> {
+async function appendAll(
+  account: { user: string; password: string },
+  mails: Buffer[],
+  mailbox = 'INBOX',
+): Promise<void> {
   const client = await testClient(dovecot, account);
   for (const mail of mails) await client.append(mailbox, mail);
   await client.logout();
@@ -112,7 +124,9 @@ describe('IMAP source against a real Dovecot', () => {
     expect(await countsOf(account)).toMatchObject({ INBOX: 0, 'DMARC/Processed': BACKLOG.length, 'DMARC/Invalid': 1 });
     // the invalid message's reason is logged with the message it belongs to
     const invalidUid = BACKLOG.length + 1;
-    const invalidLog = lines.find((line) => line.source === `imap:INBOX/${invalidUid}` && typeof line.reason === 'string');
+    const invalidLog = lines.find(
+      (line) => line.source === `imap:INBOX/${invalidUid}` && typeof line.reason === 'string',
+    );
     expect(invalidLog?.reason).toMatch(/report/i);
     const totals = await storeTotals(store);
     expect(totals.reports).toHaveLength(expectedNew);
@@ -120,7 +134,10 @@ describe('IMAP source against a real Dovecot', () => {
     // a second pass finds nothing; the same mails delivered again are all duplicates
     const second = await runImapPass(imapConfig(account), store, { logger });
     expect(second).toMatchObject({ messages: 0, new: 0 });
-    await appendAll(account, BACKLOG.map(([file]) => corpusMail(file)));
+    await appendAll(
+      account,
+      BACKLOG.map(([file]) => corpusMail(file)),
+    );
     const third = await runImapPass(imapConfig(account), store, { logger });
     expect(third).toMatchObject({ messages: BACKLOG.length, new: 0, duplicates: BACKLOG.length, invalid: 0 });
     expect(await storeTotals(store)).toEqual(totals);
@@ -191,7 +208,13 @@ describe('IMAP source against a real Dovecot', () => {
     const { store } = await freshSqliteStore();
     await appendAll(account, [distinctAggregateMail(300), distinctAggregateMail(301), mailWithoutReport()]);
     // the real store, except that its flush fails (a full disk, a lost database connection)
-    const broken = { ...store, ingest: store.ingest.bind(store), getState: store.getState.bind(store), setState: store.setState.bind(store), flush: async () => Promise.reject(new Error('disk full')) };
+    const broken = {
+      ...store,
+      ingest: store.ingest.bind(store),
+      getState: store.getState.bind(store),
+      setState: store.setState.bind(store),
+      flush: async () => Promise.reject(new Error('disk full')),
+    };
 
     await expect(runImapPass(imapConfig(account), broken, {})).rejects.toThrow(/disk full/);
     const counts = await countsOf(account);
@@ -229,7 +252,10 @@ describe('IMAP source against a real Dovecot', () => {
     expect(second.uidValidity).not.toBe(before?.uidValidity);
     // without the rescan, UIDs 1..4 of the new mailbox would be taken for the old ones and skipped
     expect(second).toMatchObject({ messages: 6, new: 2, duplicates: 4 });
-    expect(await store.getState<MailboxState>(mailboxStateKey(config))).toEqual({ uidValidity: second.uidValidity, lastUid: 6 });
+    expect(await store.getState<MailboxState>(mailboxStateKey(config))).toEqual({
+      uidValidity: second.uidValidity,
+      lastUid: 6,
+    });
     expect((await storeTotals(store)).reports).toHaveLength(6);
     await store.close();
   });
@@ -242,7 +268,12 @@ describe('IMAP source against a real Dovecot', () => {
     const stop = new AbortController();
     let seen = 0;
     let passes = 0;
-    const watching = watchMailbox(config, store, { backoffInitialMs: 50, backoffMaxMs: 500, onPass: (s) => ((seen += s.new), (passes += 1)) }, stop.signal);
+    const watching = watchMailbox(
+      config,
+      store,
+      { backoffInitialMs: 50, backoffMaxMs: 500, onPass: (s) => ((seen += s.new), (passes += 1)) },
+      stop.signal,
+    );
     const waitFor = async (what: () => boolean) => {
       while (!what()) await new Promise((r) => setTimeout(r, 50));
     };
@@ -269,11 +300,19 @@ describe('IMAP source: stopping and transport security', () => {
   it('on abort in the middle of a pass finishes the message in hand, acknowledges what is stored and stops', async () => {
     const account = dovecot.user();
     const { store } = await freshSqliteStore();
-    await appendAll(account, Array.from({ length: 20 }, (_, n) => distinctAggregateMail(400 + n)));
+    await appendAll(
+      account,
+      Array.from({ length: 20 }, (_, n) => distinctAggregateMail(400 + n)),
+    );
     const config = imapConfig(account);
     const stop = new AbortController();
     const passes: number[] = [];
-    await watchMailbox(config, store, { chunkSize: 50, onProgress: ({ done }) => done === 5 && stop.abort(), onPass: (s) => passes.push(s.messages) }, stop.signal);
+    await watchMailbox(
+      config,
+      store,
+      { chunkSize: 50, onProgress: ({ done }) => done === 5 && stop.abort(), onPass: (s) => passes.push(s.messages) },
+      stop.signal,
+    );
 
     expect(passes).toEqual([5]);
     expect(await countsOf(account)).toMatchObject({ INBOX: 15, 'DMARC/Processed': 5 });

@@ -9,7 +9,7 @@ import { disposeDovecot, startDovecot, type DovecotServer } from '../support/dov
 import { corpusMail, mailboxCounts, testClient } from '../support/mail.ts';
 import { runCli } from './run-cli.ts';
 
-const corpus = '../shared/corpus';
+const corpus = 'test/fixtures/corpus';
 
 function freshStoreUrl(): string {
   return `sqlite://${join(mkdtempSync(join(tmpdir(), 'dmarc-cli-')), 'store.sqlite')}`;
@@ -31,7 +31,10 @@ describe('dmarc-bot ingest PATH...', () => {
 
   it('names an input without a report and its cause, goes on with the rest, and exits 1', async () => {
     const DMARC_STORE = freshStoreUrl();
-    const result = await runCli(['ingest', `${corpus}/empty.xml`, `${corpus}/smtp_tls/rfc8460.json`, `${corpus}/does-not-exist.xml`], { DMARC_STORE });
+    const result = await runCli(
+      ['ingest', `${corpus}/empty.xml`, `${corpus}/smtp_tls/rfc8460.json`, `${corpus}/does-not-exist.xml`],
+      { DMARC_STORE },
+    );
     expect(result.code).toBe(1);
     expect(result.stdout.trim().split('\n').at(-1)).toBe('ingested 1 reports (0 duplicates, 2 errors)');
     const errorLines = result.stderr.split('\n').filter((line) => line.startsWith('error:'));
@@ -42,8 +45,17 @@ describe('dmarc-bot ingest PATH...', () => {
   it('reads the messages of an mbox file', async () => {
     const DMARC_STORE = freshStoreUrl();
     const dir = mkdtempSync(join(tmpdir(), 'dmarc-mbox-'));
-    const messages = ['smtp_tls/rfc8460.json', 'aggregate/ikea.com!example.de!1538690400!1538776800.xml', 'smtp_tls/rfc8460.json'].map((file) => corpusMail(file).toString('utf8'));
-    const mbox = messages.map((message) => `From MAILER-DAEMON Sun Nov  1 12:00:00 2026\n${message.replace(/\r\n/g, '\n').replace(/^From /gm, '>From ')}\n`).join('\n');
+    const messages = [
+      'smtp_tls/rfc8460.json',
+      'aggregate/ikea.com!example.de!1538690400!1538776800.xml',
+      'smtp_tls/rfc8460.json',
+    ].map((file) => corpusMail(file).toString('utf8'));
+    const mbox = messages
+      .map(
+        (message) =>
+          `From MAILER-DAEMON Sun Nov  1 12:00:00 2026\n${message.replace(/\r\n/g, '\n').replace(/^From /gm, '>From ')}\n`,
+      )
+      .join('\n');
     writeFileSync(join(dir, 'reports.mbox'), mbox);
     const result = await runCli(['ingest', join(dir, 'reports.mbox')], { DMARC_STORE });
     expect(result.stdout.trim().split('\n').at(-1)).toBe('ingested 2 reports (1 duplicates, 0 errors)');
@@ -71,7 +83,14 @@ describe('dmarc-bot ingest --imap', () => {
     const client = await testClient(dovecot, account);
     await client.append('INBOX', corpusMail('smtp_tls/rfc8460.json'));
     await client.append('INBOX', corpusMail('aggregate/twilight.eml'));
-    const env = { DMARC_STORE: freshStoreUrl(), IMAP_HOST: dovecot.host, IMAP_PORT: String(dovecot.port), IMAP_USER: account.user, IMAP_PASSWORD: account.password, IMAP_TLS: 'off' };
+    const env = {
+      DMARC_STORE: freshStoreUrl(),
+      IMAP_HOST: dovecot.host,
+      IMAP_PORT: String(dovecot.port),
+      IMAP_USER: account.user,
+      IMAP_PASSWORD: account.password,
+      IMAP_TLS: 'off',
+    };
     const result = await runCli(['ingest', '--imap'], env);
     expect(result.stdout).toContain('ingested 2 reports (0 duplicates, 0 errors)');
     expect(result.code).toBe(0);
@@ -80,7 +99,14 @@ describe('dmarc-bot ingest --imap', () => {
   });
 
   it('exits 1 and says why when the mailbox cannot be reached', async () => {
-    const env = { DMARC_STORE: freshStoreUrl(), IMAP_HOST: '127.0.0.1', IMAP_PORT: '1', IMAP_USER: 'nobody', IMAP_PASSWORD: 'x', IMAP_TLS: 'off' };
+    const env = {
+      DMARC_STORE: freshStoreUrl(),
+      IMAP_HOST: '127.0.0.1',
+      IMAP_PORT: '1',
+      IMAP_USER: 'nobody',
+      IMAP_PASSWORD: 'x',
+      IMAP_TLS: 'off',
+    };
     const result = await runCli(['ingest', '--imap'], env);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/mailbox INBOX on 127\.0\.0\.1 could not be processed/);

@@ -36,28 +36,32 @@ beforeAll(() => {
 });
 
 describe('ingest killed with SIGKILL', () => {
-  it('ends with the totals of one clean run after being killed at several points and run again', { timeout: 600_000 }, async () => {
-    const cleanUrl = storeUrl();
-    const clean = await runCli(['ingest', folder], { DMARC_STORE: cleanUrl });
-    expect(clean.code).toBe(0);
-    expect(clean.stdout).toContain(`ingested ${expectedReports} reports (0 duplicates, 0 errors)`);
-    const expected = await totalsOf(cleanUrl);
-    expect(expected.reports).toHaveLength(expectedReports);
+  it(
+    'ends with the totals of one clean run after being killed at several points and run again',
+    { timeout: 600_000 },
+    async () => {
+      const cleanUrl = storeUrl();
+      const clean = await runCli(['ingest', folder], { DMARC_STORE: cleanUrl });
+      expect(clean.code).toBe(0);
+      expect(clean.stdout).toContain(`ingested ${expectedReports} reports (0 duplicates, 0 errors)`);
+      const expected = await totalsOf(cleanUrl);
+      expect(expected.reports).toHaveLength(expectedReports);
 
-    const url = storeUrl();
-    const killedAt: number[] = [];
-    for (const afterMs of [300, 1000, 2000, 3500, 5000]) {
-      const run = startCli(['ingest', folder], { DMARC_STORE: url });
-      const timer = setTimeout(() => run.child.kill('SIGKILL'), afterMs);
-      const result = await run.done;
-      clearTimeout(timer);
-      if (result.signal === 'SIGKILL') killedAt.push(afterMs);
-    }
-    // the later kills may come after a run that already finished; the early ones must have hit
-    expect(killedAt.length).toBeGreaterThanOrEqual(2);
+      const url = storeUrl();
+      const killedAt: number[] = [];
+      for (const afterMs of [300, 1000, 2000, 3500, 5000]) {
+        const run = startCli(['ingest', folder], { DMARC_STORE: url });
+        const timer = setTimeout(() => run.child.kill('SIGKILL'), afterMs);
+        const result = await run.done;
+        clearTimeout(timer);
+        if (result.signal === 'SIGKILL') killedAt.push(afterMs);
+      }
+      // the later kills may come after a run that already finished; the early ones must have hit
+      expect(killedAt.length).toBeGreaterThanOrEqual(2);
 
-    const last = await runCli(['ingest', folder], { DMARC_STORE: url });
-    expect(last.code).toBe(0);
-    expect(await totalsOf(url)).toEqual(expected);
-  });
+      const last = await runCli(['ingest', folder], { DMARC_STORE: url });
+      expect(last.code).toBe(0);
+      expect(await totalsOf(url)).toEqual(expected);
+    },
+  );
 });

@@ -18,10 +18,11 @@ it('dmarc-bot ingest waits while another instance holds the store, then writes a
   const url = `sqlite://${join(dir, 'store.sqlite')}`;
   const bot = await openLease(url, { holder: 'bot:elsewhere:1', ttlMs: 3_000 });
   expect(await bot.tryAcquire()).toBe(true);
-  const run = startCli(['ingest', '../shared/corpus/extract_report/nice-input.xml'], { DMARC_STORE: url });
+  const run = startCli(['ingest', 'test/fixtures/corpus/extract_report/nice-input.xml'], { DMARC_STORE: url });
   let stderr = '';
   run.child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  while (!stderr.includes('waiting') && run.child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (!stderr.includes('waiting') && run.child.exitCode === null)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   // while the other instance holds the lease nothing is written
   await new Promise((resolve) => setTimeout(resolve, 500));
   const during = await openStore(url);

@@ -31,7 +31,7 @@ describe('explainFailures', () => {
     });
   });
 
-  it('both passing for the service\'s own domains: asks for DKIM first (it survives forwarding)', () => {
+  it("both passing for the service's own domains: asks for DKIM first (it survives forwarding)", () => {
     const stat = dkimUnaligned('192.0.2.1', 4, domain, 'esp-mail.example');
     stat.spf = { 'bounce.esp-mail.example pass': 4 };
     stat.spfUnalignedPass = 4;
@@ -39,7 +39,10 @@ describe('explainFailures', () => {
   });
 
   it('no signature and SPF failing: no-auth naming the IP', () => {
-    expect(explainFailures(noAuth('203.0.113.9', 3, domain))).toEqual({ code: 'no-auth', params: { domain, ip: '203.0.113.9', failing: 3 } });
+    expect(explainFailures(noAuth('203.0.113.9', 3, domain))).toEqual({
+      code: 'no-auth',
+      params: { domain, ip: '203.0.113.9', failing: 3 },
+    });
   });
 
   it('our DKIM signature broken from a source that never passes: forwarded', () => {
@@ -53,7 +56,10 @@ describe('explainFailures', () => {
   });
 
   it('passing part of the time: intermittent with the pass percentage', () => {
-    expect(explainFailures(mixed('192.0.2.1', 8, 2, domain))).toEqual({ code: 'intermittent', params: { domain, passPercent: 25, failing: 6 } });
+    expect(explainFailures(mixed('192.0.2.1', 8, 2, domain))).toEqual({
+      code: 'intermittent',
+      params: { domain, passPercent: 25, failing: 6 },
+    });
   });
 
   it('a known relay (forwarder) with our broken signature is forwarded even when some mail passes', () => {
@@ -63,8 +69,11 @@ describe('explainFailures', () => {
   it('every code it returns is listed in HINT_CODES with its parameters', () => {
     const codes = new Map<string, readonly string[]>(HINT_CODES.map((entry) => [entry.code, entry.params]));
     const samples = [
-      spfUnaligned('192.0.2.1', 1, domain, 'x.example'), dkimUnaligned('192.0.2.1', 1, domain, 'y.example'),
-      noAuth('192.0.2.1', 1, domain), forwarded('192.0.2.1', 1, domain), mixed('192.0.2.1', 4, 1, domain),
+      spfUnaligned('192.0.2.1', 1, domain, 'x.example'),
+      dkimUnaligned('192.0.2.1', 1, domain, 'y.example'),
+      noAuth('192.0.2.1', 1, domain),
+      forwarded('192.0.2.1', 1, domain),
+      mixed('192.0.2.1', 4, 1, domain),
     ];
     for (const sample of samples) {
       const hint = explainFailures(sample)!;

@@ -29,8 +29,14 @@ function stat(ip: string, n: number, fields: Partial<SourceStat>): SourceStat {
 /** Own server: SPF and DKIM pass, both aligned. */
 export function aligned(ip: string, n: number, domain: string): SourceStat {
   return stat(ip, n, {
-    dmarcPass: n, spfPass: n, dkimPass: n, spfAligned: n, dkimAligned: n,
-    headerFrom: { [domain]: n }, spf: { [`${domain} pass`]: n }, dkim: { [`${domain} s1 pass`]: n },
+    dmarcPass: n,
+    spfPass: n,
+    dkimPass: n,
+    spfAligned: n,
+    dkimAligned: n,
+    headerFrom: { [domain]: n },
+    spf: { [`${domain} pass`]: n },
+    dkim: { [`${domain} s1 pass`]: n },
   });
 }
 
@@ -41,27 +47,43 @@ export function spfUnaligned(ip: string, n: number, domain: string, spfDomain: s
 
 /** An ESP that signs with its own d= only and uses its own return path. */
 export function dkimUnaligned(ip: string, n: number, domain: string, dkimDomain: string): SourceStat {
-  return stat(ip, n, { headerFrom: { [domain]: n }, spf: { [`${domain} softfail`]: n }, dkim: { [`${dkimDomain} esp pass`]: n }, dkimUnalignedPass: n });
+  return stat(ip, n, {
+    headerFrom: { [domain]: n },
+    spf: { [`${domain} softfail`]: n },
+    dkim: { [`${dkimDomain} esp pass`]: n },
+    dkimUnalignedPass: n,
+  });
 }
 
 /** Nothing authenticates: no DKIM signature, SPF fails (spoofing, or an unlisted relay). */
 export function noAuth(ip: string, n: number, domain: string, disposition = 'none'): SourceStat {
-  return stat(ip, n, { headerFrom: { [domain]: n }, spf: { [`${domain} fail`]: n }, dispositions: { [disposition]: n } });
+  return stat(ip, n, {
+    headerFrom: { [domain]: n },
+    spf: { [`${domain} fail`]: n },
+    dispositions: { [disposition]: n },
+  });
 }
 
 /** Forwarded by a mailbox provider: our DKIM signature broken on the way, SPF for the forwarder. */
 export function forwarded(ip: string, n: number, domain: string, reason = false): SourceStat {
   return stat(ip, n, {
-    headerFrom: { [domain]: n }, spf: { [`forwarder.example pass`]: n }, dkim: { [`${domain} s1 fail`]: n },
-    spfUnalignedPass: n, reasons: reason ? { forwarded: n } : {},
+    headerFrom: { [domain]: n },
+    spf: { [`forwarder.example pass`]: n },
+    dkim: { [`${domain} s1 fail`]: n },
+    spfUnalignedPass: n,
+    reasons: reason ? { forwarded: n } : {},
   });
 }
 
 /** Passes for `pass` of its `n` messages (DKIM aligned sometimes). */
 export function mixed(ip: string, n: number, pass: number, domain: string): SourceStat {
   return stat(ip, n, {
-    dmarcPass: pass, dkimPass: pass, dkimAligned: pass, headerFrom: { [domain]: n },
-    spf: { [`${domain} fail`]: n }, dkim: { [`${domain} s1 pass`]: pass, [`${domain} s1 fail`]: n - pass },
+    dmarcPass: pass,
+    dkimPass: pass,
+    dkimAligned: pass,
+    headerFrom: { [domain]: n },
+    spf: { [`${domain} fail`]: n },
+    dkim: { [`${domain} s1 pass`]: pass, [`${domain} s1 fail`]: n - pass },
   });
 }
 
@@ -92,18 +114,43 @@ export function history(options: HistoryOptions): DayDoc[] {
     const doc: DayDoc = { domain: options.domain, date, reports: {} };
     if (sources.length) {
       const reportKey = `${orgName}|${options.domain}|${date}`;
-      doc.reports[reportKey] = part(reportKey, orgName, `${orgName}-${date}`, `${date}T00:00:00.000Z`, `${date}T23:59:59.000Z`, options.policy, sources,
-        options.ingestedAt ? options.ingestedAt(date) : `${addDays(date, 1)}T06:00:00.000Z`);
+      doc.reports[reportKey] = part(
+        reportKey,
+        orgName,
+        `${orgName}-${date}`,
+        `${date}T00:00:00.000Z`,
+        `${date}T23:59:59.000Z`,
+        options.policy,
+        sources,
+        options.ingestedAt ? options.ingestedAt(date) : `${addDays(date, 1)}T06:00:00.000Z`,
+      );
     }
     docs.push(doc);
   }
   return docs;
 }
 
-export function part(reportKey: string, orgName: string, reportId: string, begin: string, end: string, policyPublished: PolicyPublished, sources: SourceStat[], ingestedAt: string): DayReportPart {
+export function part(
+  reportKey: string,
+  orgName: string,
+  reportId: string,
+  begin: string,
+  end: string,
+  policyPublished: PolicyPublished,
+  sources: SourceStat[],
+  ingestedAt: string,
+): DayReportPart {
   return {
-    reportKey, orgName, orgEmail: null, reportId, begin, end, ingestedAt, policy: policyPublished,
-    messages: sources.reduce((sum, source) => sum + source.messages, 0), sources,
+    reportKey,
+    orgName,
+    orgEmail: null,
+    reportId,
+    begin,
+    end,
+    ingestedAt,
+    policy: policyPublished,
+    messages: sources.reduce((sum, source) => sum + source.messages, 0),
+    sources,
   };
 }
 
@@ -124,12 +171,25 @@ export function ipEntries(days: DayDoc[], ip: string): IpEntry[] {
   const rows: IpEntry[] = [];
   for (const doc of days) {
     for (const [reportKey, p] of Object.entries(doc.reports)) {
-      for (const source of p.sources) if (source.ip === ip) rows.push({ ...source, domain: doc.domain, date: doc.date, reportKey, orgName: p.orgName });
+      for (const source of p.sources)
+        if (source.ip === ip)
+          rows.push({ ...source, domain: doc.domain, date: doc.date, reportKey, orgName: p.orgName });
     }
   }
   return rows;
 }
 
 export function identity(ip: string, fields: Partial<SenderIdentity> = {}): SenderIdentity {
-  return { key: ip, name: ip, by: 'ip', service: null, forwarder: false, ptr: null, asn: null, asName: null, country: null, ...fields };
+  return {
+    key: ip,
+    name: ip,
+    by: 'ip',
+    service: null,
+    forwarder: false,
+    ptr: null,
+    asn: null,
+    asName: null,
+    country: null,
+    ...fields,
+  };
 }

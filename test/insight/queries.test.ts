@@ -27,10 +27,23 @@ const receivedAt = (report: AggregateReport) => new Date(Date.parse(report.end) 
 const dnsCalls: string[] = [];
 const identify: Identify = async (ip, _hints, options) => {
   if (options?.dns) dnsCalls.push(ip);
-  const base: SenderIdentity = { key: ip, name: ip, by: 'ip', service: null, forwarder: false, ptr: null, asn: null, asName: null, country: null };
-  if (ip.startsWith('205.201.')) return { ...base, key: 'mailchimp', name: 'Mailchimp', by: 'known', service: 'mailchimp', asn: 14135 };
-  if (ip.startsWith('209.85.')) return { ...base, key: 'google', name: 'Google', by: 'known', service: 'google', forwarder: true, asn: 15169 };
-  if (ip === '192.0.2.10' || ip === '2001:db8:10::25') return { ...base, key: 'mail.example.com', name: 'mail.example.com', by: 'ptr', ptr: 'mail.example.com' };
+  const base: SenderIdentity = {
+    key: ip,
+    name: ip,
+    by: 'ip',
+    service: null,
+    forwarder: false,
+    ptr: null,
+    asn: null,
+    asName: null,
+    country: null,
+  };
+  if (ip.startsWith('205.201.'))
+    return { ...base, key: 'mailchimp', name: 'Mailchimp', by: 'known', service: 'mailchimp', asn: 14135 };
+  if (ip.startsWith('209.85.'))
+    return { ...base, key: 'google', name: 'Google', by: 'known', service: 'google', forwarder: true, asn: 15169 };
+  if (ip === '192.0.2.10' || ip === '2001:db8:10::25')
+    return { ...base, key: 'mail.example.com', name: 'mail.example.com', by: 'ptr', ptr: 'mail.example.com' };
   return base;
 };
 
@@ -56,7 +69,8 @@ afterAll(async () => {
 /** Messages per IP over the generated reports. */
 function messagesByIp(): Map<string, number> {
   const byIp = new Map<string, number>();
-  for (const report of reports) for (const record of report.records) byIp.set(record.sourceIp, (byIp.get(record.sourceIp) ?? 0) + record.count);
+  for (const report of reports)
+    for (const record of report.records) byIp.set(record.sourceIp, (byIp.get(record.sourceIp) ?? 0) + record.count);
   return byIp;
 }
 
@@ -64,19 +78,35 @@ describe('queryReady on the generated month', () => {
   it('classifies each kind of source as constructed', async () => {
     const [result] = await queryReady(store, identify, domain, DEFAULT_THRESHOLDS, now);
     const byKey = new Map(result!.sources.map((s) => [s.key, s]));
-    expect(byKey.get('mail.example.com')).toMatchObject({ class: 'aligned', messages: source('own').messages, dmarcPass: source('own').messages });
-    expect(byKey.get('mailchimp')).toMatchObject({ class: 'misaligned', messages: source('esp').messages, dmarcPass: 0, hint: { code: 'dkim-unaligned', params: { dkimDomain: 'mcsv.net' } } });
+    expect(byKey.get('mail.example.com')).toMatchObject({
+      class: 'aligned',
+      messages: source('own').messages,
+      dmarcPass: source('own').messages,
+    });
+    expect(byKey.get('mailchimp')).toMatchObject({
+      class: 'misaligned',
+      messages: source('esp').messages,
+      dmarcPass: 0,
+      hint: { code: 'dkim-unaligned', params: { dkimDomain: 'mcsv.net' } },
+    });
     expect(byKey.get('google')).toMatchObject({ class: 'forwarded', messages: source('forwarder').messages });
     // the relay sends on most weekdays: a steady sender nobody knows
-    expect(byKey.get('198.51.100.25')).toMatchObject({ class: 'unconfirmed', messages: source('forgotten').messages, activeDays: source('forgotten').days.length, hint: { code: 'no-auth' } });
+    expect(byKey.get('198.51.100.25')).toMatchObject({
+      class: 'unconfirmed',
+      messages: source('forgotten').messages,
+      activeDays: source('forgotten').days.length,
+      hint: { code: 'no-auth' },
+    });
     expect(result!.verdict).toBe('not-ready');
-    expect(result!.blockers.map((b) => b.sender).sort()).toEqual(expect.arrayContaining(['198.51.100.25', 'Mailchimp']));
+    expect(result!.blockers.map((b) => b.sender).sort()).toEqual(
+      expect.arrayContaining(['198.51.100.25', 'Mailchimp']),
+    );
     expect(result!.policy).toMatchObject({ p: 'none' });
     // the figures add up to the generated totals
     expect(result!.figures.messages).toBe(truth.totals.messages);
   });
 
-  it('the spoofing burst: an IP over 1 % of the volume blocks as unconfirmed (it may be the owner\'s), else it is spoofing', async () => {
+  it("the spoofing burst: an IP over 1 % of the volume blocks as unconfirmed (it may be the owner's), else it is spoofing", async () => {
     const [result] = await queryReady(store, identify, domain, DEFAULT_THRESHOLDS, now);
     const byIp = messagesByIp();
     for (const ip of source('spoofer').ips) {
@@ -85,7 +115,13 @@ describe('queryReady on the generated month', () => {
       expect(result!.sources.find((s) => s.key === ip)?.class, ip).toBe(expected);
     }
     // without the share rule the whole burst is spoofing, and it is left out of the pass rate
-    const [strict] = await queryReady(store, identify, domain, { ...DEFAULT_THRESHOLDS, regularSenderMinShare: 0.5 }, now);
+    const [strict] = await queryReady(
+      store,
+      identify,
+      domain,
+      { ...DEFAULT_THRESHOLDS, regularSenderMinShare: 0.5 },
+      now,
+    );
     expect(strict!.figures.spoofingMessages).toBe(source('spoofer').messages);
     expect(strict!.figures.forwardedMessages).toBe(source('forwarder').messages);
   });
@@ -119,10 +155,14 @@ describe('queryReady on the generated month', () => {
 
   it('a mark stored in the store changes the classification and the next step', async () => {
     await store.setMark({ subject: '198.51.100.25', verdict: 'mine', by: 'owner', at: now.toISOString() });
-    for (const ip of source('spoofer').ips) await store.setMark({ subject: ip, verdict: 'spoof', by: 'owner', at: now.toISOString() });
+    for (const ip of source('spoofer').ips)
+      await store.setMark({ subject: ip, verdict: 'spoof', by: 'owner', at: now.toISOString() });
     try {
       const [result] = await queryReady(store, identify, domain, DEFAULT_THRESHOLDS, now);
-      expect(result!.sources.find((s) => s.key === '198.51.100.25')).toMatchObject({ class: 'misaligned', mark: 'mine' });
+      expect(result!.sources.find((s) => s.key === '198.51.100.25')).toMatchObject({
+        class: 'misaligned',
+        mark: 'mine',
+      });
       expect(result!.figures.spoofingMessages).toBe(source('spoofer').messages);
       expect(result!.blockers.every((b) => b.class === 'misaligned')).toBe(true);
       expect(result!.nextStep.code).toBe('fix-blocker');
@@ -136,11 +176,25 @@ describe('queryIp, queryDate, querySummary, querySources on the generated month'
   it('ip: the relay over 30 days, every day it sent, with its fix', async () => {
     const relay = source('forgotten');
     const result = await queryIp(store, identify, '198.51.100.25', { days: 30, now });
-    expect(result).toMatchObject({ known: true, messages: relay.messages, dmarcPass: 0, domains: [domain], firstSeen: relay.days[0], lastSeen: relay.days.at(-1), hint: { code: 'no-auth' } });
+    expect(result).toMatchObject({
+      known: true,
+      messages: relay.messages,
+      dmarcPass: 0,
+      domains: [domain],
+      firstSeen: relay.days[0],
+      lastSeen: relay.days.at(-1),
+      hint: { code: 'no-auth' },
+    });
     expect(result.days.map((d) => d.date)).toEqual(relay.days);
     // an IPv6 address written another way finds the same rows
     const own = await queryIp(store, identify, '2001:DB8:10:0::25', { days: 30, now });
-    expect(own).toMatchObject({ ip: '2001:db8:10::25', known: true, messages: messagesByIp().get('2001:db8:10::25'), sender: 'mail.example.com', hint: null });
+    expect(own).toMatchObject({
+      ip: '2001:db8:10::25',
+      known: true,
+      messages: messagesByIp().get('2001:db8:10::25'),
+      sender: 'mail.example.com',
+      hint: null,
+    });
     const unknown = await queryIp(store, identify, '192.0.2.222', { days: 30, now });
     expect(unknown).toMatchObject({ known: false, messages: 0 });
   });
@@ -156,7 +210,12 @@ describe('queryIp, queryDate, querySummary, querySources on the generated month'
   it('summary and sources add up to the generated totals', async () => {
     const summary = await querySummary(store, 30, now);
     expect(summary.domains).toHaveLength(1);
-    expect(summary.domains[0]).toMatchObject({ domain, messages: truth.totals.messages, dmarcPass: truth.totals.dmarcPass, reports: truth.totals.reports });
+    expect(summary.domains[0]).toMatchObject({
+      domain,
+      messages: truth.totals.messages,
+      dmarcPass: truth.totals.dmarcPass,
+      reports: truth.totals.reports,
+    });
     const sources = await querySources(store, identify, 30, now, { limit: 3 });
     expect(sources.messages).toBe(truth.totals.messages);
     expect(sources.sources).toHaveLength(3);
@@ -200,10 +259,19 @@ describe('queryDigest with a late report', () => {
     };
     await store.ingest(late, 'generated', new Date('2026-02-05T12:00:00Z'));
     await store.flush();
-    const digest = await queryDigest(store, identify, { since: new Date('2026-02-05T00:00:00Z'), until: new Date('2026-02-06T00:00:00Z'), now: new Date('2026-02-06T00:00:00Z') });
+    const digest = await queryDigest(store, identify, {
+      since: new Date('2026-02-05T00:00:00Z'),
+      until: new Date('2026-02-06T00:00:00Z'),
+      now: new Date('2026-02-06T00:00:00Z'),
+    });
     expect(digest.received.aggregate).toBe(1);
     expect(digest.domains).toHaveLength(1);
-    expect(digest.domains[0]).toMatchObject({ domain, reports: 1, messages: 17, reporters: [{ key: 'Late Reporter', messages: 17 }] });
+    expect(digest.domains[0]).toMatchObject({
+      domain,
+      reports: 1,
+      messages: 17,
+      reporters: [{ key: 'Late Reporter', messages: 17 }],
+    });
     expect(digest.domains[0]!.newSources.map((s) => s.ip)).toEqual(['192.0.2.99']);
   });
 });

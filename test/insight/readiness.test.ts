@@ -17,7 +17,13 @@ const relay = '198.51.100.7';
 
 /** 30 days, 20 aligned messages a day from the owner's server, plus whatever `extra` adds. */
 function month(p: PolicyPublished, extra: (index: number) => ReturnType<typeof aligned>[] = () => []) {
-  return history({ domain, endDay, days: 30, policy: p, perDay: (index) => [aligned(own, 20, domain), ...extra(index)] });
+  return history({
+    domain,
+    endDay,
+    days: 30,
+    policy: p,
+    perDay: (index) => [aligned(own, 20, domain), ...extra(index)],
+  });
 }
 
 function mark(subject: string, verdict: 'mine' | 'spoof'): MarksDoc {
@@ -28,12 +34,21 @@ const check = (result: ReturnType<typeof readiness>, id: string) => result.check
 
 describe('readiness verdicts', () => {
   it('insufficient-data: reports on only 10 days', () => {
-    const days = history({ domain, endDay, days: 30, policy: policy(domain, 'none'), perDay: (index) => (index >= 20 ? [aligned(own, 20, domain)] : []) });
+    const days = history({
+      domain,
+      endDay,
+      days: 30,
+      policy: policy(domain, 'none'),
+      perDay: (index) => (index >= 20 ? [aligned(own, 20, domain)] : []),
+    });
     const result = readiness({ domain, days, identities: {}, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
     expect(result.verdict).toBe('insufficient-data');
     expect(check(result, 'days-with-reports')).toMatchObject({ ok: false, value: 10, threshold: 14 });
     expect(check(result, 'messages')).toMatchObject({ ok: true, value: 200 });
-    expect(result.nextStep).toEqual({ code: 'collect-more-data', params: { domain, days: 10, minDays: 14, messages: 200, minMessages: 100 } });
+    expect(result.nextStep).toEqual({
+      code: 'collect-more-data',
+      params: { domain, days: 10, minDays: 14, messages: 200, minMessages: 100 },
+    });
   });
 
   it('not-ready: a forgotten relay that passes SPF only for its own domain blocks as unconfirmed', () => {
@@ -44,25 +59,64 @@ describe('readiness verdicts', () => {
     const relaySource = result.sources.find((s) => s.key === relay)!;
     expect(relaySource).toMatchObject({ class: 'unconfirmed', messages: 90, dmarcPass: 0, activeDays: 30 });
     expect(result.blockers).toEqual([
-      { sender: relay, class: 'unconfirmed', messages: 90, failing: 90, ips: [relay], hint: { code: 'spf-unaligned', params: { spfDomain: 'isp-relay.example', domain, failing: 90 } } },
+      {
+        sender: relay,
+        class: 'unconfirmed',
+        messages: 90,
+        failing: 90,
+        ips: [relay],
+        hint: { code: 'spf-unaligned', params: { spfDomain: 'isp-relay.example', domain, failing: 90 } },
+      },
     ]);
     // 600 of 690 considered messages pass
     expect(result.figures.passRate).toBeCloseTo(600 / 690, 10);
     expect(check(result, 'unconfirmed-senders')).toMatchObject({ ok: false, value: 1 });
-    expect(result.nextStep).toEqual({ code: 'confirm-sender', params: { domain, sender: relay, messages: 90, unconfirmed: 1 } });
+    expect(result.nextStep).toEqual({
+      code: 'confirm-sender',
+      params: { domain, sender: relay, messages: 90, unconfirmed: 1 },
+    });
   });
 
   it('ready-quarantine: spoofing burst and forwarded mail are left out of the pass rate', () => {
     const burst = Array.from({ length: 40 }, (_, i) => `203.0.113.${i + 1}`);
-    const google: SenderIdentity = identity('209.85.220.41', { key: 'google', name: 'Google', by: 'known', service: 'google', forwarder: true });
+    const google: SenderIdentity = identity('209.85.220.41', {
+      key: 'google',
+      name: 'Google',
+      by: 'known',
+      service: 'google',
+      forwarder: true,
+    });
     const days = month(policy(domain, 'none'), (index) => [
       forwarded('209.85.220.41', 2, domain),
       ...(index === 10 || index === 11 ? burst.map((ip) => noAuth(ip, 2, domain)) : []),
     ]);
-    const result = readiness({ domain, days, identities: { '209.85.220.41': google }, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
-    expect(result.figures).toMatchObject({ messages: 600 + 60 + 160, spoofingMessages: 160, forwardedMessages: 60, consideredMessages: 600, consideredPass: 600, passRate: 1 });
-    expect(result.sources.find((s) => s.key === 'google')).toMatchObject({ class: 'forwarded', sender: 'Google', messages: 60 });
-    expect(result.sources.filter((s) => s.class === 'spoofing').map((s) => s.key).sort()).toEqual([...burst].sort());
+    const result = readiness({
+      domain,
+      days,
+      identities: { '209.85.220.41': google },
+      marks: {},
+      thresholds: DEFAULT_THRESHOLDS,
+      window,
+    });
+    expect(result.figures).toMatchObject({
+      messages: 600 + 60 + 160,
+      spoofingMessages: 160,
+      forwardedMessages: 60,
+      consideredMessages: 600,
+      consideredPass: 600,
+      passRate: 1,
+    });
+    expect(result.sources.find((s) => s.key === 'google')).toMatchObject({
+      class: 'forwarded',
+      sender: 'Google',
+      messages: 60,
+    });
+    expect(
+      result.sources
+        .filter((s) => s.class === 'spoofing')
+        .map((s) => s.key)
+        .sort(),
+    ).toEqual([...burst].sort());
     expect(result.blockers).toEqual([]);
     expect(result.verdict).toBe('ready-quarantine');
     // p=none: quarantine first, in RFC 9989 testing mode
@@ -70,19 +124,46 @@ describe('readiness verdicts', () => {
   });
 
   it('ready-reject: p=quarantine, 99.8 % pass, the one failing sender below 1 % of volume', () => {
-    const mailchimp = identity('198.2.128.5', { key: 'mailchimp', name: 'Mailchimp', by: 'known', service: 'mailchimp' });
-    const days = month(policy(domain, 'quarantine'), (index) => [index === 0 ? mixed('198.2.128.5', 10, 8, domain) : aligned('198.2.128.5', 10, domain)]);
-    const result = readiness({ domain, days, identities: { '198.2.128.5': mailchimp }, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
+    const mailchimp = identity('198.2.128.5', {
+      key: 'mailchimp',
+      name: 'Mailchimp',
+      by: 'known',
+      service: 'mailchimp',
+    });
+    const days = month(policy(domain, 'quarantine'), (index) => [
+      index === 0 ? mixed('198.2.128.5', 10, 8, domain) : aligned('198.2.128.5', 10, domain),
+    ]);
+    const result = readiness({
+      domain,
+      days,
+      identities: { '198.2.128.5': mailchimp },
+      marks: {},
+      thresholds: DEFAULT_THRESHOLDS,
+      window,
+    });
     expect(result.figures.passRate).toBeCloseTo(898 / 900, 10);
     // 298 of 300 is above the 98 % aligned rate
     expect(result.sources.find((s) => s.key === 'mailchimp')).toMatchObject({ class: 'aligned', dmarcFail: 2 });
     expect(result.verdict).toBe('ready-reject');
     expect(result.nextStep).toEqual({ code: 'publish-reject-testing', params: { domain } });
-    expect(result.policy).toMatchObject({ p: 'quarantine', pct: null, testing: null, reportedBy: ['google.com'], lastSeen: endDay });
+    expect(result.policy).toMatchObject({
+      p: 'quarantine',
+      pct: null,
+      testing: null,
+      reportedBy: ['google.com'],
+      lastSeen: endDay,
+    });
   });
 
   it('enforced: p=reject at 100 % and without testing mode', () => {
-    const result = readiness({ domain, days: month(policy(domain, 'reject', { pct: 100 })), identities: {}, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
+    const result = readiness({
+      domain,
+      days: month(policy(domain, 'reject', { pct: 100 })),
+      identities: {},
+      marks: {},
+      thresholds: DEFAULT_THRESHOLDS,
+      window,
+    });
     expect(result.verdict).toBe('enforced');
     expect(result.nextStep).toEqual({ code: 'keep-monitoring', params: { domain } });
   });
@@ -96,26 +177,62 @@ describe('readiness verdicts', () => {
   });
 
   it('steps up one level at a time from the published policy', () => {
-    const run = (p: PolicyPublished) => readiness({ domain, days: month(p), identities: {}, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
-    expect(run(policy(domain, 'none'))).toMatchObject({ verdict: 'ready-quarantine', nextStep: { code: 'publish-quarantine-testing' } });
-    expect(run(policy(domain, 'quarantine', { testing: 'y' }))).toMatchObject({ verdict: 'ready-quarantine', nextStep: { code: 'publish-quarantine' } });
-    expect(run(policy(domain, 'quarantine', { pct: 50 }))).toMatchObject({ verdict: 'ready-quarantine', nextStep: { code: 'publish-quarantine' } });
-    expect(run(policy(domain, 'quarantine'))).toMatchObject({ verdict: 'ready-reject', nextStep: { code: 'publish-reject-testing' } });
-    expect(run(policy(domain, 'reject', { testing: 'y' }))).toMatchObject({ verdict: 'ready-reject', nextStep: { code: 'publish-reject' } });
-    expect(run(policy(domain, 'reject', { pct: 20 }))).toMatchObject({ verdict: 'ready-reject', nextStep: { code: 'publish-reject' } });
+    const run = (p: PolicyPublished) =>
+      readiness({ domain, days: month(p), identities: {}, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
+    expect(run(policy(domain, 'none'))).toMatchObject({
+      verdict: 'ready-quarantine',
+      nextStep: { code: 'publish-quarantine-testing' },
+    });
+    expect(run(policy(domain, 'quarantine', { testing: 'y' }))).toMatchObject({
+      verdict: 'ready-quarantine',
+      nextStep: { code: 'publish-quarantine' },
+    });
+    expect(run(policy(domain, 'quarantine', { pct: 50 }))).toMatchObject({
+      verdict: 'ready-quarantine',
+      nextStep: { code: 'publish-quarantine' },
+    });
+    expect(run(policy(domain, 'quarantine'))).toMatchObject({
+      verdict: 'ready-reject',
+      nextStep: { code: 'publish-reject-testing' },
+    });
+    expect(run(policy(domain, 'reject', { testing: 'y' }))).toMatchObject({
+      verdict: 'ready-reject',
+      nextStep: { code: 'publish-reject' },
+    });
+    expect(run(policy(domain, 'reject', { pct: 20 }))).toMatchObject({
+      verdict: 'ready-reject',
+      nextStep: { code: 'publish-reject' },
+    });
   });
 
   it('a known service that fails sometimes is a misaligned blocker with an intermittent hint', () => {
     const esp = identity('198.2.128.5', { key: 'mailchimp', name: 'Mailchimp', by: 'known', service: 'mailchimp' });
     // 10 a day, 6 passing: 120 failing of 900 considered, far above 1 %
     const days = month(policy(domain, 'none'), () => [mixed('198.2.128.5', 10, 6, domain)]);
-    const result = readiness({ domain, days, identities: { '198.2.128.5': esp }, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
+    const result = readiness({
+      domain,
+      days,
+      identities: { '198.2.128.5': esp },
+      marks: {},
+      thresholds: DEFAULT_THRESHOLDS,
+      window,
+    });
     expect(result.verdict).toBe('not-ready');
     expect(result.blockers).toEqual([
-      { sender: 'Mailchimp', class: 'misaligned', messages: 300, failing: 120, ips: ['198.2.128.5'], hint: { code: 'intermittent', params: { domain, passPercent: 60, failing: 120 } } },
+      {
+        sender: 'Mailchimp',
+        class: 'misaligned',
+        messages: 300,
+        failing: 120,
+        ips: ['198.2.128.5'],
+        hint: { code: 'intermittent', params: { domain, passPercent: 60, failing: 120 } },
+      },
     ]);
     expect(check(result, 'legit-failing')).toMatchObject({ ok: false, value: 120 / 900 });
-    expect(result.nextStep).toMatchObject({ code: 'fix-blocker', params: { sender: 'Mailchimp', fix: 'intermittent', failing: 120 } });
+    expect(result.nextStep).toMatchObject({
+      code: 'fix-blocker',
+      params: { sender: 'Mailchimp', fix: 'intermittent', failing: 120 },
+    });
   });
 });
 
@@ -123,7 +240,14 @@ describe('readiness after a mark', () => {
   const relayMonth = () => month(policy(domain, 'none'), () => [spfUnaligned(relay, 3, domain, 'isp-relay.example')]);
 
   it('mine turns the unconfirmed relay into a misaligned blocker with its fix', () => {
-    const result = readiness({ domain, days: relayMonth(), identities: {}, marks: mark(relay, 'mine'), thresholds: DEFAULT_THRESHOLDS, window });
+    const result = readiness({
+      domain,
+      days: relayMonth(),
+      identities: {},
+      marks: mark(relay, 'mine'),
+      thresholds: DEFAULT_THRESHOLDS,
+      window,
+    });
     expect(result.verdict).toBe('not-ready');
     expect(result.blockers).toHaveLength(1);
     expect(result.blockers[0]).toMatchObject({ class: 'misaligned', failing: 90, hint: { code: 'spf-unaligned' } });
@@ -131,7 +255,14 @@ describe('readiness after a mark', () => {
   });
 
   it('spoof takes the relay out of the pass rate: ready for quarantine', () => {
-    const result = readiness({ domain, days: relayMonth(), identities: {}, marks: mark(relay, 'spoof'), thresholds: DEFAULT_THRESHOLDS, window });
+    const result = readiness({
+      domain,
+      days: relayMonth(),
+      identities: {},
+      marks: mark(relay, 'spoof'),
+      thresholds: DEFAULT_THRESHOLDS,
+      window,
+    });
     expect(result.sources.find((s) => s.key === relay)).toMatchObject({ class: 'spoofing', mark: 'spoof' });
     expect(result.figures).toMatchObject({ spoofingMessages: 90, consideredMessages: 600, passRate: 1 });
     expect(result.verdict).toBe('ready-quarantine');
@@ -143,34 +274,79 @@ describe('readiness after a mark', () => {
     const before = readiness({ domain, days, identities: {}, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
     expect(before.sources.find((s) => s.key === stray)?.class).toBe('spoofing');
     expect(before.verdict).toBe('ready-quarantine');
-    const after = readiness({ domain, days, identities: {}, marks: mark(stray, 'mine'), thresholds: DEFAULT_THRESHOLDS, window });
+    const after = readiness({
+      domain,
+      days,
+      identities: {},
+      marks: mark(stray, 'mine'),
+      thresholds: DEFAULT_THRESHOLDS,
+      window,
+    });
     expect(after.verdict).toBe('not-ready');
-    expect(after.blockers).toEqual([{ sender: stray, class: 'misaligned', messages: 2, failing: 2, ips: [stray], hint: { code: 'no-auth', params: { domain, ip: stray, failing: 2 } } }]);
+    expect(after.blockers).toEqual([
+      {
+        sender: stray,
+        class: 'misaligned',
+        messages: 2,
+        failing: 2,
+        ips: [stray],
+        hint: { code: 'no-auth', params: { domain, ip: stray, failing: 2 } },
+      },
+    ]);
   });
 
   it('a mark on a sender name applies to the whole group; a mark on one IP splits it out', () => {
-    const isp = (ip: string) => identity(ip, { key: 'isp.example', name: 'isp.example', by: 'ptr', ptr: `${ip}.isp.example` });
+    const isp = (ip: string) =>
+      identity(ip, { key: 'isp.example', name: 'isp.example', by: 'ptr', ptr: `${ip}.isp.example` });
     const ips = ['198.51.100.7', '198.51.100.8'];
     const identities = Object.fromEntries(ips.map((ip) => [ip, isp(ip)]));
     const days = month(policy(domain, 'none'), () => ips.map((ip) => spfUnaligned(ip, 3, domain, 'isp-relay.example')));
-    const byName = readiness({ domain, days, identities, marks: mark('ISP.example', 'spoof'), thresholds: DEFAULT_THRESHOLDS, window });
-    expect(byName.sources.find((s) => s.key === 'isp.example')).toMatchObject({ class: 'spoofing', ipCount: 2, messages: 180 });
-    const byIp = readiness({ domain, days, identities, marks: mark('198.51.100.8', 'spoof'), thresholds: DEFAULT_THRESHOLDS, window });
+    const byName = readiness({
+      domain,
+      days,
+      identities,
+      marks: mark('ISP.example', 'spoof'),
+      thresholds: DEFAULT_THRESHOLDS,
+      window,
+    });
+    expect(byName.sources.find((s) => s.key === 'isp.example')).toMatchObject({
+      class: 'spoofing',
+      ipCount: 2,
+      messages: 180,
+    });
+    const byIp = readiness({
+      domain,
+      days,
+      identities,
+      marks: mark('198.51.100.8', 'spoof'),
+      thresholds: DEFAULT_THRESHOLDS,
+      window,
+    });
     expect(byIp.sources.find((s) => s.key === '198.51.100.8')).toMatchObject({ class: 'spoofing', messages: 90 });
-    expect(byIp.sources.find((s) => s.key === 'isp.example')).toMatchObject({ class: 'unconfirmed', ipCount: 1, messages: 90 });
+    expect(byIp.sources.find((s) => s.key === 'isp.example')).toMatchObject({
+      class: 'unconfirmed',
+      ipCount: 1,
+      messages: 90,
+    });
     expect(byIp.verdict).toBe('not-ready');
   });
 });
 
 describe('reported policy', () => {
   it('takes the policy most reporters showed on the latest day with reports', () => {
-    const base = (orgName: string, p: PolicyPublished) => history({ domain, endDay, days: 3, policy: p, orgName, perDay: () => [aligned(own, 1, domain)] });
+    const base = (orgName: string, p: PolicyPublished) =>
+      history({ domain, endDay, days: 3, policy: p, orgName, perDay: () => [aligned(own, 1, domain)] });
     const days = mergeDays(
       base('google.com', policy(domain, 'quarantine', { testing: 'y' })),
       base('Yahoo', policy(domain, 'quarantine', { testing: 'y' })),
       base('stale.example', policy(domain, 'none')),
     );
-    expect(reportedPolicy(days, domain, window)).toMatchObject({ p: 'quarantine', testing: 'y', reportedBy: ['Yahoo', 'google.com'], lastSeen: endDay });
+    expect(reportedPolicy(days, domain, window)).toMatchObject({
+      p: 'quarantine',
+      testing: 'y',
+      reportedBy: ['Yahoo', 'google.com'],
+      lastSeen: endDay,
+    });
     expect(reportedPolicy(days, 'other.example', window)).toBeNull();
   });
 });

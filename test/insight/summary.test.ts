@@ -7,17 +7,60 @@ import { aligned, history, identity, mergeDays, noAuth, policy, spfUnaligned } f
 const window = { from: '2026-11-19', to: '2026-11-28' };
 // 20 days up to 2026-11-28; the window holds the last 10.
 const days = mergeDays(
-  history({ domain: 'example.com', endDay: '2026-11-28', days: 20, policy: policy('example.com', 'none'), perDay: () => [aligned('192.0.2.10', 20, 'example.com'), spfUnaligned('198.51.100.7', 3, 'example.com', 'isp.example')] }),
-  history({ domain: 'other.example', endDay: '2026-11-28', days: 20, orgName: 'Yahoo', policy: policy('other.example', 'none'), perDay: (i) => (i % 2 ? [aligned('192.0.2.11', 4, 'other.example'), noAuth('198.51.100.8', 1, 'other.example', 'reject')] : []) }),
+  history({
+    domain: 'example.com',
+    endDay: '2026-11-28',
+    days: 20,
+    policy: policy('example.com', 'none'),
+    perDay: () => [
+      aligned('192.0.2.10', 20, 'example.com'),
+      spfUnaligned('198.51.100.7', 3, 'example.com', 'isp.example'),
+    ],
+  }),
+  history({
+    domain: 'other.example',
+    endDay: '2026-11-28',
+    days: 20,
+    orgName: 'Yahoo',
+    policy: policy('other.example', 'none'),
+    perDay: (i) =>
+      i % 2 ? [aligned('192.0.2.11', 4, 'other.example'), noAuth('198.51.100.8', 1, 'other.example', 'reject')] : [],
+  }),
 );
 
 describe('summary', () => {
   it('totals per domain over the window only', () => {
     const result = summary({ days, window });
     expect(result.domains).toEqual([
-      { domain: 'example.com', messages: 230, dmarcPass: 200, dmarcFail: 30, passRate: 200 / 230, spfAlignedRate: 200 / 230, dkimAlignedRate: 200 / 230, reports: 10, reporters: 1, daysWithReports: 10, sources: 2, dispositions: { none: 230 } },
+      {
+        domain: 'example.com',
+        messages: 230,
+        dmarcPass: 200,
+        dmarcFail: 30,
+        passRate: 200 / 230,
+        spfAlignedRate: 200 / 230,
+        dkimAlignedRate: 200 / 230,
+        reports: 10,
+        reporters: 1,
+        daysWithReports: 10,
+        sources: 2,
+        dispositions: { none: 230 },
+      },
       // odd days only: 5 of the 10 window days
-      { domain: 'other.example', messages: 25, dmarcPass: 20, dmarcFail: 5, passRate: 20 / 25, spfAlignedRate: 20 / 25, dkimAlignedRate: 20 / 25, reports: 5, reporters: 1, daysWithReports: 5, sources: 2, dispositions: { none: 20, reject: 5 } },
+      {
+        domain: 'other.example',
+        messages: 25,
+        dmarcPass: 20,
+        dmarcFail: 5,
+        passRate: 20 / 25,
+        spfAlignedRate: 20 / 25,
+        dkimAlignedRate: 20 / 25,
+        reports: 5,
+        reporters: 1,
+        daysWithReports: 5,
+        sources: 2,
+        dispositions: { none: 20, reject: 5 },
+      },
     ]);
     expect(result).toMatchObject({ messages: 255, dmarcPass: 220, dmarcFail: 35 });
   });
@@ -26,13 +69,24 @@ describe('summary', () => {
 describe('sources', () => {
   it('groups IPs by sender across domains, largest first, with the limit', () => {
     const isp = (ip: string) => identity(ip, { key: 'isp.example', name: 'ISP', by: 'ptr' });
-    const result = sources({ days, identities: { '198.51.100.7': isp('198.51.100.7'), '198.51.100.8': isp('198.51.100.8') }, marks: {}, window, limit: 2 });
+    const result = sources({
+      days,
+      identities: { '198.51.100.7': isp('198.51.100.7'), '198.51.100.8': isp('198.51.100.8') },
+      marks: {},
+      window,
+      limit: 2,
+    });
     expect(result.total).toBe(3);
     expect(result.messages).toBe(255);
     expect(result.sources.map((s) => [s.key, s.messages, s.ipCount, s.domains])).toEqual([
       ['192.0.2.10', 200, 1, ['example.com']],
       ['isp.example', 35, 2, ['example.com', 'other.example']],
     ]);
-    expect(result.sources[1]).toMatchObject({ sender: 'ISP', dmarcPass: 0, activeDays: 10, hint: { code: 'spf-unaligned' } });
+    expect(result.sources[1]).toMatchObject({
+      sender: 'ISP',
+      dmarcPass: 0,
+      activeDays: 10,
+      hint: { code: 'spf-unaligned' },
+    });
   });
 });

@@ -52,7 +52,18 @@ describe('lease on SQLite', () => {
     const stopFirst = new AbortController();
     const stopSecond = new AbortController();
     const run = (lease: Lease, signal: AbortSignal) =>
-      holdLeadership(lease, { onLead: () => { log.push(`${lease.holder} leads`); return async () => { log.push(`${lease.holder} stops`); }; } }, signal);
+      holdLeadership(
+        lease,
+        {
+          onLead: () => {
+            log.push(`${lease.holder} leads`);
+            return async () => {
+              log.push(`${lease.holder} stops`);
+            };
+          },
+        },
+        signal,
+      );
     const firstRun = run(first, stopFirst.signal);
     await wait(150);
     const secondRun = run(second, stopSecond.signal);

@@ -48,16 +48,24 @@ describe('computeAlignment', () => {
   });
 
   it('does not align a failing signature of the right domain', () => {
-    expect(computeAlignment({ ...base, dkim: [{ domain: 'example.com', selector: null, result: 'fail' }], spf: [] }).dkim).toBe(false);
+    expect(
+      computeAlignment({ ...base, dkim: [{ domain: 'example.com', selector: null, result: 'fail' }], spf: [] }).dkim,
+    ).toBe(false);
   });
 
   it('explains SPF passing for a bounce domain of an ESP', () => {
-    const alignment = computeAlignment({ ...base, dkim: [], spf: [{ domain: 'bounce.esp.example', scope: 'mfrom', result: 'pass' }] });
+    const alignment = computeAlignment({
+      ...base,
+      dkim: [],
+      spf: [{ domain: 'bounce.esp.example', scope: 'mfrom', result: 'pass' }],
+    });
     expect(alignment).toEqual({ dkim: false, spf: false, spfUnalignedPass: ['bounce.esp.example'] });
   });
 
   it('ignores a HELO-scoped SPF pass', () => {
-    expect(computeAlignment({ ...base, dkim: [], spf: [{ domain: 'example.com', scope: 'helo', result: 'pass' }] })).toEqual({ dkim: false, spf: false });
+    expect(
+      computeAlignment({ ...base, dkim: [], spf: [{ domain: 'example.com', scope: 'helo', result: 'pass' }] }),
+    ).toEqual({ dkim: false, spf: false });
   });
 
   it('falls back to envelope_from when the SPF result has no domain', () => {
@@ -68,7 +76,11 @@ describe('computeAlignment', () => {
 
   it('applies strict SPF alignment', () => {
     const spf = [{ domain: 'bounces.example.com', scope: 'mfrom', result: 'pass' }];
-    expect(computeAlignment({ ...base, aspf: 's', dkim: [], spf })).toEqual({ dkim: false, spf: false, spfUnalignedPass: ['bounces.example.com'] });
+    expect(computeAlignment({ ...base, aspf: 's', dkim: [], spf })).toEqual({
+      dkim: false,
+      spf: false,
+      spfUnalignedPass: ['bounces.example.com'],
+    });
     expect(computeAlignment({ ...base, aspf: 'r', dkim: [], spf }).spf).toBe(true);
   });
 });

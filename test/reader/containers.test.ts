@@ -98,7 +98,10 @@ describe('bombs', () => {
   });
 
   it('honours a smaller cap', async () => {
-    const { errors } = await readReports(gzipSync(Buffer.alloc(2 * 1024 * 1024, 0x20)), { source: 'two-mib.gz', maxBytes: 1024 * 1024 });
+    const { errors } = await readReports(gzipSync(Buffer.alloc(2 * 1024 * 1024, 0x20)), {
+      source: 'two-mib.gz',
+      maxBytes: 1024 * 1024,
+    });
     expect(errors.map((e) => e.code)).toEqual(['too-large']);
   });
 
@@ -137,10 +140,22 @@ describe('mails', () => {
     const raw = mail({
       subject: 'Reports',
       parts: [
-        { contentType: 'application/gzip', filename: 'one.xml.gz', content: gzipSync(aggregateXml({ reportId: 'one' })) },
+        {
+          contentType: 'application/gzip',
+          filename: 'one.xml.gz',
+          content: gzipSync(aggregateXml({ reportId: 'one' })),
+        },
         // a zip labelled octet-stream and named .gz: detected by content
-        { contentType: 'application/octet-stream', filename: 'two.xml.gz', content: zip([{ name: 'two.xml', content: Buffer.from(aggregateXml({ reportId: 'two' })) }]) },
-        { contentType: 'application/gzip', filename: 'three.xml.gz', content: gzipSync(aggregateXml({ reportId: 'three' })).subarray(0, 50) },
+        {
+          contentType: 'application/octet-stream',
+          filename: 'two.xml.gz',
+          content: zip([{ name: 'two.xml', content: Buffer.from(aggregateXml({ reportId: 'two' })) }]),
+        },
+        {
+          contentType: 'application/gzip',
+          filename: 'three.xml.gz',
+          content: gzipSync(aggregateXml({ reportId: 'three' })).subarray(0, 50),
+        },
       ],
     });
     const { reports, errors } = await readReports(raw, { source: 'inbox/42.eml' });
@@ -152,7 +167,10 @@ describe('mails', () => {
   });
 
   it('reads an uncompressed XML attachment sent as text (7bit)', async () => {
-    const raw = mail({ subject: 'Report', parts: [{ contentType: 'text/xml', filename: 'r.xml', content: aggregateXml({ reportId: 'plain' }) }] });
+    const raw = mail({
+      subject: 'Report',
+      parts: [{ contentType: 'text/xml', filename: 'r.xml', content: aggregateXml({ reportId: 'plain' }) }],
+    });
     expect((await single(raw)).reportId).toBe('plain');
   });
 
@@ -169,7 +187,12 @@ describe('mails', () => {
       'Auth-Failure: spf',
       'Delivery-Result: reject',
     ].join('\n');
-    const headers = ['From: "Shop" <news@example.com>', 'Subject: =?utf-8?B?R3LDvMOfZQ==?=', 'Message-ID: <m1@esp.example>', 'To: someone@reporter.example'].join('\n');
+    const headers = [
+      'From: "Shop" <news@example.com>',
+      'Subject: =?utf-8?B?R3LDvMOfZQ==?=',
+      'Message-ID: <m1@esp.example>',
+      'To: someone@reporter.example',
+    ].join('\n');
     const raw = mail({
       subject: 'Failure',
       parts: [
@@ -197,7 +220,16 @@ describe('mails', () => {
   });
 
   it('reads a mail saved with an mbox envelope line', async () => {
-    const raw = mail({ subject: 'Report', parts: [{ contentType: 'application/gzip', filename: 'r.xml.gz', content: gzipSync(aggregateXml({ reportId: 'mbox' })) }] });
+    const raw = mail({
+      subject: 'Report',
+      parts: [
+        {
+          contentType: 'application/gzip',
+          filename: 'r.xml.gz',
+          content: gzipSync(aggregateXml({ reportId: 'mbox' })),
+        },
+      ],
+    });
     const withEnvelope = Buffer.concat([Buffer.from('From dmarc@reporter.example Tue Nov 14 22:13:20 2023\n'), raw]);
     expect((await single(withEnvelope)).reportId).toBe('mbox');
   });
@@ -220,7 +252,9 @@ describe('aggregate edge cases', () => {
   });
 
   it('refuses XML that is not a DMARC report, naming its root element', async () => {
-    const { errors } = await readReports(Buffer.from('<?xml version="1.0"?><rss><channel/></rss>'), { source: 'feed.xml' });
+    const { errors } = await readReports(Buffer.from('<?xml version="1.0"?><rss><channel/></rss>'), {
+      source: 'feed.xml',
+    });
     expect(errors.map((e) => e.code)).toEqual(['not-a-report']);
     expect(errors[0]!.message).toContain('<rss>');
   });
@@ -234,19 +268,29 @@ describe('aggregate edge cases', () => {
   });
 
   it('refuses a report without report_id as bad-xml', async () => {
-    const { errors } = await readReports(Buffer.from(aggregateXml().replace(/<report_id>.*<\/report_id>/, '')), { source: 'noid.xml' });
+    const { errors } = await readReports(Buffer.from(aggregateXml().replace(/<report_id>.*<\/report_id>/, '')), {
+      source: 'noid.xml',
+    });
     expect(errors.map((e) => e.code)).toEqual(['bad-xml']);
     expect(errors[0]!.message).toContain('report_id');
   });
 
   it('refuses JSON that is not a TLS report, and broken JSON', async () => {
-    expect((await readReports(Buffer.from('{"hello": 1}'), { source: 'h.json' })).errors.map((e) => e.code)).toEqual(['not-a-report']);
-    expect((await readReports(Buffer.from('{"hello": '), { source: 'b.json' })).errors.map((e) => e.code)).toEqual(['bad-json']);
+    expect((await readReports(Buffer.from('{"hello": 1}'), { source: 'h.json' })).errors.map((e) => e.code)).toEqual([
+      'not-a-report',
+    ]);
+    expect((await readReports(Buffer.from('{"hello": '), { source: 'b.json' })).errors.map((e) => e.code)).toEqual([
+      'bad-json',
+    ]);
   });
 
   it('refuses unknown binary content and whitespace-only input', async () => {
-    expect((await readReports(Buffer.from([0, 1, 2, 3, 250]), { source: 'x.bin' })).errors.map((e) => e.code)).toEqual(['not-a-report']);
-    expect((await readReports(Buffer.from(' \n\t'), { source: 'blank.xml' })).errors.map((e) => e.code)).toEqual(['empty']);
+    expect((await readReports(Buffer.from([0, 1, 2, 3, 250]), { source: 'x.bin' })).errors.map((e) => e.code)).toEqual([
+      'not-a-report',
+    ]);
+    expect((await readReports(Buffer.from(' \n\t'), { source: 'blank.xml' })).errors.map((e) => e.code)).toEqual([
+      'empty',
+    ]);
   });
 
   it('parses numbers with whitespace and keeps leading zeros of report ids', async () => {
@@ -257,7 +301,12 @@ describe('aggregate edge cases', () => {
   });
 
   it('skips a record without a readable count, says so, and keeps the rest', async () => {
-    const text = aggregateXml({ records: [{ ip: '192.0.2.1', count: 1 }, { ip: '192.0.2.2', count: 2 }] }).replace('<count>1</count>', '<count>many</count>');
+    const text = aggregateXml({
+      records: [
+        { ip: '192.0.2.1', count: 1 },
+        { ip: '192.0.2.2', count: 2 },
+      ],
+    }).replace('<count>1</count>', '<count>many</count>');
     const report = await single(Buffer.from(text));
     expect(report.records.map((r) => r.sourceIp)).toEqual(['192.0.2.2']);
     expect(report.errors.some((e) => e.includes('record 1') && e.includes('192.0.2.1'))).toBe(true);

@@ -1,4 +1,4 @@
-// Acceptance: every file of the shared real-world corpus is read into the figures written below, or
+// Acceptance: every file of the real-world corpus (test/fixtures/corpus) is read into the figures written below, or
 // refused with a clear reason. The figures come from reading the files themselves (dates checked
 // with `date -u -d @EPOCH`); the two big files are checked against counts taken with plain regular
 // expressions over the XML, independently of the parser.
@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { AggregateReport, FailureReport, Report, TlsReport } from '../../src/model.ts';
 import { readReports, type ReadOutcome } from '../../src/reader/index.ts';
 
-const corpus = join(import.meta.dirname, '../../../shared/corpus');
+const corpus = join(import.meta.dirname, '../fixtures/corpus');
 
 async function read(path: string): Promise<ReadOutcome> {
   return readReports(readFileSync(join(corpus, path)), { source: path });
@@ -70,25 +70,215 @@ function regexFigures(xml: string): { records: number; messages: number; passing
 }
 
 const aggregateFigures: Record<string, Figures> = {
-  'aggregate/!example.com!1538204542!1538463818.xml': { orgName: 'accurateplastics.com', reportId: 'example.com:1538463741', begin: '2018-10-01T17:07:12.000Z', end: '2018-10-01T17:07:12.000Z', domain: 'example.com', p: 'none', records: 1, messages: 1, passing: 0 },
-  'aggregate/Report domain- borschow.com Submitter- google.com Report-ID- 949348866075514174.eml': { orgName: 'google.com', reportId: '949348866075514174', begin: '2019-02-12T00:00:00.000Z', end: '2019-02-12T23:59:59.000Z', domain: 'borschow.com', p: 'reject', records: 1, messages: 1, passing: 0 },
-  'aggregate/addisonfoods.com!example.com!1536105600!1536191999.xml': { orgName: 'addisonfoods.com', reportId: '3ceb5548498640beaeb47327e202b0b9', begin: '2018-09-05T00:00:00.000Z', end: '2018-09-05T23:59:59.000Z', domain: 'example.com', p: 'none', records: 1, messages: 1, passing: 0 },
-  'aggregate/empty_reason.xml': { orgName: 'example.org', reportId: '20240125141224705995', begin: '2024-01-25T05:12:24.000Z', end: '2024-01-25T12:28:53.000Z', domain: 'example.com', p: 'quarantine', records: 1, messages: 2, passing: 2 },
-  'aggregate/estadocuenta1.infonacot.gob.mx!example.com!1536853302!1536939702!2940.xml.zip': { orgName: 'XYZ Corporation', reportId: '2940', begin: '2018-09-13T15:41:42.000Z', end: '2018-09-14T15:41:42.000Z', domain: 'example.com', p: 'none', records: 1, messages: 1, passing: 0 },
-  'aggregate/example.net!example.com!1529366400!1529452799.xml': { orgName: 'example.net', reportId: 'b043f0e264cf4ea995e93765242f6dfb', begin: '2018-06-19T00:00:00.000Z', end: '2018-06-19T23:59:59.000Z', domain: 'example.com', p: 'none', records: 1, messages: 1, passing: 0 },
-  'aggregate/fastmail.com!example.com!1516060800!1516147199!102675056.xml.gz': { orgName: 'FastMail Pty Ltd', reportId: '102675056', begin: '2018-01-16T00:00:00.000Z', end: '2018-01-16T23:59:59.000Z', domain: 'indemed.com', p: 'none', records: 1, messages: 1, passing: 0 },
-  'aggregate/ikea.com!example.de!1538690400!1538776800.xml': { orgName: 'ikea.com', reportId: 'aggr_report_2018_10_05_5bc7e9b4f3e8a', begin: '2018-10-04T22:00:00.000Z', end: '2018-10-05T22:00:00.000Z', domain: 'example.de', p: 'none', records: 1, messages: 1, passing: 0 },
-  'aggregate/invalid_utf_8.xml': { orgName: 'accurateplastics.com', reportId: 'example.com:1538463741', begin: '2018-10-01T17:07:12.000Z', end: '2018-10-01T17:07:12.000Z', domain: 'example.com', p: 'none', records: 1, messages: 1, passing: 0 },
-  'aggregate/invalid_xml.xml': { orgName: 'veeam.com', reportId: 'sonexushealth.com:1530233361', begin: '2018-06-27T21:00:00.000Z', end: '2018-06-28T21:00:00.000Z', domain: 'example.com', p: 'none', records: 1, messages: 1, passing: 0 },
-  'aggregate/mimecast-weird-gzip.eml': { orgName: 'Mimecast', reportId: '157a5fe30ec76f4bc0d8bccfc96c118a167a1280fee7c7465af5115e73082e5e', begin: '2023-08-30T00:00:00.000Z', end: '2023-08-30T23:59:59.000Z', domain: 'ab.id.au', p: 'reject', records: 1, messages: 1, passing: 1 },
-  'aggregate/old_draft_from_wiki.xml': { orgName: 'acme.com', reportId: '9391651994964116463', begin: '2012-04-28T00:00:00.000Z', end: '2012-04-28T23:59:59.000Z', domain: 'example.com', p: 'none', records: 1, messages: 2, passing: 2 },
-  'aggregate/protection.outlook.com!example.com!1711756800!1711843200.xml': { orgName: 'Outlook.com', reportId: 'cfeafefe4129445e8c81018bd9177197', begin: '2024-03-30T00:00:00.000Z', end: '2024-03-31T00:00:00.000Z', domain: 'example.com', p: 'none', records: 1, messages: 1, passing: 0 },
-  'aggregate/rfc9990-example.net!example.com!1700000000!1700086399.xml': { orgName: 'example.net', reportId: 'dmarcbis-test-report-001', begin: '2023-11-14T22:13:20.000Z', end: '2023-11-15T22:13:19.000Z', domain: 'example.com', p: 'reject', records: 2, messages: 7, passing: 5 },
-  'aggregate/rfc9990-sample.xml': { orgName: 'Sample Reporter', reportId: '3v98abbp8ya9n3va8yr8oa3ya', begin: '1979-08-07T00:00:00.000Z', end: '1979-08-07T23:59:59.000Z', domain: 'example.com', p: 'quarantine', records: 1, messages: 123, passing: 123 },
-  'aggregate/twilight.eml': { orgName: 'google.com', reportId: '1627703331531660819', begin: '2019-02-10T00:00:00.000Z', end: '2019-02-10T23:59:59.000Z', domain: 'twlnet.com', p: 'reject', records: 1, messages: 1, passing: 1 },
-  'aggregate/usssa.com!example.com!1538784000!1538870399.xml': { orgName: 'usssa.com', reportId: '8953b4d4a4ee4218b6ac0e2cb2667ee1', begin: '2018-10-06T00:00:00.000Z', end: '2018-10-06T23:59:59.000Z', domain: 'example.com', p: 'none', records: 2, messages: 2, passing: 0 },
-  'aggregate/veeam.com!example.com!1530133200!1530219600.xml': { orgName: 'veeam.com', reportId: 'sonexushealth.com:1530233361', begin: '2018-06-27T21:00:00.000Z', end: '2018-06-28T21:00:00.000Z', domain: 'example.com', p: 'none', records: 1, messages: 1, passing: 0 },
-  'aggregate_invalid/report_with_upper_cased_pass.xml': { orgName: 'example.com', reportId: 'aggr_report_example.com_20191202_1638', begin: '2019-11-28T15:35:00.000Z', end: '2019-12-02T16:38:03.000Z', domain: 'example.com', p: 'reject', records: 1, messages: 1, passing: 1 },
+  'aggregate/!example.com!1538204542!1538463818.xml': {
+    orgName: 'accurateplastics.com',
+    reportId: 'example.com:1538463741',
+    begin: '2018-10-01T17:07:12.000Z',
+    end: '2018-10-01T17:07:12.000Z',
+    domain: 'example.com',
+    p: 'none',
+    records: 1,
+    messages: 1,
+    passing: 0,
+  },
+  'aggregate/Report domain- borschow.com Submitter- google.com Report-ID- 949348866075514174.eml': {
+    orgName: 'google.com',
+    reportId: '949348866075514174',
+    begin: '2019-02-12T00:00:00.000Z',
+    end: '2019-02-12T23:59:59.000Z',
+    domain: 'borschow.com',
+    p: 'reject',
+    records: 1,
+    messages: 1,
+    passing: 0,
+  },
+  'aggregate/addisonfoods.com!example.com!1536105600!1536191999.xml': {
+    orgName: 'addisonfoods.com',
+    reportId: '3ceb5548498640beaeb47327e202b0b9',
+    begin: '2018-09-05T00:00:00.000Z',
+    end: '2018-09-05T23:59:59.000Z',
+    domain: 'example.com',
+    p: 'none',
+    records: 1,
+    messages: 1,
+    passing: 0,
+  },
+  'aggregate/empty_reason.xml': {
+    orgName: 'example.org',
+    reportId: '20240125141224705995',
+    begin: '2024-01-25T05:12:24.000Z',
+    end: '2024-01-25T12:28:53.000Z',
+    domain: 'example.com',
+    p: 'quarantine',
+    records: 1,
+    messages: 2,
+    passing: 2,
+  },
+  'aggregate/estadocuenta1.infonacot.gob.mx!example.com!1536853302!1536939702!2940.xml.zip': {
+    orgName: 'XYZ Corporation',
+    reportId: '2940',
+    begin: '2018-09-13T15:41:42.000Z',
+    end: '2018-09-14T15:41:42.000Z',
+    domain: 'example.com',
+    p: 'none',
+    records: 1,
+    messages: 1,
+    passing: 0,
+  },
+  'aggregate/example.net!example.com!1529366400!1529452799.xml': {
+    orgName: 'example.net',
+    reportId: 'b043f0e264cf4ea995e93765242f6dfb',
+    begin: '2018-06-19T00:00:00.000Z',
+    end: '2018-06-19T23:59:59.000Z',
+    domain: 'example.com',
+    p: 'none',
+    records: 1,
+    messages: 1,
+    passing: 0,
+  },
+  'aggregate/fastmail.com!example.com!1516060800!1516147199!102675056.xml.gz': {
+    orgName: 'FastMail Pty Ltd',
+    reportId: '102675056',
+    begin: '2018-01-16T00:00:00.000Z',
+    end: '2018-01-16T23:59:59.000Z',
+    domain: 'indemed.com',
+    p: 'none',
+    records: 1,
+    messages: 1,
+    passing: 0,
+  },
+  'aggregate/ikea.com!example.de!1538690400!1538776800.xml': {
+    orgName: 'ikea.com',
+    reportId: 'aggr_report_2018_10_05_5bc7e9b4f3e8a',
+    begin: '2018-10-04T22:00:00.000Z',
+    end: '2018-10-05T22:00:00.000Z',
+    domain: 'example.de',
+    p: 'none',
+    records: 1,
+    messages: 1,
+    passing: 0,
+  },
+  'aggregate/invalid_utf_8.xml': {
+    orgName: 'accurateplastics.com',
+    reportId: 'example.com:1538463741',
+    begin: '2018-10-01T17:07:12.000Z',
+    end: '2018-10-01T17:07:12.000Z',
+    domain: 'example.com',
+    p: 'none',
+    records: 1,
+    messages: 1,
+    passing: 0,
+  },
+  'aggregate/invalid_xml.xml': {
+    orgName: 'veeam.com',
+    reportId: 'sonexushealth.com:1530233361',
+    begin: '2018-06-27T21:00:00.000Z',
+    end: '2018-06-28T21:00:00.000Z',
+    domain: 'example.com',
+    p: 'none',
+    records: 1,
+    messages: 1,
+    passing: 0,
+  },
+  'aggregate/mimecast-weird-gzip.eml': {
+    orgName: 'Mimecast',
+    reportId: '157a5fe30ec76f4bc0d8bccfc96c118a167a1280fee7c7465af5115e73082e5e',
+    begin: '2023-08-30T00:00:00.000Z',
+    end: '2023-08-30T23:59:59.000Z',
+    domain: 'ab.id.au',
+    p: 'reject',
+    records: 1,
+    messages: 1,
+    passing: 1,
+  },
+  'aggregate/old_draft_from_wiki.xml': {
+    orgName: 'acme.com',
+    reportId: '9391651994964116463',
+    begin: '2012-04-28T00:00:00.000Z',
+    end: '2012-04-28T23:59:59.000Z',
+    domain: 'example.com',
+    p: 'none',
+    records: 1,
+    messages: 2,
+    passing: 2,
+  },
+  'aggregate/protection.outlook.com!example.com!1711756800!1711843200.xml': {
+    orgName: 'Outlook.com',
+    reportId: 'cfeafefe4129445e8c81018bd9177197',
+    begin: '2024-03-30T00:00:00.000Z',
+    end: '2024-03-31T00:00:00.000Z',
+    domain: 'example.com',
+    p: 'none',
+    records: 1,
+    messages: 1,
+    passing: 0,
+  },
+  'aggregate/rfc9990-example.net!example.com!1700000000!1700086399.xml': {
+    orgName: 'example.net',
+    reportId: 'dmarcbis-test-report-001',
+    begin: '2023-11-14T22:13:20.000Z',
+    end: '2023-11-15T22:13:19.000Z',
+    domain: 'example.com',
+    p: 'reject',
+    records: 2,
+    messages: 7,
+    passing: 5,
+  },
+  'aggregate/rfc9990-sample.xml': {
+    orgName: 'Sample Reporter',
+    reportId: '3v98abbp8ya9n3va8yr8oa3ya',
+    begin: '1979-08-07T00:00:00.000Z',
+    end: '1979-08-07T23:59:59.000Z',
+    domain: 'example.com',
+    p: 'quarantine',
+    records: 1,
+    messages: 123,
+    passing: 123,
+  },
+  'aggregate/twilight.eml': {
+    orgName: 'google.com',
+    reportId: '1627703331531660819',
+    begin: '2019-02-10T00:00:00.000Z',
+    end: '2019-02-10T23:59:59.000Z',
+    domain: 'twlnet.com',
+    p: 'reject',
+    records: 1,
+    messages: 1,
+    passing: 1,
+  },
+  'aggregate/usssa.com!example.com!1538784000!1538870399.xml': {
+    orgName: 'usssa.com',
+    reportId: '8953b4d4a4ee4218b6ac0e2cb2667ee1',
+    begin: '2018-10-06T00:00:00.000Z',
+    end: '2018-10-06T23:59:59.000Z',
+    domain: 'example.com',
+    p: 'none',
+    records: 2,
+    messages: 2,
+    passing: 0,
+  },
+  'aggregate/veeam.com!example.com!1530133200!1530219600.xml': {
+    orgName: 'veeam.com',
+    reportId: 'sonexushealth.com:1530233361',
+    begin: '2018-06-27T21:00:00.000Z',
+    end: '2018-06-28T21:00:00.000Z',
+    domain: 'example.com',
+    p: 'none',
+    records: 1,
+    messages: 1,
+    passing: 0,
+  },
+  'aggregate_invalid/report_with_upper_cased_pass.xml': {
+    orgName: 'example.com',
+    reportId: 'aggr_report_example.com_20191202_1638',
+    begin: '2019-11-28T15:35:00.000Z',
+    end: '2019-12-02T16:38:03.000Z',
+    domain: 'example.com',
+    p: 'reject',
+    records: 1,
+    messages: 1,
+    passing: 1,
+  },
 };
 
 // Files checked by their own tests below rather than by the table.
@@ -113,11 +303,13 @@ const checkedElsewhere = new Set([
 function corpusFiles(dir = corpus): string[] {
   return readdirSync(dir)
     .sort()
-    .flatMap((name) => (statSync(join(dir, name)).isDirectory() ? corpusFiles(join(dir, name)) : [relative(corpus, join(dir, name))]))
+    .flatMap((name) =>
+      statSync(join(dir, name)).isDirectory() ? corpusFiles(join(dir, name)) : [relative(corpus, join(dir, name))],
+    )
     .filter((path) => path !== 'README.md');
 }
 
-describe('the shared corpus', () => {
+describe('the corpus', () => {
   it('has an expectation for every file (a new sample cannot slip through untested)', () => {
     const untested = corpusFiles().filter((path) => !(path in aggregateFigures) && !checkedElsewhere.has(path));
     expect(untested).toEqual([]);
@@ -179,7 +371,9 @@ describe('aggregate quirks in the corpus', () => {
   it('keeps an unrelated passing DKIM domain as unaligned (addisonfoods)', async () => {
     const report = await aggregate('aggregate/addisonfoods.com!example.com!1536105600!1536191999.xml');
     const record = report.records[0]!;
-    expect(record.authResults.dkim).toEqual([{ domain: 'toptierhighticket.club', selector: 'default', result: 'pass' }]);
+    expect(record.authResults.dkim).toEqual([
+      { domain: 'toptierhighticket.club', selector: 'default', result: 'pass' },
+    ]);
     expect(record.authResults.spf).toEqual([]);
     expect(record.alignment).toEqual({ dkim: false, spf: false, dkimUnalignedPass: ['toptierhighticket.club'] });
     expect(record.evaluated).toEqual({ dkim: 'fail', spf: 'fail' });
@@ -192,8 +386,17 @@ describe('aggregate quirks in the corpus', () => {
     const report = await aggregate('aggregate/empty_reason.xml');
     const record = report.records[0]!;
     expect(record.reasons).toEqual([]);
-    expect(record.identifiers).toEqual({ headerFrom: 'example.com', envelopeFrom: 'example.edu', envelopeTo: 'example.net' });
-    expect(record.authResults.dkim[0]).toEqual({ domain: 'example.com', selector: 'example', result: 'pass', humanResult: '2048-bit key' });
+    expect(record.identifiers).toEqual({
+      headerFrom: 'example.com',
+      envelopeFrom: 'example.edu',
+      envelopeTo: 'example.net',
+    });
+    expect(record.authResults.dkim[0]).toEqual({
+      domain: 'example.com',
+      selector: 'example',
+      result: 'pass',
+      humanResult: '2048-bit key',
+    });
     expect(record.alignment).toEqual({ dkim: true, spf: false, spfUnalignedPass: ['example.edu'] });
     expect(report.extraContactInfo).toBe('https://support.example.org/dmarc');
   });
@@ -236,7 +439,18 @@ describe('aggregate quirks in the corpus', () => {
   it('reads RFC 9990 fields without a namespace', async () => {
     const report = await aggregate('aggregate/rfc9990-example.net!example.com!1700000000!1700086399.xml');
     expect(report.version).toBe('2.0');
-    expect(report.policy).toEqual({ domain: 'example.com', p: 'reject', sp: 'quarantine', np: 'reject', pct: null, adkim: 's', aspf: 's', fo: '1', testing: 'y', discoveryMethod: 'treewalk' });
+    expect(report.policy).toEqual({
+      domain: 'example.com',
+      p: 'reject',
+      sp: 'quarantine',
+      np: 'reject',
+      pct: null,
+      adkim: 's',
+      aspf: 's',
+      fo: '1',
+      testing: 'y',
+      discoveryMethod: 'treewalk',
+    });
     const [good, spoofed] = report.records;
     expect(good!.alignment).toEqual({ dkim: true, spf: true });
     expect(spoofed!.disposition).toBe('reject');
@@ -268,12 +482,19 @@ describe('aggregate quirks in the corpus', () => {
       expect(record.identifiers.envelopeFrom).toBeNull();
       expect(record.authResults).toEqual({ dkim: [], spf: [] });
     }
-    expect((await aggregate('aggregate/veeam.com!example.com!1530133200!1530219600.xml')).records[0]!.identifiers.envelopeFrom).toBeNull();
+    expect(
+      (await aggregate('aggregate/veeam.com!example.com!1530133200!1530219600.xml')).records[0]!.identifiers
+        .envelopeFrom,
+    ).toBeNull();
   });
 
   it('reads envelope_to of Outlook and FastMail', async () => {
-    expect((await aggregate('aggregate/protection.outlook.com!example.com!1711756800!1711843200.xml')).records[0]!.identifiers.envelopeTo).toBe('hotmail.com');
-    const fastmail = (await aggregate('aggregate/fastmail.com!example.com!1516060800!1516147199!102675056.xml.gz')).records[0]!;
+    expect(
+      (await aggregate('aggregate/protection.outlook.com!example.com!1711756800!1711843200.xml')).records[0]!
+        .identifiers.envelopeTo,
+    ).toBe('hotmail.com');
+    const fastmail = (await aggregate('aggregate/fastmail.com!example.com!1516060800!1516147199!102675056.xml.gz'))
+      .records[0]!;
     expect(fastmail.identifiers.envelopeTo).toBe('fastmail.fm');
     expect(fastmail.authResults.spf).toEqual([{ domain: 'example.com', scope: 'mfrom', result: 'softfail' }]);
   });
@@ -281,7 +502,9 @@ describe('aggregate quirks in the corpus', () => {
 
 describe('failure reports in the corpus', () => {
   it('reads the standard ARF report with its inline original message', async () => {
-    expect(await failure('failure/DMARC Failure Report for domain.de (mail-from=sharepoint@domain.de, ip=10.10.10.10).eml')).toMatchObject({
+    expect(
+      await failure('failure/DMARC Failure Report for domain.de (mail-from=sharepoint@domain.de, ip=10.10.10.10).eml'),
+    ).toMatchObject({
       kind: 'failure',
       feedbackType: 'auth-failure',
       reportedDomain: 'domain.de',
@@ -357,7 +580,17 @@ describe('SMTP TLS reports in the corpus', () => {
       begin: '2024-09-03T00:00:00.000Z',
       end: '2024-09-03T23:59:59.000Z',
       contactInfo: 'smtp-tls-reporting@google.com',
-      policies: [{ domain: 'cardinalhealth.ca', type: 'no-policy-found', strings: [], mxHosts: [], successful: 48, failed: 0, failures: [] }],
+      policies: [
+        {
+          domain: 'cardinalhealth.ca',
+          type: 'no-policy-found',
+          strings: [],
+          mxHosts: [],
+          successful: 48,
+          failed: 0,
+          failures: [],
+        },
+      ],
     });
   });
 
@@ -375,16 +608,31 @@ describe('SMTP TLS reports in the corpus', () => {
   it('reads the RFC 8460 example: mx-host as a string, additional-information', async () => {
     const report = await tls('smtp_tls/rfc8460.json');
     const policy = report.policies[0]!;
-    expect(policy).toMatchObject({ domain: 'company-y.example', type: 'sts', mxHosts: ['*.mail.company-y.example'], successful: 5326, failed: 303 });
+    expect(policy).toMatchObject({
+      domain: 'company-y.example',
+      type: 'sts',
+      mxHosts: ['*.mail.company-y.example'],
+      successful: 5326,
+      failed: 303,
+    });
     expect(policy.strings).toHaveLength(4);
     expect(policy.failures.map((f) => f.count)).toEqual([100, 200, 3]);
-    expect(policy.failures[1]!.info).toBe('https://reports.company-x.example/report_info?id=5065427c-23d3#StarttlsNotSupported');
-    expect(policy.failures[2]).toMatchObject({ receivingIp: '203.0.113.58', reasonCode: 'X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED' });
+    expect(policy.failures[1]!.info).toBe(
+      'https://reports.company-x.example/report_info?id=5065427c-23d3#StarttlsNotSupported',
+    );
+    expect(policy.failures[2]).toMatchObject({
+      receivingIp: '203.0.113.58',
+      reasonCode: 'X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED',
+    });
   });
 
   it('reads the Google-style validation failures', async () => {
     const report = await tls('smtp_tls/smtp_tls.json');
-    expect(report).toMatchObject({ orgName: 'Example Inc.', begin: '2024-01-09T00:00:00.000Z', end: '2024-01-09T23:59:59.000Z' });
+    expect(report).toMatchObject({
+      orgName: 'Example Inc.',
+      begin: '2024-01-09T00:00:00.000Z',
+      end: '2024-01-09T23:59:59.000Z',
+    });
     expect(report.policies[0]!.failures.map((f) => [f.resultType, f.count, f.sendingMtaIp])).toEqual([
       ['validation-failure', 2, '209.85.222.201'],
       ['validation-failure', 1, '209.85.208.176'],

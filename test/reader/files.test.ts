@@ -52,14 +52,23 @@ const text = (input: Input) => Buffer.from(input.bytes).toString('utf8');
 describe('listInputs', () => {
   it('walks folders recursively in sorted order and skips hidden entries', async () => {
     const inputs = await collect([dir]);
-    expect(inputs.map((input) => input.source.slice(dir.length + 1))).toEqual(['a.xml', 'b/b.json', 'b/nested/c.xml', 'box.mbox#1', 'box.mbox#2', 'single.eml']);
+    expect(inputs.map((input) => input.source.slice(dir.length + 1))).toEqual([
+      'a.xml',
+      'b/b.json',
+      'b/nested/c.xml',
+      'box.mbox#1',
+      'box.mbox#2',
+      'single.eml',
+    ]);
     expect(text(inputs[0]!)).toBe('A');
   });
 
   it('splits an mbox into messages without the envelope line and unquotes ">From "', async () => {
     const [one, two] = await collect([join(dir, 'box.mbox')]);
     expect(text(one!)).toBe('Subject: one\n\nfirst body\nFrom the quoted line\n\n');
-    expect(text(two!)).toBe('Subject: two\n\nA paragraph whose next line is unquoted\nFrom here on: it stays in the message.\n');
+    expect(text(two!)).toBe(
+      'Subject: two\n\nA paragraph whose next line is unquoted\nFrom here on: it stays in the message.\n',
+    );
   });
 
   it('keeps the plain path for a file holding one message with an envelope line', async () => {
@@ -76,7 +85,10 @@ describe('listInputs', () => {
     await expect(collect([join(dir, 'missing')])).rejects.toThrow(/ENOENT/);
     const failed: string[] = [];
     const inputs: Input[] = [];
-    for await (const input of listInputs([join(dir, 'missing'), join(dir, 'a.xml')], { onError: (source) => failed.push(source) })) inputs.push(input);
+    for await (const input of listInputs([join(dir, 'missing'), join(dir, 'a.xml')], {
+      onError: (source) => failed.push(source),
+    }))
+      inputs.push(input);
     expect(failed).toEqual([join(dir, 'missing')]);
     expect(inputs.map(text)).toEqual(['A']);
   });

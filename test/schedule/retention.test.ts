@@ -14,8 +14,14 @@ const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISO
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dmarc-retention-'));
-  await writeFile(join(dir, 'old.xml'), aggregateXml(randomAggregateReport({ seed: 'old', records: 5, begin: `${day(-500)}T00:00:00Z` })));
-  await writeFile(join(dir, 'recent.xml'), aggregateXml(randomAggregateReport({ seed: 'recent', records: 5, begin: `${day(-3)}T00:00:00Z` })));
+  await writeFile(
+    join(dir, 'old.xml'),
+    aggregateXml(randomAggregateReport({ seed: 'old', records: 5, begin: `${day(-500)}T00:00:00Z` })),
+  );
+  await writeFile(
+    join(dir, 'recent.xml'),
+    aggregateXml(randomAggregateReport({ seed: 'recent', records: 5, begin: `${day(-3)}T00:00:00Z` })),
+  );
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -24,9 +30,18 @@ afterAll(async () => {
 describe('retention', () => {
   it('dmarc-bot ingest keeps RETENTION_DAYS: a report older than that is counted as skipped, not stored', async () => {
     const store = `sqlite://${join(dir, 'store.sqlite')}`;
-    const env = { PATH: process.env.PATH ?? '', HOME: dir, DMARC_STORE: store, RETENTION_DAYS: '400', LOG_LEVEL: 'silent' };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      DMARC_STORE: store,
+      RETENTION_DAYS: '400',
+      LOG_LEVEL: 'silent',
+    };
     const files = [join(dir, 'old.xml'), join(dir, 'recent.xml')];
-    const first = await run(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'ingest', ...files], { env, cwd: dir });
+    const first = await run(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'ingest', ...files], {
+      env,
+      cwd: dir,
+    });
     const lines = first.stdout.trim().split('\n');
     expect(lines).toContain('1 reports older than RETENTION_DAYS (400 days) were skipped');
     // the summary stays the last line
@@ -38,7 +53,10 @@ describe('retention', () => {
     await opened.close();
 
     // with RETENTION_DAYS=0 the same old report is kept
-    const keep = await run(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'ingest', files[0]!], { env: { ...env, DMARC_STORE: `sqlite://${join(dir, 'all.sqlite')}`, RETENTION_DAYS: '0' }, cwd: dir });
+    const keep = await run(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'ingest', files[0]!], {
+      env: { ...env, DMARC_STORE: `sqlite://${join(dir, 'all.sqlite')}`, RETENTION_DAYS: '0' },
+      cwd: dir,
+    });
     expect(keep.stdout.trim()).toBe('ingested 1 reports (0 duplicates, 0 errors)');
   });
 

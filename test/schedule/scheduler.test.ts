@@ -13,7 +13,10 @@ function mapLedger(map = new Map<string, string>()): DigestLedger & { map: Map<s
   };
 }
 
-function recordingDestination(id: string, failWith?: () => Error | null): Destination & { posts: Reply[]; attempts: number } {
+function recordingDestination(
+  id: string,
+  failWith?: () => Error | null,
+): Destination & { posts: Reply[]; attempts: number } {
   const destination = {
     id,
     posts: [] as Reply[],
@@ -48,14 +51,24 @@ const buildDigest = async ({ since, until }: { since: string; until: string }) =
 describe('dueDigests', () => {
   it('puts the slot at the local digest time in the zone, also on the day DST starts', () => {
     // Berlin switches to summer time on 2026-03-29: 09:00 local is 08:00 UTC the day before, 07:00 UTC after
-    expect(latestSlot(new Date('2026-03-28T12:00:00Z'), '09:00', 'Europe/Berlin').toISOString()).toBe('2026-03-28T08:00:00.000Z');
-    expect(latestSlot(new Date('2026-03-29T12:00:00Z'), '09:00', 'Europe/Berlin').toISOString()).toBe('2026-03-29T07:00:00.000Z');
+    expect(latestSlot(new Date('2026-03-28T12:00:00Z'), '09:00', 'Europe/Berlin').toISOString()).toBe(
+      '2026-03-28T08:00:00.000Z',
+    );
+    expect(latestSlot(new Date('2026-03-29T12:00:00Z'), '09:00', 'Europe/Berlin').toISOString()).toBe(
+      '2026-03-29T07:00:00.000Z',
+    );
     // and back on winter time on 2026-10-25
-    expect(latestSlot(new Date('2026-10-25T12:00:00Z'), '09:00', 'Europe/Berlin').toISOString()).toBe('2026-10-25T08:00:00.000Z');
+    expect(latestSlot(new Date('2026-10-25T12:00:00Z'), '09:00', 'Europe/Berlin').toISOString()).toBe(
+      '2026-10-25T08:00:00.000Z',
+    );
     // a digest time inside the skipped hour moves to just after it
-    expect(latestSlot(new Date('2026-03-29T12:00:00Z'), '02:30', 'Europe/Berlin').toISOString()).toBe('2026-03-29T01:30:00.000Z');
+    expect(latestSlot(new Date('2026-03-29T12:00:00Z'), '02:30', 'Europe/Berlin').toISOString()).toBe(
+      '2026-03-29T01:30:00.000Z',
+    );
     // before today's slot the latest one is yesterday's
-    expect(latestSlot(new Date('2026-03-29T06:59:00Z'), '09:00', 'Europe/Berlin').toISOString()).toBe('2026-03-28T08:00:00.000Z');
+    expect(latestSlot(new Date('2026-03-29T06:59:00Z'), '09:00', 'Europe/Berlin').toISOString()).toBe(
+      '2026-03-28T08:00:00.000Z',
+    );
   });
 
   it('owes a digest to a destination never served and to one whose last digest predates the slot', () => {
@@ -70,10 +83,23 @@ describe('dueDigests', () => {
 describe('digest scheduler', () => {
   it('posts each digest exactly once a day per destination, with windows that join up', async () => {
     const time = clock('2026-03-27T06:00:00Z');
-    const ledger = mapLedger(new Map([['slack:C1', '2026-03-26T08:00:00.000Z'], ['discord:9', '2026-03-26T08:00:00.000Z']]));
+    const ledger = mapLedger(
+      new Map([
+        ['slack:C1', '2026-03-26T08:00:00.000Z'],
+        ['discord:9', '2026-03-26T08:00:00.000Z'],
+      ]),
+    );
     const slack = recordingDestination('slack:C1');
     const discord = recordingDestination('discord:9');
-    const scheduler = createDigestScheduler({ destinations: [slack, discord], ledger, buildDigest, digestTime: '09:00', timeZone: 'Europe/Berlin', now: time.now, retry: noSleep });
+    const scheduler = createDigestScheduler({
+      destinations: [slack, discord],
+      ledger,
+      buildDigest,
+      digestTime: '09:00',
+      timeZone: 'Europe/Berlin',
+      now: time.now,
+      retry: noSleep,
+    });
     // four days in 7-minute steps, across the start of summer time
     for (let step = 0; step < (4 * 24 * 60) / 7; step++) {
       await scheduler.tick();
@@ -85,7 +111,11 @@ describe('digest scheduler', () => {
     for (let i = 1; i < windows.length; i++) expect(windows[i]![0]).toBe(windows[i - 1]![1]);
     // each post happened within one step after 09:00 Berlin time
     for (const [, until] of windows) {
-      const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' }).format(new Date(until!));
+      const local = new Intl.DateTimeFormat('en-GB', {
+        timeZone: 'Europe/Berlin',
+        hour: '2-digit',
+        minute: '2-digit',
+      }).format(new Date(until!));
       expect(local >= '09:00' && local < '09:07').toBe(true);
     }
   });
@@ -94,14 +124,30 @@ describe('digest scheduler', () => {
     const ledger = mapLedger();
     const time = clock('2026-06-01T09:30:00Z');
     const first = recordingDestination('terminal');
-    const a = createDigestScheduler({ destinations: [first], ledger, buildDigest, digestTime: '09:00', timeZone: 'UTC', now: time.now, retry: noSleep });
+    const a = createDigestScheduler({
+      destinations: [first],
+      ledger,
+      buildDigest,
+      digestTime: '09:00',
+      timeZone: 'UTC',
+      now: time.now,
+      retry: noSleep,
+    });
     await a.tick();
     expect(first.posts).toHaveLength(1);
     await a.stop();
 
     // restart the same day: nothing due
     const second = recordingDestination('terminal');
-    const b = createDigestScheduler({ destinations: [second], ledger, buildDigest, digestTime: '09:00', timeZone: 'UTC', now: time.now, retry: noSleep });
+    const b = createDigestScheduler({
+      destinations: [second],
+      ledger,
+      buildDigest,
+      digestTime: '09:00',
+      timeZone: 'UTC',
+      now: time.now,
+      retry: noSleep,
+    });
     time.advance(60 * 60_000);
     await b.tick();
     expect(second.posts).toHaveLength(0);
@@ -110,7 +156,15 @@ describe('digest scheduler', () => {
     // down for three days, back at noon: one digest covering the whole gap
     time.advance(3 * 24 * 3600_000);
     const third = recordingDestination('terminal');
-    const c = createDigestScheduler({ destinations: [third], ledger, buildDigest, digestTime: '09:00', timeZone: 'UTC', now: time.now, retry: noSleep });
+    const c = createDigestScheduler({
+      destinations: [third],
+      ledger,
+      buildDigest,
+      digestTime: '09:00',
+      timeZone: 'UTC',
+      now: time.now,
+      retry: noSleep,
+    });
     await c.tick();
     await c.tick();
     expect(third.posts).toHaveLength(1);
@@ -156,7 +210,9 @@ describe('digest scheduler', () => {
   it('waits at least as long as Retry-After says after a 429', async () => {
     const ledger = mapLedger();
     let calls = 0;
-    const limited = recordingDestination('slack:C1', () => (++calls === 1 ? new PostError('rate limited', 429, 7000) : null));
+    const limited = recordingDestination('slack:C1', () =>
+      ++calls === 1 ? new PostError('rate limited', 429, 7000) : null,
+    );
     const sleeps: number[] = [];
     const scheduler = createDigestScheduler({
       destinations: [limited],
@@ -175,7 +231,15 @@ describe('digest scheduler', () => {
   it('does not post a duplicate when two passes overlap', async () => {
     const ledger = mapLedger();
     const destination = recordingDestination('terminal');
-    const scheduler = createDigestScheduler({ destinations: [destination], ledger, buildDigest, digestTime: '09:00', timeZone: 'UTC', now: () => new Date('2026-06-01T10:00:00Z'), retry: noSleep });
+    const scheduler = createDigestScheduler({
+      destinations: [destination],
+      ledger,
+      buildDigest,
+      digestTime: '09:00',
+      timeZone: 'UTC',
+      now: () => new Date('2026-06-01T10:00:00Z'),
+      retry: noSleep,
+    });
     await Promise.all([scheduler.tick(), scheduler.tick(), scheduler.tick()]);
     expect(destination.posts).toHaveLength(1);
   });
@@ -221,14 +285,30 @@ describe('digest ledger in a real SQLite store', () => {
       const now = () => new Date('2026-06-01T09:05:00Z');
       let store = await openStore(url);
       const first = recordingDestination('slack:C1');
-      await createDigestScheduler({ destinations: [first], ledger: storeLedger(store), buildDigest, digestTime: '09:00', timeZone: 'UTC', now, retry: noSleep }).tick();
+      await createDigestScheduler({
+        destinations: [first],
+        ledger: storeLedger(store),
+        buildDigest,
+        digestTime: '09:00',
+        timeZone: 'UTC',
+        now,
+        retry: noSleep,
+      }).tick();
       expect(first.posts).toHaveLength(1);
       await store.close();
 
       store = await openStore(url);
       const again = recordingDestination('slack:C1');
       const other = recordingDestination('discord:5');
-      await createDigestScheduler({ destinations: [again, other], ledger: storeLedger(store), buildDigest, digestTime: '09:00', timeZone: 'UTC', now, retry: noSleep }).tick();
+      await createDigestScheduler({
+        destinations: [again, other],
+        ledger: storeLedger(store),
+        buildDigest,
+        digestTime: '09:00',
+        timeZone: 'UTC',
+        now,
+        retry: noSleep,
+      }).tick();
       expect(again.posts).toHaveLength(0);
       // a destination added later gets its own first digest
       expect(other.posts).toHaveLength(1);

@@ -48,7 +48,13 @@ describe('createIdentify with reverse DNS on loopback', () => {
     const resolver = createDnsResolver({ servers: [dns.address], timeoutMs: 1000 });
     const identify = createIdentify({ store, ...resolver, asn: createAsnLookup() });
     const identity = await identify('203.0.113.5');
-    expect(identity).toMatchObject({ by: 'ptr', ptr: 'mail.isp-one.example.net', key: 'example.net', service: null, forwarder: false });
+    expect(identity).toMatchObject({
+      by: 'ptr',
+      ptr: 'mail.isp-one.example.net',
+      key: 'example.net',
+      service: null,
+      forwarder: false,
+    });
     const six = await identify('2001:db8::25');
     expect(six.ptr).toBe('mx.six.example.org');
     await close();
@@ -82,11 +88,16 @@ describe('createIdentify with reverse DNS on loopback', () => {
     const url = `sqlite://${join(dir, 'store.sqlite')}`;
     try {
       const first = await openStore(url);
-      await createIdentify({ store: first, ...createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) })('203.0.113.5');
+      await createIdentify({ store: first, ...createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) })(
+        '203.0.113.5',
+      );
       await first.close();
       const asked = dns.queries.length;
       const second = await openStore(url);
-      const identify = createIdentify({ store: second, ...createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) });
+      const identify = createIdentify({
+        store: second,
+        ...createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }),
+      });
       // offline only: the in-memory cache of this handle is empty, so no name yet
       expect((await identify('203.0.113.5', undefined, { dns: false })).ptr).toBeNull();
       expect((await identify('203.0.113.5')).ptr).toBe('mail.isp-one.example.net');
@@ -119,11 +130,27 @@ describe('createIdentify with reverse DNS on loopback', () => {
     const { store, close } = await openStateStore();
     const before = dns.queries.length;
     const identify = createIdentify({ store, ...createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) });
-    expect(await identify('209.85.220.41', undefined, { dns: false })).toMatchObject({ by: 'known', service: 'google', forwarder: true, asn: 15169 });
-    expect(await identify('192.0.2.10', { dkimDomains: ['example.com'], spfDomains: ['em.sendgrid.net'] }, { dns: false })).toMatchObject({ service: 'sendgrid', by: 'known' });
+    expect(await identify('209.85.220.41', undefined, { dns: false })).toMatchObject({
+      by: 'known',
+      service: 'google',
+      forwarder: true,
+      asn: 15169,
+    });
+    expect(
+      await identify('192.0.2.10', { dkimDomains: ['example.com'], spfDomains: ['em.sendgrid.net'] }, { dns: false }),
+    ).toMatchObject({ service: 'sendgrid', by: 'known' });
     // Google's public resolver is not a mail range: identified by its network owner
-    expect(await identify('8.8.8.8', undefined, { dns: false })).toMatchObject({ by: 'asn', key: 'AS15169', asName: 'Google LLC', country: 'US' });
-    expect(await identify('192.0.2.10', undefined, { dns: false })).toMatchObject({ by: 'ip', key: '192.0.2.10', asn: null });
+    expect(await identify('8.8.8.8', undefined, { dns: false })).toMatchObject({
+      by: 'asn',
+      key: 'AS15169',
+      asName: 'Google LLC',
+      country: 'US',
+    });
+    expect(await identify('192.0.2.10', undefined, { dns: false })).toMatchObject({
+      by: 'ip',
+      key: '192.0.2.10',
+      asn: null,
+    });
     expect(dns.queries.length).toBe(before);
     await close();
   });

@@ -22,7 +22,15 @@ interface ChildRun {
  */
 function runChild(target: StoreTarget, killAfterFlushes: number | null, killSelfAtFlush?: number): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const args = ['--import', 'tsx', child, target.url, target.namespace, String(REPORTS), ...(killSelfAtFlush ? [String(killSelfAtFlush)] : [])];
+    const args = [
+      '--import',
+      'tsx',
+      child,
+      target.url,
+      target.namespace,
+      String(REPORTS),
+      ...(killSelfAtFlush ? [String(killSelfAtFlush)] : []),
+    ];
     const process_ = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let flushes = 0;
     let output = '';
@@ -41,7 +49,12 @@ function runChild(target: StoreTarget, killAfterFlushes: number | null, killSelf
     process_.on('error', reject);
     process_.on('exit', (code, signal) => {
       const done = /^done (.*)$/m.exec(output);
-      if (signal === 'SIGKILL' || done) resolve({ killed: signal === 'SIGKILL', flushes, outcomes: done ? (JSON.parse(done[1]!) as Record<string, number>) : null });
+      if (signal === 'SIGKILL' || done)
+        resolve({
+          killed: signal === 'SIGKILL',
+          flushes,
+          outcomes: done ? (JSON.parse(done[1]!) as Record<string, number>) : null,
+        });
       else reject(new Error(`crash child exited with ${code ?? signal}: ${errors}`));
     });
   });
@@ -51,10 +64,20 @@ async function snapshot(target: StoreTarget) {
   const store = await openStore(target.url, { namespace: target.namespace });
   try {
     const days = await store.days(null, '2000-01-01', '2100-01-01');
-    const perDay = days.map((day) => ({ key: `${day.domain} ${day.date}`, reports: Object.keys(day.reports).sort(), messages: Object.values(day.reports).reduce((sum, part) => sum + part.messages, 0) }));
-    const ips = new Set(days.flatMap((day) => Object.values(day.reports).flatMap((part) => part.sources.map((source) => source.ip))));
+    const perDay = days.map((day) => ({
+      key: `${day.domain} ${day.date}`,
+      reports: Object.keys(day.reports).sort(),
+      messages: Object.values(day.reports).reduce((sum, part) => sum + part.messages, 0),
+    }));
+    const ips = new Set(
+      days.flatMap((day) => Object.values(day.reports).flatMap((part) => part.sources.map((source) => source.ip))),
+    );
     const sample = [...ips].sort().slice(0, 20);
-    const ipTotals = await Promise.all(sample.map(async (ip) => (await store.ipEntries(ip, '2000-01-01', '2100-01-01')).reduce((sum, entry) => sum + entry.messages, 0)));
+    const ipTotals = await Promise.all(
+      sample.map(async (ip) =>
+        (await store.ipEntries(ip, '2000-01-01', '2100-01-01')).reduce((sum, entry) => sum + entry.messages, 0),
+      ),
+    );
     const logged = (await store.ingestedSince('2000-01-01T00:00:00Z')).length;
     return { perDay, ipTotals, logged };
   } finally {
@@ -76,7 +99,13 @@ describe.each(allFixtures())('SIGKILL during ingest on $name', (fixture: Backend
     const crashed = fixture.fresh();
     // Killed by itself between documents and markers of its 2nd flush, then from outside at random
     // moments, then again by itself; each run resumes where the store stands.
-    const runs = [await runChild(crashed, null, 2), await runChild(crashed, 1), await runChild(crashed, null, 2), await runChild(crashed, 3), await runChild(crashed, 2)];
+    const runs = [
+      await runChild(crashed, null, 2),
+      await runChild(crashed, 1),
+      await runChild(crashed, null, 2),
+      await runChild(crashed, 3),
+      await runChild(crashed, 2),
+    ];
     expect(runs[0]!.killed).toBe(true);
     expect(runs[2]!.killed).toBe(true);
     const final = await runChild(crashed, null);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, apportion, attributionDays, dayRange, middleDay, monthRange, splitAggregate, utcDay } from '../../src/store/days.ts';
+import {
+  addDays,
+  apportion,
+  attributionDays,
+  dayRange,
+  middleDay,
+  monthRange,
+  splitAggregate,
+  utcDay,
+} from '../../src/store/days.ts';
 import { record } from './factories.ts';
 
 describe('apportion (largest remainder)', () => {
@@ -32,11 +41,17 @@ describe('apportion (largest remainder)', () => {
 
 describe('attribution days', () => {
   it('puts a range of at most 24 hours on the UTC day of its middle', () => {
-    expect(attributionDays('2024-03-10T00:00:00Z', '2024-03-10T23:59:59Z').map((day) => day.date)).toEqual(['2024-03-10']);
+    expect(attributionDays('2024-03-10T00:00:00Z', '2024-03-10T23:59:59Z').map((day) => day.date)).toEqual([
+      '2024-03-10',
+    ]);
     // 22:00 to 22:00 the next day: the middle (22:00 + 12 h) is on the 11th.
-    expect(attributionDays('2024-03-10T22:00:00Z', '2024-03-11T22:00:00Z').map((day) => day.date)).toEqual(['2024-03-11']);
+    expect(attributionDays('2024-03-10T22:00:00Z', '2024-03-11T22:00:00Z').map((day) => day.date)).toEqual([
+      '2024-03-11',
+    ]);
     // Offsets are honoured: 23:00+02:00 is 21:00 UTC.
-    expect(attributionDays('2024-03-10T23:00:00+02:00', '2024-03-10T23:30:00+02:00').map((day) => day.date)).toEqual(['2024-03-10']);
+    expect(attributionDays('2024-03-10T23:00:00+02:00', '2024-03-10T23:30:00+02:00').map((day) => day.date)).toEqual([
+      '2024-03-10',
+    ]);
   });
 
   it('splits a longer range over the days it overlaps, weighted by seconds', () => {
@@ -68,7 +83,11 @@ describe('splitAggregate', () => {
     const splits = splitAggregate({
       begin: '2024-03-01T00:00:00Z',
       end: '2024-03-03T00:00:00Z',
-      records: [record('192.0.2.1', 5), record('192.0.2.1', 3, { dmarc: 'fail', disposition: 'reject' }), record('::ffff:198.51.100.2', 1)],
+      records: [
+        record('192.0.2.1', 5),
+        record('192.0.2.1', 3, { dmarc: 'fail', disposition: 'reject' }),
+        record('::ffff:198.51.100.2', 1),
+      ],
     });
     expect(splits.map((split) => split.date)).toEqual(['2024-03-01', '2024-03-02']);
     // 5 -> 3 + 2 and 3 -> 2 + 1 (ties to the first day); the single message goes to the first day.
@@ -76,11 +95,18 @@ describe('splitAggregate', () => {
     expect(first.sources.map((source) => source.ip)).toEqual(['192.0.2.1', '198.51.100.2']);
     expect(first.sources[0]).toMatchObject({ messages: 5, dmarcPass: 3, dispositions: { none: 3, reject: 2 } });
     expect(splits[1]!.sources).toHaveLength(1);
-    expect(splits[1]!.sources[0]).toMatchObject({ ip: '192.0.2.1', messages: 3, dmarcPass: 2, dispositions: { none: 2, reject: 1 } });
+    expect(splits[1]!.sources[0]).toMatchObject({
+      ip: '192.0.2.1',
+      messages: 3,
+      dmarcPass: 2,
+      dispositions: { none: 2, reject: 1 },
+    });
     expect(splits.reduce((sum, split) => sum + split.messages, 0)).toBe(9);
   });
 
   it('keeps a report without messages visible on its middle day', () => {
-    expect(splitAggregate({ begin: '2024-03-01T00:00:00Z', end: '2024-03-05T00:00:00Z', records: [] })).toEqual([{ date: '2024-03-03', messages: 0, sources: [] }]);
+    expect(splitAggregate({ begin: '2024-03-01T00:00:00Z', end: '2024-03-05T00:00:00Z', records: [] })).toEqual([
+      { date: '2024-03-03', messages: 0, sources: [] },
+    ]);
   });
 });

@@ -25,7 +25,10 @@ export function record(sourceIp: string, count: number, options: RecordOptions =
     dmarc,
     identifiers: { headerFrom, envelopeFrom: headerFrom, envelopeTo: null },
     reasons: (options.reasons ?? []).map((type) => ({ type, comment: null })),
-    authResults: { dkim: [{ domain: headerFrom, selector: 's1', result: dkim }], spf: [{ domain: headerFrom, scope: 'mfrom', result: spf }] },
+    authResults: {
+      dkim: [{ domain: headerFrom, selector: 's1', result: dkim }],
+      spf: [{ domain: headerFrom, scope: 'mfrom', result: spf }],
+    },
     alignment: { dkim: dkim === 'pass', spf: spf === 'pass' },
   };
 }
@@ -55,7 +58,13 @@ export function aggregate(options: AggregateOptions): AggregateReport {
   };
 }
 
-export function failure(options: { sourceIp?: string; arrivalDate?: string | null; domain?: string | null; messageId?: string | null; subject?: string | null }): FailureReport {
+export function failure(options: {
+  sourceIp?: string;
+  arrivalDate?: string | null;
+  domain?: string | null;
+  messageId?: string | null;
+  subject?: string | null;
+}): FailureReport {
   return {
     kind: 'failure',
     feedbackType: 'auth-failure',
@@ -73,7 +82,15 @@ export function failure(options: { sourceIp?: string; arrivalDate?: string | nul
   };
 }
 
-export function tls(options: { org?: string; reportId?: string; begin: string; end: string; domains?: string[]; successful?: number; failed?: number }): TlsReport {
+export function tls(options: {
+  org?: string;
+  reportId?: string;
+  begin: string;
+  end: string;
+  domains?: string[];
+  successful?: number;
+  failed?: number;
+}): TlsReport {
   return {
     kind: 'tls',
     orgName: options.org ?? 'Google Inc.',
@@ -107,11 +124,17 @@ export function generateReports(count: number, seed = 42): AggregateReport[] {
   const next = random(seed);
   const orgs = ['google.com', 'Yahoo', 'Microsoft Corporation', 'Mail.Ru', 'web.de', 'comcast.net'];
   const domains = ['example.org', 'example.net', 'example.com'];
-  const ips = Array.from({ length: 3000 }, (_, index) => (index % 5 === 0 ? `2001:db8::${index.toString(16)}` : `198.${18 + (index >> 16)}.${(index >> 8) & 255}.${index & 255}`));
+  const ips = Array.from({ length: 3000 }, (_, index) =>
+    index % 5 === 0
+      ? `2001:db8::${index.toString(16)}`
+      : `198.${18 + (index >> 16)}.${(index >> 8) & 255}.${index & 255}`,
+  );
   const reports: AggregateReport[] = [];
   for (let index = 0; index < count; index++) {
     // In mailbox order: report days advance over 60 days, with a day or two of jitter between senders.
-    const day = new Date(Date.UTC(2024, 0, 1) + (Math.floor((index * 60) / count) + Math.floor(next() * 3)) * 86_400_000);
+    const day = new Date(
+      Date.UTC(2024, 0, 1) + (Math.floor((index * 60) / count) + Math.floor(next() * 3)) * 86_400_000,
+    );
     const begin = day.toISOString();
     // One report in ten covers a week (split over its days), the rest one day.
     const end = new Date(day.getTime() + (next() < 0.1 ? 7 * 86_400_000 : 86_399_000)).toISOString();
@@ -119,9 +142,20 @@ export function generateReports(count: number, seed = 42): AggregateReport[] {
     const size = Math.max(1, Math.min(500, Math.floor(next() ** 3 * 500)));
     const records = Array.from({ length: size }, () => {
       const pass = next() < 0.85;
-      return record(ips[Math.floor(next() * ips.length)]!, 1 + Math.floor(next() * 20), { dmarc: pass ? 'pass' : 'fail' });
+      return record(ips[Math.floor(next() * ips.length)]!, 1 + Math.floor(next() * 20), {
+        dmarc: pass ? 'pass' : 'fail',
+      });
     });
-    reports.push(aggregate({ org: orgs[index % orgs.length]!, reportId: `bench-${index}`, domain: domains[index % domains.length]!, begin, end, records }));
+    reports.push(
+      aggregate({
+        org: orgs[index % orgs.length]!,
+        reportId: `bench-${index}`,
+        domain: domains[index % domains.length]!,
+        begin,
+        end,
+        records,
+      }),
+    );
   }
   return reports;
 }

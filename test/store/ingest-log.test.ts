@@ -14,7 +14,12 @@ afterAll(async () => {
 });
 
 const report = (n: number, day = '2026-11-20') =>
-  aggregate({ reportId: `log-${n}`, begin: `${day}T00:00:00Z`, end: `${day}T23:59:59Z`, records: [record('192.0.2.1', n + 1)] });
+  aggregate({
+    reportId: `log-${n}`,
+    begin: `${day}T00:00:00Z`,
+    end: `${day}T23:59:59Z`,
+    records: [record('192.0.2.1', n + 1)],
+  });
 
 it('keeps the ingest log complete across many flushes, a reopen and a re-applied report, and prunes it', async () => {
   const url = `sqlite://${join(dir, 'log.sqlite')}`;

@@ -2,13 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { IP_BUCKETS, aggregateKey, failureKey, ipBucket, normaliseIp, tlsKey } from '../../src/store/keys.ts';
 import { aggregate, failure, tls } from './factories.ts';
 
-const base = aggregate({ org: 'google.com', reportId: '123', domain: 'example.org', begin: '2024-03-10T00:00:00Z', end: '2024-03-10T23:59:59Z', records: [] });
+const base = aggregate({
+  org: 'google.com',
+  reportId: '123',
+  domain: 'example.org',
+  begin: '2024-03-10T00:00:00Z',
+  end: '2024-03-10T23:59:59Z',
+  records: [],
+});
 
 describe('dedupe keys', () => {
   it('are short hex hashes that ignore spelling differences of the same report', () => {
     const key = aggregateKey(base);
     expect(key).toMatch(/^[0-9a-f]{24}$/);
-    expect(aggregateKey({ ...base, orgName: ' Google.com ', policy: { ...base.policy, domain: 'Example.ORG.' }, begin: '2024-03-10T00:00:00.000Z', end: '2024-03-11T00:59:59+01:00' })).toBe(key);
+    expect(
+      aggregateKey({
+        ...base,
+        orgName: ' Google.com ',
+        policy: { ...base.policy, domain: 'Example.ORG.' },
+        begin: '2024-03-10T00:00:00.000Z',
+        end: '2024-03-11T00:59:59+01:00',
+      }),
+    ).toBe(key);
   });
 
   it('tell apart reports that differ in sender, id, policy domain or range', () => {

@@ -21,8 +21,12 @@ describe('openStore', () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a folder');
     await expect(openStore(`sqlite://${join(file, 'dmarc.sqlite')}`)).rejects.toThrow(/SQLite store .*a-file/);
-    await expect(openStore('mysql://db.internal/dmarc')).rejects.toThrow(/unsupported store URL mysql:\/\/db.internal\/dmarc/);
+    await expect(openStore('mysql://db.internal/dmarc')).rejects.toThrow(
+      /unsupported store URL mysql:\/\/db.internal\/dmarc/,
+    );
     const port = await freePort();
-    await expect(openStore(`postgres://postgres:hunter2@127.0.0.1:${port}/dmarc`)).rejects.toThrow(new RegExp(`cannot reach the PostgreSQL store postgres://postgres:\\*\\*\\*@127.0.0.1:${port}/dmarc`));
+    await expect(openStore(`postgres://postgres:hunter2@127.0.0.1:${port}/dmarc`)).rejects.toThrow(
+      new RegExp(`cannot reach the PostgreSQL store postgres://postgres:\\*\\*\\*@127.0.0.1:${port}/dmarc`),
+    );
   });
 });

@@ -6,7 +6,14 @@ import { openStore } from '../../src/store/index.ts';
 import { postgresFixture, redisFixture, type BackendFixture } from './backends.ts';
 import { aggregate, record } from './factories.ts';
 
-const reports = [1, 2, 3].map((day) => aggregate({ reportId: `outage-${day}`, begin: `2024-03-0${day}T00:00:00Z`, end: `2024-03-0${day}T23:59:59Z`, records: [record('192.0.2.1', day)] }));
+const reports = [1, 2, 3].map((day) =>
+  aggregate({
+    reportId: `outage-${day}`,
+    begin: `2024-03-0${day}T00:00:00Z`,
+    end: `2024-03-0${day}T23:59:59Z`,
+    records: [record('192.0.2.1', day)],
+  }),
+);
 
 async function retryUntilStored(flush: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + 15_000;
@@ -36,7 +43,13 @@ describe.each([redisFixture(), postgresFixture()])('server outage on $name', (fi
       during.catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 300));
       await fixture.restart!();
-      const outcome = await Promise.race([during.then(() => 'stored', () => 'failed'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 20_000))]);
+      const outcome = await Promise.race([
+        during.then(
+          () => 'stored',
+          () => 'failed',
+        ),
+        new Promise((resolve) => setTimeout(() => resolve('waiting'), 20_000)),
+      ]);
       expect(['stored', 'failed']).toContain(outcome);
       // A failed flush is retried by its caller (the IMAP watcher does, with backoff): the client
       // may take a moment to reconnect after the restart.

@@ -38,7 +38,6 @@ const MAIL_GID = 8;
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-
 async function waitForGreeting(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -129,7 +128,9 @@ export async function startDovecot(): Promise<DovecotServer> {
     proc.once('exit', () => live.delete(proc));
     child = proc;
     const exited = new Promise<never>((_, reject) =>
-      proc.once('exit', (code) => reject(new Error(`dovecot exited (${code}) before answering: ${stderr}${readLog()}`))),
+      proc.once('exit', (code) =>
+        reject(new Error(`dovecot exited (${code}) before answering: ${stderr}${readLog()}`)),
+      ),
     );
     await Promise.race([waitForGreeting(port, 15_000), exited]);
   };
@@ -184,7 +185,10 @@ export async function startDovecot(): Promise<DovecotServer> {
     dir,
     user(name) {
       userCounter += 1;
-      return { user: name ?? `u${process.pid}x${userCounter}x${Math.random().toString(36).slice(2, 8)}`, password: DOVECOT_PASSWORD };
+      return {
+        user: name ?? `u${process.pid}x${userCounter}x${Math.random().toString(36).slice(2, 8)}`,
+        password: DOVECOT_PASSWORD,
+      };
     },
     stop: async () => {
       await stop();

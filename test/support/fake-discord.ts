@@ -21,7 +21,10 @@ export interface FakeDiscord {
   apiUrl: string;
   calls: DiscordCall[];
   callsTo(method: string, pathPattern: RegExp): DiscordCall[];
-  failNext(pathPattern: RegExp, ...failures: Array<{ status: number; headers?: Record<string, string>; body?: unknown }>): void;
+  failNext(
+    pathPattern: RegExp,
+    ...failures: Array<{ status: number; headers?: Record<string, string>; body?: unknown }>
+  ): void;
   waitFor(predicate: (calls: DiscordCall[]) => boolean): Promise<void>;
   /** Gateway: payloads the client sent (identify, heartbeats) */
   gatewayReceived: Array<{ op: number; d: any }>;
@@ -42,7 +45,14 @@ function message(channelId: string, body: any) {
     channel_id: channelId,
     content: body?.content ?? '',
     embeds: body?.embeds ?? [],
-    author: { id: '900000000000000001', username: 'dmarc-bot', discriminator: '0', global_name: null, avatar: null, bot: true },
+    author: {
+      id: '900000000000000001',
+      username: 'dmarc-bot',
+      discriminator: '0',
+      global_name: null,
+      avatar: null,
+      bot: true,
+    },
     attachments: [],
     mentions: [],
     mention_roles: [],
@@ -58,7 +68,10 @@ function message(channelId: string, body: any) {
 
 export async function startFakeDiscord(): Promise<FakeDiscord> {
   const calls: DiscordCall[] = [];
-  const failures: Array<{ pattern: RegExp; queue: Array<{ status: number; headers?: Record<string, string>; body?: unknown }> }> = [];
+  const failures: Array<{
+    pattern: RegExp;
+    queue: Array<{ status: number; headers?: Record<string, string>; body?: unknown }>;
+  }> = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -67,7 +80,7 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       const [fullPath, query = ''] = (req.url ?? '/').split('?') as [string, string?];
       const path = decodeURIComponent(fullPath.replace(/^\/api\/v10/, ''));
       const method = req.method ?? 'GET';
-      let body: any = undefined;
+      let body: any;
       try {
         body = raw ? JSON.parse(raw) : undefined;
       } catch {
@@ -91,14 +104,29 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       }
       let match: RegExpExecArray | null;
       if (method === 'GET' && path === '/gateway/bot') {
-        return send(200, { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, shards: 1, session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 } });
+        return send(200, {
+          url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          shards: 1,
+          session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+        });
       }
       if (method === 'POST' && /^\/interactions\/\d+\/[^/]+\/callback$/.test(path)) return send(204);
-      if (method === 'PATCH' && (match = /^\/webhooks\/(\d+)\/[^/]+\/messages\/@original$/.exec(path))) return send(200, message('800000000000000001', body));
-      if (method === 'POST' && (match = /^\/channels\/(\d+)\/messages$/.exec(path))) return send(200, message(match[1]!, body));
-      if (method === 'POST' && (match = /^\/webhooks\/(\d+)\/[^/]+$/.exec(path))) return send(200, message('800000000000000002', body));
+      if (method === 'PATCH' && /^\/webhooks\/(\d+)\/[^/]+\/messages\/@original$/.test(path))
+        return send(200, message('800000000000000001', body));
+      if (method === 'POST' && (match = /^\/channels\/(\d+)\/messages$/.exec(path)))
+        return send(200, message(match[1]!, body));
+      if (method === 'POST' && /^\/webhooks\/(\d+)\/[^/]+$/.test(path))
+        return send(200, message('800000000000000002', body));
       if (method === 'PUT' && /^\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(path)) {
-        return send(200, (body as any[]).map((command) => ({ ...command, id: nextId(), application_id: path.split('/')[2], version: nextId() })));
+        return send(
+          200,
+          (body as any[]).map((command) => ({
+            ...command,
+            id: nextId(),
+            application_id: path.split('/')[2],
+            version: nextId(),
+          })),
+        );
       }
       return send(404, { message: 'Unknown route in fake', code: 0 });
     });
@@ -126,7 +154,14 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
             s: ++sequence,
             d: {
               v: 10,
-              user: { id: '900000000000000001', username: 'dmarc-bot', discriminator: '0', global_name: null, avatar: null, bot: true },
+              user: {
+                id: '900000000000000001',
+                username: 'dmarc-bot',
+                discriminator: '0',
+                global_name: null,
+                avatar: null,
+                bot: true,
+              },
               guilds: [],
               session_id: 'fake-session',
               resume_gateway_url: `ws://127.0.0.1:${port}`,

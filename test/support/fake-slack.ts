@@ -80,11 +80,22 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const path = (req.url ?? '/').split('?')[0]!;
-      calls.push({ method: req.method ?? 'GET', path, headers: req.headers, raw, body: parseBody(raw, req.headers['content-type']) });
+      calls.push({
+        method: req.method ?? 'GET',
+        path,
+        headers: req.headers,
+        raw,
+        body: parseBody(raw, req.headers['content-type']),
+      });
       for (const [suffix, queue] of failures) {
         if (path.endsWith(suffix) && queue.length > 0) {
           const failure = queue.shift()!;
-          answer(res, failure.status, failure.body ?? { ok: false, error: failure.status === 429 ? 'ratelimited' : 'internal_error' }, failure.headers);
+          answer(
+            res,
+            failure.status,
+            failure.body ?? { ok: false, error: failure.status === 429 ? 'ratelimited' : 'internal_error' },
+            failure.headers,
+          );
           return;
         }
       }
@@ -92,11 +103,24 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const method = path.replace(/^\/api\//, '');
       switch (method) {
         case 'auth.test':
-          return answer(res, 200, { ok: true, url: 'https://example.slack.invalid/', team: 'Test', user: 'dmarc', team_id: 'T0001', user_id: 'U0BOT', bot_id: 'B0BOT' });
+          return answer(res, 200, {
+            ok: true,
+            url: 'https://example.slack.invalid/',
+            team: 'Test',
+            user: 'dmarc',
+            team_id: 'T0001',
+            user_id: 'U0BOT',
+            bot_id: 'B0BOT',
+          });
         case 'apps.connections.open':
           return answer(res, 200, { ok: true, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/socket` });
         case 'chat.postMessage':
-          return answer(res, 200, { ok: true, channel: parseBody(raw, req.headers['content-type']).channel, ts: `${Date.now() / 1000}`, message: {} });
+          return answer(res, 200, {
+            ok: true,
+            channel: parseBody(raw, req.headers['content-type']).channel,
+            ts: `${Date.now() / 1000}`,
+            message: {},
+          });
         default:
           return answer(res, 200, { ok: false, error: 'unknown_method' });
       }
@@ -111,7 +135,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   sockets.on('connection', (ws) => {
     socket = ws;
     ws.on('message', (data) => socketAcks.push(JSON.parse(String(data)) as { envelope_id: string; payload?: unknown }));
-    ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0001' }, debug_info: { host: 'fake', approximate_connection_time: 3600 } }));
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: 1,
+        connection_info: { app_id: 'A0001' },
+        debug_info: { host: 'fake', approximate_connection_time: 3600 },
+      }),
+    );
     connected();
   });
 
@@ -134,7 +165,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     sendSlashCommand(payload) {
       if (!socket) throw new Error('no app is connected over Socket Mode');
       const envelopeId = randomUUID();
-      socket.send(JSON.stringify({ envelope_id: envelopeId, type: 'slash_commands', accepts_response_payload: true, payload }));
+      socket.send(
+        JSON.stringify({ envelope_id: envelopeId, type: 'slash_commands', accepts_response_payload: true, payload }),
+      );
       return envelopeId;
     },
     close: () =>

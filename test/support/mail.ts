@@ -7,8 +7,8 @@ import { basename, join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { gzipBytes, reportMail } from '../../src/generate/mail.ts';
 
-/** The shared real-world corpus, addressed from the repository root. */
-export const CORPUS = join(process.cwd(), '../shared/corpus');
+/** The real-world corpus kept in the repository (test/fixtures/corpus). */
+export const CORPUS = join(import.meta.dirname, '../fixtures/corpus');
 
 export function corpusBytes(relativePath: string): Buffer {
   return readFileSync(join(CORPUS, relativePath));
@@ -27,7 +27,10 @@ export function corpusMail(relativePath: string): Buffer {
   const bytes = corpusBytes(relativePath);
   if (relativePath.endsWith('.eml')) return bytes;
   const name = basename(relativePath);
-  return reportMail([{ filename: name, contentType: 'application/octet-stream', content: bytes }], headers(`Report ${name}`, `corpus-${name.replace(/[^A-Za-z0-9]/g, '')}`));
+  return reportMail(
+    [{ filename: name, contentType: 'application/octet-stream', content: bytes }],
+    headers(`Report ${name}`, `corpus-${name.replace(/[^A-Za-z0-9]/g, '')}`),
+  );
 }
 
 const NICE = 'extract_report/nice-input.xml';
@@ -37,7 +40,9 @@ const NICE = 'extract_report/nice-input.xml';
  * report id, so each one is new to the store. gzip'd every other time (two containers in play).
  */
 export function distinctAggregateXml(n: number): Buffer {
-  const xml = corpusBytes(NICE).toString('utf8').replace(/<report_id>[^<]*<\/report_id>/, `<report_id>test-${n}</report_id>`);
+  const xml = corpusBytes(NICE)
+    .toString('utf8')
+    .replace(/<report_id>[^<]*<\/report_id>/, `<report_id>test-${n}</report_id>`);
   return Buffer.from(xml, 'utf8');
 }
 
@@ -45,8 +50,16 @@ export function distinctAggregateMail(n: number): Buffer {
   const xml = distinctAggregateXml(n);
   const attachment =
     n % 2 === 0
-      ? { filename: `google.com!example.com!1718236800!1718323199!test-${n}.xml`, contentType: 'text/xml', content: xml }
-      : { filename: `google.com!example.com!1718236800!1718323199!test-${n}.xml.gz`, contentType: 'application/gzip', content: gzipBytes(xml) };
+      ? {
+          filename: `google.com!example.com!1718236800!1718323199!test-${n}.xml`,
+          contentType: 'text/xml',
+          content: xml,
+        }
+      : {
+          filename: `google.com!example.com!1718236800!1718323199!test-${n}.xml.gz`,
+          contentType: 'application/gzip',
+          content: gzipBytes(xml),
+        };
   return reportMail([attachment], headers(`Report Domain: example.com Report-ID: test-${n}`, `distinct-${n}`));
 }
 
@@ -68,8 +81,19 @@ export function mailWithoutReport(subject = 'Lunch on Friday?'): Buffer {
 }
 
 /** A connected client for arranging and inspecting a test mailbox. */
-export async function testClient(server: { host: string; port: number }, account: { user: string; password: string }): Promise<ImapFlow> {
-  const client = new ImapFlow({ host: server.host, port: server.port, secure: false, doSTARTTLS: false, auth: { user: account.user, pass: account.password }, logger: false, disableAutoIdle: true });
+export async function testClient(
+  server: { host: string; port: number },
+  account: { user: string; password: string },
+): Promise<ImapFlow> {
+  const client = new ImapFlow({
+    host: server.host,
+    port: server.port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: account.user, pass: account.password },
+    logger: false,
+    disableAutoIdle: true,
+  });
   client.on('error', () => undefined);
   await client.connect();
   return client;

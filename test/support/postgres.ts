@@ -22,7 +22,6 @@ export interface PostgresServer {
 
 const database = 'dmarc';
 
-
 function binDir(): string {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root)
@@ -30,7 +29,8 @@ function binDir(): string {
         .filter((name) => existsSync(join(root, name, 'bin', 'postgres')))
         .sort((a, b) => Number(b) - Number(a))
     : [];
-  if (versions.length === 0) throw new Error(`no PostgreSQL server binaries under ${root} (install the postgresql package)`);
+  if (versions.length === 0)
+    throw new Error(`no PostgreSQL server binaries under ${root} (install the postgresql package)`);
   return join(root, versions[0]!, 'bin');
 }
 
@@ -53,7 +53,10 @@ export async function startPostgres(): Promise<PostgresServer> {
   if (user) chownSync(root, user.uid, user.gid);
   const asPostgres = { cwd: root, ...(user ?? {}), env: { ...process.env, LC_ALL: 'C', LANG: 'C' } };
 
-  execFileSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], { ...asPostgres, stdio: 'pipe' });
+  execFileSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], {
+    ...asPostgres,
+    stdio: 'pipe',
+  });
 
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -72,7 +75,22 @@ export async function startPostgres(): Promise<PostgresServer> {
     stderr = '';
     const current = spawn(
       join(bin, 'postgres'),
-      ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${root}`, '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=50'],
+      [
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `unix_socket_directories=${root}`,
+        '-c',
+        'fsync=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=50',
+      ],
       { ...asPostgres, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     current.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -101,7 +119,10 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   try {
     await launch();
-    execFileSync(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', database], { ...asPostgres, stdio: 'pipe' });
+    execFileSync(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', database], {
+      ...asPostgres,
+      stdio: 'pipe',
+    });
   } catch (error) {
     onExit();
     process.removeListener('exit', onExit);

@@ -19,7 +19,6 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
-
 function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
@@ -51,9 +50,26 @@ export async function startRedis(): Promise<RedisServer> {
 
   const launch = async () => {
     stderr = '';
-    const current = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const current = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--protected-mode',
+        'no',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     current.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child = current;
     for (let attempt = 0; attempt < 200; attempt++) {

@@ -2,7 +2,16 @@
 // a deferred reply inside Discord's 3 seconds, then the answer as embeds. REST goes to
 // DISCORD_API_URL when set. Digests and alerts go to a channel through the bot and/or a webhook.
 
-import { Client, Events, GatewayIntentBits, MessageFlags, REST, Routes, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  MessageFlags,
+  REST,
+  Routes,
+  type ChatInputCommandInteraction,
+  type Interaction,
+} from 'discord.js';
 import type { CommandDef } from '../../commands/types.ts';
 import type { Logger } from '../../log.ts';
 import { isAllowed, refusalReply, type AccessRules } from '../access.ts';
@@ -43,17 +52,37 @@ export interface InteractionDeps {
 }
 
 /** `/dmarc <sub> ...`: defer at once (ephemeral unless `public`), answer, edit the deferred reply. */
-export async function handleDmarcInteraction(interaction: ChatInputCommandInteraction, deps: InteractionDeps): Promise<void> {
+export async function handleDmarcInteraction(
+  interaction: ChatInputCommandInteraction,
+  deps: InteractionDeps,
+): Promise<void> {
   const subcommand = interaction.options.getSubcommand(false) ?? 'help';
-  const options = (interaction.options.data[0]?.options ?? []).map((o) => ({ name: o.name, ...(o.value !== undefined ? { value: o.value } : {}) }));
+  const options = (interaction.options.data[0]?.options ?? []).map((o) => ({
+    name: o.name,
+    ...(o.value !== undefined ? { value: o.value } : {}),
+  }));
   const { line, shared } = interactionToLine(deps.registry, subcommand, options);
-  const requester = { platform: 'discord' as const, userId: interaction.user.id, userName: interaction.user.username, ...(interaction.channelId ? { channelId: interaction.channelId } : {}) };
+  const requester = {
+    platform: 'discord' as const,
+    userId: interaction.user.id,
+    userName: interaction.user.username,
+    ...(interaction.channelId ? { channelId: interaction.channelId } : {}),
+  };
   const allowed = isAllowed(requester, deps.access);
   await interaction.deferReply(shared && allowed ? {} : { flags: MessageFlags.Ephemeral });
   const reply = allowed ? await safeAnswer(deps.answer, line, requester) : refusalReply();
-  if (!allowed) deps.log?.info({ user: requester.userId, channel: requester.channelId }, 'discord request refused by allow-list');
+  if (!allowed)
+    deps.log?.info({ user: requester.userId, channel: requester.channelId }, 'discord request refused by allow-list');
   const message = renderDiscord(reply);
-  await withRetry(() => interaction.editReply({ content: message.content ?? null, embeds: message.embeds, allowedMentions: { parse: [] } }), deps.retry);
+  await withRetry(
+    () =>
+      interaction.editReply({
+        content: message.content ?? null,
+        embeds: message.embeds,
+        allowedMentions: { parse: [] },
+      }),
+    deps.retry,
+  );
 }
 
 function restFor(options: { token: string; apiUrl?: string }): REST {
@@ -78,12 +107,17 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
     try {
       await handleDmarcInteraction(interaction, deps);
     } catch (error) {
-      options.log?.error({ component: 'discord', err: redactSecrets(error instanceof Error ? error.message : String(error), secrets) }, 'discord answer failed');
+      options.log?.error(
+        { component: 'discord', err: redactSecrets(error instanceof Error ? error.message : String(error), secrets) },
+        'discord answer failed',
+      );
     }
   }
 
   client?.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction));
-  client?.on(Events.Error, (error) => options.log?.error({ component: 'discord', err: redactSecrets(error.message, secrets) }, 'discord client error'));
+  client?.on(Events.Error, (error) =>
+    options.log?.error({ component: 'discord', err: redactSecrets(error.message, secrets) }, 'discord client error'),
+  );
 
   const destinations: Destination[] = [];
   if (options.token && options.digestChannelId) {
@@ -93,17 +127,25 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
       id: `discord:${channelId}`,
       async post(reply) {
         try {
-          await rest.post(Routes.channelMessages(channelId), { body: { ...renderDiscord(reply), allowed_mentions: { parse: [] } } });
+          await rest.post(Routes.channelMessages(channelId), {
+            body: { ...renderDiscord(reply), allowed_mentions: { parse: [] } },
+          });
         } catch (error) {
           const status = (error as { status?: number }).status ?? null;
-          throw new PostError(`discord channel ${channelId}: ${redactSecrets(error instanceof Error ? error.message : String(error), secrets)}`, status);
+          throw new PostError(
+            `discord channel ${channelId}: ${redactSecrets(error instanceof Error ? error.message : String(error), secrets)}`,
+            status,
+          );
         }
       },
     });
   }
   if (options.webhookUrl) {
     const webhookUrl = options.webhookUrl;
-    destinations.push({ id: 'discord-webhook', post: (reply) => postWebhook(webhookUrl, renderDiscord(reply), options.apiUrl ? { apiUrl: options.apiUrl } : {}) });
+    destinations.push({
+      id: 'discord-webhook',
+      post: (reply) => postWebhook(webhookUrl, renderDiscord(reply), options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+    });
   }
 
   return {
@@ -128,15 +170,22 @@ export interface RegisterOptions {
 }
 
 /** PUTs `/dmarc` for a guild (instant) or globally; resolves where it went and the payload. */
-export async function registerCommands(options: RegisterOptions): Promise<{ scope: 'guild' | 'global'; payload: ReturnType<typeof buildCommandPayload> }> {
+export async function registerCommands(
+  options: RegisterOptions,
+): Promise<{ scope: 'guild' | 'global'; payload: ReturnType<typeof buildCommandPayload> }> {
   const payload = buildCommandPayload(options.registry);
   const rest = restFor(options);
-  const route = options.guildId ? Routes.applicationGuildCommands(options.applicationId, options.guildId) : Routes.applicationCommands(options.applicationId);
+  const route = options.guildId
+    ? Routes.applicationGuildCommands(options.applicationId, options.guildId)
+    : Routes.applicationCommands(options.applicationId);
   try {
     // PUT replaces the whole set: other stale commands of this application disappear
     await rest.put(route, { body: [payload] });
   } catch (error) {
-    throw new Error(`registering /dmarc with Discord failed: ${redactSecrets(error instanceof Error ? error.message : String(error), [options.token])}`);
+    throw new Error(
+      `registering /dmarc with Discord failed: ${redactSecrets(error instanceof Error ? error.message : String(error), [options.token])}`,
+      { cause: error },
+    );
   }
   return { scope: options.guildId ? 'guild' : 'global', payload };
 }

@@ -35,7 +35,10 @@ export interface DiscordCommandPayload {
 
 /** Discord: names 1-32 chars of lower-case letters, digits, `-` and `_`. */
 export function discordName(name: string): string {
-  const cleaned = name.toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^-+|-+$/g, '');
+  const cleaned = name
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .replace(/^-+|-+$/g, '');
   return cleaned.slice(0, 32) || 'x';
 }
 
@@ -45,12 +48,25 @@ function description(text: string): string {
 }
 
 function optionPayload(option: OptionDef): DiscordOptionPayload {
-  const base = { name: discordName(option.name), description: description(option.description), ...(option.required ? { required: true } : {}) };
+  const base = {
+    name: discordName(option.name),
+    description: description(option.description),
+    ...(option.required ? { required: true } : {}),
+  };
   switch (option.type) {
     case 'integer':
-      return { type: INTEGER, ...base, ...(option.min !== undefined ? { min_value: option.min } : {}), ...(option.max !== undefined ? { max_value: option.max } : {}) };
+      return {
+        type: INTEGER,
+        ...base,
+        ...(option.min !== undefined ? { min_value: option.min } : {}),
+        ...(option.max !== undefined ? { max_value: option.max } : {}),
+      };
     case 'choice':
-      return { type: STRING, ...base, choices: (option.choices ?? []).slice(0, 25).map((choice) => ({ name: choice, value: choice })) };
+      return {
+        type: STRING,
+        ...base,
+        choices: (option.choices ?? []).slice(0, 25).map((choice) => ({ name: choice, value: choice })),
+      };
     case 'ip':
       return { type: STRING, ...base, min_length: 2, max_length: 45 };
     case 'date':
@@ -69,11 +85,26 @@ export function buildCommandPayload(registry: readonly CommandDef[], name = 'dma
     const options = command.options.map(optionPayload);
     // Discord requires required options before optional ones
     const ordered = [...options.filter((o) => o.required), ...options.filter((o) => !o.required)];
-    const shared: DiscordOptionPayload = { type: BOOLEAN, name: PUBLIC_OPTION, description: 'Show the answer to everyone in the channel' };
+    const shared: DiscordOptionPayload = {
+      type: BOOLEAN,
+      name: PUBLIC_OPTION,
+      description: 'Show the answer to everyone in the channel',
+    };
     const withPublic = ordered.some((o) => o.name === PUBLIC_OPTION) ? ordered : [...ordered, shared];
-    return { type: SUB_COMMAND, name: discordName(command.name), description: description(command.description), options: withPublic.slice(0, 25) };
+    return {
+      type: SUB_COMMAND,
+      name: discordName(command.name),
+      description: description(command.description),
+      options: withPublic.slice(0, 25),
+    };
   });
-  return { type: CHAT_INPUT, name, description: 'DMARC reports: sources, readiness, digests', options: subcommands, contexts: [0, 1] };
+  return {
+    type: CHAT_INPUT,
+    name,
+    description: 'DMARC reports: sources, readiness, digests',
+    options: subcommands,
+    contexts: [0, 1],
+  };
 }
 
 /** An option value as the interaction carries it. */
@@ -86,9 +117,15 @@ export interface InteractionOption {
  * Turns a subcommand and its options into the text command line the dispatcher answers:
  * positional options in their declared order, the others as `name:value`; `public` is split off.
  */
-export function interactionToLine(registry: readonly CommandDef[], subcommand: string, options: readonly InteractionOption[]): { line: string; shared: boolean } {
+export function interactionToLine(
+  registry: readonly CommandDef[],
+  subcommand: string,
+  options: readonly InteractionOption[],
+): { line: string; shared: boolean } {
   const shared = options.some((o) => o.name === PUBLIC_OPTION && o.value === true);
-  const given = new Map(options.filter((o) => o.name !== PUBLIC_OPTION && o.value !== undefined).map((o) => [o.name, String(o.value)]));
+  const given = new Map(
+    options.filter((o) => o.name !== PUBLIC_OPTION && o.value !== undefined).map((o) => [o.name, String(o.value)]),
+  );
   const command = registry.find((c) => discordName(c.name) === subcommand);
   const quote = (value: string) => (/\s|"/.test(value) ? `"${value.replace(/"/g, '\\"')}"` : value);
   const words = [command?.name ?? subcommand];

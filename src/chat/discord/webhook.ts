@@ -9,11 +9,17 @@ import type { DiscordMessage } from '../../render/discord.ts';
 export function webhookEndpoint(webhookUrl: string, apiUrl?: string): string {
   const match = /\/webhooks\/(\d+)\/([\w-]+)/.exec(new URL(webhookUrl).pathname);
   if (!match) throw new Error('DISCORD_WEBHOOK_URL: expected a URL like https://discord.com/api/webhooks/<id>/<token>');
-  const base = apiUrl ? `${apiUrl.replace(/\/+$/, '')}/v10/webhooks/${match[1]}/${match[2]}` : webhookUrl.split('?')[0]!;
+  const base = apiUrl
+    ? `${apiUrl.replace(/\/+$/, '')}/v10/webhooks/${match[1]}/${match[2]}`
+    : webhookUrl.split('?')[0]!;
   return `${base}?wait=true`;
 }
 
-export async function postWebhook(webhookUrl: string, message: DiscordMessage, options: { apiUrl?: string; fetch?: typeof fetch } = {}): Promise<void> {
+export async function postWebhook(
+  webhookUrl: string,
+  message: DiscordMessage,
+  options: { apiUrl?: string; fetch?: typeof fetch } = {},
+): Promise<void> {
   const endpoint = webhookEndpoint(webhookUrl, options.apiUrl);
   // the token is the last path segment; it must not leak through error texts
   const secrets = [webhookUrl, /\/webhooks\/\d+\/([\w-]+)/.exec(webhookUrl)?.[1]];
@@ -27,7 +33,10 @@ export async function postWebhook(webhookUrl: string, message: DiscordMessage, o
       signal: AbortSignal.timeout(15_000),
     });
   } catch (error) {
-    throw new PostError(`discord webhook: ${redactSecrets(error instanceof Error ? error.message : String(error), secrets)}`, null);
+    throw new PostError(
+      `discord webhook: ${redactSecrets(error instanceof Error ? error.message : String(error), secrets)}`,
+      null,
+    );
   }
   if (response.ok) {
     await response.arrayBuffer();
@@ -43,5 +52,9 @@ export async function postWebhook(webhookUrl: string, message: DiscordMessage, o
       // no JSON body: back off without a hint
     }
   }
-  throw new PostError(`discord webhook answered ${response.status}: ${redactSecrets(text.slice(0, 200), secrets)}`, response.status, retryAfterMs);
+  throw new PostError(
+    `discord webhook answered ${response.status}: ${redactSecrets(text.slice(0, 200), secrets)}`,
+    response.status,
+    retryAfterMs,
+  );
 }

@@ -51,10 +51,15 @@ export interface SlackBot {
 /** Bolt's logger interface over pino; secrets are scrubbed from every message. */
 function boltLogger(log: Logger | undefined, secrets: Array<string | undefined>): BoltLogger {
   let level = LogLevel.WARN;
-  const write = (method: 'debug' | 'info' | 'warn' | 'error') => (...messages: unknown[]) => {
-    const text = redactSecrets(messages.map((m) => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m))).join(' '), secrets);
-    log?.[method]({ component: 'slack' }, text);
-  };
+  const write =
+    (method: 'debug' | 'info' | 'warn' | 'error') =>
+    (...messages: unknown[]) => {
+      const text = redactSecrets(
+        messages.map((m) => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m))).join(' '),
+        secrets,
+      );
+      log?.[method]({ component: 'slack' }, text);
+    };
   return {
     debug: write('debug'),
     info: write('info'),
@@ -86,7 +91,11 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     mode = 'socket';
     receiver = new SocketModeReceiver({ appToken: options.appToken, logger, installerOptions: { clientOptions } });
   } else {
-    if (!options.signingSecret) throw new ConfigError('SLACK_SIGNING_SECRET', 'needed for Slack in HTTP mode; or set SLACK_APP_TOKEN for Socket Mode');
+    if (!options.signingSecret)
+      throw new ConfigError(
+        'SLACK_SIGNING_SECRET',
+        'needed for Slack in HTTP mode; or set SLACK_APP_TOKEN for Socket Mode',
+      );
     mode = 'http';
     receiver = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: '/slack/events', logger });
   }
@@ -98,7 +107,12 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     ...(options.botId ? { botId: options.botId } : {}),
     ...(options.botUserId ? { botUserId: options.botUserId } : {}),
   });
-  register(app, { answer: options.answer, access: options.access, ...(options.log ? { log: options.log } : {}), ...(options.retry ? { retry: options.retry } : {}) });
+  register(app, {
+    answer: options.answer,
+    access: options.access,
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
   app.error(async (error: Error) => {
     options.log?.error({ component: 'slack', err: redactSecrets(error.message, secrets) }, 'slack listener failed');
   });
@@ -108,7 +122,12 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     ? {
         id: `slack:${channel}`,
         async post(reply) {
-          await app.client.chat.postMessage({ channel, ...renderSlack(reply), unfurl_links: false, unfurl_media: false });
+          await app.client.chat.postMessage({
+            channel,
+            ...renderSlack(reply),
+            unfurl_links: false,
+            unfurl_media: false,
+          });
         },
       }
     : null;

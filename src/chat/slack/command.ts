@@ -24,9 +24,17 @@ export interface SlashCommandArgs {
   respond: RespondFn;
 }
 
-export async function handleDmarcCommand({ command, ack, respond }: SlashCommandArgs, deps: SlackCommandDeps): Promise<void> {
+export async function handleDmarcCommand(
+  { command, ack, respond }: SlashCommandArgs,
+  deps: SlackCommandDeps,
+): Promise<void> {
   await ack();
-  const requester = { platform: 'slack' as const, userId: command.user_id, userName: command.user_name, channelId: command.channel_id };
+  const requester = {
+    platform: 'slack' as const,
+    userId: command.user_id,
+    userName: command.user_name,
+    channelId: command.channel_id,
+  };
   const { line, shared } = splitPublicFlag(command.text ?? '');
   if (!isAllowed(requester, deps.access)) {
     deps.log?.info({ user: command.user_id, channel: command.channel_id }, 'slack request refused by allow-list');
@@ -34,7 +42,11 @@ export async function handleDmarcCommand({ command, ack, respond }: SlashCommand
     return;
   }
   const reply = await safeAnswer(deps.answer, line || 'help', requester);
-  const message = { response_type: shared ? 'in_channel' : 'ephemeral', replace_original: false, ...renderSlack(reply) } as const;
+  const message = {
+    response_type: shared ? 'in_channel' : 'ephemeral',
+    replace_original: false,
+    ...renderSlack(reply),
+  } as const;
   // Posted to response_url ourselves where we have it: Bolt's respond() drops Retry-After.
   const send = async (): Promise<void> => {
     if (command.response_url) await postToResponseUrl(command.response_url, message);
@@ -43,7 +55,10 @@ export async function handleDmarcCommand({ command, ack, respond }: SlashCommand
   try {
     await withRetry(send, deps.retry);
   } catch (error) {
-    deps.log?.error({ err: error instanceof Error ? error.message : String(error) }, 'slack answer could not be delivered');
+    deps.log?.error(
+      { err: error instanceof Error ? error.message : String(error) },
+      'slack answer could not be delivered',
+    );
   }
 }
 
@@ -56,8 +71,17 @@ export function register(app: App, deps: SlackCommandDeps): void {
 
 /** POSTs a message to a slash command's response_url; a refusal becomes a PostError with Retry-After. */
 async function postToResponseUrl(url: string, message: object): Promise<void> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message), signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(message),
+    signal: AbortSignal.timeout(10_000),
+  });
   if (!response.ok) {
-    throw new PostError(`response_url answered HTTP ${response.status}`, response.status, parseRetryAfter(response.headers.get('retry-after')));
+    throw new PostError(
+      `response_url answered HTTP ${response.status}`,
+      response.status,
+      parseRetryAfter(response.headers.get('retry-after')),
+    );
   }
 }

@@ -45,7 +45,9 @@ for (let pass = 0; pass < reps; pass++) {
       passRecords += await parse(input.bytes, input.path);
       passOk++;
     } catch (error) {
-      firstError ??= `${input.path}: ${String((error as Error).message ?? error).split('\n')[0]!.slice(0, 160)}`;
+      firstError ??= `${input.path}: ${String((error as Error).message ?? error)
+        .split('\n')[0]!
+        .slice(0, 160)}`;
     }
   }
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
