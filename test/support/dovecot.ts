@@ -1,6 +1,7 @@
 // A real Dovecot 2.3 for tests: its own config, state and mail folders in a temp dir, a free
 // loopback port, plaintext auth with one static password (every user name is a fresh mailbox).
-// Runs in the foreground as our child so that it dies with the test process.
+// Runs in the foreground as our child; it is noted in the run directory (started-servers.ts), so
+// the global setup stops it also when the test process dies first.
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
@@ -8,6 +9,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
+import { serverBinaries } from './servers.ts';
+import { noteStarted } from './started-servers.ts';
 
 export const DOVECOT_PASSWORD = 'secret';
 
@@ -106,6 +109,7 @@ service imap-login {
 }
 
 export async function startDovecot(): Promise<DovecotServer> {
+  const bin = serverBinaries('dovecot');
   // base_dir holds unix sockets: keep the path short
   const dir = mkdtempSync(join(tmpdir(), 'dv-'));
   chmodSync(dir, 0o755);
@@ -121,7 +125,17 @@ export async function startDovecot(): Promise<DovecotServer> {
   let userCounter = 0;
 
   const launch = async () => {
-    const proc = spawn('dovecot', ['-c', confPath, '-F'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(bin.dovecot!, ['-c', confPath, '-F'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (proc.pid) {
+      const forget = noteStarted({
+        label: 'Dovecot',
+        pid: proc.pid,
+        cmdline: [confPath],
+        stop: { file: bin.doveadm!, args: ['-c', confPath, 'stop'] },
+        dirs: [dir],
+      });
+      proc.once('exit', forget);
+    }
     let stderr = '';
     proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     live.add(proc);

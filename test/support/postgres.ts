@@ -1,14 +1,16 @@
-// A real PostgreSQL server (Debian's package) on a free loopback port, for store tests and
+// A real PostgreSQL server (Debian's or RHEL's package) on a free loopback port, for store tests and
 // benchmarks. PostgreSQL refuses to run as root, and the tests run as root: initdb and the server
 // run as the `postgres` user (spawned with its uid/gid, so the pid we hold is the server itself).
 // fsync is off for speed; commits still reach the OS before they return (no synchronous_commit=off),
 // so a SIGKILL of the server, as in the outage tests, loses no committed data.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
+import { serverBinaries } from './servers.ts';
+import { noteStarted } from './started-servers.ts';
 
 export interface PostgresServer {
   /** postgres://postgres@127.0.0.1:<port>/dmarc (trust authentication) */
@@ -22,18 +24,6 @@ export interface PostgresServer {
 
 const database = 'dmarc';
 
-function binDir(): string {
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root)
-    ? readdirSync(root)
-        .filter((name) => existsSync(join(root, name, 'bin', 'postgres')))
-        .sort((a, b) => Number(b) - Number(a))
-    : [];
-  if (versions.length === 0)
-    throw new Error(`no PostgreSQL server binaries under ${root} (install the postgresql package)`);
-  return join(root, versions[0]!, 'bin');
-}
-
 function postgresUser(): { uid: number; gid: number } {
   const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
   const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
@@ -46,14 +36,14 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 export async function startPostgres(): Promise<PostgresServer> {
-  const bin = binDir();
+  const bin = serverBinaries('postgres');
   const user = process.getuid?.() === 0 ? postgresUser() : undefined;
   const root = mkdtempSync(join(tmpdir(), 'dmarc-pg-'));
   const dataDir = join(root, 'data');
   if (user) chownSync(root, user.uid, user.gid);
   const asPostgres = { cwd: root, ...(user ?? {}), env: { ...process.env, LC_ALL: 'C', LANG: 'C' } };
 
-  execFileSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], {
+  execFileSync(bin.initdb!, ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], {
     ...asPostgres,
     stdio: 'pipe',
   });
@@ -64,7 +54,7 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   const isReady = () => {
     try {
-      execFileSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q'], { stdio: 'ignore' });
+      execFileSync(bin.pg_isready!, ['-h', '127.0.0.1', '-p', String(port), '-q'], { stdio: 'ignore' });
       return true;
     } catch {
       return false;
@@ -74,7 +64,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const launch = async () => {
     stderr = '';
     const current = spawn(
-      join(bin, 'postgres'),
+      bin.postgres!,
       [
         '-D',
         dataDir,
@@ -95,6 +85,16 @@ export async function startPostgres(): Promise<PostgresServer> {
     );
     current.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child = current;
+    if (current.pid) {
+      const forget = noteStarted({
+        label: 'PostgreSQL',
+        pid: current.pid,
+        cmdline: [dataDir],
+        stop: { file: bin.pg_ctl!, args: ['stop', '-D', dataDir, '-m', 'immediate'], ...(user ?? {}) },
+        dirs: [root],
+      });
+      current.once('exit', forget);
+    }
     for (let attempt = 0; attempt < 400; attempt++) {
       if (current.exitCode !== null) throw new Error(`postgres exited with ${current.exitCode}: ${stderr}`);
       if (isReady()) return;
@@ -119,7 +119,7 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   try {
     await launch();
-    execFileSync(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', database], {
+    execFileSync(bin.createdb!, ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', database], {
       ...asPostgres,
       stdio: 'pipe',
     });

@@ -7,6 +7,8 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
+import { serverBinaries } from './servers.ts';
+import { noteStarted } from './started-servers.ts';
 
 export interface RedisServer {
   url: string;
@@ -17,6 +19,13 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts the server again on the same port (after kill or stop). */
   restart(): Promise<void>;
+  /** Graceful stop (SIGTERM), leaving the folder (and with appendOnly the data) for restart(). */
+  terminate(): Promise<void>;
+}
+
+export interface RedisOptions {
+  /** an append-only file fsync'd on every write: a stop and restart keeps what was written */
+  appendOnly?: boolean;
 }
 
 function ping(port: number): Promise<boolean> {
@@ -42,7 +51,8 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
+  const binary = serverBinaries('redis')['redis-server']!;
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'dmarc-redis-'));
   let child: ChildProcess | undefined;
@@ -51,7 +61,7 @@ export async function startRedis(): Promise<RedisServer> {
   const launch = async () => {
     stderr = '';
     const current = spawn(
-      'redis-server',
+      binary,
       [
         '--port',
         String(port),
@@ -59,8 +69,7 @@ export async function startRedis(): Promise<RedisServer> {
         '127.0.0.1',
         '--save',
         '',
-        '--appendonly',
-        'no',
+        ...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
         '--dir',
         dir,
         '--protected-mode',
@@ -72,6 +81,15 @@ export async function startRedis(): Promise<RedisServer> {
     );
     current.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child = current;
+    if (current.pid) {
+      const forget = noteStarted({
+        label: 'Redis',
+        pid: current.pid,
+        cmdline: ['redis-server', String(port)],
+        dirs: [dir],
+      });
+      current.once('exit', forget);
+    }
     for (let attempt = 0; attempt < 200; attempt++) {
       if (current.exitCode !== null) throw new Error(`redis-server exited with ${current.exitCode}: ${stderr}`);
       if (await ping(port)) return;
@@ -87,6 +105,13 @@ export async function startRedis(): Promise<RedisServer> {
   };
   process.once('exit', onExit);
 
+  const terminate = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  };
+
   await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -97,17 +122,12 @@ export async function startRedis(): Promise<RedisServer> {
       await exited(child);
     },
     async restart() {
-      if (child && child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await exited(child);
-      }
+      await terminate();
       await launch();
     },
+    terminate,
     async stop() {
-      if (child && child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await exited(child);
-      }
+      await terminate();
       process.removeListener('exit', onExit);
       rmSync(dir, { recursive: true, force: true });
     },
