@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../support/servers.ts';
 import type { AggregateRecord, AggregateReport } from '../../src/model.ts';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -59,7 +60,7 @@ function report(id: string, records: AggregateRecord[]): AggregateReport {
   };
 }
 
-describe('alerts from the watched mailbox', () => {
+describe.skipIf(skipWithout('dovecot'))('alerts from the watched mailbox', () => {
   let dovecot: DovecotServer;
   let slack: FakeSlack;
   let dir: string;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../support/servers.ts';
 import { loadConfig } from '../../src/config.ts';
 import { realDoctorDeps } from '../../src/cli/doctor.ts';
 import { formatCheck, runChecks, type CheckResult } from '../../src/doctor/checks.ts';
@@ -61,7 +62,7 @@ function env(overrides: Record<string, string> = {}): Record<string, string> {
 
 const byPart = (results: CheckResult[], part: string) => results.filter((result) => result.part === part);
 
-describe('dmarc-bot doctor', () => {
+describe.skipIf(skipWithout('dovecot'))('dmarc-bot doctor', () => {
   it('passes every configured part when each works, one line per check', async () => {
     slack.failNext('conversations.info', {
       status: 200,

@@ -1,17 +1,14 @@
 // Shared parts of the fault suite: a backlog made once, its clean-run totals, a Redis that keeps
 // its data across a restart, log capture, polling waits, and mailbox inspection.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { reportMailBacklog } from '../../src/generate/index.ts';
 import { runImapPass } from '../../src/sources/imap.ts';
 import type { DovecotServer } from '../support/dovecot.ts';
-import { freePort } from '../support/ports.ts';
+import { startRedis } from '../support/redis.ts';
 import { mailboxCounts, testClient } from '../support/mail.ts';
 import { freshSqliteStore, storeTotals, type StoreTotals } from '../ingest/totals.ts';
 
@@ -106,7 +103,6 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 /**
  * A redis-server with an append-only file fsync'd on every write, so that a stop and restart
  * (the operator restarting the service) keeps what was written, as a configured Redis store would.
- * test/support/redis.ts runs without persistence, which loses everything on restart.
  */
 export interface PersistentRedis {
   url: string;
@@ -117,72 +113,8 @@ export interface PersistentRedis {
 }
 
 export async function startPersistentRedis(): Promise<PersistentRedis> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'dmarc-faults-redis-'));
-  let child: ChildProcess | undefined;
-  const exited = (proc: ChildProcess) =>
-    proc.exitCode !== null || proc.signalCode !== null
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const onExit = () => child?.kill('SIGKILL');
-  process.once('exit', onExit);
-
-  const start = async () => {
-    const proc = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
-        '--dir',
-        dir,
-        '--protected-mode',
-        'no',
-      ],
-      {
-        stdio: ['ignore', 'ignore', 'ignore'],
-      },
-    );
-    child = proc;
-    const { createConnection } = await import('node:net');
-    for (let attempt = 0; attempt < 200; attempt++) {
-      if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`);
-      const ok = await new Promise<boolean>((resolve) => {
-        const socket = createConnection({ host: '127.0.0.1', port });
-        socket.setTimeout(1000, () => (socket.destroy(), resolve(false)));
-        socket.on('error', () => resolve(false));
-        socket.on('connect', () => socket.write('PING\r\n'));
-        socket.on('data', (chunk) => (socket.destroy(), resolve(chunk.toString().startsWith('+PONG'))));
-      });
-      if (ok) return;
-      await sleep(50);
-    }
-    throw new Error(`redis-server on ${port} did not answer`);
-  };
-  const stop = async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited(child);
-    }
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop,
-    start,
-    async dispose() {
-      await stop();
-      process.removeListener('exit', onExit);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const server = await startRedis({ appendOnly: true });
+  return { url: server.url, stop: server.terminate, start: server.restart, dispose: server.stop };
 }
 
 export { storeTotals, freshSqliteStore, type StoreTotals };

@@ -6,6 +6,7 @@
 
 import { createGzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../support/servers.ts';
 import { aggregateAttachment, gzipBytes, randomAggregateReport, reportMail } from '../../src/generate/index.ts';
 import type { AggregateReport } from '../../src/model.ts';
 import { watchMailbox } from '../../src/sources/imap.ts';
@@ -80,7 +81,7 @@ function bigReport(): AggregateReport {
   });
 }
 
-describe('fault: bombs and a 30 MB report in the mailbox', () => {
+describe.skipIf(skipWithout('dovecot'))('fault: bombs and a 30 MB report in the mailbox', () => {
   it('moves the bombs to DMARC/Invalid with their reason, stores the big and the good reports, and keeps watching', async () => {
     const good = backlog('faults-hostile', 8);
     const big = bigReport();

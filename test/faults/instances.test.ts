@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../support/servers.ts';
 import { openStore } from '../../src/store/index.ts';
 import { disposeDovecot, startDovecot, type DovecotServer } from '../support/dovecot.ts';
 import { startRedis, type RedisServer } from '../support/redis.ts';
@@ -64,7 +65,7 @@ function startInstance(name: string, env: Record<string, string>): Instance {
 
 const leads = (instance: Instance) => instance.logs().some((line) => line.msg === LEADING);
 
-describe('fault: two instances on one Redis store, the leader killed', () => {
+describe.skipIf(skipWithout('dovecot', 'redis'))('fault: two instances on one Redis store, the leader killed', () => {
   it(
     'one leads, both answer, the other takes over after SIGKILL, and nothing is lost or doubled',
     { timeout: 150_000 },

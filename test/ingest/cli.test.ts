@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../support/servers.ts';
 import { disposeDovecot, startDovecot, type DovecotServer } from '../support/dovecot.ts';
 import { corpusMail, mailboxCounts, testClient } from '../support/mail.ts';
 import { runCli } from './run-cli.ts';
@@ -69,7 +70,7 @@ describe('dmarc-bot ingest PATH...', () => {
   });
 });
 
-describe('dmarc-bot ingest --imap', () => {
+describe.skipIf(skipWithout('dovecot'))('dmarc-bot ingest --imap', () => {
   let dovecot: DovecotServer;
   beforeAll(async () => {
     dovecot = await startDovecot();

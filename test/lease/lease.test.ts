@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../support/servers.ts';
 import { holdLeadership, openLease, type Lease } from '../../src/lease/index.ts';
 import { startRedis, type RedisServer } from '../support/redis.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
@@ -80,7 +81,7 @@ describe('lease on SQLite', () => {
   });
 });
 
-describe('lease on the shared stores', () => {
+describe.skipIf(skipWithout('redis', 'postgres'))('lease on the shared stores', () => {
   let redis: RedisServer;
   let postgres: PostgresServer;
   beforeAll(async () => {

@@ -4,8 +4,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe } from 'vitest';
 import { startPostgres } from '../support/postgres.ts';
 import { startRedis } from '../support/redis.ts';
+import { skipWithout, type ServerKind } from '../support/servers.ts';
 
 export interface StoreTarget {
   url: string;
@@ -14,6 +16,8 @@ export interface StoreTarget {
 
 export interface BackendFixture {
   name: 'sqlite' | 'redis' | 'postgres';
+  /** the test server the backend needs */
+  server?: ServerKind;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** a location no other store in this process uses */
@@ -44,6 +48,7 @@ export function redisFixture(): BackendFixture {
   let server: Awaited<ReturnType<typeof startRedis>> | undefined;
   return {
     name: 'redis',
+    server: 'redis',
     async start() {
       server = await startRedis();
     },
@@ -60,6 +65,7 @@ export function postgresFixture(): BackendFixture {
   let server: Awaited<ReturnType<typeof startPostgres>> | undefined;
   return {
     name: 'postgres',
+    server: 'postgres',
     async start() {
       server = await startPostgres();
     },
@@ -73,3 +79,18 @@ export function postgresFixture(): BackendFixture {
 }
 
 export const allFixtures = (): BackendFixture[] => [sqliteFixture(), redisFixture(), postgresFixture()];
+
+/**
+ * `describe.each` over backends (`$name` in the title), skipping a backend whose server is missing
+ * (see skipWithout): the SQLite suites still run on a machine without Redis and PostgreSQL.
+ */
+export function describeEachBackend(
+  fixtures: BackendFixture[],
+  title: string,
+  body: (fixture: BackendFixture) => void,
+): void {
+  for (const fixture of fixtures) {
+    const skip = fixture.server ? skipWithout(fixture.server) : false;
+    describe.skipIf(skip)(title.replaceAll('$name', fixture.name), () => body(fixture));
+  }
+}

@@ -3,9 +3,9 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.ts';
-import { allFixtures, type BackendFixture, type StoreTarget } from './backends.ts';
+import { allFixtures, describeEachBackend, type BackendFixture, type StoreTarget } from './backends.ts';
 
 const child = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 const REPORTS = 60;
@@ -85,7 +85,7 @@ async function snapshot(target: StoreTarget) {
   }
 }
 
-describe.each(allFixtures())('SIGKILL during ingest on $name', (fixture: BackendFixture) => {
+describeEachBackend(allFixtures(), 'SIGKILL during ingest on $name', (fixture: BackendFixture) => {
   beforeAll(() => fixture.start());
   afterAll(() => fixture.stop());
 

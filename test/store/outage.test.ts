@@ -1,9 +1,9 @@
 // The database server dies while reports wait in the write buffer: the flush fails (or waits),
 // nothing is dropped, and once the server is back a flush stores every buffered report once.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.ts';
-import { postgresFixture, redisFixture, type BackendFixture } from './backends.ts';
+import { describeEachBackend, postgresFixture, redisFixture, type BackendFixture } from './backends.ts';
 import { aggregate, record } from './factories.ts';
 
 const reports = [1, 2, 3].map((day) =>
@@ -27,7 +27,7 @@ async function retryUntilStored(flush: () => Promise<void>): Promise<void> {
   }
 }
 
-describe.each([redisFixture(), postgresFixture()])('server outage on $name', (fixture: BackendFixture) => {
+describeEachBackend([redisFixture(), postgresFixture()], 'server outage on $name', (fixture: BackendFixture) => {
   beforeAll(() => fixture.start());
   afterAll(() => fixture.stop());
 

@@ -1,9 +1,9 @@
 // The store's behaviour, the same suite on each backend: SQLite file, real Redis, real PostgreSQL.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore, reportKey, type OpenStoreOptions } from '../../src/store/index.ts';
 import type { ReportStore } from '../../src/store/types.ts';
-import { allFixtures, type BackendFixture, type StoreTarget } from './backends.ts';
+import { allFixtures, describeEachBackend, type BackendFixture, type StoreTarget } from './backends.ts';
 import { aggregate, failure, record, tls } from './factories.ts';
 
 const fixtures = allFixtures();
@@ -58,7 +58,7 @@ function sampleReports() {
   ];
 }
 
-describe.each(fixtures)('store on $name', (fixture: BackendFixture) => {
+describeEachBackend(fixtures, 'store on $name', (fixture: BackendFixture) => {
   const opened: ReportStore[] = [];
   const open = async (target: StoreTarget, options: OpenStoreOptions = {}) => {
     const store = await openStore(target.url, { namespace: target.namespace, ...options });
