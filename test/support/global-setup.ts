@@ -22,10 +22,10 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Servers of runs whose vitest died without its teardown (SIGKILL, a power cut). */
-function sweepAbandonedRuns(): void {
-  for (const name of readdirSync(RUNS_ROOT)) {
-    const dir = join(RUNS_ROOT, name);
+/** Stops the servers of runs whose vitest died without its teardown (SIGKILL, a power cut). */
+export function sweepAbandonedRuns(root = RUNS_ROOT): void {
+  for (const name of readdirSync(root)) {
+    const dir = join(root, name);
     let owner: number;
     try {
       owner = Number(readFileSync(join(dir, 'owner'), 'utf8'));
