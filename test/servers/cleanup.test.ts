@@ -99,6 +99,7 @@ describe('an interrupted vitest run', () => {
     const { output } = await finished;
 
     expect(isOurs(server!), output).toBe(false);
+    expect(output).toContain(`Stopped a Dovecot server (pid ${server!.pid}) that a test left running.`);
     expect(await portOpen(started.port)).toBe(false);
     expect(existsSync(started.dir)).toBe(false);
   });

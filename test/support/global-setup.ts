@@ -59,9 +59,12 @@ export default function setup(): () => void {
       ...missing.map((kind) => missingLine(kind)),
     ];
   };
-  const onExit = () => void finish();
+  const report = (lines: string[]) => {
+    if (lines.length > 0) process.stderr.write(`\n${lines.join('\n')}\n`);
+  };
+  const onExit = () => report(finish());
   const onSignal = (signal: (typeof SIGNALS)[number]) => {
-    finish();
+    report(finish());
     // vitest exits on these signals by itself; this is for when it does not
     process.exitCode ??= 128 + SIGNAL_NUMBERS[signal];
     setTimeout(() => process.exit(), 500);

@@ -77,9 +77,13 @@ const signal = (pid: number, name: NodeJS.Signals) => {
   }
 };
 
-/** Stops one server: its own stop command, then SIGTERM, then SIGKILL of it and its children. */
-export function stopServer(server: StartedServer): void {
-  if (isOurs(server) && server.stop) {
+/**
+ * Stops one server: its own stop command, then SIGTERM, then SIGKILL of it and its children.
+ * Returns whether it was still running.
+ */
+export function stopServer(server: StartedServer): boolean {
+  const running = isOurs(server);
+  if (running && server.stop) {
     try {
       const { file, args, uid, gid } = server.stop;
       execFileSync(file, args, { stdio: 'ignore', timeout: 10_000, ...(uid === undefined ? {} : { uid, gid }) });
@@ -98,9 +102,10 @@ export function stopServer(server: StartedServer): void {
     }
   }
   for (const dir of server.dirs) rmSync(dir, { recursive: true, force: true });
+  return running;
 }
 
-/** Stops every server still noted in a run directory; returns what was stopped. */
+/** Stops every server still noted in a run directory; returns those that were still running. */
 export function stopStartedServers(runDir: string): StartedServer[] {
   const dir = startedDir(runDir);
   if (!existsSync(dir)) return [];
@@ -114,9 +119,8 @@ export function stopStartedServers(runDir: string): StartedServer[] {
       rmSync(path, { force: true });
       continue;
     }
-    stopServer(server);
+    if (stopServer(server)) stopped.push(server);
     rmSync(path, { force: true });
-    stopped.push(server);
   }
   return stopped;
 }
