@@ -205,6 +205,23 @@ export const en = {
   'fix.forwarded': 'nothing to fix (forwarding)',
   'fix.intermittent': 'set up alignment on all of its servers',
   'fix.auth-fail': 'set up SPF and DKIM for it, or mark it as spoofing',
+  // --- chart ---
+  'chart.title': '{domain}: {from} to {to} · {verdict}',
+  'chart.multiples.title': '{count} domains: {from} to {to}',
+  'chart.axis.messages': 'Messages per day',
+  'chart.axis.passRate': 'DMARC pass rate',
+  'chart.passRate': 'Pass rate',
+  'chart.threshold.quarantine': 'quarantine {percent}',
+  'chart.threshold.reject': 'reject {percent}',
+  'chart.marker.policy': 'policy',
+  'chart.marker.newSender': 'new',
+  'chart.class.aligned': 'aligned',
+  'chart.class.forwarded': 'forwarded',
+  'chart.class.mailing-list': 'mailing list',
+  'chart.class.legitimate-failing': 'legitimate, failing',
+  'chart.class.unconfirmed': 'unconfirmed',
+  'chart.class.spoofing': 'spoofing',
+  'chart.sparkline.line': '{domain} {sparkline} {passRate} pass, {messages} messages',
 } as const;
 
 export type MessageKey = keyof typeof en;

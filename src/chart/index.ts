@@ -1,0 +1,13 @@
+
+export * from './series.ts';
+export { CLASS_COLOURS, CHART_COLOURS } from './colours.ts';
+export { CHART_FONT_FAMILY, registerChartFont } from './fonts.ts';
+export {
+  renderTrendChart,
+  renderSmallMultiples,
+  chartTitle,
+  MIN_CHART_WIDTH,
+  MIN_CHART_HEIGHT,
+  type ChartRenderOptions,
+  type SmallMultiplesOptions,
+} from './render.ts';
