@@ -1,4 +1,4 @@
-
+// Trend charts: the series model, the PNG renderer and the terminal sparkline.
 export * from './series.ts';
 export { CLASS_COLOURS, CHART_COLOURS } from './colours.ts';
 export { CHART_FONT_FAMILY, registerChartFont } from './fonts.ts';
@@ -11,3 +11,4 @@ export {
   type ChartRenderOptions,
   type SmallMultiplesOptions,
 } from './render.ts';
+export { sparkline, sparklineLines } from './sparkline.ts';
