@@ -1,11 +1,14 @@
 // A local stand-in for Discord's REST API (v10): interaction callbacks, editing the original
 // interaction response, channel messages, webhooks and command registration. Every call is
 // recorded with its JSON body; failures can be queued per path. Production code reaches it through
-// DISCORD_API_URL (discord.js `rest.api`).
+// DISCORD_API_URL (discord.js `rest.api`). A message with files arrives as multipart/form-data:
+// its JSON in the payload_json part, the files in files[N] parts; the call records both, and an
+// embed naming attachment://NAME must name one of the files, as Discord requires.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { isMultipart, parseMultipart, type MultipartFile } from './multipart.ts';
 
 export interface DiscordCall {
   method: string;
@@ -14,6 +17,8 @@ export interface DiscordCall {
   query: string;
   headers: IncomingMessage['headers'];
   body: any;
+  /** files of a multipart request (the JSON of such a request is in `body`) */
+  files: MultipartFile[];
 }
 
 export interface FakeDiscord {
@@ -38,7 +43,7 @@ export interface FakeDiscord {
 let snowflake = 1_000_000_000_000_000n;
 const nextId = () => String(++snowflake);
 
-function message(channelId: string, body: any) {
+function message(channelId: string, body: any, files: MultipartFile[] = []) {
   return {
     id: nextId(),
     type: 0,
@@ -53,7 +58,14 @@ function message(channelId: string, body: any) {
       avatar: null,
       bot: true,
     },
-    attachments: [],
+    attachments: files.map((file, index) => ({
+      id: nextId(),
+      filename: file.filename,
+      size: file.bytes.length,
+      content_type: file.contentType,
+      url: `https://cdn.discordapp.invalid/attachments/${index}/${file.filename}`,
+      proxy_url: `https://media.discordapp.invalid/attachments/${index}/${file.filename}`,
+    })),
     mentions: [],
     mention_roles: [],
     mention_everyone: false,
@@ -66,6 +78,19 @@ function message(channelId: string, body: any) {
   };
 }
 
+/** The first attachment://NAME an embed uses that no file of the request carries, or null. */
+function missingAttachment(body: any, files: MultipartFile[]): string | null {
+  const names = new Set(files.map((file) => file.filename));
+  const embeds: any[] = Array.isArray(body?.embeds) ? body.embeds : [];
+  for (const embed of embeds) {
+    for (const url of [embed?.image?.url, embed?.thumbnail?.url]) {
+      if (typeof url === 'string' && url.startsWith('attachment://') && !names.has(url.slice('attachment://'.length)))
+        return url.slice('attachment://'.length);
+    }
+  }
+  return null;
+}
+
 export async function startFakeDiscord(): Promise<FakeDiscord> {
   const calls: DiscordCall[] = [];
   const failures: Array<{
@@ -75,18 +100,26 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
+    req.on('end', async () => {
+      const bytes = Buffer.concat(chunks);
+      const raw = bytes.toString('utf8');
       const [fullPath, query = ''] = (req.url ?? '/').split('?') as [string, string?];
       const path = decodeURIComponent(fullPath.replace(/^\/api\/v10/, ''));
       const method = req.method ?? 'GET';
       let body: any;
-      try {
-        body = raw ? JSON.parse(raw) : undefined;
-      } catch {
-        body = raw;
+      let files: MultipartFile[] = [];
+      if (isMultipart(req.headers['content-type'])) {
+        const form = await parseMultipart(bytes, req.headers['content-type']!);
+        files = form.files;
+        body = form.fields.payload_json === undefined ? form.fields : JSON.parse(form.fields.payload_json);
+      } else {
+        try {
+          body = raw ? JSON.parse(raw) : undefined;
+        } catch {
+          body = raw;
+        }
       }
-      calls.push({ method, path, query, headers: req.headers, body });
+      calls.push({ method, path, query, headers: req.headers, body, files });
       const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
         if (payload === undefined) {
           res.writeHead(status, headers);
@@ -102,6 +135,8 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
           return send(next.status, next.body ?? { message: 'fake failure', code: 0 }, next.headers);
         }
       }
+      const missing = missingAttachment(body, files);
+      if (missing) return send(400, { message: `Invalid Form Body: no file named ${missing}`, code: 50035 });
       let match: RegExpExecArray | null;
       if (method === 'GET' && path === '/gateway/bot') {
         return send(200, {
@@ -112,11 +147,11 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       }
       if (method === 'POST' && /^\/interactions\/\d+\/[^/]+\/callback$/.test(path)) return send(204);
       if (method === 'PATCH' && /^\/webhooks\/(\d+)\/[^/]+\/messages\/@original$/.test(path))
-        return send(200, message('800000000000000001', body));
+        return send(200, message('800000000000000001', body, files));
       if (method === 'POST' && (match = /^\/channels\/(\d+)\/messages$/.exec(path)))
-        return send(200, message(match[1]!, body));
+        return send(200, message(match[1]!, body, files));
       if (method === 'POST' && /^\/webhooks\/(\d+)\/[^/]+$/.test(path))
-        return send(200, message('800000000000000002', body));
+        return send(200, message('800000000000000002', body, files));
       if (method === 'PUT' && /^\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(path)) {
         return send(
           200,

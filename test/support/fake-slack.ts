@@ -2,11 +2,15 @@
 // Web API calls arrive form-encoded (or JSON) at /api/<method>, answers to slash commands arrive as
 // JSON at the response_url. Every call is recorded; failures (429 with Retry-After, 5xx) can be
 // queued per path to exercise retries. Production code is pointed here with SLACK_API_URL.
+// Files go the external upload flow: files.getUploadURLExternal hands out an upload URL on this
+// server, the bytes are POSTed there, files.completeUploadExternal shares them; without the
+// files:write scope the first step answers missing_scope, as Slack does.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { isMultipart, parseMultipart } from './multipart.ts';
 
 export interface RecordedCall {
   method: string;
@@ -14,6 +18,8 @@ export interface RecordedCall {
   headers: IncomingMessage['headers'];
   /** the raw body text */
   raw: string;
+  /** the raw body bytes (file uploads are binary) */
+  bytes: Buffer;
   /** parsed body: form fields (JSON-looking values parsed) or the JSON document */
   body: Record<string, unknown>;
 }
@@ -24,6 +30,24 @@ export interface QueuedFailure {
   body?: unknown;
 }
 
+/** A file whose bytes arrived at its upload URL, and where it was shared. */
+export interface FakeSlackUpload {
+  fileId: string;
+  /** what files.getUploadURLExternal was told */
+  filename: string;
+  length: number;
+  altText: string | null;
+  /** the bytes received at the upload URL (null until they arrive) */
+  bytes: Buffer | null;
+  /** set by files.completeUploadExternal */
+  completed: { channelId: string | null; threadTs: string | null; title: string | null } | null;
+}
+
+export interface FakeSlackOptions {
+  /** the bot token's scopes; files:write is needed to upload (default: chat:write, commands, files:write) */
+  scopes?: string[];
+}
+
 export interface FakeSlack {
   /** base of the Web API, for SLACK_API_URL */
   apiUrl: string;
@@ -31,6 +55,8 @@ export interface FakeSlack {
   responseUrl(id?: string): string;
   calls: RecordedCall[];
   callsTo(pathPart: string): RecordedCall[];
+  /** files that went through the external upload flow, in the order their URLs were handed out */
+  uploads: FakeSlackUpload[];
   /** the next requests to a path (ending with `pathSuffix`) fail with these responses, in order */
   failNext(pathSuffix: string, ...failures: QueuedFailure[]): void;
   /** waits until `predicate` holds over the recorded calls (polling; the test's timeout bounds it) */
@@ -63,7 +89,9 @@ function safeJson(text: string): unknown {
   }
 }
 
-export async function startFakeSlack(): Promise<FakeSlack> {
+export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
+  const scopes = new Set(options.scopes ?? ['chat:write', 'commands', 'files:write']);
+  const uploads: FakeSlackUpload[] = [];
   const calls: RecordedCall[] = [];
   const failures = new Map<string, QueuedFailure[]>();
   let counter = 0;
@@ -77,16 +105,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
+    req.on('end', async () => {
+      const bytes = Buffer.concat(chunks);
+      const raw = bytes.toString('utf8');
       const path = (req.url ?? '/').split('?')[0]!;
-      calls.push({
-        method: req.method ?? 'GET',
-        path,
-        headers: req.headers,
-        raw,
-        body: parseBody(raw, req.headers['content-type']),
-      });
+      const isFile = isMultipart(req.headers['content-type']);
+      const body = isFile ? {} : parseBody(raw, req.headers['content-type']);
+      calls.push({ method: req.method ?? 'GET', path, headers: req.headers, raw, bytes, body });
       for (const [suffix, queue] of failures) {
         if (path.endsWith(suffix) && queue.length > 0) {
           const failure = queue.shift()!;
@@ -100,6 +125,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         }
       }
       if (path.startsWith('/response/')) return answer(res, 200, 'ok');
+      if (path.startsWith('/upload/')) {
+        const upload = uploads.find((item) => path === `/upload/${item.fileId}`);
+        if (!upload || req.method !== 'POST') return answer(res, 404, 'unknown upload');
+        // the file is the one part of a form, or the whole body
+        const file = isFile ? (await parseMultipart(bytes, req.headers['content-type']!)).files[0] : undefined;
+        upload.bytes = file ? file.bytes : bytes;
+        return answer(res, 200, `OK - ${upload.bytes.length}`);
+      }
       const method = path.replace(/^\/api\//, '');
       switch (method) {
         case 'auth.test':
@@ -114,10 +147,50 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           });
         case 'apps.connections.open':
           return answer(res, 200, { ok: true, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/socket` });
+        case 'files.getUploadURLExternal': {
+          if (!scopes.has('files:write'))
+            return answer(res, 200, {
+              ok: false,
+              error: 'missing_scope',
+              needed: 'files:write',
+              provided: [...scopes].join(','),
+            });
+          const length = Number(body.length);
+          if (typeof body.filename !== 'string' || !Number.isSafeInteger(length) || length <= 0)
+            return answer(res, 200, { ok: false, error: 'invalid_arguments' });
+          const fileId = `F${String(uploads.length + 1).padStart(8, '0')}`;
+          uploads.push({
+            fileId,
+            filename: body.filename,
+            length,
+            altText: typeof body.alt_text === 'string' ? body.alt_text : null,
+            bytes: null,
+            completed: null,
+          });
+          return answer(res, 200, { ok: true, upload_url: `${base}/upload/${fileId}`, file_id: fileId });
+        }
+        case 'files.completeUploadExternal': {
+          const files = Array.isArray(body.files) ? (body.files as Array<{ id?: string; title?: string }>) : [];
+          const found = files.map((file) => uploads.find((upload) => upload.fileId === file.id));
+          // Slack refuses to complete a file whose bytes never arrived, or whose size differs
+          if (files.length === 0 || found.some((upload) => !upload?.bytes || upload.bytes.length !== upload.length))
+            return answer(res, 200, { ok: false, error: 'file_upload_not_found' });
+          found.forEach((upload, index) => {
+            upload!.completed = {
+              channelId: typeof body.channel_id === 'string' ? body.channel_id : null,
+              threadTs: typeof body.thread_ts === 'string' ? body.thread_ts : null,
+              title: files[index]?.title ?? null,
+            };
+          });
+          return answer(res, 200, {
+            ok: true,
+            files: found.map((upload) => ({ id: upload!.fileId, title: upload!.completed!.title })),
+          });
+        }
         case 'chat.postMessage':
           return answer(res, 200, {
             ok: true,
-            channel: parseBody(raw, req.headers['content-type']).channel,
+            channel: body.channel,
             ts: `${Date.now() / 1000}`,
             message: {},
           });
@@ -154,6 +227,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     responseUrl: (id = String(++counter)) => `${base}/response/${id}`,
     calls,
     callsTo: (pathPart) => calls.filter((call) => call.path.includes(pathPart)),
+    uploads,
     failNext(pathSuffix, ...queued) {
       failures.set(pathSuffix, [...(failures.get(pathSuffix) ?? []), ...queued]);
     },
