@@ -26,11 +26,22 @@ export interface DiscordEmbed {
   color?: number;
   fields?: Array<{ name: string; value: string; inline?: boolean }>;
   footer?: { text: string };
+  /** attachment://NAME shows a file sent with the message */
+  image?: { url: string };
+}
+
+/** A file sent with the message (multipart: payload_json and files[N]). */
+export interface DiscordFile {
+  name: string;
+  data: Buffer;
+  contentType: string;
 }
 
 export interface DiscordMessage {
   content?: string;
   embeds: DiscordEmbed[];
+  /** present when the reply carries an image; the first embed shows it */
+  files?: DiscordFile[];
 }
 
 const toneColor: Record<ReplyTone, number> = { info: 0x5865f2, good: 0x2ecc71, warning: 0xf1c40f, bad: 0xe74c3c };
@@ -131,7 +142,18 @@ export function renderDiscord(reply: Reply): DiscordMessage {
     const last = embeds[embeds.length - 1]!;
     last.footer = { text: 'Shortened to fit Discord; ask with fewer days or a narrower filter for the rest.' };
   }
+  if (reply.image) {
+    const name = attachmentName(reply.image.name);
+    embeds[0]!.image = { url: `attachment://${name}` };
+    return { embeds, files: [{ name, data: reply.image.png, contentType: 'image/png' }] };
+  }
   return { embeds };
+}
+
+/** attachment:// names allow only [A-Za-z0-9_.-]; anything else would not match the file. */
+function attachmentName(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64);
+  return /\.png$/i.test(cleaned) ? cleaned : `${cleaned || 'chart'}.png`;
 }
 
 function blockText(block: Exclude<ReplyBlock, { type: 'header' } | { type: 'fields' }>, room: number): string | null {

@@ -96,5 +96,7 @@ export function renderTerminal(reply: Reply, options: TerminalOptions = {}): str
     lines.push(...rendered);
     previous = block.type;
   }
+  // A terminal shows no picture: its text form (sparklines), or what it shows in words.
+  if (reply.image) lines.push('', ...(reply.image.text?.length ? reply.image.text : [`[${reply.image.alt}]`]));
   return `${lines.join('\n')}\n`;
 }

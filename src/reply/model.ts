@@ -18,6 +18,17 @@ export type ReplyBlock =
   | { type: 'context'; text: string }
   | { type: 'divider' };
 
+/** A picture that goes with a reply (a trend chart). Platforms that cannot show it show `text`. */
+export interface ReplyImage {
+  /** file name, e.g. chart.png (Discord's attachment://NAME refers to it) */
+  name: string;
+  png: Buffer;
+  /** what the picture shows, for screen readers and notifications */
+  alt: string;
+  /** the same in lines of text (sparklines) for the terminal */
+  text?: string[];
+}
+
 export interface Reply {
   /** one line that stands for the whole reply (notification text, plain fallback) */
   title: string;
@@ -27,4 +38,5 @@ export interface Reply {
   data?: unknown;
   /** true when the reply reports a usage error or a failure to answer */
   error?: boolean;
+  image?: ReplyImage;
 }

@@ -20,6 +20,7 @@ import { PostError, redactSecrets, withRetry, type Destination, type RetryOption
 import { renderDiscord } from '../../render/discord.ts';
 import { buildCommandPayload, interactionToLine } from './payload.ts';
 import { postWebhook } from './webhook.ts';
+import { messagePayload, restFiles } from './files.ts';
 
 export interface DiscordBotOptions {
   token?: string;
@@ -79,6 +80,7 @@ export async function handleDmarcInteraction(
       interaction.editReply({
         content: message.content ?? null,
         embeds: message.embeds,
+        files: (message.files ?? []).map((file) => ({ attachment: file.data, name: file.name })),
         allowedMentions: { parse: [] },
       }),
     deps.retry,
@@ -127,8 +129,10 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
       id: `discord:${channelId}`,
       async post(reply) {
         try {
+          const message = renderDiscord(reply);
           await rest.post(Routes.channelMessages(channelId), {
-            body: { ...renderDiscord(reply), allowed_mentions: { parse: [] } },
+            body: messagePayload(message, { allowed_mentions: { parse: [] } }),
+            files: restFiles(message.files),
           });
         } catch (error) {
           const status = (error as { status?: number }).status ?? null;

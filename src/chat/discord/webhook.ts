@@ -4,6 +4,7 @@
 
 import { PostError, parseRetryAfter, redactSecrets } from '../post.ts';
 import type { DiscordMessage } from '../../render/discord.ts';
+import { messageBody } from './files.ts';
 
 /** Where to POST: the configured URL, or the same webhook path under DISCORD_API_URL. */
 export function webhookEndpoint(webhookUrl: string, apiUrl?: string): string {
@@ -26,12 +27,8 @@ export async function postWebhook(
   const doFetch = options.fetch ?? fetch;
   let response: Response;
   try {
-    response = await doFetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...message, allowed_mentions: { parse: [] } }),
-      signal: AbortSignal.timeout(15_000),
-    });
+    const { body, headers } = messageBody(message, { allowed_mentions: { parse: [] } });
+    response = await doFetch(endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(15_000) });
   } catch (error) {
     throw new PostError(
       `discord webhook: ${redactSecrets(error instanceof Error ? error.message : String(error), secrets)}`,
