@@ -9,7 +9,7 @@ export const CLASS_COLOURS: Record<ChartClass, string> = {
   forwarded: '#56B4E9', // sky blue: broken by a forwarder, nothing to fix
   'mailing-list': '#0072B2', // blue: rewritten by a list
   'legitimate-failing': '#E69F00', // orange: yours, needs fixing
-  unconfirmed: '#B4B4B4', // grey: not decided yet
+  unconfirmed: '#CC79A7', // reddish purple: not decided yet (not grey: text edges are grey)
   spoofing: '#D55E00', // vermillion: not yours
 };
 

@@ -1,6 +1,7 @@
 // The /dmarc subcommands, listed explicitly (no folder scanning): the text parser, Discord
 // registration and `help` all read this list.
 
+import { chartCommand } from '../../commands/chart.ts';
 import { dateCommand } from '../../commands/date.ts';
 import { helpCommand } from '../../commands/help.ts';
 import { ipCommand } from '../../commands/ip.ts';
@@ -17,5 +18,6 @@ export const commandRegistry: readonly CommandDef[] = [
   markCommand,
   summaryCommand,
   sourcesCommand,
+  chartCommand,
   helpCommand,
 ];

@@ -37,6 +37,7 @@ export const en = {
   'command.summary': 'Totals per domain over the last days',
   'command.sources': 'The top senders over the last days',
   'command.help': 'Every command with an example',
+  'command.chart': 'A chart of the last days: messages by class, pass rate, policy changes, new senders',
   'option.address': 'IPv4 or IPv6 address',
   'option.days': 'number of days to look back',
   'option.date': 'YYYY-MM-DD, today or yesterday',
@@ -221,6 +222,10 @@ export const en = {
   'chart.class.legitimate-failing': 'legitimate, failing',
   'chart.class.unconfirmed': 'unconfirmed',
   'chart.class.spoofing': 'spoofing',
+  'chart.markers': 'Markers',
+  'chart.marker.line.policy': '{day}: published policy {label}',
+  'chart.marker.line.newSender': '{day}: new sender {label}',
+  'chart.none.title': 'No data for a chart',
   'chart.sparkline.line': '{domain} {sparkline} {passRate} pass, {messages} messages',
 } as const;
 

@@ -35,6 +35,7 @@ export const ja: Record<MessageKey, string> = {
   'command.summary': '直近の日数のドメインごとの集計',
   'command.sources': '直近の日数の主な送信者',
   'command.help': 'すべてのコマンドと例',
+  'command.chart': '直近の日々のグラフ: 分類別メッセージ数、合格率、ポリシー変更、新しい送信元',
   'option.address': 'IPv4 または IPv6 のアドレス',
   'option.days': '遡る日数',
   'option.date': 'YYYY-MM-DD、today または yesterday',
@@ -209,5 +210,9 @@ export const ja: Record<MessageKey, string> = {
   'chart.class.legitimate-failing': '正規だが失敗',
   'chart.class.unconfirmed': '未確認',
   'chart.class.spoofing': 'なりすまし',
+  'chart.markers': 'マーカー',
+  'chart.marker.line.policy': '{day}: 公開ポリシー {label}',
+  'chart.marker.line.newSender': '{day}: 新しい送信元 {label}',
+  'chart.none.title': 'グラフにするデータがありません',
   'chart.sparkline.line': '{domain} {sparkline} 合格 {passRate}、{messages} 件',
 };

@@ -67,7 +67,11 @@ describe('parseCommandLine: accepted forms', () => {
 describe('parseCommandLine: usage errors say what was expected, with an example', () => {
   const cases: Array<[line: string, code: UsageError['code'], mustSay: RegExp]> = [
     ['', 'empty', /No command given.*help/],
-    ['ipp 203.0.113.5', 'unknown-command', /Unknown command "ipp".*ip, date, ready, mark, summary, sources, help/],
+    [
+      'ipp 203.0.113.5',
+      'unknown-command',
+      /Unknown command "ipp".*ip, date, ready, mark, summary, sources, chart, help/,
+    ],
     ['ip', 'missing', /Missing address: expected an IPv4 or IPv6 address\. Example: \/dmarc ip 203\.0\.113\.5/],
     ['ip 999.1.1.1', 'invalid', /"999\.1\.1\.1" is not an IPv4 or IPv6 address \(for address\)\. Example: \/dmarc ip /],
     ['ip 12345', 'invalid', /"12345" is not an IPv4 or IPv6 address/],

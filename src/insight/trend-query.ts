@@ -1,0 +1,93 @@
+// Loads what a trend chart needs from the store: the window's day documents, the days before it
+// (to tell which senders are new), the marks and offline identities; then classes every source as
+// `ready` does over the same window and builds the trend of each domain.
+
+import type { ReadinessThresholds } from '../commands/types.ts';
+import type { ChartClass } from '../chart/series.ts';
+import type { DayDoc, ReportStore } from '../store/types.ts';
+import { groupSources } from './groups.ts';
+import { markLookup } from './marks.ts';
+import { identifyDays } from './queries.ts';
+import { readiness } from './readiness.ts';
+import { addDays, windowEnding } from './stats.ts';
+import { trend, type Trend } from './trend.ts';
+import type { Identify, Readiness, SourceClass } from './types.ts';
+
+/** How far before the window a sender counts as already known. */
+export const NEW_SENDER_LOOKBACK_DAYS = 30;
+
+export interface TrendResult {
+  trend: Trend;
+  /** readiness over the chart's window, from the reports alone (no DNS checks) */
+  readiness: Readiness;
+}
+
+export interface TrendQueryOptions {
+  days: number;
+  now: Date;
+  thresholds: ReadinessThresholds;
+}
+
+const chartClass = (sourceClass: SourceClass): ChartClass =>
+  (sourceClass as string) === 'misaligned' ? 'legitimate-failing' : (sourceClass as ChartClass);
+
+/** One trend per domain with messages in the window (the named domain only, when given). */
+export async function queryTrends(
+  store: ReportStore,
+  identify: Identify,
+  domain: string | null,
+  options: TrendQueryOptions,
+): Promise<TrendResult[]> {
+  const window = windowEnding(options.now, options.days);
+  const thresholds = { ...options.thresholds, windowDays: options.days };
+  const lookback = { from: addDays(window.from, -NEW_SENDER_LOOKBACK_DAYS), to: addDays(window.from, -1) };
+  const [days, earlier, marks] = await Promise.all([
+    store.days(domain, window.from, window.to),
+    store.days(domain, lookback.from, lookback.to),
+    store.marks(),
+  ]);
+  const identities = await identifyDays(identify, days, { dns: false });
+  const lookup = markLookup(marks);
+
+  const byDomain = new Map<string, DayDoc[]>();
+  for (const doc of days) {
+    if (Object.keys(doc.reports).length === 0) continue;
+    const list = byDomain.get(doc.domain) ?? [];
+    list.push(doc);
+    byDomain.set(doc.domain, list);
+  }
+  const seenBefore = new Map<string, Set<string>>();
+  for (const doc of earlier) {
+    const seen = seenBefore.get(doc.domain) ?? new Set<string>();
+    for (const reportKey in doc.reports) for (const source of doc.reports[reportKey]!.sources) seen.add(source.ip);
+    seenBefore.set(doc.domain, seen);
+  }
+
+  const results: TrendResult[] = [];
+  for (const name of [...byDomain.keys()].sort()) {
+    const docs = byDomain.get(name)!;
+    const ready = readiness({ domain: name, days: docs, identities, marks, thresholds, window });
+    // Every IP takes the class of its sender group, as `ready` classed the group.
+    const classOfGroup = new Map(ready.sources.map((source) => [source.key, chartClass(source.class)]));
+    const classOfIp = new Map<string, ChartClass>();
+    for (const group of groupSources(docs, identities, lookup, window, name).groups.values()) {
+      const sourceClass = classOfGroup.get(group.key) ?? 'unconfirmed';
+      for (const ip of group.ips.keys()) classOfIp.set(ip, sourceClass);
+    }
+    const seen = seenBefore.get(name) ?? new Set<string>();
+    results.push({
+      trend: trend({
+        domain: name,
+        days: docs,
+        window,
+        classOf: (ip) => classOfIp.get(ip) ?? 'unconfirmed',
+        identities,
+        seenBefore: seen,
+        hasEarlierData: seen.size > 0,
+        newSenderMinShare: thresholds.regularSenderMinShare,
+      }),
+      readiness: ready,
+    });
+  }
+  return results;
+}
