@@ -111,7 +111,7 @@ describe('parseCommandLine: usage errors say what was expected, with an example'
     ['summary -3', 'invalid', /"-3" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc summary/],
     ['summary 7 8', 'too-many', /Unexpected extra argument "8" for summary\. Example: \/dmarc summary/],
     ['sources many', 'invalid', /"many" is not a whole number/],
-    ['help me', 'invalid', /"me" is not one of ip, date, ready, mark, summary, sources, help \(for command\)/],
+    ['help me', 'invalid', /"me" is not one of ip, date, ready, mark, summary, sources, chart, help \(for command\)/],
     ['help ip date', 'too-many', /Unexpected extra argument "date" for help/],
   ];
   for (const [line, code, mustSay] of cases) {
