@@ -40,7 +40,7 @@ export function dnsReply(report: DnsReport): Reply {
   const warnings = report.checks.filter((check) => !check.ok && check.checked && check.severity === 'warning').length;
   const unchecked = report.checks.filter((check) => !check.checked).length;
   const summary = [
-    errors > 0 && `${errors} ${errors === 1 ? 'problem' : 'problems'} that block enforcement`,
+    errors > 0 && (errors === 1 ? '1 problem that blocks enforcement' : `${errors} problems that block enforcement`),
     warnings > 0 && `${warnings} ${warnings === 1 ? 'warning' : 'warnings'}`,
     unchecked > 0 && `${unchecked} not checked (DNS did not answer)`,
   ].filter(Boolean);
