@@ -12,9 +12,17 @@ const MAX_DOMAINS = 5;
 export const dnsCommand: CommandDef = {
   name: 'dns',
   description: en['command.dns'],
-  options: [{ name: 'domain', description: en['option.domain'], type: 'domain', positional: true }],
-  examples: ['dns example.com', 'dns'],
-  async handler(args, context) {
+  options: [
+    { name: 'domain', description: en['option.domain'], type: 'domain', positional: true },
+    { name: 'days', description: en['option.days'], type: 'integer', min: 1, max: 3650 },
+  ],
+  examples: ['dns example.com', 'dns example.com days:60', 'dns'],
+  async handler(args, rawContext) {
+    // the window decides which senders and DKIM selectors of the reports are checked
+    const context =
+      typeof args.days === 'number'
+        ? { ...rawContext, thresholds: { ...rawContext.thresholds, windowDays: args.days } }
+        : rawContext;
     if (typeof args.domain === 'string') return dnsReply(await queryDns(context, args.domain.toLowerCase()));
     const domains = (await context.store.domains()).slice(0, MAX_DOMAINS);
     if (domains.length === 0)

@@ -175,8 +175,16 @@ export function spfSendersCheck(
   domain: string,
   senders: readonly LegitimateSender[],
   results: readonly SpfSenderResult[] | { error: string },
-): DnsCheck | null {
-  if (senders.length === 0) return null;
+): DnsCheck {
+  if (senders.length === 0)
+    return {
+      id: 'spf-senders',
+      ok: true,
+      severity: 'info',
+      checked: true,
+      detail: 'no legitimate sender in the window: no IP to evaluate SPF for',
+      fix: null,
+    };
   if (!Array.isArray(results))
     return notChecked('spf-senders', 'SPF for the senders', (results as { error: string }).error);
   const temporary = results.filter((result) => result.result === 'temperror');
