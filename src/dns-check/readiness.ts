@@ -126,12 +126,24 @@ function nextRecord(readiness: Readiness, report: DnsReport): ReadinessDns['next
 /** Readiness with the DNS checks applied: DNS blockers make it not-ready with their fix as next step. */
 export function applyDnsChecks(readiness: Readiness, report: DnsReport): ReadinessWithDns {
   const blockers = dnsBlockers(report.checks);
-  const shown = report.checks.filter((check) => !check.ok && (check.severity !== 'info' || !check.checked));
+  const failed = report.checks.filter((check) => check.checked && !check.ok && check.severity !== 'info');
+  const unchecked = report.checks.filter((check) => !check.checked);
   const checks = [
     ...readiness.checks,
-    ...(shown.length === 0
+    ...failed.map((check) => ({ id: `dns-${check.id}`, ok: false, detail: check.detail })),
+    // one line for what DNS could not answer: it is no finding about the domain
+    ...(unchecked.length > 0
+      ? [
+          {
+            id: 'dns-unchecked',
+            ok: false,
+            detail: `could not check ${unchecked.map((check) => check.id).join(', ')}: DNS did not answer`,
+          },
+        ]
+      : []),
+    ...(failed.length === 0 && unchecked.length === 0
       ? [{ id: 'dns', ok: true, detail: `published records checked (${report.checks.length}), no problem found` }]
-      : shown.map((check) => ({ id: `dns-${check.id}`, ok: false, detail: check.detail }))),
+      : []),
   ];
   const dns: ReadinessDns = {
     checks: report.checks,

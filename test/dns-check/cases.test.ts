@@ -228,3 +228,18 @@ describe('the dns answer in words', () => {
     expect((await answer(`dns ${DOMAIN}`, fresh)).title).toBe('DNS of example.com: 1 problem that blocks enforcement');
   });
 });
+
+describe('ready without DNS', () => {
+  it('says in one line what it could not check, and keeps the verdict of the reports', async () => {
+    const context = testContext(fixture.store, { now: NOW, dns: false });
+    const ready = (await answer(`ready ${DOMAIN}`, context)).data as ReadinessWithDns;
+    expect(ready.verdict).toBe('ready-quarantine');
+    expect(ready.checks.filter((one) => one.id.startsWith('dns'))).toEqual([
+      {
+        id: 'dns-unchecked',
+        ok: false,
+        detail: 'could not check dmarc-record, spf-record, dkim-selectors, mx, mta-sts, tls-rpt: DNS did not answer',
+      },
+    ]);
+  });
+});
