@@ -5,7 +5,9 @@ import type { Config } from './config.ts';
 import type { CommandContext, Requester } from './commands/types.ts';
 import type { Identify } from './insight/types.ts';
 import { thresholdsFromConfig } from './insight/index.ts';
+import type { TextFetcher } from './dns-check/types.ts';
 import { createDnsResolver, noDns, type DnsAdapter } from './net/dns.ts';
+import { fetchHttpsText } from './net/https-text.ts';
 import { createIdentify } from './senders/identify.ts';
 import type { ReportStore } from './store/types.ts';
 
@@ -18,6 +20,8 @@ export interface CommandContextInput {
   now?: () => Date;
   /** a DNS adapter, or false for offline identification only; default from the config */
   dns?: DnsAdapter | false;
+  /** the HTTPS fetch of MTA-STS policy files, or false for none; default node:https */
+  fetchText?: TextFetcher | false;
 }
 
 // One resolver per configuration, so every command context of a running bot shares it (and with
@@ -38,12 +42,19 @@ export function createCommandContext({
   requester,
   now = () => new Date(),
   dns,
+  fetchText,
 }: CommandContextInput): CommandContext {
   const adapter = dns === false ? noDns : (dns ?? resolverFor(config));
   return {
     store,
     now,
-    dns: { reverse: adapter.reverse, resolve: adapter.resolve, timeoutMs: adapter.timeoutMs },
+    dns: {
+      reverse: adapter.reverse,
+      resolve: adapter.resolve,
+      timeoutMs: adapter.timeoutMs,
+      records: adapter.records,
+      fetchText: fetchText === false || adapter === noDns ? undefined : (fetchText ?? fetchHttpsText),
+    },
     locale: config.LOCALE,
     timeZone: config.TZ,
     requester,

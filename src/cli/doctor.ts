@@ -3,6 +3,7 @@
 import { ConfigError, type Config } from '../config.ts';
 import { loadSettings } from './settings.ts';
 import { formatCheck, runChecks, type DoctorDeps } from '../doctor/checks.ts';
+import { createRecordResolver } from '../net/dns-records.ts';
 
 export function realDoctorDeps(config: Config): DoctorDeps {
   return {
@@ -32,6 +33,7 @@ export function realDoctorDeps(config: Config): DoctorDeps {
       const { createDnsResolver } = await import('../net/dns.ts');
       return createDnsResolver({ servers: config.DNS_SERVERS, timeoutMs: config.DNS_TIMEOUT_MS }).reverse(ip);
     },
+    records: (server) => createRecordResolver({ servers: server ? [server] : [], timeoutMs: config.DNS_TIMEOUT_MS }),
     now: () => new Date(),
   };
 }

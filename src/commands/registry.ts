@@ -2,6 +2,7 @@
 // registration and `help` all read this list.
 
 import { dateCommand } from '../../commands/date.ts';
+import { dnsCommand } from '../../commands/dns.ts';
 import { helpCommand } from '../../commands/help.ts';
 import { ipCommand } from '../../commands/ip.ts';
 import { markCommand } from '../../commands/mark.ts';
@@ -17,5 +18,6 @@ export const commandRegistry: readonly CommandDef[] = [
   markCommand,
   summaryCommand,
   sourcesCommand,
+  dnsCommand,
   helpCommand,
 ];

@@ -1,6 +1,8 @@
 // Commands are data (name, description, typed options) plus a handler. The same definitions drive
 // the text parser (terminal, Slack's `/dmarc <sub> <args>`) and Discord's registered subcommands.
 
+import type { TextFetcher } from '../dns-check/types.ts';
+import type { RecordResolver } from '../net/dns-records.ts';
 import type { Reply } from '../reply/model.ts';
 import type { ReportStore } from '../store/types.ts';
 
@@ -45,7 +47,14 @@ export type AddressLookup = (name: string) => Promise<string[]>;
 export interface CommandContext {
   store: ReportStore;
   now: () => Date;
-  dns: { reverse: PtrLookup; resolve: AddressLookup; timeoutMs: number };
+  dns: {
+    reverse: PtrLookup;
+    resolve: AddressLookup;
+    timeoutMs: number;
+    /** record lookups and the HTTPS fetch of the published-record checks; absent: "could not check" */
+    records?: RecordResolver;
+    fetchText?: TextFetcher;
+  };
   locale: 'en' | 'ja';
   timeZone: string;
   requester: Requester;

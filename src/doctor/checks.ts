@@ -1,6 +1,7 @@
 // `dmarc-bot doctor`: one check per configured part, each answering ok / warn / fail with the
 // figure it found and, for a failure, the fix. Checks never throw and never print secrets.
 
+import { isNoAnswer, type RecordResolver } from '../net/dns-records.ts';
 import type { Config } from '../config.ts';
 import { imapConfigured } from '../config.ts';
 
@@ -32,6 +33,8 @@ export interface DoctorDeps {
   /** GETs a Discord REST route with the bot token (or none for a webhook URL); resolves status + JSON */
   discord(pathOrUrl: string, token: string | null): Promise<{ status: number; body: Record<string, unknown> }>;
   reverse(ip: string): Promise<string[]>;
+  /** a record resolver asking only `server` ("host:port"), or the system resolvers for null */
+  records?(server: string | null): RecordResolver;
   now(): Date;
 }
 
@@ -332,6 +335,29 @@ export async function checkDns(config: Config, deps: DoctorDeps): Promise<CheckR
       };
 }
 
+/** Each configured resolver must answer a question (NXDOMAIN counts): the DNS checks depend on it. */
+export async function checkResolvers(config: Config, deps: DoctorDeps): Promise<CheckResult[]> {
+  if (!deps.records) return [];
+  const servers: Array<string | null> = config.DNS_SERVERS.length > 0 ? [...config.DNS_SERVERS] : [null];
+  return Promise.all(
+    servers.map(async (server): Promise<CheckResult> => {
+      const name = server ?? 'the system resolvers';
+      try {
+        await deps.records!(server)('dmarc-bot-doctor.invalid', 'TXT');
+      } catch (error) {
+        if (!isNoAnswer(error))
+          return {
+            part: 'dns resolver',
+            status: 'warn',
+            detail: `${name} did not answer within ${config.DNS_TIMEOUT_MS} ms (${(error as { code?: string }).code ?? 'error'}): /dmarc dns and ready say "could not check"`,
+            fix: 'set DNS_SERVERS to resolvers this machine can reach, or raise DNS_TIMEOUT_MS',
+          };
+      }
+      return { part: 'dns resolver', status: 'ok', detail: `${name} answers` };
+    }),
+  );
+}
+
 export async function runChecks(config: Config, deps: DoctorDeps): Promise<CheckResult[]> {
   return [
     await checkStore(config, deps),
@@ -339,6 +365,7 @@ export async function runChecks(config: Config, deps: DoctorDeps): Promise<Check
     ...(await checkSlack(config, deps)),
     ...(await checkDiscord(config, deps)),
     await checkDns(config, deps),
+    ...(await checkResolvers(config, deps)),
   ];
 }
 

@@ -21,6 +21,7 @@ const MALFORMED: Record<string, { line: string; quoted: string }> = {
   mark: { line: '/dmarc mark 203.0.113.5 maybe', quoted: 'maybe' },
   summary: { line: '/dmarc summary -3', quoted: '-3' },
   sources: { line: '/dmarc sources many', quoted: 'many' },
+  dns: { line: '/dmarc dns not_a_domain!', quoted: 'not_a_domain!' },
   help: { line: '/dmarc help me', quoted: 'me' },
 };
 const HOSTILE = [
