@@ -10,7 +10,7 @@
 
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, imapConfigured, type Config } from '../config.ts';
+import { ConfigError, EXIT_CONFIG, imapConfigured, type Config } from '../config.ts';
 import { loadSettings } from './settings.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
@@ -66,7 +66,9 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       'needed to post to DISCORD_DIGEST_CHANNEL_ID (or use DISCORD_WEBHOOK_URL instead)',
     );
   }
-  const store = options.store ?? (await openStore(config.DMARC_STORE, { logger: log }));
+  const store =
+    options.store ??
+    (await openStore(config.DMARC_STORE, { logger: log, connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS }));
   const access = { allowedChannels: config.ALLOWED_CHANNELS, allowedUsers: config.ALLOWED_USERS };
   const contextFor = (requester: Requester) => createCommandContext({ config, store, requester, now });
   // answers in progress, so shutdown can let them finish before the store closes
@@ -268,11 +270,11 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      return 1;
+      return EXIT_CONFIG;
     }
     if (error instanceof RangeError) {
       process.stderr.write(`configuration: TZ: ${error.message}\n`);
-      return 1;
+      return EXIT_CONFIG;
     }
     throw error;
   }
@@ -293,7 +295,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      return 1;
+      return EXIT_CONFIG;
     }
     process.stderr.write(`dmarc-bot start: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
