@@ -1,7 +1,7 @@
 // An unreachable store fails at open within STORE_CONNECT_TIMEOUT_MS, with a plain message that
 // names the store (password hidden) and the cause, not the client library's wording.
 
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.ts';
 import { freePort } from '../support/ports.ts';
@@ -9,12 +9,19 @@ import { freePort } from '../support/ports.ts';
 // A port that accepts TCP connections and never answers: a server that hangs.
 let silent: Server;
 let silentPort: number;
+const held = new Set<Socket>();
 beforeAll(async () => {
   silentPort = await freePort();
-  silent = createServer(() => undefined);
+  silent = createServer((socket) => {
+    held.add(socket);
+    socket.on('close', () => held.delete(socket));
+  });
   await new Promise<void>((resolve) => silent.listen(silentPort, '127.0.0.1', resolve));
 });
-afterAll(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+afterAll(async () => {
+  for (const socket of held) socket.destroy();
+  await new Promise<void>((resolve) => silent.close(() => resolve()));
+});
 
 async function openError(url: string, connectTimeoutMs: number): Promise<string> {
   try {
