@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import { candidateIps, detectAlerts, type AlertFinding, type AlertRules } from './detect.ts';
 import { alertReply } from './render.ts';
 import { formatLocalDate, localParts } from '../schedule/zoned-time.ts';
+import type { OpsObserver } from '../metrics/observer.ts';
 
 export interface AlerterOptions {
   store: Pick<ReportStore, 'ipEntries' | 'marks' | 'getState' | 'setState'>;
@@ -23,6 +24,8 @@ export interface AlerterOptions {
   /** when false this instance does not alert (another instance holds the lease) */
   mayPost?: () => boolean | Promise<boolean>;
   log?: Logger;
+  /** counts alerts posted and failed per destination (metrics); nothing by default */
+  observer?: Pick<OpsObserver, 'delivery'>;
 }
 
 export interface Alerter {
@@ -70,7 +73,9 @@ export function createAlerter(options: AlerterOptions): Alerter {
         try {
           await withRetry(() => destination.post(reply), options.retry);
           delivered++;
+          options.observer?.delivery('alert', destination.id, true);
         } catch (error) {
+          options.observer?.delivery('alert', destination.id, false);
           options.log?.error(
             {
               destination: destination.id,

@@ -46,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   let store: ReportStore | undefined;
   try {
     const config = loadSettings();
-    store = await openStore(config.DMARC_STORE);
+    store = await openStore(config.DMARC_STORE, { connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS });
     const user = whoAmI();
     const context = createCommandContext({
       config,

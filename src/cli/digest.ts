@@ -60,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   let store: ReportStore | undefined;
   try {
     const config = loadSettings();
-    store = await openStore(config.DMARC_STORE);
+    store = await openStore(config.DMARC_STORE, { connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS });
     const context = createCommandContext({ config, store, requester: { platform: 'terminal', userId: 'digest' } });
     const until = context.now();
     since ??=

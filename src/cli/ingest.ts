@@ -172,7 +172,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  const store = await openStore(config.DMARC_STORE, { logger });
+  const store = await openStore(config.DMARC_STORE, { logger, connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS });
 
   // Ctrl-C: finish the input in hand, flush, close. Losing the lease stops the same way.
   const stop = new AbortController();

@@ -20,6 +20,15 @@ const subcommands: Record<string, { summary: string; load: () => Promise<Runner>
     summary: 'digest [--since ISO] [--json] [--dry-run]  print the digest of newly received reports',
     load: async () => (await import('./digest.ts')).run,
   },
+  export: {
+    summary:
+      'export --format csv|json [--from D] [--to D] [--domain D] [--kind K] [--out FILE]  stored reports as rows',
+    load: async () => (await import('./export.ts')).run,
+  },
+  backup: {
+    summary: 'backup FILE                     online copy of the SQLite store (while the bot runs)',
+    load: async () => (await import('./backup.ts')).run,
+  },
   start: {
     summary: 'start                           run the bot: mailbox, digest schedule, alerts, chat',
     load: async () => (await import('./start.ts')).run,

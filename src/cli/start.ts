@@ -10,7 +10,7 @@
 
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, imapConfigured, type Config } from '../config.ts';
+import { ConfigError, EXIT_CONFIG, imapConfigured, type Config } from '../config.ts';
 import { loadSettings } from './settings.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
@@ -33,6 +33,7 @@ import { openLease, holdLeadership } from '../lease/index.ts';
 import { DEMO_NOTICE, prepareDemoStore, wantsDemo } from '../demo/index.ts';
 import { startRetention } from '../schedule/retention.ts';
 import { defaultAsnLookup } from '../senders/asn.ts';
+import { startBotMonitoring } from '../metrics/bot.ts';
 
 export interface StartOptions {
   config: Config;
@@ -47,6 +48,8 @@ export interface StartOptions {
 export interface RunningBot {
   destinations: Destination[];
   platforms: Array<'slack' | 'discord' | 'terminal'>;
+  /** the port of /metrics and /healthz, or null when METRICS_PORT is not set */
+  metricsPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -66,7 +69,14 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       'needed to post to DISCORD_DIGEST_CHANNEL_ID (or use DISCORD_WEBHOOK_URL instead)',
     );
   }
-  const store = options.store ?? (await openStore(config.DMARC_STORE, { logger: log }));
+  const store =
+    options.store ??
+    (await openStore(config.DMARC_STORE, { logger: log, connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS }));
+  const monitoring = await startBotMonitoring({ config, store, log, now }).catch(async (error: unknown) => {
+    if (!options.store) await store.close().catch(() => undefined);
+    throw error;
+  });
+  const { observer } = monitoring;
   const access = { allowedChannels: config.ALLOWED_CHANNELS, allowedUsers: config.ALLOWED_USERS };
   const contextFor = (requester: Requester) => createCommandContext({ config, store, requester, now });
   // answers in progress, so shutdown can let them finish before the store closes
@@ -141,6 +151,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       timeZone: config.TZ,
       now,
       log,
+      observer,
     });
     const scheduler: DigestScheduler = createDigestScheduler({
       destinations,
@@ -150,7 +161,9 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       timeZone: config.TZ,
       now,
       log,
+      observer,
     });
+    monitoring.setLeading(true);
     scheduler.start();
     const retention = startRetention({ store, retentionDays: config.RETENTION_DAYS, now, log });
     const imapAbort = new AbortController();
@@ -160,13 +173,14 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       watching = watchMailbox(
         config,
         store,
-        { logger: log, onReport: (report) => alerter.onReport(report) },
+        { logger: log, onReport: (report) => alerter.onReport(report), observer },
         imapAbort.signal,
       ).catch((error: unknown) =>
         log.error({ err: error instanceof Error ? error.message : String(error) }, 'mailbox watcher stopped'),
       );
     }
     return async () => {
+      monitoring.setLeading(false);
       imapAbort.abort();
       await watching;
       await scheduler.stop();
@@ -200,6 +214,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     leadershipAbort.abort();
     await leadership;
     await lease.close().catch(() => undefined);
+    await monitoring.close();
     if (!options.store) await store.close();
     throw error;
   }
@@ -211,6 +226,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   return {
     destinations,
     platforms,
+    metricsPort: monitoring.port,
     stop() {
       stopping ??= (async () => {
         await terminal?.stop();
@@ -221,6 +237,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
         await leadership;
         await lease.close().catch(() => undefined);
         await flushOnStop(store, log);
+        await monitoring.close();
         if (!options.store)
           await store
             .close()
@@ -268,11 +285,11 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      return 1;
+      return EXIT_CONFIG;
     }
     if (error instanceof RangeError) {
       process.stderr.write(`configuration: TZ: ${error.message}\n`);
-      return 1;
+      return EXIT_CONFIG;
     }
     throw error;
   }
@@ -293,7 +310,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      return 1;
+      return EXIT_CONFIG;
     }
     process.stderr.write(`dmarc-bot start: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;

@@ -15,6 +15,7 @@ import {
   type InputResult,
   type ReadReports,
 } from '../ingest/pipeline.ts';
+import type { OpsObserver } from '../metrics/observer.ts';
 
 export type ImapConfig = Pick<
   Config,
@@ -52,6 +53,8 @@ export interface ImapDeps {
   /** extra imapflow options (tests shorten timeouts) */
   clientOptions?: Partial<ImapFlowOptions>;
   now?: () => Date;
+  /** ingest counts, connection state and pass times for metrics; nothing by default */
+  observer?: Pick<OpsObserver, 'reportIngested' | 'readerError' | 'imapConnection' | 'imapPass'>;
   /** runImapPass only: stop after the message in hand (Ctrl-C) */
   signal?: AbortSignal;
 }
@@ -198,6 +201,7 @@ export async function processMailbox(
     ...(config.MAX_ATTACHMENT_MB ? { maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024 } : {}),
     ...(deps.onReport ? { onReport: deps.onReport } : {}),
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.observer ? { observer: deps.observer } : {}),
   };
 
   for (let start = 0; start < pending.length && !signal?.aborted; start += chunkSize) {
@@ -379,6 +383,7 @@ export async function watchMailbox(
     let client: ImapFlow | undefined;
     try {
       client = await connectImap(config, deps);
+      deps.observer?.imapConnection(true);
       attempt = 0;
       logger.info({ host: config.IMAP_HOST, mailbox: config.IMAP_MAILBOX }, 'watching the mailbox');
       let mailArrived = false;
@@ -391,14 +396,17 @@ export async function watchMailbox(
             { messages: summary.messages, new: summary.new, duplicates: summary.duplicates, invalid: summary.invalid },
             'mailbox pass done',
           );
+        deps.observer?.imapPass(deps.now?.() ?? new Date());
         deps.onPass?.(summary);
         if (signal.aborted) break;
         await waitForMail(client, pollMs, signal, () => mailArrived);
       }
       await client.logout().catch(() => client?.close());
+      deps.observer?.imapConnection(false);
       return;
     } catch (error) {
       client?.close();
+      deps.observer?.imapConnection(false);
       if (signal.aborted) {
         // stopping while a command was in flight: what was stored is flushed, the rest is read again
         await store.flush().catch(() => undefined);

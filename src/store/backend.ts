@@ -34,7 +34,7 @@ export const DEFAULT_STORE_URL = 'sqlite://./data/dmarc.sqlite';
 // Keys hold domain names (up to 253 characters) plus a prefix: more than keyv's default 255.
 const KEY_SIZE = 1024;
 const READ_CHUNK = 256;
-const CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 // The store keeps plain JSON only. keyv's default serializer walks values in JavaScript and parses
 // with a reviver (for Buffers); the built-in JSON functions are several times faster on big documents.
@@ -106,7 +106,8 @@ class OwnPoolPostgres extends KeyvPostgres {
   // The base class declares rows as any[]; the override has to match it.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override async connect(): Promise<(sql: string, values?: unknown) => Promise<any[]>> {
-    this.ownPool ??= new pg.Pool({ connectionString: this.opts.uri, max: 4 });
+    const { connectionTimeoutMillis } = this.opts as { connectionTimeoutMillis?: number };
+    this.ownPool ??= new pg.Pool({ connectionString: this.opts.uri, max: 4, connectionTimeoutMillis });
     const pool = this.ownPool;
     pool.on('error', (error) => this.emit('error', error));
     return async (sql, values) => (await pool.query(sql, values as unknown[] | undefined)).rows;
@@ -117,7 +118,47 @@ class OwnPoolPostgres extends KeyvPostgres {
   }
 }
 
-export async function openBackend(url: string, namespace: string, logger: Logger): Promise<Backend> {
+/** Why a store server did not answer, in plain words (not the client library's wording). */
+function unreachable(what: string, url: string, timeoutMs: number, cause: unknown): Error {
+  const code = (cause as { code?: string } | undefined)?.code;
+  const reason =
+    code === 'ECONNREFUSED'
+      ? 'connection refused (is the server running on that host and port?)'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? 'unknown host name'
+        : code === 'ENETUNREACH' || code === 'EHOSTUNREACH'
+          ? 'no route to the host'
+          : code === 'ECONNRESET'
+            ? 'the server closed the connection'
+            : code === '28P01' || code === '28000'
+              ? 'login refused (check the user name and password in the URL)'
+              : code === '3D000'
+                ? 'no such database'
+                : cause instanceof Error && /WRONGPASS|NOAUTH/.test(cause.message)
+                  ? 'login refused (check the password in the URL)'
+                  : `no answer within ${timeoutMs} ms (STORE_CONNECT_TIMEOUT_MS)`;
+  return new Error(`cannot reach the ${what} store ${redactUrl(url)}: ${reason}`, { cause });
+}
+
+/** Rejects with `onTimeout()` when `work` has not settled within `ms`. */
+async function within<T>(work: Promise<T>, ms: number, onTimeout: () => unknown): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function openBackend(
+  url: string,
+  namespace: string,
+  logger: Logger,
+  connectTimeoutMs: number = DEFAULT_CONNECT_TIMEOUT_MS,
+): Promise<Backend> {
   const scheme = url.slice(0, url.indexOf('://') + 3).toLowerCase();
   const onError = (error: unknown) => logger.error({ err: error, store: redactUrl(url) }, 'store backend error');
 
@@ -181,32 +222,37 @@ export async function openBackend(url: string, namespace: string, logger: Logger
     // flush reports the outage (nothing is acknowledged) and a shutdown is not held up by it.
     const keyv = createRedisKeyv(
       { url, disableOfflineQueue: true },
-      { namespace, throwOnErrors: true, throwOnConnectError: true, connectionTimeout: CONNECT_TIMEOUT_MS },
+      { namespace, throwOnErrors: true, throwOnConnectError: true, connectionTimeout: connectTimeoutMs },
     );
     keyv.serialize = plainJson.serialize;
     keyv.deserialize = plainJson.deserialize;
-    keyv.on('error', onError);
+    // connection errors before the first answer are the cause of a failed open, not log noise
+    let opened = false;
+    let lastError: unknown;
+    keyv.on('error', (error: unknown) => {
+      if (opened) onError(error);
+      else lastError = error;
+    });
     try {
-      await keyv.get('catalog');
+      await within(keyv.get('catalog'), connectTimeoutMs + 500, () => undefined);
+      opened = true;
     } catch (error) {
       await keyv.disconnect().catch(() => undefined);
-      throw new Error(`cannot reach the Redis store ${redactUrl(url)}: ${(error as Error).message}`, { cause: error });
+      throw unreachable('Redis', url, connectTimeoutMs, lastError ?? error);
     }
     return keyvBackend('redis', keyv, { close: () => keyv.disconnect() });
   }
 
   if (scheme === 'postgres://' || scheme === 'postgresql://') {
-    const adapter = new OwnPoolPostgres({ uri: url, keySize: KEY_SIZE });
+    const adapter = new OwnPoolPostgres({ uri: url, keySize: KEY_SIZE, connectionTimeoutMillis: connectTimeoutMs });
     adapter.on('error', onError);
     const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, ...plainJson });
     keyv.on('error', onError);
     try {
-      await adapter.query('SELECT 1');
+      await within(adapter.query('SELECT 1'), connectTimeoutMs + 500, () => undefined);
     } catch (error) {
       await adapter.disconnect().catch(() => undefined);
-      throw new Error(`cannot reach the PostgreSQL store ${redactUrl(url)}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw unreachable('PostgreSQL', url, connectTimeoutMs, error);
     }
     return keyvBackend('postgres', keyv, { close: () => adapter.disconnect() });
   }

@@ -12,13 +12,15 @@ export interface OpenStoreOptions {
   namespace?: string;
   /** write buffer bounds (default 200 reports or 2,000 touched documents) */
   limits?: Partial<StoreLimits>;
+  /** how long a Redis or PostgreSQL server may take to answer at open (STORE_CONNECT_TIMEOUT_MS) */
+  connectTimeoutMs?: number;
   /** test hooks (crash simulation) */
   hooks?: StoreHooks;
 }
 
 export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenStoreOptions = {}): Promise<ReportStore> {
   const logger = options.logger ?? silentLogger;
-  const backend = await openBackend(url, options.namespace ?? 'dmarc', logger);
+  const backend = await openBackend(url, options.namespace ?? 'dmarc', logger, options.connectTimeoutMs);
   try {
     return await KeyvReportStore.open(backend, logger, { ...DEFAULT_LIMITS, ...options.limits }, options.hooks ?? {});
   } catch (error) {
