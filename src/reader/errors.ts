@@ -20,6 +20,7 @@ export type ReadErrorCode =
   | 'header-too-large'
   // values outside what a report can hold
   | 'bad-date'
+  | 'bad-count'
   | 'field-too-long';
 
 export class ReportReadError extends Error {
