@@ -11,7 +11,10 @@ import type { ReadOptions, ReadOutcome } from './index.ts';
 export interface BoundedReadOptions extends Omit<ReadOptions, 'now'> {
   /** longest one input may take to read, ms; default 20 s */
   deadlineMs?: number;
-  /** heap of the reader's worker, MB; default 512 */
+  /**
+   * heap of the reader's worker, MB; default 512, at least 128 (a backstop: the size caps bound
+   * memory first; a worker that hits its heap limit while Node tears it down can abort the process)
+   */
   maxMemoryMb?: number;
   /** the clock dates are checked against; default the current time */
   now?: Date;
@@ -55,7 +58,7 @@ export function readReportsBounded(bytes: Uint8Array, options: BoundedReadOption
       // a copy of just this view, so the transfer does not take a shared pool buffer along
       request: { id: 0, bytes: new Uint8Array(bytes), options: readOptions, nowMs: (now ?? new Date()).getTime() },
       deadlineMs: deadlineMs ?? defaultDeadlineMs,
-      maxMemoryMb: maxMemoryMb ?? defaultMaxMemoryMb,
+      maxMemoryMb: Math.max(128, maxMemoryMb ?? defaultMaxMemoryMb),
       resolve,
     });
   });

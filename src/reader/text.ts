@@ -13,7 +13,7 @@ const HAS_CONTROL = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 export function cleanText(value: string): string {
   if (!HAS_CONTROL.test(value)) return value;
   const text = value.includes('\x1b') ? value.replace(ANSI_ESCAPE, '') : value;
-  return text.replace(CONTROL, ' ').trim();
+  return text.replace(CONTROL, ' ').replace(/ {2,}/g, ' ').trim();
 }
 
 /** Longest text kept for identifiers (org name, report id, email) and for domains (RFC 1035). */
