@@ -9,7 +9,7 @@ import { ReportReadError, type ReadErrorCode } from './errors.ts';
 import type { ReadOptions, ReadOutcome } from './index.ts';
 
 export interface BoundedReadOptions extends Omit<ReadOptions, 'now'> {
-  /** longest one input may take to read, ms; default 20 s */
+  /** longest one input may take to read, ms; default 10 s and 1 s more per MB of input */
   deadlineMs?: number;
   /**
    * heap of the reader's worker, MB; default 512, at least 128 (a backstop: the size caps bound
@@ -20,7 +20,11 @@ export interface BoundedReadOptions extends Omit<ReadOptions, 'now'> {
   now?: Date;
 }
 
-export const defaultDeadlineMs = 20_000;
+// mailparser decodes a 30 MB mail in about 20 s on a busy two-core machine: the deadline grows with
+// the input, so big honest reports pass and a small mail that never settles is stopped soon
+export function defaultDeadlineMs(bytes: number): number {
+  return 10_000 + Math.ceil(bytes / (1024 * 1024)) * 1_000;
+}
 export const defaultMaxMemoryMb = 512;
 // loading tsx, mailparser and fast-xml-parser in a fresh thread; not counted in an input's deadline
 const startupTimeoutMs = 60_000;
@@ -57,7 +61,7 @@ export function readReportsBounded(bytes: Uint8Array, options: BoundedReadOption
     reader.enqueue({
       // a copy of just this view, so the transfer does not take a shared pool buffer along
       request: { id: 0, bytes: new Uint8Array(bytes), options: readOptions, nowMs: (now ?? new Date()).getTime() },
-      deadlineMs: deadlineMs ?? defaultDeadlineMs,
+      deadlineMs: deadlineMs ?? defaultDeadlineMs(bytes.byteLength),
       maxMemoryMb: Math.max(128, maxMemoryMb ?? defaultMaxMemoryMb),
       resolve,
     });
