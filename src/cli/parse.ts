@@ -3,7 +3,7 @@
 
 import { ConfigError, configSchema } from '../config.ts';
 import type { Report } from '../model.ts';
-import { readReports } from '../reader/index.ts';
+import { readReportsBounded } from '../reader/bounded.ts';
 import { listInputs } from '../sources/files.ts';
 
 const help = `Usage: dmarc-bot parse [--json] PATH...
@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   for await (const input of inputs) {
-    const { reports, errors } = await readReports(input.bytes, { source: input.source, maxBytes });
+    const { reports, errors } = await readReportsBounded(input.bytes, { source: input.source, maxBytes });
     if (reports.length === 0) {
       failedInputs++;
       printError(input.source, errors.map((error) => error.message).join('; ') || 'no report found');

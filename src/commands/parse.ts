@@ -3,7 +3,7 @@
 // validated against its definition, and a bad one gives a short error saying what was expected,
 // with an example. Discord's typed options go through the same validation (parseDiscordOptions).
 
-import ipaddr from 'ipaddr.js';
+import { normalizeIp } from '../net/ip.ts';
 import { createTranslator, type Locale, type MessageKey } from '../i18n/index.ts';
 import type { CommandArgs, CommandDef, OptionDef } from './types.ts';
 
@@ -102,8 +102,7 @@ const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z]
  * dotted-quad IPv4 and proper IPv6 are accepted (not "1" or "0x7f.1").
  */
 export function normaliseIp(text: string): string | null {
-  if (!ipaddr.IPv4.isValidFourPartDecimal(text) && !ipaddr.IPv6.isValid(text)) return null;
-  return ipaddr.process(text).toString();
+  return text.trim() === text ? normalizeIp(text) : null;
 }
 
 function expectedKey(option: OptionDef): { key: MessageKey; params: Record<string, string | number> } {

@@ -4,7 +4,7 @@
 
 import type { Report } from '../model.ts';
 import type { IngestOutcome, ReportStore } from '../store/types.ts';
-import { readReports } from '../reader/index.ts';
+import { readReportsBounded } from '../reader/bounded.ts';
 import { InvalidReportError, reportKey } from '../store/index.ts';
 import type { OpsObserver } from '../metrics/observer.ts';
 
@@ -34,7 +34,7 @@ export interface InputResult {
   errors: IngestError[];
 }
 
-/** The reader's contract as the pipeline uses it (src/reader/index.ts). */
+/** The reader's contract as the pipeline uses it (src/reader/bounded.ts). */
 export type ReadReports = (
   bytes: Uint8Array,
   options: { source: string; maxBytes?: number; maxZipEntries?: number },
@@ -78,7 +78,7 @@ export class StoreWriteError extends Error {
  * returned; any other store failure throws StoreWriteError (the caller must not acknowledge the input).
  */
 export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise<InputResult> {
-  const read = deps.read ?? readReports;
+  const read = deps.read ?? readReportsBounded;
   const observer = deps.observer;
   const result: InputResult = { source: input.source, new: 0, duplicates: 0, expired: 0, reports: 0, errors: [] };
   let parsed: Awaited<ReturnType<ReadReports>>;
