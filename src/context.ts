@@ -2,7 +2,7 @@
 // adapter (from DNS_SERVERS / DNS_TIMEOUT_MS), locale and time zone, and the readiness thresholds.
 
 import type { Config } from './config.ts';
-import type { CommandContext, Requester } from './commands/types.ts';
+import type { CommandContext, Requester } from './command-kit/types.ts';
 import type { Identify } from './insight/types.ts';
 import { thresholdsFromConfig } from './insight/index.ts';
 import { createDnsResolver, noDns, type DnsAdapter } from './net/dns.ts';

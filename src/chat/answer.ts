@@ -2,7 +2,7 @@
 // without the command and digest modules: a function that answers a command line for a requester.
 
 import type { Reply } from '../reply/model.ts';
-import type { Requester } from '../commands/types.ts';
+import type { Requester } from '../command-kit/types.ts';
 
 /** Answers one command line (without the leading "/dmarc"); never throws (errors are a Reply). */
 export type AnswerFn = (line: string, requester: Requester) => Promise<Reply>;

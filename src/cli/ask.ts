@@ -1,7 +1,7 @@
 // `dmarc-bot ask "<command line>" [--json]`: answers one /dmarc command from the store in
 // DMARC_STORE, for the terminal (or as the reply's data in JSON).
 
-import { answer } from '../commands/dispatch.ts';
+import { answer } from '../command-kit/dispatch.ts';
 import { ConfigError } from '../config.ts';
 import { loadSettings } from './settings.ts';
 import { createCommandContext } from '../context.ts';

@@ -4,7 +4,7 @@
 
 import { ConfigError } from '../config.ts';
 import { loadSettings } from './settings.ts';
-import { commandRegistry } from '../commands/registry.ts';
+import { commandRegistry } from '../command-kit/registry.ts';
 import { buildCommandPayload } from '../chat/discord/payload.ts';
 import { registerCommands } from '../chat/discord/bot.ts';
 

@@ -14,6 +14,7 @@ export {
 export { summary, sources, type SourcesInput } from './summary.ts';
 export { digestData, newIpsByDomain, type DigestInput } from './digest.ts';
 export { markLookup } from './marks.ts';
+export { MARK_LOOKBACK_DAYS, clearMark, setMark, type MarkCleared, type MarkSet, type MarkSubject } from './marking.ts';
 export { windowEnding, addDays, utcDay } from './stats.ts';
 export {
   canonicalIp,

@@ -3,7 +3,7 @@
 
 import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
-import type { ReadinessThresholds } from '../commands/types.ts';
+import type { ReadinessThresholds } from '../command-kit/types.ts';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
 import type {
   DateInsight,

@@ -3,7 +3,7 @@
 // thresholds, and turned into a verdict with the next step to take.
 
 import type { Config } from '../config.ts';
-import type { ReadinessThresholds } from '../commands/types.ts';
+import type { ReadinessThresholds } from '../command-kit/types.ts';
 import type { DayDoc, MarksDoc } from '../store/types.ts';
 import type {
   DayWindow,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CommandDef } from '../../src/commands/types.ts';
+import type { CommandDef } from '../../src/command-kit/types.ts';
 import type { Reply } from '../../src/reply/model.ts';
-import type { Requester } from '../../src/commands/types.ts';
+import type { Requester } from '../../src/command-kit/types.ts';
 import { createDiscordBot, registerCommands, type DiscordBot } from '../../src/chat/discord/bot.ts';
 import { buildCommandPayload, interactionToLine } from '../../src/chat/discord/payload.ts';
 import { withRetry } from '../../src/chat/post.ts';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Receiver, ReceiverEvent } from '@slack/bolt';
 import type { App } from '@slack/bolt';
 import type { Reply } from '../../src/reply/model.ts';
-import type { Requester } from '../../src/commands/types.ts';
+import type { Requester } from '../../src/command-kit/types.ts';
 import { createSlackBot, type SlackBot } from '../../src/chat/slack/app.ts';
 import { withRetry } from '../../src/chat/post.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';

@@ -12,7 +12,7 @@ import {
   type ChatInputCommandInteraction,
   type Interaction,
 } from 'discord.js';
-import type { CommandDef } from '../../commands/types.ts';
+import type { CommandDef } from '../../command-kit/types.ts';
 import type { Logger } from '../../log.ts';
 import { isAllowed, refusalReply, type AccessRules } from '../access.ts';
 import { safeAnswer, type AnswerFn } from '../answer.ts';

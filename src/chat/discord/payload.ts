@@ -2,7 +2,7 @@
 // one chat-input command with a subcommand per CommandDef and typed options, plus a `public`
 // boolean on each subcommand (answers are private by default). Pure; registration PUTs it.
 
-import type { CommandDef, OptionDef } from '../../commands/types.ts';
+import type { CommandDef, OptionDef } from '../../command-kit/types.ts';
 
 // discord-api-types enums, written out so this module stays a pure data function
 const CHAT_INPUT = 1;
@@ -47,7 +47,7 @@ function description(text: string): string {
   return trimmed.length <= 100 ? trimmed : trimmed.slice(0, 99) + '…';
 }
 
-function optionPayload(option: OptionDef): DiscordOptionPayload {
+function optionPayload(option: OptionDef, commands: readonly string[]): DiscordOptionPayload {
   const base = {
     name: discordName(option.name),
     description: description(option.description),
@@ -67,6 +67,12 @@ function optionPayload(option: OptionDef): DiscordOptionPayload {
         ...base,
         choices: (option.choices ?? []).slice(0, 25).map((choice) => ({ name: choice, value: choice })),
       };
+    case 'command':
+      return {
+        type: STRING,
+        ...base,
+        choices: commands.slice(0, 25).map((choice) => ({ name: choice, value: choice })),
+      };
     case 'ip':
       return { type: STRING, ...base, min_length: 2, max_length: 45 };
     case 'date':
@@ -81,8 +87,9 @@ function optionPayload(option: OptionDef): DiscordOptionPayload {
 export const PUBLIC_OPTION = 'public';
 
 export function buildCommandPayload(registry: readonly CommandDef[], name = 'dmarc'): DiscordCommandPayload {
+  const names = registry.map((command) => command.name);
   const subcommands = registry.slice(0, 25).map((command): DiscordOptionPayload => {
-    const options = command.options.map(optionPayload);
+    const options = command.options.map((option) => optionPayload(option, names));
     // Discord requires required options before optional ones
     const ordered = [...options.filter((o) => o.required), ...options.filter((o) => !o.required)];
     const shared: DiscordOptionPayload = {

@@ -4,7 +4,8 @@
 import type { Reply } from '../reply/model.ts';
 import type { ReportStore } from '../store/types.ts';
 
-export type OptionType = 'string' | 'integer' | 'ip' | 'date' | 'domain' | 'choice';
+/** `command`: the name of one of the registry's commands (help's argument); its choices come from the registry. */
+export type OptionType = 'string' | 'integer' | 'ip' | 'date' | 'domain' | 'choice' | 'command';
 
 export interface OptionDef {
   name: string;
@@ -24,7 +25,12 @@ export interface CommandDef {
   options: readonly OptionDef[];
   /** full example command lines (without the leading /dmarc), shown by help and in usage errors */
   examples: readonly string[];
-  handler(args: CommandArgs, context: CommandContext): Promise<Reply>;
+  handler(args: CommandArgs, context: HandlerContext): Promise<Reply>;
+}
+
+/** What a handler runs with: the request's context plus the registry it was dispatched from (help reads it). */
+export interface HandlerContext extends CommandContext {
+  commands: readonly CommandDef[];
 }
 
 export type CommandArgs = Record<string, string | number | undefined>;

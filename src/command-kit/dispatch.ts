@@ -42,9 +42,10 @@ export async function runCommand(
   args: Record<string, string | number | undefined>,
   context: CommandContext,
   line = command.name,
+  registry: readonly CommandDef[] = commandRegistry,
 ): Promise<Reply> {
   try {
-    return await command.handler(args, context);
+    return await command.handler(args, { ...context, commands: registry });
   } catch (cause) {
     return failureReply(line, cause, context);
   }
@@ -67,5 +68,5 @@ export async function answer(
     return failureReply(line, cause, context);
   }
   if ('error' in parsed) return usageReply(parsed.error, context);
-  return runCommand(parsed.command, parsed.args, context, line);
+  return runCommand(parsed.command, parsed.args, context, line, registry);
 }

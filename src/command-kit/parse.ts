@@ -39,6 +39,8 @@ export interface ParseOptions {
   /** resolves `today` / `yesterday` */
   timeZone?: string;
   now?: Date;
+  /** the command names a `command` option accepts; the parsers fill it from their registry */
+  commands?: readonly string[];
 }
 
 interface Token {
@@ -106,7 +108,10 @@ export function normaliseIp(text: string): string | null {
   return ipaddr.process(text).toString();
 }
 
-function expectedKey(option: OptionDef): { key: MessageKey; params: Record<string, string | number> } {
+function expectedKey(
+  option: OptionDef,
+  commands: readonly string[],
+): { key: MessageKey; params: Record<string, string | number> } {
   switch (option.type) {
     case 'ip':
       return { key: 'expected.ip', params: {} };
@@ -118,6 +123,8 @@ function expectedKey(option: OptionDef): { key: MessageKey; params: Record<strin
       return { key: 'expected.domain', params: {} };
     case 'choice':
       return { key: 'expected.choice', params: { choices: (option.choices ?? []).join(', ') } };
+    case 'command':
+      return { key: 'expected.choice', params: { choices: commands.join(', ') } };
     default:
       return { key: 'expected.string', params: {} };
   }
@@ -153,6 +160,10 @@ export function convertValue(option: OptionDef, raw: string, options: ParseOptio
       const lower = text.toLowerCase();
       return option.choices?.includes(lower) ? lower : undefined;
     }
+    case 'command': {
+      const lower = text.toLowerCase();
+      return options.commands?.includes(lower) ? lower : undefined;
+    }
     default:
       return text === '' ? undefined : text;
   }
@@ -183,7 +194,10 @@ function quotable(text: string): string {
 
 class Errors {
   private readonly t;
-  constructor(locale: Locale) {
+  constructor(
+    locale: Locale,
+    private readonly commands: readonly string[] = [],
+  ) {
     this.t = createTranslator(locale).t;
   }
 
@@ -201,7 +215,7 @@ class Errors {
   }
 
   expected(option: OptionDef): string {
-    const { key, params } = expectedKey(option);
+    const { key, params } = expectedKey(option, this.commands);
     return this.t(key, params);
   }
 }
@@ -242,12 +256,9 @@ function validate(command: CommandDef, raw: Map<string, string>, errors: Errors,
   return { command, args };
 }
 
-export function parseCommandLine(
-  line: string,
-  registry: readonly CommandDef[],
-  options: ParseOptions = {},
-): ParseResult {
-  const errors = new Errors(options.locale ?? 'en');
+export function parseCommandLine(line: string, registry: readonly CommandDef[], given: ParseOptions = {}): ParseResult {
+  const options: ParseOptions = { ...given, commands: registry.map((command) => command.name) };
+  const errors = new Errors(options.locale ?? 'en', options.commands);
   const tokens = tokenize(line);
   if (!tokens)
     return errors.make(
@@ -325,9 +336,10 @@ export function parseDiscordOptions(
   subcommand: string,
   options: ReadonlyArray<{ name: string; value?: string | number | boolean | null }>,
   registry: readonly CommandDef[],
-  parseOptions: ParseOptions = {},
+  given: ParseOptions = {},
 ): ParseResult {
-  const errors = new Errors(parseOptions.locale ?? 'en');
+  const parseOptions: ParseOptions = { ...given, commands: registry.map((command) => command.name) };
+  const errors = new Errors(parseOptions.locale ?? 'en', parseOptions.commands);
   const command = findCommand(subcommand, registry);
   if (!command) {
     return errors.make(
