@@ -2,6 +2,8 @@
 // the text parser (terminal, Slack's `/dmarc <sub> <args>`) and Discord's registered subcommands.
 
 import type { Reply } from '../reply/model.ts';
+import type { ReadinessThresholds } from '../insight/types.ts';
+import type { AddressLookup, PtrLookup } from '../senders/lookups.ts';
 import type { ReportStore } from '../store/types.ts';
 
 /** `command`: the name of one of the registry's commands (help's argument); its choices come from the registry. */
@@ -43,11 +45,6 @@ export interface Requester {
   channelId?: string;
 }
 
-/** Resolves PTR names of an IP (an adapter: node:dns in production, a loopback server in tests). */
-export type PtrLookup = (ip: string) => Promise<string[]>;
-/** Resolves A/AAAA addresses of a name, for forward confirmation. */
-export type AddressLookup = (name: string) => Promise<string[]>;
-
 export interface CommandContext {
   store: ReportStore;
   now: () => Date;
@@ -56,17 +53,4 @@ export interface CommandContext {
   timeZone: string;
   requester: Requester;
   thresholds: ReadinessThresholds;
-}
-
-export interface ReadinessThresholds {
-  windowDays: number;
-  minDaysWithReports: number;
-  minMessages: number;
-  quarantinePassRate: number;
-  rejectPassRate: number;
-  maxLegitFailingShare: number;
-  regularSenderMinDays: number;
-  regularSenderMinShare: number;
-  /** a source that passes at least this share of its mail counts as aligned */
-  alignedPassRate: number;
 }

@@ -3,14 +3,7 @@ export type * from './types.ts';
 export { HINT_CODES, explainFailures, orgDomain, type HintCode } from './hints.ts';
 export { ipInsight, type IpInsightInput } from './ip.ts';
 export { dateInsight, type DateInsightInput } from './date.ts';
-export {
-  readiness,
-  reportedPolicy,
-  policyLevel,
-  DEFAULT_THRESHOLDS,
-  thresholdsFromConfig,
-  type ReadinessInput,
-} from './readiness.ts';
+export { readiness, reportedPolicy, policyLevel, DEFAULT_THRESHOLDS, type ReadinessInput } from './readiness.ts';
 export { summary, sources, type SourcesInput } from './summary.ts';
 export { digestData, newIpsByDomain, type DigestInput } from './digest.ts';
 export { markLookup } from './marks.ts';

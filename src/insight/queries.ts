@@ -3,7 +3,6 @@
 
 import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
-import type { ReadinessThresholds } from '../command-kit/types.ts';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
 import type {
   DateInsight,
@@ -13,6 +12,7 @@ import type {
   IdentifyHints,
   IpInsight,
   Readiness,
+  ReadinessThresholds,
   SenderIdentity,
   SourcesInsight,
   Summary,

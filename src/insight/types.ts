@@ -37,6 +37,20 @@ export type ReadinessVerdict = 'insufficient-data' | 'not-ready' | 'ready-quaran
 
 export type SourceClass = 'aligned' | 'misaligned' | 'forwarded' | 'unconfirmed' | 'spoofing';
 
+/** What `ready` measures a domain against (defaults in readiness.ts, settings READY_*). */
+export interface ReadinessThresholds {
+  windowDays: number;
+  minDaysWithReports: number;
+  minMessages: number;
+  quarantinePassRate: number;
+  rejectPassRate: number;
+  maxLegitFailingShare: number;
+  regularSenderMinDays: number;
+  regularSenderMinShare: number;
+  /** a source that passes at least this share of its mail counts as aligned */
+  alignedPassRate: number;
+}
+
 export interface ReadinessCheck {
   /** stable id, e.g. "days-with-reports", "messages", "pass-rate", "legit-failing" */
   id: string;

@@ -4,7 +4,7 @@
 // Callers treat a rejection as "without names": never a reason to keep a chat user waiting.
 
 import { Resolver } from 'node:dns/promises';
-import type { AddressLookup, PtrLookup } from '../command-kit/types.ts';
+import type { AddressLookup, PtrLookup } from '../senders/lookups.ts';
 
 export interface DnsAdapter {
   reverse: PtrLookup;
