@@ -21,10 +21,8 @@ import { answer as dispatch } from '../command-kit/dispatch.ts';
 import { commandRegistry } from '../command-kit/registry.ts';
 import type { Destination } from '../chat/post.ts';
 import type { AnswerFn } from '../chat/answer.ts';
-import { createSlackBot, type SlackBot } from '../chat/slack/app.ts';
-import { createDiscordBot, type DiscordBot } from '../chat/discord/bot.ts';
-import { createTerminalChat, type TerminalChat } from '../chat/terminal.ts';
-import { renderTerminal } from '../render/terminal.ts';
+import type { ChatAdapter } from '../chat/platform.ts';
+import { chatPlatforms } from '../chat/platforms.ts';
 import { buildDigest as buildDigestReply } from '../digest/build.ts';
 import { createDigestScheduler, storeLedger, type BuildDigestFn, type DigestScheduler } from '../schedule/runner.ts';
 import { assertTimeZone } from '../schedule/zoned-time.ts';
@@ -46,7 +44,8 @@ export interface StartOptions {
 
 export interface RunningBot {
   destinations: Destination[];
-  platforms: Array<'slack' | 'discord' | 'terminal'>;
+  /** the names of the chat platforms running, in the order of src/chat/platforms.ts */
+  platforms: string[];
   stop(): Promise<void>;
 }
 
@@ -54,18 +53,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   const { config, log } = options;
   const now = options.now ?? (() => new Date());
   assertTimeZone(config.TZ);
-  if (config.SLACK_BOT_TOKEN && !config.SLACK_APP_TOKEN && !config.SLACK_SIGNING_SECRET) {
-    throw new ConfigError(
-      'SLACK_SIGNING_SECRET',
-      'needed for Slack in HTTP mode; or set SLACK_APP_TOKEN for Socket Mode',
-    );
-  }
-  if (config.DISCORD_DIGEST_CHANNEL_ID && !config.DISCORD_TOKEN) {
-    throw new ConfigError(
-      'DISCORD_TOKEN',
-      'needed to post to DISCORD_DIGEST_CHANNEL_ID (or use DISCORD_WEBHOOK_URL instead)',
-    );
-  }
+  for (const platform of chatPlatforms) platform.validate?.(config);
   const store = options.store ?? (await openStore(config.DMARC_STORE, { logger: log }));
   const access = { allowedChannels: config.ALLOWED_CHANNELS, allowedUsers: config.ALLOWED_USERS };
   const contextFor = (requester: Requester) => createCommandContext({ config, store, requester, now });
@@ -80,49 +68,22 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
 
   const platforms: RunningBot['platforms'] = [];
   const destinations: Destination[] = [];
-  let slack: SlackBot | null = null;
-  let discord: DiscordBot | null = null;
-  let terminal: TerminalChat | null = null;
-
-  if (config.SLACK_BOT_TOKEN) {
-    slack = createSlackBot({
-      botToken: config.SLACK_BOT_TOKEN,
-      ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN } : {}),
-      ...(config.SLACK_SIGNING_SECRET ? { signingSecret: config.SLACK_SIGNING_SECRET } : {}),
-      ...(config.SLACK_API_URL ? { apiUrl: config.SLACK_API_URL } : {}),
-      ...(config.SLACK_DIGEST_CHANNEL ? { digestChannel: config.SLACK_DIGEST_CHANNEL } : {}),
-      port: config.PORT,
-      answer,
-      access,
-      log,
-    });
-    platforms.push('slack');
-    if (slack.destination) destinations.push(slack.destination);
-    else log.warn('SLACK_DIGEST_CHANNEL is not set: Slack answers /dmarc but gets no digest or alerts');
-  }
-  if (config.DISCORD_TOKEN || config.DISCORD_WEBHOOK_URL) {
-    discord = createDiscordBot({
-      ...(config.DISCORD_TOKEN ? { token: config.DISCORD_TOKEN } : {}),
-      ...(config.DISCORD_API_URL ? { apiUrl: config.DISCORD_API_URL } : {}),
-      ...(config.DISCORD_DIGEST_CHANNEL_ID ? { digestChannelId: config.DISCORD_DIGEST_CHANNEL_ID } : {}),
-      ...(config.DISCORD_WEBHOOK_URL ? { webhookUrl: config.DISCORD_WEBHOOK_URL } : {}),
-      registry: commandRegistry,
-      answer,
-      access,
-      log,
-    });
-    platforms.push('discord');
-    destinations.push(...discord.destinations);
-  }
-  if (platforms.length === 0) {
-    terminal = createTerminalChat({
-      input: options.input ?? process.stdin,
-      output: options.output ?? process.stdout,
-      answer,
-      render: (reply) => renderTerminal(reply),
-    });
-    platforms.push('terminal');
-    destinations.push(terminal.destination);
+  const adapters: Array<{ name: string; adapter: ChatAdapter }> = [];
+  const environment = {
+    config,
+    answer,
+    access,
+    registry: commandRegistry,
+    log,
+    input: options.input ?? process.stdin,
+    output: options.output ?? process.stdout,
+  };
+  for (const platform of chatPlatforms) {
+    if (!platform.enabled(config, platforms)) continue;
+    const adapter = await platform.create(environment);
+    adapters.push({ name: platform.name, adapter });
+    platforms.push(platform.name);
+    destinations.push(...adapter.destinations);
   }
 
   const buildDigest: BuildDigestFn = (window) =>
@@ -188,13 +149,9 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   );
 
   try {
-    if (slack) {
-      const { port } = await slack.start();
-      log.info({ mode: slack.mode, ...(port ? { port } : {}) }, 'slack ready');
-    }
-    if (discord) {
-      await discord.start();
-      log.info('discord ready');
+    for (const { name, adapter } of adapters) {
+      const fields = await adapter.start();
+      log.info(fields, `${name} ready`);
     }
   } catch (error) {
     leadershipAbort.abort();
@@ -213,9 +170,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     platforms,
     stop() {
       stopping ??= (async () => {
-        await terminal?.stop();
-        await slack?.stop().catch(() => undefined);
-        await discord?.stop().catch(() => undefined);
+        for (const { adapter } of adapters) await adapter.stop().catch(() => undefined);
         await Promise.allSettled([...inFlight]);
         leadershipAbort.abort();
         await leadership;
