@@ -2,6 +2,7 @@
 // stops the program with one line that names it and says what is expected.
 
 import { z } from 'zod';
+import { storeDriverFor, storeUrlForms } from './store/drivers.ts';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
@@ -39,10 +40,7 @@ export const configSchema = z.object({
     emptyToUndefined,
     z
       .string()
-      .regex(
-        /^(sqlite|redis|rediss|postgres|postgresql):\/\//,
-        'a store URL: sqlite://PATH, redis://HOST:PORT or postgres://USER@HOST/DB',
-      )
+      .refine((value) => storeDriverFor(value) !== undefined, `a store URL: ${storeUrlForms()}`)
       .default('sqlite://./data/dmarc.sqlite'),
   ),
   RETENTION_DAYS: nonNegativeInt(400),
