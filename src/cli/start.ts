@@ -31,6 +31,7 @@ import { openLease, holdLeadership } from '../lease/index.ts';
 import { DEMO_NOTICE, prepareDemoStore, wantsDemo } from '../demo/index.ts';
 import { startRetention } from '../schedule/retention.ts';
 import { defaultAsnLookup } from '../senders/asn.ts';
+import { errorMessage } from '../text/error-message.ts';
 
 export interface StartOptions {
   config: Config;
@@ -59,8 +60,8 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   const contextFor = (requester: Requester) => createCommandContext({ config, store, requester, now });
   // answers in progress, so shutdown can let them finish before the store closes
   const inFlight = new Set<Promise<unknown>>();
-  const answer: AnswerFn = (line, requester) => {
-    const pending = dispatch(line, contextFor(requester));
+  const answer: AnswerFn = (request, requester) => {
+    const pending = dispatch(request, contextFor(requester));
     inFlight.add(pending);
     void pending.finally(() => inFlight.delete(pending)).catch(() => undefined);
     return pending;
@@ -123,9 +124,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
         store,
         { logger: log, onReport: (report) => alerter.onReport(report) },
         imapAbort.signal,
-      ).catch((error: unknown) =>
-        log.error({ err: error instanceof Error ? error.message : String(error) }, 'mailbox watcher stopped'),
-      );
+      ).catch((error: unknown) => log.error({ err: errorMessage(error) }, 'mailbox watcher stopped'));
     }
     return async () => {
       imapAbort.abort();
@@ -144,9 +143,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     lease,
     { onLead: startLeading, onLose: () => log.warn('lost the lease; another instance leads now') },
     leadershipAbort.signal,
-  ).catch((error: unknown) =>
-    log.error({ err: error instanceof Error ? error.message : String(error) }, 'leadership loop failed'),
-  );
+  ).catch((error: unknown) => log.error({ err: errorMessage(error) }, 'leadership loop failed'));
 
   try {
     for (const { name, adapter } of adapters) {
@@ -177,11 +174,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
         await lease.close().catch(() => undefined);
         await flushOnStop(store, log);
         if (!options.store)
-          await store
-            .close()
-            .catch((error: unknown) =>
-              log.warn({ err: error instanceof Error ? error.message : String(error) }, 'store close failed'),
-            );
+          await store.close().catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'store close failed'));
       })();
       return stopping;
     },
@@ -197,7 +190,7 @@ async function flushOnStop(store: ReportStore, log: Logger): Promise<void> {
     await store.flush();
   } catch (error) {
     log.warn(
-      { err: error instanceof Error ? error.message : String(error) },
+      { err: errorMessage(error) },
       'store unreachable at shutdown: unacknowledged mail will be read again on the next start',
     );
   }
@@ -250,7 +243,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`${error.message}\n`);
       return 1;
     }
-    process.stderr.write(`dmarc-bot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`dmarc-bot start: ${errorMessage(error)}\n`);
     return 1;
   }
   if (bot.platforms.includes('terminal') && process.stdin.isTTY && !demo) {

@@ -6,6 +6,7 @@
 import ipaddr from 'ipaddr.js';
 import { createTranslator, type Locale, type MessageKey } from '../i18n/index.ts';
 import type { CommandArgs, CommandDef, OptionDef } from './types.ts';
+import { isUtcDay } from '../time/utc-day.ts';
 
 export type UsageErrorCode =
   | 'empty'
@@ -91,12 +92,6 @@ export function dayInZone(instant: Date, timeZone: string): string {
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
 
-function isCalendarDay(text: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
-  const time = Date.parse(`${text}T00:00:00Z`);
-  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === text;
-}
-
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
@@ -143,7 +138,7 @@ export function convertValue(option: OptionDef, raw: string, options: ParseOptio
         const instant = lower === 'today' ? now : new Date(now.getTime() - 86_400_000);
         return dayInZone(instant, options.timeZone ?? 'UTC');
       }
-      return isCalendarDay(text) ? text : undefined;
+      return isUtcDay(text) ? text : undefined;
     }
     case 'integer': {
       if (!/^\d+$/.test(text)) return undefined;

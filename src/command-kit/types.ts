@@ -37,6 +37,20 @@ export interface HandlerContext extends CommandContext {
 
 export type CommandArgs = Record<string, string | number | undefined>;
 
+/**
+ * A command whose options arrive typed, one value per option (Discord's interaction options),
+ * rather than as a line to tokenise: values keep their quotes and spaces.
+ */
+export interface TypedCommand {
+  command: string;
+  options: ReadonlyArray<{ name: string; value: string | number | boolean }>;
+  /** the same command written as a text line, for error messages and logs */
+  text: string;
+}
+
+/** What a chat platform hands the dispatcher: a text line, or a command with typed options. */
+export type CommandRequest = string | TypedCommand;
+
 /** Who asked and where; used by `mark` (who decided) and by access rules. */
 export interface Requester {
   platform: 'terminal' | 'slack' | 'discord';

@@ -38,10 +38,7 @@ export function chunks<T>(items: T[], size: number): T[][] {
   return result;
 }
 
-/** Describes a store URL for logs and errors without its password. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
-}
+export { redactUrl } from '../text/redact.ts';
 
 export type WriteMany = (entries: BackendEntry[]) => Promise<void>;
 
