@@ -1,5 +1,6 @@
-// Thin store-facing loaders: read what a question needs from the store, identify the IPs, and hand
-// the documents to the pure insight functions. No figures are computed here.
+// Store-facing loaders: read what a question needs from the store, identify the IPs, and hand the
+// documents to the pure insight functions. The loaders also work out what a question covers: which
+// reports fall in a digest's period, which day ranges to read, the hints for identification.
 
 import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';

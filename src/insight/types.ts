@@ -79,7 +79,7 @@ export interface Hint {
   params: Record<string, string | number>;
 }
 
-// ---- Results of the insight functions (src/insight/*.ts). Added for issue 4. ----
+// ---- Results of the insight functions (src/insight/*.ts). ----
 
 /** A window of whole UTC days, both ends inclusive (YYYY-MM-DD). */
 export interface DayWindow {
@@ -93,7 +93,7 @@ export interface CountRow {
   messages: number;
 }
 
-/** `ip` command: what one source IP sent in the window. `ip`..`days` is the shape fixed by the issue. */
+/** `ip` command: what one source IP sent in the window. `ip`..`days` is a fixed shape (`ask --json` prints it). */
 export interface IpInsight {
   ip: string;
   /** false when the IP has no data in the window ("unknown IP") */

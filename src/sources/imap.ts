@@ -301,7 +301,7 @@ export interface WatchOptions {
   random?: () => number;
 }
 
-/** Exponential backoff with full jitter: a random delay up to initial * 2^attempt, capped. */
+/** Exponential backoff with equal jitter: half the capped initial * 2^attempt, plus a random part of the other half. */
 export function backoffDelay(
   attempt: number,
   initialMs: number,
