@@ -1,14 +1,14 @@
 // `dmarc-bot ask "<command line>" [--json]`: answers one /dmarc command from the store in
 // DMARC_STORE, for the terminal (or as the reply's data in JSON).
 
-import { answer } from '../commands/dispatch.ts';
-import { ConfigError } from '../config.ts';
+import { answer } from '../command-kit/dispatch.ts';
 import { loadSettings } from './settings.ts';
 import { createCommandContext } from '../context.ts';
 import { renderTerminal } from '../render/terminal.ts';
 import { openStore } from '../store/index.ts';
 import type { ReportStore } from '../store/types.ts';
 import { userInfo } from 'node:os';
+import { errorMessage } from '../text/error-message.ts';
 
 const help = `Usage: dmarc-bot ask "<command line>" [--json]
 
@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!reply.error) return 0;
     return (reply.data as { error?: { code?: string } } | undefined)?.error?.code === 'internal' ? 2 : 1;
   } catch (error) {
-    const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     process.stderr.write(`dmarc-bot ask: ${message}\n`);
     return 2;
   } finally {

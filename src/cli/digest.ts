@@ -1,7 +1,6 @@
 // `dmarc-bot digest [--since ISO] [--json] [--dry-run]`: the digest of the reports received since
 // the last terminal digest (or since --since), then marked sent unless --dry-run.
 
-import { ConfigError } from '../config.ts';
 import { loadSettings } from './settings.ts';
 import { createCommandContext } from '../context.ts';
 import { buildDigest } from '../digest/build.ts';
@@ -9,6 +8,7 @@ import { lastDigestAt, markDigestSent } from '../digest/state.ts';
 import { renderTerminal } from '../render/terminal.ts';
 import { openStore } from '../store/index.ts';
 import type { ReportStore } from '../store/types.ts';
+import { errorMessage } from '../text/error-message.ts';
 
 export const TERMINAL_DESTINATION = 'terminal';
 const FIRST_DIGEST_HOURS = 24;
@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (error) {
-    const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     process.stderr.write(`dmarc-bot digest: ${message}\n`);
     return 2;
   } finally {

@@ -4,9 +4,10 @@
 
 import { ConfigError } from '../config.ts';
 import { loadSettings } from './settings.ts';
-import { commandRegistry } from '../commands/registry.ts';
+import { commandRegistry } from '../command-kit/registry.ts';
 import { buildCommandPayload } from '../chat/discord/payload.ts';
 import { registerCommands } from '../chat/discord/bot.ts';
+import { errorMessage } from '../text/error-message.ts';
 
 const help = `Usage: dmarc-bot register-commands [--dry-run]
 
@@ -56,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 0;
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${errorMessage(error)}\n`);
     return 1;
   }
 }

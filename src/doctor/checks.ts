@@ -4,6 +4,8 @@
 import { isNoAnswer, type RecordResolver } from '../net/dns-records.ts';
 import type { Config } from '../config.ts';
 import { imapConfigured } from '../config.ts';
+import { errorMessage } from '../text/error-message.ts';
+import { redactSecrets, redactUrl } from '../text/redact.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -40,14 +42,11 @@ export interface DoctorDeps {
 
 /** Error text without anything that looks like a token or password. */
 export function safeMessage(error: unknown, secrets: ReadonlyArray<string | undefined>): string {
-  let text = error instanceof Error ? error.message : String(error);
-  for (const secret of secrets) if (secret && secret.length >= 4) text = text.split(secret).join('[redacted]');
-  return text.replace(/xox[abprs]-[\w-]+|xapp-[\w-]+/g, '[redacted]');
+  return redactSecrets(errorMessage(error), secrets);
 }
 
 function storeLabel(url: string): string {
-  // hide a password in postgres://user:pass@host/db or redis://:pass@host
-  return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  return redactUrl(url);
 }
 
 export async function checkStore(config: Config, deps: DoctorDeps): Promise<CheckResult> {
