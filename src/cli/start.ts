@@ -9,6 +9,8 @@
 // finished, state is stored, connections are closed.
 
 import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { helpOption, parseCommandArgs } from './args.ts';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, EXIT_CONFIG, imapConfigured, type Config } from '../config.ts';
 import { loadSettings } from './settings.ts';
@@ -219,13 +221,12 @@ Runs the bot: watches the IMAP mailbox (when IMAP_HOST is set), posts the daily 
 DIGEST_TIME in TZ and alerts, and answers /dmarc on Slack and Discord. Without a chat platform
 configured it uses this terminal: type /dmarc commands at the prompt. Settings come from the
 environment and .env. Stop with Ctrl-C.
+Exit status: 0 stopped by a signal, 1 could not start (settings, store, chat), 2 usage error.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(help);
-    return 0;
-  }
+  const parsed = parseCommandArgs('start', help, () => parseArgs({ args: argv, options: helpOption }));
+  if (typeof parsed === 'number') return parsed;
   let config: Config;
   try {
     config = loadSettings();

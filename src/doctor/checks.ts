@@ -38,7 +38,15 @@ export interface DoctorDeps {
   /** a record resolver asking only `server` ("host:port"), or the system resolvers for null */
   records?(server: string | null): RecordResolver;
   now(): Date;
+  /**
+   * Whether a SQLite store file exists, and if not whether it could be created, so that the check
+   * creates no file or folder; without it the store is opened (which creates both).
+   */
+  inspectSqlitePath?(path: string): Promise<SqlitePathState>;
 }
+
+export type SqlitePathState =
+  { state: 'exists' } | { state: 'creatable'; folder: string } | { state: 'blocked'; problem: string };
 
 /** Error text without anything that looks like a token or password. */
 export function safeMessage(error: unknown, secrets: ReadonlyArray<string | undefined>): string {
@@ -51,6 +59,23 @@ function storeLabel(url: string): string {
 
 export async function checkStore(config: Config, deps: DoctorDeps): Promise<CheckResult> {
   const label = storeLabel(config.DMARC_STORE);
+  const sqlitePath = config.DMARC_STORE.startsWith('sqlite://') ? config.DMARC_STORE.slice('sqlite://'.length) : null;
+  if (sqlitePath && sqlitePath !== ':memory:' && deps.inspectSqlitePath) {
+    const found = await deps.inspectSqlitePath(sqlitePath);
+    if (found.state === 'creatable')
+      return {
+        part: 'store',
+        status: 'ok',
+        detail: `${label} does not exist yet; the first ingest or start creates it (${found.folder} is writable)`,
+      };
+    if (found.state === 'blocked')
+      return {
+        part: 'store',
+        status: 'fail',
+        detail: `${label}: ${found.problem}`,
+        fix: 'make sure the folder of the SQLite file exists or can be created and is writable by the bot user',
+      };
+  }
   try {
     const store = await deps.openStore(config.DMARC_STORE);
     try {
