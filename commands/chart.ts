@@ -5,7 +5,7 @@
 
 import { chartImage, seriesFromTrend } from '../src/chart/from-trend.ts';
 import { MAX_CHART_DAYS, type ChartSeries } from '../src/chart/series.ts';
-import type { CommandDef } from '../src/commands/types.ts';
+import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
 import { en } from '../src/i18n/en.ts';
 import type { Translator } from '../src/i18n/index.ts';

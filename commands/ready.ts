@@ -1,11 +1,13 @@
 // `/dmarc ready [domain] [days:N]`: is the domain ready to enforce, what blocks it, what to do next.
 // data: the Readiness object when a domain is named, else the array of every domain's Readiness.
 
-import type { CommandDef } from '../src/commands/types.ts';
+import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
 import { en, type MessageKey } from '../src/i18n/en.ts';
 import type { Translator } from '../src/i18n/index.ts';
 import { blocks, translatorFor, windowNote } from '../src/i18n/present.ts';
+import { readinessDnsBlocks } from '../src/dns-check/present.ts';
+import { readyWithDns } from '../src/dns-check/query.ts';
 import { queryReady } from '../src/insight/index.ts';
 import type { Readiness, ReadinessCheck, ReportedPolicy } from '../src/insight/types.ts';
 import type { ReplyBlock, ReplyTone } from '../src/reply/model.ts';
@@ -97,6 +99,7 @@ function readinessBlocks(t: Translator, result: Readiness, withHeader: boolean):
       text: result.policy ? t.t('ready.policy', { policy: policyText(result.policy) }) : t.t('ready.policy.unknown'),
     },
     windowNote(t, result.window),
+    ...readinessDnsBlocks(result),
   );
 }
 
@@ -113,7 +116,10 @@ export const readyCommand: CommandDef = {
     const domain = typeof args.domain === 'string' ? args.domain : null;
     const thresholds =
       typeof args.days === 'number' ? { ...context.thresholds, windowDays: args.days } : context.thresholds;
-    const results = await queryReady(context.store, identifyFor(context), domain, thresholds, context.now());
+    const results = await readyWithDns(
+      context,
+      await queryReady(context.store, identifyFor(context), domain, thresholds, context.now()),
+    );
     const withData = results.filter((result) => result.figures.messages > 0 || result.policy !== null);
     if (withData.length === 0) {
       return {

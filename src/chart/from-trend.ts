@@ -1,7 +1,7 @@
 // From the insight layer's trend of a domain to the series the chart draws, worded in the locale.
 
 import type { Translator, MessageKey } from '../i18n/index.ts';
-import type { ReadinessThresholds } from '../commands/types.ts';
+import type { ReadinessThresholds } from '../insight/types.ts';
 import type { TrendResult } from '../insight/trend-query.ts';
 import type { ReplyImage } from '../reply/model.ts';
 import { chartTitle, renderSmallMultiples, renderTrendChart } from './render.ts';

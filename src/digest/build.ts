@@ -1,8 +1,9 @@
 // The digest as a Reply: per policy domain, what the reports received in [since, until) say.
 // The figures come from the insight layer (queryDigest); this module only words them.
 
-import type { CommandContext } from '../commands/types.ts';
+import type { CommandContext } from '../command-kit/types.ts';
 import { identifyFor } from '../context.ts';
+import { dmarcRecordChanges, recordChangeBlocks } from '../dns-check/digest.ts';
 import type { MessageKey } from '../i18n/index.ts';
 import type { Translator } from '../i18n/index.ts';
 import { blocks, recordRows, sourceLabel, translatorFor } from '../i18n/present.ts';
@@ -149,5 +150,16 @@ export async function buildDigest(
     thresholds: context.thresholds,
   });
   const reply = digestReply(translatorFor(context), data);
+  if (context.dns.records) {
+    const changes = await dmarcRecordChanges(
+      store,
+      context.dns.records,
+      data.domains.map((d) => d.domain),
+      period.since,
+      context.now(),
+    );
+    reply.blocks.push(...recordChangeBlocks(changes));
+    if (changes.length > 0) reply.data = { ...data, dmarcRecordChanges: changes };
+  }
   return { reply, data, reportCount: data.received.aggregate + data.received.failure + data.received.tls };
 }

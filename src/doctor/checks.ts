@@ -1,8 +1,11 @@
 // `dmarc-bot doctor`: one check per configured part, each answering ok / warn / fail with the
 // figure it found and, for a failure, the fix. Checks never throw and never print secrets.
 
+import { isNoAnswer, type RecordResolver } from '../net/dns-records.ts';
 import type { Config } from '../config.ts';
 import { imapConfigured } from '../config.ts';
+import { errorMessage } from '../text/error-message.ts';
+import { redactSecrets, redactUrl } from '../text/redact.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -32,23 +35,47 @@ export interface DoctorDeps {
   /** GETs a Discord REST route with the bot token (or none for a webhook URL); resolves status + JSON */
   discord(pathOrUrl: string, token: string | null): Promise<{ status: number; body: Record<string, unknown> }>;
   reverse(ip: string): Promise<string[]>;
+  /** a record resolver asking only `server` ("host:port"), or the system resolvers for null */
+  records?(server: string | null): RecordResolver;
   now(): Date;
+  /**
+   * Whether a SQLite store file exists, and if not whether it could be created, so that the check
+   * creates no file or folder; without it the store is opened (which creates both).
+   */
+  inspectSqlitePath?(path: string): Promise<SqlitePathState>;
 }
+
+export type SqlitePathState =
+  { state: 'exists' } | { state: 'creatable'; folder: string } | { state: 'blocked'; problem: string };
 
 /** Error text without anything that looks like a token or password. */
 export function safeMessage(error: unknown, secrets: ReadonlyArray<string | undefined>): string {
-  let text = error instanceof Error ? error.message : String(error);
-  for (const secret of secrets) if (secret && secret.length >= 4) text = text.split(secret).join('[redacted]');
-  return text.replace(/xox[abprs]-[\w-]+|xapp-[\w-]+/g, '[redacted]');
+  return redactSecrets(errorMessage(error), secrets);
 }
 
 function storeLabel(url: string): string {
-  // hide a password in postgres://user:pass@host/db or redis://:pass@host
-  return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  return redactUrl(url);
 }
 
 export async function checkStore(config: Config, deps: DoctorDeps): Promise<CheckResult> {
   const label = storeLabel(config.DMARC_STORE);
+  const sqlitePath = config.DMARC_STORE.startsWith('sqlite://') ? config.DMARC_STORE.slice('sqlite://'.length) : null;
+  if (sqlitePath && sqlitePath !== ':memory:' && deps.inspectSqlitePath) {
+    const found = await deps.inspectSqlitePath(sqlitePath);
+    if (found.state === 'creatable')
+      return {
+        part: 'store',
+        status: 'ok',
+        detail: `${label} does not exist yet; the first ingest or start creates it (${found.folder} is writable)`,
+      };
+    if (found.state === 'blocked')
+      return {
+        part: 'store',
+        status: 'fail',
+        detail: `${label}: ${found.problem}`,
+        fix: 'make sure the folder of the SQLite file exists or can be created and is writable by the bot user',
+      };
+  }
   try {
     const store = await deps.openStore(config.DMARC_STORE);
     try {
@@ -332,6 +359,29 @@ export async function checkDns(config: Config, deps: DoctorDeps): Promise<CheckR
       };
 }
 
+/** Each configured resolver must answer a question (NXDOMAIN counts): the DNS checks depend on it. */
+export async function checkResolvers(config: Config, deps: DoctorDeps): Promise<CheckResult[]> {
+  if (!deps.records) return [];
+  const servers: Array<string | null> = config.DNS_SERVERS.length > 0 ? [...config.DNS_SERVERS] : [null];
+  return Promise.all(
+    servers.map(async (server): Promise<CheckResult> => {
+      const name = server ?? 'the system resolvers';
+      try {
+        await deps.records!(server)('dmarc-bot-doctor.invalid', 'TXT');
+      } catch (error) {
+        if (!isNoAnswer(error))
+          return {
+            part: 'dns resolver',
+            status: 'warn',
+            detail: `${name} did not answer within ${config.DNS_TIMEOUT_MS} ms (${(error as { code?: string }).code ?? 'error'}): /dmarc dns and ready say "could not check"`,
+            fix: 'set DNS_SERVERS to resolvers this machine can reach, or raise DNS_TIMEOUT_MS',
+          };
+      }
+      return { part: 'dns resolver', status: 'ok', detail: `${name} answers` };
+    }),
+  );
+}
+
 export async function runChecks(config: Config, deps: DoctorDeps): Promise<CheckResult[]> {
   return [
     await checkStore(config, deps),
@@ -339,6 +389,7 @@ export async function runChecks(config: Config, deps: DoctorDeps): Promise<Check
     ...(await checkSlack(config, deps)),
     ...(await checkDiscord(config, deps)),
     await checkDns(config, deps),
+    ...(await checkResolvers(config, deps)),
   ];
 }
 

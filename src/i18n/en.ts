@@ -32,6 +32,7 @@ export const en = {
   // --- command descriptions (help, Discord registration) ---
   'command.ip': 'What one source IP sent: identity, results, a hint',
   'command.date': 'The reports that cover one UTC day',
+  'command.dns': 'What the domain publishes in DNS: DMARC, SPF, DKIM keys, MX, MTA-STS, TLS-RPT',
   'command.ready': 'Is the domain ready for p=quarantine or p=reject?',
   'command.mark': 'Record your decision about a source: mine, spoof or clear',
   'command.summary': 'Totals per domain over the last days',
@@ -198,6 +199,7 @@ export const en = {
   'hint.publish-reject-testing': 'Publish p=reject; t=y for {domain} (RFC 9989 testing mode), then watch the reports',
   'hint.publish-reject': 'Publish p=reject for {domain} without t=y (and without pct)',
   'hint.keep-monitoring': '{domain} is enforced (p=reject); keep watching for new senders',
+  'hint.dns-fix': 'Fix what {domain} publishes in DNS first ({check}): {fix}',
   'hint.unknown': 'Hint {code}',
   // short forms of failure hints, used inside fix-blocker
   'fix.spf-unaligned': 'align its return path with your domain or sign with your DKIM key',

@@ -30,6 +30,7 @@ export const ja: Record<MessageKey, string> = {
 
   'command.ip': '送信元 IP 1 件の詳細: 送信者、認証結果、対処のヒント',
   'command.date': '指定した日（UTC）を含むレポート',
+  'command.dns': 'ドメインが DNS に公開しているもの（DMARC、SPF、DKIM 鍵、MX、MTA-STS、TLS-RPT）',
   'command.ready': 'p=quarantine / p=reject に進めるかの判定',
   'command.mark': '送信元についての判断を記録: mine（自分の送信元）、spoof（なりすまし）、clear（取り消し）',
   'command.summary': '直近の日数のドメインごとの集計',
@@ -187,6 +188,7 @@ export const ja: Record<MessageKey, string> = {
     '{domain} に p=reject; t=y（RFC 9989 のテストモード）を公開し、レポートを見守ってください',
   'hint.publish-reject': '{domain} に t=y なし（pct もなし）で p=reject を公開してください',
   'hint.keep-monitoring': '{domain} は強制済み（p=reject）です。新しい送信者に注意を続けてください',
+  'hint.dns-fix': 'まず {domain} の DNS 公開内容を直してください（{check}）: {fix}',
   'hint.unknown': 'ヒント {code}',
   'fix.spf-unaligned': 'リターンパスを自分のドメインに合わせるか、自分の DKIM 鍵で署名する',
   'fix.dkim-unaligned': '自分のドメインの DKIM で署名する',

@@ -2,7 +2,7 @@
 // (to tell which senders are new), the marks and offline identities; then classes every source as
 // `ready` does over the same window and builds the trend of each domain.
 
-import type { ReadinessThresholds } from '../commands/types.ts';
+import type { ReadinessThresholds } from '../insight/types.ts';
 import type { ChartClass } from '../chart/series.ts';
 import type { DayDoc, ReportStore } from '../store/types.ts';
 import { groupSources } from './groups.ts';

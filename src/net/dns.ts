@@ -4,11 +4,14 @@
 // Callers treat a rejection as "without names": never a reason to keep a chat user waiting.
 
 import { Resolver } from 'node:dns/promises';
-import type { AddressLookup, PtrLookup } from '../commands/types.ts';
+import type { AddressLookup, PtrLookup } from '../senders/lookups.ts';
+import { createRecordResolver, offlineRecords, type RecordResolver } from './dns-records.ts';
 
 export interface DnsAdapter {
   reverse: PtrLookup;
   resolve: AddressLookup;
+  /** TXT/MX/A/... lookups for the published-record checks, cached for their TTL */
+  records: RecordResolver;
   timeoutMs: number;
 }
 
@@ -49,6 +52,7 @@ export function createDnsResolver({ servers = [], timeoutMs }: DnsOptions): DnsA
   if (servers.length > 0) resolver.setServers([...servers]);
   return {
     timeoutMs,
+    records: createRecordResolver({ servers, timeoutMs }),
     reverse: (ip) => bounded(`PTR ${ip}`, () => resolver.reverse(ip), timeoutMs),
     resolve: async (name) => {
       const [v4, v6] = await Promise.all([
@@ -61,4 +65,9 @@ export function createDnsResolver({ servers = [], timeoutMs }: DnsOptions): DnsA
 }
 
 /** No DNS at all: for offline use and for tests that want identification from offline data only. */
-export const noDns: DnsAdapter = { timeoutMs: 0, reverse: async () => [], resolve: async () => [] };
+export const noDns: DnsAdapter = {
+  timeoutMs: 0,
+  reverse: async () => [],
+  resolve: async () => [],
+  records: offlineRecords,
+};

@@ -5,7 +5,6 @@
 // store's dedupe absorbs.
 
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import type { Config } from '../config.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
 import {
@@ -15,22 +14,26 @@ import {
   type InputResult,
   type ReadReports,
 } from '../ingest/pipeline.ts';
+import type { OpsObserver } from '../metrics/observer.ts';
 
-export type ImapConfig = Pick<
-  Config,
-  | 'IMAP_HOST'
-  | 'IMAP_PORT'
-  | 'IMAP_USER'
-  | 'IMAP_PASSWORD'
-  | 'IMAP_TLS'
-  | 'IMAP_MAILBOX'
-  | 'IMAP_PROCESSED_FOLDER'
-  | 'IMAP_INVALID_FOLDER'
-  | 'IMAP_ACTION'
-  | 'IMAP_POLL_SECONDS'
-  | 'IMAP_TLS_REJECT_UNAUTHORIZED'
-> &
-  Partial<Pick<Config, 'MAX_ATTACHMENT_MB'>>;
+/**
+ * The mailbox settings this source reads, named as the settings are (IMAP_*), so the validated
+ * Config can be passed as it is; declared here so the source does not depend on the config schema.
+ */
+export interface ImapConfig {
+  IMAP_HOST?: string | undefined;
+  IMAP_PORT?: number | undefined;
+  IMAP_USER?: string | undefined;
+  IMAP_PASSWORD?: string | undefined;
+  IMAP_TLS: 'tls' | 'starttls' | 'off';
+  IMAP_MAILBOX: string;
+  IMAP_PROCESSED_FOLDER: string;
+  IMAP_INVALID_FOLDER: string;
+  IMAP_ACTION: 'move' | 'flag';
+  IMAP_POLL_SECONDS: number;
+  IMAP_TLS_REJECT_UNAUTHORIZED: 'true' | 'false';
+  MAX_ATTACHMENT_MB?: number | undefined;
+}
 
 export type ImapStore = Pick<ReportStore, 'ingest' | 'flush' | 'getState' | 'setState'>;
 
@@ -52,6 +55,8 @@ export interface ImapDeps {
   /** extra imapflow options (tests shorten timeouts) */
   clientOptions?: Partial<ImapFlowOptions>;
   now?: () => Date;
+  /** ingest counts, connection state and pass times for metrics; nothing by default */
+  observer?: Pick<OpsObserver, 'reportIngested' | 'readerError' | 'imapConnection' | 'imapPass'>;
   /** runImapPass only: stop after the message in hand (Ctrl-C) */
   signal?: AbortSignal;
 }
@@ -198,6 +203,7 @@ export async function processMailbox(
     ...(config.MAX_ATTACHMENT_MB ? { maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024 } : {}),
     ...(deps.onReport ? { onReport: deps.onReport } : {}),
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.observer ? { observer: deps.observer } : {}),
   };
 
   for (let start = 0; start < pending.length && !signal?.aborted; start += chunkSize) {
@@ -299,7 +305,7 @@ export interface WatchOptions {
   random?: () => number;
 }
 
-/** Exponential backoff with full jitter: a random delay up to initial * 2^attempt, capped. */
+/** Exponential backoff with equal jitter: half the capped initial * 2^attempt, plus a random part of the other half. */
 export function backoffDelay(
   attempt: number,
   initialMs: number,
@@ -379,6 +385,7 @@ export async function watchMailbox(
     let client: ImapFlow | undefined;
     try {
       client = await connectImap(config, deps);
+      deps.observer?.imapConnection(true);
       attempt = 0;
       logger.info({ host: config.IMAP_HOST, mailbox: config.IMAP_MAILBOX }, 'watching the mailbox');
       let mailArrived = false;
@@ -391,14 +398,17 @@ export async function watchMailbox(
             { messages: summary.messages, new: summary.new, duplicates: summary.duplicates, invalid: summary.invalid },
             'mailbox pass done',
           );
+        deps.observer?.imapPass(deps.now?.() ?? new Date());
         deps.onPass?.(summary);
         if (signal.aborted) break;
         await waitForMail(client, pollMs, signal, () => mailArrived);
       }
       await client.logout().catch(() => client?.close());
+      deps.observer?.imapConnection(false);
       return;
     } catch (error) {
       client?.close();
+      deps.observer?.imapConnection(false);
       if (signal.aborted) {
         // stopping while a command was in flight: what was stored is flushed, the rest is read again
         await store.flush().catch(() => undefined);

@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART_CLASSES, CLASS_COLOURS, type ChartSeries } from '../../src/chart/index.ts';
-import { answer } from '../../src/commands/dispatch.ts';
+import { answer } from '../../src/command-kit/dispatch.ts';
 import { addDays } from '../../src/insight/stats.ts';
 import type { AggregateReport } from '../../src/model.ts';
 import { renderTerminal } from '../../src/render/terminal.ts';

@@ -1,10 +1,11 @@
 // `ip` and `ready` with reverse DNS through a resolver on loopback (never the internet).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answer } from '../../src/commands/dispatch.ts';
+import { answer } from '../../src/command-kit/dispatch.ts';
 import type { IpInsight, Readiness } from '../../src/insight/types.ts';
 import { createDnsResolver } from '../../src/net/dns.ts';
 import { startDnsServer, type DnsTestServer } from '../support/dns-server.ts';
+import { soundZone } from '../support/dns-zones.ts';
 import { testContext } from './context.ts';
 import { FORGOTTEN, NOW, scenarioReports, storeWith, type TestStore } from './scenario.ts';
 
@@ -17,6 +18,8 @@ beforeAll(async () => {
   // the forgotten sender is the owner's ISP relay, with a forward-confirmed name
   dns.ptr(FORGOTTEN, 'smtp-relay3.isp-mail.example.net');
   dns.addresses('smtp-relay3.isp-mail.example.net', FORGOTTEN);
+  // the domain publishes sound records, so only the reports decide
+  soundZone(dns, { domain: 'example.com' }, ['192.0.2.10']);
 });
 afterAll(async () => {
   await dns.close();

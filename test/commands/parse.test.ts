@@ -5,8 +5,8 @@ import {
   usageLine,
   type ParseResult,
   type UsageError,
-} from '../../src/commands/parse.ts';
-import { commandRegistry } from '../../src/commands/registry.ts';
+} from '../../src/command-kit/parse.ts';
+import { commandRegistry } from '../../src/command-kit/registry.ts';
 
 const now = new Date('2026-06-30T12:00:00Z');
 const parse = (line: string, locale: 'en' | 'ja' = 'en') =>
@@ -67,11 +67,7 @@ describe('parseCommandLine: accepted forms', () => {
 describe('parseCommandLine: usage errors say what was expected, with an example', () => {
   const cases: Array<[line: string, code: UsageError['code'], mustSay: RegExp]> = [
     ['', 'empty', /No command given.*help/],
-    [
-      'ipp 203.0.113.5',
-      'unknown-command',
-      /Unknown command "ipp".*ip, date, ready, mark, summary, sources, chart, help/,
-    ],
+    ['ipp 203.0.113.5', 'unknown-command', /Unknown command "ipp".*ip, date, ready, mark, summary, sources, dns, chart, help/],
     ['ip', 'missing', /Missing address: expected an IPv4 or IPv6 address\. Example: \/dmarc ip 203\.0\.113\.5/],
     ['ip 999.1.1.1', 'invalid', /"999\.1\.1\.1" is not an IPv4 or IPv6 address \(for address\)\. Example: \/dmarc ip /],
     ['ip 12345', 'invalid', /"12345" is not an IPv4 or IPv6 address/],
@@ -111,7 +107,7 @@ describe('parseCommandLine: usage errors say what was expected, with an example'
     ['summary -3', 'invalid', /"-3" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc summary/],
     ['summary 7 8', 'too-many', /Unexpected extra argument "8" for summary\. Example: \/dmarc summary/],
     ['sources many', 'invalid', /"many" is not a whole number/],
-    ['help me', 'invalid', /"me" is not one of ip, date, ready, mark, summary, sources, chart, help \(for command\)/],
+    ['help me', 'invalid', /"me" is not one of ip, date, ready, mark, summary, sources, dns, chart, help \(for command\)/],
     ['help ip date', 'too-many', /Unexpected extra argument "date" for help/],
   ];
   for (const [line, code, mustSay] of cases) {
@@ -139,9 +135,18 @@ describe('every command definition', () => {
       for (const example of command.examples) expect(ok(parse(example)).command.name).toBe(command.name);
       expect(usageLine(command).startsWith(command.name)).toBe(true);
     }
-    // help lists the commands by name: the list must follow the registry
+  });
+
+  it("takes help's argument from the registry it parses with", () => {
+    for (const command of commandRegistry) expect(ok(parse(`help ${command.name}`)).args.command).toBe(command.name);
+    expect(error(parse('help nosuch')).expected).toBe(`one of ${commandRegistry.map((c) => c.name).join(', ')}`);
     const help = commandRegistry.find((command) => command.name === 'help')!;
-    expect(help.options[0]!.choices).toEqual(commandRegistry.map((command) => command.name));
+    const small = [help, commandRegistry.find((command) => command.name === 'ip')!];
+    expect(ok(parseCommandLine('help ip', small)).args.command).toBe('ip');
+    expect(error(parseCommandLine('help ready', small))).toMatchObject({
+      code: 'invalid',
+      expected: 'one of help, ip',
+    });
   });
 });
 

@@ -87,6 +87,9 @@ describe.skipIf(skipWithout('dovecot'))('dmarc-bot doctor', () => {
     expect(byPart(results, 'discord channel')[0]?.detail).toContain('#mail-ops');
     expect(byPart(results, 'dns')[0]).toMatchObject({ status: 'ok' });
     expect(byPart(results, 'dns')[0]?.detail).toContain('dns.google');
+    expect(byPart(results, 'dns resolver')).toEqual([
+      { part: 'dns resolver', status: 'ok', detail: `${dns.address} answers` },
+    ]);
     for (const result of results) expect(formatCheck(result)).not.toContain('\n');
   });
 
@@ -115,6 +118,8 @@ describe.skipIf(skipWithout('dovecot'))('dmarc-bot doctor', () => {
     expect(discordCheck.status).toBe('fail');
     expect(discordCheck.fix).toMatch(/DISCORD_TOKEN/);
     expect(byPart(results, 'dns')[0]?.status).toBe('warn');
+    expect(byPart(results, 'dns resolver')[0]).toMatchObject({ status: 'warn' });
+    expect(byPart(results, 'dns resolver')[0]?.detail).toMatch(/did not answer within 500 ms \(ETIMEOUT\)/);
     const printed = results.map(formatCheck).join('\n');
     for (const secret of [BOT_TOKEN, DISCORD_TOKEN, 'wrong-password-doctor', 'signing-secret-doctor'])
       expect(printed).not.toContain(secret);

@@ -1,11 +1,12 @@
-// A tiny authoritative DNS server on a loopback UDP port, so reverse-DNS tests never touch the
-// internet. Hand-written wire format (RFC 1035) for the three record types we need: PTR, A, AAAA.
-// Unknown names get NXDOMAIN; `silent` makes it drop queries, to exercise resolver timeouts.
+// A tiny authoritative DNS server on a loopback UDP port, so DNS tests never touch the internet.
+// Hand-written wire format (RFC 1035) for the record types we need: PTR, A, AAAA, TXT, MX, CNAME.
+// Unknown names get NXDOMAIN, a known name without the asked type an empty answer (NODATA);
+// `silent` makes it drop queries, to exercise resolver timeouts.
 
 import { createSocket, type Socket } from 'node:dgram';
 import ipaddr from 'ipaddr.js';
 
-const TYPE = { A: 1, PTR: 12, AAAA: 28 } as const;
+const TYPE = { A: 1, CNAME: 5, PTR: 12, MX: 15, TXT: 16, AAAA: 28 } as const;
 type RecordType = keyof typeof TYPE;
 
 export interface DnsTestServer {
@@ -18,6 +19,14 @@ export interface DnsTestServer {
   ptr(ip: string, ...names: string[]): void;
   /** adds A or AAAA records (chosen by the address family) for a name */
   addresses(name: string, ...ips: string[]): void;
+  /** adds one TXT record per value (values longer than 255 bytes are split into strings) */
+  txt(name: string, ...values: string[]): void;
+  /** adds an MX record */
+  mx(name: string, priority: number, exchange: string): void;
+  /** adds a CNAME record */
+  cname(name: string, target: string): void;
+  /** answer time-to-live of every record, in seconds (default 60) */
+  ttl: number;
   /** when true, queries are received but never answered */
   silent: boolean;
   close(): Promise<void>;
@@ -55,11 +64,26 @@ function readQuestion(message: Buffer): { name: string; type: number; end: numbe
 }
 
 function rdata(type: RecordType, value: string): Buffer {
-  if (type === 'PTR') return encodeName(value);
+  if (type === 'PTR' || type === 'CNAME') return encodeName(value);
+  if (type === 'MX') {
+    const [priority, exchange] = value.split(' ');
+    const head = Buffer.alloc(2);
+    head.writeUInt16BE(Number(priority), 0);
+    return Buffer.concat([head, encodeName(exchange!)]);
+  }
+  if (type === 'TXT') {
+    const bytes = Buffer.from(value, 'utf8');
+    const strings: Buffer[] = [];
+    for (let start = 0; start === 0 || start < bytes.length; start += 255) {
+      const chunk = bytes.subarray(start, start + 255);
+      strings.push(Buffer.from([chunk.length]), chunk);
+    }
+    return Buffer.concat(strings);
+  }
   return Buffer.from(ipaddr.parse(value).toByteArray());
 }
 
-function answer(query: Buffer, records: Map<string, Map<RecordType, string[]>>): Buffer {
+function answer(query: Buffer, records: Map<string, Map<RecordType, string[]>>, ttl: number): Buffer {
   const { name, type, end } = readQuestion(query);
   const typeName = (Object.keys(TYPE) as RecordType[]).find((key) => TYPE[key] === type);
   const known = records.get(name);
@@ -77,7 +101,7 @@ function answer(query: Buffer, records: Map<string, Map<RecordType, string[]>>):
     fixed.writeUInt16BE(0xc00c, 0); // pointer to the question name
     fixed.writeUInt16BE(type, 2);
     fixed.writeUInt16BE(1, 4); // class IN
-    fixed.writeUInt32BE(60, 6);
+    fixed.writeUInt32BE(ttl, 6);
     fixed.writeUInt16BE(data.length, 10);
     return Buffer.concat([fixed, data]);
   });
@@ -98,6 +122,10 @@ export async function startDnsServer(): Promise<DnsTestServer> {
     port: 0,
     queries: [],
     silent: false,
+    ttl: 60,
+    txt: (name, ...values) => values.forEach((value) => add(name, 'TXT', value)),
+    mx: (name, priority, exchange) => add(name, 'MX', `${priority} ${exchange}`),
+    cname: (name, target) => add(name, 'CNAME', target),
     ptr: (ip, ...names) => names.forEach((name) => add(reverseName(ip), 'PTR', name)),
     addresses: (name, ...ips) => ips.forEach((ip) => add(name, ipaddr.parse(ip).kind() === 'ipv4' ? 'A' : 'AAAA', ip)),
     close: () => new Promise((resolve) => socket.close(() => resolve())),
@@ -108,7 +136,7 @@ export async function startDnsServer(): Promise<DnsTestServer> {
       const typeName = (Object.keys(TYPE) as RecordType[]).find((key) => TYPE[key] === type) ?? String(type);
       server.queries.push(`${typeName} ${name}`);
       if (server.silent) return;
-      socket.send(answer(message, records), remote.port, remote.address);
+      socket.send(answer(message, records, server.ttl), remote.port, remote.address);
     } catch {
       // a malformed query is dropped, as a real server would
     }

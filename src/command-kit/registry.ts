@@ -3,6 +3,7 @@
 
 import { chartCommand } from '../../commands/chart.ts';
 import { dateCommand } from '../../commands/date.ts';
+import { dnsCommand } from '../../commands/dns.ts';
 import { helpCommand } from '../../commands/help.ts';
 import { ipCommand } from '../../commands/ip.ts';
 import { markCommand } from '../../commands/mark.ts';
@@ -18,6 +19,7 @@ export const commandRegistry: readonly CommandDef[] = [
   markCommand,
   summaryCommand,
   sourcesCommand,
+  dnsCommand,
   chartCommand,
   helpCommand,
 ];

@@ -1,0 +1,166 @@
+// What the published records mean for `ready`: error-severity failures block enforcement (verdict
+// not-ready, each with its fix, the first one as the next step), and the published DMARC policy is
+// set next to the one receivers reported, saying when they differ. Pure over a Readiness and a
+// DnsReport; the command layer fetches the records.
+
+import { organizationalDomain } from '../reader/index.ts';
+import type { Readiness, ReportedPolicy } from '../insight/types.ts';
+import type { DayDoc } from '../store/types.ts';
+import { effectiveDmarc, parseDmarcRecord, suggestedDmarc } from './dmarc.ts';
+import { dnsBlockers } from './index.ts';
+import type { DnsCheck, DnsReport, LegitimateSender } from './types.ts';
+
+export interface PublishedPolicy {
+  /** where the record was found, e.g. _dmarc.example.com */
+  name: string;
+  record: string;
+  /** "p: DNS reject, reports none" for each tag where the two differ */
+  differences: string[];
+}
+
+export interface ReadinessDns {
+  checks: DnsCheck[];
+  published: PublishedPolicy | null;
+  /** the DMARC record to publish for the next step, when one follows from the verdict */
+  nextRecord: { name: string; record: string } | null;
+}
+
+export type ReadinessWithDns = Readiness & { dns: ReadinessDns };
+
+const LEGITIMATE = new Set(['aligned', 'misaligned']);
+
+/** Sources `ready` counts as legitimate (and not marked spoof), with their top IPs. */
+export function legitimateSenders(readiness: Readiness, ipsPerSender = 3): LegitimateSender[] {
+  return readiness.sources
+    .filter((source) => source.mark !== 'spoof' && (LEGITIMATE.has(source.class) || source.mark === 'mine'))
+    .map((source) => ({ sender: source.sender, ips: source.ips.slice(0, ipsPerSender) }));
+}
+
+/**
+ * DKIM selectors seen signing the domain's mail: d= on the domain's organisational domain, and the
+ * selector passed at least once in the window (a selector that only ever failed may be a forger's).
+ */
+export function selectorsSeen(days: readonly DayDoc[], domain: string): Array<{ selector: string; domain: string }> {
+  const org = organizationalDomain(domain);
+  const seen = new Map<string, { selector: string; domain: string }>();
+  for (const doc of days) {
+    if (doc.domain !== domain) continue;
+    for (const reportKey in doc.reports) {
+      for (const source of doc.reports[reportKey]!.sources) {
+        for (const key in source.dkim) {
+          const [signer, selector, result] = key.split(' ');
+          if (!signer || !selector || selector === '-' || result !== 'pass') continue;
+          if (organizationalDomain(signer) !== org || !/^[a-z0-9._-]{1,63}$/i.test(selector)) continue;
+          seen.set(`${selector} ${signer}`, { selector, domain: signer.toLowerCase() });
+        }
+      }
+    }
+  }
+  return [...seen.values()].sort((a, b) => a.selector.localeCompare(b.selector));
+}
+
+function normalised(tags: Map<string, string> | null, reported: ReportedPolicy | null) {
+  if (tags) {
+    const p = tags.get('p')?.toLowerCase() ?? 'none';
+    const sp = tags.get('sp')?.toLowerCase() ?? p;
+    return {
+      p,
+      sp,
+      np: tags.get('np')?.toLowerCase() ?? sp,
+      adkim: tags.get('adkim')?.toLowerCase() ?? 'r',
+      aspf: tags.get('aspf')?.toLowerCase() ?? 'r',
+      t: tags.get('t')?.toLowerCase() ?? 'n',
+    };
+  }
+  const p = reported?.p?.toLowerCase() ?? 'none';
+  const sp = reported?.sp?.toLowerCase() ?? p;
+  return {
+    p,
+    sp,
+    np: reported?.np?.toLowerCase() ?? sp,
+    adkim: reported?.adkim?.toLowerCase() ?? 'r',
+    aspf: reported?.aspf?.toLowerCase() ?? 'r',
+    t: reported?.testing?.toLowerCase() ?? 'n',
+  };
+}
+
+export function publishedPolicy(report: DnsReport, reported: ReportedPolicy | null): PublishedPolicy | null {
+  const effective = effectiveDmarc(report.records.dmarc);
+  if (!effective || effective.texts.length !== 1) return null;
+  const record = parseDmarcRecord(effective.texts[0]!);
+  const differences: string[] = [];
+  if (reported && record.errors.length === 0) {
+    const dns = normalised(record.tags, null);
+    const seen = normalised(null, reported);
+    for (const tag of Object.keys(dns) as Array<keyof typeof dns>)
+      if (dns[tag] !== seen[tag]) differences.push(`${tag}: DNS ${dns[tag]}, reports ${seen[tag]}`);
+  }
+  return { name: effective.at.name, record: record.text, differences };
+}
+
+const NEXT_POLICY: Record<string, { p: string; t: boolean }> = {
+  'publish-quarantine-testing': { p: 'quarantine', t: true },
+  'publish-quarantine': { p: 'quarantine', t: false },
+  'publish-reject-testing': { p: 'reject', t: true },
+  'publish-reject': { p: 'reject', t: false },
+};
+
+/** The DMARC record the next step asks for: the published one with p (and t) changed. */
+function nextRecord(readiness: Readiness, report: DnsReport): ReadinessDns['nextRecord'] {
+  const next = NEXT_POLICY[readiness.nextStep.code];
+  if (!next) return null;
+  const effective = effectiveDmarc(report.records.dmarc);
+  const current = effective && effective.texts.length === 1 ? parseDmarcRecord(effective.texts[0]!) : null;
+  const tags = current ? new Map(current.tags) : new Map<string, string>();
+  tags.set('p', next.p);
+  if (next.t) tags.set('t', 'y');
+  else tags.delete('t');
+  for (const obsolete of ['pct', 'rf', 'ri']) tags.delete(obsolete);
+  const record = suggestedDmarc(readiness.domain, current ? { ...current, tags, errors: [] } : null);
+  return {
+    name: effective?.at.name ?? `_dmarc.${readiness.domain}`,
+    record: current ? record : record.replace('p=none', `p=${next.p}`),
+  };
+}
+
+/** Readiness with the DNS checks applied: DNS blockers make it not-ready with their fix as next step. */
+export function applyDnsChecks(readiness: Readiness, report: DnsReport): ReadinessWithDns {
+  const blockers = dnsBlockers(report.checks);
+  const failed = report.checks.filter((check) => check.checked && !check.ok && check.severity !== 'info');
+  const unchecked = report.checks.filter((check) => !check.checked);
+  const checks = [
+    ...readiness.checks,
+    ...failed.map((check) => ({ id: `dns-${check.id}`, ok: false, detail: check.detail })),
+    // one line for what DNS could not answer: it is no finding about the domain
+    ...(unchecked.length > 0
+      ? [
+          {
+            id: 'dns-unchecked',
+            ok: false,
+            detail: `could not check ${unchecked.map((check) => check.id).join(', ')}: DNS did not answer`,
+          },
+        ]
+      : []),
+    ...(failed.length === 0 && unchecked.length === 0
+      ? [{ id: 'dns', ok: true, detail: `published records checked (${report.checks.length}), no problem found` }]
+      : []),
+  ];
+  const dns: ReadinessDns = {
+    checks: report.checks,
+    published: publishedPolicy(report, readiness.policy),
+    nextRecord: null,
+  };
+  if (blockers.length === 0)
+    return { ...readiness, checks, dns: { ...dns, nextRecord: nextRecord(readiness, report) } };
+  const first = blockers[0]!;
+  return {
+    ...readiness,
+    checks,
+    verdict: 'not-ready',
+    nextStep: {
+      code: 'dns-fix',
+      params: { domain: readiness.domain, check: first.id, fix: first.fix ?? first.detail },
+    },
+    dns,
+  };
+}
