@@ -67,7 +67,11 @@ describe('parseCommandLine: accepted forms', () => {
 describe('parseCommandLine: usage errors say what was expected, with an example', () => {
   const cases: Array<[line: string, code: UsageError['code'], mustSay: RegExp]> = [
     ['', 'empty', /No command given.*help/],
-    ['ipp 203.0.113.5', 'unknown-command', /Unknown command "ipp".*ip, date, ready, mark, summary, sources, dns, chart, help/],
+    [
+      'ipp 203.0.113.5',
+      'unknown-command',
+      /Unknown command "ipp".*ip, date, ready, mark, summary, sources, dns, chart, help/,
+    ],
     ['ip', 'missing', /Missing address: expected an IPv4 or IPv6 address\. Example: \/dmarc ip 203\.0\.113\.5/],
     ['ip 999.1.1.1', 'invalid', /"999\.1\.1\.1" is not an IPv4 or IPv6 address \(for address\)\. Example: \/dmarc ip /],
     ['ip 12345', 'invalid', /"12345" is not an IPv4 or IPv6 address/],
@@ -107,7 +111,11 @@ describe('parseCommandLine: usage errors say what was expected, with an example'
     ['summary -3', 'invalid', /"-3" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc summary/],
     ['summary 7 8', 'too-many', /Unexpected extra argument "8" for summary\. Example: \/dmarc summary/],
     ['sources many', 'invalid', /"many" is not a whole number/],
-    ['help me', 'invalid', /"me" is not one of ip, date, ready, mark, summary, sources, dns, chart, help \(for command\)/],
+    [
+      'help me',
+      'invalid',
+      /"me" is not one of ip, date, ready, mark, summary, sources, dns, chart, help \(for command\)/,
+    ],
     ['help ip date', 'too-many', /Unexpected extra argument "date" for help/],
   ];
   for (const [line, code, mustSay] of cases) {
