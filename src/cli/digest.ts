@@ -52,7 +52,8 @@ export async function run(argv: string[]): Promise<number> {
     const until = context.now();
     since ??=
       (await lastDigestAt(store, TERMINAL_DESTINATION)) ?? new Date(until.getTime() - FIRST_DIGEST_HOURS * 3_600_000);
-    const digest = await buildDigest(store, context, { since, until });
+    // a terminal shows no picture: the digest carries the sparklines as text
+    const digest = await buildDigest(store, context, { since, until }, { chart: json ? 'none' : 'text' });
     if (json) process.stdout.write(JSON.stringify(digest.data, null, 2) + '\n');
     else
       process.stdout.write(

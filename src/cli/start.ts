@@ -100,10 +100,12 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   }
 
   const buildDigest: BuildDigestFn = (window) =>
-    buildDigestReply(store, contextFor({ platform: 'terminal', userId: 'digest' }), {
-      since: new Date(window.since),
-      until: new Date(window.until),
-    });
+    buildDigestReply(
+      store,
+      contextFor({ platform: 'terminal', userId: 'digest' }),
+      { since: new Date(window.since), until: new Date(window.until) },
+      { log },
+    );
 
   // the leader's work: mailbox, digest schedule, alerts
   const startLeading = async () => {

@@ -11,6 +11,8 @@ import { queryDigest } from '../insight/index.ts';
 import type { DigestData, DigestDomain, DigestSource } from '../insight/types.ts';
 import type { Reply, ReplyBlock, ReplyTone } from '../reply/model.ts';
 import type { ReportStore } from '../store/types.ts';
+import type { Logger } from '../log.ts';
+import { digestChart, type DigestChartMode } from './chart.ts';
 
 export interface DigestResult {
   reply: Reply;
@@ -138,10 +140,17 @@ export function digestReply(t: Translator, data: DigestData): Reply {
   };
 }
 
+export interface DigestOptions {
+  /** the trend picture: 'png' for chat platforms (default), 'text' (sparklines) for the terminal */
+  chart?: DigestChartMode;
+  log?: Logger;
+}
+
 export async function buildDigest(
   store: ReportStore,
   context: CommandContext,
   period: { since: Date; until: Date },
+  options: DigestOptions = {},
 ): Promise<DigestResult> {
   const data = await queryDigest(store, identifyFor(context), {
     since: period.since,
@@ -161,5 +170,16 @@ export async function buildDigest(
     reply.blocks.push(...recordChangeBlocks(changes));
     if (changes.length > 0) reply.data = { ...data, dmarcRecordChanges: changes };
   }
+  const withData = data.domains.filter((domain) => domain.messages > 0).map((domain) => domain.domain);
+  const chart = await digestChart(store, context, withData, {
+    mode: options.chart ?? 'png',
+    ...(options.log ? { log: options.log } : {}),
+  });
+  if (chart.image) reply.image = chart.image;
+  else if (chart.lines.length > 0)
+    reply.blocks.push(
+      { type: 'header', text: translatorFor(context).t('chart.trend', { days: context.thresholds.windowDays }) },
+      { type: 'text', text: chart.lines.join('\n') },
+    );
   return { reply, data, reportCount: data.received.aggregate + data.received.failure + data.received.tls };
 }

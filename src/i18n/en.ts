@@ -228,6 +228,7 @@ export const en = {
   'chart.marker.line.policy': '{day}: published policy {label}',
   'chart.marker.line.newSender': '{day}: new sender {label}',
   'chart.none.title': 'No data for a chart',
+  'chart.trend': 'Pass rate, last {days} days',
   'chart.sparkline.line': '{domain} {sparkline} {passRate} pass, {messages} messages',
 } as const;
 

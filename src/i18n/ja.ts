@@ -216,5 +216,6 @@ export const ja: Record<MessageKey, string> = {
   'chart.marker.line.policy': '{day}: 公開ポリシー {label}',
   'chart.marker.line.newSender': '{day}: 新しい送信元 {label}',
   'chart.none.title': 'グラフにするデータがありません',
+  'chart.trend': '合格率（直近 {days} 日）',
   'chart.sparkline.line': '{domain} {sparkline} 合格 {passRate}、{messages} 件',
 };

@@ -44,7 +44,7 @@ export interface FakeSlackUpload {
 }
 
 export interface FakeSlackOptions {
-  /** the bot token's scopes; files:write is needed to upload (default: chat:write, commands, files:write) */
+  /** the bot token's scopes; files:write is needed to upload, im:write to open a DM (default: all four with chat:write, commands) */
   scopes?: string[];
 }
 
@@ -57,6 +57,8 @@ export interface FakeSlack {
   callsTo(pathPart: string): RecordedCall[];
   /** files that went through the external upload flow, in the order their URLs were handed out */
   uploads: FakeSlackUpload[];
+  /** messages chat.postMessage accepted, with the ts it answered */
+  posted: Array<{ channel: string; ts: string }>;
   /** the next requests to a path (ending with `pathSuffix`) fail with these responses, in order */
   failNext(pathSuffix: string, ...failures: QueuedFailure[]): void;
   /** waits until `predicate` holds over the recorded calls (polling; the test's timeout bounds it) */
@@ -90,8 +92,9 @@ function safeJson(text: string): unknown {
 }
 
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
-  const scopes = new Set(options.scopes ?? ['chat:write', 'commands', 'files:write']);
+  const scopes = new Set(options.scopes ?? ['chat:write', 'commands', 'files:write', 'im:write']);
   const uploads: FakeSlackUpload[] = [];
+  const posted: Array<{ channel: string; ts: string }> = [];
   const calls: RecordedCall[] = [];
   const failures = new Map<string, QueuedFailure[]>();
   let counter = 0;
@@ -187,13 +190,19 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
             files: found.map((upload) => ({ id: upload!.fileId, title: upload!.completed!.title })),
           });
         }
-        case 'chat.postMessage':
-          return answer(res, 200, {
-            ok: true,
-            channel: body.channel,
-            ts: `${Date.now() / 1000}`,
-            message: {},
-          });
+        case 'conversations.open': {
+          if (!scopes.has('im:write'))
+            return answer(res, 200, { ok: false, error: 'missing_scope', needed: 'im:write' });
+          const user = typeof body.users === 'string' ? body.users.split(',')[0] : '';
+          return user
+            ? answer(res, 200, { ok: true, channel: { id: `D${user}` } })
+            : answer(res, 200, { ok: false, error: 'users_list_not_supplied' });
+        }
+        case 'chat.postMessage': {
+          const ts = `${Math.floor(Date.now() / 1000)}.${String(posted.length + 1).padStart(6, '0')}`;
+          posted.push({ channel: String(body.channel), ts });
+          return answer(res, 200, { ok: true, channel: body.channel, ts, message: {} });
+        }
         default:
           return answer(res, 200, { ok: false, error: 'unknown_method' });
       }
@@ -228,6 +237,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     calls,
     callsTo: (pathPart) => calls.filter((call) => call.path.includes(pathPart)),
     uploads,
+    posted,
     failNext(pathSuffix, ...queued) {
       failures.set(pathSuffix, [...(failures.get(pathSuffix) ?? []), ...queued]);
     },

@@ -1,7 +1,8 @@
 // The Slack edge: a Bolt app in Socket Mode (SLACK_APP_TOKEN set: no public URL needed, good
 // behind a home router) or HTTP mode (PORT, /slack/events, requests verified with
 // SLACK_SIGNING_SECRET; Bolt refuses bad or stale signatures with 401 before any listener runs).
-// Web API calls go to SLACK_API_URL when set. Digests and alerts go out with chat.postMessage.
+// Web API calls go to SLACK_API_URL when set. Digests and alerts go out with chat.postMessage; a
+// digest's chart follows in the digest's thread through the external file upload flow.
 
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -14,6 +15,7 @@ import type { AccessRules } from '../access.ts';
 import type { AnswerFn } from '../answer.ts';
 import { renderSlack } from '../../render/slack.ts';
 import { register } from './command.ts';
+import { shareSlackImage } from './files.ts';
 import { ConfigError } from '../../config.ts';
 
 export interface SlackBotOptions {
@@ -81,6 +83,8 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl.endsWith('/') ? options.apiUrl : options.apiUrl + '/' } : {}),
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
+    // WebClient waits forever by default; an upload of a chart takes well under this
+    timeout: 30_000,
   };
   let mode: SlackBot['mode'];
   let receiver: Receiver;
@@ -122,12 +126,20 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     ? {
         id: `slack:${channel}`,
         async post(reply) {
-          await app.client.chat.postMessage({
+          const posted = await app.client.chat.postMessage({
             channel,
             ...renderSlack(reply),
             unfurl_links: false,
             unfurl_media: false,
           });
+          // The upload wants the channel's ID, which the answer carries even when a name was configured.
+          if (reply.image && posted.ts)
+            await shareSlackImage(
+              app.client,
+              { channel: posted.channel ?? channel, threadTs: posted.ts },
+              reply.image,
+              options.log,
+            );
         },
       }
     : null;

@@ -1,6 +1,7 @@
 // The `/dmarc` slash command as a plain function over Bolt's arguments: acknowledge at once (Slack
 // allows 3 seconds), check who asks, answer, and send the answer through response_url. Registered
-// on an app by register(); tested with the real Bolt app and also callable without Slack.
+// on an app by register(); tested with the real Bolt app and also callable without Slack. An
+// answer with a picture (chart) shares it after the text, through the external upload flow.
 
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import type { Logger } from '../../log.ts';
@@ -9,6 +10,8 @@ import { safeAnswer, splitPublicFlag, type AnswerFn } from '../answer.ts';
 import { renderSlack } from '../../render/slack.ts';
 import { parseRetryAfter, PostError, withRetry, type RetryOptions } from '../post.ts';
 import { errorMessage } from '../../text/error-message.ts';
+import type { ReplyImage } from '../../reply/model.ts';
+import { shareSlackImage, slackErrorCode, type SlackFilesClient } from './files.ts';
 
 export interface SlackCommandDeps {
   answer: AnswerFn;
@@ -23,10 +26,12 @@ export interface SlashCommandArgs {
   command: Pick<SlashCommand, 'text' | 'user_id' | 'user_name' | 'channel_id'> & { response_url?: string };
   ack: () => Promise<void>;
   respond: RespondFn;
+  /** the Web API, for answers with a picture (Bolt's client) */
+  client?: SlackFilesClient;
 }
 
 export async function handleDmarcCommand(
-  { command, ack, respond }: SlashCommandArgs,
+  { command, ack, respond, client }: SlashCommandArgs,
   deps: SlackCommandDeps,
 ): Promise<void> {
   await ack();
@@ -57,13 +62,45 @@ export async function handleDmarcCommand(
     await withRetry(send, deps.retry);
   } catch (error) {
     deps.log?.error({ err: errorMessage(error) }, 'slack answer could not be delivered');
+    return;
   }
+  if (reply.image && client) await sharePicture(client, command, shared, reply.image, deps.log);
+}
+
+/**
+ * A picture cannot be ephemeral in Slack: a shared answer puts it in the channel, a private one in
+ * the asker's direct messages with the bot.
+ */
+async function sharePicture(
+  client: SlackFilesClient,
+  command: SlashCommandArgs['command'],
+  shared: boolean,
+  image: ReplyImage,
+  log: Logger | undefined,
+): Promise<void> {
+  let channel = command.channel_id;
+  if (!shared) {
+    try {
+      const opened = await client.conversations.open({ users: command.user_id });
+      if (!opened.channel?.id) throw new Error('conversations.open returned no channel');
+      channel = opened.channel.id;
+    } catch (error) {
+      const code = slackErrorCode(error);
+      const reason =
+        code === 'missing_scope'
+          ? 'the Slack app lacks the im:write scope to send it privately: add it, or ask with public'
+          : errorMessage(error);
+      log?.warn({ component: 'slack', user: command.user_id, code, reason }, `chart not posted: ${reason}`);
+      return;
+    }
+  }
+  await shareSlackImage(client, { channel }, image, log);
 }
 
 /** Attaches the command listener to a Bolt app. */
 export function register(app: App, deps: SlackCommandDeps): void {
-  app.command(deps.command ?? '/dmarc', async ({ command, ack, respond }) => {
-    await handleDmarcCommand({ command, ack: () => ack(), respond }, deps);
+  app.command(deps.command ?? '/dmarc', async ({ command, ack, respond, client }) => {
+    await handleDmarcCommand({ command, ack: () => ack(), respond, client }, deps);
   });
 }
 

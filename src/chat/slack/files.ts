@@ -13,6 +13,8 @@ export interface SlackImageTarget {
   threadTs?: string;
 }
 
+/** The part of the Web API that pictures need (conversations.open: a private answer's DM). */
+export type SlackFilesClient = Pick<webApi.WebClient, 'filesUploadV2' | 'conversations'>;
 type Uploader = Pick<webApi.WebClient, 'filesUploadV2'>;
 
 /** The Slack error code of a failed Web API call (missing_scope, not_in_channel, ...), if it is one. */
