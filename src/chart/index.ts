@@ -11,4 +11,4 @@ export {
   type ChartRenderOptions,
   type SmallMultiplesOptions,
 } from './render.ts';
-export { sparkline, sparklineLines } from './sparkline.ts';
+export { sparkline, sparklineLines, squeeze, MAX_SPARKLINE_WIDTH } from './sparkline.ts';

@@ -26,9 +26,26 @@ export function sparkline(values: ReadonlyArray<number | null>, range: { min?: n
     .join('');
 }
 
+/** A terminal line stays readable: longer series are averaged into this many columns. */
+export const MAX_SPARKLINE_WIDTH = 60;
+
+/** Averages consecutive values into at most `width` columns; a column without any value stays null. */
+export function squeeze(values: ReadonlyArray<number | null>, width = MAX_SPARKLINE_WIDTH): Array<number | null> {
+  if (values.length <= width) return [...values];
+  const columns: Array<number | null> = [];
+  for (let column = 0; column < width; column++) {
+    const start = Math.floor((column * values.length) / width);
+    const end = Math.floor(((column + 1) * values.length) / width);
+    const known = values.slice(start, end).filter((value): value is number => typeof value === 'number');
+    columns.push(known.length ? known.reduce((sum, value) => sum + value, 0) / known.length : null);
+  }
+  return columns;
+}
+
 /**
  * One line per domain: the daily pass rate as a sparkline (scaled to the domain's own range, so a
- * slide from 99 % to 96 % shows), the latest pass rate and the period's messages.
+ * slide from 99 % to 96 % shows; more than 60 days are averaged into 60 columns), the latest pass
+ * rate and the period's messages.
  */
 export function sparklineLines(series: ChartSeries[], t: Translator): string[] {
   const width = Math.max(0, ...series.map((item) => item.domain.length));
@@ -38,7 +55,7 @@ export function sparklineLines(series: ChartSeries[], t: Translator): string[] {
     const messages = item.days.reduce((sum, day) => sum + dayTotal(day), 0);
     return t.t('chart.sparkline.line', {
       domain: item.domain.padEnd(width),
-      sparkline: sparkline(rates),
+      sparkline: sparkline(squeeze(rates)),
       passRate: latest === undefined ? t.t('none') : t.percent(latest),
       messages,
     });

@@ -22,6 +22,10 @@ const subcommands: Record<string, { summary: string; load: () => Promise<Runner>
     summary: 'digest [--since ISO] [--json] [--dry-run]  print the digest of newly received reports',
     load: async () => (await import('./digest.ts')).run,
   },
+  chart: {
+    summary: 'chart [DOMAIN] [--days N] --out FILE.png  the trend chart of the last days as a PNG',
+    load: async () => (await import('./chart.ts')).run,
+  },
   export: {
     summary:
       'export --format csv|json [--from D] [--to D] [--domain D] [--kind K] [--out FILE]  stored reports as rows',

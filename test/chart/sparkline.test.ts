@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sparkline, sparklineLines } from '../../src/chart/index.ts';
+import { sparkline, sparklineLines, squeeze } from '../../src/chart/index.ts';
 import { createTranslator } from '../../src/i18n/index.ts';
 import { generatedMonth } from './month.ts';
 
@@ -20,6 +20,17 @@ describe('sparkline', () => {
   it('keeps to a fixed range when one is given', () => {
     expect(sparkline([0.5, 1], { min: 0, max: 1 })).toBe('▅█');
     expect(sparkline([-3, 9], { min: 0, max: 1 })).toBe('▁█');
+  });
+});
+
+describe('squeeze', () => {
+  it('averages a long series into at most 60 columns, keeping empty stretches empty', () => {
+    const values = Array.from({ length: 120 }, (_, index) => (index < 60 ? null : index % 2 ? 1 : 0));
+    const columns = squeeze(values);
+    expect(columns).toHaveLength(60);
+    expect(columns.slice(0, 30).every((value) => value === null)).toBe(true);
+    expect(columns.slice(30).every((value) => value === 0.5)).toBe(true);
+    expect(squeeze([1, 2, 3])).toEqual([1, 2, 3]);
   });
 });
 
