@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import { candidateIps, detectAlerts, type AlertFinding, type AlertRules } from './detect.ts';
 import { alertReply } from './render.ts';
 import { formatLocalDate, localParts } from '../schedule/zoned-time.ts';
+import { dict } from '../store/dict.ts';
 
 export interface AlerterOptions {
   store: Pick<ReportStore, 'ipEntries' | 'marks' | 'getState' | 'setState'>;
@@ -56,7 +57,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
     const to =
       at.toISOString().slice(0, 10) > report.end.slice(0, 10) ? at.toISOString().slice(0, 10) : report.end.slice(0, 10);
     const from = new Date(at.getTime() - historyDays * 86_400_000).toISOString().slice(0, 10);
-    const history: Record<string, Awaited<ReturnType<AlerterOptions['store']['ipEntries']>>> = {};
+    const history = dict<Awaited<ReturnType<AlerterOptions['store']['ipEntries']>>>();
     for (const ip of ips) history[ip] = await options.store.ipEntries(ip, from, to);
     const findings = detectAlerts({ report, history, marks: await options.store.marks(), rules: options.rules });
     const day = formatLocalDate(localParts(at, options.timeZone));

@@ -27,7 +27,8 @@ import type {
   StoredTlsPolicy,
   TlsDayDoc,
 } from './types.ts';
-import { applyPatch, contributionOf, emptyCatalog, extendCatalog, mergeCatalogs } from './contributions.ts';
+import { applyPatch, capText, contributionOf, emptyCatalog, extendCatalog, mergeCatalogs } from './contributions.ts';
+import { own, toDict } from './dict.ts';
 import { addDays, dayRange, monthOf, utcDay } from './days.ts';
 import { IP_BUCKETS, docKeys, ipBucket, normaliseDomain, normaliseIp } from './keys.ts';
 
@@ -221,7 +222,7 @@ export class KeyvReportStore implements ReportStore {
     const wanted = domain === null ? Object.keys(ranges) : [normaliseDomain(domain)];
     const slots: { domain: string; date: string; key: string }[] = [];
     for (const name of wanted.sort(byString)) {
-      const range = ranges[name];
+      const range = own(ranges, name);
       if (!range) continue;
       for (const date of dayRange(
         from > range.firstDay ? from : range.firstDay,
@@ -260,9 +261,17 @@ export class KeyvReportStore implements ReportStore {
         this.catalog.ipMonths.includes(monthOf(day)),
       );
       const docs = await this.backend.getMany<IpBucketDoc>(days.map((day) => docKeys.ipBucket(day, bucket)));
-      const entries = docs
-        .flatMap((doc) => Object.values(doc?.[address] ?? {}))
+      const stored = docs
+        .flatMap((doc) => Object.values(own(doc, address) ?? {}))
         .filter((entry) => entry.date >= from && entry.date <= to);
+      // The org name lives once in the report's marker, not in each of its IP rows.
+      const keys = [...new Set(stored.filter((entry) => entry.orgName === undefined).map((entry) => entry.reportKey))];
+      const markers = await this.backend.getMany<StoredReport>(keys.map(docKeys.report));
+      const orgNames = new Map(keys.map((key, index) => [key, markers[index]?.orgName ?? '']));
+      const entries: IpEntry[] = stored.map((entry) => ({
+        ...entry,
+        orgName: entry.orgName ?? orgNames.get(entry.reportKey) ?? '',
+      }));
       return entries.sort(
         (a, b) => byString(a.date, b.date) || byString(a.domain, b.domain) || byString(a.reportKey, b.reportKey),
       );
@@ -330,24 +339,25 @@ export class KeyvReportStore implements ReportStore {
     );
   }
 
+  /** The marks as a prototype-free map: a subject such as "__proto__" or "constructor" is data. */
   marks(): Promise<MarksDoc> {
-    return this.exclusive(async () => (await this.backend.get<MarksDoc>(docKeys.marks)) ?? {});
+    return this.exclusive(async () => toDict(await this.backend.get<MarksDoc>(docKeys.marks)));
   }
 
   setMark(mark: Mark): Promise<void> {
     return this.exclusive(async () => {
-      const subject = mark.subject.trim();
+      const subject = capText(mark.subject.trim());
       if (!subject) throw new Error('a mark needs a subject (an IP address or a sender name)');
-      const marks = (await this.backend.get<MarksDoc>(docKeys.marks)) ?? {};
-      marks[subject] = { ...mark, subject };
+      const marks = toDict(await this.backend.get<MarksDoc>(docKeys.marks));
+      marks[subject] = { subject, verdict: mark.verdict, by: capText(mark.by), at: mark.at };
       await this.backend.setMany([{ key: docKeys.marks, value: marks }]);
     });
   }
 
   clearMark(subject: string): Promise<void> {
     return this.exclusive(async () => {
-      const marks = (await this.backend.get<MarksDoc>(docKeys.marks)) ?? {};
-      if (!(subject.trim() in marks)) return;
+      const marks = toDict(await this.backend.get<MarksDoc>(docKeys.marks));
+      if (!Object.hasOwn(marks, subject.trim())) return;
       delete marks[subject.trim()];
       await this.backend.setMany([{ key: docKeys.marks, value: marks }]);
     });

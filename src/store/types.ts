@@ -82,8 +82,15 @@ export interface IpEntry extends SourceStat {
   orgName: string;
 }
 
-/** ip -> (domain|date|reportKey) -> entry */
-export type IpBucketDoc = Record<string, Record<string, IpEntry>>;
+/**
+ * An IP index row as stored: no report-level text (a report with 3,000 IPs would copy its org
+ * name 3,000 times); `ipEntries()` adds the org name from the report's marker. Older stores may
+ * still carry `orgName`.
+ */
+export type StoredIpEntry = Omit<IpEntry, 'orgName'> & { orgName?: string };
+
+/** ip -> (domain|date|reportKey) -> entry; prototype-free when built, JSON objects when read */
+export type IpBucketDoc = Record<string, Record<string, StoredIpEntry>>;
 
 export interface StoredFailure extends FailureReport {
   reportKey: string;
