@@ -3,6 +3,7 @@
 // so the lease uses the one atomic operation of each backend directly: Redis `SET NX PX` plus a
 // compare-and-renew script, and an SQL upsert guarded by holder/expiry on PostgreSQL and SQLite.
 
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Database } from 'sqlite3';
@@ -13,8 +14,34 @@ export interface Lease {
   /** Gives the lease up at once (clean shutdown), so another instance takes over without waiting. */
   release(): Promise<void>;
   close(): Promise<void>;
+  /** the lease row / key: a store's writes can be fenced on it (WriteFence) */
+  readonly name: string;
   readonly holder: string;
+  /**
+   * The value stored in the lease while we hold it: the holder plus a part that changes whenever
+   * the lease has to be taken anew. A writer fenced on the token of its first acquisition can
+   * therefore never write again after it lost the lease once, even if it later wins it back.
+   */
+  readonly token: string;
   readonly ttlMs: number;
+}
+
+function newToken(holder: string): string {
+  return `${holder}#${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * The token logic every backend shares: renew with the current token; when that fails, the
+ * token is replaced before the lease is taken again.
+ */
+class Tokens {
+  current: string;
+  constructor(readonly holder: string) {
+    this.current = newToken(holder);
+  }
+  rotate(): void {
+    this.current = newToken(this.holder);
+  }
 }
 
 export interface LeaseOptions {
@@ -27,9 +54,10 @@ export interface LeaseOptions {
 }
 
 const DEFAULT_TTL_MS = 15_000;
+export const DEFAULT_LEASE_NAME = 'dmarc:leader';
 
 export async function openLease(storeUrl: string, options: LeaseOptions): Promise<Lease> {
-  const name = options.name ?? 'dmarc:leader';
+  const name = options.name ?? DEFAULT_LEASE_NAME;
   const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
   const scheme = storeUrl.slice(0, storeUrl.indexOf(':')).toLowerCase();
   if (scheme === 'redis' || scheme === 'rediss') return redisLease(storeUrl, name, options.holder, ttlMs);
@@ -60,22 +88,32 @@ async function redisLease(url: string, name: string, holder: string, ttlMs: numb
   // A lost connection must not crash the process; tryAcquire reports it as "not leading".
   client.on('error', () => {});
   await client.connect();
+  const tokens = new Tokens(holder);
   return {
+    name,
     holder,
+    get token() {
+      return tokens.current;
+    },
     ttlMs,
     async tryAcquire() {
       try {
-        const renewed = await client.eval(RENEW_SCRIPT, { keys: [name], arguments: [holder, String(ttlMs)] });
+        const renewed = await client.eval(RENEW_SCRIPT, { keys: [name], arguments: [tokens.current, String(ttlMs)] });
         if (Number(renewed) === 1) return true;
-        const taken = await client.set(name, holder, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
+        tokens.rotate();
+        const taken = await client.set(name, tokens.current, {
+          condition: 'NX',
+          expiration: { type: 'PX', value: ttlMs },
+        });
         return taken === 'OK';
       } catch {
+        tokens.rotate();
         return false;
       }
     },
     async release() {
       try {
-        await client.eval(RELEASE_SCRIPT, { keys: [name], arguments: [holder] });
+        await client.eval(RELEASE_SCRIPT, { keys: [name], arguments: [tokens.current] });
       } catch {
         // the lease expires on its own
       }
@@ -92,6 +130,11 @@ const UPSERT_SQL = (placeholder: (n: number) => string, now: string) => `
   WHERE dmarc_lease.holder = excluded.holder OR dmarc_lease.expires_at < ${now}
   RETURNING holder`;
 
+// Renewal only updates our own row: after a release (row deleted) the lease is taken anew, with a
+// new token, never re-created under the old one.
+const RENEW_SQL = (placeholder: (n: number) => string, now: string) =>
+  `UPDATE dmarc_lease SET expires_at = ${now} + ${placeholder(1)} WHERE name = ${placeholder(2)} AND holder = ${placeholder(3)} RETURNING holder`;
+
 async function postgresLease(url: string, name: string, holder: string, ttlMs: number): Promise<Lease> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max: 1 });
@@ -101,22 +144,42 @@ async function postgresLease(url: string, name: string, holder: string, ttlMs: n
   );
   // Expiry is compared with the database clock, so instances with skewed clocks still agree.
   const nowMs = '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT';
+  const tokens = new Tokens(holder);
+  const upsert = async (token: string) => {
+    const result = await pool.query(
+      UPSERT_SQL((n) => (n === 3 ? `${nowMs} + $3` : `$${n}`), nowMs),
+      [name, token, ttlMs],
+    );
+    return result.rows[0]?.holder === token;
+  };
+  const renew = async (token: string) =>
+    (
+      await pool.query(
+        RENEW_SQL((n) => `$${n}`, nowMs),
+        [ttlMs, name, token],
+      )
+    ).rows.length > 0;
   return {
+    name,
     holder,
+    get token() {
+      return tokens.current;
+    },
     ttlMs,
     async tryAcquire() {
       try {
-        const result = await pool.query(
-          UPSERT_SQL((n) => (n === 3 ? `${nowMs} + $3` : `$${n}`), nowMs),
-          [name, holder, ttlMs],
-        );
-        return result.rows[0]?.holder === holder;
+        if (await renew(tokens.current)) return true;
+        tokens.rotate();
+        return await upsert(tokens.current);
       } catch {
+        tokens.rotate();
         return false;
       }
     },
     async release() {
-      await pool.query('DELETE FROM dmarc_lease WHERE name = $1 AND holder = $2', [name, holder]).catch(() => {});
+      await pool
+        .query('DELETE FROM dmarc_lease WHERE name = $1 AND holder = $2', [name, tokens.current])
+        .catch(() => {});
     },
     async close() {
       await pool.end();
@@ -141,22 +204,40 @@ async function sqliteLease(url: string, name: string, holder: string, ttlMs: num
     [],
   );
   const nowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+  const tokens = new Tokens(holder);
+  const upsert = async (token: string) => {
+    const rows = await all(
+      UPSERT_SQL((n) => (n === 3 ? `${nowMs} + ?` : '?'), nowMs),
+      [name, token, ttlMs],
+    );
+    return rows[0]?.holder === token;
+  };
+  const renew = async (token: string) =>
+    (
+      await all(
+        RENEW_SQL(() => '?', nowMs),
+        [ttlMs, name, token],
+      )
+    ).length > 0;
   return {
+    name,
     holder,
+    get token() {
+      return tokens.current;
+    },
     ttlMs,
     async tryAcquire() {
       try {
-        const rows = await all(
-          UPSERT_SQL((n) => (n === 3 ? `${nowMs} + ?` : '?'), nowMs),
-          [name, holder, ttlMs],
-        );
-        return rows[0]?.holder === holder;
+        if (await renew(tokens.current)) return true;
+        tokens.rotate();
+        return await upsert(tokens.current);
       } catch {
+        tokens.rotate();
         return false;
       }
     },
     async release() {
-      await all('DELETE FROM dmarc_lease WHERE name = ? AND holder = ?', [name, holder]).catch(() => {});
+      await all('DELETE FROM dmarc_lease WHERE name = ? AND holder = ?', [name, tokens.current]).catch(() => {});
     },
     async close() {
       await new Promise<void>((done) => db.close(() => done()));
@@ -211,6 +292,8 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export interface WriterLease {
+  /** the lease token this writer holds: fence the store's writes on it */
+  token: string;
   /** aborts when a renewal fails: stop writing, another instance may take over */
   lost: AbortSignal;
   release(): Promise<void>;
@@ -234,16 +317,23 @@ export async function acquireWriterLease(
     await sleep(Math.min(500, lease.ttlMs / 3));
   }
   const lost = new AbortController();
+  const token = lease.token;
   let renewing: Promise<unknown> = Promise.resolve();
+  // Renewed on a timer; if long work kept the timer from running and the lease was taken
+  // meanwhile, the renewal fails (or wins a new token) and `lost` aborts. The store's writes are
+  // fenced on `token` as well, so a late writer is refused even before this notices.
   const timer = setInterval(
     () => {
       renewing = renewing.then(async () => {
-        if (!lost.signal.aborted && !(await lease.tryAcquire())) lost.abort();
+        if (lost.signal.aborted) return;
+        if (!(await lease.tryAcquire()) || lease.token !== token) lost.abort();
       });
     },
     Math.max(50, Math.floor(lease.ttlMs / 3)),
   );
+  timer.unref();
   return {
+    token,
     lost: lost.signal,
     async release() {
       clearInterval(timer);

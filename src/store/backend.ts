@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
 import KeyvPostgres from '@keyv/postgres';
-import { createKeyv as createRedisKeyv } from '@keyv/redis';
+import { createKeyv as createRedisKeyv, type default as KeyvRedisAdapter } from '@keyv/redis';
 import pg from 'pg';
 import type { Logger } from '../log.ts';
 
@@ -30,6 +30,29 @@ export interface Backend {
 }
 
 export const DEFAULT_STORE_URL = 'sqlite://./data/dmarc.sqlite';
+
+/**
+ * The writer lease a store's writes depend on (src/lease). With a fence, every write checks, in
+ * the same transaction / script, that this process still holds the lease (and renews it there);
+ * when another writer has taken it, nothing is written and LeaseLostError is thrown.
+ */
+export interface WriteFence {
+  /** lease name (the lease row / key) */
+  name: string;
+  /** the lease token held (Lease.token when the lease was won) */
+  holder: string;
+  ttlMs: number;
+}
+
+/** The writer lease belongs to another process now: the write was refused, nothing was written. */
+export class LeaseLostError extends Error {
+  constructor(detail = '') {
+    super(
+      `another process holds the store's writer lease now; nothing more was written by this one${detail ? ` (${detail})` : ''}`,
+    );
+    this.name = 'LeaseLostError';
+  }
+}
 
 // Keys hold domain names (up to 253 characters) plus a prefix: more than keyv's default 255.
 const KEY_SIZE = 1024;
@@ -59,6 +82,7 @@ function keyvBackend(
   options: {
     transaction?: (work: () => Promise<void>) => Promise<void>;
     writeMany?: WriteMany;
+    deleteMany?: (keys: string[]) => Promise<void>;
     close: () => Promise<void>;
   },
 ): Backend {
@@ -70,6 +94,7 @@ function keyvBackend(
       if (Array.isArray(results) && results.some((ok) => ok === false))
         throw new Error(`store write failed for some of ${entries.length} keys`);
     });
+  const removeMany = options.deleteMany ?? (async (keys: string[]) => void (await keyv.deleteMany(keys)));
   return {
     kind,
     async get<T>(key: string) {
@@ -89,7 +114,7 @@ function keyvBackend(
     },
     async deleteMany(keys: string[]) {
       if (keys.length === 0) return;
-      for (const part of chunks(keys, READ_CHUNK)) await transaction(async () => void (await keyv.deleteMany(part)));
+      for (const part of chunks(keys, READ_CHUNK)) await transaction(() => removeMany(part));
     },
     close: options.close,
   };
@@ -102,6 +127,8 @@ function keyvBackend(
 class OwnPoolPostgres extends KeyvPostgres {
   // `declare`: no field initializer, because the base constructor already calls connect().
   declare private ownPool: pg.Pool | undefined;
+  /** while a transaction runs, every query of the adapter goes to its connection */
+  declare private txClient: pg.PoolClient | undefined;
 
   // The base class declares rows as any[]; the override has to match it.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -109,7 +136,29 @@ class OwnPoolPostgres extends KeyvPostgres {
     this.ownPool ??= new pg.Pool({ connectionString: this.opts.uri, max: 4 });
     const pool = this.ownPool;
     pool.on('error', (error) => this.emit('error', error));
-    return async (sql, values) => (await pool.query(sql, values as unknown[] | undefined)).rows;
+    return async (sql, values) => (await (this.txClient ?? pool).query(sql, values as unknown[] | undefined)).rows;
+  }
+
+  /** Runs `work` in one transaction on one connection; `check` runs first inside it. */
+  async transaction(work: () => Promise<void>, check?: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    this.ownPool ??= new pg.Pool({ connectionString: this.opts.uri, max: 4 });
+    const client = await this.ownPool.connect();
+    try {
+      await client.query('BEGIN');
+      try {
+        await check?.(client);
+        this.txClient = client;
+        await work();
+        this.txClient = undefined;
+        await client.query('COMMIT');
+      } catch (error) {
+        this.txClient = undefined;
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      client.release();
+    }
   }
 
   override async disconnect(): Promise<void> {
@@ -117,7 +166,39 @@ class OwnPoolPostgres extends KeyvPostgres {
   }
 }
 
-export async function openBackend(url: string, namespace: string, logger: Logger): Promise<Backend> {
+// The lease row is renewed in the write's own transaction: the row lock (PostgreSQL) or the write
+// lock of BEGIN IMMEDIATE (SQLite) keeps another writer from taking the lease until we commit.
+const FENCE_SQL = (placeholder: (n: number) => string, nowMs: string) =>
+  `UPDATE dmarc_lease SET expires_at = ${nowMs} + ${placeholder(1)} WHERE name = ${placeholder(2)} AND holder = ${placeholder(3)} RETURNING holder`;
+
+// Redis: the lease value is compared and renewed, and the writes done, in one script (atomic).
+// An expired lease key is gone, and whether someone took and released it meanwhile cannot be
+// told: the write is refused.
+const FENCED_SET_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+for i = 2, #KEYS do
+  local value = ARGV[(i - 2) * 2 + 3]
+  local ttl = ARGV[(i - 2) * 2 + 4]
+  if ttl == '' then redis.call('SET', KEYS[i], value) else redis.call('SET', KEYS[i], value, 'PX', ttl) end
+end
+return 1`;
+const FENCED_DEL_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+return 1`;
+
+function isMissingLeaseTable(error: unknown): boolean {
+  return /no such table: dmarc_lease|relation "dmarc_lease" does not exist/.test(String((error as Error)?.message));
+}
+
+export async function openBackend(
+  url: string,
+  namespace: string,
+  logger: Logger,
+  fence?: WriteFence,
+): Promise<Backend> {
   const scheme = url.slice(0, url.indexOf('://') + 3).toLowerCase();
   const onError = (error: unknown) => logger.error({ err: error, store: redactUrl(url) }, 'store backend error');
 
@@ -163,6 +244,21 @@ export async function openBackend(url: string, namespace: string, logger: Logger
       transaction: async (work) => {
         await adapter.query('BEGIN IMMEDIATE');
         try {
+          if (fence) {
+            const nowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+            const held = await adapter
+              .query(
+                FENCE_SQL(() => '?', nowMs),
+                fence.ttlMs,
+                fence.name,
+                fence.holder,
+              )
+              .catch((error: unknown) => {
+                if (isMissingLeaseTable(error)) return [];
+                throw error;
+              });
+            if (!Array.isArray(held) || held.length === 0) throw new LeaseLostError();
+          }
           await work();
         } catch (error) {
           await adapter.query('ROLLBACK').catch(() => undefined);
@@ -192,7 +288,31 @@ export async function openBackend(url: string, namespace: string, logger: Logger
       await keyv.disconnect().catch(() => undefined);
       throw new Error(`cannot reach the Redis store ${redactUrl(url)}: ${(error as Error).message}`, { cause: error });
     }
-    return keyvBackend('redis', keyv, { close: () => keyv.disconnect() });
+    if (!fence) return keyvBackend('redis', keyv, { close: () => keyv.disconnect() });
+    const adapter = keyv.store as KeyvRedisAdapter<unknown>;
+    const rawKey = (key: string) => adapter.createKeyPrefix(key, namespace);
+    const runFenced = async (script: string, keys: string[], args: string[]) => {
+      const client = await adapter.getClient();
+      const result = await client.eval(script, {
+        keys: [fence.name, ...keys.map(rawKey)],
+        arguments: [fence.holder, String(fence.ttlMs), ...args],
+      });
+      if (Number(result) !== 1) throw new LeaseLostError();
+    };
+    return keyvBackend('redis', keyv, {
+      // keyv's layout: the namespaced key holds the JSON of { value, expires }
+      writeMany: (entries) =>
+        runFenced(
+          FENCED_SET_SCRIPT,
+          entries.map((entry) => entry.key),
+          entries.flatMap(({ value, ttl }) => [
+            JSON.stringify(ttl === undefined ? { value } : { value, expires: Date.now() + ttl }),
+            ttl === undefined ? '' : String(ttl),
+          ]),
+        ),
+      deleteMany: (keys) => runFenced(FENCED_DEL_SCRIPT, keys, []),
+      close: () => keyv.disconnect(),
+    });
   }
 
   if (scheme === 'postgres://' || scheme === 'postgresql://') {
@@ -208,7 +328,26 @@ export async function openBackend(url: string, namespace: string, logger: Logger
         cause: error,
       });
     }
-    return keyvBackend('postgres', keyv, { close: () => adapter.disconnect() });
+    const nowMs = '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT';
+    const check = fence
+      ? async (client: pg.PoolClient) => {
+          const held = await client
+            .query(
+              FENCE_SQL((n) => `$${n}`, nowMs),
+              [fence.ttlMs, fence.name, fence.holder],
+            )
+            .catch((error: unknown) => {
+              if (isMissingLeaseTable(error)) return { rows: [] };
+              throw error;
+            });
+          if (held.rows.length === 0) throw new LeaseLostError();
+        }
+      : undefined;
+    return keyvBackend('postgres', keyv, {
+      // one transaction per batch, so the fence and the writes commit together
+      ...(fence ? { transaction: (work: () => Promise<void>) => adapter.transaction(work, check) } : {}),
+      close: () => adapter.disconnect(),
+    });
   }
 
   throw new Error(

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { AggregateReport, FailureReport, TlsReport } from '../model.ts';
-import type { Backend } from './backend.ts';
+import { LeaseLostError, type Backend } from './backend.ts';
 import type {
   CatalogDoc,
   DayDoc,
@@ -75,6 +75,10 @@ export class KeyvReportStore implements ReportStore {
   private catalogDirty = false;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** set when a write was refused because another process took the writer lease */
+  private fencedOut: LeaseLostError | null = null;
+  /** reports accepted as new whose write failed (lease lost, disk full): not stored */
+  private lost = 0;
 
   private constructor(
     private readonly backend: Backend,
@@ -110,6 +114,7 @@ export class KeyvReportStore implements ReportStore {
     now: Date = new Date(),
   ): Promise<IngestOutcome> {
     return this.exclusive(async () => {
+      if (this.fencedOut) throw this.fencedOut;
       const contribution = contributionOf(report, source, now.toISOString());
       const key = contribution.reportKey;
       if (this.pending.has(key)) return 'duplicate';
@@ -134,8 +139,15 @@ export class KeyvReportStore implements ReportStore {
         if (extendCatalog(this.catalog, patch)) this.catalogDirty = true;
       }
       this.pending.set(key, contribution.stored);
-      if (this.pending.size >= this.limits.maxPendingReports || this.dirty.size >= this.limits.maxPendingDocs)
-        await this.flushBuffer();
+      if (this.pending.size >= this.limits.maxPendingReports || this.dirty.size >= this.limits.maxPendingDocs) {
+        try {
+          await this.flushBuffer();
+        } catch (error) {
+          // this report is not 'new' to the caller (ingest() fails): it must not count as lost either
+          if (!this.pending.delete(key) && error instanceof LeaseLostError) this.lost -= 1;
+          throw error;
+        }
+      }
       return 'new';
     });
   }
@@ -144,8 +156,42 @@ export class KeyvReportStore implements ReportStore {
     return this.exclusive(() => this.flushBuffer());
   }
 
+  /** How many reports that ingest() accepted as new could not be written (and are not stored). */
+  unwrittenReports(): number {
+    return this.lost + this.pending.size;
+  }
+
+  /**
+   * Drops what the buffer holds: after the lease was lost it must never be written (the new
+   * holder reads those inputs again), and after a failed write it is retried only by a new run.
+   */
+  private discardBuffer(): void {
+    this.lost += this.pending.size;
+    this.pending.clear();
+    this.dirty.clear();
+    this.docs.clear();
+    this.logBatch.clear();
+    this.catalogDirty = false;
+  }
+
   private async flushBuffer(): Promise<void> {
+    // once fenced out, every flush says so (the caller must stop), even with nothing to write
+    if (this.fencedOut) throw this.fencedOut;
     if (this.dirty.size === 0 && this.pending.size === 0 && this.logBatch.size === 0 && !this.catalogDirty) return;
+    try {
+      await this.writeBuffer();
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        const unwritten = this.pending.size;
+        this.discardBuffer();
+        this.fencedOut = new LeaseLostError(`${unwritten} buffered reports were not written`);
+        throw this.fencedOut;
+      }
+      throw error;
+    }
+  }
+
+  private async writeBuffer(): Promise<void> {
     const started = performance.now();
     const documents: Array<{ key: string; value: unknown }> = [...this.dirty].map((key) => ({
       key,
@@ -198,7 +244,8 @@ export class KeyvReportStore implements ReportStore {
 
   /** Before a query: buffered reports written, catalog current. */
   private async settle(): Promise<void> {
-    await this.flushBuffer();
+    // reads still work for a writer that lost the lease (its buffer was dropped)
+    if (!this.fencedOut) await this.flushBuffer();
     await this.syncCatalog();
   }
 
@@ -369,6 +416,7 @@ export class KeyvReportStore implements ReportStore {
 
   setState<T>(name: string, value: T, ttlMs?: number): Promise<void> {
     return this.exclusive(async () => {
+      if (this.fencedOut) throw this.fencedOut;
       // State such as "last IMAP UID" describes what has been stored: buffered reports go first,
       // so a crash can never leave the state ahead of the data.
       await this.flushBuffer();
@@ -471,10 +519,14 @@ export class KeyvReportStore implements ReportStore {
     if (this.closed) return Promise.resolve();
     const closing = this.exclusive(async () => {
       try {
-        await this.flushBuffer();
+        if (!this.fencedOut) await this.flushBuffer();
+      } catch (error) {
+        // what could not be written is counted as lost (unwrittenReports), and the store closes
+        this.discardBuffer();
+        throw error;
       } finally {
         this.closed = true;
-        await this.backend.close();
+        await this.backend.close().catch(() => undefined);
       }
     });
     return closing;

@@ -177,6 +177,11 @@ export interface ReportStore {
   ingest(report: AggregateReport | FailureReport | TlsReport, source: string, now?: Date): Promise<IngestOutcome>;
   /** Writes buffered changes durably; after it resolves every ingested report is stored. */
   flush(): Promise<void>;
+  /**
+   * How many reports ingest() accepted as 'new' could not be written (a failed flush, a lost
+   * writer lease): the count of stored reports is the new ones minus these.
+   */
+  unwrittenReports?(): number;
 
   domains(): Promise<string[]>;
   /** Day documents of a domain (or of every domain when null) for the UTC days from..to inclusive. */
