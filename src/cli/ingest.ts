@@ -12,7 +12,14 @@ import { createLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
 import { LeaseLostError, openStore } from '../store/index.ts';
 import { listInputs } from '../sources/files.ts';
-import { IngestTotals, StoreWriteError, ingestInput, summaryLine, type IngestError } from '../ingest/pipeline.ts';
+import {
+  IngestTotals,
+  ReadAbortedError,
+  StoreWriteError,
+  ingestInput,
+  summaryLine,
+  type IngestError,
+} from '../ingest/pipeline.ts';
 import { createProgress } from '../ingest/progress.ts';
 import { runImapPass } from '../sources/imap.ts';
 
@@ -76,7 +83,7 @@ async function ingestPaths(
         if (currentFile !== null) filesDone += 1;
         currentFile = file;
       }
-      const result = await ingestInput(input, { store, maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024 });
+      const result = await ingestInput(input, { store, maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024, signal });
       totals.add(result);
       for (const line of errorLines(result.errors)) progress.note(line);
       progress.update(filesDone, Math.max(totalFiles, filesDone));
@@ -88,6 +95,8 @@ async function ingestPaths(
   } catch (error) {
     ok = false;
     if (error instanceof StoreWriteError && error.cause instanceof LeaseLostError) onLeaseLost();
+    // stopped (Ctrl-C / SIGTERM) while a file was being read: that file is read again next time
+    else if (error instanceof ReadAbortedError) ok = true;
     else process.stderr.write(`error: ${messageOf(error)}\n`);
   } finally {
     progress.stop();

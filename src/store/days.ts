@@ -15,7 +15,7 @@ const DAY_MS = 86_400_000;
  * defends itself too (older stores, other callers): past the year 9999 `toISOString()` gives
  * "+010000-...", and day arithmetic on such text never advances.
  */
-export const FIRST_STORE_DAY = '2000-01-01';
+export const FIRST_STORE_DAY = '1970-01-01';
 export const LAST_STORE_DAY = '2199-12-31';
 const FIRST_STORE_MS = Date.parse(`${FIRST_STORE_DAY}T00:00:00Z`);
 const END_STORE_MS = Date.parse(`${LAST_STORE_DAY}T00:00:00Z`) + DAY_MS;
