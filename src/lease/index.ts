@@ -190,6 +190,9 @@ async function postgresLease(url: string, name: string, holder: string, ttlMs: n
 async function sqliteLease(url: string, name: string, holder: string, ttlMs: number): Promise<Lease> {
   const { default: sqlite3 } = await import('sqlite3');
   const path = resolve(url.replace(/^sqlite:\/\//, ''));
+  // before SQLite turns a cut-off (zero-byte) store into a fresh empty database
+  const { checkSqliteFile } = await import('../store/backend.ts');
+  checkSqliteFile(path);
   await mkdir(dirname(path), { recursive: true });
   const db = await new Promise<Database>((done, fail) => {
     const opened = new sqlite3.Database(path, (error) => (error ? fail(error) : done(opened)));

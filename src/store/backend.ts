@@ -2,7 +2,7 @@
 // the store needs. SQLite gets WAL and one transaction per batch (a plain `set` is its own fsync'd
 // transaction there); PostgreSQL's setMany is one UNNEST upsert; Redis's setMany is one MULTI/EXEC.
 
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
@@ -26,7 +26,45 @@ export interface Backend {
   /** Writes all entries; atomically where the backend allows (one transaction / statement / MULTI). */
   setMany(entries: BackendEntry[]): Promise<void>;
   deleteMany(keys: string[]): Promise<void>;
+  /** SQLite: the problems `PRAGMA quick_check` finds (empty: none); other backends: absent */
+  integrity?(): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** How to rescue a damaged SQLite store, for error messages. */
+export function sqliteRecoverAdvice(path: string): string {
+  return `move it away and start a fresh store, or rescue what it holds with: sqlite3 '${path}' .recover | sqlite3 recovered.sqlite`;
+}
+
+/** The SQLite file is not a usable database: named, with the way out. */
+export class CorruptStoreError extends Error {
+  constructor(path: string, problem: string) {
+    super(`the SQLite store ${path} ${problem}; ${sqliteRecoverAdvice(path)}`);
+    this.name = 'CorruptStoreError';
+  }
+}
+
+/**
+ * A zero-byte or overwritten file opens as a database without complaint (SQLite treats an empty
+ * file as a new database): check the file itself first.
+ */
+export function checkSqliteFile(path: string): void {
+  if (path === ':memory:' || !existsSync(path)) return;
+  const size = statSync(path).size;
+  if (size === 0) throw new CorruptStoreError(path, 'is empty (0 bytes): it was cut off or overwritten');
+  const header = Buffer.alloc(16);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, header, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (header.toString('latin1') !== 'SQLite format 3\u0000')
+    throw new CorruptStoreError(path, 'is not an SQLite database (its header was overwritten)');
+}
+
+function isCorruption(error: unknown): boolean {
+  return /SQLITE_(CORRUPT|NOTADB)|malformed|not a database/i.test(String((error as Error)?.message ?? error));
 }
 
 export const DEFAULT_STORE_URL = 'sqlite://./data/dmarc.sqlite';
@@ -214,13 +252,18 @@ export async function openBackend(
         });
       }
     }
+    checkSqliteFile(path);
     const adapter = new KeyvSqlite({ uri: url, busyTimeout: 10_000, keySize: KEY_SIZE });
     const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, ...plainJson });
     keyv.on('error', onError);
     try {
       await adapter.query('PRAGMA journal_mode=WAL');
       await adapter.query('PRAGMA synchronous=NORMAL');
+      // the catalog is read at once by the store; reading it here names a damaged file early
+      await adapter.query(`SELECT count(*) FROM ${adapter.opts.table ?? 'keyv'} WHERE key = ?`, `${namespace}:catalog`);
     } catch (error) {
+      await adapter.disconnect().catch(() => undefined);
+      if (isCorruption(error)) throw new CorruptStoreError(path, `is damaged (${(error as Error).message})`);
       throw new Error(`cannot open the SQLite store ${path}: ${(error as Error).message}`, { cause: error });
     }
     // The adapter has no setMany: keyv would issue one INSERT per key. One multi-row upsert per
@@ -237,7 +280,7 @@ export async function openBackend(
         await writeRows(part.map(({ key, value }) => [`${namespace}:${key}`, JSON.stringify({ value })]));
       if (expiring.length > 0) await keyv.setMany(expiring.map(({ key, value, ttl }) => ({ key, value, ttl })));
     };
-    return keyvBackend('sqlite', keyv, {
+    const backend = keyvBackend('sqlite', keyv, {
       writeMany,
       // One writer (the store serialises its operations), so a plain BEGIN/COMMIT on the single
       // connection groups the batch; the adapter's sets are issued inside it.
@@ -268,6 +311,12 @@ export async function openBackend(
       },
       close: () => adapter.disconnect(),
     });
+    backend.integrity = async () => {
+      const rows = (await adapter.query('PRAGMA quick_check')) as Array<Record<string, string>>;
+      const problems = rows.map((row) => String(Object.values(row)[0]));
+      return problems.length === 1 && problems[0] === 'ok' ? [] : problems;
+    };
+    return backend;
   }
 
   if (scheme === 'redis://' || scheme === 'rediss://') {

@@ -156,6 +156,10 @@ export class KeyvReportStore implements ReportStore {
     return this.exclusive(() => this.flushBuffer());
   }
 
+  integrityCheck(): Promise<string[]> {
+    return this.exclusive(async () => (this.backend.integrity ? await this.backend.integrity() : []));
+  }
+
   /** How many reports that ingest() accepted as new could not be written (and are not stored). */
   unwrittenReports(): number {
     return this.lost + this.pending.size;

@@ -182,6 +182,8 @@ export interface ReportStore {
    * writer lease): the count of stored reports is the new ones minus these.
    */
   unwrittenReports?(): number;
+  /** The store's own consistency check (SQLite: PRAGMA quick_check): the problems found, [] when none. */
+  integrityCheck?(): Promise<string[]>;
 
   domains(): Promise<string[]>;
   /** Day documents of a domain (or of every domain when null) for the UTC days from..to inclusive. */
