@@ -19,7 +19,7 @@ import { openStore } from '../store/index.ts';
 import { createCommandContext } from '../context.ts';
 import { answer as dispatch } from '../commands/dispatch.ts';
 import { commandRegistry } from '../commands/registry.ts';
-import type { Destination } from '../chat/post.ts';
+import { redactSecrets, type Destination } from '../chat/post.ts';
 import type { AnswerFn } from '../chat/answer.ts';
 import { createSlackBot, type SlackBot } from '../chat/slack/app.ts';
 import { createDiscordBot, type DiscordBot } from '../chat/discord/bot.ts';
@@ -189,11 +189,15 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
 
   try {
     if (slack) {
-      const { port } = await slack.start();
+      const { port } = await slack.start().catch((error: unknown) => {
+        throw platformStartError('Slack', error, [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN]);
+      });
       log.info({ mode: slack.mode, ...(port ? { port } : {}) }, 'slack ready');
     }
     if (discord) {
-      await discord.start();
+      await discord.start().catch((error: unknown) => {
+        throw platformStartError('Discord', error, [config.DISCORD_TOKEN]);
+      });
       log.info('discord ready');
     }
   } catch (error) {
@@ -255,6 +259,24 @@ DIGEST_TIME in TZ and alerts, and answers /dmarc on Slack and Discord. Without a
 configured it uses this terminal: type /dmarc commands at the prompt. Settings come from the
 environment and .env. Stop with Ctrl-C.
 `;
+
+/**
+ * A chat platform that refused to start, as one line naming the setting to fix (a revoked or
+ * mistyped token is the usual cause), with every token redacted.
+ */
+function platformStartError(platform: 'Slack' | 'Discord', error: unknown, secrets: Array<string | undefined>): Error {
+  const message = redactSecrets(error instanceof Error ? error.message : String(error), secrets);
+  const refused =
+    platform === 'Slack'
+      ? /invalid_auth|not_authed|token_revoked|account_inactive|token_expired/.test(message)
+      : /401|TokenInvalid|invalid token|Unauthorized/i.test(message);
+  const settings = platform === 'Slack' ? 'SLACK_BOT_TOKEN / SLACK_APP_TOKEN' : 'DISCORD_TOKEN';
+  return new Error(
+    refused
+      ? `${platform} refused the token in ${settings} (${message.split('\n')[0]}): check or renew it`
+      : `${platform} could not be started: ${message.split('\n')[0]}`,
+  );
+}
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
