@@ -17,6 +17,7 @@ import type { AggregateReport } from '../model.ts';
 import type { IpEntry, MarksDoc } from '../store/types.ts';
 import { markLookup } from '../insight/marks.ts';
 import { addDays, utcDay } from '../time/utc-day.ts';
+import { own } from '../store/dict.ts';
 
 export type AlertKind = 'new-failing-source' | 'failing-surge';
 
@@ -93,7 +94,7 @@ export function detectAlerts({ report, history, marks, rules }: DetectInput): Al
     if (source.failing < rules.minMessages) continue;
     const verdict = lookup(ip);
     if (verdict === 'spoof') continue;
-    const rows = (history[ip] ?? []).filter((row) => row.domain.toLowerCase() === domain);
+    const rows = (own(history, ip) ?? []).filter((row) => row.domain.toLowerCase() === domain);
     const everPassed = source.passing > 0 || rows.some((row) => row.dmarcPass > 0);
     // the baseline: days strictly before this report, so the report itself never counts twice
     const baselineFailing = rows

@@ -4,6 +4,7 @@ import type { DayDoc, SourceStat } from '../store/types.ts';
 import type { DateDomain, DateInsight, DateSource, SenderIdentity } from './types.ts';
 import { explainFailures } from './hints.ts';
 import { addStat, emptyStat, rate } from './stats.ts';
+import { own } from '../store/dict.ts';
 
 export interface DateInsightInput {
   date: string;
@@ -50,7 +51,7 @@ export function dateInsight({ date, days, identities = {}, limit = 5 }: DateInsi
     }
     const stats = [...bySource.values()];
     const toSource = (stat: SourceStat): DateSource => {
-      const identity = identities[stat.ip];
+      const identity = own(identities, stat.ip);
       return {
         ip: stat.ip,
         sender: identity && identity.by !== 'ip' ? identity.name : null,

@@ -6,6 +6,7 @@ import type { DayDoc, IngestLogEntry, SourceStat, StoredFailure, StoredTlsPolicy
 import type { DigestData, DigestDomain, DigestSource, Readiness, SenderIdentity } from './types.ts';
 import { explainFailures } from './hints.ts';
 import { addStat, emptyStat, rate, rows } from './stats.ts';
+import { dict, own } from '../store/dict.ts';
 
 export interface DigestInput {
   /** ISO times; the period is since (inclusive) to until (exclusive) */
@@ -63,9 +64,9 @@ export function digestData(input: DigestInput): DigestData {
         total: emptyStat(),
         bySource: new Map(),
         reports: new Set(),
-        reporters: {},
+        reporters: dict(),
         failureReports: 0,
-        tls: { reports: 0, successful: 0, failed: 0, failureTypes: [], reportKeys: new Set(), types: {} },
+        tls: { reports: 0, successful: 0, failed: 0, failureTypes: [], reportKeys: new Set(), types: dict() },
       };
       domains.set(name, acc);
     }
@@ -123,7 +124,7 @@ export function digestData(input: DigestInput): DigestData {
   }
 
   const toSource = (stat: SourceStat, domain: string): DigestSource => {
-    const identity = identities[stat.ip];
+    const identity = own(identities, stat.ip);
     return {
       ip: stat.ip,
       sender: identity && identity.by !== 'ip' ? identity.name : null,
@@ -139,7 +140,7 @@ export function digestData(input: DigestInput): DigestData {
   for (const [name, acc] of domains) {
     const { total } = acc;
     const stats = [...acc.bySource.values()];
-    const firstSeen = new Set(input.firstSeenIps[name] ?? []);
+    const firstSeen = new Set(own(input.firstSeenIps, name) ?? []);
     const before = previous.get(name);
     const passRate = total.messages > 0 ? rate(total.dmarcPass, total.messages) : null;
     const previousPassRate = before && before.messages > 0 ? rate(before.dmarcPass, before.messages) : null;
@@ -203,7 +204,7 @@ export function newIpsByDomain(
       for (const source of doc.reports[reportKey]!.sources) ips.add(source.ip);
     }
   }
-  const result: Record<string, string[]> = {};
+  const result = dict<string[]>();
   for (const [domain, ips] of current) {
     const seen = before.get(domain);
     const fresh = [...ips].filter((ip) => !seen?.has(ip)).sort();

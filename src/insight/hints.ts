@@ -5,6 +5,7 @@ import { getDomain } from 'tldts';
 import type { SourceStat } from '../store/types.ts';
 import type { Hint } from './types.ts';
 import { authKeyParts, rate, topKey } from './stats.ts';
+import { dict, own } from '../store/dict.ts';
 
 export const HINT_CODES = [
   // --- failure patterns of one source (explainFailures) ---
@@ -76,13 +77,13 @@ export function explainFailures(stat: SourceStat, context: { forwarder?: boolean
   const half = failing / 2;
 
   let forwardReasons = 0;
-  for (const reason of FORWARD_REASONS) forwardReasons += stat.reasons[reason] ?? 0;
+  for (const reason of FORWARD_REASONS) forwardReasons += own(stat.reasons, reason) ?? 0;
 
   // Per auth result: our own DKIM signatures that failed (a relay broke them), and passing but
   // unaligned SPF / DKIM domains (an ESP's return path or signature).
   let ownDkimBroken = 0;
   let anyDkimSignature = 0;
-  const dkimOther: Record<string, number> = {};
+  const dkimOther = dict<number>();
   for (const key in stat.dkim) {
     const { domain: dkimDomain, result } = authKeyParts(key);
     const count = stat.dkim[key] ?? 0;
@@ -91,7 +92,7 @@ export function explainFailures(stat: SourceStat, context: { forwarder?: boolean
     if (aligned && result !== 'pass' && result !== 'none') ownDkimBroken += count;
     if (!aligned && result === 'pass') dkimOther[dkimDomain] = (dkimOther[dkimDomain] ?? 0) + count;
   }
-  const spfOther: Record<string, number> = {};
+  const spfOther = dict<number>();
   for (const key in stat.spf) {
     const { domain: spfDomain, result } = authKeyParts(key);
     if (result === 'pass' && spfDomain && orgDomain(spfDomain) !== fromOrg)

@@ -5,6 +5,7 @@ import type { CountRow, DayWindow, IpInsight, SenderIdentity } from './types.ts'
 import { explainFailures } from './hints.ts';
 import { ipMark, markLookup } from './marks.ts';
 import { addStat, emptyStat, inWindow, rate, rows } from './stats.ts';
+import { dict } from '../store/dict.ts';
 
 export interface IpInsightInput {
   ip: string;
@@ -18,8 +19,8 @@ export interface IpInsightInput {
 export function ipInsight({ ip, entries, identity, mark, window }: IpInsightInput): IpInsight {
   const total = emptyStat(ip);
   const byDay = new Map<string, { messages: number; dmarcPass: number }>();
-  const byDomain: Record<string, { messages: number; dmarcPass: number }> = {};
-  const byReporter: Record<string, number> = {};
+  const byDomain = dict<{ messages: number; dmarcPass: number }>();
+  const byReporter = dict<number>();
 
   for (const entry of entries) {
     if (!inWindow(entry.date, window)) continue;

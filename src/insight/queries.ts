@@ -24,6 +24,7 @@ import { ipInsight } from './ip.ts';
 import { DEFAULT_THRESHOLDS, readiness } from './readiness.ts';
 import { authKeyParts, addDays, inWindow, utcDay, windowEnding } from './stats.ts';
 import { sources, summary } from './summary.ts';
+import { dict, own } from '../store/dict.ts';
 
 /** Reports' DKIM d= and SPF domains of a source, which help recognise a service without DNS. */
 export function identifyHints(stats: Iterable<Pick<SourceStat, 'dkim' | 'spf'>>): IdentifyHints {
@@ -95,7 +96,7 @@ export async function identifyDays(
   options: { dns: boolean; only?: ReadonlySet<string> } = { dns: false },
 ): Promise<Record<string, SenderIdentity>> {
   const memo = memoOf(identify);
-  const identities: Record<string, SenderIdentity> = {};
+  const identities = dict<SenderIdentity>();
   const firstStat = new Map<string, SourceStat>();
   for (const doc of days) {
     for (const reportKey in doc.reports) {
@@ -186,7 +187,7 @@ export async function queryReady(
   for (const result of results) {
     for (const blocker of result.blockers) {
       for (const ip of blocker.ips.slice(0, 2)) {
-        const identity = identities[ip];
+        const identity = own(identities, ip);
         if (
           lookups.length < DNS_LOOKUPS_FOR_BLOCKERS &&
           identity &&
@@ -272,7 +273,7 @@ async function firstSeenIps(
       (await store.ipEntries(ip, from, to)).some((entry) => entry.domain === domain && !sinceKeys.has(entry.reportKey)),
     ),
   );
-  const result: Record<string, string[]> = {};
+  const result = dict<string[]>();
   pairs.forEach(([domain, ip], index) => {
     if (!seenBefore[index]) (result[domain] ??= []).push(ip);
   });
@@ -340,7 +341,7 @@ export async function queryDigest(
   const days = loaded.filter((doc) => aggregateDomains.has(doc.domain));
   const identities = await timed(timings, 'identify', () => identifyDays(identify, days, { dns: false }));
 
-  const readinessByDomain: Record<string, Readiness> = {};
+  const readinessByDomain = dict<Readiness>();
   await timed(timings, 'readiness', async () => {
     for (const domain of aggregateDomains)
       readinessByDomain[domain] = readiness({ domain, days, identities, marks, thresholds, window: readyWindow });

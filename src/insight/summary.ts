@@ -6,6 +6,7 @@ import { groupSources, topIps } from './groups.ts';
 import { explainFailures } from './hints.ts';
 import { markLookup } from './marks.ts';
 import { inWindow, rate } from './stats.ts';
+import { dict } from '../store/dict.ts';
 
 export function summary({ days, window }: { days: readonly DayDoc[]; window: DayWindow }): Summary {
   interface Acc {
@@ -33,7 +34,7 @@ export function summary({ days, window }: { days: readonly DayDoc[]; window: Day
         reporters: new Set(),
         days: new Set(),
         sources: new Set(),
-        dispositions: {},
+        dispositions: dict(),
       };
       byDomain.set(doc.domain, acc);
     }

@@ -7,15 +7,43 @@ import type { AggregateRecord, AggregateReport } from '../model.ts';
 import type { SourceStat } from './types.ts';
 import { normaliseIp } from './keys.ts';
 import { addDays, utcDay } from '../time/utc-day.ts';
+import { bump, dict } from './dict.ts';
 
 const DAY_MS = 86_400_000;
 
 export { addDays, utcDay };
 
-/** Every UTC day from..to inclusive (empty when from > to). */
+/**
+ * The days the store accepts data for. The reader refuses implausible dates first; the store
+ * defends itself too (older stores, other callers): past the year 9999 `toISOString()` gives
+ * "+010000-...", and day arithmetic on such text never advances.
+ */
+export const FIRST_STORE_DAY = '1970-01-01';
+export const LAST_STORE_DAY = '2199-12-31';
+const FIRST_STORE_MS = Date.parse(`${FIRST_STORE_DAY}T00:00:00Z`);
+const END_STORE_MS = Date.parse(`${LAST_STORE_DAY}T00:00:00Z`) + DAY_MS;
+
+/** Whether an instant (ms) lies inside the store's window of days. */
+export function inStoreWindow(ms: number): boolean {
+  return Number.isFinite(ms) && ms >= FIRST_STORE_MS && ms < END_STORE_MS;
+}
+
+/** Whether a text is a YYYY-MM-DD day inside the store's window. */
+export function isStoreDay(day: unknown): day is string {
+  return typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day) && inStoreWindow(Date.parse(`${day}T00:00:00Z`));
+}
+
+function dayStartMs(day: string): number {
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(day) ? Date.parse(`${day}T00:00:00Z`) : Number.NaN;
+  if (Number.isNaN(ms)) throw new RangeError(`not a UTC day YYYY-MM-DD: ${JSON.stringify(day)}`);
+  return ms;
+}
+
+/** Every UTC day from..to inclusive (empty when from > to). Counts in milliseconds, so it always ends. */
 export function dayRange(from: string, to: string): string[] {
   const days: string[] = [];
-  for (let day = from; day <= to; day = addDays(day, 1)) days.push(day);
+  const last = dayStartMs(to);
+  for (let ms = dayStartMs(from); ms <= last; ms += DAY_MS) days.push(utcDay(ms));
   return days;
 }
 
@@ -104,19 +132,19 @@ export function emptySourceStat(ip: string): SourceStat {
     dkimPass: 0,
     spfAligned: 0,
     dkimAligned: 0,
-    dispositions: {},
-    reasons: {},
-    headerFrom: {},
-    spf: {},
-    dkim: {},
+    dispositions: dict(),
+    reasons: dict(),
+    headerFrom: dict(),
+    spf: dict(),
+    dkim: dict(),
     spfUnalignedPass: 0,
     dkimUnalignedPass: 0,
   };
 }
 
-function bump(counts: Record<string, number>, name: string, by: number): void {
-  counts[name] = (counts[name] ?? 0) + by;
-}
+/** Longest record-level key kept (header From, "domain selector result"): the reader caps first. */
+const MAX_KEY = 300;
+const key = (text: string) => (text.length <= MAX_KEY ? text : text.slice(0, MAX_KEY));
 
 /** Adds `share` messages of one record to a source's figures. */
 export function addRecordShare(stat: SourceStat, record: AggregateRecord, share: number): void {
@@ -129,16 +157,16 @@ export function addRecordShare(stat: SourceStat, record: AggregateRecord, share:
   if (record.alignment.dkim) stat.dkimAligned += share;
   if ((record.alignment.spfUnalignedPass?.length ?? 0) > 0) stat.spfUnalignedPass += share;
   if ((record.alignment.dkimUnalignedPass?.length ?? 0) > 0) stat.dkimUnalignedPass += share;
-  bump(stat.dispositions, record.disposition.trim().toLowerCase() || 'none', share);
-  for (const type of new Set(record.reasons.map((reason) => reason.type.trim().toLowerCase())))
+  bump(stat.dispositions, key(record.disposition.trim().toLowerCase() || 'none'), share);
+  for (const type of new Set(record.reasons.map((reason) => key(reason.type.trim().toLowerCase()))))
     bump(stat.reasons, type, share);
-  bump(stat.headerFrom, record.identifiers.headerFrom.trim().toLowerCase(), share);
-  for (const spf of record.authResults.spf)
-    bump(stat.spf, `${spf.domain.trim().toLowerCase()} ${spf.result.trim().toLowerCase()}`, share);
-  for (const dkim of record.authResults.dkim)
+  bump(stat.headerFrom, key(record.identifiers.headerFrom.trim().toLowerCase()), share);
+  for (const spf of record.authResults.spf.slice(0, 20))
+    bump(stat.spf, key(`${spf.domain.trim().toLowerCase()} ${spf.result.trim().toLowerCase()}`), share);
+  for (const dkim of record.authResults.dkim.slice(0, 20))
     bump(
       stat.dkim,
-      `${dkim.domain.trim().toLowerCase()} ${dkim.selector?.trim() || '-'} ${dkim.result.trim().toLowerCase()}`,
+      key(`${dkim.domain.trim().toLowerCase()} ${dkim.selector?.trim() || '-'} ${dkim.result.trim().toLowerCase()}`),
       share,
     );
 }
