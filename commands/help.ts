@@ -5,7 +5,18 @@ import { en, type MessageKey } from '../src/i18n/en.ts';
 import { translatorFor } from '../src/i18n/present.ts';
 
 /** The subcommand names (the registry imports this module, so the list is written out here). */
-const COMMAND_NAMES = ['ip', 'date', 'ready', 'mark', 'summary', 'sources', 'help'] as const;
+const COMMAND_NAMES = [
+  'ip',
+  'date',
+  'ready',
+  'mark',
+  'marks',
+  'summary',
+  'sources',
+  'failures',
+  'tls',
+  'help',
+] as const;
 
 const OPTION_TEXT: Record<string, MessageKey> = {
   address: 'option.address',
@@ -15,6 +26,7 @@ const OPTION_TEXT: Record<string, MessageKey> = {
   subject: 'option.subject',
   verdict: 'option.verdict',
   command: 'option.command',
+  force: 'option.force',
 };
 
 export const helpCommand: CommandDef = {

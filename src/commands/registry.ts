@@ -2,12 +2,15 @@
 // registration and `help` all read this list.
 
 import { dateCommand } from '../../commands/date.ts';
+import { failuresCommand } from '../../commands/failures.ts';
 import { helpCommand } from '../../commands/help.ts';
 import { ipCommand } from '../../commands/ip.ts';
 import { markCommand } from '../../commands/mark.ts';
+import { marksCommand } from '../../commands/marks.ts';
 import { readyCommand } from '../../commands/ready.ts';
 import { sourcesCommand } from '../../commands/sources.ts';
 import { summaryCommand } from '../../commands/summary.ts';
+import { tlsCommand } from '../../commands/tls.ts';
 import type { CommandDef } from './types.ts';
 
 export const commandRegistry: readonly CommandDef[] = [
@@ -15,7 +18,10 @@ export const commandRegistry: readonly CommandDef[] = [
   dateCommand,
   readyCommand,
   markCommand,
+  marksCommand,
   summaryCommand,
   sourcesCommand,
+  failuresCommand,
+  tlsCommand,
   helpCommand,
 ];

@@ -9,7 +9,7 @@ import { renderTerminal } from '../../src/render/terminal.ts';
 import { testContext } from '../commands/context.ts';
 import { FORGOTTEN, NOW, scenarioReports, storeWith, type TestStore } from '../commands/scenario.ts';
 
-const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
+const placeholders = (text: string) => [...text.matchAll(/\{(\w+)(?:\|[^}]*)?\}/g)].map((match) => match[1]).sort();
 
 describe('the catalog', () => {
   it('has every English message in Japanese, with the same placeholders', () => {
