@@ -196,6 +196,7 @@ describe('digestData', () => {
       verdict: 'not-ready',
       nextStep: { code: 'confirm-sender', params: { sender: relay } },
       blockers: 0,
+      window: { from: '2026-10-24', to: '2026-11-22' },
     });
   });
 
