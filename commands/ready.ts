@@ -166,8 +166,10 @@ export const readyCommand: CommandDef = {
         data: domain ? (results[0] ?? null) : results,
       };
     }
-    if (domain && results[0]) {
-      const result = results[0];
+    // One domain (named, or the only one with data): its readiness in full.
+    const single = domain ? results[0] : withData.length === 1 ? withData[0] : undefined;
+    if (single) {
+      const result = single;
       return {
         title: t.t('ready.title.one', {
           domain: result.domain,
@@ -175,7 +177,7 @@ export const readyCommand: CommandDef = {
         }),
         tone: verdictTone(result.verdict),
         blocks: readinessBlocks(t, result, false),
-        data: result,
+        data: domain ? result : results,
       };
     }
     const tones = withData.map((result) => verdictTone(result.verdict));

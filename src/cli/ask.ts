@@ -8,11 +8,15 @@ import { createCommandContext } from '../context.ts';
 import { renderTerminal } from '../render/terminal.ts';
 import { openStore } from '../store/index.ts';
 import type { ReportStore } from '../store/types.ts';
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { DEMO_STORE_PATH, prepareDemoStore, wantsDemo } from '../demo/index.ts';
 
 const help = `Usage: dmarc-bot ask "<command line>" [--json]
 
-Answers a /dmarc command from the store (DMARC_STORE), e.g.
+Answers a /dmarc command from the store (DMARC_STORE; with nothing configured, the demo store
+data/demo.sqlite, made first when it is missing), e.g.
   dmarc-bot ask "ip 203.0.113.5 days:90"
   dmarc-bot ask "ready example.com"
   dmarc-bot ask help
@@ -46,7 +50,13 @@ export async function run(argv: string[]): Promise<number> {
   let store: ReportStore | undefined;
   try {
     const config = loadSettings();
-    store = await openStore(config.DMARC_STORE);
+    // With nothing configured, `npm start` answers from the demo store: so does ask.
+    if (wantsDemo(process.env)) {
+      const path = resolve(DEMO_STORE_PATH);
+      if (existsSync(path)) store = await openStore(`sqlite://${path}`);
+      else store = (await prepareDemoStore({ now: new Date(), path })).store;
+      process.stderr.write(`dmarc-bot ask: nothing configured, answering from the demo store ${DEMO_STORE_PATH}\n`);
+    } else store = await openStore(config.DMARC_STORE);
     const user = whoAmI();
     const context = createCommandContext({
       config,

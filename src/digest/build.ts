@@ -38,7 +38,8 @@ function sourceLine(t: Translator, source: DigestSource): string {
     messages: source.messages,
     fail: source.dmarcFail,
   });
-  return source.hint ? `${line} — ${t.hint(source.hint)}` : line;
+  const tagged = source.class ? `${line} [${t.t(`class.${source.class}` as MessageKey)}]` : line;
+  return source.hint ? `${tagged} — ${t.hint(source.hint)}` : tagged;
 }
 
 /** The listed lines, then "and N more (M messages)" for what the list leaves out. */

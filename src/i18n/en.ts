@@ -154,7 +154,7 @@ export const en = {
   'check.messages': 'Messages, spoofing left out: {value} (need {threshold})',
   'check.pass-rate-quarantine': 'Pass rate {value} (quarantine needs {threshold})',
   'check.pass-rate-reject': 'Pass rate {value} (reject needs {threshold})',
-  'check.legit-failing': 'Largest failing legitimate sender: {value} of the mail (at most {threshold})',
+  'check.legit-failing': 'Largest failing legitimate sender: {value} of the messages counted (at most {threshold})',
   'check.unconfirmed-senders': 'Unconfirmed regular senders: {value}',
   'check.dkim-for-reject': 'Legitimate senders passing through SPF only (reject needs DKIM): {value}',
   'check.mailing-list': 'Mailing-list messages (hold at quarantine): {value}',
@@ -221,14 +221,14 @@ export const en = {
   'digest.none.text': 'No reports were received between {since} and {until}.',
   'digest.period': 'Reports received from {since} to {until}',
   'digest.change.none': 'no earlier data',
-  'digest.tls': '{reports} reports: {successful} sessions succeeded, {failed} failed',
+  'digest.tls': '{reports|report|reports}: {successful} sessions succeeded, {failed} failed',
   'digest.change': '{change} pt (was {previous})',
   'digest.first': 'A first digest covers the last 24 hours; later ones start where the previous ended.',
   'digest.readiness': '{verdict} (as /dmarc ready, {from} to {to}). {nextStep}',
   'digest.spoofing':
     '{sources|source|sources} of spoofing sent {messages|message|messages} over {from} to {to}: p=quarantine or p=reject would stop them',
   'digest.spoofing.none': 'No spoofing sources from {from} to {to}',
-  'digest.source': '{source}: {messages} messages, {fail} fail',
+  'digest.source': '{source}: {messages|message|messages}, {fail} fail',
 
   // --- hints: failure patterns ---
   'hint.spf-unaligned':

@@ -149,7 +149,7 @@ export const ja: Record<MessageKey, string> = {
   'check.messages': 'なりすましを除いたメール数: {value}（必要: {threshold}）',
   'check.pass-rate-quarantine': '成功率 {value}（quarantine には {threshold} 必要）',
   'check.pass-rate-reject': '成功率 {value}（reject には {threshold} 必要）',
-  'check.legit-failing': '失敗している正規の送信者の最大割合: {value}（上限 {threshold}）',
+  'check.legit-failing': '失敗している正規の送信者の最大割合: 対象メールの {value}（上限 {threshold}）',
   'check.unconfirmed-senders': '未確認の定常的な送信者: {value}',
   'check.dkim-for-reject': 'SPF だけで成功している正規の送信者（reject には DKIM が必要）: {value}',
   'check.mailing-list': 'メーリングリスト経由のメール（quarantine に留める）: {value}',

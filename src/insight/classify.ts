@@ -10,7 +10,7 @@ import { explainFailures, hint } from './hints.ts';
 import { markLookup } from './marks.ts';
 import { rate } from './stats.ts';
 
-/** Every class, in the order of what needs action first (lists sort by it). */
+/** Every class; the first two need the owner's action (decide, fix), the others do not. */
 export const SOURCE_CLASSES: readonly SourceClass[] = [
   'unconfirmed',
   'legitimate-failing',
@@ -20,8 +20,13 @@ export const SOURCE_CLASSES: readonly SourceClass[] = [
   'aligned',
 ];
 
+/**
+ * Lists sort by this, then by volume: what needs action first (a regular sender to decide about,
+ * a legitimate sender to fix), then everything else by size, so the owner's own servers are not
+ * buried under a spoofing run that enforcement stops anyway.
+ */
 export function classRank(sourceClass: SourceClass): number {
-  return SOURCE_CLASSES.indexOf(sourceClass);
+  return sourceClass === 'unconfirmed' ? 0 : sourceClass === 'legitimate-failing' ? 1 : 2;
 }
 
 export interface ClassifyFacts {

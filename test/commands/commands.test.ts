@@ -228,9 +228,9 @@ describe('summary, sources, help', () => {
     const data = (await ask('sources')).data as SourcesInsight;
     expect(data.sources.map((s) => [s.sender, s.class])).toEqual([
       [FORGOTTEN, 'unconfirmed'],
-      ...SPOOFERS.map((ip) => [ip, 'spoofing']),
-      ['Google', 'forwarded'],
       [OWN, 'aligned'],
+      ['Google', 'forwarded'],
+      ...SPOOFERS.map((ip) => [ip, 'spoofing']),
     ]);
     expect(data).toMatchObject({ total: 8, ips: 8, messages: DAYS * 125 + 5 * 40 + 300 });
   });
