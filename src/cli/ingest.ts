@@ -195,7 +195,7 @@ export async function run(argv: string[]): Promise<number> {
       const { totals, ok } = await ingestPaths(paths, store, config, logger, stop.signal);
       if (totals.expired > 0)
         process.stdout.write(
-          `${totals.expired} reports older than RETENTION_DAYS (${config.RETENTION_DAYS} days) were skipped\n`,
+          `${totals.expired} reports older than RETENTION_DAYS (${config.RETENTION_DAYS} days) were skipped; to keep them, set RETENTION_DAYS=0 (or a longer period) and run ingest again\n`,
         );
       process.stdout.write(`${totals.summaryLine()}\n`);
       if (!ok) status = 1;
