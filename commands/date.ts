@@ -38,7 +38,10 @@ export const dateCommand: CommandDef = {
       };
     }
     let date = asked;
-    let insight = await queryDate(context.store, date, identifyFor(context), { thresholds: context.thresholds });
+    let insight = await queryDate(context.store, date, identifyFor(context), {
+      thresholds: context.thresholds,
+      now: context.now(),
+    });
     let fellBack = false;
     if (insight.reports === 0 && relative) {
       // Reports for a day arrive a day or two later: answer the latest UTC day that has some.
@@ -46,7 +49,10 @@ export const dateCommand: CommandDef = {
       if (latest) {
         date = latest;
         fellBack = true;
-        insight = await queryDate(context.store, date, identifyFor(context), { thresholds: context.thresholds });
+        insight = await queryDate(context.store, date, identifyFor(context), {
+          thresholds: context.thresholds,
+          now: context.now(),
+        });
       }
     }
     if (insight.reports === 0) {

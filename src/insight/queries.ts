@@ -161,18 +161,23 @@ export async function queryIp(
 
 /**
  * `date`: the day's documents; sources are named offline (one day's IPs) when `identify` is given,
- * and classed as `ready` would over the readiness window ending that day.
+ * and classed as `ready` classes them: over ready's window when the day is inside it (so both
+ * name a source alike), else over the readiness window ending that day.
  */
 export async function queryDate(
   store: ReportStore,
   date: string,
   identify?: Identify,
-  options: { thresholds?: ReadinessThresholds } = {},
+  options: { thresholds?: ReadinessThresholds; now?: Date } = {},
 ): Promise<DateInsight> {
   const days = await store.days(null, date, date);
   if (!identify) return dateInsight({ date, days, identities: {} });
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
-  const classWindow = { from: addDays(date, -(thresholds.windowDays - 1)), to: date };
+  const readyWindow = options.now ? windowEnding(options.now, thresholds.windowDays) : null;
+  const classWindow =
+    readyWindow && inWindow(date, readyWindow)
+      ? readyWindow
+      : { from: addDays(date, -(thresholds.windowDays - 1)), to: date };
   const domains = [...new Set(days.map((doc) => doc.domain))];
   const [windowDays, marks] = await Promise.all([
     domains.length ? store.days(domains.length === 1 ? domains[0]! : null, classWindow.from, classWindow.to) : [],
