@@ -263,7 +263,7 @@ export async function run(argv: string[]): Promise<number> {
     const unwritten = store.unwrittenReports?.() ?? 0;
     if (totals.expired > 0)
       process.stdout.write(
-        `${totals.expired} reports older than RETENTION_DAYS (${config.RETENTION_DAYS} days) were skipped\n`,
+        `${totals.expired} reports older than RETENTION_DAYS (${config.RETENTION_DAYS} days) were skipped; to keep them, set RETENTION_DAYS=0 (or a longer period) and run ingest again\n`,
       );
     process.stdout.write(
       `${summaryLine({ new: Math.max(0, totals.new - unwritten), duplicates: totals.duplicates, errors: totals.errors })}\n`,

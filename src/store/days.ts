@@ -1,7 +1,7 @@
-// UTC day attribution, as pure functions. A report covering at most 24 hours belongs to the UTC day
-// holding the middle of its range; a longer one is split over the UTC days it covers, each
-// record's count shared pro rata to the seconds of overlap with largest-remainder rounding, so the
-// day counts of a record add up exactly to its count.
+// UTC day attribution, as pure functions. A report is split over every UTC day its range touches
+// (a noon-to-noon report over two days, a 97-hour one over five), each record's count shared pro
+// rata to the seconds of overlap with largest-remainder rounding, so the day counts of a record add
+// up exactly to its count. A day whose share rounds to no message still lists the report.
 
 import type { AggregateRecord, AggregateReport } from '../model.ts';
 import type { SourceStat } from './types.ts';
@@ -97,16 +97,14 @@ export interface DayShare {
   seconds: number;
 }
 
-/**
- * The UTC days a report range is attributed to. At most 24 hours: the one day holding the middle.
- * Longer: every day it overlaps, with the seconds of overlap.
- */
+/** The UTC days a report range is attributed to: every day it overlaps, with the seconds of overlap. */
 export function attributionDays(begin: string, end: string): DayShare[] {
   const start = Date.parse(begin);
   const stop = Date.parse(end);
   if (Number.isNaN(start) || Number.isNaN(stop)) throw new Error(`invalid date range ${begin} .. ${end}`);
   const [from, to] = start <= stop ? [start, stop] : [stop, start];
-  if (to - from <= DAY_MS) return [{ date: utcDay(from + (to - from) / 2), seconds: (to - from) / 1000 }];
+  // An empty range (begin = end) still belongs to its day.
+  if (to === from) return [{ date: utcDay(from), seconds: 0 }];
   const shares: DayShare[] = [];
   for (let dayStart = Math.floor(from / DAY_MS) * DAY_MS; dayStart < to; dayStart += DAY_MS) {
     const overlap = Math.min(to, dayStart + DAY_MS) - Math.max(from, dayStart);
@@ -180,8 +178,8 @@ export interface DaySplit {
 
 /**
  * An aggregate report's records attributed to UTC days: each record's count is apportioned over
- * the report's days, then the shares of one IP on one day are merged into one SourceStat. Days
- * that receive no message are left out, except that a report always keeps at least one day.
+ * the report's days, then the shares of one IP on one day are merged into one SourceStat. A day
+ * that receives no message keeps the report with no sources (the report does cover that day).
  */
 export function splitAggregate(report: Pick<AggregateReport, 'begin' | 'end' | 'records'>): DaySplit[] {
   const days = attributionDays(report.begin, report.end);
@@ -202,12 +200,7 @@ export function splitAggregate(report: Pick<AggregateReport, 'begin' | 'end' | '
   const splits: DaySplit[] = [];
   for (const [date, sources] of byDay) {
     const list = [...sources.values()].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
-    if (list.length === 0) continue;
     splits.push({ date, messages: list.reduce((acc, stat) => acc + stat.messages, 0), sources: list });
-  }
-  if (splits.length === 0) {
-    // No messages at all: keep the report visible on the day holding the middle of its range.
-    splits.push({ date: middleDay(report.begin, report.end), messages: 0, sources: [] });
   }
   return splits;
 }

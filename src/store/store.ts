@@ -433,7 +433,15 @@ export class KeyvReportStore implements ReportStore {
   prune(retentionDays: number, now: Date = new Date()): Promise<{ deletedKeys: number }> {
     return this.exclusive(async () => {
       await this.settle();
-      if (!(retentionDays > 0)) return { deletedKeys: 0 };
+      if (!(retentionDays > 0)) {
+        // 0 keeps everything: lift an earlier prune's cut-off, so old reports can be imported again.
+        if (retentionDays === 0 && this.catalog.prunedBefore) {
+          const catalog = { ...structuredClone(this.catalog), prunedBefore: null };
+          await this.backend.setMany([{ key: docKeys.catalog, value: catalog }]);
+          this.catalog = catalog;
+        }
+        return { deletedKeys: 0 };
+      }
       const cutoff = addDays(utcDay(now), -Math.floor(retentionDays));
       const before = addDays(cutoff, -1);
       const catalog = structuredClone(this.catalog);
