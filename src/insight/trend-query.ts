@@ -1,17 +1,15 @@
 // Loads what a trend chart needs from the store: the window's day documents, the days before it
-// (to tell which senders are new), the marks and offline identities; then classes every source as
-// `ready` does over the same window and builds the trend of each domain.
+// (to tell which senders are new), the marks and offline identities; then classes every source
+// with the one classification (classify.ts) over the chart's window, as `ready` with the same
+// days:N does, and builds the trend of each domain.
 
-import type { ReadinessThresholds } from '../insight/types.ts';
-import type { ChartClass } from '../chart/series.ts';
 import type { DayDoc, ReportStore } from '../store/types.ts';
-import { groupSources } from './groups.ts';
-import { markLookup } from './marks.ts';
+import { classifyIps } from './classify.ts';
 import { identifyDays } from './queries.ts';
 import { readiness } from './readiness.ts';
 import { addDays, windowEnding } from './stats.ts';
 import { trend, type Trend } from './trend.ts';
-import type { Identify, Readiness, SourceClass } from './types.ts';
+import type { Identify, Readiness, ReadinessThresholds } from './types.ts';
 
 /** How far before the window a sender counts as already known. */
 export const NEW_SENDER_LOOKBACK_DAYS = 30;
@@ -27,9 +25,6 @@ export interface TrendQueryOptions {
   now: Date;
   thresholds: ReadinessThresholds;
 }
-
-const chartClass = (sourceClass: SourceClass): ChartClass =>
-  (sourceClass as string) === 'misaligned' ? 'legitimate-failing' : (sourceClass as ChartClass);
 
 /** One trend per domain with messages in the window (the named domain only, when given). */
 export async function queryTrends(
@@ -47,7 +42,6 @@ export async function queryTrends(
     store.marks(),
   ]);
   const identities = await identifyDays(identify, days, { dns: false });
-  const lookup = markLookup(marks);
 
   const byDomain = new Map<string, DayDoc[]>();
   for (const doc of days) {
@@ -63,24 +57,21 @@ export async function queryTrends(
     seenBefore.set(doc.domain, seen);
   }
 
+  const names = [...byDomain.keys()].sort();
+  // Every IP takes the class of its sender group in its domain.
+  const classes = classifyIps({ days, identities, marks, window, domains: names, thresholds });
   const results: TrendResult[] = [];
-  for (const name of [...byDomain.keys()].sort()) {
+  for (const name of names) {
     const docs = byDomain.get(name)!;
     const ready = readiness({ domain: name, days: docs, identities, marks, thresholds, window });
-    // Every IP takes the class of its sender group, as `ready` classed the group.
-    const classOfGroup = new Map(ready.sources.map((source) => [source.key, chartClass(source.class)]));
-    const classOfIp = new Map<string, ChartClass>();
-    for (const group of groupSources(docs, identities, lookup, window, name).groups.values()) {
-      const sourceClass = classOfGroup.get(group.key) ?? 'unconfirmed';
-      for (const ip of group.ips.keys()) classOfIp.set(ip, sourceClass);
-    }
+    const classOfIp = classes.get(name);
     const seen = seenBefore.get(name) ?? new Set<string>();
     results.push({
       trend: trend({
         domain: name,
         days: docs,
         window,
-        classOf: (ip) => classOfIp.get(ip) ?? 'unconfirmed',
+        classOf: (ip) => classOfIp?.get(ip)?.class ?? 'unconfirmed',
         identities,
         seenBefore: seen,
         hasEarlierData: seen.size > 0,
