@@ -51,10 +51,13 @@ export async function queryTrends(
     byDomain.set(doc.domain, list);
   }
   const seenBefore = new Map<string, Set<string>>();
+  const earlierDays = new Map<string, number>();
   for (const doc of earlier) {
+    if (Object.keys(doc.reports).length === 0) continue;
     const seen = seenBefore.get(doc.domain) ?? new Set<string>();
     for (const reportKey in doc.reports) for (const source of doc.reports[reportKey]!.sources) seen.add(source.ip);
     seenBefore.set(doc.domain, seen);
+    earlierDays.set(doc.domain, (earlierDays.get(doc.domain) ?? 0) + 1);
   }
 
   const names = [...byDomain.keys()].sort();
@@ -74,7 +77,7 @@ export async function queryTrends(
         classOf: (ip) => classOfIp?.get(ip)?.class ?? 'unconfirmed',
         identities,
         seenBefore: seen,
-        hasEarlierData: seen.size > 0,
+        earlierDays: earlierDays.get(name) ?? 0,
         newSenderMinShare: thresholds.regularSenderMinShare,
       }),
       readiness: ready,

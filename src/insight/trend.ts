@@ -20,8 +20,10 @@ export interface TrendInput {
   identities: Record<string, SenderIdentity>;
   /** IPs that sent for the domain before the window; their senders are not new */
   seenBefore: ReadonlySet<string>;
-  /** whether the store holds data of the domain from before the window */
-  hasEarlierData: boolean;
+  /** UTC days with reports of the domain before the window (in the lookback the caller read) */
+  earlierDays: number;
+  /** a sender is new only after this many days with reports without it (default 7) */
+  minHistoryDays?: number;
   /** a new sender is marked when it sent at least this share of the window's messages */
   newSenderMinShare: number;
   /** at most this many new-sender markers, the largest senders */
@@ -135,13 +137,16 @@ export function trend(input: TrendInput): Trend {
     current = tags;
   }
 
-  // Without earlier data every sender would be new on the first day: only later beginnings count.
-  const firstDay = docs[0]?.date;
+  // "New" needs a history to be new against: a week of reports without the sender, or the first
+  // days of a store would mark every sender (and a monthly sender would look new every month).
+  const minHistory = input.minHistoryDays ?? 7;
+  const reportDays = docs.map((doc) => doc.date);
+  const historyBefore = (day: string) => input.earlierDays + reportDays.filter((other) => other < day).length;
   const newSenders = [...senders.values()]
     .filter(
       (sender) =>
         !sender.old &&
-        (input.hasEarlierData || sender.first !== firstDay) &&
+        historyBefore(sender.first) >= minHistory &&
         windowMessages > 0 &&
         sender.messages / windowMessages >= input.newSenderMinShare,
     )

@@ -50,7 +50,7 @@ function input(overrides: Partial<TrendInput> = {}): TrendInput {
     classOf: (ip) => CLASSES[ip] ?? 'unconfirmed',
     identities: { '203.0.113.5': identity('203.0.113.5', { key: 'esp', name: 'Example ESP', by: 'known' }) },
     seenBefore: new Set(['192.0.2.1', '198.51.100.7', '233.252.0.9']),
-    hasEarlierData: true,
+    earlierDays: 30,
     newSenderMinShare: 0.01,
     ...overrides,
   };
@@ -98,11 +98,30 @@ describe('trend', () => {
     ]);
   });
 
-  it('marks no sender new on the first day when the store has nothing older, nor one below the share', () => {
-    const first = trend(input({ seenBefore: new Set(), hasEarlierData: false }));
+  it('marks no sender new without a week of reports before it, nor one below the share', () => {
+    // nothing older in the store: the senders of the first days are not new, the one of day 20 is
+    const first = trend(input({ seenBefore: new Set(), earlierDays: 0 }));
     expect(first.markers.filter((marker) => marker.kind === 'new-sender').map((marker) => marker.day)).toEqual([
       '2026-11-20',
     ]);
+    // a sender from day 4 has 3 days of reports before it in the window: new only with 4 earlier days
+    const esp = history({
+      domain: DOMAIN,
+      endDay: END,
+      days: 30,
+      orgName: 'yahoo.com',
+      policy: policy(DOMAIN, 'none'),
+      perDay: (index) => (index >= 3 ? [mixed('203.0.113.5', 40, 30, DOMAIN)] : []),
+    });
+    const own = month().map((doc) => ({
+      ...doc,
+      reports: Object.fromEntries(Object.entries(doc.reports).filter(([key]) => !key.startsWith('yahoo'))),
+    }));
+    const days = mergeDays(own, esp);
+    const newOnes = (earlierDays: number) =>
+      trend(input({ days, earlierDays })).markers.filter((marker) => marker.kind === 'new-sender');
+    expect(newOnes(3)).toEqual([]);
+    expect(newOnes(4)).toEqual([expect.objectContaining({ day: '2026-11-04', label: 'Example ESP' })]);
     const strict = trend(input({ newSenderMinShare: 0.5 }));
     expect(strict.markers).toEqual([]);
   });
