@@ -95,7 +95,7 @@ describe('parseCommandLine: usage errors say what was expected, with an example'
     [
       'ipp 203.0.113.5',
       'unknown-command',
-      /Did you mean \/dmarc ip\? Unknown command "ipp".*ip, date, ready, mark, marks, summary, sources, failures, tls, dns, help/,
+      /Did you mean \/dmarc ip\? Unknown command "ipp".*ip, date, ready, mark, marks, summary, sources, dns, failures, tls, help/,
     ],
     ['ip', 'missing', /Missing address: expected an IPv4 or IPv6 address\. Example: \/dmarc ip 203\.0\.113\.5/],
     ['ip 999.1.1.1', 'invalid', /"999\.1\.1\.1" is not an IPv4 or IPv6 address \(for address\)\. Example: \/dmarc ip /],
@@ -139,7 +139,7 @@ describe('parseCommandLine: usage errors say what was expected, with an example'
     [
       'help me',
       'invalid',
-      /"me" is not one of ip, date, ready, mark, marks, summary, sources, failures, tls, dns, help \(for command\)/,
+      /"me" is not one of ip, date, ready, mark, marks, summary, sources, dns, failures, tls, help \(for command\)/,
     ],
     ['help ip date', 'too-many', /Unexpected extra argument "date" for help/],
   ];
