@@ -551,6 +551,12 @@ function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
 }
 
+/** The UTC year of an instant, also past the largest Date (8.64e15 ms) where it can only be estimated. */
+function yearOf(ms: number): number {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? Math.floor(ms / 31_556_952_000) + 1970 : date.getUTCFullYear();
+}
+
 function epochToIso(value: string | null, where: string, context: Context): string {
   const seconds = safeInteger(value);
   if (seconds === null) throw new ShapeProblem(where, `no readable <date_range><${where}> (${quote(value ?? '')})`);
@@ -558,7 +564,7 @@ function epochToIso(value: string | null, where: string, context: Context): stri
   const problem = instantProblem(ms, context.now);
   if (problem) {
     // milliseconds in a seconds field (a real sender bug) give years past 9999
-    const shown = ms > 253402300799999 ? `year ${Math.floor(seconds / 31556952) + 1970}` : new Date(ms).toISOString();
+    const shown = ms > 253402300799999 ? `year ${yearOf(ms)}` : new Date(ms).toISOString();
     throw new ReportReadError(
       'bad-date',
       context.source,
