@@ -1,6 +1,6 @@
 // `/dmarc date <YYYY-MM-DD|today|yesterday>`: per policy domain, the reports covering one UTC day.
 
-import type { CommandDef } from '../src/commands/types.ts';
+import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
 import { en } from '../src/i18n/en.ts';
 import { blocks, sourceLabel, translatorFor } from '../src/i18n/present.ts';

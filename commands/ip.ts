@@ -1,6 +1,6 @@
 // `/dmarc ip <address> [days:N]`: what one source IP sent in the window, who it is, and a hint.
 
-import type { CommandDef } from '../src/commands/types.ts';
+import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
 import { en } from '../src/i18n/en.ts';
 import {

@@ -1,7 +1,7 @@
 // `/dmarc ready [domain] [days:N]`: is the domain ready to enforce, what blocks it, what to do next.
 // data: the Readiness object when a domain is named, else the array of every domain's Readiness.
 
-import type { CommandDef } from '../src/commands/types.ts';
+import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
 import { en, type MessageKey } from '../src/i18n/en.ts';
 import type { Translator } from '../src/i18n/index.ts';

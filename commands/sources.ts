@@ -1,6 +1,6 @@
 // `/dmarc sources [days]`: the top sender groups over every domain (default 30 days).
 
-import type { CommandDef } from '../src/commands/types.ts';
+import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
 import { en } from '../src/i18n/en.ts';
 import { translatorFor, windowNote } from '../src/i18n/present.ts';

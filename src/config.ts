@@ -3,6 +3,7 @@
 
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { storeDriverFor, storeUrlForms } from './store/drivers.ts';
 
 /** Exit status for a configuration error (sysexits EX_CONFIG); the systemd unit does not restart on it. */
 export const EXIT_CONFIG = 78;
@@ -97,10 +98,7 @@ export const configSchema = z.object({
     emptyToUndefined,
     z
       .string()
-      .regex(
-        /^(sqlite|redis|rediss|postgres|postgresql):\/\//,
-        'a store URL: sqlite://PATH, redis://HOST:PORT or postgres://USER@HOST/DB',
-      )
+      .refine((value) => storeDriverFor(value) !== undefined, `a store URL: ${storeUrlForms()}`)
       .default('sqlite://./data/dmarc.sqlite'),
   ),
   STORE_CONNECT_TIMEOUT_MS: positiveInt(5000),

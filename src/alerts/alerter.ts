@@ -9,8 +9,10 @@ import { withRetry } from '../chat/post.ts';
 import type { Logger } from '../log.ts';
 import { candidateIps, detectAlerts, type AlertFinding, type AlertRules } from './detect.ts';
 import { alertReply } from './render.ts';
+import { DAY_MS, utcDay } from '../time/utc-day.ts';
 import { formatLocalDate, localParts } from '../schedule/zoned-time.ts';
 import type { OpsObserver } from '../metrics/observer.ts';
+import { errorMessage } from '../text/error-message.ts';
 
 export interface AlerterOptions {
   store: Pick<ReportStore, 'ipEntries' | 'marks' | 'getState' | 'setState'>;
@@ -56,9 +58,8 @@ export function createAlerter(options: AlerterOptions): Alerter {
     const ips = candidateIps(report, options.rules.minMessages);
     if (ips.length === 0) return [];
     const at = now();
-    const to =
-      at.toISOString().slice(0, 10) > report.end.slice(0, 10) ? at.toISOString().slice(0, 10) : report.end.slice(0, 10);
-    const from = new Date(at.getTime() - historyDays * 86_400_000).toISOString().slice(0, 10);
+    const to = utcDay(at) > utcDay(report.end) ? utcDay(at) : utcDay(report.end);
+    const from = utcDay(at.getTime() - historyDays * DAY_MS);
     const history: Record<string, Awaited<ReturnType<AlerterOptions['store']['ipEntries']>>> = {};
     for (const ip of ips) history[ip] = await options.store.ipEntries(ip, from, to);
     const findings = detectAlerts({ report, history, marks: await options.store.marks(), rules: options.rules });
@@ -80,7 +81,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
             {
               destination: destination.id,
               ip: finding.ip,
-              err: error instanceof Error ? error.message : String(error),
+              err: errorMessage(error),
             },
             'alert not delivered',
           );
@@ -106,9 +107,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
     onReport(report) {
       queue = queue
         .then(() => (stopped ? [] : process(report)))
-        .catch((error: unknown) =>
-          options.log?.error({ err: error instanceof Error ? error.message : String(error) }, 'alert check failed'),
-        );
+        .catch((error: unknown) => options.log?.error({ err: errorMessage(error) }, 'alert check failed'));
     },
     idle: () => queue.then(() => undefined),
     stop() {

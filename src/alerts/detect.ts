@@ -16,6 +16,7 @@
 import type { AggregateReport } from '../model.ts';
 import type { IpEntry, MarksDoc } from '../store/types.ts';
 import { markLookup } from '../insight/marks.ts';
+import { addDays, utcDay } from '../time/utc-day.ts';
 
 export type AlertKind = 'new-failing-source' | 'failing-surge';
 
@@ -51,10 +52,6 @@ export interface DetectInput {
 
 const DAY_MS = 24 * 3600_000;
 
-function utcDay(iso: string): string {
-  return iso.slice(0, 10);
-}
-
 /** Length of the report's window in days (at least one). */
 function reportDays(report: AggregateReport): number {
   const span = Date.parse(report.end) - Date.parse(report.begin);
@@ -89,7 +86,7 @@ export function detectAlerts({ report, history, marks, rules }: DetectInput): Al
   const domain = report.policy.domain.toLowerCase();
   const lookup = markLookup(marks);
   const firstDay = utcDay(report.begin);
-  const baselineFrom = new Date(Date.parse(`${firstDay}T00:00:00Z`) - baselineDays * DAY_MS).toISOString().slice(0, 10);
+  const baselineFrom = addDays(firstDay, -baselineDays);
   const findings: AlertFinding[] = [];
 
   for (const [ip, source] of sourcesOfReport(report)) {

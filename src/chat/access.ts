@@ -2,7 +2,7 @@
 // the workspace/guild may ask; with one or both set, a request passes when it matches any list.
 
 import type { Reply } from '../reply/model.ts';
-import type { Requester } from '../commands/types.ts';
+import type { Requester } from '../command-kit/types.ts';
 
 export interface AccessRules {
   allowedChannels: readonly string[];

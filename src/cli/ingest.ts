@@ -2,27 +2,27 @@
 // or one pass over the IMAP mailbox. The summary goes to stdout, errors and logs to stderr.
 
 import { readdir, stat } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, imapConfigured, type Config } from '../config.ts';
 import { loadSettings } from './settings.ts';
 import { pruneOnce } from '../schedule/retention.ts';
-import { acquireWriterLease, openLease, type Lease } from '../lease/index.ts';
+import type { Lease } from '../lease/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
-import { openStore } from '../store/index.ts';
 import { listInputs } from '../sources/files.ts';
 import { IngestTotals, ingestInput, summaryLine, type IngestError } from '../ingest/pipeline.ts';
 import { createProgress } from '../ingest/progress.ts';
-import { runImapPass } from '../sources/imap.ts';
+import { EXIT_FAILURE, helpOption, parseCommandArgs, usageError } from './args.ts';
 
 const help = `Usage:
   dmarc-bot ingest PATH...     store the reports in files and folders (.eml .xml .gz .zip .json, mbox)
   dmarc-bot ingest --imap      one pass over the IMAP mailbox (IMAP_* settings), then exit
 
 Settings come from the environment and .env: DMARC_STORE, MAX_ATTACHMENT_MB, IMAP_*.
-Exit status: with paths, 1 when any input held no report; with --imap, 1 when the mailbox
-could not be processed.`;
+Exit status: 0 stored; 1 when any input held no report, the mailbox could not be processed or
+a setting is wrong; 2 for a usage error; 130 when interrupted (what was read so far is stored).`;
 
 /** Files below the paths, counted up front so that the progress bar can show an ETA. */
 async function countFiles(paths: string[]): Promise<number> {
@@ -90,10 +90,8 @@ async function ingestPaths(
 }
 
 async function ingestImap(store: ReportStore, config: Config, logger: Logger, signal: AbortSignal): Promise<boolean> {
-  if (!imapConfigured(config)) {
-    process.stderr.write('error: --imap needs IMAP_HOST, IMAP_USER and IMAP_PASSWORD\n');
-    return false;
-  }
+  // imapflow and mailparser are loaded only for a mailbox pass
+  const { runImapPass } = await import('../sources/imap.ts');
   const progress = createProgress({ label: 'mailbox', logger });
   try {
     const summary = await runImapPass(config, store, {
@@ -123,17 +121,13 @@ async function ingestImap(store: ReportStore, config: Config, logger: Logger, si
 const LEASE_WAIT_MS = 30_000;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${help}\n`);
-    return 0;
-  }
-  const imap = argv.includes('--imap');
-  const unknown = argv.filter((arg) => arg.startsWith('-') && arg !== '--imap');
-  const paths = argv.filter((arg) => !arg.startsWith('-'));
-  if (unknown.length > 0 || (!imap && paths.length === 0)) {
-    process.stderr.write(`${unknown.length ? `dmarc-bot ingest: unknown option ${unknown[0]}\n\n` : ''}${help}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('ingest', help, () =>
+    parseArgs({ args: argv, options: { ...helpOption, imap: { type: 'boolean' } }, allowPositionals: true }),
+  );
+  if (typeof parsed === 'number') return parsed;
+  const imap = parsed.values.imap ?? false;
+  const paths = parsed.positionals;
+  if (!imap && paths.length === 0) return usageError('ingest', 'give at least one PATH, or --imap');
 
   let config: Config;
   try {
@@ -141,11 +135,21 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      return 2;
+      return EXIT_FAILURE;
     }
     throw error;
   }
+  // refused before the store is opened: a refusal creates no store and prunes nothing
+  if (imap && !imapConfigured(config)) {
+    process.stderr.write('error: --imap needs IMAP_HOST, IMAP_USER and IMAP_PASSWORD\n');
+    return EXIT_FAILURE;
+  }
   const logger = createLogger(config.LOG_LEVEL);
+  // the store drivers are loaded once the command line and the settings are known to be good
+  const [{ acquireWriterLease, openLease }, { openStore }] = await Promise.all([
+    import('../lease/index.ts'),
+    import('../store/index.ts'),
+  ]);
 
   // One writer per store: a running bot (or another ingest) holds the lease; wait for it a while.
   // A short lease, so that an ingest killed outright blocks the next writer for seconds only.

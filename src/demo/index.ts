@@ -12,6 +12,7 @@ import { failureReportMail, tlsReportMail } from '../generate/mail.ts';
 import { ingestInput, IngestTotals } from '../ingest/pipeline.ts';
 import { openStore } from '../store/index.ts';
 import type { ReportStore } from '../store/types.ts';
+import { utcDay } from '../time/utc-day.ts';
 
 /** Settings whose presence means the user has configured a real deployment. */
 const REAL_SETTINGS = ['DMARC_STORE', 'IMAP_HOST', 'SLACK_BOT_TOKEN', 'DISCORD_TOKEN', 'DISCORD_WEBHOOK_URL'] as const;
@@ -24,10 +25,6 @@ export function wantsDemo(env: NodeJS.ProcessEnv): boolean {
   if (env.DMARC_DEMO === '1' || env.DMARC_DEMO === 'true') return true;
   if (env.DMARC_DEMO === '0' || env.DMARC_DEMO === 'false') return false;
   return REAL_SETTINGS.every((name) => !env[name]?.trim());
-}
-
-function utcDay(date: Date): string {
-  return date.toISOString().slice(0, 10);
 }
 
 /** A few failure reports and one SMTP TLS report, so the digest shows every kind. */

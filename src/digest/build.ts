@@ -1,7 +1,7 @@
 // The digest as a Reply: per policy domain, what the reports received in [since, until) say.
 // The figures come from the insight layer (queryDigest); this module only words them.
 
-import type { CommandContext } from '../commands/types.ts';
+import type { CommandContext } from '../command-kit/types.ts';
 import { identifyFor } from '../context.ts';
 import { dmarcRecordChanges, recordChangeBlocks } from '../dns-check/digest.ts';
 import type { MessageKey } from '../i18n/index.ts';

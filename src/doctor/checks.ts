@@ -4,6 +4,8 @@
 import { isNoAnswer, type RecordResolver } from '../net/dns-records.ts';
 import type { Config } from '../config.ts';
 import { imapConfigured } from '../config.ts';
+import { errorMessage } from '../text/error-message.ts';
+import { redactSecrets, redactUrl } from '../text/redact.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -36,22 +38,44 @@ export interface DoctorDeps {
   /** a record resolver asking only `server` ("host:port"), or the system resolvers for null */
   records?(server: string | null): RecordResolver;
   now(): Date;
+  /**
+   * Whether a SQLite store file exists, and if not whether it could be created, so that the check
+   * creates no file or folder; without it the store is opened (which creates both).
+   */
+  inspectSqlitePath?(path: string): Promise<SqlitePathState>;
 }
+
+export type SqlitePathState =
+  { state: 'exists' } | { state: 'creatable'; folder: string } | { state: 'blocked'; problem: string };
 
 /** Error text without anything that looks like a token or password. */
 export function safeMessage(error: unknown, secrets: ReadonlyArray<string | undefined>): string {
-  let text = error instanceof Error ? error.message : String(error);
-  for (const secret of secrets) if (secret && secret.length >= 4) text = text.split(secret).join('[redacted]');
-  return text.replace(/xox[abprs]-[\w-]+|xapp-[\w-]+/g, '[redacted]');
+  return redactSecrets(errorMessage(error), secrets);
 }
 
 function storeLabel(url: string): string {
-  // hide a password in postgres://user:pass@host/db or redis://:pass@host
-  return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  return redactUrl(url);
 }
 
 export async function checkStore(config: Config, deps: DoctorDeps): Promise<CheckResult> {
   const label = storeLabel(config.DMARC_STORE);
+  const sqlitePath = config.DMARC_STORE.startsWith('sqlite://') ? config.DMARC_STORE.slice('sqlite://'.length) : null;
+  if (sqlitePath && sqlitePath !== ':memory:' && deps.inspectSqlitePath) {
+    const found = await deps.inspectSqlitePath(sqlitePath);
+    if (found.state === 'creatable')
+      return {
+        part: 'store',
+        status: 'ok',
+        detail: `${label} does not exist yet; the first ingest or start creates it (${found.folder} is writable)`,
+      };
+    if (found.state === 'blocked')
+      return {
+        part: 'store',
+        status: 'fail',
+        detail: `${label}: ${found.problem}`,
+        fix: 'make sure the folder of the SQLite file exists or can be created and is writable by the bot user',
+      };
+  }
   try {
     const store = await deps.openStore(config.DMARC_STORE);
     try {

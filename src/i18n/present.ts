@@ -1,7 +1,7 @@
 // Small presentation helpers shared by the command handlers and the digest: the context's
 // translator, the usual figures in words, and count tables.
 
-import type { CommandContext } from '../commands/types.ts';
+import type { CommandContext } from '../command-kit/types.ts';
 import type { CountRow, DayWindow, Hint } from '../insight/types.ts';
 import type { ReplyBlock } from '../reply/model.ts';
 import { createTranslator, type Translator } from './index.ts';

@@ -156,6 +156,6 @@ export class IngestTotals {
 }
 
 export function summaryLine(totals: { new: number; duplicates: number; errors: readonly unknown[] }): string {
-  // the exact wording the issue specifies (scripts may match it), so no singular forms
+  // a fixed wording (scripts may match it), so no singular forms
   return `ingested ${totals.new} reports (${totals.duplicates} duplicates, ${totals.errors.length} errors)`;
 }

@@ -1,9 +1,9 @@
-// Thin store-facing loaders: read what a question needs from the store, identify the IPs, and hand
-// the documents to the pure insight functions. No figures are computed here.
+// Store-facing loaders: read what a question needs from the store, identify the IPs, and hand the
+// documents to the pure insight functions. The loaders also work out what a question covers: which
+// reports fall in a digest's period, which day ranges to read, the hints for identification.
 
 import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
-import type { ReadinessThresholds } from '../commands/types.ts';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
 import type {
   DateInsight,
@@ -13,6 +13,7 @@ import type {
   IdentifyHints,
   IpInsight,
   Readiness,
+  ReadinessThresholds,
   SenderIdentity,
   SourcesInsight,
   Summary,

@@ -2,8 +2,6 @@
 // classified (aligned / misaligned / forwarded / unconfirmed / spoofing), checked against
 // thresholds, and turned into a verdict with the next step to take.
 
-import type { Config } from '../config.ts';
-import type { ReadinessThresholds } from '../commands/types.ts';
 import type { DayDoc, MarksDoc } from '../store/types.ts';
 import type {
   DayWindow,
@@ -12,6 +10,7 @@ import type {
   ReadinessBlocker,
   ReadinessCheck,
   ReadinessSource,
+  ReadinessThresholds,
   ReadinessVerdict,
   ReportedPolicy,
   SenderIdentity,
@@ -39,33 +38,6 @@ export const DEFAULT_THRESHOLDS: ReadinessThresholds = {
   regularSenderMinShare: 0.01,
   alignedPassRate: 0.98,
 };
-
-/** Thresholds from the validated settings (READY_*); alignedPassRate has no setting. */
-export function thresholdsFromConfig(
-  config: Pick<
-    Config,
-    | 'READY_WINDOW_DAYS'
-    | 'READY_MIN_DAYS'
-    | 'READY_MIN_MESSAGES'
-    | 'READY_QUARANTINE_PASS_RATE'
-    | 'READY_REJECT_PASS_RATE'
-    | 'READY_MAX_LEGIT_FAILING_SHARE'
-    | 'READY_REGULAR_SENDER_MIN_DAYS'
-    | 'READY_REGULAR_SENDER_MIN_SHARE'
-  >,
-): ReadinessThresholds {
-  return {
-    windowDays: config.READY_WINDOW_DAYS,
-    minDaysWithReports: config.READY_MIN_DAYS,
-    minMessages: config.READY_MIN_MESSAGES,
-    quarantinePassRate: config.READY_QUARANTINE_PASS_RATE,
-    rejectPassRate: config.READY_REJECT_PASS_RATE,
-    maxLegitFailingShare: config.READY_MAX_LEGIT_FAILING_SHARE,
-    regularSenderMinDays: config.READY_REGULAR_SENDER_MIN_DAYS,
-    regularSenderMinShare: config.READY_REGULAR_SENDER_MIN_SHARE,
-    alignedPassRate: DEFAULT_THRESHOLDS.alignedPassRate,
-  };
-}
 
 export interface ReadinessInput {
   domain: string;

@@ -3,6 +3,7 @@
 
 import type { SourceStat } from '../store/types.ts';
 import type { CountRow, DayWindow } from './types.ts';
+import { addDays, utcDay } from '../time/utc-day.ts';
 
 /** An empty accumulator with the shape of a SourceStat. */
 export function emptyStat(ip = ''): SourceStat {
@@ -73,17 +74,7 @@ export function topKey(counts: Record<string, number>): string | null {
   return best;
 }
 
-const DAY_MS = 86_400_000;
-
-/** YYYY-MM-DD of a Date in UTC. */
-export function utcDay(date: Date): string {
-  return date.toISOString().slice(0, 10);
-}
-
-/** Adds whole days to a YYYY-MM-DD day. */
-export function addDays(day: string, days: number): string {
-  return utcDay(new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS));
-}
+export { addDays, utcDay };
 
 /** The window of `days` UTC days ending with the day of `now` (inclusive). */
 export function windowEnding(now: Date, days: number): DayWindow {

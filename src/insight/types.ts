@@ -37,6 +37,20 @@ export type ReadinessVerdict = 'insufficient-data' | 'not-ready' | 'ready-quaran
 
 export type SourceClass = 'aligned' | 'misaligned' | 'forwarded' | 'unconfirmed' | 'spoofing';
 
+/** What `ready` measures a domain against (defaults in readiness.ts, settings READY_*). */
+export interface ReadinessThresholds {
+  windowDays: number;
+  minDaysWithReports: number;
+  minMessages: number;
+  quarantinePassRate: number;
+  rejectPassRate: number;
+  maxLegitFailingShare: number;
+  regularSenderMinDays: number;
+  regularSenderMinShare: number;
+  /** a source that passes at least this share of its mail counts as aligned */
+  alignedPassRate: number;
+}
+
 export interface ReadinessCheck {
   /** stable id, e.g. "days-with-reports", "messages", "pass-rate", "legit-failing" */
   id: string;
@@ -65,7 +79,7 @@ export interface Hint {
   params: Record<string, string | number>;
 }
 
-// ---- Results of the insight functions (src/insight/*.ts). Added for issue 4. ----
+// ---- Results of the insight functions (src/insight/*.ts). ----
 
 /** A window of whole UTC days, both ends inclusive (YYYY-MM-DD). */
 export interface DayWindow {
@@ -79,7 +93,7 @@ export interface CountRow {
   messages: number;
 }
 
-/** `ip` command: what one source IP sent in the window. `ip`..`days` is the shape fixed by the issue. */
+/** `ip` command: what one source IP sent in the window. `ip`..`days` is a fixed shape (`ask --json` prints it). */
 export interface IpInsight {
   ip: string;
   /** false when the IP has no data in the window ("unknown IP") */

@@ -2,7 +2,7 @@
 // but offline (no DNS lookups on a scrape): the readiness verdict and pass rate over the readiness
 // window, and the messages of the last complete UTC day.
 
-import type { ReadinessThresholds } from '../commands/types.ts';
+import type { ReadinessThresholds } from '../insight/types.ts';
 import type { Identify, ReadinessVerdict } from '../insight/types.ts';
 import { addDays, identifyDays, readiness, utcDay, windowEnding } from '../insight/index.ts';
 import type { ReportStore } from '../store/types.ts';

@@ -37,6 +37,8 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   trimValues: true,
+  // no callback reads the tag path: without this the parser builds its string for every tag
+  jPath: false,
 });
 
 type Node = Record<string, unknown>;

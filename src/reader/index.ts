@@ -6,7 +6,7 @@ import { parseAggregateXml } from './aggregate.ts';
 import { gunzipCapped, unzipCapped } from './containers.ts';
 import { ReportReadError, partSource, type ReadErrorCode } from './errors.ts';
 import { decodeUnicodeBom } from './encoding.ts';
-import { readMail, type PartOutcome } from './mail.ts';
+import type { PartOutcome } from './mail.ts';
 import { defaultMimeLimits } from './mime.ts';
 import { sniff, type ContentKind } from './sniff.ts';
 import { parseJsonReport } from './tls.ts';
@@ -122,8 +122,11 @@ export async function readReports(bytes: Uint8Array, options: ReadOptions): Prom
           ],
           errors: [],
         };
-      case 'mail':
+      case 'mail': {
+        // mailparser and its dependencies cost more to load than a small XML report costs to read
+        const { readMail } = await import('./mail.ts');
         return readMail(part, source, (inner, innerSource) => readPart(inner, innerSource, depth + 1), mailOptions);
+      }
       case 'unknown':
         throw new ReportReadError(
           'not-a-report',

@@ -3,7 +3,7 @@
 // header starts a new embed; anything cut says so.
 
 import type { Reply, ReplyBlock, ReplyTone } from '../reply/model.ts';
-import { fitLines, tableLines, truncate } from '../chat/fit.ts';
+import { fitLines, tableLines, truncate } from './fit.ts';
 
 export const discordLimits = {
   embeds: 10,

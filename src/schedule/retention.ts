@@ -3,6 +3,7 @@
 
 import type { Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
+import { errorMessage } from '../text/error-message.ts';
 
 export interface RetentionOptions {
   store: Pick<ReportStore, 'prune'>;
@@ -24,7 +25,7 @@ export async function pruneOnce({
     const { deletedKeys } = await store.prune(retentionDays, now());
     return deletedKeys;
   } catch (error) {
-    log?.warn({ err: error instanceof Error ? error.message : String(error) }, 'pruning old data failed; will retry');
+    log?.warn({ err: errorMessage(error) }, 'pruning old data failed; will retry');
     return 0;
   }
 }

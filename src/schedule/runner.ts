@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
 import { lastDigestAt, markDigestSent } from '../digest/state.ts';
 import type { OpsObserver } from '../metrics/observer.ts';
+import { errorMessage } from '../text/error-message.ts';
 
 /** Per-destination record of the last digest sent (backed by the store). */
 export interface DigestLedger {
@@ -134,7 +135,7 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
       const previous = failures.get(destination.id)?.count ?? 0;
       const restMs = Math.min(3600_000, checkEvery * 2 ** previous);
       failures.set(destination.id, { count: previous + 1, notBefore: now().getTime() + restMs });
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       options.log?.error({ destination: destination.id, err: message }, 'digest not sent; it stays due');
       return { destination: destination.id, status: 'failed', since: item.since, until, error: message };
     }
@@ -153,12 +154,7 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
     if (stopped) return;
     cancel = setTimer(() => {
       tick()
-        .catch((error: unknown) =>
-          options.log?.error(
-            { err: error instanceof Error ? error.message : String(error) },
-            'digest schedule pass failed',
-          ),
-        )
+        .catch((error: unknown) => options.log?.error({ err: errorMessage(error) }, 'digest schedule pass failed'))
         .finally(schedule);
     }, checkEvery);
   }
@@ -168,12 +164,7 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
     start() {
       stopped = false;
       void tick()
-        .catch((error: unknown) =>
-          options.log?.error(
-            { err: error instanceof Error ? error.message : String(error) },
-            'digest schedule pass failed',
-          ),
-        )
+        .catch((error: unknown) => options.log?.error({ err: errorMessage(error) }, 'digest schedule pass failed'))
         .finally(schedule);
     },
     async stop() {

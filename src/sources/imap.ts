@@ -5,7 +5,6 @@
 // store's dedupe absorbs.
 
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import type { Config } from '../config.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
 import {
@@ -17,21 +16,24 @@ import {
 } from '../ingest/pipeline.ts';
 import type { OpsObserver } from '../metrics/observer.ts';
 
-export type ImapConfig = Pick<
-  Config,
-  | 'IMAP_HOST'
-  | 'IMAP_PORT'
-  | 'IMAP_USER'
-  | 'IMAP_PASSWORD'
-  | 'IMAP_TLS'
-  | 'IMAP_MAILBOX'
-  | 'IMAP_PROCESSED_FOLDER'
-  | 'IMAP_INVALID_FOLDER'
-  | 'IMAP_ACTION'
-  | 'IMAP_POLL_SECONDS'
-  | 'IMAP_TLS_REJECT_UNAUTHORIZED'
-> &
-  Partial<Pick<Config, 'MAX_ATTACHMENT_MB'>>;
+/**
+ * The mailbox settings this source reads, named as the settings are (IMAP_*), so the validated
+ * Config can be passed as it is; declared here so the source does not depend on the config schema.
+ */
+export interface ImapConfig {
+  IMAP_HOST?: string | undefined;
+  IMAP_PORT?: number | undefined;
+  IMAP_USER?: string | undefined;
+  IMAP_PASSWORD?: string | undefined;
+  IMAP_TLS: 'tls' | 'starttls' | 'off';
+  IMAP_MAILBOX: string;
+  IMAP_PROCESSED_FOLDER: string;
+  IMAP_INVALID_FOLDER: string;
+  IMAP_ACTION: 'move' | 'flag';
+  IMAP_POLL_SECONDS: number;
+  IMAP_TLS_REJECT_UNAUTHORIZED: 'true' | 'false';
+  MAX_ATTACHMENT_MB?: number | undefined;
+}
 
 export type ImapStore = Pick<ReportStore, 'ingest' | 'flush' | 'getState' | 'setState'>;
 
@@ -303,7 +305,7 @@ export interface WatchOptions {
   random?: () => number;
 }
 
-/** Exponential backoff with full jitter: a random delay up to initial * 2^attempt, capped. */
+/** Exponential backoff with equal jitter: half the capped initial * 2^attempt, plus a random part of the other half. */
 export function backoffDelay(
   attempt: number,
   initialMs: number,

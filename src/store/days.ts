@@ -6,19 +6,11 @@
 import type { AggregateRecord, AggregateReport } from '../model.ts';
 import type { SourceStat } from './types.ts';
 import { normaliseIp } from './keys.ts';
+import { addDays, utcDay } from '../time/utc-day.ts';
 
 const DAY_MS = 86_400_000;
 
-/** YYYY-MM-DD (UTC) of an instant. */
-export function utcDay(instant: string | number | Date): string {
-  const date = instant instanceof Date ? instant : new Date(instant);
-  if (Number.isNaN(date.getTime())) throw new Error(`invalid date: ${String(instant)}`);
-  return date.toISOString().slice(0, 10);
-}
-
-export function addDays(day: string, count: number): string {
-  return utcDay(Date.parse(`${day}T00:00:00Z`) + count * DAY_MS);
-}
+export { addDays, utcDay };
 
 /** Every UTC day from..to inclusive (empty when from > to). */
 export function dayRange(from: string, to: string): string[] {

@@ -1,10 +1,23 @@
 // Entry point of the store: openStore(url) gives the ReportStore for a sqlite://, redis:// or
-// postgres:// URL (see types.ts for the key layout and backend.ts for the backends).
+// postgres:// URL (see types.ts for the key layout and drivers.ts for the backends).
 
 import { silentLogger, type Logger } from '../log.ts';
-import { DEFAULT_STORE_URL, openBackend } from './backend.ts';
+import { DEFAULT_STORE_URL, redactUrl, type Backend } from './backend.ts';
+import { storeDriverFor, storeUrlForms } from './drivers.ts';
 import { DEFAULT_LIMITS, KeyvReportStore, type StoreHooks, type StoreLimits } from './store.ts';
 import type { ReportStore } from './types.ts';
+
+/** Opens the backend of a store URL with the driver of its scheme. */
+export async function openBackend(
+  url: string,
+  namespace: string,
+  logger: Logger,
+  connectTimeoutMs?: number,
+): Promise<Backend> {
+  const driver = storeDriverFor(url);
+  if (!driver) throw new Error(`unsupported store URL ${redactUrl(url)}: use ${storeUrlForms()}`);
+  return driver.openBackend(url, namespace, logger, connectTimeoutMs);
+}
 
 export interface OpenStoreOptions {
   logger?: Logger;

@@ -164,7 +164,7 @@ export interface PtrCacheEntry {
  */
 export type IngestOutcome = 'new' | 'duplicate' | 'expired';
 
-/** The store as the rest of the program sees it. One writer at a time (see the lease in issue 6). */
+/** The store as the rest of the program sees it. One writer at a time (see src/lease). */
 export interface ReportStore {
   /** Stores one parsed report; idempotent. Resolves 'duplicate' when its dedupe key is already stored. */
   ingest(report: AggregateReport | FailureReport | TlsReport, source: string, now?: Date): Promise<IngestOutcome>;

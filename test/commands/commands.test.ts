@@ -1,7 +1,9 @@
 // Each /dmarc command on a generated history whose answers are known by construction (see scenario.ts).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answer } from '../../src/commands/dispatch.ts';
+import { answer } from '../../src/command-kit/dispatch.ts';
+import { commandRegistry } from '../../src/command-kit/registry.ts';
+import type { CommandDef } from '../../src/command-kit/types.ts';
 import type { DateInsight, IpInsight, Readiness, SourcesInsight, Summary } from '../../src/insight/types.ts';
 import { renderTerminal } from '../../src/render/terminal.ts';
 import { testContext } from './context.ts';
@@ -228,6 +230,25 @@ describe('summary, sources, help', () => {
     const text = renderTerminal(reply);
     expect(text).toContain('mine, spoof or clear');
     expect(text).toContain('/dmarc mark 203.0.113.5 clear');
+  });
+
+  it('lists the commands of the registry it was dispatched from, not a fixed list', async () => {
+    const help = commandRegistry.find((command) => command.name === 'help')!;
+    const extra: CommandDef = {
+      name: 'extra',
+      description: 'An extra command',
+      options: [{ name: 'level', description: 'how loud', type: 'integer' }],
+      examples: ['extra level:3'],
+      handler: async () => ({ title: 'extra', tone: 'info', blocks: [] }),
+    };
+    const registry = [help, extra];
+    const context = testContext(fixture.store, { now: NOW });
+    const all = (await answer('help', context, registry)).data as { commands: Array<{ name: string }> };
+    expect(all.commands.map((command) => command.name)).toEqual(['help', 'extra']);
+    const one = await answer('help extra', context, registry);
+    expect(one.title).toBe('/dmarc extra [level:N]');
+    expect(renderTerminal(one)).toContain('how loud');
+    expect(renderTerminal(one)).toContain('An extra command');
   });
 });
 

@@ -5,8 +5,8 @@ import {
   usageLine,
   type ParseResult,
   type UsageError,
-} from '../../src/commands/parse.ts';
-import { commandRegistry } from '../../src/commands/registry.ts';
+} from '../../src/command-kit/parse.ts';
+import { commandRegistry } from '../../src/command-kit/registry.ts';
 
 const now = new Date('2026-06-30T12:00:00Z');
 const parse = (line: string, locale: 'en' | 'ja' = 'en') =>
@@ -135,9 +135,18 @@ describe('every command definition', () => {
       for (const example of command.examples) expect(ok(parse(example)).command.name).toBe(command.name);
       expect(usageLine(command).startsWith(command.name)).toBe(true);
     }
-    // help lists the commands by name: the list must follow the registry
+  });
+
+  it("takes help's argument from the registry it parses with", () => {
+    for (const command of commandRegistry) expect(ok(parse(`help ${command.name}`)).args.command).toBe(command.name);
+    expect(error(parse('help nosuch')).expected).toBe(`one of ${commandRegistry.map((c) => c.name).join(', ')}`);
     const help = commandRegistry.find((command) => command.name === 'help')!;
-    expect(help.options[0]!.choices).toEqual(commandRegistry.map((command) => command.name));
+    const small = [help, commandRegistry.find((command) => command.name === 'ip')!];
+    expect(ok(parseCommandLine('help ip', small)).args.command).toBe('ip');
+    expect(error(parseCommandLine('help ready', small))).toMatchObject({
+      code: 'invalid',
+      expected: 'one of help, ip',
+    });
   });
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareDemoStore, wantsDemo, DEMO_DOMAIN, type DemoStore } from '../../src/demo/index.ts';
-import { answer } from '../../src/commands/dispatch.ts';
+import { answer } from '../../src/command-kit/dispatch.ts';
 import { createCommandContext } from '../../src/context.ts';
 import { loadConfig } from '../../src/config.ts';
 

@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCommandLine } from '../../src/commands/parse.ts';
-import { commandRegistry } from '../../src/commands/registry.ts';
+import { parseCommandLine } from '../../src/command-kit/parse.ts';
+import { commandRegistry } from '../../src/command-kit/registry.ts';
 import { waitUntil } from './helpers.ts';
 
 /** One malformed line per command; the test fails when a command is added without one. */

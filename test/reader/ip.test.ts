@@ -1,7 +1,7 @@
 // The project's one IP parser: what the reader stores is exactly what the ip command accepts.
 
 import { describe, expect, it } from 'vitest';
-import { normaliseIp } from '../../src/commands/parse.ts';
+import { normaliseIp } from '../../src/command-kit/parse.ts';
 import { createRng } from '../../src/generate/index.ts';
 import { normalizeIp } from '../../src/net/ip.ts';
 

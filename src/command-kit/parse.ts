@@ -6,6 +6,7 @@
 import { normalizeIp } from '../net/ip.ts';
 import { createTranslator, type Locale, type MessageKey } from '../i18n/index.ts';
 import type { CommandArgs, CommandDef, OptionDef } from './types.ts';
+import { isUtcDay } from '../time/utc-day.ts';
 
 export type UsageErrorCode =
   | 'empty'
@@ -39,6 +40,8 @@ export interface ParseOptions {
   /** resolves `today` / `yesterday` */
   timeZone?: string;
   now?: Date;
+  /** the command names a `command` option accepts; the parsers fill it from their registry */
+  commands?: readonly string[];
 }
 
 interface Token {
@@ -89,12 +92,6 @@ export function dayInZone(instant: Date, timeZone: string): string {
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
 
-function isCalendarDay(text: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
-  const time = Date.parse(`${text}T00:00:00Z`);
-  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === text;
-}
-
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
@@ -105,7 +102,10 @@ export function normaliseIp(text: string): string | null {
   return text.trim() === text ? normalizeIp(text) : null;
 }
 
-function expectedKey(option: OptionDef): { key: MessageKey; params: Record<string, string | number> } {
+function expectedKey(
+  option: OptionDef,
+  commands: readonly string[],
+): { key: MessageKey; params: Record<string, string | number> } {
   switch (option.type) {
     case 'ip':
       return { key: 'expected.ip', params: {} };
@@ -117,6 +117,8 @@ function expectedKey(option: OptionDef): { key: MessageKey; params: Record<strin
       return { key: 'expected.domain', params: {} };
     case 'choice':
       return { key: 'expected.choice', params: { choices: (option.choices ?? []).join(', ') } };
+    case 'command':
+      return { key: 'expected.choice', params: { choices: commands.join(', ') } };
     default:
       return { key: 'expected.string', params: {} };
   }
@@ -135,7 +137,7 @@ export function convertValue(option: OptionDef, raw: string, options: ParseOptio
         const instant = lower === 'today' ? now : new Date(now.getTime() - 86_400_000);
         return dayInZone(instant, options.timeZone ?? 'UTC');
       }
-      return isCalendarDay(text) ? text : undefined;
+      return isUtcDay(text) ? text : undefined;
     }
     case 'integer': {
       if (!/^\d+$/.test(text)) return undefined;
@@ -151,6 +153,10 @@ export function convertValue(option: OptionDef, raw: string, options: ParseOptio
     case 'choice': {
       const lower = text.toLowerCase();
       return option.choices?.includes(lower) ? lower : undefined;
+    }
+    case 'command': {
+      const lower = text.toLowerCase();
+      return options.commands?.includes(lower) ? lower : undefined;
     }
     default:
       return text === '' ? undefined : text;
@@ -182,7 +188,10 @@ function quotable(text: string): string {
 
 class Errors {
   private readonly t;
-  constructor(locale: Locale) {
+  constructor(
+    locale: Locale,
+    private readonly commands: readonly string[] = [],
+  ) {
     this.t = createTranslator(locale).t;
   }
 
@@ -200,7 +209,7 @@ class Errors {
   }
 
   expected(option: OptionDef): string {
-    const { key, params } = expectedKey(option);
+    const { key, params } = expectedKey(option, this.commands);
     return this.t(key, params);
   }
 }
@@ -241,12 +250,9 @@ function validate(command: CommandDef, raw: Map<string, string>, errors: Errors,
   return { command, args };
 }
 
-export function parseCommandLine(
-  line: string,
-  registry: readonly CommandDef[],
-  options: ParseOptions = {},
-): ParseResult {
-  const errors = new Errors(options.locale ?? 'en');
+export function parseCommandLine(line: string, registry: readonly CommandDef[], given: ParseOptions = {}): ParseResult {
+  const options: ParseOptions = { ...given, commands: registry.map((command) => command.name) };
+  const errors = new Errors(options.locale ?? 'en', options.commands);
   const tokens = tokenize(line);
   if (!tokens)
     return errors.make(
@@ -324,9 +330,10 @@ export function parseDiscordOptions(
   subcommand: string,
   options: ReadonlyArray<{ name: string; value?: string | number | boolean | null }>,
   registry: readonly CommandDef[],
-  parseOptions: ParseOptions = {},
+  given: ParseOptions = {},
 ): ParseResult {
-  const errors = new Errors(parseOptions.locale ?? 'en');
+  const parseOptions: ParseOptions = { ...given, commands: registry.map((command) => command.name) };
+  const errors = new Errors(parseOptions.locale ?? 'en', parseOptions.commands);
   const command = findCommand(subcommand, registry);
   if (!command) {
     return errors.make(
