@@ -195,6 +195,29 @@ function writeRepeated(path: string, head: string, body: string, tail: string, s
   }
 }
 
+/** Writes bytes as base64 in 76-character lines, as mail does, without holding more than one piece. */
+function base64Writer(fd: number): { write(bytes: Buffer | string): void; end(): void } {
+  let carry = Buffer.alloc(0);
+  const flush = (bytes: Buffer) => {
+    const text = bytes.toString('base64');
+    const lines: string[] = [];
+    for (let i = 0; i < text.length; i += 76) lines.push(text.slice(i, i + 76));
+    if (lines.length) writeSync(fd, lines.join('\r\n') + '\r\n');
+  };
+  return {
+    write(bytes) {
+      const all = Buffer.concat([carry, Buffer.from(bytes)]);
+      const whole = all.length - (all.length % 57);
+      flush(all.subarray(0, whole));
+      carry = Buffer.from(all.subarray(whole));
+    },
+    end() {
+      flush(carry);
+      carry = Buffer.alloc(0);
+    },
+  };
+}
+
 /** gzip of `size` zero bytes, made in pieces so the test never holds the inflated bytes. */
 export async function gzipOfZeros(size: number): Promise<Buffer> {
   const gzip = createGzip({ level: 9 });
@@ -387,6 +410,37 @@ export async function hostileSet(options: HostileSetOptions): Promise<HostileCas
     messageId: '<plain-xml-70mb@hostile.example>',
     writeMail: (path) => writeRepeated(path, mailHead + head, body, `${tail}\r\n--big-boundary--\r\n`, bigSize),
     file: { ext: 'xml', write: (path) => writeRepeated(path, head, body, tail, bigSize) },
+    stored: [],
+    failures: 0,
+  });
+
+  const base64Head = mailHead
+    .replace('<plain-xml-70mb@', '<base64-xml-70mb@')
+    .replace('Content-Transfer-Encoding: 8bit', 'Content-Transfer-Encoding: base64');
+  cases.push({
+    name: 'base64-xml-70mb',
+    what: 'the same 70 MB XML base64-encoded: a 96 MB mail, bigger than any report mail may be',
+    expected: {
+      folder: 'Invalid',
+      code: 'too-large',
+      reason: /over the cap of 93952409 bytes|more than the \d+ a report mail may have/,
+    },
+    messageId: '<base64-xml-70mb@hostile.example>',
+    writeMail: (path) => {
+      const fd = openSync(path, 'w');
+      try {
+        writeSync(fd, base64Head);
+        const encoder = base64Writer(fd);
+        encoder.write(head);
+        const block = Buffer.from(body);
+        for (let written = head.length; written < bigSize; written += block.length) encoder.write(block);
+        encoder.write(tail);
+        encoder.end();
+        writeSync(fd, '\r\n--big-boundary--\r\n');
+      } finally {
+        closeSync(fd);
+      }
+    },
     stored: [],
     failures: 0,
   });
