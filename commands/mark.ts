@@ -3,7 +3,7 @@
 
 import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
-import { MARK_LOOKBACK_DAYS, clearMark, setMark, type MarkSubject } from '../src/insight/index.ts';
+import { MARK_LOOKBACK_DAYS, MARK_SUBJECT_MAX, clearMark, setMark, type MarkSubject } from '../src/insight/index.ts';
 import { normaliseIp } from '../src/command-kit/parse.ts';
 import { en } from '../src/i18n/en.ts';
 import { translatorFor } from '../src/i18n/present.ts';
@@ -22,8 +22,14 @@ export const markCommand: CommandDef = {
       required: true,
       positional: true,
     },
+    { name: 'force', description: en['option.force'], type: 'choice', choices: ['yes'] },
   ],
-  examples: ['mark 203.0.113.5 mine', 'mark "mail.isp.example" spoof', 'mark 203.0.113.5 clear'],
+  examples: [
+    'mark 203.0.113.5 mine',
+    'mark "mail.isp.example" spoof',
+    'mark Mailchimp spoof force:yes',
+    'mark 203.0.113.5 clear',
+  ],
   async handler(args, context) {
     const t = translatorFor(context);
     const given = String(args.subject).trim();
@@ -31,6 +37,21 @@ export const markCommand: CommandDef = {
     const target: MarkSubject = { text: ip ?? given, isIp: ip !== null };
     const subject = target.text;
     const verdict = String(args.verdict);
+    if ([...subject].length > MARK_SUBJECT_MAX) {
+      return {
+        title: t.t('reply.usage.title'),
+        tone: 'warning',
+        error: true,
+        blocks: [
+          {
+            type: 'text',
+            text: t.t('mark.tooLong', { max: MARK_SUBJECT_MAX, length: [...subject].length }),
+            tone: 'warning',
+          },
+        ],
+        data: { error: { code: 'invalid', option: 'subject', max: MARK_SUBJECT_MAX } },
+      };
+    }
     if (verdict === 'clear') {
       const { cleared } = await clearMark(context.store, target);
       return {
@@ -40,15 +61,46 @@ export const markCommand: CommandDef = {
         data: { subject, verdict: null, cleared },
       };
     }
+    const verdictText = t.t(verdict === 'mine' ? 'mark.mine' : 'mark.spoof');
     const requester = context.requester;
     const by = `${requester.platform}:${requester.userName ?? requester.userId}`;
-    const { mark, seen } = await setMark(context.store, identifyFor(context), {
+    const outcome = await setMark(context.store, identifyFor(context), {
       subject: target,
       verdict: verdict as MarkVerdict,
       by,
       now: context.now(),
+      force: args.force === 'yes',
+      thresholds: context.thresholds,
     });
-    const verdictText = t.t(verdict === 'mine' ? 'mark.mine' : 'mark.spoof');
+    if (outcome.kind === 'needs-force') {
+      const { seen } = outcome;
+      return {
+        title: t.t('reply.usage.title'),
+        tone: 'warning',
+        blocks: [
+          {
+            type: 'text',
+            tone: 'warning',
+            text: seen.service
+              ? t.t('mark.needsForce.service', {
+                  subject,
+                  service: seen.service,
+                  verdict,
+                  messages: seen.messages,
+                  share: t.percent(seen.share),
+                })
+              : t.t('mark.needsForce.aligned', {
+                  subject,
+                  verdict,
+                  messages: seen.messages,
+                  passRate: t.percent(seen.messages > 0 ? seen.dmarcPass / seen.messages : 0),
+                }),
+          },
+        ],
+        data: { subject, verdict, stored: false, needsForce: true, reason: outcome.reason },
+      };
+    }
+    const { mark, seen } = outcome;
     return {
       title: t.t('mark.set.title', { subject, verdict: verdictText }),
       tone: seen ? 'good' : 'warning',

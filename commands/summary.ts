@@ -52,6 +52,7 @@ export const summaryCommand: CommandDef = {
             t.number(d.sources),
           ]),
         },
+        { type: 'context', text: t.t('summary.sourcesNote') },
         windowNote(t, result.window),
       ],
       data: result,

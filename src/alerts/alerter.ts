@@ -13,6 +13,7 @@ import { DAY_MS, utcDay } from '../time/utc-day.ts';
 import { formatLocalDate, localParts } from '../schedule/zoned-time.ts';
 import type { OpsObserver } from '../metrics/observer.ts';
 import { errorMessage } from '../text/error-message.ts';
+import { dict } from '../store/dict.ts';
 
 export interface AlerterOptions {
   store: Pick<ReportStore, 'ipEntries' | 'marks' | 'getState' | 'setState'>;
@@ -60,7 +61,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
     const at = now();
     const to = utcDay(at) > utcDay(report.end) ? utcDay(at) : utcDay(report.end);
     const from = utcDay(at.getTime() - historyDays * DAY_MS);
-    const history: Record<string, Awaited<ReturnType<AlerterOptions['store']['ipEntries']>>> = {};
+    const history = dict<Awaited<ReturnType<AlerterOptions['store']['ipEntries']>>>();
     for (const ip of ips) history[ip] = await options.store.ipEntries(ip, from, to);
     const findings = detectAlerts({ report, history, marks: await options.store.marks(), rules: options.rules });
     const day = formatLocalDate(localParts(at, options.timeZone));

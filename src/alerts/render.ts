@@ -11,9 +11,11 @@ export function alertReply(finding: AlertFinding): Reply {
   const advice =
     finding.mark === 'mine'
       ? 'You marked this source as yours: check its SPF and DKIM setup, its mail is failing.'
-      : 'If this is a service you use, align its SPF or DKIM with your domain; if not, it is spoofing, and mark it with `/dmarc mark ' +
-        finding.ip +
-        ' spoof`.';
+      : finding.class === 'spoofing'
+        ? `It looks like spoofing (not a regular sender, nothing authenticates): p=quarantine or p=reject will stop it. If it is yours after all: /dmarc mark ${finding.ip} mine`
+        : 'If this is a service you use, align its SPF or DKIM with your domain; if not, it is spoofing, and mark it with `/dmarc mark ' +
+          finding.ip +
+          ' spoof`.';
   return {
     title: `DMARC alert: ${what}`,
     tone: 'bad',
@@ -24,6 +26,7 @@ export function alertReply(finding: AlertFinding): Reply {
         type: 'fields',
         fields: [
           { label: 'Source', value: finding.ip },
+          { label: 'Class', value: finding.class },
           { label: 'Domain', value: finding.domain },
           { label: 'Failing', value: `${finding.failing} of ${finding.messages}` },
           { label: 'Reporter', value: finding.reporter },

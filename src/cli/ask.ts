@@ -12,10 +12,14 @@ import type { ReportStore } from '../store/types.ts';
 import { errorMessage } from '../text/error-message.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, helpOption, parseCommandArgs, usageError } from './args.ts';
 import { openOnFirstUse } from './lazy-store.ts';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEMO_STORE_PATH, wantsDemo } from '../demo/wants.ts';
 
 const help = `Usage: dmarc-bot ask "<command line>" [--json]
 
-Answers a /dmarc command from the store (DMARC_STORE), e.g.
+Answers a /dmarc command from the store (DMARC_STORE; with nothing configured, the demo store
+data/demo.sqlite, made first when it is missing), e.g.
   dmarc-bot ask "ip 203.0.113.5 days:90"
   dmarc-bot ask "ready example.com"
   dmarc-bot ask help
@@ -44,11 +48,20 @@ export async function run(argv: string[]): Promise<number> {
   let store: ReportStore | undefined;
   try {
     const config = loadSettings();
-    store = openOnFirstUse(async () =>
-      (await import('../store/index.ts')).openStore(config.DMARC_STORE, {
-        connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS,
-      }),
-    );
+    // With nothing configured, `npm start` answers from the demo store: so does ask.
+    if (wantsDemo(process.env)) {
+      const path = resolve(DEMO_STORE_PATH);
+      store = openOnFirstUse(async () => {
+        process.stderr.write(`dmarc-bot ask: nothing configured, answering from the demo store ${DEMO_STORE_PATH}\n`);
+        if (existsSync(path)) return (await import('../store/index.ts')).openStore(`sqlite://${path}`);
+        return (await (await import('../demo/index.ts')).prepareDemoStore({ now: new Date(), path })).store;
+      });
+    } else
+      store = openOnFirstUse(async () =>
+        (await import('../store/index.ts')).openStore(config.DMARC_STORE, {
+          connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS,
+        }),
+      );
     const user = whoAmI();
     const context = createCommandContext({
       config,

@@ -11,8 +11,17 @@ import { pruneOnce } from '../schedule/retention.ts';
 import type { Lease } from '../lease/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
+// the error class only: the store itself is loaded when a run needs it
+import { LeaseLostError } from '../store/backend.ts';
 import { listInputs } from '../sources/files.ts';
-import { IngestTotals, ingestInput, summaryLine, type IngestError } from '../ingest/pipeline.ts';
+import {
+  IngestTotals,
+  ReadAbortedError,
+  StoreWriteError,
+  ingestInput,
+  summaryLine,
+  type IngestError,
+} from '../ingest/pipeline.ts';
 import { createProgress } from '../ingest/progress.ts';
 import { EXIT_FAILURE, helpOption, parseCommandArgs, usageError } from './args.ts';
 
@@ -40,6 +49,10 @@ async function countFiles(paths: string[]): Promise<number> {
   return count;
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function errorLines(errors: IngestError[]): string[] {
   return errors.map((error) => `error: ${error.source}: ${error.message}`);
 }
@@ -50,6 +63,7 @@ async function ingestPaths(
   config: Config,
   logger: Logger,
   signal: AbortSignal,
+  onLeaseLost: () => void,
 ): Promise<{ totals: IngestTotals; ok: boolean }> {
   const totals = new IngestTotals();
   const totalFiles = await countFiles(paths);
@@ -71,7 +85,7 @@ async function ingestPaths(
         if (currentFile !== null) filesDone += 1;
         currentFile = file;
       }
-      const result = await ingestInput(input, { store, maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024 });
+      const result = await ingestInput(input, { store, maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024, signal });
       totals.add(result);
       for (const line of errorLines(result.errors)) progress.note(line);
       progress.update(filesDone, Math.max(totalFiles, filesDone));
@@ -82,7 +96,10 @@ async function ingestPaths(
     if (totals.inputs === 0) process.stderr.write(`error: no input files found in ${paths.join(', ')}\n`);
   } catch (error) {
     ok = false;
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (error instanceof StoreWriteError && error.cause instanceof LeaseLostError) onLeaseLost();
+    // stopped (Ctrl-C / SIGTERM) while a file was being read: that file is read again next time
+    else if (error instanceof ReadAbortedError) ok = true;
+    else process.stderr.write(`error: ${messageOf(error)}\n`);
   } finally {
     progress.stop();
   }
@@ -176,49 +193,87 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  const store = await openStore(config.DMARC_STORE, { logger, connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS });
+  let store: ReportStore;
+  try {
+    // Every write checks, in its own transaction, that this process still holds the lease.
+    store = await openStore(config.DMARC_STORE, {
+      logger,
+      connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS,
+      fence: { name: lease.name, holder: writer.token, ttlMs: lease.ttlMs },
+    });
+  } catch (error) {
+    process.stderr.write(`error: the store could not be opened: ${messageOf(error)}\n`);
+    await writer.release();
+    await lease.close();
+    return 1;
+  }
 
-  // Ctrl-C: finish the input in hand, flush, close. Losing the lease stops the same way.
+  // Ctrl-C / SIGTERM: finish the input in hand, flush, close. Losing the lease stops the same way.
+  // A second signal ends the process at once (what was flushed is durable; the rest is read again).
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let leaseLost = false;
-  writer.lost.addEventListener('abort', () => {
+  const sayLeaseLost = () => {
+    if (leaseLost) return;
     leaseLost = true;
-    process.stderr.write("error: lost the store's writer lease; stopping after the input in hand\n");
+    process.stderr.write(
+      "error: lost the store's writer lease to another writer; stopped, and wrote nothing after losing it\n",
+    );
+  };
+  writer.lost.addEventListener('abort', () => {
+    sayLeaseLost();
     stop.abort();
   });
 
   let status = 0;
+  let totals: IngestTotals | null = null;
   try {
     // Prune first: the cut-off it records makes reports older than RETENTION_DAYS come back as
     // 'expired' (counted, not stored), instead of being stored and deleted again.
     await pruneOnce({ store, retentionDays: config.RETENTION_DAYS, log: logger });
     if (paths.length > 0) {
-      const { totals, ok } = await ingestPaths(paths, store, config, logger, stop.signal);
-      if (totals.expired > 0)
-        process.stdout.write(
-          `${totals.expired} reports older than RETENTION_DAYS (${config.RETENTION_DAYS} days) were skipped\n`,
-        );
-      process.stdout.write(`${totals.summaryLine()}\n`);
-      if (!ok) status = 1;
+      const result = await ingestPaths(paths, store, config, logger, stop.signal, sayLeaseLost);
+      totals = result.totals;
+      if (!result.ok) status = 1;
     }
     if (imap && !stop.signal.aborted && !(await ingestImap(store, config, logger, stop.signal))) status = 1;
-  } finally {
-    try {
-      await store.flush();
-    } catch (error) {
-      process.stderr.write(
-        `error: the store could not be written: ${error instanceof Error ? error.message : String(error)}\n`,
-      );
-      status = 1;
-    }
-    await store.close();
-    await writer.release();
-    await lease.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+  } catch (error) {
+    status = 1;
+    if (error instanceof LeaseLostError) sayLeaseLost();
+    else process.stderr.write(`error: ${messageOf(error)}\n`);
   }
+  // Written before the summary, so that the summary counts only what is stored.
+  try {
+    await store.flush();
+  } catch (error) {
+    status = 1;
+    if (error instanceof LeaseLostError) sayLeaseLost();
+    else process.stderr.write(`error: the store could not be written: ${messageOf(error)}\n`);
+  }
+  await store.close().catch((error: unknown) => {
+    status = 1;
+    process.stderr.write(`error: the store could not be written: ${messageOf(error)}\n`);
+  });
+  if (totals) {
+    const unwritten = store.unwrittenReports?.() ?? 0;
+    if (totals.expired > 0)
+      process.stdout.write(
+        `${totals.expired} reports older than RETENTION_DAYS (${config.RETENTION_DAYS} days) were skipped; to keep them, set RETENTION_DAYS=0 (or a longer period) and run ingest again\n`,
+      );
+    process.stdout.write(
+      `${summaryLine({ new: Math.max(0, totals.new - unwritten), duplicates: totals.duplicates, errors: totals.errors })}\n`,
+    );
+    if (unwritten > 0)
+      process.stdout.write(`${unwritten} reports could not be stored; run ingest again to store them\n`);
+  }
+  await writer.release().catch(() => undefined);
+  await lease.close().catch(() => undefined);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   return leaseLost ? 1 : stop.signal.aborted ? 130 : status;
 }

@@ -22,6 +22,7 @@ import { createCommandContext } from '../context.ts';
 import { answer as dispatch } from '../command-kit/dispatch.ts';
 import { commandRegistry } from '../command-kit/registry.ts';
 import type { Destination } from '../chat/post.ts';
+import { redactSecrets } from '../text/redact.ts';
 import type { AnswerFn } from '../chat/answer.ts';
 import type { ChatAdapter } from '../chat/platform.ts';
 import { chatPlatforms } from '../chat/platforms.ts';
@@ -163,7 +164,9 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
 
   try {
     for (const { name, adapter } of adapters) {
-      const fields = await adapter.start();
+      const fields = await adapter.start().catch((error: unknown) => {
+        throw platformStartError(name, error, config);
+      });
       log.info(fields, `${name} ready`);
     }
   } catch (error) {
@@ -223,6 +226,31 @@ configured it uses this terminal: type /dmarc commands at the prompt. Settings c
 environment and .env. Stop with Ctrl-C.
 Exit status: 0 stopped by a signal, 1 could not start (settings, store, chat), 2 usage error.
 `;
+
+/**
+ * A chat platform that refused to start, as one line naming the setting to fix (a revoked or
+ * mistyped token is the usual cause), with every token redacted.
+ */
+function platformStartError(platform: string, error: unknown, config: Config): Error {
+  const secrets = [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET, config.DISCORD_TOKEN];
+  const message = redactSecrets(errorMessage(error), secrets);
+  const refusal = TOKEN_REFUSALS[platform];
+  const title = platform.charAt(0).toUpperCase() + platform.slice(1);
+  return new Error(
+    refusal?.pattern.test(message)
+      ? `${title} refused the token in ${refusal.settings} (${message.split('\n')[0]}): check or renew it`
+      : `${title} could not be started: ${message.split('\n')[0]}`,
+  );
+}
+
+/** How each platform says that a token is refused, and which settings hold its tokens. */
+const TOKEN_REFUSALS: Record<string, { pattern: RegExp; settings: string } | undefined> = {
+  slack: {
+    pattern: /invalid_auth|not_authed|token_revoked|account_inactive|token_expired/,
+    settings: 'SLACK_BOT_TOKEN / SLACK_APP_TOKEN',
+  },
+  discord: { pattern: /401|TokenInvalid|invalid token|Unauthorized/i, settings: 'DISCORD_TOKEN' },
+};
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs('start', help, () => parseArgs({ args: argv, options: helpOption }));

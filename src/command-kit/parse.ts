@@ -135,7 +135,9 @@ export function convertValue(option: OptionDef, raw: string, options: ParseOptio
       if (lower === 'today' || lower === 'yesterday') {
         const now = options.now ?? new Date();
         const instant = lower === 'today' ? now : new Date(now.getTime() - 86_400_000);
-        return dayInZone(instant, options.timeZone ?? 'UTC');
+        // UTC days, as the store keys them: a local day east of UTC would find no reports in its
+        // morning (the `date` reply says which UTC day it answers).
+        return dayInZone(instant, 'UTC');
       }
       return isUtcDay(text) ? text : undefined;
     }
@@ -208,10 +210,42 @@ class Errors {
     return { error: { code, ...fields, message: this.t(key, params) } };
   }
 
+  didYouMean(suggestion: string): string {
+    return this.t('usage.didYouMean', { suggestion });
+  }
+
   expected(option: OptionDef): string {
     const { key, params } = expectedKey(option, this.commands);
     return this.t(key, params);
   }
+}
+
+/** Edit distance (insert, delete, replace, swap of neighbours), for "did you mean". */
+function distance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = best;
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** The command a typo most likely meant: within two edits (one for short names), or a prefix. */
+function closestCommand(name: string, registry: readonly CommandDef[]): string | null {
+  const lower = name.toLowerCase().slice(0, 40);
+  let best: { name: string; distance: number } | null = null;
+  for (const command of registry) {
+    const d = command.name.startsWith(lower) && lower.length >= 2 ? 0 : distance(lower, command.name);
+    if (d <= (command.name.length <= 3 ? 1 : 2) && (!best || d < best.distance))
+      best = { name: command.name, distance: d };
+  }
+  return best?.name ?? null;
 }
 
 function findCommand(name: string, registry: readonly CommandDef[]): CommandDef | undefined {
@@ -263,15 +297,20 @@ export function parseCommandLine(line: string, registry: readonly CommandDef[], 
     );
   if (tokens[0] && /^\/?dmarc$/i.test(tokens[0].text)) tokens.shift();
   const [head, ...rest] = tokens;
-  if (!head) return errors.make('empty', 'usage.empty', { example: 'help' });
+  // `/dmarc` alone is a request for help.
+  const help = findCommand('help', registry);
+  if (!head) return help ? { command: help, args: {} } : errors.make('empty', 'usage.empty', { example: 'help' });
   const command = findCommand(head.text, registry);
   if (!command) {
-    return errors.make(
+    const suggestion = closestCommand(head.text, registry);
+    const made = errors.make(
       'unknown-command',
       'usage.unknownCommand',
-      { value: head.text, example: 'help' },
+      { value: head.text, example: (suggestion && findCommand(suggestion, registry)?.examples[0]) || 'help' },
       { name: head.text, list: registry.map((c) => c.name).join(', ') },
     );
+    if (suggestion) made.error.message = `${errors.didYouMean(suggestion)} ${made.error.message}`;
+    return made;
   }
 
   const raw = new Map<string, string>();
@@ -312,8 +351,18 @@ export function parseCommandLine(line: string, registry: readonly CommandDef[], 
     const surplus = words.length - open.length;
     words.splice(at, surplus + 1, words.slice(at, at + surplus + 1).join(' '));
   }
-  for (const [index, word] of words.entries()) {
-    const option = open[index];
+  // `ready 60` and `ready example.com 60` both work: a word that does not fit an optional
+  // positional goes to the next one it fits.
+  let next = 0;
+  for (const word of words) {
+    while (
+      next < open.length - 1 &&
+      !open[next]!.required &&
+      convertValue(open[next]!, word, options) === undefined &&
+      open.slice(next + 1).some((later) => convertValue(later, word, options) !== undefined)
+    )
+      next += 1;
+    const option = open[next];
     if (!option)
       return errors.make('too-many', 'usage.tooMany', {
         command: command.name,
@@ -321,6 +370,7 @@ export function parseCommandLine(line: string, registry: readonly CommandDef[], 
         example: exampleFor(command),
       });
     raw.set(option.name, word);
+    next += 1;
   }
   return validate(command, raw, errors, options);
 }

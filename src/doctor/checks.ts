@@ -22,6 +22,7 @@ export interface DoctorDeps {
     getState<T>(name: string): Promise<T | undefined>;
     flush(): Promise<void>;
     close(): Promise<void>;
+    integrityCheck?(): Promise<string[]>;
   }>;
   connectImap(
     config: Config,
@@ -90,15 +91,28 @@ export async function checkStore(config: Config, deps: DoctorDeps): Promise<Chec
           detail: `${label}: a value written could not be read back`,
           fix: 'check that no other program rewrites the store, and that the disk is not full',
         };
-      return { part: 'store', status: 'ok', detail: `${label} is open and writable` };
+      const problems = (await store.integrityCheck?.()) ?? [];
+      if (problems.length > 0) {
+        const path = config.DMARC_STORE.replace(/^sqlite:\/\//, '');
+        return {
+          part: 'store',
+          status: 'fail',
+          detail: `${label}: PRAGMA quick_check found ${problems.length} problems, first: ${problems[0]!.slice(0, 200)}`,
+          fix: `stop the bot, then rescue what the file holds: sqlite3 '${path}' .recover | sqlite3 recovered.sqlite, and point DMARC_STORE at the new file`,
+        };
+      }
+      const checked = store.integrityCheck ? ' (PRAGMA quick_check: ok)' : '';
+      return { part: 'store', status: 'ok', detail: `${label} is open and writable${checked}` };
     } finally {
       await store.close();
     }
   } catch (error) {
     const message = safeMessage(error, [config.DMARC_STORE]);
-    const fix = config.DMARC_STORE.startsWith('sqlite')
-      ? 'make sure the folder of the SQLite file exists or can be created and is writable by the bot user'
-      : 'make sure the store server is running and reachable, and that DMARC_STORE holds the right address, user and password';
+    const fix = /SQLite store .* (is empty|is not an SQLite database|is damaged)/.test(message)
+      ? 'the file is damaged: restore a backup or rescue it with sqlite3 .recover (see above)'
+      : config.DMARC_STORE.startsWith('sqlite')
+        ? 'make sure the folder of the SQLite file exists or can be created and is writable by the bot user'
+        : 'make sure the store server is running and reachable, and that DMARC_STORE holds the right address, user and password';
     return { part: 'store', status: 'fail', detail: `${label}: ${message}`, fix };
   }
 }

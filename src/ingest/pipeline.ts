@@ -58,6 +58,57 @@ export interface IngestDeps {
   onReport?: (report: Report, event: StoredReportEvent) => void;
   /** counts reports by kind and outcome and reader errors by cause (metrics); nothing by default */
   observer?: Pick<OpsObserver, 'reportIngested' | 'readerError'>;
+  /**
+   * Longest time one input may take to read (default 60 s): past it the input is given up as
+   * bad input, so that one input can never stall a batch.
+   */
+  readDeadlineMs?: number;
+  /** stop (SIGTERM): a read in progress is abandoned and ingestInput rejects with ReadAbortedError */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_READ_DEADLINE_MS = 60_000;
+
+/** The batch was stopped while an input was being read: the input is neither stored nor acknowledged. */
+export class ReadAbortedError extends Error {
+  constructor(readonly source: string) {
+    super(`${source}: stopped while reading`);
+    this.name = 'ReadAbortedError';
+  }
+}
+
+/**
+ * The read, bounded by a deadline and the stop signal. A read that never settles (a library
+ * hanging on a crafted mail) is left behind; one that blocks the thread must be isolated by the
+ * reader itself.
+ */
+function boundedRead(
+  work: Promise<Awaited<ReturnType<ReadReports>>>,
+  source: string,
+  deadlineMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Awaited<ReturnType<ReadReports>>> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => finish(() => reject(new ReadAbortedError(source)));
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`reading took longer than ${Math.round(deadlineMs / 1000)} s`))),
+      deadlineMs,
+    );
+    let settled = false;
+    function finish(settle: () => void) {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      settle();
+    }
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => finish(() => resolve(value)),
+      (error: unknown) => finish(() => reject(error)),
+    );
+  });
 }
 
 /** A store failure is not bad input: it stops the batch (nothing may be acknowledged after it). */
@@ -83,8 +134,16 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
   const result: InputResult = { source: input.source, new: 0, duplicates: 0, expired: 0, reports: 0, errors: [] };
   let parsed: Awaited<ReturnType<ReadReports>>;
   try {
-    parsed = await read(input.bytes, { source: input.source, ...(deps.maxBytes ? { maxBytes: deps.maxBytes } : {}) });
+    parsed = await boundedRead(
+      Promise.resolve().then(() =>
+        read(input.bytes, { source: input.source, ...(deps.maxBytes ? { maxBytes: deps.maxBytes } : {}) }),
+      ),
+      input.source,
+      deps.readDeadlineMs ?? DEFAULT_READ_DEADLINE_MS,
+      deps.signal,
+    );
   } catch (error) {
+    if (error instanceof ReadAbortedError) throw error;
     // the reader promises not to throw on bad input; if it does anyway, the batch still goes on
     observer?.readerError('reader-failure');
     result.errors.push({

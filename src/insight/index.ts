@@ -7,7 +7,17 @@ export { readiness, reportedPolicy, policyLevel, DEFAULT_THRESHOLDS, type Readin
 export { summary, sources, type SourcesInput } from './summary.ts';
 export { digestData, newIpsByDomain, type DigestInput } from './digest.ts';
 export { markLookup } from './marks.ts';
-export { MARK_LOOKBACK_DAYS, clearMark, setMark, type MarkCleared, type MarkSet, type MarkSubject } from './marking.ts';
+export {
+  MARK_LOOKBACK_DAYS,
+  MARK_SUBJECT_MAX,
+  clearMark,
+  seenRecently,
+  setMark,
+  type MarkCleared,
+  type MarkOutcome,
+  type MarkSubject,
+  type SeenSource,
+} from './marking.ts';
 export { windowEnding, addDays, utcDay } from './stats.ts';
 export {
   canonicalIp,

@@ -2,10 +2,29 @@
 // plus a compare-and-renew script, and an SQL upsert guarded by holder/expiry on PostgreSQL and
 // SQLite. The store drivers (src/store/drivers.ts) pick one by URL scheme.
 
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Database } from 'sqlite3';
 import type { Lease } from './types.ts';
+
+function newToken(holder: string): string {
+  return `${holder}#${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * The token logic every backend shares: renew with the current token; when that fails, the
+ * token is replaced before the lease is taken again.
+ */
+class Tokens {
+  current: string;
+  constructor(readonly holder: string) {
+    this.current = newToken(holder);
+  }
+  rotate(): void {
+    this.current = newToken(this.holder);
+  }
+}
 
 // Renew only when we still hold it; otherwise the caller must take it with SET NX.
 const RENEW_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
@@ -29,22 +48,32 @@ export async function redisLease(url: string, name: string, holder: string, ttlM
   // A lost connection must not crash the process; tryAcquire reports it as "not leading".
   client.on('error', () => {});
   await client.connect();
+  const tokens = new Tokens(holder);
   return {
+    name,
     holder,
+    get token() {
+      return tokens.current;
+    },
     ttlMs,
     async tryAcquire() {
       try {
-        const renewed = await client.eval(RENEW_SCRIPT, { keys: [name], arguments: [holder, String(ttlMs)] });
+        const renewed = await client.eval(RENEW_SCRIPT, { keys: [name], arguments: [tokens.current, String(ttlMs)] });
         if (Number(renewed) === 1) return true;
-        const taken = await client.set(name, holder, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
+        tokens.rotate();
+        const taken = await client.set(name, tokens.current, {
+          condition: 'NX',
+          expiration: { type: 'PX', value: ttlMs },
+        });
         return taken === 'OK';
       } catch {
+        tokens.rotate();
         return false;
       }
     },
     async release() {
       try {
-        await client.eval(RELEASE_SCRIPT, { keys: [name], arguments: [holder] });
+        await client.eval(RELEASE_SCRIPT, { keys: [name], arguments: [tokens.current] });
       } catch {
         // the lease expires on its own
       }
@@ -61,6 +90,11 @@ const UPSERT_SQL = (placeholder: (n: number) => string, now: string) => `
   WHERE dmarc_lease.holder = excluded.holder OR dmarc_lease.expires_at < ${now}
   RETURNING holder`;
 
+// Renewal only updates our own row: after a release (row deleted) the lease is taken anew, with a
+// new token, never re-created under the old one.
+const RENEW_SQL = (placeholder: (n: number) => string, now: string) =>
+  `UPDATE dmarc_lease SET expires_at = ${now} + ${placeholder(1)} WHERE name = ${placeholder(2)} AND holder = ${placeholder(3)} RETURNING holder`;
+
 export async function postgresLease(url: string, name: string, holder: string, ttlMs: number): Promise<Lease> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max: 1 });
@@ -70,22 +104,42 @@ export async function postgresLease(url: string, name: string, holder: string, t
   );
   // Expiry is compared with the database clock, so instances with skewed clocks still agree.
   const nowMs = '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT';
+  const tokens = new Tokens(holder);
+  const upsert = async (token: string) => {
+    const result = await pool.query(
+      UPSERT_SQL((n) => (n === 3 ? `${nowMs} + $3` : `$${n}`), nowMs),
+      [name, token, ttlMs],
+    );
+    return result.rows[0]?.holder === token;
+  };
+  const renew = async (token: string) =>
+    (
+      await pool.query(
+        RENEW_SQL((n) => `$${n}`, nowMs),
+        [ttlMs, name, token],
+      )
+    ).rows.length > 0;
   return {
+    name,
     holder,
+    get token() {
+      return tokens.current;
+    },
     ttlMs,
     async tryAcquire() {
       try {
-        const result = await pool.query(
-          UPSERT_SQL((n) => (n === 3 ? `${nowMs} + $3` : `$${n}`), nowMs),
-          [name, holder, ttlMs],
-        );
-        return result.rows[0]?.holder === holder;
+        if (await renew(tokens.current)) return true;
+        tokens.rotate();
+        return await upsert(tokens.current);
       } catch {
+        tokens.rotate();
         return false;
       }
     },
     async release() {
-      await pool.query('DELETE FROM dmarc_lease WHERE name = $1 AND holder = $2', [name, holder]).catch(() => {});
+      await pool
+        .query('DELETE FROM dmarc_lease WHERE name = $1 AND holder = $2', [name, tokens.current])
+        .catch(() => {});
     },
     async close() {
       await pool.end();
@@ -96,6 +150,9 @@ export async function postgresLease(url: string, name: string, holder: string, t
 export async function sqliteLease(url: string, name: string, holder: string, ttlMs: number): Promise<Lease> {
   const { default: sqlite3 } = await import('sqlite3');
   const path = resolve(url.replace(/^sqlite:\/\//, ''));
+  // before SQLite turns a cut-off (zero-byte) store into a fresh empty database
+  const { checkSqliteFile } = await import('../store/backend.ts');
+  checkSqliteFile(path);
   await mkdir(dirname(path), { recursive: true });
   const db = await new Promise<Database>((done, fail) => {
     const opened = new sqlite3.Database(path, (error) => (error ? fail(error) : done(opened)));
@@ -110,22 +167,40 @@ export async function sqliteLease(url: string, name: string, holder: string, ttl
     [],
   );
   const nowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+  const tokens = new Tokens(holder);
+  const upsert = async (token: string) => {
+    const rows = await all(
+      UPSERT_SQL((n) => (n === 3 ? `${nowMs} + ?` : '?'), nowMs),
+      [name, token, ttlMs],
+    );
+    return rows[0]?.holder === token;
+  };
+  const renew = async (token: string) =>
+    (
+      await all(
+        RENEW_SQL(() => '?', nowMs),
+        [ttlMs, name, token],
+      )
+    ).length > 0;
   return {
+    name,
     holder,
+    get token() {
+      return tokens.current;
+    },
     ttlMs,
     async tryAcquire() {
       try {
-        const rows = await all(
-          UPSERT_SQL((n) => (n === 3 ? `${nowMs} + ?` : '?'), nowMs),
-          [name, holder, ttlMs],
-        );
-        return rows[0]?.holder === holder;
+        if (await renew(tokens.current)) return true;
+        tokens.rotate();
+        return await upsert(tokens.current);
       } catch {
+        tokens.rotate();
         return false;
       }
     },
     async release() {
-      await all('DELETE FROM dmarc_lease WHERE name = ? AND holder = ?', [name, holder]).catch(() => {});
+      await all('DELETE FROM dmarc_lease WHERE name = ? AND holder = ?', [name, tokens.current]).catch(() => {});
     },
     async close() {
       await new Promise<void>((done) => db.close(() => done()));

@@ -9,9 +9,10 @@ import type { Lease, LeaseOptions } from './types.ts';
 export type { Lease, LeaseOptions } from './types.ts';
 
 const DEFAULT_TTL_MS = 15_000;
+export const DEFAULT_LEASE_NAME = 'dmarc:leader';
 
 export async function openLease(storeUrl: string, options: LeaseOptions): Promise<Lease> {
-  const name = options.name ?? 'dmarc:leader';
+  const name = options.name ?? DEFAULT_LEASE_NAME;
   const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
   const scheme = storeUrl.slice(0, storeUrl.indexOf(':')).toLowerCase();
   const driver = storeDriverFor(storeUrl);
@@ -66,6 +67,8 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export interface WriterLease {
+  /** the lease token this writer holds: fence the store's writes on it */
+  token: string;
   /** aborts when a renewal fails: stop writing, another instance may take over */
   lost: AbortSignal;
   release(): Promise<void>;
@@ -89,16 +92,23 @@ export async function acquireWriterLease(
     await sleep(Math.min(500, lease.ttlMs / 3));
   }
   const lost = new AbortController();
+  const token = lease.token;
   let renewing: Promise<unknown> = Promise.resolve();
+  // Renewed on a timer; if long work kept the timer from running and the lease was taken
+  // meanwhile, the renewal fails (or wins a new token) and `lost` aborts. The store's writes are
+  // fenced on `token` as well, so a late writer is refused even before this notices.
   const timer = setInterval(
     () => {
       renewing = renewing.then(async () => {
-        if (!lost.signal.aborted && !(await lease.tryAcquire())) lost.abort();
+        if (lost.signal.aborted) return;
+        if (!(await lease.tryAcquire()) || lease.token !== token) lost.abort();
       });
     },
     Math.max(50, Math.floor(lease.ttlMs / 3)),
   );
+  timer.unref();
   return {
+    token,
     lost: lost.signal,
     async release() {
       clearInterval(timer);

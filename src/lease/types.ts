@@ -6,7 +6,15 @@ export interface Lease {
   /** Gives the lease up at once (clean shutdown), so another instance takes over without waiting. */
   release(): Promise<void>;
   close(): Promise<void>;
+  /** the lease row / key: a store's writes can be fenced on it (WriteFence) */
+  readonly name: string;
   readonly holder: string;
+  /**
+   * The value stored in the lease while we hold it: the holder plus a part that changes whenever
+   * the lease has to be taken anew. A writer fenced on the token of its first acquisition can
+   * therefore never write again after it lost the lease once, even if it later wins it back.
+   */
+  readonly token: string;
   readonly ttlMs: number;
 }
 

@@ -20,7 +20,8 @@ export async function pruneOnce({
   now = () => new Date(),
   log,
 }: RetentionOptions): Promise<number> {
-  if (!(retentionDays > 0)) return 0;
+  // 0 still reaches the store: it lifts the cut-off of an earlier prune.
+  if (!(retentionDays >= 0)) return 0;
   try {
     const { deletedKeys } = await store.prune(retentionDays, now());
     return deletedKeys;

@@ -8,6 +8,7 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { silentLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
 import {
+  ReadAbortedError,
   ingestInput,
   type IngestDeps,
   type IngestError,
@@ -59,6 +60,10 @@ export interface ImapDeps {
   observer?: Pick<OpsObserver, 'reportIngested' | 'readerError' | 'imapConnection' | 'imapPass'>;
   /** runImapPass only: stop after the message in hand (Ctrl-C) */
   signal?: AbortSignal;
+  /** longest time one mail may take to read (default 60 s): then it goes to the invalid folder */
+  readDeadlineMs?: number;
+  /** largest mail that is downloaded at all (default: from MAX_ATTACHMENT_MB, base64 included) */
+  maxMailBytes?: number;
 }
 
 export interface ImapPassSummary {
@@ -84,6 +89,7 @@ export interface MailboxState {
 }
 
 const DEFAULT_CHUNK = 50;
+const DEFAULT_MAX_ATTACHMENT_MB = 10;
 
 export function mailboxStateKey(config: ImapConfig): string {
   return `imap:${config.IMAP_USER ?? ''}@${config.IMAP_HOST ?? ''}/${config.IMAP_MAILBOX}`;
@@ -204,15 +210,59 @@ export async function processMailbox(
     ...(deps.onReport ? { onReport: deps.onReport } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.observer ? { observer: deps.observer } : {}),
+    ...(deps.readDeadlineMs ? { readDeadlineMs: deps.readDeadlineMs } : {}),
+    ...(signal ? { signal } : {}),
   };
+  // base64 makes an attachment about 4/3 as big; headers and other parts add a little
+  const maxMailBytes =
+    deps.maxMailBytes ?? Math.ceil(((config.MAX_ATTACHMENT_MB ?? DEFAULT_MAX_ATTACHMENT_MB) * 1.4 + 1) * 1024 * 1024);
 
   for (let start = 0; start < pending.length && !signal?.aborted; start += chunkSize) {
     const chunk = pending.slice(start, start + chunkSize);
     const withReports: number[] = [];
     const withoutReports: number[] = [];
-    for await (const message of client.fetch(chunk.join(','), { uid: true, source: true }, { uid: true })) {
+    // Sizes first: a mail too big to be a report is not downloaded at all.
+    const tooBig = new Map<number, number>();
+    for await (const message of client.fetch(chunk.join(','), { uid: true, size: true }, { uid: true }))
+      if ((message.size ?? 0) > maxMailBytes) tooBig.set(message.uid, message.size ?? 0);
+    const wanted = chunk.filter((uid) => !tooBig.has(uid));
+    const results: Array<{ uid: number; result: InputResult }> = [...tooBig].map(([uid, size]) => ({
+      uid,
+      result: {
+        source: `imap:${config.IMAP_MAILBOX}/${uid}`,
+        new: 0,
+        duplicates: 0,
+        expired: 0,
+        reports: 0,
+        errors: [
+          {
+            source: `imap:${config.IMAP_MAILBOX}/${uid}`,
+            message: `the mail has ${size} bytes, more than the ${maxMailBytes} a report mail may have (MAX_ATTACHMENT_MB)`,
+          },
+        ],
+      },
+    }));
+    async function* fetched() {
+      for (const item of results) yield { uid: item.uid, source: undefined as Buffer | undefined, result: item.result };
+      if (wanted.length === 0) return;
+      for await (const message of client.fetch(wanted.join(','), { uid: true, source: true }, { uid: true }))
+        yield { uid: message.uid, source: message.source, result: null as InputResult | null };
+    }
+    let stopped = false;
+    for await (const message of fetched()) {
       const source = `imap:${config.IMAP_MAILBOX}/${message.uid}`;
-      const result = await ingestInput({ source, bytes: message.source ?? new Uint8Array() }, ingestDeps);
+      let result: InputResult;
+      try {
+        result =
+          message.result ?? (await ingestInput({ source, bytes: message.source ?? new Uint8Array() }, ingestDeps));
+      } catch (error) {
+        // stopped while the mail was being read: it stays in the mailbox, unprocessed and uncounted
+        if (error instanceof ReadAbortedError) {
+          stopped = true;
+          break;
+        }
+        throw error;
+      }
       summary.messages += 1;
       summary.new += result.new;
       summary.duplicates += result.duplicates;
@@ -239,6 +289,8 @@ export async function processMailbox(
       });
       if (signal?.aborted) break;
     }
+    if (stopped)
+      logger.info({ mailbox: config.IMAP_MAILBOX }, 'stopped in the middle of a mail; it stays in the mailbox');
     const handled = new Set([...withReports, ...withoutReports]);
     // only the unbroken run from the chunk's start counts as done (the rest is read again)
     let doneUpTo = lastUid;

@@ -6,7 +6,7 @@
 
 import type { Logger } from '../log.ts';
 import type { Lease } from '../lease/types.ts';
-import type { Backend, BackendKind } from './backend.ts';
+import type { Backend, BackendKind, BackendOpenOptions } from './backend.ts';
 
 export interface StoreDriver {
   kind: BackendKind;
@@ -14,7 +14,7 @@ export interface StoreDriver {
   schemes: readonly string[];
   /** how a URL of this driver is written, for messages */
   example: string;
-  openBackend(url: string, namespace: string, logger: Logger, connectTimeoutMs?: number): Promise<Backend>;
+  openBackend(url: string, namespace: string, logger: Logger, options?: BackendOpenOptions): Promise<Backend>;
   openLease(url: string, name: string, holder: string, ttlMs: number): Promise<Lease>;
 }
 
@@ -23,9 +23,7 @@ export const storeDrivers: readonly StoreDriver[] = [
     kind: 'sqlite',
     schemes: ['sqlite'],
     example: 'sqlite://PATH',
-    // a file opens at once: no server to wait for
-    openBackend: async (url, namespace, logger) =>
-      (await import('./drivers/sqlite.ts')).openSqliteBackend(url, namespace, logger),
+    openBackend: async (...args) => (await import('./drivers/sqlite.ts')).openSqliteBackend(...args),
     openLease: async (...args) => (await import('../lease/backends.ts')).sqliteLease(...args),
   },
   {

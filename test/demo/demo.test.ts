@@ -76,7 +76,9 @@ describe('the demo store', () => {
       ),
     ).toBe(true);
     expect(
-      data.blockers.some((blocker) => blocker.class === 'misaligned' && esp.ips.some((ip) => blocker.ips.includes(ip))),
+      data.blockers.some(
+        (blocker) => blocker.class === 'legitimate-failing' && esp.ips.some((ip) => blocker.ips.includes(ip)),
+      ),
     ).toBe(true);
     // an unconfirmed sender may be the owner's own or a spoofer: the reply says how to decide either way
     const text = JSON.stringify(reply.blocks);
