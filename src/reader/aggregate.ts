@@ -98,7 +98,8 @@ export function parseAggregateXml(
   // cannot split), then with stray '<' in text content escaped (e.g. `<email><a@b></email>`).
   const whole = attempt(() => convert(parse(text, source), context, repairs));
   if (!(whole instanceof ShapeProblem || whole instanceof ReportReadError)) return whole;
-  const repaired = escapeStrayLessThan(text, repairs);
+  // past the parser's nesting limit no repair helps, and escaping a million nested tags costs seconds
+  const repaired = nestedTooDeep(whole) ? text : escapeStrayLessThan(text, repairs);
   if (repaired !== text) {
     const second = attempt(() => convert(parse(repaired, source), context, repairs));
     if (!(second instanceof ShapeProblem || second instanceof ReportReadError)) return second;
@@ -106,6 +107,12 @@ export function parseAggregateXml(
   const problem = first ?? whole;
   if (problem instanceof ReportReadError) throw problem;
   throw new ReportReadError('bad-xml', source, `malformed aggregate report: ${problem.message}`);
+}
+
+/** fast-xml-parser stops at its maxNestedTags (100): no report is nested like that. */
+function nestedTooDeep(problem: ReportReadError | ShapeProblem): boolean {
+  const cause = problem instanceof ReportReadError ? problem.cause : undefined;
+  return cause instanceof Error && /maximum nested tags/i.test(cause.message);
 }
 
 interface Context {
