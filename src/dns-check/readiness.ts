@@ -3,7 +3,7 @@
 // set next to the one receivers reported, saying when they differ. Pure over a Readiness and a
 // DnsReport; the command layer fetches the records.
 
-import { organizationalDomain } from '../reader/index.ts';
+import { organizationalDomain } from '../reader/alignment.ts';
 import type { Readiness, ReportedPolicy, SourceClass } from '../insight/types.ts';
 import type { DayDoc } from '../store/types.ts';
 import { effectiveDmarc, parseDmarcRecord, suggestedDmarc } from './dmarc.ts';
