@@ -4,7 +4,6 @@ import type { Translator, MessageKey } from '../i18n/index.ts';
 import type { ReadinessThresholds } from '../insight/types.ts';
 import type { TrendResult } from '../insight/trend-query.ts';
 import type { ReplyImage } from '../reply/model.ts';
-import { chartTitle, renderSmallMultiples, renderTrendChart } from './render.ts';
 import type { ChartSeries } from './series.ts';
 import { sparklineLines } from './sparkline.ts';
 
@@ -29,6 +28,9 @@ export function seriesFromTrend(
 export async function chartImage(series: ChartSeries[], t: Translator): Promise<ReplyImage | null> {
   const first = series[0];
   if (!first) return null;
+  // chart.js, the Skia canvas and the font load here, on the first picture, so that commands which
+  // only list /dmarc chart (help, Discord registration, parse) start without them.
+  const { chartTitle, renderSmallMultiples, renderTrendChart } = await import('./render.ts');
   const png = series.length === 1 ? await renderTrendChart(first) : await renderSmallMultiples(series);
   const alt =
     series.length === 1
