@@ -128,4 +128,37 @@ describe('/dmarc chart', () => {
     const usage = await ask('chart days:1');
     expect(usage.error).toBe(true);
   });
+
+  it('titles the picture with the domain, the period and the verdict', async () => {
+    const reply = await ask(`chart ${DOMAIN}`);
+    // 30 days ending on the clock's day, and the verdict /dmarc ready gives for the same window
+    expect(reply.title).toBe(`${DOMAIN}: Jun 1, 2026 to Jun 30, 2026 · ready for p=quarantine`);
+    const ready = await ask(`ready ${DOMAIN} days:30`);
+    expect((ready.data as { verdict: string }).verdict).toBe('ready-quarantine');
+    expect(reply.image!.alt).toBe(reply.title);
+    const week = await ask(`chart ${DOMAIN} days:7`);
+    expect(week.title).toMatch(/^example\.com: Jun 24, 2026 to Jun 30, 2026 · /);
+    expect((week.data as ChartSeries[])[0]!.days).toHaveLength(7);
+  });
+
+  it('refuses days:N outside 2..366 or not a whole number, naming the option', async () => {
+    for (const bad of ['days:0', 'days:-3', 'days:367', 'days:2.5', 'days:abc', 'days:1e3']) {
+      const reply = await ask(`chart ${DOMAIN} ${bad}`);
+      expect(reply.error, bad).toBe(true);
+      expect(reply.image, bad).toBeUndefined();
+      expect(JSON.stringify(reply.blocks), bad).toMatch(/days/);
+    }
+    const longest = await ask(`chart ${DOMAIN} days:366`);
+    expect(longest.error).toBeUndefined();
+    expect((longest.data as ChartSeries[])[0]!.days).toHaveLength(366);
+  });
+
+  it('draws the readiness thresholds from the settings', async () => {
+    const settings = { READY_QUARANTINE_PASS_RATE: '0.9', READY_REJECT_PASS_RATE: '0.97' };
+    const reply = await answer(`chart ${DOMAIN}`, testContext(fixture.store, { now: NOW, env: settings }));
+    expect((reply.data as ChartSeries[])[0]!.thresholds).toEqual({ quarantine: 0.9, reject: 0.97 });
+    const defaults = await ask(`chart ${DOMAIN}`);
+    // the bars and the line are the same; only the threshold lines move
+    expect(reply.image!.png.equals(defaults.image!.png)).toBe(false);
+  });
 });
