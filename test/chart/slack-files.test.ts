@@ -1,4 +1,6 @@
 import { webApi } from '@slack/bolt';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shareSlackImage } from '../../src/chat/slack/files.ts';
 import { renderTrendChart } from '../../src/chart/index.ts';
@@ -51,5 +53,15 @@ describe('shareSlackImage', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]!.fields.code).toBe('missing_scope');
     expect(lines[0]!.message).toMatch(/files:write/);
+  });
+});
+
+describe('the Slack app manifest', () => {
+  it('asks for files:write, which the upload flow needs, beside the other bot scopes', () => {
+    const manifest = readFileSync(fileURLToPath(new URL('../../slack-app-manifest.yml', import.meta.url)), 'utf8');
+    const bot = /^ {4}bot:\n((?: {6}(?:- .+|#.*)\n)+)/m.exec(manifest);
+    expect(bot, 'oauth_config.scopes.bot').not.toBeNull();
+    const scopes = [...bot![1]!.matchAll(/^ {6}- (\S+)/gm)].map((match) => match[1]);
+    expect(scopes).toEqual(expect.arrayContaining(['commands', 'chat:write', 'files:write', 'im:write']));
   });
 });
