@@ -25,6 +25,7 @@ const MALFORMED: Record<string, { line: string; quoted: string }> = {
   summary: { line: '/dmarc summary -3', quoted: '-3' },
   sources: { line: '/dmarc sources many', quoted: 'many' },
   dns: { line: '/dmarc dns not_a_domain!', quoted: 'not_a_domain!' },
+  chart: { line: '/dmarc chart example.com days:400', quoted: '"400"' },
   help: { line: '/dmarc help me', quoted: 'me' },
 };
 const HOSTILE = [
