@@ -29,6 +29,8 @@ import { buildDigest as buildDigestReply } from '../digest/build.ts';
 import { createDigestScheduler, storeLedger, type BuildDigestFn, type DigestScheduler } from '../schedule/runner.ts';
 import { assertTimeZone } from '../schedule/zoned-time.ts';
 import { createAlerter } from '../alerts/alerter.ts';
+import { createAlertPacer } from '../alerts/pacer.ts';
+import { createHealthWatch } from '../alerts/health-watch.ts';
 import { openLease, holdLeadership } from '../lease/index.ts';
 import { DEMO_NOTICE, prepareDemoStore, wantsDemo } from '../demo/index.ts';
 import { startRetention } from '../schedule/retention.ts';
@@ -134,11 +136,35 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   // the leader's work: mailbox, digest schedule, alerts
   const startLeading = async () => {
     log.info({ destinations: destinations.map((d) => d.id) }, 'leading: mailbox, digests and alerts');
+    // one pacer for every kind of alert, so pacing and the daily cap count them all
+    const pacer = createAlertPacer({
+      destinations,
+      store,
+      timeZone: config.TZ,
+      minIntervalMs: config.ALERT_MIN_INTERVAL_SECONDS * 1000,
+      dailyCap: config.ALERT_DAILY_CAP,
+      now,
+      log,
+    });
     const alerter = createAlerter({
       store,
       destinations,
       rules: { minMessages: config.ALERT_MIN_MESSAGES },
+      topSources: config.ALERT_TOP_SOURCES,
+      pacer,
       timeZone: config.TZ,
+      now,
+      log,
+    });
+    const health = createHealthWatch({
+      store,
+      pacer,
+      rules: {
+        passRateDrop: config.ALERT_PASS_RATE_DROP,
+        quietDays: config.ALERT_QUIET_DAYS,
+        regularMinDays: config.ALERT_REGULAR_DAYS,
+        noReportsDays: config.ALERT_NO_REPORTS_DAYS,
+      },
       now,
       log,
     });
@@ -149,6 +175,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       digestTime: config.DIGEST_TIME,
       timeZone: config.TZ,
       now,
+      afterPass: health.afterPass,
       log,
     });
     scheduler.start();

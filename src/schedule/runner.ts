@@ -38,6 +38,8 @@ export interface DigestSchedulerOptions {
   retry?: RetryOptions;
   /** when it resolves false this instance does not post (another instance holds the lease) */
   mayPost?: () => boolean | Promise<boolean>;
+  /** runs after every pass with its outcomes (the health alerts check after a digest went out) */
+  afterPass?: (outcomes: readonly DigestOutcome[]) => Promise<void>;
   log?: Logger;
 }
 
@@ -95,6 +97,7 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
       }
       outcomes.push(await send(item, until, builds));
     }
+    await options.afterPass?.(outcomes);
     return outcomes;
   }
 
