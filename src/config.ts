@@ -80,6 +80,7 @@ export const configSchema = z.object({
   // who may ask
   ALLOWED_CHANNELS: idList,
   ALLOWED_USERS: idList,
+  ADMIN_USERS: idList,
 
   // digest and alerts
   DIGEST_TIME: z.preprocess(

@@ -35,6 +35,7 @@ export function alertReply(finding: AlertFinding): Reply {
       { type: 'context', text: `More: /dmarc ip ${finding.ip}` },
     ],
     data: { alert: finding },
+    choices: [{ subject: finding.ip }],
   };
 }
 
@@ -108,5 +109,6 @@ export function reportAlertReply(findings: readonly AlertFinding[], top = 10): R
       alerts: shown,
       more: { sources: rest.length, messages: restMessages },
     },
+    choices: shown.map((finding) => ({ subject: finding.ip })),
   };
 }

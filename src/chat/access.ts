@@ -3,6 +3,7 @@
 
 import type { Reply } from '../reply/model.ts';
 import type { Requester } from '../commands/types.ts';
+import type { AnswerFn } from './answer.ts';
 
 export interface AccessRules {
   allowedChannels: readonly string[];
@@ -27,4 +28,30 @@ export function refusalReply(): Reply {
     ],
     error: true,
   };
+}
+
+/** Commands that change what the bot knows (reading stays open to everyone allowed to ask). */
+export function changesState(line: string): boolean {
+  return /^\s*mark(\s|$)/i.test(line);
+}
+
+/**
+ * ADMIN_USERS: when set, only these user IDs may run `mark` (typed or by a button). The person at
+ * the terminal runs the bot and is always an admin.
+ */
+export function isAdmin(requester: Pick<Requester, 'platform' | 'userId'>, adminUsers: readonly string[]): boolean {
+  return requester.platform === 'terminal' || adminUsers.length === 0 || adminUsers.includes(requester.userId);
+}
+
+export function adminRefusalReply(): Reply {
+  const text = 'Only the people in ADMIN_USERS may mark sources; you can still read everything.';
+  return { title: text, tone: 'warning', blocks: [{ type: 'text', text }], error: true };
+}
+
+/** Wraps an answer function so that state-changing commands need an admin when ADMIN_USERS is set. */
+export function withAdminGate(answer: AnswerFn, adminUsers: readonly string[]): AnswerFn {
+  return (line, requester) =>
+    changesState(line) && !isAdmin(requester, adminUsers)
+      ? Promise.resolve(adminRefusalReply())
+      : answer(line, requester);
 }

@@ -21,6 +21,7 @@ import { answer as dispatch } from '../commands/dispatch.ts';
 import { commandRegistry } from '../commands/registry.ts';
 import type { Destination } from '../chat/post.ts';
 import type { AnswerFn } from '../chat/answer.ts';
+import { withAdminGate } from '../chat/access.ts';
 import { createSlackBot, type SlackBot } from '../chat/slack/app.ts';
 import { createDiscordBot, type DiscordBot } from '../chat/discord/bot.ts';
 import { createTerminalChat, type TerminalChat } from '../chat/terminal.ts';
@@ -73,8 +74,9 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   const contextFor = (requester: Requester) => createCommandContext({ config, store, requester, now });
   // answers in progress, so shutdown can let them finish before the store closes
   const inFlight = new Set<Promise<unknown>>();
+  const gated = withAdminGate((line, requester) => dispatch(line, contextFor(requester)), config.ADMIN_USERS);
   const answer: AnswerFn = (line, requester) => {
-    const pending = dispatch(line, contextFor(requester));
+    const pending = gated(line, requester);
     inFlight.add(pending);
     void pending.finally(() => inFlight.delete(pending)).catch(() => undefined);
     return pending;

@@ -4,6 +4,7 @@
 
 import type { Reply, ReplyBlock, ReplyTone } from '../reply/model.ts';
 import { fitLines, tableLines, truncate } from '../chat/fit.ts';
+import { CHOICE_ACTIONS, choiceId, choiceLabel, choicesOf } from '../chat/choices.ts';
 
 export const discordLimits = {
   embeds: 10,
@@ -28,9 +29,39 @@ export interface DiscordEmbed {
   footer?: { text: string };
 }
 
+export interface DiscordButton {
+  type: 2;
+  style: 1 | 2 | 3 | 4;
+  label: string;
+  custom_id: string;
+  disabled?: boolean;
+}
+
+export interface DiscordActionRow {
+  type: 1;
+  components: DiscordButton[];
+}
+
 export interface DiscordMessage {
   content?: string;
   embeds: DiscordEmbed[];
+  /** message components: one row of Mine / Spoof / Details per subject */
+  components?: DiscordActionRow[];
+}
+
+const buttonStyle = { mine: 3, spoof: 4, details: 2 } as const;
+
+/** One action row of decision buttons for a subject. */
+export function choiceRow(subject: string): DiscordActionRow {
+  return {
+    type: 1,
+    components: CHOICE_ACTIONS.map((action) => ({
+      type: 2,
+      style: buttonStyle[action],
+      label: truncate(action === 'mine' ? `${choiceLabel[action]}: ${subject}` : choiceLabel[action], 80),
+      custom_id: choiceId(action, subject),
+    })),
+  };
 }
 
 const toneColor: Record<ReplyTone, number> = { info: 0x5865f2, good: 0x2ecc71, warning: 0xf1c40f, bad: 0xe74c3c };
@@ -131,7 +162,8 @@ export function renderDiscord(reply: Reply): DiscordMessage {
     const last = embeds[embeds.length - 1]!;
     last.footer = { text: 'Shortened to fit Discord; ask with fewer days or a narrower filter for the rest.' };
   }
-  return { embeds };
+  const subjects = choicesOf(reply);
+  return subjects.length > 0 ? { embeds, components: subjects.map(choiceRow) } : { embeds };
 }
 
 function blockText(block: Exclude<ReplyBlock, { type: 'header' } | { type: 'fields' }>, room: number): string | null {

@@ -4,6 +4,7 @@
 
 import type { Reply, ReplyBlock, ReplyTone } from '../reply/model.ts';
 import { fitLines, tableLines, truncate } from '../chat/fit.ts';
+import { CHOICE_ACTIONS, choiceLabel, choicesOf } from '../chat/choices.ts';
 
 export const slackLimits = {
   blocks: 50,
@@ -79,6 +80,17 @@ export function renderSlack(reply: Reply): SlackMessage {
       break;
     }
   }
+  // the decision buttons come last, and only when the whole answer fit above them
+  if (skipped === 0) {
+    for (const subject of choicesOf(reply)) {
+      const label = escapeSlack(subject);
+      if (!add(section(`*${label}*`)[0], label.length + 2)) break;
+      if (!add(choiceBlock(subject), 0)) {
+        blocks.pop();
+        break;
+      }
+    }
+  }
   if (skipped > 0) {
     blocks.push({
       type: 'context',
@@ -98,6 +110,25 @@ function fallbackText(reply: Reply): string {
   const firstText = reply.blocks.find((block) => block.type === 'text');
   const text = firstText && firstText.type === 'text' ? `${reply.title}\n${firstText.text}` : reply.title;
   return truncate(escapeSlack(text), slackLimits.fallbackChars) || ' ';
+}
+
+/** block_id names the subject, so a click knows which buttons to replace with the decision. */
+export function choiceBlockId(subject: string): string {
+  return `dmarc_choice:${subject}`;
+}
+
+function choiceBlock(subject: string): SlackBlock {
+  return {
+    type: 'actions',
+    block_id: choiceBlockId(subject),
+    elements: CHOICE_ACTIONS.map((action) => ({
+      type: 'button',
+      action_id: `dmarc_${action}`,
+      text: { type: 'plain_text', text: choiceLabel[action] },
+      value: subject,
+      ...(action === 'mine' ? { style: 'primary' } : action === 'spoof' ? { style: 'danger' } : {}),
+    })),
+  };
 }
 
 function section(text: string): [SlackBlock, number] {

@@ -27,4 +27,11 @@ export interface Reply {
   data?: unknown;
   /** true when the reply reports a usage error or a failure to answer */
   error?: boolean;
+  /** sources the reader can decide about right here: chat platforms show Mine / Spoof / Details buttons */
+  choices?: ReplyChoice[];
+}
+
+/** A source (IP or sender name) offered for a decision. */
+export interface ReplyChoice {
+  subject: string;
 }

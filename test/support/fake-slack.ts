@@ -121,6 +121,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
             ts: `${Date.now() / 1000}`,
             message: {},
           });
+        case 'chat.update': {
+          const fields = parseBody(raw, req.headers['content-type']);
+          return answer(res, 200, { ok: true, channel: fields.channel, ts: fields.ts, text: fields.text });
+        }
         default:
           return answer(res, 200, { ok: false, error: 'unknown_method' });
       }

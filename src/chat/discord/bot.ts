@@ -9,9 +9,12 @@ import {
   MessageFlags,
   REST,
   Routes,
+  type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Interaction,
 } from 'discord.js';
+import { parseChoiceId, choiceLine, decisionText } from '../choices.ts';
+import type { DiscordActionRow } from '../../render/discord.ts';
 import type { CommandDef } from '../../commands/types.ts';
 import type { Logger } from '../../log.ts';
 import { isAllowed, refusalReply, type AccessRules } from '../access.ts';
@@ -85,6 +88,66 @@ export async function handleDmarcInteraction(
   );
 }
 
+/** The message's rows with the subject's row replaced by one disabled button naming the decision. */
+export function decidedRows(
+  rows: ReadonlyArray<DiscordActionRow>,
+  subject: string,
+  verdict: 'mine' | 'spoof',
+  who: string,
+): DiscordActionRow[] {
+  return rows.map((row) => {
+    if (!row.components.some((button) => parseChoiceId(button.custom_id)?.subject === subject)) return row;
+    return {
+      type: 1,
+      components: [
+        {
+          type: 2,
+          style: verdict === 'mine' ? 3 : 4,
+          label: decisionText(subject, verdict, who).slice(0, 80),
+          custom_id: `dmarc:decided:${subject}`.slice(0, 100),
+          disabled: true,
+        },
+      ],
+    };
+  });
+}
+
+/** A click on Mine / Spoof / Details: checked like a command; a decision updates the message. */
+export async function handleChoiceButton(interaction: ButtonInteraction, deps: InteractionDeps): Promise<void> {
+  const choice = parseChoiceId(interaction.customId);
+  if (!choice) return;
+  const requester = {
+    platform: 'discord' as const,
+    userId: interaction.user.id,
+    userName: interaction.user.username,
+    ...(interaction.channelId ? { channelId: interaction.channelId } : {}),
+  };
+  const ephemeral = (reply: Parameters<typeof renderDiscord>[0]) => {
+    const { components: _none, ...message } = renderDiscord(reply);
+    return withRetry(
+      () => interaction.reply({ ...message, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }),
+      deps.retry,
+    );
+  };
+  if (!isAllowed(requester, deps.access)) {
+    deps.log?.info({ user: requester.userId, channel: requester.channelId }, 'discord click refused by allow-list');
+    await ephemeral(refusalReply());
+    return;
+  }
+  const reply = await safeAnswer(deps.answer, choiceLine(choice.action, choice.subject), requester);
+  if (choice.action === 'details' || reply.error) {
+    await ephemeral(reply);
+    return;
+  }
+  const raw = interaction.message.components.map((row) => row.toJSON() as unknown as DiscordActionRow);
+  const components = decidedRows(raw, choice.subject, choice.action, `@${requester.userName}`);
+  await withRetry(() => interaction.update({ components, allowedMentions: { parse: [] } }), deps.retry);
+  deps.log?.info(
+    { subject: choice.subject, verdict: choice.action, user: requester.userId },
+    'source marked from a button',
+  );
+}
+
 function restFor(options: { token: string; apiUrl?: string }): REST {
   return new REST({ ...(options.apiUrl ? { api: options.apiUrl } : {}) }).setToken(options.token);
 }
@@ -103,9 +166,11 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
   };
 
   async function handleInteraction(interaction: Interaction): Promise<void> {
-    if (!interaction.isChatInputCommand() || interaction.commandName !== 'dmarc') return;
+    const command = interaction.isChatInputCommand() && interaction.commandName === 'dmarc';
+    if (!command && !interaction.isButton()) return;
     try {
-      await handleDmarcInteraction(interaction, deps);
+      if (interaction.isButton()) await handleChoiceButton(interaction, deps);
+      else if (interaction.isChatInputCommand()) await handleDmarcInteraction(interaction, deps);
     } catch (error) {
       options.log?.error(
         { component: 'discord', err: redactSecrets(error instanceof Error ? error.message : String(error), secrets) },
@@ -144,7 +209,13 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
     const webhookUrl = options.webhookUrl;
     destinations.push({
       id: 'discord-webhook',
-      post: (reply) => postWebhook(webhookUrl, renderDiscord(reply), options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+      // a webhook not owned by the application cannot carry buttons
+      post: (reply) =>
+        postWebhook(
+          webhookUrl,
+          { embeds: renderDiscord(reply).embeds },
+          options.apiUrl ? { apiUrl: options.apiUrl } : {},
+        ),
     });
   }
 

@@ -14,6 +14,7 @@ import type { AccessRules } from '../access.ts';
 import type { AnswerFn } from '../answer.ts';
 import { renderSlack } from '../../render/slack.ts';
 import { register } from './command.ts';
+import { registerActions } from './actions.ts';
 import { ConfigError } from '../../config.ts';
 
 export interface SlackBotOptions {
@@ -108,6 +109,12 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     ...(options.botUserId ? { botUserId: options.botUserId } : {}),
   });
   register(app, {
+    answer: options.answer,
+    access: options.access,
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  registerActions(app, {
     answer: options.answer,
     access: options.access,
     ...(options.log ? { log: options.log } : {}),
