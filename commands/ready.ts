@@ -147,6 +147,7 @@ export const readyCommand: CommandDef = {
         tone: verdictTone(result.verdict),
         blocks: readinessBlocks(t, result, false),
         data: result,
+        choices: result.blockers.map((blocker) => ({ subject: blocker.sender })),
       };
     }
     const tones = withData.map((result) => verdictTone(result.verdict));
@@ -158,6 +159,7 @@ export const readyCommand: CommandDef = {
         ...readinessBlocks(t, result, true),
       ]),
       data: results,
+      choices: withData.flatMap((result) => result.blockers.map((blocker) => ({ subject: blocker.sender }))),
     };
   },
 };

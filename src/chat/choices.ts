@@ -3,6 +3,7 @@
 // line that replaces the buttons once someone decided. Clicks go through the same answer function
 // (and so the same checks) as typed commands.
 
+import { isIP } from 'node:net';
 import type { Reply } from '../reply/model.ts';
 
 export type ChoiceAction = 'mine' | 'spoof' | 'details';
@@ -35,7 +36,9 @@ export function parseChoiceId(id: string): { action: ChoiceAction; subject: stri
 /** The command a click runs, as if typed. */
 export function choiceLine(action: ChoiceAction, subject: string): string {
   const quoted = /^[\w.:-]+$/.test(subject) ? subject : `"${subject.replace(/["\\]/g, '')}"`;
-  return action === 'details' ? `ip ${quoted}` : `mark ${quoted} ${action}`;
+  if (action !== 'details') return `mark ${quoted} ${action}`;
+  // a sender name (from ready) has no `ip` answer; the sources list shows it with its addresses
+  return isIP(subject) ? `ip ${subject}` : 'sources';
 }
 
 /** What the message says instead of the buttons once decided (plain text; platforms escape it). */
