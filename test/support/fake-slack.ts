@@ -19,7 +19,9 @@ export interface RecordedCall {
 }
 
 export interface QueuedFailure {
+  /** 0 with `hang`: the request is never answered (a hung endpoint) */
   status: number;
+  hang?: boolean;
   headers?: Record<string, string>;
   body?: unknown;
 }
@@ -90,6 +92,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       for (const [suffix, queue] of failures) {
         if (path.endsWith(suffix) && queue.length > 0) {
           const failure = queue.shift()!;
+          if (failure.hang) return;
           answer(
             res,
             failure.status,

@@ -9,7 +9,7 @@ import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import type { Receiver, Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from '../../log.ts';
 import type { Destination, RetryOptions } from '../post.ts';
-import { redactSecrets } from '../post.ts';
+import { PostError, redactSecrets } from '../post.ts';
 import type { AccessRules } from '../access.ts';
 import type { AnswerFn } from '../answer.ts';
 import { renderSlack } from '../../render/slack.ts';
@@ -37,6 +37,20 @@ export interface SlackBotOptions {
   /** known bot identity (skips Bolt's auth.test at start) */
   botId?: string;
   botUserId?: string;
+  /** longest wait for one Web API request, and for one post in all (a hung Slack must not stall the bot) */
+  callTimeoutMs?: number;
+  /** how long stop() waits for Bolt before it gives up on it */
+  stopGraceMs?: number;
+}
+
+/** Rejects with a retryable PostError when `work` takes longer than `ms`. */
+export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PostError(`${what}: no answer within ${ms} ms`, null)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 export interface SlackBot {
@@ -76,12 +90,16 @@ function boltLogger(log: Logger | undefined, secrets: Array<string | undefined>)
 
 export function createSlackBot(options: SlackBotOptions): SlackBot {
   const secrets = [options.botToken, options.appToken, options.signingSecret];
+  const callTimeoutMs = options.callTimeoutMs ?? 10_000;
+  const stopGraceMs = options.stopGraceMs ?? 5_000;
   const logger = boltLogger(options.log, secrets);
   // rate limits and 5xx are retried by our own poster (bounded, with Retry-After), not by WebClient
   const clientOptions = {
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl.endsWith('/') ? options.apiUrl : options.apiUrl + '/' } : {}),
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
+    // WebClient waits forever by default
+    timeout: callTimeoutMs,
   };
   let mode: SlackBot['mode'];
   let receiver: Receiver;
@@ -129,12 +147,16 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     ? {
         id: `slack:${channel}`,
         async post(reply) {
-          await app.client.chat.postMessage({
-            channel,
-            ...renderSlack(reply),
-            unfurl_links: false,
-            unfurl_media: false,
-          });
+          await withDeadline(
+            app.client.chat.postMessage({
+              channel,
+              ...renderSlack(reply),
+              unfurl_links: false,
+              unfurl_media: false,
+            }),
+            callTimeoutMs + 1000,
+            `slack channel ${channel}`,
+          );
         },
       }
     : null;
@@ -152,7 +174,13 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
       return {};
     },
     async stop() {
-      await app.stop();
+      // a receiver stuck on a hung connection must not hold up the shutdown
+      await withDeadline(app.stop(), stopGraceMs, 'slack stop').catch((error: unknown) =>
+        options.log?.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'slack did not stop in time',
+        ),
+      );
     },
   };
 }
