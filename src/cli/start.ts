@@ -45,6 +45,8 @@ export interface StartOptions {
   now?: () => Date;
   /** tests: open an already prepared store */
   store?: ReportStore;
+  /** a platform failed for good (e.g. Discord close 4004); default: log it, stop, exit 1 */
+  onFatal?: (cause: string) => void;
 }
 
 export interface RunningBot {
@@ -82,6 +84,16 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     return pending;
   };
 
+  // systemd restarts a unit that exits non-zero, and the log line says why
+  let stopForFatal: () => Promise<void> = async () => undefined;
+  const fatal =
+    options.onFatal ??
+    ((cause: string) => {
+      log.fatal({ cause }, cause);
+      process.exitCode = 1;
+      void stopForFatal().finally(() => process.exit(1));
+    });
+
   const platforms: RunningBot['platforms'] = [];
   const destinations: Destination[] = [];
   let slack: SlackBot | null = null;
@@ -114,6 +126,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       answer,
       access,
       log,
+      onFatal: (cause) => fatal(cause),
     });
     platforms.push('discord');
     destinations.push(...discord.destinations);
@@ -237,7 +250,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   setTimeout(() => defaultAsnLookup()('198.51.100.1'), 0).unref();
 
   let stopping: Promise<void> | null = null;
-  return {
+  const running: RunningBot = {
     destinations,
     platforms,
     stop() {
@@ -260,6 +273,8 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       return stopping;
     },
   };
+  stopForFatal = () => running.stop();
+  return running;
 }
 
 /**

@@ -34,7 +34,19 @@ export interface DiscordBotOptions {
   access: AccessRules;
   log?: Logger;
   retry?: RetryOptions;
+  /** the gateway closed for good (bad token, disallowed intents): the process should end naming this */
+  onFatal?: (cause: string) => void;
 }
+
+/** Close codes after which Discord will not take the connection back: reconnecting cannot help. */
+export const FATAL_CLOSE_CODES: Readonly<Record<number, string>> = {
+  4004: 'authentication failed: DISCORD_TOKEN is wrong or was reset',
+  4010: 'invalid shard',
+  4011: 'sharding required: the bot is in too many guilds for one connection',
+  4012: 'invalid gateway API version',
+  4013: 'invalid intents',
+  4014: 'disallowed intents: enable them for the bot in the Discord developer portal',
+};
 
 export interface DiscordBot {
   /** null when only a webhook is configured */
@@ -180,6 +192,27 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
   }
 
   client?.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction));
+  let fatal = false;
+  client?.on(Events.ShardDisconnect, (event, shardId) => {
+    const cause = FATAL_CLOSE_CODES[event.code];
+    options.log?.warn({ component: 'discord', code: event.code, shard: shardId }, 'discord gateway disconnected');
+    if (cause && !fatal) {
+      fatal = true;
+      options.onFatal?.(`discord gateway closed with ${event.code}: ${cause}`);
+    }
+  });
+  client?.on(Events.ShardReconnecting, (shardId) =>
+    options.log?.info({ component: 'discord', shard: shardId }, 'discord gateway reconnecting'),
+  );
+  client?.on(Events.ShardResume, (shardId, replayed) =>
+    options.log?.info({ component: 'discord', shard: shardId, replayed }, 'discord gateway session resumed'),
+  );
+  client?.on(Events.ShardError, (error, shardId) =>
+    options.log?.error(
+      { component: 'discord', shard: shardId, err: redactSecrets(error.message, secrets) },
+      'discord gateway error',
+    ),
+  );
   client?.on(Events.Error, (error) =>
     options.log?.error({ component: 'discord', err: redactSecrets(error.message, secrets) }, 'discord client error'),
   );
