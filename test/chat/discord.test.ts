@@ -184,6 +184,43 @@ describe('Discord (real discord.js Client, REST on a local stand-in)', () => {
     expect(recorder.asked).toEqual([]);
   });
 
+  it('with DISCORD_GUILD_ID, refuses an interaction from another server and a DM from someone not allowed', async () => {
+    const guarded = createDiscordBot({
+      token,
+      apiUrl: fake.apiUrl,
+      guildId: '300000000000000001',
+      registry,
+      answer: recorder.answer,
+      access: { allowedChannels: [], allowedUsers: [] },
+      retry: { sleep: async () => undefined },
+    });
+    try {
+      const handOn = (raw: unknown) =>
+        (
+          guarded.client as unknown as { actions: { InteractionCreate: { handle(data: unknown): void } } }
+        ).actions.InteractionCreate.handle(raw);
+      const elsewhere = rawInteraction('ip', [{ name: 'address', type: 3, value: '192.0.2.1' }]);
+      elsewhere.guild_id = '399999999999999999';
+      elsewhere.channel.guild_id = '399999999999999999';
+      handOn(elsewhere);
+      await fake.waitFor((calls) => calls.some((call) => call.method === 'PATCH'));
+      expect(fake.callsTo('POST', /\/callback$/)[0]!.body.data.flags & 64).toBe(64);
+      expect(fake.callsTo('PATCH', /@original$/)[0]!.body.embeds[0].title).toMatch(/only in its own Discord server/);
+      expect(recorder.asked).toEqual([]);
+
+      handOn(rawInteraction('ip', [{ name: 'address', type: 3, value: '192.0.2.1' }]));
+      await fake.waitFor((calls) => calls.filter((call) => call.method === 'PATCH').length >= 2);
+      expect(recorder.asked.map((a) => a.line)).toEqual(['ip 192.0.2.1']);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  it('registers /dmarc for server managers by default, with a date option that takes today', () => {
+    const payload = buildCommandPayload(registry);
+    expect(payload.default_member_permissions).toBe('32');
+  });
+
   it('keeps a 500-source answer within embed limits', async () => {
     hand(rawInteraction('sources', [{ name: 'domain', type: 3, value: 'example.com' }]));
     await fake.waitFor((calls) => calls.some((call) => call.method === 'PATCH'));

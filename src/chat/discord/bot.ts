@@ -16,6 +16,7 @@ import {
 import { parseChoiceId, choiceLine, decisionText } from '../choices.ts';
 import type { DiscordActionRow } from '../../render/discord.ts';
 import type { CommandDef } from '../../commands/types.ts';
+import type { Reply } from '../../reply/model.ts';
 import type { Logger } from '../../log.ts';
 import { isAllowed, refusalReply, type AccessRules } from '../access.ts';
 import { safeAnswer, type AnswerFn } from '../answer.ts';
@@ -26,6 +27,8 @@ import { postWebhook } from './webhook.ts';
 
 export interface DiscordBotOptions {
   token?: string;
+  /** DISCORD_GUILD_ID: interactions from other servers are refused */
+  guildId?: string;
   apiUrl?: string;
   digestChannelId?: string;
   webhookUrl?: string;
@@ -59,11 +62,29 @@ export interface DiscordBot {
 }
 
 export interface InteractionDeps {
+  guildId?: string;
   registry: readonly CommandDef[];
   answer: AnswerFn;
   access: AccessRules;
   log?: Logger;
   retry?: RetryOptions;
+}
+
+/**
+ * Where an interaction may come from: the configured server (any server when none is set), or a
+ * DM from someone in ALLOWED_USERS. A bot that is found and added elsewhere answers nobody there.
+ */
+export function fromAllowedPlace(
+  interaction: { guildId: string | null; user: { id: string } },
+  deps: Pick<InteractionDeps, 'guildId' | 'access'>,
+): boolean {
+  if (interaction.guildId) return !deps.guildId || interaction.guildId === deps.guildId;
+  return deps.access.allowedUsers.includes(interaction.user.id);
+}
+
+export function elsewhereReply(): Reply {
+  const text = 'This bot answers only in its own Discord server (and in DMs to the people allowed to ask).';
+  return { title: text, tone: 'warning', blocks: [{ type: 'text', text }], error: true };
 }
 
 /** `/dmarc <sub> ...`: defer at once (ephemeral unless `public`), answer, edit the deferred reply. */
@@ -83,11 +104,15 @@ export async function handleDmarcInteraction(
     userName: interaction.user.username,
     ...(interaction.channelId ? { channelId: interaction.channelId } : {}),
   };
-  const allowed = isAllowed(requester, deps.access);
+  const place = fromAllowedPlace(interaction, deps);
+  const allowed = place && isAllowed(requester, deps.access);
   await interaction.deferReply(shared && allowed ? {} : { flags: MessageFlags.Ephemeral });
-  const reply = allowed ? await safeAnswer(deps.answer, line, requester) : refusalReply();
+  const reply = allowed ? await safeAnswer(deps.answer, line, requester) : place ? refusalReply() : elsewhereReply();
   if (!allowed)
-    deps.log?.info({ user: requester.userId, channel: requester.channelId }, 'discord request refused by allow-list');
+    deps.log?.info(
+      { user: requester.userId, channel: requester.channelId, guild: interaction.guildId },
+      place ? 'discord request refused by allow-list' : 'discord request refused: another server or a DM',
+    );
   const message = renderDiscord(reply);
   await withRetry(
     () =>
@@ -141,6 +166,14 @@ export async function handleChoiceButton(interaction: ButtonInteraction, deps: I
       deps.retry,
     );
   };
+  if (!fromAllowedPlace(interaction, deps)) {
+    deps.log?.info(
+      { user: requester.userId, guild: interaction.guildId },
+      'discord click refused: another server or a DM',
+    );
+    await ephemeral(elsewhereReply());
+    return;
+  }
   if (!isAllowed(requester, deps.access)) {
     deps.log?.info({ user: requester.userId, channel: requester.channelId }, 'discord click refused by allow-list');
     await ephemeral(refusalReply());
@@ -170,6 +203,7 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
     ? new Client({ intents: [GatewayIntentBits.Guilds], rest: { ...(options.apiUrl ? { api: options.apiUrl } : {}) } })
     : null;
   const deps: InteractionDeps = {
+    ...(options.guildId ? { guildId: options.guildId } : {}),
     registry: options.registry,
     answer: options.answer,
     access: options.access,
