@@ -219,6 +219,12 @@ describe('Discord (real discord.js Client, REST on a local stand-in)', () => {
   it('registers /dmarc for server managers by default, with a date option that takes today', () => {
     const payload = buildCommandPayload(registry);
     expect(payload.default_member_permissions).toBe('32');
+    const withDate = buildCommandPayload([
+      { ...registry[0]!, name: 'date', options: [{ name: 'date', description: 'day', type: 'date', required: true }] },
+    ]);
+    const dateOption = withDate.options[0]!.options!.find((o) => o.name === 'date')!;
+    expect('today'.length).toBeGreaterThanOrEqual(dateOption.min_length!);
+    expect('2026-06-10'.length).toBeLessThanOrEqual(dateOption.max_length!);
   });
 
   it('keeps a 500-source answer within embed limits', async () => {
