@@ -66,9 +66,17 @@ export function choiceRow(subject: string): DiscordActionRow {
 
 const toneColor: Record<ReplyTone, number> = { info: 0x5865f2, good: 0x2ecc71, warning: 0xf1c40f, bad: 0xe74c3c };
 
-/** Escapes Discord markdown so report values (domains with `_`, `*` in comments) show literally. */
+/**
+ * Escapes Discord markdown so report values (domains with `_`, `*` in comments) show literally:
+ * also masked links `[text](url)` (a report could dress a phishing URL as a domain), mention syntax
+ * `<@id>` `<#id>` `<@&id>` and @everyone / @here (shown as text, never as a mention).
+ */
 export function escapeDiscord(text: string): string {
-  return text.replace(/([\\*_~`|])/g, '\\$1').replace(/^([>#-])/gm, '\\$1');
+  return text
+    .replace(/([\\*_~`|[\]()])/g, '\\$1')
+    .replace(/^([>#-])/gm, '\\$1')
+    .replace(/<(?=[@#:]|a:|t:|\/)/g, '\\<')
+    .replace(/@(everyone|here)\b/g, '@\u200b$1');
 }
 
 /** Sum of the characters Discord counts against the 6000 limit. */
@@ -87,7 +95,10 @@ export function renderDiscord(reply: Reply): DiscordMessage {
   const embeds: DiscordEmbed[] = [];
   let used = 0;
   // Discord refuses an empty embed: an untitled reply gets a zero-width title
-  let current: DiscordEmbed = { title: truncate(reply.title, discordLimits.titleChars) || '\u200b', color };
+  let current: DiscordEmbed = {
+    title: truncate(escapeDiscord(reply.title), discordLimits.titleChars) || '\u200b',
+    color,
+  };
   used += current.title!.length;
   embeds.push(current);
   let cut = false;
@@ -121,7 +132,7 @@ export function renderDiscord(reply: Reply): DiscordMessage {
         cut = true;
         break;
       }
-      const title = truncate(block.text, Math.min(discordLimits.titleChars, room()));
+      const title = truncate(escapeDiscord(block.text), Math.min(discordLimits.titleChars, room()));
       current = { title, color };
       used += title.length;
       embeds.push(current);
@@ -134,7 +145,7 @@ export function renderDiscord(reply: Reply): DiscordMessage {
           cut = true;
           break;
         }
-        const name = truncate(field.label || '\u200b', discordLimits.fieldNameChars);
+        const name = truncate(escapeDiscord(field.label) || '\u200b', discordLimits.fieldNameChars);
         const value = truncate(
           escapeDiscord(field.value) || '\u200b',
           Math.min(discordLimits.fieldValueChars, room() - name.length),

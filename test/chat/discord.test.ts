@@ -258,6 +258,18 @@ describe('Discord (real discord.js Client, REST on a local stand-in)', () => {
     const [call] = fake.callsTo('POST', /^\/channels\/610000000000000009\/messages$/);
     expect(call!.headers.authorization).toBe(`Bot ${token}`);
     expect(call!.body.embeds[0]).toMatchObject({ title: 'Daily DMARC digest', description: '4 new reports' });
+    expect(call!.body.enforce_nonce).toBe(true);
+    expect(String(call!.body.nonce)).toMatch(/^\d{1,25}$/);
+  });
+
+  const reply = { title: 'Daily DMARC digest', tone: 'info' as const, blocks: [] };
+  it('a retried digest post carries the same nonce, so Discord keeps one message', async () => {
+    const digest = bot.destinations.find((d) => d.id === 'discord:610000000000000009')!;
+    fake.failNext(/^\/channels\/610000000000000009\/messages$/, { status: 500 });
+    await withRetry(() => digest.post(reply), { sleep: async () => undefined });
+    const posts = fake.callsTo('POST', /^\/channels\/610000000000000009\/messages$/);
+    expect(posts.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(posts.map((p) => p.body.nonce)).size).toBe(1);
   });
 
   it('posts digests to the webhook under DISCORD_API_URL, and retries a 429 after its Retry-After', async () => {

@@ -180,6 +180,13 @@ describe('Slack in HTTP mode (real Bolt app, signed requests on loopback)', () =
     expect(list.text!.text).toContain('&lt;sender 0&gt;');
   });
 
+  it('refuses a request body over 64 KiB before parsing it', async () => {
+    const body = slashBody(fake, 'ip ' + 'x'.repeat(70 * 1024));
+    const response = await signedPost(port, body);
+    expect(response.status).toBe(413);
+    expect(recorder.asked).toEqual([]);
+  });
+
   it('posts a digest with chat.postMessage to the digest channel, with the bot token and a text fallback', async () => {
     await bot.destination!.post({
       title: 'Daily DMARC digest',

@@ -15,6 +15,7 @@ import {
 } from 'discord.js';
 import { parseChoiceId, choiceLine, decisionText } from '../choices.ts';
 import type { DiscordActionRow } from '../../render/discord.ts';
+import { randomBytes } from 'node:crypto';
 import type { CommandDef } from '../../commands/types.ts';
 import type { Reply } from '../../reply/model.ts';
 import type { Logger } from '../../log.ts';
@@ -193,6 +194,15 @@ export async function handleChoiceButton(interaction: ButtonInteraction, deps: I
   );
 }
 
+// One nonce per reply object: a retry of the same post carries the same nonce, so Discord keeps
+// one message when an earlier attempt did arrive but its answer was lost.
+const nonces = new WeakMap<object, string>();
+export function nonceFor(reply: object): string {
+  let nonce = nonces.get(reply);
+  if (!nonce) nonces.set(reply, (nonce = randomBytes(8).readBigUInt64BE().toString().slice(0, 25)));
+  return nonce;
+}
+
 function restFor(options: { token: string; apiUrl?: string }): REST {
   return new REST({ ...(options.apiUrl ? { api: options.apiUrl } : {}) }).setToken(options.token);
 }
@@ -260,7 +270,12 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
       async post(reply) {
         try {
           await rest.post(Routes.channelMessages(channelId), {
-            body: { ...renderDiscord(reply), allowed_mentions: { parse: [] } },
+            body: {
+              ...renderDiscord(reply),
+              allowed_mentions: { parse: [] },
+              nonce: nonceFor(reply),
+              enforce_nonce: true,
+            },
           });
         } catch (error) {
           const status = (error as { status?: number }).status ?? null;

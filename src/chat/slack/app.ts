@@ -43,6 +43,8 @@ export interface SlackBotOptions {
   stopGraceMs?: number;
 }
 
+export const SLACK_BODY_LIMIT = 64 * 1024;
+
 /** Rejects with a retryable PostError when `work` takes longer than `ms`. */
 export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -116,7 +118,13 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
         'needed for Slack in HTTP mode; or set SLACK_APP_TOKEN for Socket Mode',
       );
     mode = 'http';
-    receiver = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: '/slack/events', logger });
+    receiver = new HTTPReceiver({
+      signingSecret: options.signingSecret,
+      endpoints: '/slack/events',
+      logger,
+      // commands and clicks are a few KiB; anything far larger is refused (413) before it is parsed
+      bodyLimit: SLACK_BODY_LIMIT,
+    });
   }
   const app = new App({
     token: options.botToken,
