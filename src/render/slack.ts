@@ -132,7 +132,8 @@ function choiceBlock(subject: string): SlackBlock {
 }
 
 function section(text: string): [SlackBlock, number] {
-  return [{ type: 'section', text: { type: 'mrkdwn', text } }, text.length];
+  // verbatim: Slack must not turn report data into links or channel/user mentions
+  return [{ type: 'section', text: { type: 'mrkdwn', text, verbatim: true } }, text.length];
 }
 
 /** Renders one reply block into zero or more Slack blocks with their text size. */
@@ -163,7 +164,7 @@ function renderBlock(block: ReplyBlock, room: number): Array<[SlackBlock, number
           truncate(`*${truncate(escapeSlack(field.label), 200)}*\n${escapeSlack(field.value)}`, perField),
         );
         out.push([
-          { type: 'section', fields: texts.map((text) => ({ type: 'mrkdwn', text })) },
+          { type: 'section', fields: texts.map((text) => ({ type: 'mrkdwn', text, verbatim: true })) },
           texts.reduce((sum, text) => sum + text.length, 0),
         ]);
       }
@@ -192,7 +193,7 @@ function renderBlock(block: ReplyBlock, room: number): Array<[SlackBlock, number
     }
     case 'context': {
       const text = truncate(escapeSlack(block.text), Math.min(slackLimits.contextChars, Math.max(0, room)));
-      return text ? [[{ type: 'context', elements: [{ type: 'mrkdwn', text }] }, text.length]] : [];
+      return text ? [[{ type: 'context', elements: [{ type: 'mrkdwn', text, verbatim: true }] }, text.length]] : [];
     }
     case 'divider':
       return [[{ type: 'divider' }, 0]];
