@@ -1,10 +1,21 @@
 // `/dmarc date <YYYY-MM-DD|today|yesterday>`: per policy domain, the reports covering one UTC day.
 
-import type { CommandDef } from '../src/commands/types.ts';
+import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
-import { en } from '../src/i18n/en.ts';
-import { blocks, sourceLabel, translatorFor } from '../src/i18n/present.ts';
-import { queryDate } from '../src/insight/index.ts';
+import { en, type MessageKey } from '../src/i18n/en.ts';
+import { blocks, moreText, sourceLabel, translatorFor } from '../src/i18n/present.ts';
+import { addDays, queryDate, utcDay } from '../src/insight/index.ts';
+import type { ReportStore } from '../src/store/types.ts';
+
+/** How far back `today` / `yesterday` look for the latest day with reports. */
+const LOOKBACK_DAYS = 7;
+
+async function latestDayWithReports(store: ReportStore, from: string, to: string): Promise<string | null> {
+  let latest: string | null = null;
+  for (const doc of await store.days(null, from, to))
+    if (Object.keys(doc.reports).length > 0 && (latest === null || doc.date > latest)) latest = doc.date;
+  return latest;
+}
 import type { ReplyBlock } from '../src/reply/model.ts';
 
 export const dateCommand: CommandDef = {
@@ -14,8 +25,36 @@ export const dateCommand: CommandDef = {
   examples: ['date 2026-05-14', 'date yesterday'],
   async handler(args, context) {
     const t = translatorFor(context);
-    const date = String(args.date);
-    const insight = await queryDate(context.store, date, identifyFor(context));
+    // The parser resolves today / yesterday as UTC days (what the store keys).
+    const asked = String(args.date);
+    const today = utcDay(context.now());
+    const relative = asked === today || asked === addDays(today, -1);
+    if (asked > today) {
+      return {
+        title: t.t('date.future.title', { date: t.day(asked) }),
+        tone: 'warning',
+        blocks: [{ type: 'text', text: t.t('date.future.text', { date: t.day(asked), today: t.day(today) }) }],
+        data: { date: asked, future: true, today },
+      };
+    }
+    let date = asked;
+    let insight = await queryDate(context.store, date, identifyFor(context), {
+      thresholds: context.thresholds,
+      now: context.now(),
+    });
+    let fellBack = false;
+    if (insight.reports === 0 && relative) {
+      // Reports for a day arrive a day or two later: answer the latest UTC day that has some.
+      const latest = await latestDayWithReports(context.store, addDays(asked, -LOOKBACK_DAYS), asked);
+      if (latest) {
+        date = latest;
+        fellBack = true;
+        insight = await queryDate(context.store, date, identifyFor(context), {
+          thresholds: context.thresholds,
+          now: context.now(),
+        });
+      }
+    }
     if (insight.reports === 0) {
       return {
         title: t.t('date.none.title', { date: t.day(date) }),
@@ -24,6 +63,14 @@ export const dateCommand: CommandDef = {
         data: insight,
       };
     }
+    const notes: ReplyBlock[] = relative
+      ? [
+          ...(fellBack
+            ? [{ type: 'text' as const, text: t.t('date.latest', { asked: t.day(asked), date: t.day(date) }) }]
+            : []),
+          { type: 'context', text: t.t('date.utc', { date: t.day(date) }) },
+        ]
+      : [];
     const perDomain: ReplyBlock[] = insight.domains.flatMap((domain) =>
       blocks(
         {
@@ -49,22 +96,51 @@ export const dateCommand: CommandDef = {
           type: 'table',
           title: t.t('label.topSources'),
           columns: [t.t('label.ip'), t.t('label.sender'), t.t('label.messages'), t.t('label.pass'), t.t('label.fail')],
-          rows: domain.topSources.map((s) => [
-            s.ip,
-            s.sender ?? t.t('none'),
-            t.number(s.messages),
-            t.number(s.dmarcPass),
-            t.number(s.dmarcFail),
-          ]),
+          rows: [
+            ...domain.topSources.map((s) => [
+              s.ip,
+              s.sender ?? t.t('none'),
+              t.number(s.messages),
+              t.number(s.dmarcPass),
+              t.number(s.dmarcFail),
+            ]),
+            ...(domain.topSourcesTotal.count > domain.topSources.length
+              ? [
+                  [
+                    moreText(
+                      t,
+                      domain.topSourcesTotal.count - domain.topSources.length,
+                      domain.topSourcesTotal.messages - domain.topSources.reduce((sum, s) => sum + s.messages, 0),
+                    ),
+                    '',
+                    '',
+                    '',
+                    '',
+                  ],
+                ]
+              : []),
+          ],
         },
         domain.failingSources.length > 0 && {
           type: 'list',
           title: t.t('label.failingSources'),
           tone: 'warning',
-          items: domain.failingSources.map(
-            (s) =>
-              `${t.t('digest.source', { source: sourceLabel(s.ip, s.sender), messages: s.messages, fail: s.dmarcFail })}${s.hint ? ` — ${t.hint(s.hint)}` : ''}`,
-          ),
+          items: [
+            ...domain.failingSources.map(
+              (s) =>
+                `${t.t('digest.source', { source: sourceLabel(s.ip, s.sender), messages: s.messages, fail: s.dmarcFail })}${s.class ? ` [${t.t(`class.${s.class}` as MessageKey)}]` : ''}${s.hint ? ` — ${t.hint(s.hint)}` : ''}`,
+            ),
+            ...(domain.failingSourcesTotal.count > domain.failingSources.length
+              ? [
+                  moreText(
+                    t,
+                    domain.failingSourcesTotal.count - domain.failingSources.length,
+                    domain.failingSourcesTotal.messages -
+                      domain.failingSources.reduce((sum, s) => sum + s.dmarcFail, 0),
+                  ),
+                ]
+              : []),
+          ],
         },
       ),
     );
@@ -77,7 +153,7 @@ export const dateCommand: CommandDef = {
         passRate: t.percent(passRate),
       }),
       tone: insight.dmarcFail === 0 ? 'good' : passRate >= 0.95 ? 'info' : 'warning',
-      blocks: perDomain,
+      blocks: [...perDomain, ...notes],
       data: insight,
     };
   },

@@ -2,7 +2,7 @@
 // SPF and its lookups, SPF for the legitimate senders, DKIM keys of the selectors seen, MX,
 // MTA-STS, TLS-RPT). data: a DnsReport when a domain is named, else an array of them.
 
-import type { CommandDef } from '../src/commands/types.ts';
+import type { CommandDef } from '../src/command-kit/types.ts';
 import { dnsReply } from '../src/dns-check/present.ts';
 import { queryDns } from '../src/dns-check/query.ts';
 import { en } from '../src/i18n/en.ts';

@@ -1,45 +1,39 @@
 // `/dmarc help [command]`: every command with its usage and an example, or one command in full.
+// Everything shown comes from the definitions of the registry the command was dispatched from.
 
-import type { CommandDef } from '../src/commands/types.ts';
+import { usageLine } from '../src/command-kit/parse.ts';
+import type { CommandDef, OptionDef } from '../src/command-kit/types.ts';
 import { en, type MessageKey } from '../src/i18n/en.ts';
+import type { Translator } from '../src/i18n/index.ts';
 import { translatorFor } from '../src/i18n/present.ts';
 
-/** The subcommand names (the registry imports this module, so the list is written out here). */
-const COMMAND_NAMES = ['ip', 'date', 'ready', 'mark', 'summary', 'sources', 'dns', 'help'] as const;
+/** An option's text in the reader's language: `option.<name>` when the catalog has it, else the definition's. */
+function optionText(t: Translator, option: OptionDef): string {
+  const key = `option.${option.name}`;
+  return key in en ? t.t(key as MessageKey) : option.description;
+}
 
-const OPTION_TEXT: Record<string, MessageKey> = {
-  address: 'option.address',
-  days: 'option.days',
-  date: 'option.date',
-  domain: 'option.domain',
-  subject: 'option.subject',
-  verdict: 'option.verdict',
-  command: 'option.command',
-};
+/** A command's description: `command.<name>` when the catalog has it, else the definition's. */
+function commandText(t: Translator, command: CommandDef): string {
+  const key = `command.${command.name}`;
+  return key in en ? t.t(key as MessageKey) : command.description;
+}
 
 export const helpCommand: CommandDef = {
   name: 'help',
   description: en['command.help'],
-  options: [
-    { name: 'command', description: en['option.command'], type: 'choice', choices: COMMAND_NAMES, positional: true },
-  ],
+  options: [{ name: 'command', description: en['option.command'], type: 'command', positional: true }],
   examples: ['help', 'help ready'],
   async handler(args, context) {
     const t = translatorFor(context);
-    // loaded on use: the registry imports this module
-    const { commandRegistry } = await import('../src/commands/registry.ts');
-    const { usageLine } = await import('../src/commands/parse.ts');
     const describe = (command: CommandDef) => ({
       name: command.name,
       usage: `/dmarc ${usageLine(command)}`,
-      description: t.t(`command.${command.name}` as MessageKey),
+      description: commandText(t, command),
       examples: command.examples.map((example) => `/dmarc ${example}`),
-      options: command.options.map((option) => ({
-        name: option.name,
-        description: OPTION_TEXT[option.name] ? t.t(OPTION_TEXT[option.name]!) : option.description,
-      })),
+      options: command.options.map((option) => ({ name: option.name, description: optionText(t, option) })),
     });
-    const one = commandRegistry.find((command) => command.name === args.command);
+    const one = context.commands.find((command) => command.name === args.command);
     if (one) {
       const help = describe(one);
       return {
@@ -60,7 +54,7 @@ export const helpCommand: CommandDef = {
         data: { commands: [help] },
       };
     }
-    const commands = commandRegistry.map(describe);
+    const commands = context.commands.map(describe);
     return {
       title: t.t('help.title'),
       tone: 'info',

@@ -1,8 +1,8 @@
 // `/dmarc ip <address> [days:N]`: what one source IP sent in the window, who it is, and a hint.
 
-import type { CommandDef } from '../src/commands/types.ts';
+import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
-import { en } from '../src/i18n/en.ts';
+import { en, type MessageKey } from '../src/i18n/en.ts';
 import {
   blocks,
   countTable,
@@ -22,14 +22,18 @@ export const ipCommand: CommandDef = {
   description: en['command.ip'],
   options: [
     { name: 'address', description: en['option.address'], type: 'ip', required: true, positional: true },
-    { name: 'days', description: en['option.days'], type: 'integer', min: 1, max: 3650 },
+    { name: 'days', description: en['option.days'], type: 'integer', min: 1, max: 3650, positional: true },
   ],
-  examples: ['ip 203.0.113.5', 'ip 2001:db8::25 days:90'],
+  examples: ['ip 203.0.113.5', 'ip 203.0.113.5 7', 'ip 2001:db8::25 days:90'],
   async handler(args, context) {
     const t = translatorFor(context);
     const ip = String(args.address);
     const days = typeof args.days === 'number' ? args.days : DEFAULT_DAYS;
-    const insight = await queryIp(context.store, identifyFor(context), ip, { days, now: context.now() });
+    const insight = await queryIp(context.store, identifyFor(context), ip, {
+      days,
+      now: context.now(),
+      thresholds: context.thresholds,
+    });
     const network =
       insight.asn !== null
         ? t.t('ip.network', { asn: String(insight.asn), asName: insight.asName ?? '' }).trim()
@@ -57,7 +61,14 @@ export const ipCommand: CommandDef = {
     const failing = insight.dmarcFail > 0;
     return {
       title: t.t('ip.title', { ip, messages: insight.messages, passRate: t.percent(insight.dmarcPassRate), days }),
-      tone: insight.mark === 'spoof' ? 'info' : failing ? (insight.dmarcPass > 0 ? 'warning' : 'bad') : 'good',
+      tone:
+        insight.mark === 'spoof' || insight.class === 'spoofing'
+          ? 'info'
+          : failing
+            ? insight.dmarcPass > 0
+              ? 'warning'
+              : 'bad'
+            : 'good',
       blocks: blocks(
         {
           type: 'fields',
@@ -69,12 +80,17 @@ export const ipCommand: CommandDef = {
             { label: t.t('label.dmarc'), value: passFail(t, insight.dmarcPass, insight.dmarcFail) },
             { label: t.t('label.spfAligned'), value: countWithRate(t, insight.spfAligned, insight.messages) },
             { label: t.t('label.dkimAligned'), value: countWithRate(t, insight.dkimAligned, insight.messages) },
+            ...(insight.class ? [{ label: t.t('ip.class'), value: t.t(`class.${insight.class}` as MessageKey) }] : []),
             ...(insight.mark
               ? [{ label: t.t('label.mark'), value: t.t(insight.mark === 'mine' ? 'mark.mine' : 'mark.spoof') }]
               : []),
           ],
         },
-        insight.hint && { type: 'text', text: hintText(t, insight.hint), tone: 'warning' },
+        insight.hint && {
+          type: 'text',
+          text: hintText(t, insight.hint),
+          tone: insight.class === 'spoofing' ? 'info' : 'warning',
+        },
         countTable(t, t.t('label.domains'), t.t('label.domain'), insight.domainStats),
         countTable(t, t.t('label.headerFrom'), t.t('label.domain'), insight.headerFrom),
         countTable(t, t.t('label.reporters'), t.t('label.report'), insight.reporterStats),

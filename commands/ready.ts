@@ -1,15 +1,15 @@
 // `/dmarc ready [domain] [days:N]`: is the domain ready to enforce, what blocks it, what to do next.
 // data: the Readiness object when a domain is named, else the array of every domain's Readiness.
 
-import type { CommandDef } from '../src/commands/types.ts';
+import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
 import { en, type MessageKey } from '../src/i18n/en.ts';
 import type { Translator } from '../src/i18n/index.ts';
-import { blocks, translatorFor, windowNote } from '../src/i18n/present.ts';
+import { blocks, cutList, translatorFor, windowNote } from '../src/i18n/present.ts';
 import { readinessDnsBlocks } from '../src/dns-check/present.ts';
 import { readyWithDns } from '../src/dns-check/query.ts';
 import { queryReady } from '../src/insight/index.ts';
-import type { Readiness, ReadinessCheck, ReportedPolicy } from '../src/insight/types.ts';
+import type { Readiness, ReadinessBlocker, ReadinessCheck, ReportedPolicy } from '../src/insight/types.ts';
 import type { ReplyBlock, ReplyTone } from '../src/reply/model.ts';
 
 const RATE_CHECKS = new Set(['pass-rate-quarantine', 'pass-rate-reject', 'legit-failing']);
@@ -40,30 +40,46 @@ export function verdictTone(verdict: Readiness['verdict']): ReplyTone {
   return verdict === 'not-ready' ? 'warning' : verdict === 'insufficient-data' ? 'info' : 'good';
 }
 
+const SOURCE_ROWS = 15;
+
 function readinessBlocks(t: Translator, result: Readiness, withHeader: boolean): ReplyBlock[] {
   const f = result.figures;
+  const sources = cutList(t, result.sources, SOURCE_ROWS, (s) => s.messages);
+  const age = result.policyAge;
+  const blockerText = (b: ReadinessBlocker) =>
+    t
+      .t(
+        b.blocks === 'reject'
+          ? 'ready.blocker.reject'
+          : b.class === 'unconfirmed'
+            ? 'ready.blocker.unconfirmed'
+            : 'ready.blocker',
+        {
+          sender: b.sender,
+          class: t.t(`class.${b.class}` as MessageKey),
+          failing: b.failing,
+          messages: b.messages,
+          hint: b.hint ? t.hint(b.hint) : '',
+        },
+      )
+      .trim();
   return blocks(
     withHeader && {
       type: 'header',
       text: t.t('ready.title.one', { domain: result.domain, verdict: t.t(`verdict.${result.verdict}` as MessageKey) }),
     },
     { type: 'text', text: `${t.t('label.nextStep')}: ${t.hint(result.nextStep)}`, tone: verdictTone(result.verdict) },
+    result.whyNotReject &&
+      result.nextStep.code !== result.whyNotReject.code && {
+        type: 'text',
+        text: `${t.t('label.whyNotReject')}: ${t.hint(result.whyNotReject)}`,
+      },
     { type: 'list', title: t.t('label.checks'), items: result.checks.map((check) => checkText(t, check)) },
     result.blockers.length > 0 && {
       type: 'list',
       title: t.t('label.blockers'),
       tone: 'warning',
-      items: result.blockers.map((b) =>
-        t
-          .t(b.class === 'unconfirmed' ? 'ready.blocker.unconfirmed' : 'ready.blocker', {
-            sender: b.sender,
-            class: t.t(`class.${b.class}` as MessageKey),
-            failing: b.failing,
-            messages: b.messages,
-            hint: b.hint ? t.hint(b.hint) : '',
-          })
-          .trim(),
-      ),
+      items: result.blockers.map(blockerText),
     },
     result.sources.length > 0 && {
       type: 'table',
@@ -75,15 +91,24 @@ function readinessBlocks(t: Translator, result: Readiness, withHeader: boolean):
         t.t('label.passRate'),
         t.t('label.days'),
       ],
-      rows: result.sources
-        .slice(0, 15)
-        .map((s) => [
-          s.sender,
+      rows: [
+        ...sources.shown.map((s) => [
+          s.mark ? `${s.sender} (${t.t(s.mark === 'mine' ? 'mark.mine' : 'mark.spoof')})` : s.sender,
           t.t(`class.${s.class}` as MessageKey),
           t.number(s.messages),
           t.percent(s.passRate),
           t.number(s.activeDays),
         ]),
+        ...(sources.more ? [[sources.more, '', '', '', '']] : []),
+      ],
+    },
+    result.sources.length > 0 && {
+      type: 'context',
+      text: t.t('ready.sourcesTotal', {
+        count: result.sources.length,
+        messages: f.messages,
+        spoofing: f.spoofingMessages,
+      }),
     },
     {
       type: 'text',
@@ -91,6 +116,7 @@ function readinessBlocks(t: Translator, result: Readiness, withHeader: boolean):
         considered: f.consideredMessages,
         spoofing: f.spoofingMessages,
         forwarded: f.forwardedMessages,
+        lists: f.mailingListMessages,
         passRate: t.percent(f.passRate),
       }),
     },
@@ -98,6 +124,15 @@ function readinessBlocks(t: Translator, result: Readiness, withHeader: boolean):
       type: 'context',
       text: result.policy ? t.t('ready.policy', { policy: policyText(result.policy) }) : t.t('ready.policy.unknown'),
     },
+    age &&
+      result.policy && {
+        type: 'context',
+        text: t.t(age.atLeast ? 'ready.policyAge.atLeast' : 'ready.policyAge', {
+          p: result.policy.p ?? '?',
+          since: t.day(age.since),
+          days: age.days,
+        }),
+      },
     windowNote(t, result.window),
     ...readinessDnsBlocks(result),
   );
@@ -108,9 +143,9 @@ export const readyCommand: CommandDef = {
   description: en['command.ready'],
   options: [
     { name: 'domain', description: en['option.domain'], type: 'domain', positional: true },
-    { name: 'days', description: en['option.days'], type: 'integer', min: 1, max: 3650 },
+    { name: 'days', description: en['option.days'], type: 'integer', min: 1, max: 3650, positional: true },
   ],
-  examples: ['ready example.com', 'ready example.com days:60', 'ready'],
+  examples: ['ready example.com', 'ready example.com days:60', 'ready 60', 'ready'],
   async handler(args, context) {
     const t = translatorFor(context);
     const domain = typeof args.domain === 'string' ? args.domain : null;
@@ -137,8 +172,10 @@ export const readyCommand: CommandDef = {
         data: domain ? (results[0] ?? null) : results,
       };
     }
-    if (domain && results[0]) {
-      const result = results[0];
+    // One domain (named, or the only one with data): its readiness in full.
+    const single = domain ? results[0] : withData.length === 1 ? withData[0] : undefined;
+    if (single) {
+      const result = single;
       return {
         title: t.t('ready.title.one', {
           domain: result.domain,
@@ -146,7 +183,7 @@ export const readyCommand: CommandDef = {
         }),
         tone: verdictTone(result.verdict),
         blocks: readinessBlocks(t, result, false),
-        data: result,
+        data: domain ? result : results,
         choices: result.blockers.map((blocker) => ({ subject: blocker.sender })),
       };
     }

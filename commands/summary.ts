@@ -1,6 +1,6 @@
 // `/dmarc summary [days]`: totals per policy domain over the last days (default 30).
 
-import type { CommandDef } from '../src/commands/types.ts';
+import type { CommandDef } from '../src/command-kit/types.ts';
 import { en } from '../src/i18n/en.ts';
 import { translatorFor, windowNote } from '../src/i18n/present.ts';
 import { querySummary } from '../src/insight/index.ts';
@@ -52,6 +52,7 @@ export const summaryCommand: CommandDef = {
             t.number(d.sources),
           ]),
         },
+        { type: 'context', text: t.t('summary.sourcesNote') },
         windowNote(t, result.window),
       ],
       data: result,

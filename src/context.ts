@@ -1,10 +1,12 @@
 // Builds the CommandContext every command and the digest run with: the store, the clock, the DNS
 // adapter (from DNS_SERVERS / DNS_TIMEOUT_MS), locale and time zone, and the readiness thresholds.
+// This is where settings become the options of the layers below: insight and sources never read
+// the Config type themselves.
 
 import type { Config } from './config.ts';
-import type { CommandContext, Requester } from './commands/types.ts';
-import type { Identify } from './insight/types.ts';
-import { thresholdsFromConfig } from './insight/index.ts';
+import type { CommandContext, Requester } from './command-kit/types.ts';
+import type { Identify, ReadinessThresholds } from './insight/types.ts';
+import { DEFAULT_THRESHOLDS } from './insight/index.ts';
 import type { TextFetcher } from './dns-check/types.ts';
 import { createDnsResolver, noDns, type DnsAdapter } from './net/dns.ts';
 import { fetchHttpsText } from './net/https-text.ts';
@@ -12,6 +14,33 @@ import { createIdentify } from './senders/identify.ts';
 import type { ReportStore } from './store/types.ts';
 
 export { createIdentify };
+
+/** Thresholds from the validated settings (READY_*); alignedPassRate has no setting. */
+export function thresholdsFromConfig(
+  config: Pick<
+    Config,
+    | 'READY_WINDOW_DAYS'
+    | 'READY_MIN_DAYS'
+    | 'READY_MIN_MESSAGES'
+    | 'READY_QUARANTINE_PASS_RATE'
+    | 'READY_REJECT_PASS_RATE'
+    | 'READY_MAX_LEGIT_FAILING_SHARE'
+    | 'READY_REGULAR_SENDER_MIN_DAYS'
+    | 'READY_REGULAR_SENDER_MIN_SHARE'
+  >,
+): ReadinessThresholds {
+  return {
+    windowDays: config.READY_WINDOW_DAYS,
+    minDaysWithReports: config.READY_MIN_DAYS,
+    minMessages: config.READY_MIN_MESSAGES,
+    quarantinePassRate: config.READY_QUARANTINE_PASS_RATE,
+    rejectPassRate: config.READY_REJECT_PASS_RATE,
+    maxLegitFailingShare: config.READY_MAX_LEGIT_FAILING_SHARE,
+    regularSenderMinDays: config.READY_REGULAR_SENDER_MIN_DAYS,
+    regularSenderMinShare: config.READY_REGULAR_SENDER_MIN_SHARE,
+    alignedPassRate: DEFAULT_THRESHOLDS.alignedPassRate,
+  };
+}
 
 export interface CommandContextInput {
   config: Config;

@@ -105,20 +105,20 @@ describe('dmarc-bot ask --json', () => {
   );
 
   it(
-    'prints text for the terminal, and exits 1 with the usage error for a bad argument',
+    'prints text for the terminal, and exits 2 with the usage error for a bad argument',
     async () => {
       const text = await cli('ask', 'summary 3650');
       expect(text.code).toBe(0);
       expect(text.stdout).toContain('example.com');
       const bad = await cli('ask', 'ip 999.1.1.1');
-      expect(bad.code).toBe(1);
+      expect(bad.code).toBe(2);
       expect(bad.stdout).toContain('"999.1.1.1" is not an IPv4 or IPv6 address');
     },
     CLI_TEST_TIMEOUT,
   );
 
   it(
-    'exits 2 naming the setting when the configuration is wrong',
+    'exits 1 naming the setting when the configuration is wrong',
     async () => {
       const { code, stderr } = await run('node', ['src/bin.mjs', 'ask', 'help'], {
         env: { PATH: process.env.PATH, DMARC_STORE: 'mysql://nope' },
@@ -126,7 +126,7 @@ describe('dmarc-bot ask --json', () => {
         () => ({ code: 0, stderr: '' }),
         (error: { code: number; stderr: string }) => error,
       );
-      expect(code).toBe(2);
+      expect(code).toBe(1);
       expect(stderr).toContain('DMARC_STORE');
     },
     CLI_TEST_TIMEOUT,
@@ -153,7 +153,7 @@ describe('dmarc-bot digest', () => {
       expect(next.stdout).toContain('DMARC digest: no new reports');
 
       const badSince = await cli('digest', '--since', 'last tuesday');
-      expect(badSince.code).toBe(1);
+      expect(badSince.code).toBe(2);
       expect(badSince.stderr).toContain('"last tuesday" is not a time');
     },
     CLI_TEST_TIMEOUT,

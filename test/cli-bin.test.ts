@@ -1,26 +1,114 @@
+// The installed command: the build in dist/ (made by `npm ci` through `prepare`, rebuilt here when
+// a source is newer), run the way a user runs it, and the top-level help, version and exit codes.
+
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
+const root = process.cwd();
+const built = join(root, 'dist/src/bin.js');
+const BUILD_TIMEOUT = 300_000;
 
-it('`npx dmarc-bot` runs the TypeScript sources with no build step', async () => {
-  const { stdout } = await run('npx', ['--no-install', 'dmarc-bot', '--help'], { cwd: process.cwd() });
-  expect(stdout).toMatch(/^Usage:/);
-  for (const command of ['parse', 'ingest', 'ask', 'digest', 'start', 'register-commands', 'doctor'])
-    expect(stdout).toContain(`dmarc-bot ${command}`);
-});
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (entry.isFile() && entry.name.endsWith('.ts'))
+      newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  return newest;
+}
 
-it('the bin file runs by its own shebang, with the memory settings it names', async () => {
-  const { stdout } = await run(join(process.cwd(), 'src/bin.mjs'), ['--help']);
-  expect(stdout).toMatch(/^Usage:/);
-});
+function buildIsCurrent(): boolean {
+  try {
+    return statSync(built).mtimeMs >= Math.max(newestSource(join(root, 'src')), newestSource(join(root, 'commands')));
+  } catch {
+    return false;
+  }
+}
 
-it('an unknown command is refused with the usage and exit status 2', async () => {
-  const failure = await run(process.execPath, ['src/bin.mjs', 'frobnicate']).catch(
-    (error: { code: number; stderr: string }) => error,
+async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(built, args, { cwd, env: { PATH: process.env.PATH } }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
   );
-  expect('code' in failure && failure.code).toBe(2);
-  expect(failure.stderr).toContain('unknown command "frobnicate"');
+}
+
+let cwd: string;
+beforeAll(async () => {
+  if (!buildIsCurrent()) await run('npm', ['run', 'build'], { cwd: root });
+  cwd = mkdtempSync(join(tmpdir(), 'dmarc-bin-'));
+}, BUILD_TIMEOUT);
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+describe('the built dmarc-bot', () => {
+  it('runs by its own shebang and lists every subcommand', async () => {
+    const { code, stdout } = await cli(['help'], cwd);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage:/);
+    for (const command of ['parse', 'ingest', 'ask', 'digest', 'start', 'register-commands', 'doctor'])
+      expect(stdout).toContain(`dmarc-bot ${command}`);
+  });
+
+  it('prints the version in package.json', async () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    const { code, stdout } = await cli(['--version'], cwd);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${version}\n`);
+  });
+
+  it('answers `ask help` from the build', async () => {
+    const { code, stdout } = await cli(['ask', 'help'], cwd);
+    expect(code).toBe(0);
+    expect(stdout).toContain('/dmarc ip');
+  });
+
+  it('is what package.json names as bin and `npm start` runs, and the package ships no tests', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+      scripts: Record<string, string>;
+      files: string[];
+      dependencies: Record<string, string>;
+    };
+    expect(join(root, manifest.bin['dmarc-bot']!)).toBe(built);
+    expect(manifest.scripts.start).toContain('dist/src/bin.js start');
+    expect(manifest.files.some((entry) => entry.startsWith('test'))).toBe(false);
+    expect(Object.keys(manifest.dependencies)).not.toContain('tsx');
+    expect(Object.keys(manifest.dependencies)).not.toContain('typescript');
+  });
+});
+
+describe('exit codes', () => {
+  it('refuses an unknown command with one line and status 2', async () => {
+    const { code, stderr } = await cli(['frobnicate'], cwd);
+    expect(code).toBe(2);
+    expect(stderr).toBe('dmarc-bot: unknown command "frobnicate" (see dmarc-bot help)\n');
+  });
+
+  it('refuses an unknown option of a subcommand with one line and status 2', async () => {
+    for (const command of ['parse', 'ingest', 'ask', 'digest', 'doctor', 'start', 'register-commands']) {
+      const { code, stdout, stderr } = await cli([command, '--frobnicate'], cwd);
+      expect({ command, code }).toEqual({ command, code: 2 });
+      expect(stdout).toBe('');
+      expect(stderr).toBe(`dmarc-bot ${command}: unknown option '--frobnicate' (see dmarc-bot ${command} --help)\n`);
+    }
+  });
+
+  it('`help <command>` and `<command> --help` print the same usage, with status 0', async () => {
+    for (const command of ['parse', 'ingest', 'ask', 'digest', 'doctor', 'start', 'register-commands']) {
+      const viaHelp = await cli(['help', command], cwd);
+      const viaFlag = await cli([command, '--help'], cwd);
+      expect(viaHelp.code).toBe(0);
+      expect(viaHelp.stdout).toMatch(/^Usage:/);
+      expect(viaFlag).toEqual(viaHelp);
+    }
+    const unknown = await cli(['help', 'frobnicate'], cwd);
+    expect(unknown.code).toBe(2);
+  });
+
+  it('none of these write anything into the working folder', () => {
+    expect(readdirSync(cwd)).toEqual([]);
+  });
 });

@@ -123,6 +123,6 @@ describe('dmarc-bot parse', () => {
   it('refuses to run without a path (usage error, exit 2)', async () => {
     const { code, stderr } = await parse(['--json']);
     expect(code).toBe(2);
-    expect(stderr).toContain('Usage: dmarc-bot parse');
+    expect(stderr).toBe('dmarc-bot parse: give at least one PATH (see dmarc-bot parse --help)\n');
   });
 });

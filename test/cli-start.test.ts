@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AggregateRecord, AggregateReport } from '../src/model.ts';
 import { openStore } from '../src/store/index.ts';
+import { EXIT_CONFIG } from '../src/config.ts';
 
 function record(ip: string, count: number, dmarc: 'pass' | 'fail'): AggregateRecord {
   return {
@@ -121,7 +122,7 @@ describe('dmarc-bot start in terminal mode (child process)', () => {
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    expect(code).toBe(1);
+    expect(code).toBe(EXIT_CONFIG);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain('DMARC_STORE');
   });
@@ -141,7 +142,7 @@ describe('dmarc-bot start in terminal mode (child process)', () => {
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    expect(code).toBe(1);
+    expect(code).toBe(EXIT_CONFIG);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain('SLACK_SIGNING_SECRET');
     expect(stderr).not.toContain('xoxb-secret-value-123');

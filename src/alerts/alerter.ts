@@ -10,7 +10,11 @@ import type { Logger } from '../log.ts';
 import { candidateIps, detectAlerts, type AlertFinding, type AlertRules } from './detect.ts';
 import { reportAlertReply } from './render.ts';
 import { createAlertPacer, type AlertPacer } from './pacer.ts';
+import { DAY_MS, utcDay } from '../time/utc-day.ts';
 import { formatLocalDate, localParts } from '../schedule/zoned-time.ts';
+import type { OpsObserver } from '../metrics/observer.ts';
+import { errorMessage } from '../text/error-message.ts';
+import { dict } from '../store/dict.ts';
 
 export interface AlerterOptions {
   store: Pick<ReportStore, 'ipEntries' | 'marks' | 'getState' | 'setState'>;
@@ -28,6 +32,8 @@ export interface AlerterOptions {
   /** when false this instance does not alert (another instance holds the lease) */
   mayPost?: () => boolean | Promise<boolean>;
   log?: Logger;
+  /** counts alerts posted and failed per destination (metrics); nothing by default */
+  observer?: Pick<OpsObserver, 'delivery'>;
 }
 
 export interface Alerter {
@@ -58,6 +64,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
       now,
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.log ? { log: options.log } : {}),
+      ...(options.observer ? { observer: options.observer } : {}),
     });
   let queue: Promise<unknown> = Promise.resolve();
   let stopped = false;
@@ -68,17 +75,11 @@ export function createAlerter(options: AlerterOptions): Alerter {
     const ips = candidateIps(report, options.rules.minMessages);
     if (ips.length === 0) return [];
     const at = now();
-    const to =
-      at.toISOString().slice(0, 10) > report.end.slice(0, 10) ? at.toISOString().slice(0, 10) : report.end.slice(0, 10);
-    const from = new Date(at.getTime() - historyDays * 86_400_000).toISOString().slice(0, 10);
-    const history = new Map<string, Awaited<ReturnType<AlerterOptions['store']['ipEntries']>>>();
-    for (const ip of ips) history.set(ip, await options.store.ipEntries(ip, from, to));
-    const findings = detectAlerts({
-      report,
-      history: Object.fromEntries(history),
-      marks: await options.store.marks(),
-      rules: options.rules,
-    });
+    const to = utcDay(at) > utcDay(report.end) ? utcDay(at) : utcDay(report.end);
+    const from = utcDay(at.getTime() - historyDays * DAY_MS);
+    const history = dict<Awaited<ReturnType<AlerterOptions['store']['ipEntries']>>>();
+    for (const ip of ips) history[ip] = await options.store.ipEntries(ip, from, to);
+    const findings = detectAlerts({ report, history, marks: await options.store.marks(), rules: options.rules });
     if (findings.length === 0) return [];
     const day = formatLocalDate(localParts(at, options.timeZone));
     const domain = findings[0]!.domain;
@@ -105,9 +106,7 @@ export function createAlerter(options: AlerterOptions): Alerter {
     onReport(report) {
       queue = queue
         .then(() => (stopped ? [] : process(report)))
-        .catch((error: unknown) =>
-          options.log?.error({ err: error instanceof Error ? error.message : String(error) }, 'alert check failed'),
-        );
+        .catch((error: unknown) => options.log?.error({ err: errorMessage(error) }, 'alert check failed'));
     },
     idle: () => queue.then(() => undefined),
     stop() {

@@ -15,7 +15,14 @@
 
 import type { AggregateReport } from '../model.ts';
 import type { IpEntry, MarksDoc } from '../store/types.ts';
+import { classifySource } from '../insight/classify.ts';
+import { explainFailures } from '../insight/hints.ts';
 import { markLookup } from '../insight/marks.ts';
+import { addDays, utcDay } from '../time/utc-day.ts';
+import { own } from '../store/dict.ts';
+import { DEFAULT_THRESHOLDS } from '../insight/readiness.ts';
+import { addStat, emptyStat } from '../insight/stats.ts';
+import type { SourceClass } from '../insight/types.ts';
 
 export type AlertKind = 'new-failing-source' | 'failing-surge';
 
@@ -32,6 +39,8 @@ export interface AlertFinding {
   begin: string;
   end: string;
   mark: 'mine' | null;
+  /** the source's class from its stored history for the domain, as `ready` would name it */
+  class: SourceClass;
   headerFrom: string[];
 }
 
@@ -50,10 +59,6 @@ export interface DetectInput {
 }
 
 const DAY_MS = 24 * 3600_000;
-
-function utcDay(iso: string): string {
-  return iso.slice(0, 10);
-}
 
 /** Length of the report's window in days (at least one). */
 function reportDays(report: AggregateReport): number {
@@ -89,21 +94,45 @@ export function detectAlerts({ report, history, marks, rules }: DetectInput): Al
   const domain = report.policy.domain.toLowerCase();
   const lookup = markLookup(marks);
   const firstDay = utcDay(report.begin);
-  const baselineFrom = new Date(Date.parse(`${firstDay}T00:00:00Z`) - baselineDays * DAY_MS).toISOString().slice(0, 10);
+  const baselineFrom = addDays(firstDay, -baselineDays);
   const findings: AlertFinding[] = [];
 
   for (const [ip, source] of sourcesOfReport(report)) {
     if (source.failing < rules.minMessages) continue;
     const verdict = lookup(ip);
     if (verdict === 'spoof') continue;
-    const rows = (history[ip] ?? []).filter((row) => row.domain.toLowerCase() === domain);
+    const rows = (own(history, ip) ?? []).filter((row) => row.domain.toLowerCase() === domain);
     const everPassed = source.passing > 0 || rows.some((row) => row.dmarcPass > 0);
     // the baseline: days strictly before this report, so the report itself never counts twice
     const baselineFailing = rows
       .filter((row) => row.date >= baselineFrom && row.date < firstDay)
       .reduce((sum, row) => sum + (row.messages - row.dmarcPass), 0);
     const baselinePerDay = baselineFailing / baselineDays;
+    // The class from the domain's rows of this IP over the readiness window (this report's own
+    // figures when the store has none yet); an alert never advises authorising a spoofer.
+    const classFrom = new Date(Date.parse(`${firstDay}T00:00:00Z`) - DEFAULT_THRESHOLDS.windowDays * DAY_MS)
+      .toISOString()
+      .slice(0, 10);
+    const recent = rows.filter((row) => row.date >= classFrom);
+    const stat = emptyStat(ip);
+    for (const row of recent) addStat(stat, row);
+    if (stat.messages === 0) {
+      stat.messages = source.messages;
+      stat.dmarcPass = source.passing;
+    }
+    const sourceClass = classifySource(
+      {
+        stat,
+        mark: verdict,
+        identity: { by: 'ip', forwarder: false },
+        activeDays: new Set(recent.map((row) => row.date)).size,
+        domainMessages: 0,
+        failureHint: explainFailures(stat, { domain }),
+      },
+      DEFAULT_THRESHOLDS,
+    );
     const base = {
+      class: sourceClass,
       domain,
       ip,
       failing: source.failing,

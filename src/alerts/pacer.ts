@@ -9,6 +9,7 @@ import type { ReportStore } from '../store/types.ts';
 import type { Logger } from '../log.ts';
 import { defaultSleep, withRetry, type Destination, type RetryOptions } from '../chat/post.ts';
 import { formatLocalDate, localParts } from '../schedule/zoned-time.ts';
+import type { OpsObserver } from '../metrics/observer.ts';
 
 export type SendOutcome = 'sent' | 'held' | 'failed';
 
@@ -24,6 +25,8 @@ export interface AlertPacerOptions {
   sleep?: (ms: number) => Promise<void>;
   retry?: RetryOptions;
   log?: Logger;
+  /** counts alerts posted and failed per destination (metrics) */
+  observer?: Pick<OpsObserver, 'delivery'>;
 }
 
 export interface AlertPacer {
@@ -99,8 +102,10 @@ export function createAlertPacer(options: AlertPacerOptions): AlertPacer {
         onRetry: ({ attempt, delayMs }) =>
           options.log?.warn({ destination: destination.id, attempt, delayMs }, 'alert post failed, retrying'),
       });
+      options.observer?.delivery('alert', destination.id, true);
       return true;
     } catch (error) {
+      options.observer?.delivery('alert', destination.id, false);
       options.log?.error(
         { destination: destination.id, err: error instanceof Error ? error.message : String(error) },
         'alert not delivered',

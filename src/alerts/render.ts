@@ -11,9 +11,11 @@ export function alertReply(finding: AlertFinding): Reply {
   const advice =
     finding.mark === 'mine'
       ? 'You marked this source as yours: check its SPF and DKIM setup, its mail is failing.'
-      : 'If this is a service you use, align its SPF or DKIM with your domain; if not, it is spoofing, and mark it with `/dmarc mark ' +
-        finding.ip +
-        ' spoof`.';
+      : finding.class === 'spoofing'
+        ? `It looks like spoofing (not a regular sender, nothing authenticates): p=quarantine or p=reject will stop it. If it is yours after all: /dmarc mark ${finding.ip} mine`
+        : 'If this is a service you use, align its SPF or DKIM with your domain; if not, it is spoofing, and mark it with `/dmarc mark ' +
+          finding.ip +
+          ' spoof`.';
   return {
     title: `DMARC alert: ${what}`,
     tone: 'bad',
@@ -24,6 +26,7 @@ export function alertReply(finding: AlertFinding): Reply {
         type: 'fields',
         fields: [
           { label: 'Source', value: finding.ip },
+          { label: 'Class', value: finding.class },
           { label: 'Domain', value: finding.domain },
           { label: 'Failing', value: `${finding.failing} of ${finding.messages}` },
           { label: 'Reporter', value: finding.reporter },
@@ -43,10 +46,15 @@ function formatNumber(value: number): string {
   return value >= 10 ? String(Math.round(value)) : value.toFixed(1).replace(/\.0$/, '');
 }
 
-/** What needs action first: one's own server failing, then sources never seen passing, then rises. */
+/**
+ * What needs action first: one's own server failing, a legitimate sender failing, sources never
+ * seen passing, rises; what looks like spoofing last (the policy is what handles it).
+ */
 function urgency(finding: AlertFinding): number {
   if (finding.mark === 'mine') return 0;
-  return finding.kind === 'new-failing-source' ? 1 : 2;
+  if (finding.class === 'legitimate-failing') return 1;
+  if (finding.class === 'spoofing') return 4;
+  return finding.kind === 'new-failing-source' ? 2 : 3;
 }
 
 export function byUrgency(a: AlertFinding, b: AlertFinding): number {
@@ -61,7 +69,7 @@ function findingLine(finding: AlertFinding): string {
         ? 'never passed'
         : `rising (about ${formatNumber(finding.baselinePerDay)} a day before)`;
   const from = finding.headerFrom.length > 0 ? ` · From ${finding.headerFrom.join(', ')}` : '';
-  return `${finding.ip}: ${finding.failing} of ${finding.messages} failing · ${why}${from}`;
+  return `${finding.ip}: ${finding.failing} of ${finding.messages} failing · ${finding.class} · ${why}${from}`;
 }
 
 /**

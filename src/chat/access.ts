@@ -2,7 +2,7 @@
 // the workspace/guild may ask; with one or both set, a request passes when it matches any list.
 
 import type { Reply } from '../reply/model.ts';
-import type { Requester } from '../commands/types.ts';
+import type { CommandRequest, Requester } from '../command-kit/types.ts';
 import type { AnswerFn } from './answer.ts';
 
 export interface AccessRules {
@@ -31,8 +31,9 @@ export function refusalReply(): Reply {
 }
 
 /** Commands that change what the bot knows (reading stays open to everyone allowed to ask). */
-export function changesState(line: string): boolean {
-  return /^\s*mark(\s|$)/i.test(line);
+export function changesState(request: CommandRequest): boolean {
+  if (typeof request !== 'string') return request.command.toLowerCase() === 'mark';
+  return /^\s*mark(\s|$)/i.test(request);
 }
 
 /**

@@ -2,10 +2,11 @@
 // without the command and digest modules: a function that answers a command line for a requester.
 
 import type { Reply } from '../reply/model.ts';
-import type { Requester } from '../commands/types.ts';
+import type { CommandRequest, Requester } from '../command-kit/types.ts';
+import { errorMessage } from '../text/error-message.ts';
 
-/** Answers one command line (without the leading "/dmarc"); never throws (errors are a Reply). */
-export type AnswerFn = (line: string, requester: Requester) => Promise<Reply>;
+/** Answers one command line (without the leading "/dmarc") or typed command; errors are a Reply. */
+export type AnswerFn = (request: CommandRequest, requester: Requester) => Promise<Reply>;
 
 /**
  * Splits off the `public` word that asks to share an answer in the channel (answers are private
@@ -27,9 +28,10 @@ export function splitPublicFlag(text: string): { line: string; shared: boolean }
 }
 
 /** Calls `answer` and turns an unexpected throw into an error reply (the adapters never crash). */
-export async function safeAnswer(answer: AnswerFn, line: string, requester: Requester): Promise<Reply> {
+export async function safeAnswer(answer: AnswerFn, request: CommandRequest, requester: Requester): Promise<Reply> {
+  const line = typeof request === 'string' ? request : request.text;
   try {
-    return await answer(line, requester);
+    return await answer(request, requester);
   } catch (error) {
     return {
       title: 'Something went wrong while answering.',
@@ -37,7 +39,7 @@ export async function safeAnswer(answer: AnswerFn, line: string, requester: Requ
       blocks: [
         {
           type: 'text',
-          text: `Something went wrong while answering "${line}": ${error instanceof Error ? error.message : String(error)}`,
+          text: `Something went wrong while answering "${line}": ${errorMessage(error)}`,
         },
       ],
       error: true,

@@ -5,6 +5,7 @@
 
 import { isIP } from 'node:net';
 import type { Reply } from '../reply/model.ts';
+import type { CommandRequest } from '../command-kit/types.ts';
 
 export type ChoiceAction = 'mine' | 'spoof' | 'details';
 export const CHOICE_ACTIONS: readonly ChoiceAction[] = ['mine', 'spoof', 'details'];
@@ -33,10 +34,17 @@ export function parseChoiceId(id: string): { action: ChoiceAction; subject: stri
   return match ? { action: match[1] as ChoiceAction, subject: match[2]! } : null;
 }
 
-/** The command a click runs, as if typed. */
-export function choiceLine(action: ChoiceAction, subject: string): string {
-  const quoted = /^[\w.:-]+$/.test(subject) ? subject : `"${subject.replace(/["\\]/g, '')}"`;
-  if (action !== 'details') return `mark ${quoted} ${action}`;
+/** The command a click runs, as if typed; the subject travels as a typed value (names may hold spaces). */
+export function choiceLine(action: ChoiceAction, subject: string): CommandRequest {
+  if (action !== 'details')
+    return {
+      command: 'mark',
+      options: [
+        { name: 'subject', value: subject },
+        { name: 'verdict', value: action },
+      ],
+      text: `mark ${/^[\w.:-]+$/.test(subject) ? subject : JSON.stringify(subject)} ${action}`,
+    };
   // a sender name (from ready) has no `ip` answer; the sources list shows it with its addresses
   return isIP(subject) ? `ip ${subject}` : 'sources';
 }

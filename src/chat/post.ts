@@ -100,19 +100,4 @@ export function parseRetryAfter(value: string | null, now: Date = new Date()): n
   return Number.isNaN(date) ? null : Math.max(0, date - now.getTime());
 }
 
-/** Removes secrets from an error text before it is logged or shown (tokens in URLs, bearer headers). */
-export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined> = []): string {
-  let out = text;
-  for (const secret of secrets) if (secret && secret.length >= 6) out = out.split(secret).join('[redacted]');
-  return (
-    out
-      .replace(/(webhooks\/\d+\/)[\w-]+/g, '$1[redacted]')
-      .replace(/\bxox[abposr]-[\w-]+/g, '[redacted]')
-      .replace(/\bxapp-[\w-]+/g, '[redacted]')
-      .replace(/(Bot|Bearer)\s+[\w.-]+/g, '$1 [redacted]')
-      // Socket Mode connection tickets and response_url: each lets its holder act as the app
-      .replace(/([?&]ticket=)[^&\s"']+/g, '$1[redacted]')
-      .replace(/(hooks\.slack\.com\/(?:commands|actions|services|workflows)\/)[^\s"']+/g, '$1[redacted]')
-      .replace(/("?response_url"?\s*[:=]\s*"?)[^\s"',}]+/g, '$1[redacted]')
-  );
-}
+export { redactSecrets } from '../text/redact.ts';

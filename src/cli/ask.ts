@@ -1,25 +1,32 @@
 // `dmarc-bot ask "<command line>" [--json]`: answers one /dmarc command from the store in
-// DMARC_STORE, for the terminal (or as the reply's data in JSON).
+// DMARC_STORE, for the terminal (or as the reply's data in JSON). The store is opened only when
+// the command reads it, so `ask help` touches no file.
 
-import { answer } from '../commands/dispatch.ts';
-import { ConfigError } from '../config.ts';
+import { answer } from '../command-kit/dispatch.ts';
+import { parseArgs } from 'node:util';
+import { userInfo } from 'node:os';
 import { loadSettings } from './settings.ts';
 import { createCommandContext } from '../context.ts';
 import { renderTerminal } from '../render/terminal.ts';
-import { openStore } from '../store/index.ts';
 import type { ReportStore } from '../store/types.ts';
-import { userInfo } from 'node:os';
+import { errorMessage } from '../text/error-message.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, helpOption, parseCommandArgs, usageError } from './args.ts';
+import { openOnFirstUse } from './lazy-store.ts';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEMO_STORE_PATH, wantsDemo } from '../demo/wants.ts';
 
 const help = `Usage: dmarc-bot ask "<command line>" [--json]
 
-Answers a /dmarc command from the store (DMARC_STORE), e.g.
+Answers a /dmarc command from the store (DMARC_STORE; with nothing configured, the demo store
+data/demo.sqlite, made first when it is missing), e.g.
   dmarc-bot ask "ip 203.0.113.5 days:90"
   dmarc-bot ask "ready example.com"
   dmarc-bot ask help
 
   --json   print the answer's data as JSON instead of text
 
-Exit status: 0 answered, 1 usage error in the command line, 2 could not answer (settings, store).`;
+Exit status: 0 answered, 1 could not answer (settings, store), 2 usage error in the command line.`;
 
 function whoAmI(): string {
   try {
@@ -30,23 +37,31 @@ function whoAmI(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let json = false;
-  const words: string[] = [];
-  for (const arg of argv) {
-    if (arg === '--json') json = true;
-    else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(help + '\n');
-      return 0;
-    } else words.push(arg);
-  }
-  if (words.length === 0) {
-    process.stderr.write(`dmarc-bot ask: give a command line\n\n${help}\n`);
-    return 1;
-  }
+  const parsed = parseCommandArgs('ask', help, () =>
+    parseArgs({ args: argv, options: { ...helpOption, json: { type: 'boolean' } }, allowPositionals: true }),
+  );
+  if (typeof parsed === 'number') return parsed;
+  const json = parsed.values.json ?? false;
+  const words = parsed.positionals;
+  if (words.length === 0) return usageError('ask', 'give a command line, e.g. dmarc-bot ask help');
+
   let store: ReportStore | undefined;
   try {
     const config = loadSettings();
-    store = await openStore(config.DMARC_STORE);
+    // With nothing configured, `npm start` answers from the demo store: so does ask.
+    if (wantsDemo(process.env)) {
+      const path = resolve(DEMO_STORE_PATH);
+      store = openOnFirstUse(async () => {
+        process.stderr.write(`dmarc-bot ask: nothing configured, answering from the demo store ${DEMO_STORE_PATH}\n`);
+        if (existsSync(path)) return (await import('../store/index.ts')).openStore(`sqlite://${path}`);
+        return (await (await import('../demo/index.ts')).prepareDemoStore({ now: new Date(), path })).store;
+      });
+    } else
+      store = openOnFirstUse(async () =>
+        (await import('../store/index.ts')).openStore(config.DMARC_STORE, {
+          connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS,
+        }),
+      );
     const user = whoAmI();
     const context = createCommandContext({
       config,
@@ -56,12 +71,14 @@ export async function run(argv: string[]): Promise<number> {
     const reply = await answer(words.join(' '), context);
     if (json) process.stdout.write(JSON.stringify(reply.data ?? null, null, 2) + '\n');
     else process.stdout.write(renderTerminal(reply, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
-    if (!reply.error) return 0;
-    return (reply.data as { error?: { code?: string } } | undefined)?.error?.code === 'internal' ? 2 : 1;
+    if (!reply.error) return EXIT_OK;
+    return (reply.data as { error?: { code?: string } } | undefined)?.error?.code === 'internal'
+      ? EXIT_FAILURE
+      : EXIT_USAGE;
   } catch (error) {
-    const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     process.stderr.write(`dmarc-bot ask: ${message}\n`);
-    return 2;
+    return EXIT_FAILURE;
   } finally {
     await store?.close().catch(() => undefined);
   }

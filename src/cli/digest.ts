@@ -1,14 +1,15 @@
 // `dmarc-bot digest [--since ISO] [--json] [--dry-run]`: the digest of the reports received since
 // the last terminal digest (or since --since), then marked sent unless --dry-run.
 
-import { ConfigError } from '../config.ts';
+import { parseArgs } from 'node:util';
 import { loadSettings } from './settings.ts';
 import { createCommandContext } from '../context.ts';
 import { buildDigest } from '../digest/build.ts';
 import { lastDigestAt, markDigestSent } from '../digest/state.ts';
 import { renderTerminal } from '../render/terminal.ts';
-import { openStore } from '../store/index.ts';
+import { EXIT_FAILURE, EXIT_OK, helpOption, parseCommandArgs, usageError } from './args.ts';
 import type { ReportStore } from '../store/types.ts';
+import { errorMessage } from '../text/error-message.ts';
 
 export const TERMINAL_DESTINATION = 'terminal';
 const FIRST_DIGEST_HOURS = 24;
@@ -22,45 +23,31 @@ the last ${FIRST_DIGEST_HOURS} hours), then remembers where it ended so the next
   --json        print the digest data as JSON
   --dry-run     show it without marking it sent
 
-Exit status: 0 printed, 1 usage error, 2 could not answer (settings, store).`;
+Exit status: 0 printed, 1 could not answer (settings, store), 2 usage error.`;
 
 export async function run(argv: string[]): Promise<number> {
-  let json = false;
-  let dryRun = false;
-  let sinceText: string | undefined;
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index]!;
-    if (arg === '--json') json = true;
-    else if (arg === '--dry-run') dryRun = true;
-    else if (arg === '--since' || arg.startsWith('--since=')) {
-      sinceText = arg === '--since' ? argv[++index] : arg.slice('--since='.length);
-      if (!sinceText) {
-        process.stderr.write(`dmarc-bot digest: --since needs a time, e.g. --since 2026-06-01T00:00:00Z\n`);
-        return 1;
-      }
-    } else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(help + '\n');
-      return 0;
-    } else {
-      process.stderr.write(`dmarc-bot digest: unknown argument ${arg}\n\n${help}\n`);
-      return 1;
-    }
-  }
+  const parsed = parseCommandArgs('digest', help, () =>
+    parseArgs({
+      args: argv,
+      options: { ...helpOption, json: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, since: { type: 'string' } },
+    }),
+  );
+  if (typeof parsed === 'number') return parsed;
+  const json = parsed.values.json ?? false;
+  const dryRun = parsed.values['dry-run'] ?? false;
+  const sinceText = parsed.values.since;
   let since: Date | undefined;
   if (sinceText !== undefined) {
     since = new Date(sinceText);
-    if (Number.isNaN(since.getTime())) {
-      process.stderr.write(
-        `dmarc-bot digest: --since "${sinceText}" is not a time; expected ISO 8601, e.g. 2026-06-01T00:00:00Z\n`,
-      );
-      return 1;
-    }
+    if (sinceText === '' || Number.isNaN(since.getTime()))
+      return usageError('digest', `--since "${sinceText}" is not a time; expected ISO 8601, e.g. 2026-06-01T00:00:00Z`);
   }
 
   let store: ReportStore | undefined;
   try {
     const config = loadSettings();
-    store = await openStore(config.DMARC_STORE);
+    const { openStore } = await import('../store/index.ts');
+    store = await openStore(config.DMARC_STORE, { connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS });
     const context = createCommandContext({ config, store, requester: { platform: 'terminal', userId: 'digest' } });
     const until = context.now();
     since ??=
@@ -75,11 +62,11 @@ export async function run(argv: string[]): Promise<number> {
       await markDigestSent(store, TERMINAL_DESTINATION, until, until);
       await store.flush();
     }
-    return 0;
+    return EXIT_OK;
   } catch (error) {
-    const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     process.stderr.write(`dmarc-bot digest: ${message}\n`);
-    return 2;
+    return EXIT_FAILURE;
   } finally {
     await store?.close().catch(() => undefined);
   }

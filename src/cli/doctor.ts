@@ -1,9 +1,20 @@
 // `dmarc-bot doctor`: checks each configured part and prints one line per check with its fix.
 
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ConfigError, type Config } from '../config.ts';
 import { loadSettings } from './settings.ts';
-import { formatCheck, runChecks, type DoctorDeps } from '../doctor/checks.ts';
+import { formatCheck, runChecks, type DoctorDeps, type SqlitePathState } from '../doctor/checks.ts';
 import { createRecordResolver } from '../net/dns-records.ts';
+import { helpOption, parseCommandArgs } from './args.ts';
+
+const help = `Usage: dmarc-bot doctor
+
+Checks the store, the IMAP mailbox, Slack, Discord and DNS as configured, one line each, with a
+fix for each failure. A SQLite store that does not exist yet is not created.
+Exit status: 0 when every configured part works, 1 when a check failed, 2 for a usage error.`;
 
 export function realDoctorDeps(config: Config): DoctorDeps {
   return {
@@ -35,16 +46,34 @@ export function realDoctorDeps(config: Config): DoctorDeps {
     },
     records: (server) => createRecordResolver({ servers: server ? [server] : [], timeoutMs: config.DNS_TIMEOUT_MS }),
     now: () => new Date(),
+    inspectSqlitePath,
   };
 }
 
-export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    process.stdout.write(
-      'Usage: dmarc-bot doctor\nChecks the store, the IMAP mailbox, Slack, Discord and DNS as configured, one line each, with a fix for each failure.\n',
-    );
-    return 0;
+/** Looks at a SQLite store path without creating anything: the file, or the folder it would go in. */
+export async function inspectSqlitePath(path: string): Promise<SqlitePathState> {
+  if (await stat(path).catch(() => null)) return { state: 'exists' };
+  // the nearest existing folder above the file is where the store's folders would be created
+  let folder = dirname(resolve(path));
+  for (;;) {
+    const info = await stat(folder).catch(() => null);
+    if (info) {
+      if (!info.isDirectory()) return { state: 'blocked', problem: `${folder} is not a folder` };
+      const writable = await access(folder, constants.W_OK).then(
+        () => true,
+        () => false,
+      );
+      return writable ? { state: 'creatable', folder } : { state: 'blocked', problem: `${folder} is not writable` };
+    }
+    const parent = dirname(folder);
+    if (parent === folder) return { state: 'blocked', problem: `no folder of ${path} exists` };
+    folder = parent;
   }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommandArgs('doctor', help, () => parseArgs({ args: argv, options: helpOption }));
+  if (typeof parsed === 'number') return parsed;
   let config: Config;
   try {
     config = loadSettings();

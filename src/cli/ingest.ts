@@ -2,27 +2,36 @@
 // or one pass over the IMAP mailbox. The summary goes to stdout, errors and logs to stderr.
 
 import { readdir, stat } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, imapConfigured, type Config } from '../config.ts';
 import { loadSettings } from './settings.ts';
 import { pruneOnce } from '../schedule/retention.ts';
-import { acquireWriterLease, openLease, type Lease } from '../lease/index.ts';
+import type { Lease } from '../lease/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
-import { openStore } from '../store/index.ts';
+// the error class only: the store itself is loaded when a run needs it
+import { LeaseLostError } from '../store/backend.ts';
 import { listInputs } from '../sources/files.ts';
-import { IngestTotals, ingestInput, summaryLine, type IngestError } from '../ingest/pipeline.ts';
+import {
+  IngestTotals,
+  ReadAbortedError,
+  StoreWriteError,
+  ingestInput,
+  summaryLine,
+  type IngestError,
+} from '../ingest/pipeline.ts';
 import { createProgress } from '../ingest/progress.ts';
-import { runImapPass } from '../sources/imap.ts';
+import { EXIT_FAILURE, helpOption, parseCommandArgs, usageError } from './args.ts';
 
 const help = `Usage:
   dmarc-bot ingest PATH...     store the reports in files and folders (.eml .xml .gz .zip .json, mbox)
   dmarc-bot ingest --imap      one pass over the IMAP mailbox (IMAP_* settings), then exit
 
 Settings come from the environment and .env: DMARC_STORE, MAX_ATTACHMENT_MB, IMAP_*.
-Exit status: with paths, 1 when any input held no report; with --imap, 1 when the mailbox
-could not be processed.`;
+Exit status: 0 stored; 1 when any input held no report, the mailbox could not be processed or
+a setting is wrong; 2 for a usage error; 130 when interrupted (what was read so far is stored).`;
 
 /** Files below the paths, counted up front so that the progress bar can show an ETA. */
 async function countFiles(paths: string[]): Promise<number> {
@@ -40,6 +49,10 @@ async function countFiles(paths: string[]): Promise<number> {
   return count;
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function errorLines(errors: IngestError[]): string[] {
   return errors.map((error) => `error: ${error.source}: ${error.message}`);
 }
@@ -50,6 +63,7 @@ async function ingestPaths(
   config: Config,
   logger: Logger,
   signal: AbortSignal,
+  onLeaseLost: () => void,
 ): Promise<{ totals: IngestTotals; ok: boolean }> {
   const totals = new IngestTotals();
   const totalFiles = await countFiles(paths);
@@ -71,7 +85,7 @@ async function ingestPaths(
         if (currentFile !== null) filesDone += 1;
         currentFile = file;
       }
-      const result = await ingestInput(input, { store, maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024 });
+      const result = await ingestInput(input, { store, maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024, signal });
       totals.add(result);
       for (const line of errorLines(result.errors)) progress.note(line);
       progress.update(filesDone, Math.max(totalFiles, filesDone));
@@ -82,7 +96,10 @@ async function ingestPaths(
     if (totals.inputs === 0) process.stderr.write(`error: no input files found in ${paths.join(', ')}\n`);
   } catch (error) {
     ok = false;
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (error instanceof StoreWriteError && error.cause instanceof LeaseLostError) onLeaseLost();
+    // stopped (Ctrl-C / SIGTERM) while a file was being read: that file is read again next time
+    else if (error instanceof ReadAbortedError) ok = true;
+    else process.stderr.write(`error: ${messageOf(error)}\n`);
   } finally {
     progress.stop();
   }
@@ -90,10 +107,8 @@ async function ingestPaths(
 }
 
 async function ingestImap(store: ReportStore, config: Config, logger: Logger, signal: AbortSignal): Promise<boolean> {
-  if (!imapConfigured(config)) {
-    process.stderr.write('error: --imap needs IMAP_HOST, IMAP_USER and IMAP_PASSWORD\n');
-    return false;
-  }
+  // imapflow and mailparser are loaded only for a mailbox pass
+  const { runImapPass } = await import('../sources/imap.ts');
   const progress = createProgress({ label: 'mailbox', logger });
   try {
     const summary = await runImapPass(config, store, {
@@ -123,17 +138,13 @@ async function ingestImap(store: ReportStore, config: Config, logger: Logger, si
 const LEASE_WAIT_MS = 30_000;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${help}\n`);
-    return 0;
-  }
-  const imap = argv.includes('--imap');
-  const unknown = argv.filter((arg) => arg.startsWith('-') && arg !== '--imap');
-  const paths = argv.filter((arg) => !arg.startsWith('-'));
-  if (unknown.length > 0 || (!imap && paths.length === 0)) {
-    process.stderr.write(`${unknown.length ? `dmarc-bot ingest: unknown option ${unknown[0]}\n\n` : ''}${help}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('ingest', help, () =>
+    parseArgs({ args: argv, options: { ...helpOption, imap: { type: 'boolean' } }, allowPositionals: true }),
+  );
+  if (typeof parsed === 'number') return parsed;
+  const imap = parsed.values.imap ?? false;
+  const paths = parsed.positionals;
+  if (!imap && paths.length === 0) return usageError('ingest', 'give at least one PATH, or --imap');
 
   let config: Config;
   try {
@@ -141,11 +152,21 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      return 2;
+      return EXIT_FAILURE;
     }
     throw error;
   }
+  // refused before the store is opened: a refusal creates no store and prunes nothing
+  if (imap && !imapConfigured(config)) {
+    process.stderr.write('error: --imap needs IMAP_HOST, IMAP_USER and IMAP_PASSWORD\n');
+    return EXIT_FAILURE;
+  }
   const logger = createLogger(config.LOG_LEVEL);
+  // the store drivers are loaded once the command line and the settings are known to be good
+  const [{ acquireWriterLease, openLease }, { openStore }] = await Promise.all([
+    import('../lease/index.ts'),
+    import('../store/index.ts'),
+  ]);
 
   // One writer per store: a running bot (or another ingest) holds the lease; wait for it a while.
   // A short lease, so that an ingest killed outright blocks the next writer for seconds only.
@@ -172,49 +193,87 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  const store = await openStore(config.DMARC_STORE, { logger });
+  let store: ReportStore;
+  try {
+    // Every write checks, in its own transaction, that this process still holds the lease.
+    store = await openStore(config.DMARC_STORE, {
+      logger,
+      connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS,
+      fence: { name: lease.name, holder: writer.token, ttlMs: lease.ttlMs },
+    });
+  } catch (error) {
+    process.stderr.write(`error: the store could not be opened: ${messageOf(error)}\n`);
+    await writer.release();
+    await lease.close();
+    return 1;
+  }
 
-  // Ctrl-C: finish the input in hand, flush, close. Losing the lease stops the same way.
+  // Ctrl-C / SIGTERM: finish the input in hand, flush, close. Losing the lease stops the same way.
+  // A second signal ends the process at once (what was flushed is durable; the rest is read again).
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let leaseLost = false;
-  writer.lost.addEventListener('abort', () => {
+  const sayLeaseLost = () => {
+    if (leaseLost) return;
     leaseLost = true;
-    process.stderr.write("error: lost the store's writer lease; stopping after the input in hand\n");
+    process.stderr.write(
+      "error: lost the store's writer lease to another writer; stopped, and wrote nothing after losing it\n",
+    );
+  };
+  writer.lost.addEventListener('abort', () => {
+    sayLeaseLost();
     stop.abort();
   });
 
   let status = 0;
+  let totals: IngestTotals | null = null;
   try {
     // Prune first: the cut-off it records makes reports older than RETENTION_DAYS come back as
     // 'expired' (counted, not stored), instead of being stored and deleted again.
     await pruneOnce({ store, retentionDays: config.RETENTION_DAYS, log: logger });
     if (paths.length > 0) {
-      const { totals, ok } = await ingestPaths(paths, store, config, logger, stop.signal);
-      if (totals.expired > 0)
-        process.stdout.write(
-          `${totals.expired} reports older than RETENTION_DAYS (${config.RETENTION_DAYS} days) were skipped\n`,
-        );
-      process.stdout.write(`${totals.summaryLine()}\n`);
-      if (!ok) status = 1;
+      const result = await ingestPaths(paths, store, config, logger, stop.signal, sayLeaseLost);
+      totals = result.totals;
+      if (!result.ok) status = 1;
     }
     if (imap && !stop.signal.aborted && !(await ingestImap(store, config, logger, stop.signal))) status = 1;
-  } finally {
-    try {
-      await store.flush();
-    } catch (error) {
-      process.stderr.write(
-        `error: the store could not be written: ${error instanceof Error ? error.message : String(error)}\n`,
-      );
-      status = 1;
-    }
-    await store.close();
-    await writer.release();
-    await lease.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+  } catch (error) {
+    status = 1;
+    if (error instanceof LeaseLostError) sayLeaseLost();
+    else process.stderr.write(`error: ${messageOf(error)}\n`);
   }
+  // Written before the summary, so that the summary counts only what is stored.
+  try {
+    await store.flush();
+  } catch (error) {
+    status = 1;
+    if (error instanceof LeaseLostError) sayLeaseLost();
+    else process.stderr.write(`error: the store could not be written: ${messageOf(error)}\n`);
+  }
+  await store.close().catch((error: unknown) => {
+    status = 1;
+    process.stderr.write(`error: the store could not be written: ${messageOf(error)}\n`);
+  });
+  if (totals) {
+    const unwritten = store.unwrittenReports?.() ?? 0;
+    if (totals.expired > 0)
+      process.stdout.write(
+        `${totals.expired} reports older than RETENTION_DAYS (${config.RETENTION_DAYS} days) were skipped; to keep them, set RETENTION_DAYS=0 (or a longer period) and run ingest again\n`,
+      );
+    process.stdout.write(
+      `${summaryLine({ new: Math.max(0, totals.new - unwritten), duplicates: totals.duplicates, errors: totals.errors })}\n`,
+    );
+    if (unwritten > 0)
+      process.stdout.write(`${unwritten} reports could not be stored; run ingest again to store them\n`);
+  }
+  await writer.release().catch(() => undefined);
+  await lease.close().catch(() => undefined);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   return leaseLost ? 1 : stop.signal.aborted ? 130 : status;
 }

@@ -1,10 +1,12 @@
 // `dmarc-bot parse [--json] PATH...`: read report files and folders and print what they hold, one
 // line per report. Nothing is stored. Exit status 0 when every input held at least one report.
 
+import { parseArgs } from 'node:util';
 import { ConfigError, configSchema } from '../config.ts';
 import type { Report } from '../model.ts';
-import { readReports } from '../reader/index.ts';
+import { readReportsBounded } from '../reader/bounded.ts';
 import { listInputs } from '../sources/files.ts';
+import { EXIT_FAILURE, EXIT_OK, helpOption, parseCommandArgs, usageError } from './args.ts';
 
 const help = `Usage: dmarc-bot parse [--json] PATH...
 
@@ -15,25 +17,16 @@ Reads DMARC aggregate, failure and SMTP TLS reports from files and folders (read
            {"source","error"} for an input that holds none (or a part that was refused)
 
 Without --json, one short summary line per report. MAX_ATTACHMENT_MB caps decompressed sizes.
-Exit status: 0 when every input held at least one report, 1 otherwise, 2 for a usage error.`;
+Exit status: 0 when every input held at least one report, 1 otherwise (or a bad setting), 2 for a usage error.`;
 
 export async function run(argv: string[]): Promise<number> {
-  let json = false;
-  const paths: string[] = [];
-  for (const arg of argv) {
-    if (arg === '--json') json = true;
-    else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(help + '\n');
-      return 0;
-    } else if (arg.startsWith('-') && arg !== '-') {
-      process.stderr.write(`dmarc-bot parse: unknown option ${arg}\n\n${help}\n`);
-      return 2;
-    } else paths.push(arg);
-  }
-  if (paths.length === 0) {
-    process.stderr.write(`dmarc-bot parse: give at least one PATH\n\n${help}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('parse', help, () =>
+    parseArgs({ args: argv, options: { ...helpOption, json: { type: 'boolean' } }, allowPositionals: true }),
+  );
+  if (typeof parsed === 'number') return parsed;
+  const json = parsed.values.json ?? false;
+  const paths = parsed.positionals;
+  if (paths.length === 0) return usageError('parse', 'give at least one PATH');
 
   let maxBytes: number;
   try {
@@ -42,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(
       new ConfigError('MAX_ATTACHMENT_MB', 'a whole number of megabytes, at least 1').message + '\n',
     );
-    return 2;
+    return EXIT_FAILURE;
   }
 
   const print = (line: string) => process.stdout.write(line + '\n');
@@ -63,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   for await (const input of inputs) {
-    const { reports, errors } = await readReports(input.bytes, { source: input.source, maxBytes });
+    const { reports, errors } = await readReportsBounded(input.bytes, { source: input.source, maxBytes });
     if (reports.length === 0) {
       failedInputs++;
       printError(input.source, errors.map((error) => error.message).join('; ') || 'no report found');
@@ -74,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     // Parts refused next to good ones: shown, but the input did yield reports.
     for (const error of errors) printError(input.source, error.message);
   }
-  return failedInputs === 0 ? 0 : 1;
+  return failedInputs === 0 ? EXIT_OK : EXIT_FAILURE;
 }
 
 export function summarize(report: Report): string {

@@ -2,24 +2,29 @@
 // Discord, for one guild when DISCORD_GUILD_ID is set (visible at once) or globally (may take up
 // to an hour to appear). Re-run after upgrading: the command set is replaced, not appended.
 
+import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.ts';
 import { loadSettings } from './settings.ts';
-import { commandRegistry } from '../commands/registry.ts';
-import { buildCommandPayload } from '../chat/discord/payload.ts';
-import { registerCommands } from '../chat/discord/bot.ts';
+import { errorMessage } from '../text/error-message.ts';
+import { helpOption, parseCommandArgs } from './args.ts';
 
 const help = `Usage: dmarc-bot register-commands [--dry-run]
 
 Registers /dmarc with Discord using DISCORD_TOKEN and DISCORD_APPLICATION_ID; for the guild
 DISCORD_GUILD_ID when set, else globally. --dry-run prints the payload and sends nothing.
+Exit status: 0 registered, 1 failed (settings, Discord), 2 usage error.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(help);
-    return 0;
-  }
-  if (argv.includes('--dry-run')) {
+  const parsed = parseCommandArgs('register-commands', help, () =>
+    parseArgs({ args: argv, options: { ...helpOption, 'dry-run': { type: 'boolean' } } }),
+  );
+  if (typeof parsed === 'number') return parsed;
+  const [{ buildCommandPayload }, { commandRegistry }] = await Promise.all([
+    import('../chat/discord/payload.ts'),
+    import('../command-kit/registry.ts'),
+  ]);
+  if (parsed.values['dry-run']) {
     process.stdout.write(JSON.stringify([buildCommandPayload(commandRegistry)], null, 2) + '\n');
     return 0;
   }
@@ -41,6 +46,8 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   try {
+    // discord.js is loaded only to send the registration
+    const { registerCommands } = await import('../chat/discord/bot.ts');
     const result = await registerCommands({
       token: config.DISCORD_TOKEN,
       applicationId: config.DISCORD_APPLICATION_ID,
@@ -56,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 0;
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${errorMessage(error)}\n`);
     return 1;
   }
 }

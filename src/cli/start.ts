@@ -9,23 +9,24 @@
 // finished, state is stored, connections are closed.
 
 import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { helpOption, parseCommandArgs } from './args.ts';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, imapConfigured, type Config } from '../config.ts';
+import { ConfigError, EXIT_CONFIG, imapConfigured, type Config } from '../config.ts';
 import { loadSettings } from './settings.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
-import type { Requester } from '../commands/types.ts';
+import type { Requester } from '../command-kit/types.ts';
 import { openStore } from '../store/index.ts';
 import { createCommandContext } from '../context.ts';
-import { answer as dispatch } from '../commands/dispatch.ts';
-import { commandRegistry } from '../commands/registry.ts';
+import { answer as dispatch } from '../command-kit/dispatch.ts';
+import { commandRegistry } from '../command-kit/registry.ts';
 import type { Destination } from '../chat/post.ts';
+import { redactSecrets } from '../text/redact.ts';
 import type { AnswerFn } from '../chat/answer.ts';
 import { withAdminGate } from '../chat/access.ts';
-import { createSlackBot, type SlackBot } from '../chat/slack/app.ts';
-import { createDiscordBot, type DiscordBot } from '../chat/discord/bot.ts';
-import { createTerminalChat, type TerminalChat } from '../chat/terminal.ts';
-import { renderTerminal } from '../render/terminal.ts';
+import type { ChatAdapter } from '../chat/platform.ts';
+import { chatPlatforms } from '../chat/platforms.ts';
 import { buildDigest as buildDigestReply } from '../digest/build.ts';
 import { createDigestScheduler, storeLedger, type BuildDigestFn, type DigestScheduler } from '../schedule/runner.ts';
 import { assertTimeZone } from '../schedule/zoned-time.ts';
@@ -36,6 +37,8 @@ import { openLease, holdLeadership } from '../lease/index.ts';
 import { DEMO_NOTICE, prepareDemoStore, wantsDemo } from '../demo/index.ts';
 import { startRetention } from '../schedule/retention.ts';
 import { defaultAsnLookup } from '../senders/asn.ts';
+import { startBotMonitoring } from '../metrics/bot.ts';
+import { errorMessage } from '../text/error-message.ts';
 
 export interface StartOptions {
   config: Config;
@@ -51,7 +54,10 @@ export interface StartOptions {
 
 export interface RunningBot {
   destinations: Destination[];
-  platforms: Array<'slack' | 'discord' | 'terminal'>;
+  /** the names of the chat platforms running, in the order of src/chat/platforms.ts */
+  platforms: string[];
+  /** the port of /metrics and /healthz, or null when METRICS_PORT is not set */
+  metricsPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -59,26 +65,22 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   const { config, log } = options;
   const now = options.now ?? (() => new Date());
   assertTimeZone(config.TZ);
-  if (config.SLACK_BOT_TOKEN && !config.SLACK_APP_TOKEN && !config.SLACK_SIGNING_SECRET) {
-    throw new ConfigError(
-      'SLACK_SIGNING_SECRET',
-      'needed for Slack in HTTP mode; or set SLACK_APP_TOKEN for Socket Mode',
-    );
-  }
-  if (config.DISCORD_DIGEST_CHANNEL_ID && !config.DISCORD_TOKEN) {
-    throw new ConfigError(
-      'DISCORD_TOKEN',
-      'needed to post to DISCORD_DIGEST_CHANNEL_ID (or use DISCORD_WEBHOOK_URL instead)',
-    );
-  }
-  const store = options.store ?? (await openStore(config.DMARC_STORE, { logger: log }));
+  for (const platform of chatPlatforms) platform.validate?.(config);
+  const store =
+    options.store ??
+    (await openStore(config.DMARC_STORE, { logger: log, connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS }));
+  const monitoring = await startBotMonitoring({ config, store, log, now }).catch(async (error: unknown) => {
+    if (!options.store) await store.close().catch(() => undefined);
+    throw error;
+  });
+  const { observer } = monitoring;
   const access = { allowedChannels: config.ALLOWED_CHANNELS, allowedUsers: config.ALLOWED_USERS };
   const contextFor = (requester: Requester) => createCommandContext({ config, store, requester, now });
   // answers in progress, so shutdown can let them finish before the store closes
   const inFlight = new Set<Promise<unknown>>();
-  const gated = withAdminGate((line, requester) => dispatch(line, contextFor(requester)), config.ADMIN_USERS);
-  const answer: AnswerFn = (line, requester) => {
-    const pending = gated(line, requester);
+  const gated = withAdminGate((request, requester) => dispatch(request, contextFor(requester)), config.ADMIN_USERS);
+  const answer: AnswerFn = (request, requester) => {
+    const pending = gated(request, requester);
     inFlight.add(pending);
     void pending.finally(() => inFlight.delete(pending)).catch(() => undefined);
     return pending;
@@ -96,51 +98,23 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
 
   const platforms: RunningBot['platforms'] = [];
   const destinations: Destination[] = [];
-  let slack: SlackBot | null = null;
-  let discord: DiscordBot | null = null;
-  let terminal: TerminalChat | null = null;
-
-  if (config.SLACK_BOT_TOKEN) {
-    slack = createSlackBot({
-      botToken: config.SLACK_BOT_TOKEN,
-      ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN } : {}),
-      ...(config.SLACK_SIGNING_SECRET ? { signingSecret: config.SLACK_SIGNING_SECRET } : {}),
-      ...(config.SLACK_API_URL ? { apiUrl: config.SLACK_API_URL } : {}),
-      ...(config.SLACK_DIGEST_CHANNEL ? { digestChannel: config.SLACK_DIGEST_CHANNEL } : {}),
-      port: config.PORT,
-      answer,
-      access,
-      log,
-    });
-    platforms.push('slack');
-    if (slack.destination) destinations.push(slack.destination);
-    else log.warn('SLACK_DIGEST_CHANNEL is not set: Slack answers /dmarc but gets no digest or alerts');
-  }
-  if (config.DISCORD_TOKEN || config.DISCORD_WEBHOOK_URL) {
-    discord = createDiscordBot({
-      ...(config.DISCORD_TOKEN ? { token: config.DISCORD_TOKEN } : {}),
-      ...(config.DISCORD_API_URL ? { apiUrl: config.DISCORD_API_URL } : {}),
-      ...(config.DISCORD_DIGEST_CHANNEL_ID ? { digestChannelId: config.DISCORD_DIGEST_CHANNEL_ID } : {}),
-      ...(config.DISCORD_WEBHOOK_URL ? { webhookUrl: config.DISCORD_WEBHOOK_URL } : {}),
-      ...(config.DISCORD_GUILD_ID ? { guildId: config.DISCORD_GUILD_ID } : {}),
-      registry: commandRegistry,
-      answer,
-      access,
-      log,
-      onFatal: (cause) => fatal(cause),
-    });
-    platforms.push('discord');
-    destinations.push(...discord.destinations);
-  }
-  if (platforms.length === 0) {
-    terminal = createTerminalChat({
-      input: options.input ?? process.stdin,
-      output: options.output ?? process.stdout,
-      answer,
-      render: (reply) => renderTerminal(reply),
-    });
-    platforms.push('terminal');
-    destinations.push(terminal.destination);
+  const adapters: Array<{ name: string; adapter: ChatAdapter }> = [];
+  const environment = {
+    config,
+    answer,
+    access,
+    registry: commandRegistry,
+    log,
+    input: options.input ?? process.stdin,
+    output: options.output ?? process.stdout,
+    onFatal: (cause: string) => fatal(cause),
+  };
+  for (const platform of chatPlatforms) {
+    if (!platform.enabled(config, platforms)) continue;
+    const adapter = await platform.create(environment);
+    adapters.push({ name: platform.name, adapter });
+    platforms.push(platform.name);
+    destinations.push(...adapter.destinations);
   }
 
   const buildDigest: BuildDigestFn = (window) =>
@@ -171,6 +145,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       timeZone: config.TZ,
       now,
       log,
+      observer,
     });
     const health = createHealthWatch({
       store,
@@ -193,7 +168,9 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       now,
       afterPass: health.afterPass,
       log,
+      observer,
     });
+    monitoring.setLeading(true);
     scheduler.start();
     const retention = startRetention({ store, retentionDays: config.RETENTION_DAYS, now, log });
     const imapAbort = new AbortController();
@@ -203,13 +180,12 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       watching = watchMailbox(
         config,
         store,
-        { logger: log, onReport: (report) => alerter.onReport(report) },
+        { logger: log, onReport: (report) => alerter.onReport(report), observer },
         imapAbort.signal,
-      ).catch((error: unknown) =>
-        log.error({ err: error instanceof Error ? error.message : String(error) }, 'mailbox watcher stopped'),
-      );
+      ).catch((error: unknown) => log.error({ err: errorMessage(error) }, 'mailbox watcher stopped'));
     }
     return async () => {
+      monitoring.setLeading(false);
       imapAbort.abort();
       await watching;
       await scheduler.stop();
@@ -226,23 +202,20 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     lease,
     { onLead: startLeading, onLose: () => log.warn('lost the lease; another instance leads now') },
     leadershipAbort.signal,
-  ).catch((error: unknown) =>
-    log.error({ err: error instanceof Error ? error.message : String(error) }, 'leadership loop failed'),
-  );
+  ).catch((error: unknown) => log.error({ err: errorMessage(error) }, 'leadership loop failed'));
 
   try {
-    if (slack) {
-      const { port } = await slack.start();
-      log.info({ mode: slack.mode, ...(port ? { port } : {}) }, 'slack ready');
-    }
-    if (discord) {
-      await discord.start();
-      log.info('discord ready');
+    for (const { name, adapter } of adapters) {
+      const fields = await adapter.start().catch((error: unknown) => {
+        throw platformStartError(name, error, config);
+      });
+      log.info(fields, `${name} ready`);
     }
   } catch (error) {
     leadershipAbort.abort();
     await leadership;
     await lease.close().catch(() => undefined);
+    await monitoring.close();
     if (!options.store) await store.close();
     throw error;
   }
@@ -254,22 +227,18 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   const running: RunningBot = {
     destinations,
     platforms,
+    metricsPort: monitoring.port,
     stop() {
       stopping ??= (async () => {
-        await terminal?.stop();
-        await slack?.stop().catch(() => undefined);
-        await discord?.stop().catch(() => undefined);
+        for (const { adapter } of adapters) await adapter.stop().catch(() => undefined);
         await Promise.allSettled([...inFlight]);
         leadershipAbort.abort();
         await leadership;
         await lease.close().catch(() => undefined);
         await flushOnStop(store, log);
+        await monitoring.close();
         if (!options.store)
-          await store
-            .close()
-            .catch((error: unknown) =>
-              log.warn({ err: error instanceof Error ? error.message : String(error) }, 'store close failed'),
-            );
+          await store.close().catch((error: unknown) => log.warn({ err: errorMessage(error) }, 'store close failed'));
       })();
       return stopping;
     },
@@ -287,7 +256,7 @@ async function flushOnStop(store: ReportStore, log: Logger): Promise<void> {
     await store.flush();
   } catch (error) {
     log.warn(
-      { err: error instanceof Error ? error.message : String(error) },
+      { err: errorMessage(error) },
       'store unreachable at shutdown: unacknowledged mail will be read again on the next start',
     );
   }
@@ -299,13 +268,37 @@ Runs the bot: watches the IMAP mailbox (when IMAP_HOST is set), posts the daily 
 DIGEST_TIME in TZ and alerts, and answers /dmarc on Slack and Discord. Without a chat platform
 configured it uses this terminal: type /dmarc commands at the prompt. Settings come from the
 environment and .env. Stop with Ctrl-C.
+Exit status: 0 stopped by a signal, 1 could not start (settings, store, chat), 2 usage error.
 `;
 
+/**
+ * A chat platform that refused to start, as one line naming the setting to fix (a revoked or
+ * mistyped token is the usual cause), with every token redacted.
+ */
+function platformStartError(platform: string, error: unknown, config: Config): Error {
+  const secrets = [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET, config.DISCORD_TOKEN];
+  const message = redactSecrets(errorMessage(error), secrets);
+  const refusal = TOKEN_REFUSALS[platform];
+  const title = platform.charAt(0).toUpperCase() + platform.slice(1);
+  return new Error(
+    refusal?.pattern.test(message)
+      ? `${title} refused the token in ${refusal.settings} (${message.split('\n')[0]}): check or renew it`
+      : `${title} could not be started: ${message.split('\n')[0]}`,
+  );
+}
+
+/** How each platform says that a token is refused, and which settings hold its tokens. */
+const TOKEN_REFUSALS: Record<string, { pattern: RegExp; settings: string } | undefined> = {
+  slack: {
+    pattern: /invalid_auth|not_authed|token_revoked|account_inactive|token_expired/,
+    settings: 'SLACK_BOT_TOKEN / SLACK_APP_TOKEN',
+  },
+  discord: { pattern: /401|TokenInvalid|invalid token|Unauthorized/i, settings: 'DISCORD_TOKEN' },
+};
+
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(help);
-    return 0;
-  }
+  const parsed = parseCommandArgs('start', help, () => parseArgs({ args: argv, options: helpOption }));
+  if (typeof parsed === 'number') return parsed;
   let config: Config;
   try {
     config = loadSettings();
@@ -313,11 +306,11 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      return 1;
+      return EXIT_CONFIG;
     }
     if (error instanceof RangeError) {
       process.stderr.write(`configuration: TZ: ${error.message}\n`);
-      return 1;
+      return EXIT_CONFIG;
     }
     throw error;
   }
@@ -338,9 +331,9 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      return 1;
+      return EXIT_CONFIG;
     }
-    process.stderr.write(`dmarc-bot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`dmarc-bot start: ${errorMessage(error)}\n`);
     return 1;
   }
   if (bot.platforms.includes('terminal') && process.stdin.isTTY && !demo) {

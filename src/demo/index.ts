@@ -12,23 +12,11 @@ import { failureReportMail, tlsReportMail } from '../generate/mail.ts';
 import { ingestInput, IngestTotals } from '../ingest/pipeline.ts';
 import { openStore } from '../store/index.ts';
 import type { ReportStore } from '../store/types.ts';
+import { utcDay } from '../time/utc-day.ts';
 
-/** Settings whose presence means the user has configured a real deployment. */
-const REAL_SETTINGS = ['DMARC_STORE', 'IMAP_HOST', 'SLACK_BOT_TOKEN', 'DISCORD_TOKEN', 'DISCORD_WEBHOOK_URL'] as const;
+import { DEMO_DOMAIN, DEMO_STORE_PATH } from './wants.ts';
 
-export const DEMO_STORE_PATH = './data/demo.sqlite';
-export const DEMO_DOMAIN = 'example.com';
-
-/** True when nothing that points at a real store, mailbox or chat is set (or DMARC_DEMO=1 asks for it). */
-export function wantsDemo(env: NodeJS.ProcessEnv): boolean {
-  if (env.DMARC_DEMO === '1' || env.DMARC_DEMO === 'true') return true;
-  if (env.DMARC_DEMO === '0' || env.DMARC_DEMO === 'false') return false;
-  return REAL_SETTINGS.every((name) => !env[name]?.trim());
-}
-
-function utcDay(date: Date): string {
-  return date.toISOString().slice(0, 10);
-}
+export { DEMO_DOMAIN, DEMO_STORE_PATH, wantsDemo } from './wants.ts';
 
 /** A few failure reports and one SMTP TLS report, so the digest shows every kind. */
 function extraMails(truth: ScenarioTruth): Buffer[] {

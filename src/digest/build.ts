@@ -1,14 +1,14 @@
 // The digest as a Reply: per policy domain, what the reports received in [since, until) say.
 // The figures come from the insight layer (queryDigest); this module only words them.
 
-import type { CommandContext } from '../commands/types.ts';
+import type { CommandContext } from '../command-kit/types.ts';
 import { identifyFor } from '../context.ts';
 import { dmarcRecordChanges, recordChangeBlocks } from '../dns-check/digest.ts';
 import type { MessageKey } from '../i18n/index.ts';
 import type { Translator } from '../i18n/index.ts';
-import { blocks, recordRows, sourceLabel, translatorFor } from '../i18n/present.ts';
+import { blocks, moreText, recordRows, sourceLabel, translatorFor } from '../i18n/present.ts';
 import { queryDigest } from '../insight/index.ts';
-import type { DigestData, DigestDomain, DigestSource } from '../insight/types.ts';
+import type { DigestData, DigestDomain, DigestSource, ListTotal } from '../insight/types.ts';
 import type { Reply, ReplyBlock, ReplyTone } from '../reply/model.ts';
 import type { ReportStore } from '../store/types.ts';
 
@@ -39,7 +39,14 @@ function sourceLine(t: Translator, source: DigestSource): string {
     messages: source.messages,
     fail: source.dmarcFail,
   });
-  return source.hint ? `${line} — ${t.hint(source.hint)}` : line;
+  const tagged = source.class ? `${line} [${t.t(`class.${source.class}` as MessageKey)}]` : line;
+  return source.hint ? `${tagged} — ${t.hint(source.hint)}` : tagged;
+}
+
+/** The listed lines, then "and N more (M messages)" for what the list leaves out. */
+function withRest(t: Translator, lines: string[], total: ListTotal, shownMessages: number): string[] {
+  if (total.count <= lines.length) return lines;
+  return [...lines, moreText(t, total.count - lines.length, total.messages - shownMessages)];
 }
 
 function domainTone(domain: DigestDomain): ReplyTone {
@@ -72,13 +79,23 @@ function domainBlocks(t: Translator, domain: DigestDomain): ReplyBlock[] {
     domain.newSources.length > 0 && {
       type: 'list',
       title: t.t('label.newSources'),
-      items: domain.newSources.map((source) => sourceLine(t, source)),
+      items: withRest(
+        t,
+        domain.newSources.map((source) => sourceLine(t, source)),
+        domain.newSourcesTotal,
+        domain.newSources.reduce((sum, source) => sum + source.messages, 0),
+      ),
     },
     domain.failingSources.length > 0 && {
       type: 'list',
       title: t.t('label.failingSources'),
       tone: 'warning',
-      items: domain.failingSources.map((source) => sourceLine(t, source)),
+      items: withRest(
+        t,
+        domain.failingSources.map((source) => sourceLine(t, source)),
+        domain.failingSourcesTotal,
+        domain.failingSources.reduce((sum, source) => sum + source.dmarcFail, 0),
+      ),
     },
     (domain.failureReports > 0 || domain.tls.reports > 0) && {
       type: 'fields',
@@ -100,9 +117,27 @@ function domainBlocks(t: Translator, domain: DigestDomain): ReplyBlock[] {
           : []),
       ],
     },
+    domain.spoofing &&
+      domain.readiness && {
+        type: 'text',
+        text: `${t.t('label.spoofing')}: ${t.t(
+          domain.spoofing.sources > 0 ? 'digest.spoofing' : 'digest.spoofing.none',
+          {
+            sources: domain.spoofing.sources,
+            messages: domain.spoofing.messages,
+            from: t.day(domain.readiness.window.from),
+            to: t.day(domain.readiness.window.to),
+          },
+        )}`,
+      },
     domain.readiness && {
       type: 'text',
-      text: `${t.t('label.readiness')}: ${t.t('digest.readiness', { verdict: t.t(`verdict.${domain.readiness.verdict}` as MessageKey), nextStep: t.hint(domain.readiness.nextStep) })}`,
+      text: `${t.t('label.readiness')}: ${t.t('digest.readiness', {
+        verdict: t.t(`verdict.${domain.readiness.verdict}` as MessageKey),
+        nextStep: t.hint(domain.readiness.nextStep),
+        from: t.day(domain.readiness.window.from),
+        to: t.day(domain.readiness.window.to),
+      })}`,
       tone: domain.readiness.verdict === 'not-ready' ? 'warning' : 'info',
     },
   );
@@ -128,6 +163,7 @@ export function digestReply(t: Translator, data: DigestData): Reply {
   const tones = data.domains.map(domainTone);
   return {
     title: t.t('digest.title', {
+      reports: reportCount,
       aggregate: data.received.aggregate,
       failure: data.received.failure,
       tls: data.received.tls,

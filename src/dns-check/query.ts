@@ -2,7 +2,7 @@
 // senders from `ready`, the DKIM selectors seen signing), asks the injected resolver, and applies
 // the outcome to readiness.
 
-import type { CommandContext } from '../commands/types.ts';
+import type { CommandContext } from '../command-kit/types.ts';
 import { identifyFor } from '../context.ts';
 import { queryReady, windowEnding } from '../insight/index.ts';
 import type { Readiness } from '../insight/types.ts';

@@ -4,6 +4,8 @@
 import { isNoAnswer, type RecordResolver } from '../net/dns-records.ts';
 import type { Config } from '../config.ts';
 import { imapConfigured } from '../config.ts';
+import { errorMessage } from '../text/error-message.ts';
+import { redactSecrets, redactUrl } from '../text/redact.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -20,6 +22,7 @@ export interface DoctorDeps {
     getState<T>(name: string): Promise<T | undefined>;
     flush(): Promise<void>;
     close(): Promise<void>;
+    integrityCheck?(): Promise<string[]>;
   }>;
   connectImap(
     config: Config,
@@ -36,22 +39,44 @@ export interface DoctorDeps {
   /** a record resolver asking only `server` ("host:port"), or the system resolvers for null */
   records?(server: string | null): RecordResolver;
   now(): Date;
+  /**
+   * Whether a SQLite store file exists, and if not whether it could be created, so that the check
+   * creates no file or folder; without it the store is opened (which creates both).
+   */
+  inspectSqlitePath?(path: string): Promise<SqlitePathState>;
 }
+
+export type SqlitePathState =
+  { state: 'exists' } | { state: 'creatable'; folder: string } | { state: 'blocked'; problem: string };
 
 /** Error text without anything that looks like a token or password. */
 export function safeMessage(error: unknown, secrets: ReadonlyArray<string | undefined>): string {
-  let text = error instanceof Error ? error.message : String(error);
-  for (const secret of secrets) if (secret && secret.length >= 4) text = text.split(secret).join('[redacted]');
-  return text.replace(/xox[abprs]-[\w-]+|xapp-[\w-]+/g, '[redacted]');
+  return redactSecrets(errorMessage(error), secrets);
 }
 
 function storeLabel(url: string): string {
-  // hide a password in postgres://user:pass@host/db or redis://:pass@host
-  return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  return redactUrl(url);
 }
 
 export async function checkStore(config: Config, deps: DoctorDeps): Promise<CheckResult> {
   const label = storeLabel(config.DMARC_STORE);
+  const sqlitePath = config.DMARC_STORE.startsWith('sqlite://') ? config.DMARC_STORE.slice('sqlite://'.length) : null;
+  if (sqlitePath && sqlitePath !== ':memory:' && deps.inspectSqlitePath) {
+    const found = await deps.inspectSqlitePath(sqlitePath);
+    if (found.state === 'creatable')
+      return {
+        part: 'store',
+        status: 'ok',
+        detail: `${label} does not exist yet; the first ingest or start creates it (${found.folder} is writable)`,
+      };
+    if (found.state === 'blocked')
+      return {
+        part: 'store',
+        status: 'fail',
+        detail: `${label}: ${found.problem}`,
+        fix: 'make sure the folder of the SQLite file exists or can be created and is writable by the bot user',
+      };
+  }
   try {
     const store = await deps.openStore(config.DMARC_STORE);
     try {
@@ -66,15 +91,28 @@ export async function checkStore(config: Config, deps: DoctorDeps): Promise<Chec
           detail: `${label}: a value written could not be read back`,
           fix: 'check that no other program rewrites the store, and that the disk is not full',
         };
-      return { part: 'store', status: 'ok', detail: `${label} is open and writable` };
+      const problems = (await store.integrityCheck?.()) ?? [];
+      if (problems.length > 0) {
+        const path = config.DMARC_STORE.replace(/^sqlite:\/\//, '');
+        return {
+          part: 'store',
+          status: 'fail',
+          detail: `${label}: PRAGMA quick_check found ${problems.length} problems, first: ${problems[0]!.slice(0, 200)}`,
+          fix: `stop the bot, then rescue what the file holds: sqlite3 '${path}' .recover | sqlite3 recovered.sqlite, and point DMARC_STORE at the new file`,
+        };
+      }
+      const checked = store.integrityCheck ? ' (PRAGMA quick_check: ok)' : '';
+      return { part: 'store', status: 'ok', detail: `${label} is open and writable${checked}` };
     } finally {
       await store.close();
     }
   } catch (error) {
     const message = safeMessage(error, [config.DMARC_STORE]);
-    const fix = config.DMARC_STORE.startsWith('sqlite')
-      ? 'make sure the folder of the SQLite file exists or can be created and is writable by the bot user'
-      : 'make sure the store server is running and reachable, and that DMARC_STORE holds the right address, user and password';
+    const fix = /SQLite store .* (is empty|is not an SQLite database|is damaged)/.test(message)
+      ? 'the file is damaged: restore a backup or rescue it with sqlite3 .recover (see above)'
+      : config.DMARC_STORE.startsWith('sqlite')
+        ? 'make sure the folder of the SQLite file exists or can be created and is writable by the bot user'
+        : 'make sure the store server is running and reachable, and that DMARC_STORE holds the right address, user and password';
     return { part: 'store', status: 'fail', detail: `${label}: ${message}`, fix };
   }
 }

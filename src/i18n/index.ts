@@ -42,11 +42,14 @@ export function createTranslator(locale: Locale = 'en', timeZone = 'UTC'): Trans
     timeZoneName: 'short',
   });
 
+  // {name} fills a value; {name|one|other} fills a number followed by its English plural form.
   const fill = (template: string, params: MessageParams = {}) =>
-    template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    template.replace(/\{(\w+)(?:\|([^|}]*)\|([^}]*))?\}/g, (whole, name: string, one?: string, other?: string) => {
       const value = params[name];
       if (value === undefined || value === null) return whole;
-      return typeof value === 'number' ? numbers.format(value) : value;
+      const text = typeof value === 'number' ? numbers.format(value) : value;
+      if (one === undefined || other === undefined) return text;
+      return `${text} ${Number(value) === 1 ? one : other}`;
     });
 
   const translator: Translator = {

@@ -9,14 +9,17 @@ export const ja: Record<MessageKey, string> = {
   'reply.usage.line': '使い方: {usage}',
   'reply.window': '期間: {from} ～ {to}（UTC の日付）、時刻は {timeZone}',
   'reply.more': '… ほか {count} 件',
+  'reply.moreMessages': '… ほか {count} 件（{messages} 通）',
+  'reply.total': '合計: {count} 件、{messages} 通',
   yes: 'はい',
   no: 'いいえ',
   none: '-',
 
   'usage.empty': 'コマンドがありません。例: /dmarc help',
+  'usage.didYouMean': '/dmarc {suggestion} のことですか？',
   'usage.unknownCommand': '「{name}」というコマンドはありません。コマンド: {list}。例: /dmarc help',
-  'usage.missing': '{option} がありません: {expected}を指定してください。例: /dmarc {example}',
-  'usage.invalid': '「{value}」は{expected}ではありません（{option}）。例: /dmarc {example}',
+  'usage.missing': '{option} がありません。{expected} を指定してください。例: /dmarc {example}',
+  'usage.invalid': '「{value}」は {expected} ではありません（{option}）。例: /dmarc {example}',
   'usage.unknownOption': '{command} に「{name}」というオプションはありません。オプション: {list}。例: /dmarc {example}',
   'usage.duplicate': '{option} が 2 回指定されています。例: /dmarc {example}',
   'usage.tooMany': '{command} に余分な引数「{value}」があります。例: /dmarc {example}',
@@ -36,6 +39,10 @@ export const ja: Record<MessageKey, string> = {
   'command.summary': '直近の日数のドメインごとの集計',
   'command.sources': '直近の日数の主な送信者',
   'command.help': 'すべてのコマンドと例',
+  'command.marks': '記録した判断の一覧: mine / spoof、記録者と日時',
+  'command.failures': '受信した失敗レポート（RFC 6591）: 送信組織と内容',
+  'command.tls': 'SMTP TLS レポート（RFC 8460）: ポリシーごとのセッションと失敗',
+  'option.force': 'yes: 既知のサービスやアライメント済みの送信元でも記録する',
   'option.address': 'IPv4 または IPv6 のアドレス',
   'option.days': '遡る日数',
   'option.date': 'YYYY-MM-DD、today または yesterday',
@@ -93,6 +100,21 @@ export const ja: Record<MessageKey, string> = {
   'label.tls': 'SMTP TLS',
   'label.readiness': '判定',
   'label.markedBy': '記録者',
+  'label.markedAt': '日時',
+  'label.subject': '対象',
+  'label.verdict': '判断',
+  'label.spoofing': 'なりすまし',
+  'label.whyNotReject': 'まだ p=reject にしない理由',
+  'label.policyAge': '現在のポリシーの期間',
+  'label.reporter': '送信組織',
+  'label.received': '受信',
+  'label.arrival': '到着',
+  'label.feedback': '種類',
+  'label.result': '認証の失敗',
+  'label.policyDomain': 'ポリシー',
+  'label.sessions': 'セッション',
+  'label.failed': '失敗',
+  'label.failureTypes': '失敗の種類',
 
   'ip.title': '{ip}: {messages} 通、DMARC 成功率 {passRate}（{days} 日間）',
   'ip.unknown.title': '直近 {days} 日間のレポートに {ip} はありません',
@@ -101,8 +123,15 @@ export const ja: Record<MessageKey, string> = {
   'ip.network': 'AS{asn} {asName}',
   'mark.mine': '自分の送信元',
   'mark.spoof': 'なりすまし',
+  'ip.class': '分類',
 
   'date.title': '{date}: レポート {reports} 件、{messages} 通、DMARC 成功率 {passRate}',
+  'date.future.title': '{date} は未来の日付です',
+  'date.future.text': '{date} を含むレポートはまだありえません。今日は {today}（UTC）です。例: /dmarc date yesterday',
+  'date.utc':
+    'today と yesterday は UTC の日付です（{date}）。レポートは期間が重なる UTC の日すべてに、その日の分だけ数えます',
+  'date.latest':
+    '{asked} を含むレポートはまだ届いていません（通常 1～2 日後に届きます）。レポートのある最新の日は {date} です',
   'date.none.title': '{date} を含むレポートはありません',
   'date.none.text': '{date}（UTC）を含む集約レポートはまだありません。レポートは通常 1～2 日後に届きます。',
   'date.domain': '{domain}: {messages} 通、成功率 {passRate}',
@@ -110,47 +139,73 @@ export const ja: Record<MessageKey, string> = {
   'ready.title.one': '{domain}: {verdict}',
   'ready.title.many': '{count} ドメインの判定',
   'ready.none.title': '判定に使えるデータがありません',
-  'ready.none.text': '直近 {days} 日間に{forDomain}集約レポートがありません。',
+  'ready.none.text': '直近 {days} 日間に{forDomain} 集約レポートがありません。',
   'ready.none.forDomain': ' {domain} の',
   'verdict.insufficient-data': 'データ不足',
-  'verdict.not-ready': 'まだ強制できません',
+  'verdict.not-ready': 'p=quarantine へ移行できません',
   'verdict.ready-quarantine': 'p=quarantine に進めます',
   'verdict.ready-reject': 'p=reject に進めます',
   'verdict.enforced': '強制済み（p=reject）',
   'check.days-with-reports': 'レポートのある日数: {value}（必要: {threshold}）',
-  'check.messages': '正規の送信元のメール数: {value}（必要: {threshold}）',
+  'check.messages': 'なりすましを除いたメール数: {value}（必要: {threshold}）',
   'check.pass-rate-quarantine': '成功率 {value}（quarantine には {threshold} 必要）',
   'check.pass-rate-reject': '成功率 {value}（reject には {threshold} 必要）',
-  'check.legit-failing': '失敗している正規の送信者の最大割合: {value}（上限 {threshold}）',
+  'check.legit-failing': '失敗している正規の送信者の最大割合: 対象メールの {value}（上限 {threshold}）',
   'check.unconfirmed-senders': '未確認の定常的な送信者: {value}',
+  'check.dkim-for-reject': 'SPF だけで成功している正規の送信者（reject には DKIM が必要）: {value}',
+  'check.mailing-list': 'メーリングリスト経由のメール（quarantine に留める）: {value}',
+  'check.time-at-policy': 'p=quarantine の日数: {value}（reject の前に約 1 か月、{threshold} 日）',
   'check.other': '{id}: {detail}',
   'class.aligned': 'アライメント済み',
-  'class.misaligned': '正規だが失敗',
+  'class.legitimate-failing': '正規だが失敗',
+  'class.mailing-list': 'メーリングリスト',
   'class.forwarded': '転送',
   'class.unconfirmed': '未確認の定常的な送信者',
   'class.spoofing': 'なりすまし',
   'ready.blocker': '{sender}（{class}）: {messages} 通中 {failing} 通が失敗。{hint}',
   'ready.blocker.unconfirmed':
-    '{sender}（{class}）: {messages} 通中 {failing} 通が失敗。自分の送信元なら: {hint}。そうでなければ: /dmarc mark {sender} spoof',
+    '{sender}（{class}）: {messages} 通中 {failing} 通が失敗。自分の送信元なら {hint}。そうでなければ /dmarc mark {sender} spoof',
   'ready.policy': '受信側が報告した公開ポリシー: {policy}',
   'ready.policy.unknown': '公開ポリシー: レポートに記載がありません',
-  'ready.figures': '対象 {considered} 通（なりすまし {spoofing} 通と転送 {forwarded} 通を除く）、成功率 {passRate}',
+  'ready.blocker.reject': '{sender}: {messages} 通中 {failing} 通が SPF だけで成功。{hint}',
+  'ready.figures':
+    '成功率 {passRate}、対象は正規の送信元の {considered} 通（なりすまし {spoofing} 通、転送 {forwarded} 通、メーリングリスト {lists} 通を除く）',
+  'ready.policyAge': 'p={p} を {since} から報告（{days} 日）',
+  'ready.policyAge.atLeast': 'p={p} を {since} から報告（少なくとも {days} 日: 期間全体）',
+  'ready.sourcesTotal': '全 {count} 送信者、{messages} 通（うちなりすまし {spoofing} 通）',
 
-  'mark.set.title': '{subject} を{verdict}として記録しました',
-  'mark.set.text': '{by} が {at} に記録しました。ready、ダイジェスト、アラートは今後これを{verdict}として扱います。',
+  'mark.set.title': '{subject} を {verdict} として記録しました',
+  'mark.set.text': '{by} が {at} に記録しました。ready、ダイジェスト、アラートは今後これを {verdict} として扱います。',
   'mark.unseen':
     '直近 {days} 日間のレポートに {subject} という送信元はありません。綴りを確認してください（ready と sources に名前が表示されます）。記録はそのまま保存しました。',
   'mark.cleared.title': '{subject} の記録を取り消しました',
   'mark.cleared.none': '{subject} には記録がありませんでした。',
+  'mark.tooLong':
+    '対象は {max} 文字までです（IP アドレス、または ready/sources に表示された送信者名）。この対象は {length} 文字です。',
+  'mark.needsForce.service':
+    '{subject} は既知のサービス {service} です。{verdict} として記録すると {messages} 通（メールの {share}）の分類が変わります。よろしければ force:yes を付けてください: /dmarc mark "{subject}" {verdict} force:yes',
+  'mark.needsForce.aligned':
+    '{subject} は DMARC に成功しています（{messages} 通中 {passRate}）。アライメント済みです。よろしければ force:yes を付けてください: /dmarc mark "{subject}" {verdict} force:yes',
+  'marks.title': '記録 {count} 件',
+  'marks.none': '記録はまだありません。/dmarc mark <IP または送信者> mine|spoof で記録します。',
+  'failures.title': '{days} 日間の失敗レポート: {count} 件',
+  'failures.none': '直近 {days} 日間に{forDomain} 失敗レポートはありません。ruf= のアドレスに送る受信側は少数です。',
+  'tls.title': '{days} 日間の SMTP TLS: レポート {count} 件、成功 {successful} セッション、失敗 {failed} セッション',
+  'tls.none':
+    '直近 {days} 日間に{forDomain} SMTP TLS レポートはありません。_smtp._tls.<ドメイン> の rua= に届きます（RFC 8460）。',
+  'list.forDomain': ' {domain} の',
 
-  'summary.title': '{days} 日間: {messages} 通、DMARC 成功率 {passRate}、{domains} ドメイン',
+  'summary.title': '{days} 日間: {messages} 通、DMARC 成功率 {passRate}（全メール）、{domains} ドメイン',
+  'summary.sourcesNote': 'ここでの送信元は IP アドレスです。/dmarc sources は送信者ごとにまとめます。',
   'summary.none': '直近 {days} 日間の集約レポートはありません。',
-  'sources.title': '{days} 日間の主な送信者（全 {total} 件）',
+  'sources.title': '{days} 日間の送信者: {total} 送信者（IP アドレス {ips} 件）、{messages} 通',
+  'sources.note':
+    '成功率は送信者ごとの全メールに対する割合です。ready はなりすまし、転送、メーリングリストのメールを成功率から除きます。',
 
   'help.title': '/dmarc のコマンド',
   'help.footer': 'オプションは name:value の形で書きます（例: days:90）。空白を含む値は引用符で囲みます。',
 
-  'digest.title': 'DMARC ダイジェスト: 集約 {aggregate} 件、失敗 {failure} 件、TLS {tls} 件',
+  'digest.title': 'DMARC ダイジェスト: レポート {reports} 件（集約 {aggregate} 件、失敗 {failure} 件、TLS {tls} 件）',
   'digest.none.title': 'DMARC ダイジェスト: 新しいレポートはありません',
   'digest.none.text': '{since} から {until} までに受信したレポートはありません。',
   'digest.period': '{since} から {until} までに受信したレポート',
@@ -158,7 +213,10 @@ export const ja: Record<MessageKey, string> = {
   'digest.tls': 'レポート {reports} 件: 成功 {successful} セッション、失敗 {failed} セッション',
   'digest.change': '{change} ポイント（前 7 日間 {previous}）',
   'digest.first': '初回のダイジェストは直近 24 時間分です。以後は前回の終わりから続きます。',
-  'digest.readiness': '{verdict}: {nextStep}',
+  'digest.readiness': '{verdict}（/dmarc ready と同じ {from} ～ {to}）。{nextStep}',
+  'digest.spoofing':
+    '{from} ～ {to} になりすましの送信元 {sources} 件が {messages} 通を送信。p=quarantine または p=reject で止まります',
+  'digest.spoofing.none': '{from} ～ {to} になりすましの送信元はありません',
   'digest.source': '{source}: {messages} 通、失敗 {fail} 通',
 
   'hint.spf-unaligned':
@@ -167,6 +225,12 @@ export const ja: Record<MessageKey, string> = {
     'DKIM は {dkimDomain} でのみ成功し、{domain} では成功していません。サービス側で d={domain} の DKIM 署名を設定してください',
   'hint.no-auth':
     'DKIM 署名がなく、{domain} の SPF も失敗しています。中継サーバーの可能性があります。{ip} を SPF レコードに追加するか、自分のサーバー経由で送信してください',
+  'hint.mailing-list':
+    'メーリングリスト経由のメールです。リストがメールを変更し {domain} の DKIM 署名が壊れています。RFC 9989 はリストのメールがあるドメインに p=reject を勧めていません',
+  'hint.spoofing':
+    '{domain} として許可されておらず、定常的な送信者でもありません。p=quarantine または p=reject でこのメールは止まります。自分の送信元なら: /dmarc mark {subject} mine',
+  'hint.spf-only':
+    'SPF だけで DMARC に成功しています（アライメントした DKIM 署名のないメール {spfOnly} 通）。転送で SPF は壊れるので、p=reject の前に d={domain} の DKIM 署名を設定してください',
   'hint.forwarded':
     '転送されたメールです。中継により {domain} の DKIM 署名が壊れています。こちらで直すものはありません（ARC が受信側の助けになります）',
   'hint.intermittent':
@@ -174,25 +238,40 @@ export const ja: Record<MessageKey, string> = {
   'hint.auth-fail':
     '{domain} の SPF と DKIM がどちらも失敗しています。許可されていない送信者です（なりすまし、または未設定の送信者）',
   'hint.collect-more-data':
-    'データを集めてください: レポートのある日 {days} / {minDays} 日、メール {messages} / {minMessages} 通',
-  'hint.fix-blocker': 'まず {sender} を直してください（失敗 {failing} 通）: {fix}',
+    'データを集めてください。レポートのある日 {days} / {minDays} 日、メール {messages} / {minMessages} 通',
+  'hint.fix-blocker': 'まず {sender} を直してください（失敗 {failing} 通）。対処: {fix}',
   'hint.confirm-sender':
-    '{sender}（{messages} 通、成功なし）について判断してください: /dmarc mark "{sender}" mine|spoof',
+    '{sender}（{messages} 通、成功なし）について判断してください。/dmarc mark "{sender}" mine|spoof',
   'hint.raise-pass-rate':
     '{domain} の成功率を {passPercent} % から {thresholdPercent} % に上げてください。残りの送信者のアライメントを整えます',
   'hint.publish-quarantine-testing':
-    '{domain} に p=quarantine; t=y（RFC 9989 のテストモード）を公開し、レポートを見守ってください',
-  'hint.publish-quarantine': '{domain} に t=y なし（pct もなし）で p=quarantine を公開してください',
+    '{domain} に t=y 付きの p=quarantine を公開してください（RFC 9989 のテストモード: 受信側は強制したものとして報告し、p=none を適用します）。rua=/ruf= はそのまま残します: _dmarc.{domain} TXT "{record}"',
+  'hint.publish-quarantine':
+    '{domain} に p=quarantine を公開してください。rua=/ruf= はそのまま残します: _dmarc.{domain} TXT "{record}"',
   'hint.publish-reject-testing':
-    '{domain} に p=reject; t=y（RFC 9989 のテストモード）を公開し、レポートを見守ってください',
-  'hint.publish-reject': '{domain} に t=y なし（pct もなし）で p=reject を公開してください',
+    '{domain} に t=y 付きの p=reject を公開してください（テストモード: 受信側は p=quarantine を適用します）。rua=/ruf= はそのまま残します: _dmarc.{domain} TXT "{record}"',
+  'hint.publish-reject':
+    '{domain} に p=reject を公開してください。rua=/ruf= はそのまま残します: _dmarc.{domain} TXT "{record}"',
   'hint.keep-monitoring': '{domain} は強制済み（p=reject）です。新しい送信者に注意を続けてください',
   'hint.dns-fix': 'まず {domain} の DNS 公開内容を直してください（{check}）: {fix}',
+  'hint.wait-at-quarantine':
+    'p=quarantine のまま続けてください。現在 {days} / {minDays} 日です。RFC 9989 は p=reject の前に約 1 か月 quarantine で様子を見ることを勧めています',
+  'hint.hold-mailing-list':
+    'p=quarantine のままにしてください。{messages} 通がメーリングリスト経由で、RFC 9989 はリストのメールがあるドメインは p=reject を公開すべきでない（SHOULD NOT）としています',
+  'hint.needs-dkim':
+    'まだ p=reject へ移行できません。正規の送信者 {senders} 件が SPF だけで成功しています（まず {sender}、{spfOnly} 通）。reject には d={domain} の DKIM 署名が必要です',
+  'hint.reject-pass-rate':
+    'まだ p=reject へ移行できません。成功率 {passPercent} % は reject に必要な {thresholdPercent} % に届いていません',
+  'hint.quarantine-first':
+    'まだ p=reject へ移行できません。一段ずつ進めます。まず p=quarantine を公開し、1 か月様子を見てください',
   'hint.unknown': 'ヒント {code}',
   'fix.spf-unaligned': 'リターンパスを自分のドメインに合わせるか、自分の DKIM 鍵で署名する',
   'fix.dkim-unaligned': '自分のドメインの DKIM で署名する',
   'fix.no-auth': 'SPF で許可するか、自分のサーバー経由で送る',
   'fix.forwarded': '対処不要（転送）',
+  'fix.mailing-list': '対処不要（メーリングリスト）。quarantine に留める',
+  'fix.spoofing': '許可するものはありません。強制で止まります',
+  'fix.spf-only': '自分のドメインの d= で DKIM 署名する',
   'fix.intermittent': 'すべてのサーバーでアライメントを設定する',
   'fix.auth-fail': 'SPF と DKIM を設定するか、なりすましとして記録する',
 };

@@ -1,7 +1,7 @@
 // Small presentation helpers shared by the command handlers and the digest: the context's
 // translator, the usual figures in words, and count tables.
 
-import type { CommandContext } from '../commands/types.ts';
+import type { CommandContext } from '../command-kit/types.ts';
 import type { CountRow, DayWindow, Hint } from '../insight/types.ts';
 import type { ReplyBlock } from '../reply/model.ts';
 import { createTranslator, type Translator } from './index.ts';
@@ -29,8 +29,44 @@ export function countTable(
 ): ReplyBlock | null {
   if (rows.length === 0) return null;
   const shown = rows.slice(0, limit).map((row) => [row.key, t.number(row.messages)]);
-  if (rows.length > limit) shown.push([t.t('reply.more', { count: rows.length - limit }), '']);
+  const rest = rows.slice(limit);
+  if (rest.length > 0)
+    shown.push([
+      moreText(
+        t,
+        rest.length,
+        rest.reduce((sum, row) => sum + row.messages, 0),
+      ),
+      '',
+    ]);
   return { type: 'table', title, columns: [firstColumn, t.t('label.messages')], rows: shown };
+}
+
+/** "… and 12 more (340 messages)": the line that ends a cut list, so nothing is hidden silently. */
+export function moreText(t: Translator, count: number, messages: number): string {
+  return t.t('reply.moreMessages', { count, messages });
+}
+
+/**
+ * The first `limit` items of a list (already sorted by what needs action first), and the "and N
+ * more (M messages)" line for the rest, or null when nothing was cut.
+ */
+export function cutList<T>(
+  t: Translator,
+  items: readonly T[],
+  limit: number,
+  messagesOf: (item: T) => number,
+): { shown: T[]; more: string | null } {
+  if (items.length <= limit) return { shown: [...items], more: null };
+  const rest = items.slice(limit);
+  return {
+    shown: items.slice(0, limit),
+    more: moreText(
+      t,
+      rest.length,
+      rest.reduce((sum, item) => sum + messagesOf(item), 0),
+    ),
+  };
 }
 
 export function recordRows(counts: Record<string, number>): CountRow[] {

@@ -4,8 +4,9 @@
 
 import type { Report } from '../model.ts';
 import type { IngestOutcome, ReportStore } from '../store/types.ts';
-import { readReports } from '../reader/index.ts';
+import { readReportsBounded } from '../reader/bounded.ts';
 import { InvalidReportError, reportKey } from '../store/index.ts';
+import type { OpsObserver } from '../metrics/observer.ts';
 
 export interface IngestInput {
   /** names the input in errors and in the store: a file path, `path#N` or `imap:<mailbox>/<uid>` */
@@ -33,7 +34,7 @@ export interface InputResult {
   errors: IngestError[];
 }
 
-/** The reader's contract as the pipeline uses it (src/reader/index.ts). */
+/** The reader's contract as the pipeline uses it (src/reader/bounded.ts). */
 export type ReadReports = (
   bytes: Uint8Array,
   options: { source: string; maxBytes?: number; maxZipEntries?: number },
@@ -55,6 +56,59 @@ export interface IngestDeps {
   now?: () => Date;
   /** called once for every report that was new to the store (alerting subscribes here) */
   onReport?: (report: Report, event: StoredReportEvent) => void;
+  /** counts reports by kind and outcome and reader errors by cause (metrics); nothing by default */
+  observer?: Pick<OpsObserver, 'reportIngested' | 'readerError'>;
+  /**
+   * Longest time one input may take to read (default 60 s): past it the input is given up as
+   * bad input, so that one input can never stall a batch.
+   */
+  readDeadlineMs?: number;
+  /** stop (SIGTERM): a read in progress is abandoned and ingestInput rejects with ReadAbortedError */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_READ_DEADLINE_MS = 60_000;
+
+/** The batch was stopped while an input was being read: the input is neither stored nor acknowledged. */
+export class ReadAbortedError extends Error {
+  constructor(readonly source: string) {
+    super(`${source}: stopped while reading`);
+    this.name = 'ReadAbortedError';
+  }
+}
+
+/**
+ * The read, bounded by a deadline and the stop signal. A read that never settles (a library
+ * hanging on a crafted mail) is left behind; one that blocks the thread must be isolated by the
+ * reader itself.
+ */
+function boundedRead(
+  work: Promise<Awaited<ReturnType<ReadReports>>>,
+  source: string,
+  deadlineMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Awaited<ReturnType<ReadReports>>> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => finish(() => reject(new ReadAbortedError(source)));
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`reading took longer than ${Math.round(deadlineMs / 1000)} s`))),
+      deadlineMs,
+    );
+    let settled = false;
+    function finish(settle: () => void) {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      settle();
+    }
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => finish(() => resolve(value)),
+      (error: unknown) => finish(() => reject(error)),
+    );
+  });
 }
 
 /** A store failure is not bad input: it stops the batch (nothing may be acknowledged after it). */
@@ -75,13 +129,23 @@ export class StoreWriteError extends Error {
  * returned; any other store failure throws StoreWriteError (the caller must not acknowledge the input).
  */
 export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise<InputResult> {
-  const read = deps.read ?? readReports;
+  const read = deps.read ?? readReportsBounded;
+  const observer = deps.observer;
   const result: InputResult = { source: input.source, new: 0, duplicates: 0, expired: 0, reports: 0, errors: [] };
   let parsed: Awaited<ReturnType<ReadReports>>;
   try {
-    parsed = await read(input.bytes, { source: input.source, ...(deps.maxBytes ? { maxBytes: deps.maxBytes } : {}) });
+    parsed = await boundedRead(
+      Promise.resolve().then(() =>
+        read(input.bytes, { source: input.source, ...(deps.maxBytes ? { maxBytes: deps.maxBytes } : {}) }),
+      ),
+      input.source,
+      deps.readDeadlineMs ?? DEFAULT_READ_DEADLINE_MS,
+      deps.signal,
+    );
   } catch (error) {
+    if (error instanceof ReadAbortedError) throw error;
     // the reader promises not to throw on bad input; if it does anyway, the batch still goes on
+    observer?.readerError('reader-failure');
     result.errors.push({
       source: input.source,
       message: `could not be read: ${error instanceof Error ? error.message : String(error)}`,
@@ -89,6 +153,7 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
     return result;
   }
   for (const error of parsed.errors) {
+    observer?.readerError(error.code ?? 'unreadable');
     const source = error.source ?? input.source;
     // the reader's messages start with the source; keep only the cause (the source is beside it)
     const message = error.message.startsWith(`${source}: `) ? error.message.slice(source.length + 2) : error.message;
@@ -101,12 +166,14 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
     } catch (error) {
       // a report the store cannot place is bad input: named, skipped, the rest goes on
       if (error instanceof InvalidReportError) {
+        observer?.readerError('invalid-report');
         result.errors.push({ source: input.source, message: error.message });
         continue;
       }
       throw new StoreWriteError(input.source, error);
     }
     result.reports += 1;
+    observer?.reportIngested(report.kind, outcome);
     if (outcome === 'new') {
       result.new += 1;
       deps.onReport?.(report, { source: input.source, outcome, reportKey: reportKey(report) });
@@ -117,6 +184,7 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
     }
   }
   if (parsed.reports.length === 0 && result.errors.length === 0) {
+    observer?.readerError('no-report');
     result.errors.push({ source: input.source, message: 'no DMARC, failure or SMTP TLS report found' });
   }
   return result;
@@ -147,6 +215,6 @@ export class IngestTotals {
 }
 
 export function summaryLine(totals: { new: number; duplicates: number; errors: readonly unknown[] }): string {
-  // the exact wording the issue specifies (scripts may match it), so no singular forms
+  // a fixed wording (scripts may match it), so no singular forms
   return `ingested ${totals.new} reports (${totals.duplicates} duplicates, ${totals.errors.length} errors)`;
 }

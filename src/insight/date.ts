@@ -1,9 +1,11 @@
 // `date <YYYY-MM-DD>`: per policy domain, the reports that cover one UTC day and what they say.
 
 import type { DayDoc, SourceStat } from '../store/types.ts';
-import type { DateDomain, DateInsight, DateSource, SenderIdentity } from './types.ts';
+import type { DateDomain, DateInsight, DateSource, SenderIdentity, SourceClass } from './types.ts';
+import { classHint, classRank } from './classify.ts';
 import { explainFailures } from './hints.ts';
 import { addStat, emptyStat, rate } from './stats.ts';
+import { own } from '../store/dict.ts';
 
 export interface DateInsightInput {
   date: string;
@@ -12,9 +14,11 @@ export interface DateInsightInput {
   identities?: Record<string, SenderIdentity>;
   /** how many top / failing sources to list per domain (default 5) */
   limit?: number;
+  /** per domain, the class of each IP (classifyIps over the readiness window ending that day) */
+  classes?: ReadonlyMap<string, ReadonlyMap<string, { class: SourceClass }>>;
 }
 
-export function dateInsight({ date, days, identities = {}, limit = 5 }: DateInsightInput): DateInsight {
+export function dateInsight({ date, days, identities = {}, limit = 5, classes }: DateInsightInput): DateInsight {
   const reportKeys = new Set<string>();
   const domains = new Map<string, { reports: DateDomain['reports']; bySource: Map<string, SourceStat> }>();
 
@@ -50,24 +54,32 @@ export function dateInsight({ date, days, identities = {}, limit = 5 }: DateInsi
     }
     const stats = [...bySource.values()];
     const toSource = (stat: SourceStat): DateSource => {
-      const identity = identities[stat.ip];
+      const identity = own(identities, stat.ip);
+      const sourceClass = classes?.get(name)?.get(stat.ip)?.class ?? null;
+      const failureHint = explainFailures(stat, { forwarder: identity?.forwarder ?? false, domain: name });
       return {
         ip: stat.ip,
+        class: sourceClass,
         sender: identity && identity.by !== 'ip' ? identity.name : null,
         messages: stat.messages,
         dmarcPass: stat.dmarcPass,
         dmarcFail: stat.messages - stat.dmarcPass,
-        hint: explainFailures(stat, { forwarder: identity?.forwarder ?? false, domain: name }),
+        hint: sourceClass ? classHint(sourceClass, failureHint, stat.ip, name) : failureHint,
       };
     };
     const byIp = (a: SourceStat, b: SourceStat) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
+    const rank = (stat: SourceStat) => {
+      const sourceClass = classes?.get(name)?.get(stat.ip)?.class;
+      return sourceClass ? classRank(sourceClass) : 99;
+    };
     const topSources = stats
       .sort((a, b) => b.messages - a.messages || byIp(a, b))
       .slice(0, limit)
       .map(toSource);
-    const failingSources = stats
-      .filter((stat) => stat.messages > stat.dmarcPass)
-      .sort((a, b) => b.messages - b.dmarcPass - (a.messages - a.dmarcPass) || byIp(a, b))
+    // What needs action first: by class, then failing volume.
+    const failing = stats.filter((stat) => stat.messages > stat.dmarcPass);
+    const failingSources = failing
+      .sort((a, b) => rank(a) - rank(b) || b.messages - b.dmarcPass - (a.messages - a.dmarcPass) || byIp(a, b))
       .slice(0, limit)
       .map(toSource);
     reports.sort((a, b) => (a.begin < b.begin ? -1 : a.begin > b.begin ? 1 : a.orgName < b.orgName ? -1 : 1));
@@ -79,7 +91,12 @@ export function dateInsight({ date, days, identities = {}, limit = 5 }: DateInsi
       dmarcFail: messages - dmarcPass,
       passRate: rate(dmarcPass, messages),
       topSources,
+      topSourcesTotal: { count: stats.length, messages },
       failingSources,
+      failingSourcesTotal: {
+        count: failing.length,
+        messages: failing.reduce((sum, stat) => sum + stat.messages - stat.dmarcPass, 0),
+      },
     });
   }
   result.sort((a, b) => b.messages - a.messages || (a.domain < b.domain ? -1 : 1));

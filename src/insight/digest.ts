@@ -3,9 +3,19 @@
 // the previous `until`) miss none and count none twice.
 
 import type { DayDoc, IngestLogEntry, SourceStat, StoredFailure, StoredTlsPolicy } from '../store/types.ts';
-import type { DigestData, DigestDomain, DigestSource, Readiness, SenderIdentity } from './types.ts';
+import type {
+  DigestData,
+  DigestDomain,
+  DigestSource,
+  ListTotal,
+  Readiness,
+  SenderIdentity,
+  SourceClass,
+} from './types.ts';
+import { classHint, classRank } from './classify.ts';
 import { explainFailures } from './hints.ts';
 import { addStat, emptyStat, rate, rows } from './stats.ts';
+import { dict, own } from '../store/dict.ts';
 
 export interface DigestInput {
   /** ISO times; the period is since (inclusive) to until (exclusive) */
@@ -21,7 +31,9 @@ export interface DigestInput {
   firstSeenIps: Record<string, readonly string[]>;
   failures: readonly StoredFailure[];
   tls: readonly StoredTlsPolicy[];
-  readinessByDomain: Record<string, Pick<Readiness, 'verdict' | 'nextStep' | 'blockers'>>;
+  readinessByDomain: Record<string, Pick<Readiness, 'verdict' | 'nextStep' | 'blockers' | 'window' | 'sources'>>;
+  /** per domain, the class of each IP over the readiness window (classifyIps) */
+  classes?: ReadonlyMap<string, ReadonlyMap<string, { class: SourceClass }>>;
   identities: Record<string, SenderIdentity>;
   /** how many new / failing sources to list per domain (default 5) */
   limit?: number;
@@ -63,9 +75,9 @@ export function digestData(input: DigestInput): DigestData {
         total: emptyStat(),
         bySource: new Map(),
         reports: new Set(),
-        reporters: {},
+        reporters: dict(),
         failureReports: 0,
-        tls: { reports: 0, successful: 0, failed: 0, failureTypes: [], reportKeys: new Set(), types: {} },
+        tls: { reports: 0, successful: 0, failed: 0, failureTypes: [], reportKeys: new Set(), types: dict() },
       };
       domains.set(name, acc);
     }
@@ -122,28 +134,44 @@ export function digestData(input: DigestInput): DigestData {
       tls.types[failure.resultType] = (tls.types[failure.resultType] ?? 0) + failure.count;
   }
 
+  const classOf = (domain: string, ip: string) => input.classes?.get(domain)?.get(ip)?.class ?? null;
   const toSource = (stat: SourceStat, domain: string): DigestSource => {
-    const identity = identities[stat.ip];
+    const identity = own(identities, stat.ip);
+    const sourceClass = classOf(domain, stat.ip);
+    const failureHint = explainFailures(stat, { forwarder: identity?.forwarder ?? false, domain });
     return {
       ip: stat.ip,
+      class: sourceClass,
       sender: identity && identity.by !== 'ip' ? identity.name : null,
       messages: stat.messages,
       dmarcPass: stat.dmarcPass,
       dmarcFail: stat.messages - stat.dmarcPass,
-      hint: explainFailures(stat, { forwarder: identity?.forwarder ?? false, domain }),
+      hint: sourceClass ? classHint(sourceClass, failureHint, stat.ip, domain) : failureHint,
     };
   };
   const byIp = (a: SourceStat, b: SourceStat) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
+  // What needs action first: by class (unknown classes last), then failing volume.
+  const rank = (domain: string, stat: SourceStat) => {
+    const sourceClass = classOf(domain, stat.ip);
+    return sourceClass ? classRank(sourceClass) : 99;
+  };
+  const totalOf = (list: SourceStat[], count: (stat: SourceStat) => number): ListTotal => ({
+    count: list.length,
+    messages: list.reduce((sum, stat) => sum + count(stat), 0),
+  });
 
   const result: DigestDomain[] = [];
   for (const [name, acc] of domains) {
     const { total } = acc;
     const stats = [...acc.bySource.values()];
-    const firstSeen = new Set(input.firstSeenIps[name] ?? []);
+    const firstSeen = new Set(own(input.firstSeenIps, name) ?? []);
     const before = previous.get(name);
     const passRate = total.messages > 0 ? rate(total.dmarcPass, total.messages) : null;
     const previousPassRate = before && before.messages > 0 ? rate(before.dmarcPass, before.messages) : null;
     const readiness = input.readinessByDomain[name];
+    const fresh = stats.filter((stat) => firstSeen.has(stat.ip));
+    const failing = stats.filter((stat) => stat.messages > stat.dmarcPass);
+    const spoofers = readiness?.sources.filter((source) => source.class === 'spoofing') ?? [];
     result.push({
       domain: name,
       reports: acc.reports.size,
@@ -157,16 +185,19 @@ export function digestData(input: DigestInput): DigestData {
       dkimAlignedRate: total.messages > 0 ? rate(total.dkimAligned, total.messages) : null,
       dispositions: total.dispositions,
       reporters: rows(acc.reporters),
-      newSources: stats
-        .filter((stat) => firstSeen.has(stat.ip))
-        .sort((a, b) => b.messages - a.messages || byIp(a, b))
+      newSources: fresh
+        .sort((a, b) => rank(name, a) - rank(name, b) || b.messages - a.messages || byIp(a, b))
         .slice(0, limit)
         .map((stat) => toSource(stat, name)),
-      failingSources: stats
-        .filter((stat) => stat.messages > stat.dmarcPass)
-        .sort((a, b) => b.messages - b.dmarcPass - (a.messages - a.dmarcPass) || byIp(a, b))
+      newSourcesTotal: totalOf(fresh, (stat) => stat.messages),
+      failingSources: failing
+        .sort(
+          (a, b) =>
+            rank(name, a) - rank(name, b) || b.messages - b.dmarcPass - (a.messages - a.dmarcPass) || byIp(a, b),
+        )
         .slice(0, limit)
         .map((stat) => toSource(stat, name)),
+      failingSourcesTotal: totalOf(failing, (stat) => stat.messages - stat.dmarcPass),
       failureReports: acc.failureReports,
       tls: {
         reports: acc.tls.reportKeys.size,
@@ -175,7 +206,18 @@ export function digestData(input: DigestInput): DigestData {
         failureTypes: rows(acc.tls.types),
       },
       readiness: readiness
-        ? { verdict: readiness.verdict, nextStep: readiness.nextStep, blockers: readiness.blockers.length }
+        ? {
+            verdict: readiness.verdict,
+            nextStep: readiness.nextStep,
+            blockers: readiness.blockers.filter((blocker) => blocker.blocks === 'quarantine').length,
+            window: readiness.window,
+          }
+        : null,
+      spoofing: readiness
+        ? {
+            sources: spoofers.reduce((sum, source) => sum + source.ipCount, 0),
+            messages: spoofers.reduce((sum, source) => sum + source.messages, 0),
+          }
         : null,
     });
   }
@@ -203,7 +245,7 @@ export function newIpsByDomain(
       for (const source of doc.reports[reportKey]!.sources) ips.add(source.ip);
     }
   }
-  const result: Record<string, string[]> = {};
+  const result = dict<string[]>();
   for (const [domain, ips] of current) {
     const seen = before.get(domain);
     const fresh = [...ips].filter((ip) => !seen?.has(ip)).sort();

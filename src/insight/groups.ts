@@ -6,6 +6,7 @@ import type { DayWindow, SenderIdentity } from './types.ts';
 import type { MarkLookup } from './marks.ts';
 import { groupMark } from './marks.ts';
 import { addStat, emptyStat, inWindow } from './stats.ts';
+import { own as ownValue } from '../store/dict.ts';
 
 export interface SenderGroup {
   key: string;
@@ -68,7 +69,7 @@ export function groupSources(
   const groupFor = (ip: string): SenderGroup => {
     let group = groupOfIp.get(ip);
     if (group) return group;
-    const identity = identities[ip] ?? bareIdentity(ip);
+    const identity = ownValue(identities, ip) ?? bareIdentity(ip);
     const ownMark = marks(ip);
     const own = ownMark !== null && identity.key !== ip;
     const key = own ? ip : identity.key;

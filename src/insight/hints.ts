@@ -5,6 +5,7 @@ import { getDomain } from 'tldts';
 import type { SourceStat } from '../store/types.ts';
 import type { Hint } from './types.ts';
 import { authKeyParts, rate, topKey } from './stats.ts';
+import { dict, own } from '../store/dict.ts';
 
 export const HINT_CODES = [
   // --- failure patterns of one source (explainFailures) ---
@@ -16,6 +17,12 @@ export const HINT_CODES = [
   { code: 'no-auth', params: ['domain', 'ip', 'failing'] },
   // "Forwarded mail: a relay broke the DKIM signature of {domain}; nothing to fix on your side (ARC helps receivers)"
   { code: 'forwarded', params: ['domain', 'failing'] },
+  // "Mailing-list traffic: a list changed the message and broke the DKIM signature of {domain}; lists are why RFC 9989 advises against p=reject"
+  { code: 'mailing-list', params: ['domain', 'failing'] },
+  // "Not authorised for {domain} and not a regular sender: p=quarantine or p=reject will stop this mail. If it is yours after all: /dmarc mark {subject} mine"
+  { code: 'spoofing', params: ['domain', 'subject', 'failing'] },
+  // "Passes DMARC only through SPF ({spfOnly} messages without an aligned DKIM signature): forwarding breaks SPF, so set up DKIM signing with d={domain} before p=reject"
+  { code: 'spf-only', params: ['domain', 'spfOnly'] },
   // "Passes DMARC for only {passPercent} % of its mail from {domain}: some of its servers or streams are not set up for SPF/DKIM alignment"
   { code: 'intermittent', params: ['domain', 'passPercent', 'failing'] },
   // "SPF and DKIM both fail for {domain}: the sender is not authorised (spoofing, or a sender you have not set up)"
@@ -30,16 +37,27 @@ export const HINT_CODES = [
   { code: 'confirm-sender', params: ['domain', 'sender', 'messages', 'unconfirmed'] },
   // "Raise the pass rate of {domain} from {passPercent} % to {thresholdPercent} %: align the remaining senders"
   { code: 'raise-pass-rate', params: ['domain', 'passPercent', 'thresholdPercent'] },
-  // "Publish p=quarantine; t=y for {domain} (RFC 9989 testing mode), then watch the reports"
-  { code: 'publish-quarantine-testing', params: ['domain'] },
-  // "Publish p=quarantine for {domain} without t=y (and without pct)"
-  { code: 'publish-quarantine', params: ['domain'] },
-  // "Publish p=reject; t=y for {domain} (RFC 9989 testing mode), then watch the reports"
-  { code: 'publish-reject-testing', params: ['domain'] },
-  // "Publish p=reject for {domain} without t=y (and without pct)"
-  { code: 'publish-reject', params: ['domain'] },
+  // {record} is the whole DMARC TXT record to publish at _dmarc.{domain} (rua=/ruf= kept as they are)
+  // "Publish p=quarantine; t=y for {domain} (RFC 9989 testing mode: receivers report as if enforced but apply p=none): _dmarc.{domain} TXT "{record}""
+  { code: 'publish-quarantine-testing', params: ['domain', 'record'] },
+  // "Publish p=quarantine for {domain}: _dmarc.{domain} TXT "{record}""
+  { code: 'publish-quarantine', params: ['domain', 'record'] },
+  // "Publish p=reject; t=y for {domain} (testing mode: receivers apply p=quarantine): _dmarc.{domain} TXT "{record}""
+  { code: 'publish-reject-testing', params: ['domain', 'record'] },
+  // "Publish p=reject for {domain}: _dmarc.{domain} TXT "{record}""
+  { code: 'publish-reject', params: ['domain', 'record'] },
   // "{domain} is enforced (p=reject); keep watching for new senders"
   { code: 'keep-monitoring', params: ['domain'] },
+  // "Stay at p=quarantine: {days} of {minDays} days at it so far; RFC 9989 advises about a month at quarantine before p=reject"
+  { code: 'wait-at-quarantine', params: ['domain', 'days', 'minDays'] },
+  // "Stay at p=quarantine: {messages} messages come through mailing lists, and RFC 9989 says a domain with list mail SHOULD NOT publish p=reject"
+  { code: 'hold-mailing-list', params: ['domain', 'messages'] },
+  // "Not p=reject yet: {senders} legitimate senders pass only through SPF ({sender} first); reject needs DKIM signing with d={domain}"
+  { code: 'needs-dkim', params: ['domain', 'sender', 'senders', 'spfOnly'] },
+  // "Not p=reject yet: the pass rate {passPercent} % is below the {thresholdPercent} % reject needs"
+  { code: 'reject-pass-rate', params: ['domain', 'passPercent', 'thresholdPercent'] },
+  // "Not p=reject yet: one step at a time; publish p=quarantine first and watch it for a month"
+  { code: 'quarantine-first', params: ['domain'] },
 ] as const;
 
 export type HintCode = (typeof HINT_CODES)[number]['code'];
@@ -62,7 +80,7 @@ export function orgDomain(name: string): string {
 }
 const orgDomains = new Map<string, string>();
 
-const FORWARD_REASONS = ['forwarded', 'mailing_list', 'trusted_forwarder'];
+const FORWARD_REASONS = ['forwarded', 'trusted_forwarder'];
 
 /**
  * Explains why a source fails DMARC, from its merged figures. Null when nothing fails.
@@ -76,13 +94,14 @@ export function explainFailures(stat: SourceStat, context: { forwarder?: boolean
   const half = failing / 2;
 
   let forwardReasons = 0;
-  for (const reason of FORWARD_REASONS) forwardReasons += stat.reasons[reason] ?? 0;
+  for (const reason of FORWARD_REASONS) forwardReasons += own(stat.reasons, reason) ?? 0;
+  const listReasons = own(stat.reasons, 'mailing_list') ?? 0;
 
   // Per auth result: our own DKIM signatures that failed (a relay broke them), and passing but
   // unaligned SPF / DKIM domains (an ESP's return path or signature).
   let ownDkimBroken = 0;
   let anyDkimSignature = 0;
-  const dkimOther: Record<string, number> = {};
+  const dkimOther = dict<number>();
   for (const key in stat.dkim) {
     const { domain: dkimDomain, result } = authKeyParts(key);
     const count = stat.dkim[key] ?? 0;
@@ -91,7 +110,7 @@ export function explainFailures(stat: SourceStat, context: { forwarder?: boolean
     if (aligned && result !== 'pass' && result !== 'none') ownDkimBroken += count;
     if (!aligned && result === 'pass') dkimOther[dkimDomain] = (dkimOther[dkimDomain] ?? 0) + count;
   }
-  const spfOther: Record<string, number> = {};
+  const spfOther = dict<number>();
   for (const key in stat.spf) {
     const { domain: spfDomain, result } = authKeyParts(key);
     if (result === 'pass' && spfDomain && orgDomain(spfDomain) !== fromOrg)
@@ -105,6 +124,9 @@ export function explainFailures(stat: SourceStat, context: { forwarder?: boolean
   // Our own signature present but failing means the message was changed on the way (a relay), or
   // a signing fault: it counts as forwarding when the source never passes or is a known relay.
   const brokenByRelay = ownDkimBroken >= half && (stat.dmarcPass === 0 || context.forwarder === true);
+  if (listReasons >= half) return hint('mailing-list', { domain, failing });
+  // A list re-signs what it changed: our broken signature next to a passing one of another domain.
+  if (brokenByRelay && dkimUnaligned >= half && forwardReasons < half) return hint('mailing-list', { domain, failing });
   if (forwardReasons >= half || brokenByRelay) return hint('forwarded', { domain, failing });
   // When both pass for the service's own domains, DKIM is the fix to ask for: it survives forwarding.
   if (dkimDomain && dkimUnaligned >= half) return hint('dkim-unaligned', { dkimDomain, domain, failing });

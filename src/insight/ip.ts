@@ -1,10 +1,12 @@
 // `ip <address>`: what one source IP sent in a window, from its IP-index rows.
 
 import type { IpEntry, MarksDoc, MarkVerdict } from '../store/types.ts';
-import type { CountRow, DayWindow, IpInsight, SenderIdentity } from './types.ts';
+import type { CountRow, DayWindow, IpInsight, SenderIdentity, SourceClass } from './types.ts';
+import { classHint } from './classify.ts';
 import { explainFailures } from './hints.ts';
 import { ipMark, markLookup } from './marks.ts';
 import { addStat, emptyStat, inWindow, rate, rows } from './stats.ts';
+import { dict } from '../store/dict.ts';
 
 export interface IpInsightInput {
   ip: string;
@@ -13,13 +15,15 @@ export interface IpInsightInput {
   /** the mark itself, or the whole marks document to look it up in */
   mark: MarkVerdict | MarksDoc | null;
   window: DayWindow;
+  /** the class of the IP's sender group in its main domain (classifyIps), when known */
+  sourceClass?: SourceClass | null;
 }
 
-export function ipInsight({ ip, entries, identity, mark, window }: IpInsightInput): IpInsight {
+export function ipInsight({ ip, entries, identity, mark, window, sourceClass = null }: IpInsightInput): IpInsight {
   const total = emptyStat(ip);
   const byDay = new Map<string, { messages: number; dmarcPass: number }>();
-  const byDomain: Record<string, { messages: number; dmarcPass: number }> = {};
-  const byReporter: Record<string, number> = {};
+  const byDomain = dict<{ messages: number; dmarcPass: number }>();
+  const byReporter = dict<number>();
 
   for (const entry of entries) {
     if (!inWindow(entry.date, window)) continue;
@@ -43,6 +47,8 @@ export function ipInsight({ ip, entries, identity, mark, window }: IpInsightInpu
   const reporterStats = rows(byReporter);
   const verdict = typeof mark === 'string' || mark === null ? mark : ipMark(markLookup(mark), ip, identity);
   const identified = identity && identity.by !== 'ip';
+  const mainDomain = domainStats[0]?.key ?? '';
+  const failureHint = explainFailures(total, { forwarder: identity?.forwarder ?? false, domain: mainDomain });
 
   return {
     ip,
@@ -77,6 +83,7 @@ export function ipInsight({ ip, entries, identity, mark, window }: IpInsightInpu
     dispositions: total.dispositions,
     reasons: total.reasons,
     mark: verdict,
-    hint: explainFailures(total, { forwarder: identity?.forwarder ?? false, domain: domainStats[0]?.key ?? '' }),
+    class: days.length > 0 ? sourceClass : null,
+    hint: sourceClass ? classHint(sourceClass, failureHint, ip, mainDomain) : failureHint,
   };
 }

@@ -1,9 +1,9 @@
-// Thin store-facing loaders: read what a question needs from the store, identify the IPs, and hand
-// the documents to the pure insight functions. No figures are computed here.
+// Store-facing loaders: read what a question needs from the store, identify the IPs, and hand the
+// documents to the pure insight functions. The loaders also work out what a question covers: which
+// reports fall in a digest's period, which day ranges to read, the hints for identification.
 
 import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
-import type { ReadinessThresholds } from '../commands/types.ts';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
 import type {
   DateInsight,
@@ -13,16 +13,20 @@ import type {
   IdentifyHints,
   IpInsight,
   Readiness,
+  ReadinessThresholds,
   SenderIdentity,
+  SourceClass,
   SourcesInsight,
   Summary,
 } from './types.ts';
+import { classifyIps } from './classify.ts';
 import { dateInsight } from './date.ts';
 import { digestData, newIpsByDomain } from './digest.ts';
 import { ipInsight } from './ip.ts';
 import { DEFAULT_THRESHOLDS, readiness } from './readiness.ts';
 import { authKeyParts, addDays, inWindow, utcDay, windowEnding } from './stats.ts';
 import { sources, summary } from './summary.ts';
+import { dict, own } from '../store/dict.ts';
 
 /** Reports' DKIM d= and SPF domains of a source, which help recognise a service without DNS. */
 export function identifyHints(stats: Iterable<Pick<SourceStat, 'dkim' | 'spf'>>): IdentifyHints {
@@ -94,7 +98,7 @@ export async function identifyDays(
   options: { dns: boolean; only?: ReadonlySet<string> } = { dns: false },
 ): Promise<Record<string, SenderIdentity>> {
   const memo = memoOf(identify);
-  const identities: Record<string, SenderIdentity> = {};
+  const identities = dict<SenderIdentity>();
   const firstStat = new Map<string, SourceStat>();
   for (const doc of days) {
     for (const reportKey in doc.reports) {
@@ -131,7 +135,7 @@ export async function queryIp(
   store: ReportStore,
   identify: Identify,
   address: string,
-  options: { days: number; now: Date },
+  options: { days: number; now: Date; thresholds?: ReadinessThresholds },
 ): Promise<IpInsight> {
   const ip = canonicalIp(address);
   const window = windowEnding(options.now, options.days);
@@ -139,14 +143,51 @@ export async function queryIp(
   const inside: IpEntry[] = entries.filter((entry) => inWindow(entry.date, window));
   const identity = await identify(ip, identifyHints(inside), { dns: true });
   remember(identify, ip, identity);
-  return ipInsight({ ip, entries: inside, identity, mark: marks, window });
+  // The class comes from the IP's sender group in its main domain, over the readiness window, as
+  // `ready` computes it.
+  const byDomain = new Map<string, number>();
+  for (const entry of inside) byDomain.set(entry.domain, (byDomain.get(entry.domain) ?? 0) + entry.messages);
+  const mainDomain = [...byDomain.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
+  let sourceClass: SourceClass | null = null;
+  if (mainDomain) {
+    const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+    const classWindow = windowEnding(options.now, thresholds.windowDays);
+    const days = await store.days(mainDomain, classWindow.from, classWindow.to);
+    const identities = await identifyDays(identify, days, { dns: false });
+    identities[ip] = identity;
+    const classified = classifyIps({ days, identities, marks, window: classWindow, domains: [mainDomain], thresholds });
+    sourceClass = classified.get(mainDomain)?.get(ip)?.class ?? null;
+  }
+  return ipInsight({ ip, entries: inside, identity, mark: marks, window, sourceClass });
 }
 
-/** `date`: the day's documents; sources are named offline (one day's IPs) when `identify` is given. */
-export async function queryDate(store: ReportStore, date: string, identify?: Identify): Promise<DateInsight> {
+/**
+ * `date`: the day's documents; sources are named offline (one day's IPs) when `identify` is given,
+ * and classed as `ready` classes them: over ready's window when the day is inside it (so both
+ * name a source alike), else over the readiness window ending that day.
+ */
+export async function queryDate(
+  store: ReportStore,
+  date: string,
+  identify?: Identify,
+  options: { thresholds?: ReadinessThresholds; now?: Date } = {},
+): Promise<DateInsight> {
   const days = await store.days(null, date, date);
-  const identities = identify ? await identifyDays(identify, days, { dns: false }) : {};
-  return dateInsight({ date, days, identities });
+  if (!identify) return dateInsight({ date, days, identities: {} });
+  const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+  const readyWindow = options.now ? windowEnding(options.now, thresholds.windowDays) : null;
+  const classWindow =
+    readyWindow && inWindow(date, readyWindow)
+      ? readyWindow
+      : { from: addDays(date, -(thresholds.windowDays - 1)), to: date };
+  const domains = [...new Set(days.map((doc) => doc.domain))];
+  const [windowDays, marks] = await Promise.all([
+    domains.length ? store.days(domains.length === 1 ? domains[0]! : null, classWindow.from, classWindow.to) : [],
+    store.marks(),
+  ]);
+  const identities = await identifyDays(identify, windowDays, { dns: false });
+  const classes = classifyIps({ days: windowDays, identities, marks, window: classWindow, domains, thresholds });
+  return dateInsight({ date, days, identities, classes });
 }
 
 /** How many top IPs of blocker groups may be looked up in DNS (each lookup has its own timeout). */
@@ -185,7 +226,7 @@ export async function queryReady(
   for (const result of results) {
     for (const blocker of result.blockers) {
       for (const ip of blocker.ips.slice(0, 2)) {
-        const identity = identities[ip];
+        const identity = own(identities, ip);
         if (
           lookups.length < DNS_LOOKUPS_FOR_BLOCKERS &&
           identity &&
@@ -221,12 +262,20 @@ export async function querySources(
   identify: Identify,
   days: number,
   now: Date,
-  options: { limit?: number; domain?: string | null } = {},
+  options: { limit?: number; domain?: string | null; thresholds?: ReadinessThresholds } = {},
 ): Promise<SourcesInsight> {
   const window = windowEnding(now, days);
   const [docs, marks] = await Promise.all([store.days(options.domain ?? null, window.from, window.to), store.marks()]);
   const identities = await identifyDays(identify, docs, { dns: false });
-  return sources({ days: docs, identities, marks, window, limit: options.limit ?? 20, domain: options.domain ?? null });
+  return sources({
+    days: docs,
+    identities,
+    marks,
+    window,
+    limit: options.limit ?? 20,
+    domain: options.domain ?? null,
+    thresholds: options.thresholds ?? DEFAULT_THRESHOLDS,
+  });
 }
 
 /** Sorted runs of consecutive UTC days, as ranges. */
@@ -271,7 +320,7 @@ async function firstSeenIps(
       (await store.ipEntries(ip, from, to)).some((entry) => entry.domain === domain && !sinceKeys.has(entry.reportKey)),
     ),
   );
-  const result: Record<string, string[]> = {};
+  const result = dict<string[]>();
   pairs.forEach(([domain, ip], index) => {
     if (!seenBefore[index]) (result[domain] ??= []).push(ip);
   });
@@ -339,10 +388,12 @@ export async function queryDigest(
   const days = loaded.filter((doc) => aggregateDomains.has(doc.domain));
   const identities = await timed(timings, 'identify', () => identifyDays(identify, days, { dns: false }));
 
-  const readinessByDomain: Record<string, Readiness> = {};
+  const readinessByDomain = dict<Readiness>();
+  let classes: ReturnType<typeof classifyIps> = new Map();
   await timed(timings, 'readiness', async () => {
     for (const domain of aggregateDomains)
       readinessByDomain[domain] = readiness({ domain, days, identities, marks, thresholds, window: readyWindow });
+    classes = classifyIps({ days, identities, marks, window: readyWindow, domains: aggregateDomains, thresholds });
   });
   const newDays = days.filter((doc) => Object.keys(doc.reports).some((key) => periodKeys.has(key)));
   const previousDays = days.filter((doc) => inWindow(doc.date, previousWindow));
@@ -361,6 +412,7 @@ export async function queryDigest(
       failures,
       tls,
       readinessByDomain,
+      classes,
       identities,
       limit: options.limit ?? 5,
     }),

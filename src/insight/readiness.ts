@@ -2,8 +2,6 @@
 // classified (aligned / misaligned / forwarded / unconfirmed / spoofing), checked against
 // thresholds, and turned into a verdict with the next step to take.
 
-import type { Config } from '../config.ts';
-import type { ReadinessThresholds } from '../commands/types.ts';
 import type { DayDoc, MarksDoc } from '../store/types.ts';
 import type {
   DayWindow,
@@ -12,13 +10,14 @@ import type {
   ReadinessBlocker,
   ReadinessCheck,
   ReadinessSource,
+  ReadinessThresholds,
   ReadinessVerdict,
   ReportedPolicy,
   SenderIdentity,
-  SourceClass,
 } from './types.ts';
-import { groupSources, topIps, type SenderGroup } from './groups.ts';
-import { explainFailures, hint } from './hints.ts';
+import { classifyGroups, classRank } from './classify.ts';
+import { groupSources, topIps } from './groups.ts';
+import { hint, type HintCode } from './hints.ts';
 import { markLookup } from './marks.ts';
 import { rate } from './stats.ts';
 
@@ -39,33 +38,6 @@ export const DEFAULT_THRESHOLDS: ReadinessThresholds = {
   regularSenderMinShare: 0.01,
   alignedPassRate: 0.98,
 };
-
-/** Thresholds from the validated settings (READY_*); alignedPassRate has no setting. */
-export function thresholdsFromConfig(
-  config: Pick<
-    Config,
-    | 'READY_WINDOW_DAYS'
-    | 'READY_MIN_DAYS'
-    | 'READY_MIN_MESSAGES'
-    | 'READY_QUARANTINE_PASS_RATE'
-    | 'READY_REJECT_PASS_RATE'
-    | 'READY_MAX_LEGIT_FAILING_SHARE'
-    | 'READY_REGULAR_SENDER_MIN_DAYS'
-    | 'READY_REGULAR_SENDER_MIN_SHARE'
-  >,
-): ReadinessThresholds {
-  return {
-    windowDays: config.READY_WINDOW_DAYS,
-    minDaysWithReports: config.READY_MIN_DAYS,
-    minMessages: config.READY_MIN_MESSAGES,
-    quarantinePassRate: config.READY_QUARANTINE_PASS_RATE,
-    rejectPassRate: config.READY_REJECT_PASS_RATE,
-    maxLegitFailingShare: config.READY_MAX_LEGIT_FAILING_SHARE,
-    regularSenderMinDays: config.READY_REGULAR_SENDER_MIN_DAYS,
-    regularSenderMinShare: config.READY_REGULAR_SENDER_MIN_SHARE,
-    alignedPassRate: DEFAULT_THRESHOLDS.alignedPassRate,
-  };
-}
 
 export interface ReadinessInput {
   domain: string;
@@ -132,32 +104,70 @@ export function policyLevel(policy: ReportedPolicy | null): 0 | 1 | 2 | 3 | 4 {
   return 0;
 }
 
-function classify(group: SenderGroup, groupHint: Hint | null, total: number, t: ReadinessThresholds): SourceClass {
-  const { stat } = group;
-  if (group.mark === 'spoof') return 'spoofing';
-  if (stat.messages > 0 && rate(stat.dmarcPass, stat.messages) >= t.alignedPassRate) return 'aligned';
-  if (group.mark === 'mine') return 'misaligned';
-  if (groupHint?.code === 'forwarded') return 'forwarded';
-  if (stat.dmarcPass > 0 || group.identity.by === 'known') return 'misaligned';
-  // Never passes and nobody knows it: steady senders may be the owner's forgotten relay.
-  const regular = group.activeDays >= t.regularSenderMinDays || rate(stat.messages, total) > t.regularSenderMinShare;
-  return regular ? 'unconfirmed' : 'spoofing';
+/** Days at quarantine before reject: RFC 9989 advises watching about a month of reports. */
+export const QUARANTINE_DAYS_BEFORE_REJECT = 30;
+
+/** The DMARC TXT record for the next policy, from the reported one (pct dropped: RFC 9989). */
+export function dmarcRecord(policy: ReportedPolicy | null, p: 'quarantine' | 'reject', testing: boolean): string {
+  const tags = ['v=DMARC1', `p=${p}`];
+  if (testing) tags.push('t=y');
+  if (policy?.sp) tags.push(`sp=${policy.sp}`);
+  if (policy?.np) tags.push(`np=${policy.np}`);
+  if (policy?.adkim === 's') tags.push('adkim=s');
+  if (policy?.aspf === 's') tags.push('aspf=s');
+  return tags.join('; ');
+}
+
+/** How long the latest reported policy (p and t=) has been shown, walking back day by day. */
+export function policyAge(
+  days: readonly DayDoc[],
+  domain: string,
+  window: DayWindow,
+  current: ReportedPolicy | null,
+): Readiness['policyAge'] {
+  if (!current) return null;
+  const signature = (p: string | null | undefined, testing: string | null | undefined) =>
+    `${(p ?? '').trim().toLowerCase()}|${(testing ?? '').trim().toLowerCase() === 'y' ? 'y' : ''}`;
+  const wanted = signature(current.p, current.testing);
+  const dayPolicy = new Map<string, boolean>();
+  for (const doc of days) {
+    if (doc.domain !== domain || doc.date < window.from || doc.date > window.to) continue;
+    let same = 0;
+    let other = 0;
+    for (const key in doc.reports) {
+      const policy = doc.reports[key]!.policy;
+      if (signature(policy.p, policy.testing) === wanted) same += 1;
+      else other += 1;
+    }
+    if (same + other > 0) dayPolicy.set(doc.date, same >= other);
+  }
+  const dates = [...dayPolicy.keys()].sort().reverse();
+  let since: string | null = null;
+  for (const date of dates) {
+    if (!dayPolicy.get(date)) break;
+    since = date;
+  }
+  if (!since) return null;
+  const days_ = Math.round((Date.parse(`${window.to}T00:00:00Z`) - Date.parse(`${since}T00:00:00Z`)) / 86_400_000) + 1;
+  return { since, days: days_, atLeast: since === dates[dates.length - 1] };
 }
 
 export function readiness({ domain, days, identities, marks, thresholds: t, window }: ReadinessInput): Readiness {
   const grouped = groupSources(days, identities, markLookup(marks), window, domain);
   const total = grouped.messages;
 
-  const sources: ReadinessSource[] = [];
-  for (const group of grouped.groups.values()) {
-    const groupHint = explainFailures(group.stat, { forwarder: group.identity.forwarder, domain });
+  const sources: Array<ReadinessSource & { spfOnly: number }> = [];
+  let mailingListMessages = 0;
+  for (const { group, class: sourceClass, hint: groupHint } of classifyGroups(grouped, domain, t).values()) {
     const stat = group.stat;
+    if (sourceClass === 'mailing-list') mailingListMessages += stat.messages;
+    else if (sourceClass !== 'spoofing') mailingListMessages += stat.reasons['mailing_list'] ?? 0;
     sources.push({
       key: group.key,
       sender: group.identity.name,
       by: group.identity.by,
       service: group.identity.service,
-      class: classify(group, groupHint, total, t),
+      class: sourceClass,
       messages: stat.messages,
       dmarcPass: stat.dmarcPass,
       dmarcFail: stat.messages - stat.dmarcPass,
@@ -168,9 +178,13 @@ export function readiness({ domain, days, identities, marks, thresholds: t, wind
       ipCount: group.ips.size,
       mark: group.mark,
       hint: groupHint,
+      spfOnly: Math.max(0, stat.dmarcPass - stat.dkimAligned),
     });
   }
-  sources.sort((a, b) => b.messages - a.messages || (a.key < b.key ? -1 : 1));
+  // What needs action first, then the largest.
+  sources.sort(
+    (a, b) => classRank(a.class) - classRank(b.class) || b.messages - a.messages || (a.key < b.key ? -1 : 1),
+  );
 
   let spoofingMessages = 0;
   let forwardedMessages = 0;
@@ -178,8 +192,9 @@ export function readiness({ domain, days, identities, marks, thresholds: t, wind
   let consideredPass = 0;
   for (const source of sources) {
     if (source.class === 'spoofing') spoofingMessages += source.messages;
-    else if (source.class === 'forwarded') forwardedMessages += source.messages;
-    else {
+    else if (source.class === 'forwarded' || source.class === 'mailing-list') {
+      if (source.class === 'forwarded') forwardedMessages += source.messages;
+    } else {
       consideredMessages += source.messages;
       consideredPass += source.dmarcPass;
     }
@@ -187,25 +202,42 @@ export function readiness({ domain, days, identities, marks, thresholds: t, wind
   const passRate = rate(consideredPass, consideredMessages);
   const legitMessages = total - spoofingMessages;
 
-  // Misaligned senders block when they fail more than the allowed share of the considered volume,
-  // or when the owner marked them as their own; unconfirmed regular senders block until marked.
+  // Legitimate failing senders block when they fail more than the allowed share of the considered
+  // volume, or when the owner marked them as their own; unconfirmed regular senders block until
+  // marked. A legitimate sender passing through SPF alone blocks reject only: forwarding breaks
+  // SPF, and only DKIM survives it.
   const failingLimit = t.maxLegitFailingShare * consideredMessages;
-  const blockers: ReadinessBlocker[] = sources
+  const toBlocker = (
+    s: (typeof sources)[number],
+    blocks: ReadinessBlocker['blocks'],
+    blockerHint: Hint | null,
+  ): ReadinessBlocker => ({
+    sender: s.sender,
+    class: s.class,
+    blocks,
+    messages: s.messages,
+    failing: blocks === 'reject' ? s.spfOnly : s.dmarcFail,
+    ips: s.ips,
+    hint: blockerHint,
+  });
+  const quarantineBlockers = sources
     .filter(
       (s) =>
-        s.class === 'unconfirmed' || (s.class === 'misaligned' && (s.mark === 'mine' || s.dmarcFail > failingLimit)),
+        s.class === 'unconfirmed' ||
+        (s.class === 'legitimate-failing' && (s.mark === 'mine' || s.dmarcFail > failingLimit)),
     )
-    .map((s) => ({
-      sender: s.sender,
-      class: s.class,
-      messages: s.messages,
-      failing: s.dmarcFail,
-      ips: s.ips,
-      hint: s.hint,
-    }))
+    .map((s) => toBlocker(s, 'quarantine', s.hint))
     .sort((a, b) => b.failing - a.failing || (a.sender < b.sender ? -1 : 1));
+  const spfOnlySources = sources.filter(
+    (s) => (s.class === 'aligned' || s.class === 'legitimate-failing') && s.spfOnly > 0 && s.spfOnly > failingLimit,
+  );
+  const spfOnlyMessages = spfOnlySources.reduce((sum, s) => sum + s.spfOnly, 0);
+  const rejectBlockers = spfOnlySources
+    .map((s) => toBlocker(s, 'reject', hint('spf-only', { domain, spfOnly: s.spfOnly })))
+    .sort((a, b) => b.failing - a.failing || (a.sender < b.sender ? -1 : 1));
+  const blockers = [...quarantineBlockers, ...rejectBlockers];
 
-  const misaligned = sources.filter((s) => s.class === 'misaligned');
+  const misaligned = sources.filter((s) => s.class === 'legitimate-failing');
   const worstLegitShare = misaligned.reduce((worst, s) => Math.max(worst, rate(s.dmarcFail, consideredMessages)), 0);
   const unconfirmed = sources.filter((s) => s.class === 'unconfirmed');
   const daysWithReports = grouped.daysWithReports.size;
@@ -254,43 +286,113 @@ export function readiness({ domain, days, identities, marks, thresholds: t, wind
       value: unconfirmed.length,
       threshold: 0,
     },
+    {
+      id: 'dkim-for-reject',
+      ok: spfOnlySources.length === 0,
+      detail: `${spfOnlySources.length} legitimate senders pass through SPF only`,
+      value: spfOnlySources.length,
+      threshold: 0,
+    },
+    {
+      id: 'mailing-list',
+      ok: mailingListMessages === 0,
+      detail: `${mailingListMessages} mailing-list messages`,
+      value: mailingListMessages,
+      threshold: 0,
+    },
   ];
 
   const policy = reportedPolicy(days, domain, window);
   const level = policyLevel(policy);
+  const age = policyAge(days, domain, window, policy);
+  if (level === 2 && age) {
+    checks.push({
+      id: 'time-at-policy',
+      ok: age.days >= QUARANTINE_DAYS_BEFORE_REJECT,
+      detail: `${age.days} of ${QUARANTINE_DAYS_BEFORE_REJECT} days at p=quarantine`,
+      value: age.days,
+      threshold: QUARANTINE_DAYS_BEFORE_REJECT,
+    });
+  }
   const enoughData = checks[0]!.ok && checks[1]!.ok;
 
   let verdict: ReadinessVerdict;
   if (level === 4) verdict = 'enforced';
   else if (!enoughData) verdict = 'insufficient-data';
-  else if (blockers.length > 0 || passRate < t.quarantinePassRate) verdict = 'not-ready';
-  // Step up one level at a time: from none (or quarantine still in testing) the next safe policy
-  // is quarantine, even when the figures would already allow reject.
-  else if (passRate >= t.rejectPassRate && level >= 2) verdict = 'ready-reject';
+  else if (quarantineBlockers.length > 0 || passRate < t.quarantinePassRate) verdict = 'not-ready';
   else verdict = 'ready-quarantine';
+
+  // Why not reject, in the order the owner can act on: each is enough to stay at quarantine.
+  let whyNotReject: Hint | null = null;
+  if (verdict === 'ready-quarantine') {
+    const percentFloor = (value: number) => Math.floor(value * 1000) / 10;
+    if (passRate < t.rejectPassRate)
+      whyNotReject = hint('reject-pass-rate', {
+        domain,
+        passPercent: percentFloor(passRate),
+        thresholdPercent: Math.round(t.rejectPassRate * 1000) / 10,
+      });
+    else if (rejectBlockers.length > 0)
+      whyNotReject = hint('needs-dkim', {
+        domain,
+        sender: rejectBlockers[0]!.sender,
+        senders: rejectBlockers.length,
+        spfOnly: spfOnlyMessages,
+      });
+    else if (mailingListMessages > 0)
+      whyNotReject = hint('hold-mailing-list', { domain, messages: mailingListMessages });
+    // Step up one level at a time: from none (or quarantine still in testing) the next safe
+    // policy is quarantine, even when the figures would already allow reject.
+    else if (level < 2) whyNotReject = hint('quarantine-first', { domain });
+    else if (level === 2 && (!age || age.days < QUARANTINE_DAYS_BEFORE_REJECT))
+      whyNotReject = hint('wait-at-quarantine', {
+        domain,
+        days: age?.days ?? 0,
+        minDays: QUARANTINE_DAYS_BEFORE_REJECT,
+      });
+    else verdict = 'ready-reject';
+  }
 
   const figures = {
     daysWithReports,
     messages: total,
     spoofingMessages,
     forwardedMessages,
+    mailingListMessages,
+    spfOnlyMessages,
     consideredMessages,
     consideredPass,
     passRate,
   };
-  const nextStep = chooseNextStep(verdict, level, domain, blockers, figures, t);
-  return { domain, window, verdict, checks, blockers, sources, policy, figures, nextStep };
+  const nextStep = chooseNextStep({ verdict, level, domain, blockers, figures, t, policy, whyNotReject });
+  const publicSources = sources.map(({ spfOnly: _spfOnly, ...rest }) => rest);
+  return {
+    domain,
+    window,
+    verdict,
+    checks,
+    blockers,
+    sources: publicSources,
+    policy,
+    policyAge: age,
+    whyNotReject,
+    figures,
+    nextStep,
+  };
 }
 
-function chooseNextStep(
-  verdict: ReadinessVerdict,
-  level: number,
-  domain: string,
-  blockers: ReadinessBlocker[],
-  figures: Readiness['figures'],
-  t: ReadinessThresholds,
-): Hint {
-  const first = blockers[0];
+function chooseNextStep(input: {
+  verdict: ReadinessVerdict;
+  level: number;
+  domain: string;
+  blockers: ReadinessBlocker[];
+  figures: Readiness['figures'];
+  t: ReadinessThresholds;
+  policy: ReportedPolicy | null;
+  whyNotReject: Hint | null;
+}): Hint {
+  const { verdict, level, domain, blockers, figures, t, policy, whyNotReject } = input;
+  const first = blockers.find((b) => b.blocks === 'quarantine') ?? blockers[0];
   const blockerStep = (blocker: ReadinessBlocker): Hint =>
     blocker.class === 'unconfirmed'
       ? hint('confirm-sender', {
@@ -312,6 +414,8 @@ function chooseNextStep(
       passPercent: Math.floor(figures.passRate * 1000) / 10,
       thresholdPercent: Math.round(threshold * 1000) / 10,
     });
+  const publish = (code: HintCode, p: 'quarantine' | 'reject', testing: boolean) =>
+    hint(code, { domain, record: dmarcRecord(policy, p, testing) });
 
   switch (verdict) {
     case 'enforced':
@@ -327,10 +431,14 @@ function chooseNextStep(
     case 'not-ready':
       return first ? blockerStep(first) : raise(t.quarantinePassRate);
     case 'ready-reject':
-      return hint(level >= 3 ? 'publish-reject' : 'publish-reject-testing', { domain });
+      // t=y on reject first is the gentle step; from reject in testing, drop it.
+      return level >= 3
+        ? publish('publish-reject', 'reject', false)
+        : publish('publish-reject-testing', 'reject', true);
     case 'ready-quarantine':
-      if (level === 0) return hint('publish-quarantine-testing', { domain });
-      if (level === 1) return hint('publish-quarantine', { domain });
-      return raise(t.rejectPassRate);
+      if (level === 0) return publish('publish-quarantine-testing', 'quarantine', true);
+      if (level === 1) return publish('publish-quarantine', 'quarantine', false);
+      if (whyNotReject?.code === 'needs-dkim' && first) return blockerStep(first);
+      return whyNotReject ?? raise(t.rejectPassRate);
   }
 }

@@ -3,6 +3,8 @@
 
 import type { SourceStat } from '../store/types.ts';
 import type { CountRow, DayWindow } from './types.ts';
+import { addDays, utcDay } from '../time/utc-day.ts';
+import { dict, own } from '../store/dict.ts';
 
 /** An empty accumulator with the shape of a SourceStat. */
 export function emptyStat(ip = ''): SourceStat {
@@ -14,11 +16,11 @@ export function emptyStat(ip = ''): SourceStat {
     dkimPass: 0,
     spfAligned: 0,
     dkimAligned: 0,
-    dispositions: {},
-    reasons: {},
-    headerFrom: {},
-    spf: {},
-    dkim: {},
+    dispositions: dict(),
+    reasons: dict(),
+    headerFrom: dict(),
+    spf: dict(),
+    dkim: dict(),
     spfUnalignedPass: 0,
     dkimUnalignedPass: 0,
   };
@@ -26,7 +28,12 @@ export function emptyStat(ip = ''): SourceStat {
 
 function addCounts(into: Record<string, number>, from: Record<string, number> | undefined): void {
   if (!from) return;
-  for (const key in from) into[key] = (into[key] ?? 0) + (from[key] ?? 0);
+  // `into` may be a stored (JSON) object too: read and write data keys as own properties only
+  for (const key of Object.keys(from)) {
+    const sum = (own(into, key) ?? 0) + (from[key] ?? 0);
+    if (Object.hasOwn(into, key) || Object.getPrototypeOf(into) === null) into[key] = sum;
+    else Object.defineProperty(into, key, { value: sum, writable: true, enumerable: true, configurable: true });
+  }
 }
 
 /** Adds `from` into `into` (mutates `into`, returns it). */
@@ -64,7 +71,7 @@ export function topKey(counts: Record<string, number>): string | null {
   let best: string | null = null;
   let bestCount = -1;
   for (const key in counts) {
-    const count = counts[key] ?? 0;
+    const count = own(counts, key) ?? 0;
     if (count > bestCount || (count === bestCount && best !== null && key < best)) {
       best = key;
       bestCount = count;
@@ -73,17 +80,7 @@ export function topKey(counts: Record<string, number>): string | null {
   return best;
 }
 
-const DAY_MS = 86_400_000;
-
-/** YYYY-MM-DD of a Date in UTC. */
-export function utcDay(date: Date): string {
-  return date.toISOString().slice(0, 10);
-}
-
-/** Adds whole days to a YYYY-MM-DD day. */
-export function addDays(day: string, days: number): string {
-  return utcDay(new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS));
-}
+export { addDays, utcDay };
 
 /** The window of `days` UTC days ending with the day of `now` (inclusive). */
 export function windowEnding(now: Date, days: number): DayWindow {

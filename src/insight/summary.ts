@@ -2,10 +2,12 @@
 
 import type { DayDoc, MarksDoc } from '../store/types.ts';
 import type { DayWindow, DomainSummary, SenderIdentity, SourcesInsight, Summary } from './types.ts';
+import { classifyGroups, classRank, type ClassifyThresholds } from './classify.ts';
 import { groupSources, topIps } from './groups.ts';
-import { explainFailures } from './hints.ts';
+import { DEFAULT_THRESHOLDS } from './readiness.ts';
 import { markLookup } from './marks.ts';
 import { inWindow, rate } from './stats.ts';
+import { dict } from '../store/dict.ts';
 
 export function summary({ days, window }: { days: readonly DayDoc[]; window: DayWindow }): Summary {
   interface Acc {
@@ -33,7 +35,7 @@ export function summary({ days, window }: { days: readonly DayDoc[]; window: Day
         reporters: new Set(),
         days: new Set(),
         sources: new Set(),
-        dispositions: {},
+        dispositions: dict(),
       };
       byDomain.set(doc.domain, acc);
     }
@@ -84,22 +86,47 @@ export interface SourcesInput {
   limit?: number;
   /** one policy domain, or every domain (default) */
   domain?: string | null;
+  thresholds?: ClassifyThresholds;
 }
 
-export function sources({ days, identities, marks, window, limit = 20, domain = null }: SourcesInput): SourcesInsight {
+export function sources({
+  days,
+  identities,
+  marks,
+  window,
+  limit = 20,
+  domain = null,
+  thresholds = DEFAULT_THRESHOLDS,
+}: SourcesInput): SourcesInsight {
   const grouped = groupSources(days, identities, markLookup(marks), window, domain);
-  const all = [...grouped.groups.values()].sort(
-    (a, b) => b.stat.messages - a.stat.messages || (a.key < b.key ? -1 : 1),
+  // Groups span domains here; each is classed by its figures as a whole, with its largest domain.
+  const classified = [...grouped.groups.values()].map((group) => {
+    const mainDomain = [...group.domains].sort()[0] ?? '';
+    return classifyGroups(
+      { groups: new Map([[group.key, group]]), messages: grouped.messages, dmarcPass: 0, daysWithReports: new Set() },
+      mainDomain,
+      thresholds,
+    ).get(group.key)!;
+  });
+  classified.sort(
+    (a, b) =>
+      classRank(a.class) - classRank(b.class) ||
+      b.group.stat.messages - a.group.stat.messages ||
+      (a.group.key < b.group.key ? -1 : 1),
   );
+  let ips = 0;
+  for (const { group } of classified) ips += group.ips.size;
   return {
     window,
     messages: grouped.messages,
-    total: all.length,
-    sources: all.slice(0, Math.max(0, limit)).map((group) => ({
+    total: classified.length,
+    ips,
+    sources: classified.slice(0, Math.max(0, limit)).map(({ group, class: sourceClass, hint }) => ({
       key: group.key,
       sender: group.identity.name,
       by: group.identity.by,
       service: group.identity.service,
+      class: sourceClass,
       messages: group.stat.messages,
       dmarcPass: group.stat.dmarcPass,
       dmarcFail: group.stat.messages - group.stat.dmarcPass,
@@ -109,7 +136,7 @@ export function sources({ days, identities, marks, window, limit = 20, domain = 
       ips: topIps(group),
       ipCount: group.ips.size,
       mark: group.mark,
-      hint: explainFailures(group.stat, { forwarder: group.identity.forwarder }),
+      hint,
       domains: [...group.domains].sort(),
     })),
   };

@@ -35,7 +35,26 @@ export type Identify = (ip: string, hints?: IdentifyHints, options?: { dns?: boo
 
 export type ReadinessVerdict = 'insufficient-data' | 'not-ready' | 'ready-quarantine' | 'ready-reject' | 'enforced';
 
-export type SourceClass = 'aligned' | 'misaligned' | 'forwarded' | 'unconfirmed' | 'spoofing';
+/**
+ * aligned: passes; legitimate-failing: a known service, a source that passes sometimes, or one
+ * marked mine; forwarded / mailing-list: others relaying the domain's mail; unconfirmed: a regular
+ * sender nobody vouched for yet; spoofing: sporadic and never passing, or marked spoof.
+ */
+export type SourceClass = 'aligned' | 'legitimate-failing' | 'forwarded' | 'mailing-list' | 'unconfirmed' | 'spoofing';
+
+/** What `ready` measures a domain against (defaults in readiness.ts, settings READY_*). */
+export interface ReadinessThresholds {
+  windowDays: number;
+  minDaysWithReports: number;
+  minMessages: number;
+  quarantinePassRate: number;
+  rejectPassRate: number;
+  maxLegitFailingShare: number;
+  regularSenderMinDays: number;
+  regularSenderMinShare: number;
+  /** a source that passes at least this share of its mail counts as aligned */
+  alignedPassRate: number;
+}
 
 export interface ReadinessCheck {
   /** stable id, e.g. "days-with-reports", "messages", "pass-rate", "legit-failing" */
@@ -50,6 +69,8 @@ export interface ReadinessCheck {
 export interface ReadinessBlocker {
   sender: string;
   class: SourceClass;
+  /** the policy it stands in the way of: quarantine (and so reject), or reject only */
+  blocks: 'quarantine' | 'reject';
   messages: number;
   failing: number;
   ips: string[];
@@ -65,7 +86,7 @@ export interface Hint {
   params: Record<string, string | number>;
 }
 
-// ---- Results of the insight functions (src/insight/*.ts). Added for issue 4. ----
+// ---- Results of the insight functions (src/insight/*.ts). ----
 
 /** A window of whole UTC days, both ends inclusive (YYYY-MM-DD). */
 export interface DayWindow {
@@ -79,7 +100,7 @@ export interface CountRow {
   messages: number;
 }
 
-/** `ip` command: what one source IP sent in the window. `ip`..`days` is the shape fixed by the issue. */
+/** `ip` command: what one source IP sent in the window. `ip`..`days` is a fixed shape (`ask --json` prints it). */
 export interface IpInsight {
   ip: string;
   /** false when the IP has no data in the window ("unknown IP") */
@@ -122,11 +143,15 @@ export interface IpInsight {
   reasons: Record<string, number>;
   /** the owner's mark of this IP or of its sender, when any */
   mark: 'mine' | 'spoof' | null;
+  /** the class of the IP's sender group in its main domain, as `ready` names it; null without data */
+  class: SourceClass | null;
   hint: Hint | null;
 }
 
 export interface DateSource {
   ip: string;
+  /** the class of its sender group over the readiness window, when the caller classified */
+  class: SourceClass | null;
   /** identity name when the caller passed identities, else null */
   sender: string | null;
   messages: number;
@@ -143,7 +168,9 @@ export interface DateDomain {
   dmarcFail: number;
   passRate: number;
   topSources: DateSource[];
+  topSourcesTotal: ListTotal;
   failingSources: DateSource[];
+  failingSourcesTotal: ListTotal;
 }
 
 /** `date` command: the reports that cover one UTC day, per policy domain. */
@@ -203,12 +230,20 @@ export interface Readiness {
   /** every sender group, largest first */
   sources: ReadinessSource[];
   policy: ReportedPolicy | null;
+  /** how long the reports have shown the current policy (p and t=) */
+  policyAge: { since: string; days: number; /** the window starts there: it may be older */ atLeast: boolean } | null;
+  /** when the verdict is ready-quarantine: why not reject */
+  whyNotReject: Hint | null;
   figures: {
     daysWithReports: number;
     messages: number;
     spoofingMessages: number;
     forwardedMessages: number;
-    /** messages counted in the pass rate (neither spoofing nor forwarded) */
+    /** messages of mailing-list sources plus messages receivers marked mailing_list */
+    mailingListMessages: number;
+    /** messages of legitimate sources that pass through SPF alone */
+    spfOnlyMessages: number;
+    /** messages counted in the pass rate (neither spoofing, forwarded nor mailing list) */
     consideredMessages: number;
     consideredPass: number;
     passRate: number;
@@ -247,11 +282,21 @@ export interface SourcesInsight {
   messages: number;
   /** number of sender groups before the limit */
   total: number;
-  sources: Array<Omit<ReadinessSource, 'class'> & { domains: string[] }>;
+  /** distinct source IPs over every group (what `summary` counts as sources) */
+  ips: number;
+  /** sorted by what needs action first (class), then by messages */
+  sources: Array<ReadinessSource & { domains: string[] }>;
+}
+
+/** How many items a list has before it is cut, and their messages ("and N more (M messages)"). */
+export interface ListTotal {
+  count: number;
+  messages: number;
 }
 
 export interface DigestSource {
   ip: string;
+  class: SourceClass | null;
   sender: string | null;
   messages: number;
   dmarcPass: number;
@@ -276,10 +321,14 @@ export interface DigestDomain {
   dispositions: Record<string, number>;
   reporters: CountRow[];
   newSources: DigestSource[];
+  newSourcesTotal: ListTotal;
   failingSources: DigestSource[];
+  failingSourcesTotal: ListTotal;
   failureReports: number;
   tls: { reports: number; successful: number; failed: number; failureTypes: CountRow[] };
-  readiness: { verdict: ReadinessVerdict; nextStep: Hint; blockers: number } | null;
+  readiness: { verdict: ReadinessVerdict; nextStep: Hint; blockers: number; window: DayWindow } | null;
+  /** spoofing sources over the readiness window: what enforcement would stop */
+  spoofing: { sources: number; messages: number } | null;
 }
 
 /** The digest: everything received in [since, until). */

@@ -1,167 +1,23 @@
 // Leadership lease for several bot instances sharing one store: exactly one instance ingests mail
 // and posts digests at a time; every instance answers commands. keyv offers no compare-and-set,
-// so the lease uses the one atomic operation of each backend directly: Redis `SET NX PX` plus a
-// compare-and-renew script, and an SQL upsert guarded by holder/expiry on PostgreSQL and SQLite.
+// so the lease uses the one atomic operation of each backend directly (backends.ts); the store
+// driver of the URL's scheme picks the backend.
 
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import type { Database } from 'sqlite3';
+import { storeDriverFor } from '../store/drivers.ts';
+import type { Lease, LeaseOptions } from './types.ts';
 
-export interface Lease {
-  /** Takes the lease when it is free or expired, or renews it when we hold it. True = we lead. */
-  tryAcquire(): Promise<boolean>;
-  /** Gives the lease up at once (clean shutdown), so another instance takes over without waiting. */
-  release(): Promise<void>;
-  close(): Promise<void>;
-  readonly holder: string;
-  readonly ttlMs: number;
-}
-
-export interface LeaseOptions {
-  /** lease name; one per store namespace */
-  name?: string;
-  /** this instance's id (hostname:pid:random by default) */
-  holder: string;
-  /** how long a lease lives without renewal; the holder renews at a third of it */
-  ttlMs?: number;
-}
+export type { Lease, LeaseOptions } from './types.ts';
 
 const DEFAULT_TTL_MS = 15_000;
+export const DEFAULT_LEASE_NAME = 'dmarc:leader';
 
 export async function openLease(storeUrl: string, options: LeaseOptions): Promise<Lease> {
-  const name = options.name ?? 'dmarc:leader';
+  const name = options.name ?? DEFAULT_LEASE_NAME;
   const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
   const scheme = storeUrl.slice(0, storeUrl.indexOf(':')).toLowerCase();
-  if (scheme === 'redis' || scheme === 'rediss') return redisLease(storeUrl, name, options.holder, ttlMs);
-  if (scheme === 'postgres' || scheme === 'postgresql') return postgresLease(storeUrl, name, options.holder, ttlMs);
-  if (scheme === 'sqlite') return sqliteLease(storeUrl, name, options.holder, ttlMs);
+  const driver = storeDriverFor(storeUrl);
+  if (driver) return driver.openLease(storeUrl, name, options.holder, ttlMs);
   throw new Error(`lease: unsupported store URL scheme "${scheme}"`);
-}
-
-// Renew only when we still hold it; otherwise the caller must take it with SET NX.
-const RENEW_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
-
-async function redisLease(url: string, name: string, holder: string, ttlMs: number): Promise<Lease> {
-  const { createClient } = await import('@redis/client');
-  // No offline queue: while Redis is away a renewal must fail at once (we stop leading), not wait.
-  // Reconnect forever once connected, but give up on a server that never answered at all.
-  let connected = false;
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: {
-      connectTimeout: 5_000,
-      reconnectStrategy: (retries: number, cause: Error) =>
-        connected || retries < 3 ? Math.min(200 * 2 ** retries, 5_000) : cause,
-    },
-  });
-  client.on('ready', () => (connected = true));
-  // A lost connection must not crash the process; tryAcquire reports it as "not leading".
-  client.on('error', () => {});
-  await client.connect();
-  return {
-    holder,
-    ttlMs,
-    async tryAcquire() {
-      try {
-        const renewed = await client.eval(RENEW_SCRIPT, { keys: [name], arguments: [holder, String(ttlMs)] });
-        if (Number(renewed) === 1) return true;
-        const taken = await client.set(name, holder, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
-        return taken === 'OK';
-      } catch {
-        return false;
-      }
-    },
-    async release() {
-      try {
-        await client.eval(RELEASE_SCRIPT, { keys: [name], arguments: [holder] });
-      } catch {
-        // the lease expires on its own
-      }
-    },
-    async close() {
-      client.destroy();
-    },
-  };
-}
-
-const UPSERT_SQL = (placeholder: (n: number) => string, now: string) => `
-  INSERT INTO dmarc_lease (name, holder, expires_at) VALUES (${placeholder(1)}, ${placeholder(2)}, ${placeholder(3)})
-  ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-  WHERE dmarc_lease.holder = excluded.holder OR dmarc_lease.expires_at < ${now}
-  RETURNING holder`;
-
-async function postgresLease(url: string, name: string, holder: string, ttlMs: number): Promise<Lease> {
-  const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  pool.on('error', () => {});
-  await pool.query(
-    'CREATE TABLE IF NOT EXISTS dmarc_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)',
-  );
-  // Expiry is compared with the database clock, so instances with skewed clocks still agree.
-  const nowMs = '(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT';
-  return {
-    holder,
-    ttlMs,
-    async tryAcquire() {
-      try {
-        const result = await pool.query(
-          UPSERT_SQL((n) => (n === 3 ? `${nowMs} + $3` : `$${n}`), nowMs),
-          [name, holder, ttlMs],
-        );
-        return result.rows[0]?.holder === holder;
-      } catch {
-        return false;
-      }
-    },
-    async release() {
-      await pool.query('DELETE FROM dmarc_lease WHERE name = $1 AND holder = $2', [name, holder]).catch(() => {});
-    },
-    async close() {
-      await pool.end();
-    },
-  };
-}
-
-async function sqliteLease(url: string, name: string, holder: string, ttlMs: number): Promise<Lease> {
-  const { default: sqlite3 } = await import('sqlite3');
-  const path = resolve(url.replace(/^sqlite:\/\//, ''));
-  await mkdir(dirname(path), { recursive: true });
-  const db = await new Promise<Database>((done, fail) => {
-    const opened = new sqlite3.Database(path, (error) => (error ? fail(error) : done(opened)));
-  });
-  const all = (sql: string, params: unknown[]) =>
-    new Promise<Array<Record<string, unknown>>>((done, fail) =>
-      db.all(sql, params, (error, rows) => (error ? fail(error) : done(rows as Array<Record<string, unknown>>))),
-    );
-  db.configure('busyTimeout', 5_000);
-  await all(
-    'CREATE TABLE IF NOT EXISTS dmarc_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL)',
-    [],
-  );
-  const nowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
-  return {
-    holder,
-    ttlMs,
-    async tryAcquire() {
-      try {
-        const rows = await all(
-          UPSERT_SQL((n) => (n === 3 ? `${nowMs} + ?` : '?'), nowMs),
-          [name, holder, ttlMs],
-        );
-        return rows[0]?.holder === holder;
-      } catch {
-        return false;
-      }
-    },
-    async release() {
-      await all('DELETE FROM dmarc_lease WHERE name = ? AND holder = ?', [name, holder]).catch(() => {});
-    },
-    async close() {
-      await new Promise<void>((done) => db.close(() => done()));
-    },
-  };
 }
 
 export interface LeadershipEvents {
@@ -211,6 +67,8 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export interface WriterLease {
+  /** the lease token this writer holds: fence the store's writes on it */
+  token: string;
   /** aborts when a renewal fails: stop writing, another instance may take over */
   lost: AbortSignal;
   release(): Promise<void>;
@@ -234,16 +92,23 @@ export async function acquireWriterLease(
     await sleep(Math.min(500, lease.ttlMs / 3));
   }
   const lost = new AbortController();
+  const token = lease.token;
   let renewing: Promise<unknown> = Promise.resolve();
+  // Renewed on a timer; if long work kept the timer from running and the lease was taken
+  // meanwhile, the renewal fails (or wins a new token) and `lost` aborts. The store's writes are
+  // fenced on `token` as well, so a late writer is refused even before this notices.
   const timer = setInterval(
     () => {
       renewing = renewing.then(async () => {
-        if (!lost.signal.aborted && !(await lease.tryAcquire())) lost.abort();
+        if (lost.signal.aborted) return;
+        if (!(await lease.tryAcquire()) || lease.token !== token) lost.abort();
       });
     },
     Math.max(50, Math.floor(lease.ttlMs / 3)),
   );
+  timer.unref();
   return {
+    token,
     lost: lost.signal,
     async release() {
       clearInterval(timer);

@@ -4,7 +4,7 @@
 // Callers treat a rejection as "without names": never a reason to keep a chat user waiting.
 
 import { Resolver } from 'node:dns/promises';
-import type { AddressLookup, PtrLookup } from '../commands/types.ts';
+import type { AddressLookup, PtrLookup } from '../senders/lookups.ts';
 import { createRecordResolver, offlineRecords, type RecordResolver } from './dns-records.ts';
 
 export interface DnsAdapter {

@@ -1,6 +1,9 @@
 // DMARC aggregate reports (RFC 7489 appendix C, the pre-RFC draft, RFC 9990) from XML to the model.
-// One fast-xml-parser pass, then one loop that builds the records. Real-world quirks are repaired
-// only when a cheap check finds them, and every repair is written into the report's `errors`.
+// The <record> elements are found by a linear scan and parsed by fast-xml-parser in batches, after
+// the report's frame (metadata, policy): memory follows a batch, not the report, where a whole-tree
+// parse costs about ten times the XML's size. Real-world quirks are repaired only when a cheap check
+// finds them, and every repair is written into the report's `errors`. Values are checked here, at
+// the edge of the model: strict IPs, dates in a sane window, safe integers, capped and clean text.
 
 import { isUtf8 } from 'node:buffer';
 import { XMLParser } from 'fast-xml-parser';
@@ -12,8 +15,18 @@ import type {
   PolicyPublished,
   SpfAuthResult,
 } from '../model.ts';
+import { normalizeIp } from '../net/ip.ts';
 import { computeAlignment } from './alignment.ts';
 import { ReportReadError } from './errors.ts';
+import {
+  MAX_DOMAIN_LENGTH,
+  MAX_FREE_TEXT_LENGTH,
+  MAX_NAME_LENGTH,
+  cleanText,
+  describeWindow,
+  instantProblem,
+  safeInteger,
+} from './text.ts';
 
 // No isArray callback: repeating elements are normalized in the record loop instead, which also
 // copes with reports wrapped in a stray element (whose paths an isArray list would not match).
@@ -24,6 +37,8 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   trimValues: true,
+  // no callback reads the tag path: without this the parser builds its string for every tag
+  jPath: false,
 });
 
 type Node = Record<string, unknown>;
@@ -36,7 +51,26 @@ class ShapeProblem {
   ) {}
 }
 
-export function parseAggregateXml(xml: string | Buffer | Uint8Array, source: string): AggregateReport {
+export interface AggregateOptions {
+  /** the clock that dates are checked against (reports from the future are refused) */
+  now?: Date;
+}
+
+// Batches of records parsed at once: large enough that a parse call's overhead vanishes, small
+// enough that a batch's tree stays a few megabytes.
+const RECORD_BATCH = 500;
+// The whole-tree fallback (for broken files the record scan cannot split) is tried only up to here,
+// so that a big broken file cannot cost ten times its size.
+const MAX_WHOLE_TREE_CHARS = 8 * 1024 * 1024;
+// Notes a report keeps; a report of 100k bad records must not carry 100k notes.
+const MAX_NOTES = 100;
+
+export function parseAggregateXml(
+  xml: string | Buffer | Uint8Array,
+  source: string,
+  options: AggregateOptions = {},
+): AggregateReport {
+  const context: Context = { source, now: options.now ?? new Date() };
   const repairs: string[] = [];
   const text = typeof xml === 'string' ? stripBom(xml) : decodeXml(xml, repairs);
   // Entity declarations are how "billion laughs" bombs start; no honest report has one.
@@ -48,32 +82,105 @@ export function parseAggregateXml(xml: string | Buffer | Uint8Array, source: str
     );
   }
 
-  const first = attempt(text, source, repairs);
-  if (!(first instanceof ShapeProblem || first instanceof ReportReadError)) return first;
+  const split = splitRecords(text);
+  const first = split ? attempt(() => convertSplit(split, context, repairs)) : null;
+  if (first !== null && !(first instanceof ShapeProblem || first instanceof ReportReadError)) return first;
+  if (text.length > MAX_WHOLE_TREE_CHARS) {
+    if (first instanceof ReportReadError) throw first;
+    throw new ReportReadError(
+      'bad-xml',
+      source,
+      `malformed aggregate report: ${first?.message ?? 'its <record> elements are not properly closed'}`,
+    );
+  }
 
-  // Slow path, only for broken files: escape stray '<' in text content (e.g. `<email><a@b></email>`)
-  // and parse again.
+  // Slow path, only for small broken files: the whole tree at once (copes with records the scan
+  // cannot split), then with stray '<' in text content escaped (e.g. `<email><a@b></email>`).
+  const whole = attempt(() => convert(parse(text, source), context, repairs));
+  if (!(whole instanceof ShapeProblem || whole instanceof ReportReadError)) return whole;
   const repaired = escapeStrayLessThan(text, repairs);
   if (repaired !== text) {
-    const second = attempt(repaired, source, repairs);
+    const second = attempt(() => convert(parse(repaired, source), context, repairs));
     if (!(second instanceof ShapeProblem || second instanceof ReportReadError)) return second;
   }
-  if (first instanceof ReportReadError) throw first;
-  throw new ReportReadError('bad-xml', source, `malformed aggregate report: ${first.message}`);
+  const problem = first ?? whole;
+  if (problem instanceof ReportReadError) throw problem;
+  throw new ReportReadError('bad-xml', source, `malformed aggregate report: ${problem.message}`);
+}
+
+interface Context {
+  source: string;
+  now: Date;
 }
 
 /** One parse and conversion; broken XML comes back (not thrown) so that a repair can be tried. */
-function attempt(
-  text: string,
-  source: string,
-  repairs: readonly string[],
-): AggregateReport | ShapeProblem | ReportReadError {
+function attempt(run: () => AggregateReport | ShapeProblem): AggregateReport | ShapeProblem | ReportReadError {
   try {
-    return convert(parse(text, source), source, repairs);
+    return run();
   } catch (error) {
     if (error instanceof ReportReadError && error.code === 'bad-xml') return error;
+    if (error instanceof ShapeProblem) return error;
     throw error;
   }
+}
+
+interface SplitReport {
+  /** the document with every <record> element taken out */
+  frame: string;
+  /** the <record> elements, in document order */
+  records: string[];
+}
+
+// An opening or closing record tag, namespace prefix allowed (`<dmarc:record>`), not `<record_x>`.
+const recordTag = /<(\/?)(?:[A-Za-z_][\w.-]*:)?record(?=[\s/>])[^>]*>/g;
+
+/**
+ * The report's record elements and the rest (its frame), found with one linear scan; null when the
+ * tags do not pair up (a record inside a record, an unclosed one): then the whole tree is parsed.
+ */
+function splitRecords(text: string): SplitReport | null {
+  const records: string[] = [];
+  const frame: string[] = [];
+  let copied = 0;
+  let open = -1;
+  recordTag.lastIndex = 0;
+  for (let match = recordTag.exec(text); match; match = recordTag.exec(text)) {
+    const closing = match[1] === '/';
+    const end = match.index + match[0].length;
+    if (!closing && open < 0) {
+      if (match[0].endsWith('/>')) {
+        frame.push(text.slice(copied, match.index));
+        records.push(match[0]);
+        copied = end;
+      } else open = match.index;
+    } else if (closing && open >= 0) {
+      frame.push(text.slice(copied, open));
+      records.push(text.slice(open, end));
+      copied = end;
+      open = -1;
+    } else return null;
+  }
+  if (open >= 0) return null;
+  frame.push(text.slice(copied));
+  return { frame: frame.join(''), records };
+}
+
+function convertSplit(
+  split: SplitReport,
+  context: Context,
+  repairs: readonly string[],
+): AggregateReport | ShapeProblem {
+  const tree = parse(split.frame, context.source);
+  const batches = function* (): Generator<unknown[]> {
+    for (let start = 0; start < split.records.length; start += RECORD_BATCH) {
+      const chunk = split.records.slice(start, start + RECORD_BATCH);
+      // let the text go batch by batch
+      split.records.fill('', start, start + RECORD_BATCH);
+      const batch = parse(`<batch>${chunk.join('')}</batch>`, context.source).batch;
+      yield isNode(batch) ? asArray(batch.record) : asArray(batch);
+    }
+  };
+  return convert(tree, context, repairs, batches());
 }
 
 function parse(text: string, source: string): Node {
@@ -142,7 +249,13 @@ function escapeStrayLessThan(text: string, repairs: string[]): string {
   return copied === 0 ? text : out + text.slice(copied);
 }
 
-function convert(tree: Node, source: string, repairs: readonly string[]): AggregateReport | ShapeProblem {
+function convert(
+  tree: Node,
+  context: Context,
+  repairs: readonly string[],
+  recordBatches?: Iterable<unknown[]>,
+): AggregateReport | ShapeProblem {
+  const { source } = context;
   const feedback = findFeedback(tree);
   if (!feedback) {
     const root = Object.keys(tree)[0];
@@ -152,12 +265,29 @@ function convert(tree: Node, source: string, repairs: readonly string[]): Aggreg
       root ? `XML root element is <${root}>, not a DMARC <feedback> report` : 'XML holds no element',
     );
   }
-  const errors: string[] = [...repairs];
+  const notes = new Notes(repairs);
   try {
-    return buildReport(feedback, errors);
+    return buildReport(feedback, notes, context, recordBatches);
   } catch (error) {
     if (error instanceof ShapeProblem) return error;
     throw error;
+  }
+}
+
+/** The report's notes, capped: past the cap only a count of the rest is kept. */
+class Notes {
+  readonly list: string[];
+  private dropped = 0;
+  constructor(initial: readonly string[]) {
+    this.list = [...initial];
+  }
+  push(note: string): void {
+    if (this.list.length < MAX_NOTES) this.list.push(note);
+    else this.dropped++;
+  }
+  done(): string[] {
+    if (this.dropped > 0) this.list.push(`and ${this.dropped} more note(s) not kept`);
+    return this.list;
   }
 }
 
@@ -171,74 +301,97 @@ function findFeedback(tree: Node): Node | null {
   return null;
 }
 
-function buildReport(feedback: Node, errors: string[]): AggregateReport {
+function buildReport(
+  feedback: Node,
+  notes: Notes,
+  context: Context,
+  recordBatches: Iterable<unknown[]> | undefined,
+): AggregateReport {
+  const { source } = context;
   const metadata = node(feedback.report_metadata, 'report_metadata');
   const published = node(feedback.policy_published, 'policy_published');
   const range = node(metadata.date_range, 'date_range');
 
-  const reportId = text(metadata.report_id, 'report_id');
+  const reportId = identifier(text(metadata.report_id, 'report_id'), 'report_id', MAX_NAME_LENGTH, source);
   if (!reportId) throw new ShapeProblem('report_id', 'no <report_id>');
-  const begin = epochToIso(text(range.begin, 'begin'), 'begin');
-  const end = epochToIso(text(range.end, 'end'), 'end');
-  const domain = text(published.domain, 'policy_published/domain')?.toLowerCase();
+  const begin = epochToIso(text(range.begin, 'begin'), 'begin', context);
+  const end = epochToIso(text(range.end, 'end'), 'end', context);
+  const domain = identifier(
+    text(published.domain, 'policy_published/domain')?.toLowerCase() ?? null,
+    'policy_published/domain',
+    MAX_DOMAIN_LENGTH,
+    source,
+  );
   if (!domain) throw new ShapeProblem('domain', 'no <policy_published><domain>');
 
-  const orgEmail = cleanEmail(text(metadata.email, 'email'));
-  let orgName = text(metadata.org_name, 'org_name');
+  const orgEmail = identifier(cleanEmail(text(metadata.email, 'email')), 'email', MAX_NAME_LENGTH, source);
+  let orgName = identifier(text(metadata.org_name, 'org_name'), 'org_name', MAX_NAME_LENGTH, source);
   if (!orgName) {
     orgName = emailDomain(orgEmail) ?? 'unknown';
-    errors.push(`empty org_name; used "${orgName}"`);
+    notes.push(`empty org_name; used "${orgName}"`);
   }
   for (const reported of asArray(metadata.error)) {
-    const message = typeof reported === 'string' ? reported.trim() : '';
-    if (message) errors.push(`reporter: ${message}`);
+    const message = typeof reported === 'string' ? cleanText(reported) : '';
+    if (message) notes.push(`reporter: ${freeText(message, 'error', notes)}`);
   }
   if (published['#text'] !== undefined)
-    errors.push(`ignored stray text in policy_published: "${String(published['#text'])}"`);
+    notes.push(
+      `ignored stray text in policy_published: "${freeText(cleanText(String(published['#text'])), 'text', notes)}"`,
+    );
 
+  const pct = safeInteger(text(published.pct, 'pct'));
   const policy: PolicyPublished = {
     domain,
-    p: lower(published.p, 'p'),
-    sp: lower(published.sp, 'sp'),
-    np: lower(published.np, 'np'),
-    pct: integer(text(published.pct, 'pct')),
-    adkim: lower(published.adkim, 'adkim'),
-    aspf: lower(published.aspf, 'aspf'),
-    fo: text(published.fo, 'fo'),
-    testing: lower(published.testing, 'testing'),
-    discoveryMethod: lower(published.discovery_method, 'discovery_method'),
+    p: word(published.p, 'p', notes),
+    sp: word(published.sp, 'sp', notes),
+    np: word(published.np, 'np', notes),
+    pct: pct !== null && pct <= 100 ? pct : null,
+    adkim: word(published.adkim, 'adkim', notes),
+    aspf: word(published.aspf, 'aspf', notes),
+    fo: word(published.fo, 'fo', notes, false),
+    testing: word(published.testing, 'testing', notes),
+    discoveryMethod: word(published.discovery_method, 'discovery_method', notes),
   };
 
   const records: AggregateRecord[] = [];
-  const rawRecords = asArray(feedback.record);
   const orgDomains = new Map<string, string>();
   let skippedEmptyReasons = 0;
-  for (let index = 0; index < rawRecords.length; index++) {
-    const raw = rawRecords[index];
-    // Let the parse tree go record by record, so a huge report does not hold two copies at once.
-    rawRecords[index] = undefined;
-    const record = buildRecord(raw, policy, orgDomains);
-    if (typeof record === 'string') errors.push(`record ${index + 1} skipped: ${record}`);
-    else {
-      skippedEmptyReasons += record.emptyReasons;
-      records.push(record.record);
+  let index = 0;
+  const take = (rawRecords: unknown[]) => {
+    for (let at = 0; at < rawRecords.length; at++) {
+      const raw = rawRecords[at];
+      // Let the parse tree go record by record, so a huge report does not hold two copies at once.
+      rawRecords[at] = undefined;
+      index++;
+      const record = buildRecord(raw, policy, orgDomains, notes);
+      if (typeof record === 'string') notes.push(`record ${index} skipped: ${record}`);
+      else {
+        skippedEmptyReasons += record.emptyReasons;
+        records.push(record.record);
+      }
     }
-  }
-  if (skippedEmptyReasons > 0) errors.push(`ignored ${skippedEmptyReasons} empty <reason> element(s)`);
+  };
+  take(asArray(feedback.record));
+  for (const batch of recordBatches ?? []) take(batch);
+  if (skippedEmptyReasons > 0) notes.push(`ignored ${skippedEmptyReasons} empty <reason> element(s)`);
 
   const report: AggregateReport = {
     kind: 'aggregate',
-    version: text(feedback.version, 'version'),
+    version: word(feedback.version, 'version', notes, false),
     orgName,
     orgEmail,
-    extraContactInfo: text(metadata.extra_contact_info, 'extra_contact_info'),
+    extraContactInfo: optionalFreeText(
+      text(metadata.extra_contact_info, 'extra_contact_info'),
+      'extra_contact_info',
+      notes,
+    ),
     reportId,
     begin,
     end,
-    generator: text(metadata.generator, 'generator'),
+    generator: optionalFreeText(text(metadata.generator, 'generator'), 'generator', notes),
     policy,
     records,
-    errors,
+    errors: notes.done(),
   };
   return report;
 }
@@ -247,6 +400,7 @@ function buildRecord(
   raw: unknown,
   policy: PolicyPublished,
   orgDomains: Map<string, string>,
+  notes: Notes,
 ): { record: AggregateRecord; emptyReasons: number } | string {
   const record = node(raw, 'record');
   const row = node(record.row, 'row');
@@ -254,17 +408,20 @@ function buildRecord(
   const identifiers = node(record.identifiers, 'identifiers');
   const auth = node(record.auth_results, 'auth_results');
 
-  const sourceIp = text(row.source_ip, 'source_ip');
-  if (!sourceIp) return 'no <source_ip>';
-  const count = integer(text(row.count, 'count'));
-  if (count === null || count < 0) return `unreadable <count> for ${sourceIp}`;
+  const rawIp = text(row.source_ip, 'source_ip');
+  if (!rawIp) return 'no <source_ip>';
+  const sourceIp = normalizeIp(rawIp);
+  if (!sourceIp) return `<source_ip> ${quote(rawIp)} is not an IP address`;
+  const rawCount = text(row.count, 'count');
+  const count = safeInteger(rawCount);
+  if (count === null) return `<count> ${quote(rawCount ?? '')} for ${sourceIp} is not a whole number up to 2^53`;
 
   const reasons: PolicyOverrideReason[] = [];
   let emptyReasons = 0;
   for (const rawReason of asArray(evaluated.reason)) {
     const reason = node(rawReason, 'reason');
-    const type = lower(reason.type, 'reason/type');
-    const comment = text(reason.comment, 'reason/comment');
+    const type = word(reason.type, 'reason/type', notes);
+    const comment = optionalFreeText(text(reason.comment, 'reason/comment'), 'reason/comment', notes);
     if (type) reasons.push({ type, comment });
     else if (comment) reasons.push({ type: 'other', comment });
     else emptyReasons++;
@@ -276,34 +433,44 @@ function buildRecord(
     const result: DkimAuthResult = {
       domain: text(signature.domain, 'dkim/domain')?.toLowerCase() ?? '',
       selector: text(signature.selector, 'dkim/selector'),
-      result: lower(signature.result, 'dkim/result') ?? 'none',
+      result: word(signature.result, 'dkim/result', notes) ?? 'none',
     };
-    const human = text(signature.human_result, 'dkim/human_result');
+    if (result.domain.length > MAX_DOMAIN_LENGTH) return tooLong('dkim/domain', MAX_DOMAIN_LENGTH);
+    if ((result.selector?.length ?? 0) > MAX_NAME_LENGTH) return tooLong('dkim/selector', MAX_NAME_LENGTH);
+    const human = optionalFreeText(text(signature.human_result, 'dkim/human_result'), 'dkim/human_result', notes);
     if (human) result.humanResult = human;
     dkim.push(result);
   }
   const spf: SpfAuthResult[] = [];
   for (const rawSpf of asArray(auth.spf)) {
     const check = node(rawSpf, 'auth_results/spf');
-    spf.push({
+    const checked: SpfAuthResult = {
       domain: text(check.domain, 'spf/domain')?.toLowerCase() ?? '',
-      scope: lower(check.scope, 'spf/scope'),
-      result: lower(check.result, 'spf/result') ?? 'none',
-    });
+      scope: word(check.scope, 'spf/scope', notes),
+      result: word(check.result, 'spf/result', notes) ?? 'none',
+    };
+    if (checked.domain.length > MAX_DOMAIN_LENGTH) return tooLong('spf/domain', MAX_DOMAIN_LENGTH);
+    spf.push(checked);
   }
 
   const headerFrom = text(identifiers.header_from, 'header_from')?.toLowerCase() ?? '';
   const envelopeFrom = text(identifiers.envelope_from, 'envelope_from')?.toLowerCase() ?? null;
   const envelopeTo = text(identifiers.envelope_to, 'envelope_to')?.toLowerCase() ?? null;
-  const evaluatedDkim = lower(evaluated.dkim, 'policy_evaluated/dkim') ?? 'none';
-  const evaluatedSpf = lower(evaluated.spf, 'policy_evaluated/spf') ?? 'none';
+  for (const [where, value] of [
+    ['header_from', headerFrom],
+    ['envelope_from', envelopeFrom],
+    ['envelope_to', envelopeTo],
+  ] as const)
+    if ((value?.length ?? 0) > MAX_DOMAIN_LENGTH) return tooLong(where, MAX_DOMAIN_LENGTH);
+  const evaluatedDkim = word(evaluated.dkim, 'policy_evaluated/dkim', notes) ?? 'none';
+  const evaluatedSpf = word(evaluated.spf, 'policy_evaluated/spf', notes) ?? 'none';
 
   return {
     emptyReasons,
     record: {
       sourceIp,
       count,
-      disposition: lower(evaluated.disposition, 'disposition') ?? 'none',
+      disposition: word(evaluated.disposition, 'disposition', notes) ?? 'none',
       evaluated: { dkim: evaluatedDkim, spf: evaluatedSpf },
       dmarc: evaluatedDkim === 'pass' || evaluatedSpf === 'pass' ? 'pass' : 'fail',
       identifiers: { headerFrom, envelopeFrom, envelopeTo },
@@ -333,14 +500,52 @@ function node(value: unknown, where: string): Node {
 
 /** A text-only element, trimmed; empty or absent is null. A child element here means broken XML. */
 function text(value: unknown, where: string): string | null {
-  if (typeof value === 'string') return value === '' ? null : value;
+  if (typeof value === 'string') {
+    const clean = cleanText(value);
+    return clean === '' ? null : clean;
+  }
   if (value === undefined) return null;
   if (Array.isArray(value)) return text(value[0], where);
   throw new ShapeProblem(where);
 }
 
-function lower(value: unknown, where: string): string | null {
-  return text(value, where)?.toLowerCase() ?? null;
+/**
+ * A keyword-like value (result, policy, scope), lower case unless `lowerCase` is false; over-long
+ * ones are cut with a note, since no honest report writes a 255-character word.
+ */
+function word(value: unknown, where: string, notes: Notes, lowerCase = true): string | null {
+  const found = text(value, where);
+  if (found === null) return null;
+  return freeText(lowerCase ? found.toLowerCase() : found, where, notes);
+}
+
+function freeText(value: string, where: string, notes: Notes): string {
+  if (value.length <= MAX_FREE_TEXT_LENGTH) return value;
+  notes.push(`cut <${where}> from ${value.length} to ${MAX_FREE_TEXT_LENGTH} characters`);
+  return value.slice(0, MAX_FREE_TEXT_LENGTH);
+}
+
+function optionalFreeText(value: string | null, where: string, notes: Notes): string | null {
+  return value === null ? null : freeText(value, where, notes);
+}
+
+/** A value that identifies the report (and keys it in the store): too long refuses the report. */
+function identifier(value: string | null, where: string, max: number, source: string): string | null {
+  if (value !== null && value.length > max)
+    throw new ReportReadError(
+      'field-too-long',
+      source,
+      `<${where}> is ${value.length} characters long, more than the limit of ${max}`,
+    );
+  return value;
+}
+
+function tooLong(where: string, max: number): string {
+  return `<${where}> longer than ${max} characters`;
+}
+
+function quote(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
 }
 
 function asArray(value: unknown): unknown[] {
@@ -348,17 +553,21 @@ function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
 }
 
-function integer(value: string | null): number | null {
-  if (value === null) return null;
-  const compact = value.replace(/\s+/g, '');
-  if (!/^\d+$/.test(compact)) return null;
-  return Number(compact);
-}
-
-function epochToIso(value: string | null, where: string): string {
-  const seconds = integer(value);
-  if (seconds === null) throw new ShapeProblem(where, `no readable <date_range><${where}> (${JSON.stringify(value)})`);
-  return new Date(seconds * 1000).toISOString();
+function epochToIso(value: string | null, where: string, context: Context): string {
+  const seconds = safeInteger(value);
+  if (seconds === null) throw new ShapeProblem(where, `no readable <date_range><${where}> (${quote(value ?? '')})`);
+  const ms = seconds * 1000;
+  const problem = instantProblem(ms, context.now);
+  if (problem) {
+    // milliseconds in a seconds field (a real sender bug) give years past 9999
+    const shown = ms > 253402300799999 ? `year ${Math.floor(seconds / 31556952) + 1970}` : new Date(ms).toISOString();
+    throw new ReportReadError(
+      'bad-date',
+      context.source,
+      `<date_range><${where}> ${seconds} is ${shown}, outside the window reports can come from (${describeWindow(context.now)})`,
+    );
+  }
+  return new Date(ms).toISOString();
 }
 
 function cleanEmail(value: string | null): string | null {

@@ -12,7 +12,16 @@ export type ReadErrorCode =
   | 'bad-xml'
   | 'xml-entities'
   | 'bad-json'
-  | 'bad-mail';
+  | 'bad-mail'
+  // bounds: the input is refused before it can cost more than its share
+  | 'deadline'
+  | 'memory-limit'
+  | 'too-many-parts'
+  | 'header-too-large'
+  // values outside what a report can hold
+  | 'bad-date'
+  | 'bad-count'
+  | 'field-too-long';
 
 export class ReportReadError extends Error {
   override name = 'ReportReadError';

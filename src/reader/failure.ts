@@ -2,6 +2,8 @@
 // plain-text form Exim/cPanel sends. Pure functions over text; the mail layer finds the parts.
 
 import type { FailureReport } from '../model.ts';
+import { normalizeIp } from '../net/ip.ts';
+import { MAX_DOMAIN_LENGTH, MAX_FREE_TEXT_LENGTH, cleanText, instantProblem } from './text.ts';
 
 /** What the reader takes from the reported (original) message's headers. */
 export interface OriginalHeaders {
@@ -48,16 +50,17 @@ export function failureFromArf(
   feedback: string,
   original: OriginalHeaders | null,
   reporter: string | null,
+  now: Date = new Date(),
 ): FailureReport {
   const fields = parseFields(feedback);
   const one = (name: string) => first(fields, name);
-  return {
+  return cleanFailure({
     kind: 'failure',
     feedbackType: one('feedback-type')?.toLowerCase() ?? null,
     userAgent: one('user-agent'),
     reportedDomain: one('reported-domain')?.toLowerCase() ?? null,
-    sourceIp: one('source-ip'),
-    arrivalDate: toIso(one('arrival-date') ?? one('received-date')),
+    sourceIp: sourceIp(one('source-ip')),
+    arrivalDate: toIso(one('arrival-date') ?? one('received-date'), now),
     authFailure: (fields.get('auth-failure') ?? [])
       .flatMap((value) => value.toLowerCase().split(/[\s,]+/))
       .filter(Boolean),
@@ -70,7 +73,46 @@ export function failureFromArf(
     identityAlignment: one('identity-alignment')?.toLowerCase() ?? null,
     dkimDomain: one('dkim-domain')?.toLowerCase() ?? null,
     reporter,
+  });
+}
+
+/**
+ * The address of a `Source-IP` field: the address alone, or followed by a comment or host name
+ * (`192.0.2.1 (mail.example.com)`, `[192.0.2.1] mail.example.com`); null when it is no strict IP.
+ */
+export function sourceIp(value: string | null): string | null {
+  if (!value) return null;
+  const address = /^\s*\[?([0-9A-Fa-f:.]+)\]?(?:$|[\s(,;])/.exec(value)?.[1];
+  return address ? normalizeIp(address) : null;
+}
+
+const domainFields = ['reportedDomain', 'dkimDomain', 'headerFrom', 'originalMailFrom', 'originalRcptTo'] as const;
+
+/** Text fields without controls and escapes, cut to their caps; over-long domains become null. */
+function cleanFailure(report: FailureReport): FailureReport {
+  const clean = (value: string | null | undefined) => {
+    if (value === null || value === undefined) return null;
+    return cleanText(value).slice(0, MAX_FREE_TEXT_LENGTH) || null;
   };
+  const out: FailureReport = {
+    ...report,
+    feedbackType: clean(report.feedbackType),
+    userAgent: clean(report.userAgent),
+    deliveryResult: clean(report.deliveryResult),
+    subject: clean(report.subject),
+    messageId: clean(report.messageId),
+    identityAlignment: clean(report.identityAlignment),
+    reporter: clean(report.reporter),
+    authFailure: report.authFailure
+      .map((value) => cleanText(value).slice(0, 32))
+      .filter(Boolean)
+      .slice(0, 16),
+  };
+  for (const name of domainFields) {
+    const value = report[name];
+    out[name] = value && value.length <= MAX_DOMAIN_LENGTH ? cleanText(value) || null : null;
+  }
+  return out;
 }
 
 /** Exim's text form: "Sender Domain: x", "Sender IP Address: y", then a copy of the headers. */
@@ -91,6 +133,7 @@ export function failureFromEximText(
   text: string,
   original: OriginalHeaders | null,
   reporter: string | null,
+  now: Date = new Date(),
 ): FailureReport {
   const summary = eximHeadersMarker.exec(text);
   const fields = parseIndentedFields(summary ? text.slice(0, summary.index) : text);
@@ -101,13 +144,13 @@ export function failureFromEximText(
       ?.toLowerCase()
       .split(/\s*,\s*/) ?? [];
   const copied = eximHeaderCopy(text);
-  return {
+  return cleanFailure({
     kind: 'failure',
     feedbackType: 'auth-failure',
     userAgent: 'exim',
     reportedDomain: fields.get('sender domain')?.toLowerCase() ?? null,
-    sourceIp: fields.get('sender ip address') ?? null,
-    arrivalDate: toIso(fields.get('received date') ?? null),
+    sourceIp: sourceIp(fields.get('sender ip address') ?? null),
+    arrivalDate: toIso(fields.get('received date') ?? null, now),
     authFailure: ['dmarc'],
     deliveryResult: eximDelivery(dmarcResults[1]),
     originalMailFrom: copied ? address(/envelope-from[=<\s]+<?([^\s>;]+)/i.exec(copied)?.[1] ?? null) : null,
@@ -122,7 +165,7 @@ export function failureFromEximText(
         : ['spf', 'dkim'].filter((kind) => !failedAlignments.includes(kind)).join(',') || null,
     dkimDomain: null,
     reporter,
-  };
+  });
 }
 
 function parseIndentedFields(text: string): Map<string, string> {
@@ -169,8 +212,9 @@ function headerFromOfAuthResults(values: string[] | undefined): string | null {
   return null;
 }
 
-export function toIso(value: string | null): string | null {
+/** An RFC 5322 date as ISO 8601 UTC; null when unreadable or outside the years reports come from. */
+export function toIso(value: string | null, now: Date = new Date()): string | null {
   if (!value) return null;
   const time = Date.parse(value.replace(/\s+\([^)]*\)\s*$/, ''));
-  return Number.isNaN(time) ? null : new Date(time).toISOString();
+  return Number.isNaN(time) || instantProblem(time, now) ? null : new Date(time).toISOString();
 }

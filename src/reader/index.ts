@@ -5,7 +5,9 @@ import type { Report } from '../model.ts';
 import { parseAggregateXml } from './aggregate.ts';
 import { gunzipCapped, unzipCapped } from './containers.ts';
 import { ReportReadError, partSource, type ReadErrorCode } from './errors.ts';
-import { readMail, type PartOutcome } from './mail.ts';
+import { decodeUnicodeBom } from './encoding.ts';
+import type { PartOutcome } from './mail.ts';
+import { defaultMimeLimits } from './mime.ts';
 import { sniff, type ContentKind } from './sniff.ts';
 import { parseJsonReport } from './tls.ts';
 
@@ -22,6 +24,14 @@ export interface ReadOptions {
   maxBytes?: number;
   /** most entries a zip may hold; default 100 */
   maxZipEntries?: number;
+  /** most MIME parts a mail may hold; default 100 */
+  maxMimeParts?: number;
+  /** deepest MIME nesting (multiparts, attached messages); default 8 */
+  maxMimeDepth?: number;
+  /** largest header block of a mail or a part; default 64 KiB */
+  maxHeaderBytes?: number;
+  /** the clock dates are checked against; default the current time */
+  now?: Date;
 }
 
 export interface ReadOutcome {
@@ -38,6 +48,15 @@ export async function readReports(bytes: Uint8Array, options: ReadOptions): Prom
   const limits = {
     maxBytes: options.maxBytes ?? defaultMaxBytes,
     maxEntries: options.maxZipEntries ?? defaultMaxZipEntries,
+  };
+  const now = options.now ?? new Date();
+  const mailOptions = {
+    now,
+    mime: {
+      maxParts: options.maxMimeParts ?? defaultMimeLimits.maxParts,
+      maxDepth: options.maxMimeDepth ?? defaultMimeLimits.maxDepth,
+      maxHeaderBytes: options.maxHeaderBytes ?? defaultMimeLimits.maxHeaderBytes,
+    },
   };
   const readPart = async (part: Uint8Array, source: string, depth: number): Promise<PartOutcome> => {
     try {
@@ -63,6 +82,13 @@ export async function readReports(bytes: Uint8Array, options: ReadOptions): Prom
   const readOne = async (part: Uint8Array, source: string, depth: number): Promise<PartOutcome> => {
     if (depth > maxNesting)
       throw new ReportReadError('too-deep', source, `containers nested more than ${maxNesting} deep`);
+    // the cap holds for what is read, not only for what is inflated: a plain 70 MB XML is refused too
+    // (a mail may be a third larger: base64 carries 3 bytes in 4)
+    const cap = sniff(part) === 'mail' ? Math.floor(limits.maxBytes * 1.4) : limits.maxBytes;
+    if (part.length > cap)
+      throw new ReportReadError('too-large', source, `${part.length} bytes, over the cap of ${cap} bytes`);
+    const decoded = decodeUnicodeBom(part);
+    if (decoded !== null) return readText(decoded, source);
     const kind = sniff(part);
     switch (kind) {
       case 'empty':
@@ -86,16 +112,21 @@ export async function readReports(bytes: Uint8Array, options: ReadOptions): Prom
         return outcome;
       }
       case 'xml':
-        return { reports: [parseAggregateXml(part, source)], errors: [] };
+        return { reports: [parseAggregateXml(part, source, { now })], errors: [] };
       case 'json':
         return {
           reports: [
-            parseJsonReport(Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('utf8'), source),
+            parseJsonReport(Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('utf8'), source, {
+              now,
+            }),
           ],
           errors: [],
         };
-      case 'mail':
-        return readMail(part, source, (inner, innerSource) => readPart(inner, innerSource, depth + 1));
+      case 'mail': {
+        // mailparser and its dependencies cost more to load than a small XML report costs to read
+        const { readMail } = await import('./mail.ts');
+        return readMail(part, source, (inner, innerSource) => readPart(inner, innerSource, depth + 1), mailOptions);
+      }
       case 'unknown':
         throw new ReportReadError(
           'not-a-report',
@@ -103,6 +134,14 @@ export async function readReports(bytes: Uint8Array, options: ReadOptions): Prom
           `not a report: neither XML, JSON, gzip, zip nor a mail message (starts with ${JSON.stringify(preview(part))})`,
         );
     }
+  };
+
+  /** A UTF-16/32 input, decoded: only XML and JSON reports are written that way. */
+  const readText = (text: string, source: string): PartOutcome => {
+    const start = text.trimStart()[0];
+    if (start === '<') return { reports: [parseAggregateXml(text, source, { now })], errors: [] };
+    if (start === '{' || start === '[') return { reports: [parseJsonReport(text, source, { now })], errors: [] };
+    throw new ReportReadError('not-a-report', source, 'UTF-16/32 text that is neither XML nor JSON');
   };
 
   return readPart(bytes, options.source, 0);

@@ -4,6 +4,7 @@
 import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
 import type { Report } from '../model.ts';
 import { ReportReadError, partSource } from './errors.ts';
+import { checkMimeBounds, type MimeLimits } from './mime.ts';
 import {
   eximHeaderCopy,
   failureFromArf,
@@ -32,9 +33,21 @@ const parserOptions = {
 // Parts that carry the reported message of a failure report, not a report of their own.
 const originalMessageTypes = new Set(['message/rfc822', 'text/rfc822-headers', 'message/rfc822-headers']);
 
-export async function readMail(bytes: Uint8Array, source: string, readPart: ReadPart): Promise<PartOutcome> {
+export interface MailOptions {
+  mime: MimeLimits;
+  now: Date;
+}
+
+export async function readMail(
+  bytes: Uint8Array,
+  source: string,
+  readPart: ReadPart,
+  options: MailOptions,
+): Promise<PartOutcome> {
   const raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const mail = await parseMail(stripMboxFromLine(raw), source);
+  const message = stripMboxFromLine(raw);
+  checkMimeBounds(message, source, options.mime);
+  const mail = await parseMail(message, source);
   const reporter = mail.from?.value[0]?.address ?? null;
   const reports: Report[] = [];
   const errors: ReportReadError[] = [];
@@ -46,7 +59,8 @@ export async function readMail(bytes: Uint8Array, source: string, readPart: Read
   );
   if (feedbackParts.length > 0) {
     const original = await originalHeaders(mail.attachments, raw);
-    for (const part of feedbackParts) reports.push(failureFromArf(part.content.toString('utf8'), original, reporter));
+    for (const part of feedbackParts)
+      reports.push(failureFromArf(part.content.toString('utf8'), original, reporter, options.now));
   }
 
   let index = 0;
@@ -66,7 +80,9 @@ export async function readMail(bytes: Uint8Array, source: string, readPart: Read
   const text = mail.text ?? '';
   if (reports.length === 0 && looksLikeEximFailure(text)) {
     const copy = eximHeaderCopy(text);
-    reports.push(failureFromEximText(text, copy ? await headersOf(Buffer.from(copy, 'utf8')) : null, reporter));
+    reports.push(
+      failureFromEximText(text, copy ? await headersOf(Buffer.from(copy, 'utf8')) : null, reporter, options.now),
+    );
   }
   if (reports.length === 0 && errors.length === 0) {
     const what =
@@ -119,7 +135,9 @@ async function originalHeaders(attachments: Attachment[], raw: Buffer): Promise<
 
 async function headersOf(block: Buffer): Promise<OriginalHeaders | null> {
   try {
-    const parsed = await simpleParser(block, parserOptions);
+    // A copy of headers is a header block: end it with its blank line. Without one, mailparser never
+    // settles on a copy that holds `Content-Type: message/rfc822` and `Content-Disposition: inline`.
+    const parsed = await simpleParser(Buffer.concat([block, Buffer.from('\r\n\r\n')]), parserOptions);
     const from = parsed.from?.value[0]?.address?.toLowerCase() ?? null;
     const result = { from, subject: parsed.subject ?? null, messageId: parsed.messageId ?? null };
     return result.from || result.subject || result.messageId ? result : null;

@@ -3,7 +3,7 @@
 // header starts a new embed; anything cut says so.
 
 import type { Reply, ReplyBlock, ReplyTone } from '../reply/model.ts';
-import { fitLines, tableLines, truncate } from '../chat/fit.ts';
+import { fitLines, tableLines, truncate } from './fit.ts';
 import { CHOICE_ACTIONS, choiceId, choiceLabel, choicesOf } from '../chat/choices.ts';
 
 export const discordLimits = {
@@ -68,12 +68,13 @@ const toneColor: Record<ReplyTone, number> = { info: 0x5865f2, good: 0x2ecc71, w
 
 /**
  * Escapes Discord markdown so report values (domains with `_`, `*` in comments) show literally:
- * also masked links `[text](url)` (a report could dress a phishing URL as a domain), mention syntax
+ * also masked links `[text](url)` (escaped brackets: a report could dress a phishing URL as a
+ * domain), mention syntax
  * `<@id>` `<#id>` `<@&id>` and @everyone / @here (shown as text, never as a mention).
  */
 export function escapeDiscord(text: string): string {
   return text
-    .replace(/([\\*_~`|[\]()])/g, '\\$1')
+    .replace(/([\\*_~`|[\]])/g, '\\$1')
     .replace(/^([>#-])/gm, '\\$1')
     .replace(/<(?=[@#:]|a:|t:|\/)/g, '\\<')
     .replace(/@(everyone|here)\b/g, '@\u200b$1');

@@ -3,7 +3,7 @@
 // text at which messages fail. Anything cut says so; a plain `text` fallback is always present.
 
 import type { Reply, ReplyBlock, ReplyTone } from '../reply/model.ts';
-import { fitLines, tableLines, truncate } from '../chat/fit.ts';
+import { fitLines, tableLines, truncate } from './fit.ts';
 import { CHOICE_ACTIONS, choiceLabel, choicesOf } from '../chat/choices.ts';
 
 export const slackLimits = {

@@ -3,6 +3,7 @@
 
 import type { Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
+import { errorMessage } from '../text/error-message.ts';
 
 export interface RetentionOptions {
   store: Pick<ReportStore, 'prune'>;
@@ -19,12 +20,13 @@ export async function pruneOnce({
   now = () => new Date(),
   log,
 }: RetentionOptions): Promise<number> {
-  if (!(retentionDays > 0)) return 0;
+  // 0 still reaches the store: it lifts the cut-off of an earlier prune.
+  if (!(retentionDays >= 0)) return 0;
   try {
     const { deletedKeys } = await store.prune(retentionDays, now());
     return deletedKeys;
   } catch (error) {
-    log?.warn({ err: error instanceof Error ? error.message : String(error) }, 'pruning old data failed; will retry');
+    log?.warn({ err: errorMessage(error) }, 'pruning old data failed; will retry');
     return 0;
   }
 }

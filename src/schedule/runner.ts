@@ -9,6 +9,8 @@ import { dueDigests, type DueDigest } from './due.ts';
 import type { Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
 import { lastDigestAt, markDigestSent } from '../digest/state.ts';
+import type { OpsObserver } from '../metrics/observer.ts';
+import { errorMessage } from '../text/error-message.ts';
 
 /** Per-destination record of the last digest sent (backed by the store). */
 export interface DigestLedger {
@@ -41,6 +43,8 @@ export interface DigestSchedulerOptions {
   /** runs after every pass with its outcomes (the health alerts check after a digest went out) */
   afterPass?: (outcomes: readonly DigestOutcome[]) => Promise<void>;
   log?: Logger;
+  /** counts digests posted and failed per destination (metrics); nothing by default */
+  observer?: Pick<OpsObserver, 'delivery'>;
 }
 
 export interface DigestOutcome {
@@ -107,6 +111,7 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
     builds: Map<string, Promise<{ reply: Reply; reportCount: number }>>,
   ): Promise<DigestOutcome> {
     const destination = options.destinations.find((d) => d.id === item.destination)!;
+    let posted = false;
     try {
       let build = builds.get(item.since);
       if (!build) {
@@ -119,6 +124,8 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
         onRetry: ({ attempt, delayMs }) =>
           options.log?.warn({ destination: destination.id, attempt, delayMs }, 'digest post failed, retrying'),
       });
+      posted = true;
+      options.observer?.delivery('digest', destination.id, true);
       await options.ledger.markSent(destination.id, until);
       failures.delete(destination.id);
       options.log?.info(
@@ -127,10 +134,11 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
       );
       return { destination: destination.id, status: 'sent', since: item.since, until, reportCount: digest.reportCount };
     } catch (error) {
+      if (!posted) options.observer?.delivery('digest', destination.id, false);
       const previous = failures.get(destination.id)?.count ?? 0;
       const restMs = Math.min(3600_000, checkEvery * 2 ** previous);
       failures.set(destination.id, { count: previous + 1, notBefore: now().getTime() + restMs });
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       options.log?.error({ destination: destination.id, err: message }, 'digest not sent; it stays due');
       return { destination: destination.id, status: 'failed', since: item.since, until, error: message };
     }
@@ -149,12 +157,7 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
     if (stopped) return;
     cancel = setTimer(() => {
       tick()
-        .catch((error: unknown) =>
-          options.log?.error(
-            { err: error instanceof Error ? error.message : String(error) },
-            'digest schedule pass failed',
-          ),
-        )
+        .catch((error: unknown) => options.log?.error({ err: errorMessage(error) }, 'digest schedule pass failed'))
         .finally(schedule);
     }, checkEvery);
   }
@@ -164,12 +167,7 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
     start() {
       stopped = false;
       void tick()
-        .catch((error: unknown) =>
-          options.log?.error(
-            { err: error instanceof Error ? error.message : String(error) },
-            'digest schedule pass failed',
-          ),
-        )
+        .catch((error: unknown) => options.log?.error({ err: errorMessage(error) }, 'digest schedule pass failed'))
         .finally(schedule);
     },
     async stop() {

@@ -6,7 +6,7 @@
 // classification within a chat platform's time limit.
 
 import { getDomain } from 'tldts';
-import type { AddressLookup, PtrLookup } from '../commands/types.ts';
+import type { AddressLookup, PtrLookup } from './lookups.ts';
 import type { Identify, IdentifyHints, SenderIdentity } from '../insight/types.ts';
 import type { PtrCacheEntry, ReportStore } from '../store/types.ts';
 import { defaultAsnLookup, type AsnLookup } from './asn.ts';

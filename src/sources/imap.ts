@@ -5,32 +5,36 @@
 // store's dedupe absorbs.
 
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import type { Config } from '../config.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
 import {
+  ReadAbortedError,
   ingestInput,
   type IngestDeps,
   type IngestError,
   type InputResult,
   type ReadReports,
 } from '../ingest/pipeline.ts';
+import type { OpsObserver } from '../metrics/observer.ts';
 
-export type ImapConfig = Pick<
-  Config,
-  | 'IMAP_HOST'
-  | 'IMAP_PORT'
-  | 'IMAP_USER'
-  | 'IMAP_PASSWORD'
-  | 'IMAP_TLS'
-  | 'IMAP_MAILBOX'
-  | 'IMAP_PROCESSED_FOLDER'
-  | 'IMAP_INVALID_FOLDER'
-  | 'IMAP_ACTION'
-  | 'IMAP_POLL_SECONDS'
-  | 'IMAP_TLS_REJECT_UNAUTHORIZED'
-> &
-  Partial<Pick<Config, 'MAX_ATTACHMENT_MB'>>;
+/**
+ * The mailbox settings this source reads, named as the settings are (IMAP_*), so the validated
+ * Config can be passed as it is; declared here so the source does not depend on the config schema.
+ */
+export interface ImapConfig {
+  IMAP_HOST?: string | undefined;
+  IMAP_PORT?: number | undefined;
+  IMAP_USER?: string | undefined;
+  IMAP_PASSWORD?: string | undefined;
+  IMAP_TLS: 'tls' | 'starttls' | 'off';
+  IMAP_MAILBOX: string;
+  IMAP_PROCESSED_FOLDER: string;
+  IMAP_INVALID_FOLDER: string;
+  IMAP_ACTION: 'move' | 'flag';
+  IMAP_POLL_SECONDS: number;
+  IMAP_TLS_REJECT_UNAUTHORIZED: 'true' | 'false';
+  MAX_ATTACHMENT_MB?: number | undefined;
+}
 
 export type ImapStore = Pick<ReportStore, 'ingest' | 'flush' | 'getState' | 'setState'>;
 
@@ -52,8 +56,14 @@ export interface ImapDeps {
   /** extra imapflow options (tests shorten timeouts) */
   clientOptions?: Partial<ImapFlowOptions>;
   now?: () => Date;
+  /** ingest counts, connection state and pass times for metrics; nothing by default */
+  observer?: Pick<OpsObserver, 'reportIngested' | 'readerError' | 'imapConnection' | 'imapPass'>;
   /** runImapPass only: stop after the message in hand (Ctrl-C) */
   signal?: AbortSignal;
+  /** longest time one mail may take to read (default 60 s): then it goes to the invalid folder */
+  readDeadlineMs?: number;
+  /** largest mail that is downloaded at all (default: from MAX_ATTACHMENT_MB, base64 included) */
+  maxMailBytes?: number;
 }
 
 export interface ImapPassSummary {
@@ -79,6 +89,7 @@ export interface MailboxState {
 }
 
 const DEFAULT_CHUNK = 50;
+const DEFAULT_MAX_ATTACHMENT_MB = 10;
 
 export function mailboxStateKey(config: ImapConfig): string {
   return `imap:${config.IMAP_USER ?? ''}@${config.IMAP_HOST ?? ''}/${config.IMAP_MAILBOX}`;
@@ -198,15 +209,60 @@ export async function processMailbox(
     ...(config.MAX_ATTACHMENT_MB ? { maxBytes: config.MAX_ATTACHMENT_MB * 1024 * 1024 } : {}),
     ...(deps.onReport ? { onReport: deps.onReport } : {}),
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.observer ? { observer: deps.observer } : {}),
+    ...(deps.readDeadlineMs ? { readDeadlineMs: deps.readDeadlineMs } : {}),
+    ...(signal ? { signal } : {}),
   };
+  // base64 makes an attachment about 4/3 as big; headers and other parts add a little
+  const maxMailBytes =
+    deps.maxMailBytes ?? Math.ceil(((config.MAX_ATTACHMENT_MB ?? DEFAULT_MAX_ATTACHMENT_MB) * 1.4 + 1) * 1024 * 1024);
 
   for (let start = 0; start < pending.length && !signal?.aborted; start += chunkSize) {
     const chunk = pending.slice(start, start + chunkSize);
     const withReports: number[] = [];
     const withoutReports: number[] = [];
-    for await (const message of client.fetch(chunk.join(','), { uid: true, source: true }, { uid: true })) {
+    // Sizes first: a mail too big to be a report is not downloaded at all.
+    const tooBig = new Map<number, number>();
+    for await (const message of client.fetch(chunk.join(','), { uid: true, size: true }, { uid: true }))
+      if ((message.size ?? 0) > maxMailBytes) tooBig.set(message.uid, message.size ?? 0);
+    const wanted = chunk.filter((uid) => !tooBig.has(uid));
+    const results: Array<{ uid: number; result: InputResult }> = [...tooBig].map(([uid, size]) => ({
+      uid,
+      result: {
+        source: `imap:${config.IMAP_MAILBOX}/${uid}`,
+        new: 0,
+        duplicates: 0,
+        expired: 0,
+        reports: 0,
+        errors: [
+          {
+            source: `imap:${config.IMAP_MAILBOX}/${uid}`,
+            message: `the mail has ${size} bytes, more than the ${maxMailBytes} a report mail may have (MAX_ATTACHMENT_MB)`,
+          },
+        ],
+      },
+    }));
+    async function* fetched() {
+      for (const item of results) yield { uid: item.uid, source: undefined as Buffer | undefined, result: item.result };
+      if (wanted.length === 0) return;
+      for await (const message of client.fetch(wanted.join(','), { uid: true, source: true }, { uid: true }))
+        yield { uid: message.uid, source: message.source, result: null as InputResult | null };
+    }
+    let stopped = false;
+    for await (const message of fetched()) {
       const source = `imap:${config.IMAP_MAILBOX}/${message.uid}`;
-      const result = await ingestInput({ source, bytes: message.source ?? new Uint8Array() }, ingestDeps);
+      let result: InputResult;
+      try {
+        result =
+          message.result ?? (await ingestInput({ source, bytes: message.source ?? new Uint8Array() }, ingestDeps));
+      } catch (error) {
+        // stopped while the mail was being read: it stays in the mailbox, unprocessed and uncounted
+        if (error instanceof ReadAbortedError) {
+          stopped = true;
+          break;
+        }
+        throw error;
+      }
       summary.messages += 1;
       summary.new += result.new;
       summary.duplicates += result.duplicates;
@@ -233,6 +289,8 @@ export async function processMailbox(
       });
       if (signal?.aborted) break;
     }
+    if (stopped)
+      logger.info({ mailbox: config.IMAP_MAILBOX }, 'stopped in the middle of a mail; it stays in the mailbox');
     const handled = new Set([...withReports, ...withoutReports]);
     // only the unbroken run from the chunk's start counts as done (the rest is read again)
     let doneUpTo = lastUid;
@@ -299,7 +357,7 @@ export interface WatchOptions {
   random?: () => number;
 }
 
-/** Exponential backoff with full jitter: a random delay up to initial * 2^attempt, capped. */
+/** Exponential backoff with equal jitter: half the capped initial * 2^attempt, plus a random part of the other half. */
 export function backoffDelay(
   attempt: number,
   initialMs: number,
@@ -379,6 +437,7 @@ export async function watchMailbox(
     let client: ImapFlow | undefined;
     try {
       client = await connectImap(config, deps);
+      deps.observer?.imapConnection(true);
       attempt = 0;
       logger.info({ host: config.IMAP_HOST, mailbox: config.IMAP_MAILBOX }, 'watching the mailbox');
       let mailArrived = false;
@@ -391,14 +450,17 @@ export async function watchMailbox(
             { messages: summary.messages, new: summary.new, duplicates: summary.duplicates, invalid: summary.invalid },
             'mailbox pass done',
           );
+        deps.observer?.imapPass(deps.now?.() ?? new Date());
         deps.onPass?.(summary);
         if (signal.aborted) break;
         await waitForMail(client, pollMs, signal, () => mailArrived);
       }
       await client.logout().catch(() => client?.close());
+      deps.observer?.imapConnection(false);
       return;
     } catch (error) {
       client?.close();
+      deps.observer?.imapConnection(false);
       if (signal.aborted) {
         // stopping while a command was in flight: what was stored is flushed, the rest is read again
         await store.flush().catch(() => undefined);

@@ -8,17 +8,27 @@ import type {
   DayDoc,
   DayReportPart,
   IngestLogEntry,
-  IpEntry,
+  StoredIpEntry,
   StoredFailure,
   StoredReport,
   StoredTlsPolicy,
 } from './types.ts';
-import { middleDay, monthOf, splitAggregate, utcDay } from './days.ts';
+import {
+  inStoreWindow,
+  isStoreDay,
+  middleDay,
+  monthOf,
+  splitAggregate,
+  utcDay,
+  FIRST_STORE_DAY,
+  LAST_STORE_DAY,
+} from './days.ts';
 import { docKeys, ipBucket, ipEntryKey, normaliseDomain, reportKey } from './keys.ts';
+import { dict, own, toDict, type Dict } from './dict.ts';
 
 export type DocPatch =
   | { kind: 'day'; key: string; domain: string; date: string; part: DayReportPart }
-  | { kind: 'ip'; key: string; month: string; ip: string; entryKey: string; entry: IpEntry }
+  | { kind: 'ip'; key: string; month: string; ip: string; entryKey: string; entry: StoredIpEntry }
   | { kind: 'failure'; key: string; domain: string; date: string; field: string; value: StoredFailure }
   | { kind: 'tls'; key: string; domain: string; date: string; field: string; value: StoredTlsPolicy }
   | { kind: 'log'; key: string; date: string; field: string; value: IngestLogEntry };
@@ -45,13 +55,35 @@ export class InvalidReportError extends Error {
 /** Longest date range the store accepts: a broken range (begin 1970) would be split over decades. */
 export const MAX_RANGE_DAYS = 366;
 
+/**
+ * Longest text the store keeps of a report-level field (org name, email, report id) and of a
+ * record-level key (header From, auth result): the reader caps them first; these caps keep a
+ * buggy caller or an older reader from filling the store.
+ */
+export const MAX_TEXT = 256;
+const MAX_DOMAIN = 253;
+
+export function capText(value: string, max = MAX_TEXT): string {
+  return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
+}
+
+function capOptional(value: string | null | undefined, max = MAX_TEXT): string | null {
+  return value == null ? null : capText(String(value), max);
+}
+
+function checkCount(report: Report, value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw new InvalidReportError(report, `${what} ${capText(String(value), 40)} is not a whole number of messages`);
+  return value;
+}
+
 function checkRange(report: AggregateReport | TlsReport): void {
   const begin = Date.parse(report.begin);
   const end = Date.parse(report.end);
   if (Number.isNaN(begin) || Number.isNaN(end))
     throw new InvalidReportError(
       report,
-      `invalid date range ${JSON.stringify(report.begin)} .. ${JSON.stringify(report.end)}`,
+      `invalid date range ${JSON.stringify(capText(String(report.begin), 40))} .. ${JSON.stringify(capText(String(report.end), 40))}`,
     );
   const days = Math.abs(end - begin) / 86_400_000;
   if (days > MAX_RANGE_DAYS)
@@ -59,25 +91,39 @@ function checkRange(report: AggregateReport | TlsReport): void {
       report,
       `date range ${report.begin} .. ${report.end} covers ${Math.round(days)} days (more than ${MAX_RANGE_DAYS})`,
     );
+  if (!inStoreWindow(begin) || !inStoreWindow(end))
+    throw new InvalidReportError(
+      report,
+      `date range ${report.begin} .. ${report.end} lies outside ${FIRST_STORE_DAY} .. ${LAST_STORE_DAY}`,
+    );
 }
 
 function aggregateContribution(report: AggregateReport, key: string, source: string, ingestedAt: string): Contribution {
   checkRange(report);
   const domain = normaliseDomain(report.policy.domain);
   if (!domain) throw new InvalidReportError(report, 'no policy domain');
+  if (domain.length > MAX_DOMAIN) throw new InvalidReportError(report, `policy domain longer than ${MAX_DOMAIN}`);
   if (!report.reportId.trim()) throw new InvalidReportError(report, 'no report id');
+  let total = 0;
+  report.records.forEach((record, index) => {
+    total += checkCount(report, record.count, `record ${index + 1}: count`);
+  });
+  if (!Number.isSafeInteger(total)) throw new InvalidReportError(report, 'the message counts add up past 2^53');
   const splits = splitAggregate(report);
   const patches: DocPatch[] = [];
+  const orgName = capText(report.orgName);
+  const reportId = capText(report.reportId);
+  const policy = { ...report.policy, domain: capText(report.policy.domain, MAX_DOMAIN) };
   for (const split of splits) {
     const part: DayReportPart = {
       reportKey: key,
-      orgName: report.orgName,
-      orgEmail: report.orgEmail,
-      reportId: report.reportId,
+      orgName,
+      orgEmail: capOptional(report.orgEmail),
+      reportId,
       begin: report.begin,
       end: report.end,
       ingestedAt,
-      policy: report.policy,
+      policy,
       messages: split.messages,
       sources: split.sources,
     };
@@ -91,7 +137,8 @@ function aggregateContribution(report: AggregateReport, key: string, source: str
         month,
         ip: stat.ip,
         entryKey,
-        entry: { ...stat, domain, date: split.date, reportKey: key, orgName: report.orgName },
+        // The report's own text (org name) is not copied into every IP's row: read from its marker.
+        entry: { ...stat, domain, date: split.date, reportKey: key },
       });
     }
   }
@@ -101,8 +148,8 @@ function aggregateContribution(report: AggregateReport, key: string, source: str
     reportKey: key,
     kind: 'aggregate',
     ingestedAt,
-    orgName: report.orgName,
-    reportId: report.reportId,
+    orgName,
+    reportId,
     domains: [domain],
     begin: report.begin,
     end: report.end,
@@ -111,6 +158,16 @@ function aggregateContribution(report: AggregateReport, key: string, source: str
     source,
   };
   return { reportKey: key, stored, patches };
+}
+
+/** A failure report with every text field capped (the fields are shown, never parsed again). */
+function capFailure(report: FailureReport): FailureReport {
+  const capped = { ...report, authFailure: (report.authFailure ?? []).slice(0, 20).map((item) => capText(item)) };
+  for (const field of Object.keys(capped) as Array<keyof FailureReport>) {
+    const value = capped[field];
+    if (typeof value === 'string') (capped as Record<string, unknown>)[field] = capText(value);
+  }
+  return capped;
 }
 
 /** The domain part of a header From value, which may be a bare domain or an address. */
@@ -122,17 +179,19 @@ function domainOf(value: string | null): string {
 
 function failureContribution(report: FailureReport, key: string, source: string, ingestedAt: string): Contribution {
   // Without a reported domain, the header From domain says whose mail it was; '-' when neither.
-  const domain = normaliseDomain(report.reportedDomain) || domainOf(report.headerFrom) || '-';
-  // Arrival day; a report without a (valid) arrival date falls back to the day it was ingested.
-  const arrival = report.arrivalDate && !Number.isNaN(Date.parse(report.arrivalDate)) ? report.arrivalDate : null;
+  const domain = capText(normaliseDomain(report.reportedDomain) || domainOf(report.headerFrom) || '-', MAX_DOMAIN);
+  // Arrival day; a report without a valid arrival date (or one outside the store's window) falls
+  // back to the day it was ingested.
+  const arrival =
+    report.arrivalDate && inStoreWindow(Date.parse(report.arrivalDate)) ? capText(report.arrivalDate, 64) : null;
   const date = utcDay(arrival ?? ingestedAt);
-  const value: StoredFailure = { ...report, reportKey: key, ingestedAt };
+  const value: StoredFailure = { ...capFailure(report), reportKey: key, ingestedAt };
   const stored: StoredReport = {
     reportKey: key,
     kind: 'failure',
     ingestedAt,
-    orgName: report.reporter ?? null,
-    reportId: report.messageId,
+    orgName: capOptional(report.reporter),
+    reportId: capOptional(report.messageId),
     domains: [domain],
     begin: arrival,
     end: arrival,
@@ -156,13 +215,21 @@ function tlsContribution(report: TlsReport, key: string, source: string, ingeste
   report.policies.forEach((policy, index) => {
     const domain = normaliseDomain(policy.domain);
     if (!domain) throw new InvalidReportError(report, `policy ${index + 1} has no policy domain`);
+    if (domain.length > MAX_DOMAIN)
+      throw new InvalidReportError(report, `policy ${index + 1}: domain longer than ${MAX_DOMAIN}`);
     domains.add(domain);
+    checkCount(report, policy.successful, `policy ${index + 1}: successful sessions`);
+    checkCount(report, policy.failed, `policy ${index + 1}: failed sessions`);
+    policy.failures.forEach((failure, position) =>
+      checkCount(report, failure.count, `policy ${index + 1} failure ${position + 1}: count`),
+    );
     messages += policy.successful + policy.failed;
+    if (!Number.isSafeInteger(messages)) throw new InvalidReportError(report, 'the session counts add up past 2^53');
     const value: StoredTlsPolicy = {
       ...policy,
       reportKey: key,
-      orgName: report.orgName,
-      reportId: report.reportId,
+      orgName: capText(report.orgName),
+      reportId: capText(report.reportId),
       begin: report.begin,
       end: report.end,
       ingestedAt,
@@ -174,8 +241,8 @@ function tlsContribution(report: TlsReport, key: string, source: string, ingeste
     reportKey: key,
     kind: 'tls',
     ingestedAt,
-    orgName: report.orgName,
-    reportId: report.reportId,
+    orgName: capText(report.orgName),
+    reportId: capText(report.reportId),
     domains: [...domains].sort(),
     begin: report.begin,
     end: report.end,
@@ -210,20 +277,31 @@ export function contributionOf(report: Report, source: string, ingestedAt: strin
 /** Applies one patch to the current value of its document (undefined when absent); returns the new value. */
 export function applyPatch(doc: unknown, patch: DocPatch): unknown {
   switch (patch.kind) {
+    // Stored documents come from JSON (normal objects): data keys are only ever written into
+    // prototype-free copies, and read as own properties.
     case 'day': {
-      const day = (doc as DayDoc | undefined) ?? { domain: patch.domain, date: patch.date, reports: {} };
-      day.reports[patch.part.reportKey] = patch.part;
-      return day;
+      const stored = doc as DayDoc | undefined;
+      const reports = toDict(stored?.reports);
+      reports[patch.part.reportKey] = patch.part;
+      return { domain: patch.domain, date: patch.date, reports };
     }
     case 'ip': {
-      const bucket = (doc as Record<string, Record<string, IpEntry>> | undefined) ?? {};
-      (bucket[patch.ip] ??= {})[patch.entryKey] = patch.entry;
+      const bucket =
+        doc !== undefined && Object.getPrototypeOf(doc) === null
+          ? (doc as Dict<Dict<StoredIpEntry>>)
+          : toDict(doc as Dict<Dict<StoredIpEntry>> | undefined);
+      const entries = toDict(own(bucket, patch.ip));
+      entries[patch.entryKey] = patch.entry;
+      bucket[patch.ip] = entries;
       return bucket;
     }
     case 'failure':
     case 'tls':
     case 'log': {
-      const map = (doc as Record<string, unknown> | undefined) ?? {};
+      const map =
+        doc !== undefined && Object.getPrototypeOf(doc) === null
+          ? (doc as Dict<unknown>)
+          : toDict(doc as Dict<unknown> | undefined);
       map[patch.field] = patch.value;
       return map;
     }
@@ -232,9 +310,9 @@ export function applyPatch(doc: unknown, patch: DocPatch): unknown {
 
 export function emptyCatalog(): CatalogDoc {
   return {
-    domains: {},
-    failureDomains: {},
-    tlsDomains: {},
+    domains: dict(),
+    failureDomains: dict(),
+    tlsDomains: dict(),
     logFirstDay: null,
     logLastDay: null,
     ipMonths: [],
@@ -245,7 +323,7 @@ export function emptyCatalog(): CatalogDoc {
 type Ranges = Record<string, { firstDay: string; lastDay: string }>;
 
 function widen(ranges: Ranges, domain: string, date: string): boolean {
-  const range = ranges[domain];
+  const range = own(ranges, domain);
   if (!range) {
     ranges[domain] = { firstDay: date, lastDay: date };
     return true;
@@ -268,13 +346,15 @@ function widen(ranges: Ranges, domain: string, date: string): boolean {
  * untouched.
  */
 export function mergeCatalogs(a: CatalogDoc, b: CatalogDoc): CatalogDoc {
-  const cutoffs = [a.prunedBefore, b.prunedBefore].filter((day): day is string => typeof day === 'string').sort();
+  const cutoffs = [a.prunedBefore, b.prunedBefore].filter(isStoreDay).sort();
   const prunedBefore = cutoffs.at(-1) ?? null;
   const unite = (left: Ranges, right: Ranges): Ranges => {
-    const result: Ranges = {};
+    const result: Ranges = dict();
     for (const source of [left, right]) {
       for (const [domain, range] of Object.entries(source ?? {})) {
-        const seen = result[domain];
+        // an older store may hold days the store no longer accepts (year 10000): left out
+        if (!range || !isStoreDay(range.firstDay) || !isStoreDay(range.lastDay)) continue;
+        const seen = own(result, domain);
         result[domain] = seen
           ? {
               firstDay: range.firstDay < seen.firstDay ? range.firstDay : seen.firstDay,
@@ -291,8 +371,8 @@ export function mergeCatalogs(a: CatalogDoc, b: CatalogDoc): CatalogDoc {
     }
     return result;
   };
-  const firsts = [a.logFirstDay, b.logFirstDay].filter((day): day is string => typeof day === 'string').sort();
-  const lasts = [a.logLastDay, b.logLastDay].filter((day): day is string => typeof day === 'string').sort();
+  const firsts = [a.logFirstDay, b.logFirstDay].filter(isStoreDay).sort();
+  const lasts = [a.logLastDay, b.logLastDay].filter(isStoreDay).sort();
   let logFirstDay = firsts[0] ?? null;
   let logLastDay = lasts.at(-1) ?? null;
   if (prunedBefore && logLastDay !== null && logLastDay < prunedBefore) logFirstDay = logLastDay = null;
@@ -305,7 +385,7 @@ export function mergeCatalogs(a: CatalogDoc, b: CatalogDoc): CatalogDoc {
     logFirstDay,
     logLastDay,
     ipMonths: [...new Set([...(a.ipMonths ?? []), ...(b.ipMonths ?? [])])]
-      .filter((month) => month >= cutoffMonth)
+      .filter((month) => typeof month === 'string' && /^\d{4}-\d{2}$/.test(month) && month >= cutoffMonth)
       .sort(),
     prunedBefore,
   };

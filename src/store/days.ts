@@ -1,29 +1,49 @@
-// UTC day attribution, as pure functions. A report covering at most 24 hours belongs to the UTC day
-// holding the middle of its range; a longer one is split over the UTC days it covers, each
-// record's count shared pro rata to the seconds of overlap with largest-remainder rounding, so the
-// day counts of a record add up exactly to its count.
+// UTC day attribution, as pure functions. A report is split over every UTC day its range touches
+// (a noon-to-noon report over two days, a 97-hour one over five), each record's count shared pro
+// rata to the seconds of overlap with largest-remainder rounding, so the day counts of a record add
+// up exactly to its count. A day whose share rounds to no message still lists the report.
 
 import type { AggregateRecord, AggregateReport } from '../model.ts';
 import type { SourceStat } from './types.ts';
 import { normaliseIp } from './keys.ts';
+import { addDays, utcDay } from '../time/utc-day.ts';
+import { bump, dict } from './dict.ts';
 
 const DAY_MS = 86_400_000;
 
-/** YYYY-MM-DD (UTC) of an instant. */
-export function utcDay(instant: string | number | Date): string {
-  const date = instant instanceof Date ? instant : new Date(instant);
-  if (Number.isNaN(date.getTime())) throw new Error(`invalid date: ${String(instant)}`);
-  return date.toISOString().slice(0, 10);
+export { addDays, utcDay };
+
+/**
+ * The days the store accepts data for. The reader refuses implausible dates first; the store
+ * defends itself too (older stores, other callers): past the year 9999 `toISOString()` gives
+ * "+010000-...", and day arithmetic on such text never advances.
+ */
+export const FIRST_STORE_DAY = '1970-01-01';
+export const LAST_STORE_DAY = '2199-12-31';
+const FIRST_STORE_MS = Date.parse(`${FIRST_STORE_DAY}T00:00:00Z`);
+const END_STORE_MS = Date.parse(`${LAST_STORE_DAY}T00:00:00Z`) + DAY_MS;
+
+/** Whether an instant (ms) lies inside the store's window of days. */
+export function inStoreWindow(ms: number): boolean {
+  return Number.isFinite(ms) && ms >= FIRST_STORE_MS && ms < END_STORE_MS;
 }
 
-export function addDays(day: string, count: number): string {
-  return utcDay(Date.parse(`${day}T00:00:00Z`) + count * DAY_MS);
+/** Whether a text is a YYYY-MM-DD day inside the store's window. */
+export function isStoreDay(day: unknown): day is string {
+  return typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day) && inStoreWindow(Date.parse(`${day}T00:00:00Z`));
 }
 
-/** Every UTC day from..to inclusive (empty when from > to). */
+function dayStartMs(day: string): number {
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(day) ? Date.parse(`${day}T00:00:00Z`) : Number.NaN;
+  if (Number.isNaN(ms)) throw new RangeError(`not a UTC day YYYY-MM-DD: ${JSON.stringify(day)}`);
+  return ms;
+}
+
+/** Every UTC day from..to inclusive (empty when from > to). Counts in milliseconds, so it always ends. */
 export function dayRange(from: string, to: string): string[] {
   const days: string[] = [];
-  for (let day = from; day <= to; day = addDays(day, 1)) days.push(day);
+  const last = dayStartMs(to);
+  for (let ms = dayStartMs(from); ms <= last; ms += DAY_MS) days.push(utcDay(ms));
   return days;
 }
 
@@ -77,16 +97,14 @@ export interface DayShare {
   seconds: number;
 }
 
-/**
- * The UTC days a report range is attributed to. At most 24 hours: the one day holding the middle.
- * Longer: every day it overlaps, with the seconds of overlap.
- */
+/** The UTC days a report range is attributed to: every day it overlaps, with the seconds of overlap. */
 export function attributionDays(begin: string, end: string): DayShare[] {
   const start = Date.parse(begin);
   const stop = Date.parse(end);
   if (Number.isNaN(start) || Number.isNaN(stop)) throw new Error(`invalid date range ${begin} .. ${end}`);
   const [from, to] = start <= stop ? [start, stop] : [stop, start];
-  if (to - from <= DAY_MS) return [{ date: utcDay(from + (to - from) / 2), seconds: (to - from) / 1000 }];
+  // An empty range (begin = end) still belongs to its day.
+  if (to === from) return [{ date: utcDay(from), seconds: 0 }];
   const shares: DayShare[] = [];
   for (let dayStart = Math.floor(from / DAY_MS) * DAY_MS; dayStart < to; dayStart += DAY_MS) {
     const overlap = Math.min(to, dayStart + DAY_MS) - Math.max(from, dayStart);
@@ -112,19 +130,19 @@ export function emptySourceStat(ip: string): SourceStat {
     dkimPass: 0,
     spfAligned: 0,
     dkimAligned: 0,
-    dispositions: {},
-    reasons: {},
-    headerFrom: {},
-    spf: {},
-    dkim: {},
+    dispositions: dict(),
+    reasons: dict(),
+    headerFrom: dict(),
+    spf: dict(),
+    dkim: dict(),
     spfUnalignedPass: 0,
     dkimUnalignedPass: 0,
   };
 }
 
-function bump(counts: Record<string, number>, name: string, by: number): void {
-  counts[name] = (counts[name] ?? 0) + by;
-}
+/** Longest record-level key kept (header From, "domain selector result"): the reader caps first. */
+const MAX_KEY = 300;
+const key = (text: string) => (text.length <= MAX_KEY ? text : text.slice(0, MAX_KEY));
 
 /** Adds `share` messages of one record to a source's figures. */
 export function addRecordShare(stat: SourceStat, record: AggregateRecord, share: number): void {
@@ -137,16 +155,16 @@ export function addRecordShare(stat: SourceStat, record: AggregateRecord, share:
   if (record.alignment.dkim) stat.dkimAligned += share;
   if ((record.alignment.spfUnalignedPass?.length ?? 0) > 0) stat.spfUnalignedPass += share;
   if ((record.alignment.dkimUnalignedPass?.length ?? 0) > 0) stat.dkimUnalignedPass += share;
-  bump(stat.dispositions, record.disposition.trim().toLowerCase() || 'none', share);
-  for (const type of new Set(record.reasons.map((reason) => reason.type.trim().toLowerCase())))
+  bump(stat.dispositions, key(record.disposition.trim().toLowerCase() || 'none'), share);
+  for (const type of new Set(record.reasons.map((reason) => key(reason.type.trim().toLowerCase()))))
     bump(stat.reasons, type, share);
-  bump(stat.headerFrom, record.identifiers.headerFrom.trim().toLowerCase(), share);
-  for (const spf of record.authResults.spf)
-    bump(stat.spf, `${spf.domain.trim().toLowerCase()} ${spf.result.trim().toLowerCase()}`, share);
-  for (const dkim of record.authResults.dkim)
+  bump(stat.headerFrom, key(record.identifiers.headerFrom.trim().toLowerCase()), share);
+  for (const spf of record.authResults.spf.slice(0, 20))
+    bump(stat.spf, key(`${spf.domain.trim().toLowerCase()} ${spf.result.trim().toLowerCase()}`), share);
+  for (const dkim of record.authResults.dkim.slice(0, 20))
     bump(
       stat.dkim,
-      `${dkim.domain.trim().toLowerCase()} ${dkim.selector?.trim() || '-'} ${dkim.result.trim().toLowerCase()}`,
+      key(`${dkim.domain.trim().toLowerCase()} ${dkim.selector?.trim() || '-'} ${dkim.result.trim().toLowerCase()}`),
       share,
     );
 }
@@ -160,8 +178,8 @@ export interface DaySplit {
 
 /**
  * An aggregate report's records attributed to UTC days: each record's count is apportioned over
- * the report's days, then the shares of one IP on one day are merged into one SourceStat. Days
- * that receive no message are left out, except that a report always keeps at least one day.
+ * the report's days, then the shares of one IP on one day are merged into one SourceStat. A day
+ * that receives no message keeps the report with no sources (the report does cover that day).
  */
 export function splitAggregate(report: Pick<AggregateReport, 'begin' | 'end' | 'records'>): DaySplit[] {
   const days = attributionDays(report.begin, report.end);
@@ -182,12 +200,7 @@ export function splitAggregate(report: Pick<AggregateReport, 'begin' | 'end' | '
   const splits: DaySplit[] = [];
   for (const [date, sources] of byDay) {
     const list = [...sources.values()].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
-    if (list.length === 0) continue;
     splits.push({ date, messages: list.reduce((acc, stat) => acc + stat.messages, 0), sources: list });
-  }
-  if (splits.length === 0) {
-    // No messages at all: keep the report visible on the day holding the middle of its range.
-    splits.push({ date: middleDay(report.begin, report.end), messages: 0, sources: [] });
   }
   return splits;
 }

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { AggregateReport, FailureReport, TlsReport } from '../model.ts';
-import type { Backend } from './backend.ts';
+import { LeaseLostError, type Backend } from './backend.ts';
 import type {
   CatalogDoc,
   DayDoc,
@@ -27,7 +27,8 @@ import type {
   StoredTlsPolicy,
   TlsDayDoc,
 } from './types.ts';
-import { applyPatch, contributionOf, emptyCatalog, extendCatalog, mergeCatalogs } from './contributions.ts';
+import { applyPatch, capText, contributionOf, emptyCatalog, extendCatalog, mergeCatalogs } from './contributions.ts';
+import { own, toDict } from './dict.ts';
 import { addDays, dayRange, monthOf, utcDay } from './days.ts';
 import { IP_BUCKETS, docKeys, ipBucket, normaliseDomain, normaliseIp } from './keys.ts';
 
@@ -74,6 +75,10 @@ export class KeyvReportStore implements ReportStore {
   private catalogDirty = false;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** set when a write was refused because another process took the writer lease */
+  private fencedOut: LeaseLostError | null = null;
+  /** reports accepted as new whose write failed (lease lost, disk full): not stored */
+  private lost = 0;
 
   private constructor(
     private readonly backend: Backend,
@@ -109,6 +114,7 @@ export class KeyvReportStore implements ReportStore {
     now: Date = new Date(),
   ): Promise<IngestOutcome> {
     return this.exclusive(async () => {
+      if (this.fencedOut) throw this.fencedOut;
       const contribution = contributionOf(report, source, now.toISOString());
       const key = contribution.reportKey;
       if (this.pending.has(key)) return 'duplicate';
@@ -133,8 +139,15 @@ export class KeyvReportStore implements ReportStore {
         if (extendCatalog(this.catalog, patch)) this.catalogDirty = true;
       }
       this.pending.set(key, contribution.stored);
-      if (this.pending.size >= this.limits.maxPendingReports || this.dirty.size >= this.limits.maxPendingDocs)
-        await this.flushBuffer();
+      if (this.pending.size >= this.limits.maxPendingReports || this.dirty.size >= this.limits.maxPendingDocs) {
+        try {
+          await this.flushBuffer();
+        } catch (error) {
+          // this report is not 'new' to the caller (ingest() fails): it must not count as lost either
+          if (!this.pending.delete(key) && error instanceof LeaseLostError) this.lost -= 1;
+          throw error;
+        }
+      }
       return 'new';
     });
   }
@@ -143,8 +156,46 @@ export class KeyvReportStore implements ReportStore {
     return this.exclusive(() => this.flushBuffer());
   }
 
+  integrityCheck(): Promise<string[]> {
+    return this.exclusive(async () => (this.backend.integrity ? await this.backend.integrity() : []));
+  }
+
+  /** How many reports that ingest() accepted as new could not be written (and are not stored). */
+  unwrittenReports(): number {
+    return this.lost + this.pending.size;
+  }
+
+  /**
+   * Drops what the buffer holds: after the lease was lost it must never be written (the new
+   * holder reads those inputs again), and after a failed write it is retried only by a new run.
+   */
+  private discardBuffer(): void {
+    this.lost += this.pending.size;
+    this.pending.clear();
+    this.dirty.clear();
+    this.docs.clear();
+    this.logBatch.clear();
+    this.catalogDirty = false;
+  }
+
   private async flushBuffer(): Promise<void> {
+    // once fenced out, every flush says so (the caller must stop), even with nothing to write
+    if (this.fencedOut) throw this.fencedOut;
     if (this.dirty.size === 0 && this.pending.size === 0 && this.logBatch.size === 0 && !this.catalogDirty) return;
+    try {
+      await this.writeBuffer();
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        const unwritten = this.pending.size;
+        this.discardBuffer();
+        this.fencedOut = new LeaseLostError(`${unwritten} buffered reports were not written`);
+        throw this.fencedOut;
+      }
+      throw error;
+    }
+  }
+
+  private async writeBuffer(): Promise<void> {
     const started = performance.now();
     const documents: Array<{ key: string; value: unknown }> = [...this.dirty].map((key) => ({
       key,
@@ -197,7 +248,8 @@ export class KeyvReportStore implements ReportStore {
 
   /** Before a query: buffered reports written, catalog current. */
   private async settle(): Promise<void> {
-    await this.flushBuffer();
+    // reads still work for a writer that lost the lease (its buffer was dropped)
+    if (!this.fencedOut) await this.flushBuffer();
     await this.syncCatalog();
   }
 
@@ -221,7 +273,7 @@ export class KeyvReportStore implements ReportStore {
     const wanted = domain === null ? Object.keys(ranges) : [normaliseDomain(domain)];
     const slots: { domain: string; date: string; key: string }[] = [];
     for (const name of wanted.sort(byString)) {
-      const range = ranges[name];
+      const range = own(ranges, name);
       if (!range) continue;
       for (const date of dayRange(
         from > range.firstDay ? from : range.firstDay,
@@ -260,9 +312,17 @@ export class KeyvReportStore implements ReportStore {
         this.catalog.ipMonths.includes(monthOf(day)),
       );
       const docs = await this.backend.getMany<IpBucketDoc>(days.map((day) => docKeys.ipBucket(day, bucket)));
-      const entries = docs
-        .flatMap((doc) => Object.values(doc?.[address] ?? {}))
+      const stored = docs
+        .flatMap((doc) => Object.values(own(doc, address) ?? {}))
         .filter((entry) => entry.date >= from && entry.date <= to);
+      // The org name lives once in the report's marker, not in each of its IP rows.
+      const keys = [...new Set(stored.filter((entry) => entry.orgName === undefined).map((entry) => entry.reportKey))];
+      const markers = await this.backend.getMany<StoredReport>(keys.map(docKeys.report));
+      const orgNames = new Map(keys.map((key, index) => [key, markers[index]?.orgName ?? '']));
+      const entries: IpEntry[] = stored.map((entry) => ({
+        ...entry,
+        orgName: entry.orgName ?? orgNames.get(entry.reportKey) ?? '',
+      }));
       return entries.sort(
         (a, b) => byString(a.date, b.date) || byString(a.domain, b.domain) || byString(a.reportKey, b.reportKey),
       );
@@ -330,24 +390,25 @@ export class KeyvReportStore implements ReportStore {
     );
   }
 
+  /** The marks as a prototype-free map: a subject such as "__proto__" or "constructor" is data. */
   marks(): Promise<MarksDoc> {
-    return this.exclusive(async () => (await this.backend.get<MarksDoc>(docKeys.marks)) ?? {});
+    return this.exclusive(async () => toDict(await this.backend.get<MarksDoc>(docKeys.marks)));
   }
 
   setMark(mark: Mark): Promise<void> {
     return this.exclusive(async () => {
-      const subject = mark.subject.trim();
+      const subject = capText(mark.subject.trim());
       if (!subject) throw new Error('a mark needs a subject (an IP address or a sender name)');
-      const marks = (await this.backend.get<MarksDoc>(docKeys.marks)) ?? {};
-      marks[subject] = { ...mark, subject };
+      const marks = toDict(await this.backend.get<MarksDoc>(docKeys.marks));
+      marks[subject] = { subject, verdict: mark.verdict, by: capText(mark.by), at: mark.at };
       await this.backend.setMany([{ key: docKeys.marks, value: marks }]);
     });
   }
 
   clearMark(subject: string): Promise<void> {
     return this.exclusive(async () => {
-      const marks = (await this.backend.get<MarksDoc>(docKeys.marks)) ?? {};
-      if (!(subject.trim() in marks)) return;
+      const marks = toDict(await this.backend.get<MarksDoc>(docKeys.marks));
+      if (!Object.hasOwn(marks, subject.trim())) return;
       delete marks[subject.trim()];
       await this.backend.setMany([{ key: docKeys.marks, value: marks }]);
     });
@@ -359,6 +420,7 @@ export class KeyvReportStore implements ReportStore {
 
   setState<T>(name: string, value: T, ttlMs?: number): Promise<void> {
     return this.exclusive(async () => {
+      if (this.fencedOut) throw this.fencedOut;
       // State such as "last IMAP UID" describes what has been stored: buffered reports go first,
       // so a crash can never leave the state ahead of the data.
       await this.flushBuffer();
@@ -371,7 +433,15 @@ export class KeyvReportStore implements ReportStore {
   prune(retentionDays: number, now: Date = new Date()): Promise<{ deletedKeys: number }> {
     return this.exclusive(async () => {
       await this.settle();
-      if (!(retentionDays > 0)) return { deletedKeys: 0 };
+      if (!(retentionDays > 0)) {
+        // 0 keeps everything: lift an earlier prune's cut-off, so old reports can be imported again.
+        if (retentionDays === 0 && this.catalog.prunedBefore) {
+          const catalog = { ...structuredClone(this.catalog), prunedBefore: null };
+          await this.backend.setMany([{ key: docKeys.catalog, value: catalog }]);
+          this.catalog = catalog;
+        }
+        return { deletedKeys: 0 };
+      }
       const cutoff = addDays(utcDay(now), -Math.floor(retentionDays));
       const before = addDays(cutoff, -1);
       const catalog = structuredClone(this.catalog);
@@ -461,10 +531,14 @@ export class KeyvReportStore implements ReportStore {
     if (this.closed) return Promise.resolve();
     const closing = this.exclusive(async () => {
       try {
-        await this.flushBuffer();
+        if (!this.fencedOut) await this.flushBuffer();
+      } catch (error) {
+        // what could not be written is counted as lost (unwrittenReports), and the store closes
+        this.discardBuffer();
+        throw error;
       } finally {
         this.closed = true;
-        await this.backend.close();
+        await this.backend.close().catch(() => undefined);
       }
     });
     return closing;

@@ -82,8 +82,15 @@ export interface IpEntry extends SourceStat {
   orgName: string;
 }
 
-/** ip -> (domain|date|reportKey) -> entry */
-export type IpBucketDoc = Record<string, Record<string, IpEntry>>;
+/**
+ * An IP index row as stored: no report-level text (a report with 3,000 IPs would copy its org
+ * name 3,000 times); `ipEntries()` adds the org name from the report's marker. Older stores may
+ * still carry `orgName`.
+ */
+export type StoredIpEntry = Omit<IpEntry, 'orgName'> & { orgName?: string };
+
+/** ip -> (domain|date|reportKey) -> entry; prototype-free when built, JSON objects when read */
+export type IpBucketDoc = Record<string, Record<string, StoredIpEntry>>;
 
 export interface StoredFailure extends FailureReport {
   reportKey: string;
@@ -164,12 +171,19 @@ export interface PtrCacheEntry {
  */
 export type IngestOutcome = 'new' | 'duplicate' | 'expired';
 
-/** The store as the rest of the program sees it. One writer at a time (see the lease in issue 6). */
+/** The store as the rest of the program sees it. One writer at a time (see src/lease). */
 export interface ReportStore {
   /** Stores one parsed report; idempotent. Resolves 'duplicate' when its dedupe key is already stored. */
   ingest(report: AggregateReport | FailureReport | TlsReport, source: string, now?: Date): Promise<IngestOutcome>;
   /** Writes buffered changes durably; after it resolves every ingested report is stored. */
   flush(): Promise<void>;
+  /**
+   * How many reports ingest() accepted as 'new' could not be written (a failed flush, a lost
+   * writer lease): the count of stored reports is the new ones minus these.
+   */
+  unwrittenReports?(): number;
+  /** The store's own consistency check (SQLite: PRAGMA quick_check): the problems found, [] when none. */
+  integrityCheck?(): Promise<string[]>;
 
   domains(): Promise<string[]>;
   /** Day documents of a domain (or of every domain when null) for the UTC days from..to inclusive. */

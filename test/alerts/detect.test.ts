@@ -184,3 +184,31 @@ describe('detectAlerts', () => {
     ).toBe(true);
   });
 });
+
+describe('alert classes', () => {
+  it('names a one-off never-passing source spoofing and never advises authorising it; a steady one stays unconfirmed', () => {
+    const spoofer = '203.0.113.9';
+    const steady = '198.51.100.9';
+    const history = {
+      [spoofer]: [],
+      // failing on 6 earlier days: a regular sender (5 days make one)
+      [steady]: ['2026-06-01', '2026-06-02', '2026-06-03', '2026-06-04', '2026-06-05', '2026-06-06'].map((day) =>
+        entry(steady, day, 3, 0),
+      ),
+    };
+    const findings = detectAlerts({
+      report: report([record(spoofer, 40, 'fail'), record(steady, 30, 'fail')]),
+      history,
+      marks: {},
+      rules: { minMessages: 10 },
+    });
+    const byIp = Object.fromEntries(findings.map((finding) => [finding.ip, finding]));
+    expect(byIp[spoofer]).toMatchObject({ kind: 'new-failing-source', class: 'spoofing', failing: 40 });
+    expect(byIp[steady]).toMatchObject({ kind: 'new-failing-source', class: 'unconfirmed', failing: 30 });
+    const text = JSON.stringify(alertReply(byIp[spoofer]!).blocks);
+    expect(text).toContain('p=quarantine or p=reject will stop it');
+    expect(text).toContain(`/dmarc mark ${spoofer} mine`);
+    expect(text).not.toContain('align its SPF');
+    expect(JSON.stringify(alertReply(byIp[steady]!).blocks)).toContain('align its SPF or DKIM');
+  });
+});

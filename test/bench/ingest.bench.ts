@@ -1,7 +1,7 @@
 // `npm run bench:ingest [-- --quick]`: IMAP ingest speed and memory against a real Dovecot.
 // For each size N: generate N report mails, deliver them to a fresh mailbox, then run one ingest
 // pass in a child process (so its peak RSS is its own) and print messages/s and peak RSS.
-// Targets (issue 3): >= 100 messages/s over loopback; peak RSS < 250 MB and within 20 % across sizes.
+// Targets: >= 100 messages/s over loopback; peak RSS < 250 MB and within 20 % across sizes.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -3,7 +3,7 @@
 // bare fast-xml-parser parse, on the real-world corpus and on generated 10k / 100k-record reports.
 // Every (tool, input) runs in its own child process so peak RSS is that tool's alone.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -11,12 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { randomAggregateReport } from '../../src/generate/random.ts';
 import { writeAggregateXml } from '../../src/generate/xml.ts';
 import { TOOL_LABELS, TOOL_NAMES, type ToolName } from './parse/tools.ts';
+import type { MemoryResult } from './parse/memory.ts';
 import type { WorkerResult } from './parse/worker.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
 const corpusDir = resolve(repoRoot, 'test/fixtures/corpus');
 const worker = join(here, 'parse', 'worker.ts');
+const memoryWorker = join(here, 'parse', 'memory.ts');
+// the reader's default cap (MAX_ATTACHMENT_MB=64) and the record count that fits just under it
+const DEFAULT_CAP = 64 * 1024 * 1024;
 const quick = process.argv.includes('--quick');
 
 interface Input {
@@ -46,8 +50,76 @@ function corpusXmlFiles(): string[] {
   return out;
 }
 
+function runMemory(mode: 'in-process' | 'bounded', file: string, maxBytes: number): Promise<MemoryResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--max-semi-space-size=4', '--import', 'tsx', memoryWorker, mode, file, String(maxBytes)],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MALLOC_ARENA_MAX: '2' } },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1);
+      if (code !== 0 || !line) return reject(new Error(`memory ${mode} exited ${code}: ${err.trim().slice(-300)}`));
+      resolvePromise(JSON.parse(line) as MemoryResult);
+    });
+  });
+}
+
+/** Peak RSS of a child reading 1k, 100k and the largest allowed report, as the bot runs (npm start flags). */
+async function memoryGoal(dir: string): Promise<void> {
+  console.log('');
+  console.log(
+    'memory: peak RSS of a child process reading one generated report (MALLOC_ARENA_MAX=2, --max-semi-space-size=4 as npm start)',
+  );
+  const largest = quick ? 20_000 : 93_000;
+  const cases: Array<{ name: string; records: number; maxBytes: number }> = [
+    { name: '1k records', records: 1_000, maxBytes: DEFAULT_CAP },
+    ...(quick ? [] : [{ name: '100k records (cap raised)', records: 100_000, maxBytes: 2 * DEFAULT_CAP }]),
+    { name: `largest allowed (${largest / 1000}k)`, records: largest, maxBytes: DEFAULT_CAP },
+  ];
+  console.log(
+    `${pad('input', 30)}${pad('mode', 12)}${lpad('MB', 8)}${lpad('records', 10)}${lpad('records/s', 12)}${lpad('peak RSS MB', 13)}`,
+  );
+  const peaks = new Map<string, number>();
+  for (const entry of cases) {
+    const path = await generated(dir, entry.records);
+    for (const mode of ['in-process', 'bounded'] as const) {
+      try {
+        const result = await runMemory(mode, path, entry.maxBytes);
+        peaks.set(`${entry.name}/${mode}`, result.peakRss);
+        console.log(
+          pad(entry.name, 30) +
+            pad(mode, 12) +
+            lpad(fmt(mb(statSync(path).size)), 8) +
+            lpad(String(result.records), 10) +
+            lpad(Math.round(result.records / (result.cpuMs / 1000)).toLocaleString('en-US'), 12) +
+            lpad(fmt(mb(result.peakRss), 0), 13) +
+            (result.errors.length ? `  errors: ${result.errors[0]}` : ''),
+        );
+      } catch (error) {
+        console.log(`${pad(entry.name, 30)}${pad(mode, 12)}  failed: ${(error as Error).message}`);
+      }
+    }
+  }
+  const small = peaks.get('1k records/in-process');
+  const big = peaks.get('100k records (cap raised)/in-process');
+  if (small && big) {
+    const ratio = big / small;
+    console.log(`goal: 100k-record peak RSS <= 1.2x the 1k-record one: ${fmt(ratio, 2)}x ${verdict(ratio <= 1.2)}`);
+  }
+  console.log(
+    '(records/s here is CPU time of the whole child, start-up of the reader included; the table above has the parse alone)',
+  );
+}
+
 async function generated(dir: string, records: number): Promise<string> {
   const path = join(dir, `generated-${records}.xml`);
+  if (existsSync(path)) return path;
   // no override reasons: dmarc-report-parser rejects every <reason> (its schema expects a string where
   // xml2js gives an array), and the point here is speed on inputs all three tools accept
   const report = randomAggregateReport({
@@ -202,6 +274,7 @@ async function main(): Promise<void> {
     console.log(
       '"+parse MB" is peak RSS minus RSS after loading the input. The peer reads no <reason> elements, so generated inputs have none.',
     );
+    await memoryGoal(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,12 +9,12 @@ import { loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { ReportStore } from '../../src/store/types.ts';
 import { createCommandContext } from '../../src/context.ts';
-import { answer as dispatch } from '../../src/commands/dispatch.ts';
+import { answer as dispatch } from '../../src/command-kit/dispatch.ts';
 import { withAdminGate } from '../../src/chat/access.ts';
 import type { AnswerFn } from '../../src/chat/answer.ts';
 import { createSlackBot, type SlackBot } from '../../src/chat/slack/app.ts';
 import { createDiscordBot, type DiscordBot } from '../../src/chat/discord/bot.ts';
-import { commandRegistry } from '../../src/commands/registry.ts';
+import { commandRegistry } from '../../src/command-kit/registry.ts';
 import { renderSlack } from '../../src/render/slack.ts';
 import { renderDiscord } from '../../src/render/discord.ts';
 import { alertReply } from '../../src/alerts/render.ts';
@@ -34,6 +34,7 @@ const finding: AlertFinding = {
   begin: '2026-06-10T00:00:00Z',
   end: '2026-06-10T23:59:59Z',
   mark: null,
+  class: 'unconfirmed',
   headerFrom: ['example.com'],
 };
 
@@ -279,7 +280,7 @@ describe('Discord buttons (raw INTERACTION_CREATE type 3 on a real discord.js Cl
     const [callback] = fake.callsTo('POST', /^\/interactions\/\d+\/[^/]+\/callback$/);
     expect(callback!.body.type).toBe(4);
     expect(callback!.body.data.flags & 64).toBe(64);
-    expect(JSON.stringify(callback!.body.data.embeds)).toContain('ADMIN_USERS');
+    expect(JSON.stringify(callback!.body.data.embeds)).toMatch(/ADMIN\\*_USERS/);
     expect(await store.marks()).toEqual({});
   });
 });

@@ -1,10 +1,20 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CommandDef } from '../../src/commands/types.ts';
+import { answer } from '../../src/command-kit/dispatch.ts';
+import { commandRegistry } from '../../src/command-kit/registry.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createCommandContext } from '../../src/context.ts';
+import { openStore } from '../../src/store/index.ts';
+import type { ReportStore } from '../../src/store/types.ts';
+import type { CommandDef } from '../../src/command-kit/types.ts';
 import type { Reply } from '../../src/reply/model.ts';
-import type { Requester } from '../../src/commands/types.ts';
+import type { CommandRequest, Requester, TypedCommand } from '../../src/command-kit/types.ts';
 import { createDiscordBot, registerCommands, type DiscordBot } from '../../src/chat/discord/bot.ts';
 import { buildCommandPayload, interactionToLine } from '../../src/chat/discord/payload.ts';
 import { withRetry } from '../../src/chat/post.ts';
+import { escapeDiscord } from '../../src/render/discord.ts';
 import { startFakeDiscord, type FakeDiscord } from '../support/fake-discord.ts';
 
 const token = 'discord-test-token.abc.def';
@@ -37,9 +47,10 @@ const registry: CommandDef[] = [
 ];
 
 function recordingAnswer() {
-  const asked: Array<{ line: string; requester: Requester }> = [];
-  const answer = async (line: string, requester: Requester): Promise<Reply> => {
-    asked.push({ line, requester });
+  const asked: Array<{ line: string; typed: TypedCommand | null; requester: Requester }> = [];
+  const answer = async (request: CommandRequest, requester: Requester): Promise<Reply> => {
+    const line = typeof request === 'string' ? request : request.text;
+    asked.push({ line, typed: typeof request === 'string' ? null : request, requester });
     if (line.startsWith('sources')) {
       return {
         title: 'Sources',
@@ -372,5 +383,65 @@ describe('command payload', () => {
         { name: 'public', value: true },
       ]),
     ).toEqual({ line: 'ip 2001:db8::1', shared: true });
+  });
+});
+
+describe('Discord typed options reach the commands as typed', () => {
+  let fake: FakeDiscord;
+  let dir: string;
+  let store: ReportStore;
+  let bot: DiscordBot;
+
+  beforeAll(async () => {
+    fake = await startFakeDiscord();
+    dir = await mkdtemp(join(tmpdir(), 'dmarc-discord-typed-'));
+    store = await openStore(`sqlite://${join(dir, 'store.sqlite')}`);
+    const config = loadConfig({});
+    bot = createDiscordBot({
+      token,
+      apiUrl: fake.apiUrl,
+      registry: commandRegistry,
+      answer: (request, requester) =>
+        answer(request, createCommandContext({ config, store, requester, now: () => new Date(), dns: false })),
+      access: { allowedChannels: [], allowedUsers: [] },
+      retry: { sleep: async () => undefined },
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await store?.close();
+    await fake?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function hand(raw: unknown) {
+    (
+      bot.client as unknown as { actions: { InteractionCreate: { handle(data: unknown): void } } }
+    ).actions.InteractionCreate.handle(raw);
+  }
+
+  it('stores a mark subject with double quotes and spaces exactly as typed', async () => {
+    const subject = 'Acme "Bulk" Mail \\ Co';
+    hand(
+      rawInteraction('mark', [
+        { name: 'subject', type: 3, value: subject },
+        { name: 'verdict', type: 3, value: 'spoof' },
+      ]),
+    );
+    await fake.waitFor((calls) => calls.some((call) => call.method === 'PATCH'));
+    const marks = Object.values(await store.marks());
+    expect(marks.map((mark) => [mark.subject, mark.verdict, mark.by])).toEqual([[subject, 'spoof', 'discord:alice']]);
+    const [edit] = fake.callsTo('PATCH', /messages\/@original$/);
+    // titles are escaped for Discord markdown now: the subject shows literally
+    expect(edit!.body.embeds[0].title).toContain(escapeDiscord(subject));
+  });
+
+  it('validates typed values like text: a day count out of range is a usage error', async () => {
+    fake.calls.length = 0;
+    hand(rawInteraction('summary', [{ name: 'days', type: 4, value: 0 }]));
+    await fake.waitFor((calls) => calls.some((call) => call.method === 'PATCH'));
+    const [edit] = fake.callsTo('PATCH', /messages\/@original$/);
+    expect(JSON.stringify(edit!.body.embeds)).toContain('days');
+    expect(edit!.body.embeds[0].title).toBe('Usage error');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PostError, parseRetryAfter, redactSecrets, retryDecision, withRetry } from '../../src/chat/post.ts';
-import { fitLines } from '../../src/chat/fit.ts';
+import { fitLines } from '../../src/render/fit.ts';
 
 describe('withRetry', () => {
   it('does not retry what waiting will not heal (a 4xx other than 429)', async () => {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandRegistry } from '../../src/commands/registry.ts';
+import { commandRegistry } from '../../src/command-kit/registry.ts';
 import { startFakeDiscord, type FakeDiscord } from '../support/fake-discord.ts';
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -163,15 +163,15 @@ describe('renderDiscord', () => {
         { type: 'fields', fields: [{ label: 'Org [a](b)', value: '@here' }] },
       ],
     });
-    expect(message.embeds[0]!.title).toBe('Alert for \\[bank.example\\]\\(https://phish.example\\) \\*now\\*');
+    expect(message.embeds[0]!.title).toBe('Alert for \\[bank.example\\](https://phish.example) \\*now\\*');
     const description = message.embeds[0]!.description!;
     expect(description).not.toMatch(/(^|[^\\])<@123456>/);
     expect(description).toContain('\\<@123456>');
     expect(description).toContain('\\<#987>');
     expect(description).not.toMatch(/@everyone/);
-    expect(description).toContain('\\[click\\]\\(https://phish.example\\)');
-    expect(message.embeds[1]!.title).toBe('Sources of \\<@&55> \\[x\\]\\(y\\)');
-    expect(message.embeds[1]!.fields![0]).toMatchObject({ name: 'Org \\[a\\]\\(b\\)', value: '@\u200bhere' });
+    expect(description).toContain('\\[click\\](https://phish.example)');
+    expect(message.embeds[1]!.title).toBe('Sources of \\<@&55> \\[x\\](y)');
+    expect(message.embeds[1]!.fields![0]).toMatchObject({ name: 'Org \\[a\\](b)', value: '@\u200bhere' });
   });
 });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Receiver, ReceiverEvent } from '@slack/bolt';
 import type { App } from '@slack/bolt';
 import type { Reply } from '../../src/reply/model.ts';
-import type { Requester } from '../../src/commands/types.ts';
+import type { CommandRequest, Requester } from '../../src/command-kit/types.ts';
 import { createSlackBot, type SlackBot } from '../../src/chat/slack/app.ts';
 import { withRetry } from '../../src/chat/post.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
@@ -14,7 +14,10 @@ const botToken = 'xoxb-test-token-abcdef';
 /** The answer function the adapter is given: records who asked what. */
 function recordingAnswer() {
   const asked: Array<{ line: string; requester: Requester }> = [];
-  const answer = async (line: string, requester: Requester): Promise<Reply> => {
+  const answer = async (request: CommandRequest, requester: Requester): Promise<Reply> => {
+    // Slack's slash command is text: it reaches the dispatcher as a line
+    if (typeof request !== 'string') throw new Error('Slack handed a typed command');
+    const line = request;
     asked.push({ line, requester });
     if (line.startsWith('sources')) {
       return {

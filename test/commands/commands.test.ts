@@ -1,7 +1,9 @@
 // Each /dmarc command on a generated history whose answers are known by construction (see scenario.ts).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answer } from '../../src/commands/dispatch.ts';
+import { answer } from '../../src/command-kit/dispatch.ts';
+import { commandRegistry } from '../../src/command-kit/registry.ts';
+import type { CommandDef } from '../../src/command-kit/types.ts';
 import type { DateInsight, IpInsight, Readiness, SourcesInsight, Summary } from '../../src/insight/types.ts';
 import { renderTerminal } from '../../src/render/terminal.ts';
 import { testContext } from './context.ts';
@@ -104,22 +106,32 @@ describe('date', () => {
     expect(data.domains[0]!.failingSources.map((s) => s.ip)).toEqual(expect.arrayContaining(SPOOFERS.slice(0, 3)));
   });
 
-  it('resolves yesterday in the configured time zone', async () => {
-    // 2026-06-30 12:00 UTC is 21:00 in Tokyo: yesterday there is 2026-06-29
-    const tokyo = await answer('date yesterday', testContext(fixture.store, { now: NOW, timeZone: 'Asia/Tokyo' }));
-    expect((tokyo.data as DateInsight).date).toBe('2026-06-29');
-    // 2026-06-30 23:30 UTC is already 2026-07-01 in Tokyo
-    const late = await answer(
+  it('answers yesterday as a UTC day, also east of UTC in the morning, and says so', async () => {
+    // 2026-06-30 23:30 UTC is 08:30 on 1 July in Tokyo: the UTC yesterday (29 June) has reports.
+    const morning = await answer(
       'date yesterday',
       testContext(fixture.store, { now: new Date('2026-06-30T23:30:00Z'), timeZone: 'Asia/Tokyo' }),
     );
-    expect((late.data as DateInsight).date).toBe('2026-06-30');
+    expect((morning.data as DateInsight).date).toBe(LAST_DAY);
+    expect((morning.data as DateInsight).messages).toBe(125);
+    expect(renderTerminal(morning)).toContain('today and yesterday are UTC days');
   });
 
-  it('says when no report covers the day', async () => {
-    const reply = await ask('date 2026-07-15');
+  it('answers today with the latest day that has reports, and says which', async () => {
+    // Reports for 30 June have not arrived: the answer is 29 June, with a line that says so.
+    const today = await ask('date today');
+    expect((today.data as DateInsight).date).toBe(LAST_DAY);
+    expect((today.data as DateInsight).reports).toBe(1);
+    expect(renderTerminal(today)).toContain('the latest day with reports is Jun 29, 2026');
+  });
+
+  it('says when no report covers the day, and refuses a future day with a clear message', async () => {
+    const reply = await ask('date 2026-05-15');
     expect((reply.data as DateInsight).reports).toBe(0);
     expect(reply.title).toContain('No reports cover');
+    const future = await ask('date 2026-07-15');
+    expect(future.title).toBe('Jul 15, 2026 is in the future');
+    expect(renderTerminal(future)).toContain('today is Jun 30, 2026 (UTC)');
   });
 });
 
@@ -153,7 +165,12 @@ describe('ready and mark', () => {
       expect(typo.tone).toBe('warning');
       expect(renderTerminal(typo)).toContain('No source named Gogle appears in the last 90 days');
       await answer('mark Gogle clear', context);
-      const byName = await answer('mark google mine', context);
+      // Google is a recognised service: the mark waits for force:yes
+      const unforced = await answer('mark google mine', context);
+      expect(unforced.data).toMatchObject({ stored: false, needsForce: true, reason: 'service' });
+      expect(renderTerminal(unforced)).toContain('force:yes');
+      expect(await store.store.marks()).toEqual({});
+      const byName = await answer('mark google mine force:yes', context);
       expect(byName.tone).toBe('good');
       await answer('mark Google clear', context);
       const marked = await answer(`mark ${FORGOTTEN} mine`, context);
@@ -171,7 +188,7 @@ describe('ready and mark', () => {
       expect(mine.verdict).toBe('not-ready');
       expect(mine.blockers[0]).toMatchObject({
         sender: FORGOTTEN,
-        class: 'misaligned',
+        class: 'legitimate-failing',
         hint: { code: 'spf-unaligned' },
       });
       expect(mine.nextStep).toMatchObject({ code: 'fix-blocker', params: { sender: FORGOTTEN, fix: 'spf-unaligned' } });
@@ -211,25 +228,50 @@ describe('summary, sources, help', () => {
     expect(data.domains.map((d) => d.domain)).toEqual([DOMAIN]);
   });
 
-  it('ranks the senders by volume', async () => {
+  it('ranks the senders by what needs action first, then volume, and names their class', async () => {
     const data = (await ask('sources')).data as SourcesInsight;
-    expect(data.sources.slice(0, 3).map((s) => s.sender)).toEqual([OWN, FORGOTTEN, 'Google']);
+    expect(data.sources.map((s) => [s.sender, s.class])).toEqual([
+      [FORGOTTEN, 'unconfirmed'],
+      [OWN, 'aligned'],
+      ['Google', 'forwarded'],
+      ...SPOOFERS.map((ip) => [ip, 'spoofing']),
+    ]);
+    expect(data).toMatchObject({ total: 8, ips: 8, messages: DAYS * 125 + 5 * 40 + 300 });
   });
 
   it('lists every command with an example', async () => {
     const reply = await ask('help');
     const text = renderTerminal(reply);
-    for (const name of ['ip', 'date', 'ready', 'mark', 'summary', 'sources', 'help'])
+    for (const name of ['ip', 'date', 'ready', 'mark', 'marks', 'summary', 'sources', 'failures', 'tls', 'help'])
       expect(text).toContain(`/dmarc ${name}`);
-    expect(text).toContain('/dmarc ip <address> [days:N]');
+    expect(text).toContain('/dmarc ip <address> [<days>]');
   });
 
   it('explains one command with its options and every example', async () => {
     const reply = await ask('help mark');
-    expect(reply.title).toBe('/dmarc mark <subject> <verdict>');
+    expect(reply.title).toBe('/dmarc mark <subject> <verdict> [force:<force>]');
     const text = renderTerminal(reply);
     expect(text).toContain('mine, spoof or clear');
     expect(text).toContain('/dmarc mark 203.0.113.5 clear');
+  });
+
+  it('lists the commands of the registry it was dispatched from, not a fixed list', async () => {
+    const help = commandRegistry.find((command) => command.name === 'help')!;
+    const extra: CommandDef = {
+      name: 'extra',
+      description: 'An extra command',
+      options: [{ name: 'level', description: 'how loud', type: 'integer' }],
+      examples: ['extra level:3'],
+      handler: async () => ({ title: 'extra', tone: 'info', blocks: [] }),
+    };
+    const registry = [help, extra];
+    const context = testContext(fixture.store, { now: NOW });
+    const all = (await answer('help', context, registry)).data as { commands: Array<{ name: string }> };
+    expect(all.commands.map((command) => command.name)).toEqual(['help', 'extra']);
+    const one = await answer('help extra', context, registry);
+    expect(one.title).toBe('/dmarc extra [level:N]');
+    expect(renderTerminal(one)).toContain('how loud');
+    expect(renderTerminal(one)).toContain('An extra command');
   });
 });
 

@@ -2,7 +2,7 @@
 
 import { loadConfig } from '../../src/config.ts';
 import { createCommandContext } from '../../src/context.ts';
-import type { CommandContext } from '../../src/commands/types.ts';
+import type { CommandContext } from '../../src/command-kit/types.ts';
 import type { DnsAdapter } from '../../src/net/dns.ts';
 import type { ReportStore } from '../../src/store/types.ts';
 

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answer } from '../../src/commands/dispatch.ts';
+import { answer } from '../../src/command-kit/dispatch.ts';
 import { buildDigest } from '../../src/digest/build.ts';
 import type { DateInsight, IpInsight, Readiness, Summary } from '../../src/insight/types.ts';
 import type { AggregateReport, Report } from '../../src/model.ts';

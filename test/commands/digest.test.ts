@@ -40,7 +40,7 @@ describe('buildDigest', () => {
     expect(domain.messages).toBe(125 + 5 * 40);
     expect(domain.newSources.map((s) => s.ip).sort()).toEqual(SPOOFERS);
     const text = renderTerminal(digest.reply);
-    expect(text).toContain('DMARC digest: 1 aggregate, 0 failure, 0 TLS reports');
+    expect(text).toContain('DMARC digest: 1 report (1 aggregate, 0 failure, 0 TLS)');
     expect(text).toContain('203.0.113.66: 40 messages, 40 fail');
   });
 
@@ -130,7 +130,7 @@ describe('buildDigest', () => {
       expect(domain.failureReports).toBe(1);
       expect(domain.tls).toMatchObject({ reports: 1, successful: 90, failed: 10 });
       const text = renderTerminal(digest.reply);
-      expect(text).toContain('DMARC ダイジェスト: 集約 0 件、失敗 1 件、TLS 1 件');
+      expect(text).toContain('DMARC ダイジェスト: レポート 2 件（集約 0 件、失敗 1 件、TLS 1 件）');
       expect(text).toContain('成功 90 セッション、失敗 10 セッション (certificate-expired 10)');
     } finally {
       await store.close();

@@ -1,7 +1,7 @@
 // `ip` and `ready` with reverse DNS through a resolver on loopback (never the internet).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answer } from '../../src/commands/dispatch.ts';
+import { answer } from '../../src/command-kit/dispatch.ts';
 import type { IpInsight, Readiness } from '../../src/insight/types.ts';
 import { createDnsResolver } from '../../src/net/dns.ts';
 import { startDnsServer, type DnsTestServer } from '../support/dns-server.ts';

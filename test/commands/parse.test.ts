@@ -5,8 +5,8 @@ import {
   usageLine,
   type ParseResult,
   type UsageError,
-} from '../../src/commands/parse.ts';
-import { commandRegistry } from '../../src/commands/registry.ts';
+} from '../../src/command-kit/parse.ts';
+import { commandRegistry } from '../../src/command-kit/registry.ts';
 
 const now = new Date('2026-06-30T12:00:00Z');
 const parse = (line: string, locale: 'en' | 'ja' = 'en') =>
@@ -35,8 +35,14 @@ describe('parseCommandLine: accepted forms', () => {
     expect(ok(parse('ip ::ffff:192.0.2.1 days:7')).args).toEqual({ address: '192.0.2.1', days: 7 });
   });
 
-  it('resolves today and yesterday, and checks calendar dates', () => {
+  it('resolves today and yesterday as UTC days, and checks calendar dates', () => {
     expect(ok(parse('date today')).args.date).toBe('2026-06-30');
+    // 08:00 in Tokyo on 1 July is still 30 June in UTC: yesterday is the UTC day 29 June.
+    const tokyo = parseCommandLine('date yesterday', commandRegistry, {
+      timeZone: 'Asia/Tokyo',
+      now: new Date('2026-06-30T23:00:00Z'),
+    });
+    expect(ok(tokyo).args.date).toBe('2026-06-29');
     expect(ok(parse('date Yesterday')).args.date).toBe('2026-06-29');
     expect(ok(parse('date 2024-02-29')).args.date).toBe('2024-02-29');
   });
@@ -62,21 +68,44 @@ describe('parseCommandLine: accepted forms', () => {
     expect(ok(parse('summary 7')).args).toEqual({ days: 7 });
     expect(ok(parse('sources days:90')).args).toEqual({ days: 90 });
   });
+
+  it('takes days as a bare number or days:N in every command that has it', () => {
+    expect(ok(parse('ip 203.0.113.5 7')).args).toEqual({ address: '203.0.113.5', days: 7 });
+    expect(ok(parse('ready 60')).args).toEqual({ days: 60 });
+    expect(ok(parse('ready example.com 60')).args).toEqual({ domain: 'example.com', days: 60 });
+    expect(ok(parse('failures example.com 7')).args).toEqual({ domain: 'example.com', days: 7 });
+    expect(ok(parse('tls 14')).args).toEqual({ days: 14 });
+    expect(ok(parse('tls days:14')).args).toEqual({ days: 14 });
+  });
+
+  it('answers /dmarc alone with help', () => {
+    expect(ok(parse('')).command.name).toBe('help');
+    expect(ok(parse('/dmarc')).command.name).toBe('help');
+  });
+
+  it('suggests the command a typo meant', () => {
+    expect(error(parse('sorces')).message).toMatch(/^Did you mean \/dmarc sources\?/);
+    expect(error(parse('redy example.com')).message).toMatch(/^Did you mean \/dmarc ready\?/);
+    expect(error(parse('xyzzy')).message).not.toMatch(/Did you mean/);
+  });
 });
 
 describe('parseCommandLine: usage errors say what was expected, with an example', () => {
   const cases: Array<[line: string, code: UsageError['code'], mustSay: RegExp]> = [
-    ['', 'empty', /No command given.*help/],
-    ['ipp 203.0.113.5', 'unknown-command', /Unknown command "ipp".*ip, date, ready, mark, summary, sources, dns, help/],
+    [
+      'ipp 203.0.113.5',
+      'unknown-command',
+      /Did you mean \/dmarc ip\? Unknown command "ipp".*ip, date, ready, mark, marks, summary, sources, dns, failures, tls, help/,
+    ],
     ['ip', 'missing', /Missing address: expected an IPv4 or IPv6 address\. Example: \/dmarc ip 203\.0\.113\.5/],
     ['ip 999.1.1.1', 'invalid', /"999\.1\.1\.1" is not an IPv4 or IPv6 address \(for address\)\. Example: \/dmarc ip /],
     ['ip 12345', 'invalid', /"12345" is not an IPv4 or IPv6 address/],
     [
       'ip 203.0.113.5 days:0',
       'invalid',
-      /"0" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc ip 2001:db8::25 days:90/,
+      /"0" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc ip 203\.0\.113\.5/,
     ],
-    ['ip 203.0.113.5 weeks:3', 'unknown-option', /Unknown option "weeks" for ip; options: address, days:/],
+    ['ip 203.0.113.5 weeks:3', 'unknown-option', /Unknown option "weeks" for ip; options: address, days\./],
     ['ip 203.0.113.5 days:7 days:8', 'duplicate', /days is given twice/],
     [
       'date',
@@ -94,7 +123,7 @@ describe('parseCommandLine: usage errors say what was expected, with an example'
     [
       'ready example.com days:abc',
       'invalid',
-      /"abc" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc ready example\.com days:60/,
+      /"abc" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc ready example\.com/,
     ],
     ['mark', 'missing', /Missing subject: expected a value\. Example: \/dmarc mark 203\.0\.113\.5 mine/],
     ['mark 203.0.113.5', 'missing', /Missing verdict: expected one of mine, spoof, clear/],
@@ -107,7 +136,11 @@ describe('parseCommandLine: usage errors say what was expected, with an example'
     ['summary -3', 'invalid', /"-3" is not a whole number from 1 to 3,650 \(for days\)\. Example: \/dmarc summary/],
     ['summary 7 8', 'too-many', /Unexpected extra argument "8" for summary\. Example: \/dmarc summary/],
     ['sources many', 'invalid', /"many" is not a whole number/],
-    ['help me', 'invalid', /"me" is not one of ip, date, ready, mark, summary, sources, dns, help \(for command\)/],
+    [
+      'help me',
+      'invalid',
+      /"me" is not one of ip, date, ready, mark, marks, summary, sources, dns, failures, tls, help \(for command\)/,
+    ],
     ['help ip date', 'too-many', /Unexpected extra argument "date" for help/],
   ];
   for (const [line, code, mustSay] of cases) {
@@ -123,7 +156,7 @@ describe('parseCommandLine: usage errors say what was expected, with an example'
 
   it('words the errors in Japanese when asked', () => {
     expect(error(parse('ip 999.1.1.1', 'ja')).message).toBe(
-      '「999.1.1.1」はIPv4 または IPv6 のアドレスではありません（address）。例: /dmarc ip 203.0.113.5',
+      '「999.1.1.1」は IPv4 または IPv6 のアドレス ではありません（address）。例: /dmarc ip 203.0.113.5',
     );
   });
 });
@@ -135,9 +168,18 @@ describe('every command definition', () => {
       for (const example of command.examples) expect(ok(parse(example)).command.name).toBe(command.name);
       expect(usageLine(command).startsWith(command.name)).toBe(true);
     }
-    // help lists the commands by name: the list must follow the registry
+  });
+
+  it("takes help's argument from the registry it parses with", () => {
+    for (const command of commandRegistry) expect(ok(parse(`help ${command.name}`)).args.command).toBe(command.name);
+    expect(error(parse('help nosuch')).expected).toBe(`one of ${commandRegistry.map((c) => c.name).join(', ')}`);
     const help = commandRegistry.find((command) => command.name === 'help')!;
-    expect(help.options[0]!.choices).toEqual(commandRegistry.map((command) => command.name));
+    const small = [help, commandRegistry.find((command) => command.name === 'ip')!];
+    expect(ok(parseCommandLine('help ip', small)).args.command).toBe('ip');
+    expect(error(parseCommandLine('help ready', small))).toMatchObject({
+      code: 'invalid',
+      expected: 'one of help, ip',
+    });
   });
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareDemoStore, wantsDemo, DEMO_DOMAIN, type DemoStore } from '../../src/demo/index.ts';
-import { answer } from '../../src/commands/dispatch.ts';
+import { answer } from '../../src/command-kit/dispatch.ts';
 import { createCommandContext } from '../../src/context.ts';
 import { loadConfig } from '../../src/config.ts';
 
@@ -76,7 +76,9 @@ describe('the demo store', () => {
       ),
     ).toBe(true);
     expect(
-      data.blockers.some((blocker) => blocker.class === 'misaligned' && esp.ips.some((ip) => blocker.ips.includes(ip))),
+      data.blockers.some(
+        (blocker) => blocker.class === 'legitimate-failing' && esp.ips.some((ip) => blocker.ips.includes(ip)),
+      ),
     ).toBe(true);
     // an unconfirmed sender may be the owner's own or a spoofer: the reply says how to decide either way
     const text = JSON.stringify(reply.blocks);

@@ -34,7 +34,7 @@ it('`dmarc-bot start` with nothing configured runs the demo: notice, first diges
     expect(stdout).toContain('demo data');
     expect(stdout).toContain('IMAP_HOST');
     // the first digest holds the month of example reports
-    expect(stdout).toMatch(/DMARC digest: \d+ aggregate/);
+    expect(stdout).toMatch(/DMARC digest: [\d,]+ reports \([\d,]+ aggregate/);
     expect(stdout).toContain('example.com');
     child.stdin.write('/dmarc ready\n');
     await until(() => /Blockers/.test(stdout));

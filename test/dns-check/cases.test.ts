@@ -2,7 +2,7 @@
 // of `ready` for the same domain: the reports say the domain is ready, so only DNS can change it.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answer } from '../../src/commands/dispatch.ts';
+import { answer } from '../../src/command-kit/dispatch.ts';
 import type { DnsCheck, DnsReport } from '../../src/dns-check/types.ts';
 import type { ReadinessWithDns } from '../../src/dns-check/readiness.ts';
 import { addDays } from '../../src/insight/stats.ts';

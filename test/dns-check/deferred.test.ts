@@ -2,7 +2,7 @@
 // question is asked, and the answer (with "could not check") follows through respond.
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { answer } from '../../src/commands/dispatch.ts';
+import { answer } from '../../src/command-kit/dispatch.ts';
 import { handleDmarcCommand } from '../../src/chat/slack/command.ts';
 import { createDnsResolver } from '../../src/net/dns.ts';
 import { startDnsServer, type DnsTestServer } from '../support/dns-server.ts';

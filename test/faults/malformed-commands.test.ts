@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCommandLine } from '../../src/commands/parse.ts';
-import { commandRegistry } from '../../src/commands/registry.ts';
+import { parseCommandLine } from '../../src/command-kit/parse.ts';
+import { commandRegistry } from '../../src/command-kit/registry.ts';
 import { waitUntil } from './helpers.ts';
 
 /** One malformed line per command; the test fails when a command is added without one. */
@@ -19,6 +19,9 @@ const MALFORMED: Record<string, { line: string; quoted: string }> = {
   date: { line: '/dmarc date 2026-02-30', quoted: '2026-02-30' },
   ready: { line: '/dmarc ready not_a_domain!', quoted: 'not_a_domain!' },
   mark: { line: '/dmarc mark 203.0.113.5 maybe', quoted: 'maybe' },
+  marks: { line: '/dmarc marks everything', quoted: 'everything' },
+  failures: { line: '/dmarc failures not_a_domain!', quoted: 'not_a_domain!' },
+  tls: { line: '/dmarc tls -3', quoted: '-3' },
   summary: { line: '/dmarc summary -3', quoted: '-3' },
   sources: { line: '/dmarc sources many', quoted: 'many' },
   dns: { line: '/dmarc dns not_a_domain!', quoted: 'not_a_domain!' },

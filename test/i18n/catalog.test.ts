@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answer } from '../../src/commands/dispatch.ts';
+import { answer } from '../../src/command-kit/dispatch.ts';
 import { createTranslator } from '../../src/i18n/index.ts';
 import { en } from '../../src/i18n/en.ts';
 import { ja } from '../../src/i18n/ja.ts';
@@ -9,7 +9,7 @@ import { renderTerminal } from '../../src/render/terminal.ts';
 import { testContext } from '../commands/context.ts';
 import { FORGOTTEN, NOW, scenarioReports, storeWith, type TestStore } from '../commands/scenario.ts';
 
-const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
+const placeholders = (text: string) => [...text.matchAll(/\{(\w+)(?:\|[^}]*)?\}/g)].map((match) => match[1]).sort();
 
 describe('the catalog', () => {
   it('has every English message in Japanese, with the same placeholders', () => {
@@ -69,7 +69,7 @@ describe('Japanese replies', () => {
 
   it('answers ready in Japanese, hints included, with the same data', async () => {
     const reply = await answer('ready example.com', testContext(fixture.store, { now: NOW, locale: 'ja' }));
-    expect(reply.title).toBe('example.com: まだ強制できません');
+    expect(reply.title).toBe('example.com: p=quarantine へ移行できません');
     const text = renderTerminal(reply);
     expect(text).toContain(`${FORGOTTEN}（未確認の定常的な送信者）`);
     expect(text).toContain('SPF は bounce.esp.example で成功していますが example.com とアライメントしていません');
@@ -82,7 +82,7 @@ describe('Japanese replies', () => {
     const usage = await answer('date 2026-13-01', context);
     expect(usage.error).toBe(true);
     expect(renderTerminal(usage)).toContain(
-      '「2026-13-01」はYYYY-MM-DD 形式の日付、today または yesterdayではありません',
+      '「2026-13-01」は YYYY-MM-DD 形式の日付、today または yesterday ではありません',
     );
     const ip = await answer(`ip ${FORGOTTEN}`, context);
     expect(ip.title).toBe(`${FORGOTTEN}: 580 通、DMARC 成功率 0%（30 日間）`);

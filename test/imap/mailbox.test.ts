@@ -72,7 +72,7 @@ async function countsOf(account: { user: string; password: string }) {
 
 /**
  * Corpus files of every container kind, each with the number of reports that are new to a store
- * that has seen the files before it in this list (by the dedupe rules of issue 3).
+ * that has seen the files before it in this list (by the store's dedupe rules).
  */
 const BACKLOG: Array<[file: string, newReports: number]> = [
   ['aggregate/!example.com!1538204542!1538463818.xml', 1],

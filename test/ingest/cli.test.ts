@@ -66,7 +66,7 @@ describe('dmarc-bot ingest PATH...', () => {
   it('refuses to run without paths or --imap', async () => {
     const result = await runCli(['ingest'], { DMARC_STORE: freshStoreUrl() });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/Usage/);
+    expect(result.stderr).toBe('dmarc-bot ingest: give at least one PATH, or --imap (see dmarc-bot ingest --help)\n');
   });
 });
 

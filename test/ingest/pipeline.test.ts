@@ -107,7 +107,7 @@ describe('ingestInput', () => {
 });
 
 describe('summaryLine', () => {
-  it('uses the wording of the issue', () => {
+  it('keeps its fixed wording', () => {
     expect(summaryLine({ new: 12, duplicates: 3, errors: [1, 2] })).toBe(
       'ingested 12 reports (3 duplicates, 2 errors)',
     );

@@ -124,7 +124,13 @@ function digest(since: string, until: string): ReturnType<typeof digestData> {
     failures: [failure('f1', '2026-11-21T01:00:00.000Z'), failure('f2', '2026-11-22T01:00:00.000Z')],
     tls: [tls],
     readinessByDomain: {
-      [domain]: { verdict: 'not-ready', nextStep: { code: 'confirm-sender', params: { sender: relay } }, blockers: [] },
+      [domain]: {
+        verdict: 'not-ready',
+        nextStep: { code: 'confirm-sender', params: { sender: relay } },
+        blockers: [],
+        window: { from: '2026-10-24', to: '2026-11-22' },
+        sources: [],
+      },
     },
     identities: {},
   };
@@ -190,6 +196,7 @@ describe('digestData', () => {
       verdict: 'not-ready',
       nextStep: { code: 'confirm-sender', params: { sender: relay } },
       blockers: 0,
+      window: { from: '2026-10-24', to: '2026-11-22' },
     });
   });
 

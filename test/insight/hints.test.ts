@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { explainFailures, HINT_CODES } from '../../src/insight/hints.ts';
-import { aligned, dkimUnaligned, forwarded, mixed, noAuth, spfUnaligned } from './history.ts';
+import { aligned, dkimUnaligned, forwarded, mailingList, mixed, noAuth, spfUnaligned } from './history.ts';
 
 const domain = 'example.com';
 
@@ -51,8 +51,20 @@ describe('explainFailures', () => {
 
   it('a forwarded override reason wins over the auth results', () => {
     const stat = noAuth('192.0.2.1', 5, domain);
-    stat.reasons = { mailing_list: 5 };
+    stat.reasons = { forwarded: 5 };
     expect(explainFailures(stat)?.code).toBe('forwarded');
+  });
+
+  it("a mailing_list override reason, or our broken signature next to a list's own, is mailing-list", () => {
+    const reasoned = noAuth('192.0.2.1', 5, domain);
+    reasoned.reasons = { mailing_list: 5 };
+    expect(explainFailures(reasoned)).toEqual({ code: 'mailing-list', params: { domain, failing: 5 } });
+    expect(explainFailures(mailingList('192.0.2.2', 4, domain))).toEqual({
+      code: 'mailing-list',
+      params: { domain, failing: 4 },
+    });
+    // our signature broken with nothing else passing stays forwarding
+    expect(explainFailures(forwarded('192.0.2.3', 4, domain))?.code).toBe('forwarded');
   });
 
   it('passing part of the time: intermittent with the pass percentage', () => {

@@ -75,6 +75,32 @@ export function forwarded(ip: string, n: number, domain: string, reason = false)
   });
 }
 
+/** A legitimate sender whose mail passes through aligned SPF alone: no DKIM signature. */
+export function spfOnly(ip: string, n: number, domain: string): SourceStat {
+  return stat(ip, n, {
+    dmarcPass: n,
+    spfPass: n,
+    spfAligned: n,
+    headerFrom: { [domain]: n },
+    spf: { [`${domain} pass`]: n },
+  });
+}
+
+/**
+ * A mailing list: it changed the message (our DKIM signature fails) and signed it with its own
+ * domain; SPF passes for the list's bounce domain.
+ */
+export function mailingList(ip: string, n: number, domain: string, reason = false): SourceStat {
+  return stat(ip, n, {
+    headerFrom: { [domain]: n },
+    spf: { [`lists.example.org pass`]: n },
+    dkim: { [`${domain} s1 fail`]: n, [`lists.example.org list pass`]: n },
+    spfUnalignedPass: n,
+    dkimUnalignedPass: n,
+    reasons: reason ? { mailing_list: n } : {},
+  });
+}
+
 /** Passes for `pass` of its `n` messages (DKIM aligned sometimes). */
 export function mixed(ip: string, n: number, pass: number, domain: string): SourceStat {
   return stat(ip, n, {

@@ -7,7 +7,19 @@ import { windowEnding } from '../../src/insight/stats.ts';
 import type { MarksDoc } from '../../src/store/types.ts';
 import type { PolicyPublished } from '../../src/model.ts';
 import type { SenderIdentity } from '../../src/insight/types.ts';
-import { aligned, forwarded, history, identity, mergeDays, mixed, noAuth, policy, spfUnaligned } from './history.ts';
+import {
+  aligned,
+  forwarded,
+  history,
+  identity,
+  mailingList,
+  mergeDays,
+  mixed,
+  noAuth,
+  policy,
+  spfOnly,
+  spfUnaligned,
+} from './history.ts';
 
 const domain = 'example.com';
 const endDay = '2026-11-28';
@@ -62,6 +74,7 @@ describe('readiness verdicts', () => {
       {
         sender: relay,
         class: 'unconfirmed',
+        blocks: 'quarantine',
         messages: 90,
         failing: 90,
         ips: [relay],
@@ -120,7 +133,11 @@ describe('readiness verdicts', () => {
     expect(result.blockers).toEqual([]);
     expect(result.verdict).toBe('ready-quarantine');
     // p=none: quarantine first, in RFC 9989 testing mode
-    expect(result.nextStep).toEqual({ code: 'publish-quarantine-testing', params: { domain } });
+    expect(result.nextStep).toEqual({
+      code: 'publish-quarantine-testing',
+      params: { domain, record: 'v=DMARC1; p=quarantine; t=y' },
+    });
+    expect(result.whyNotReject).toEqual({ code: 'quarantine-first', params: { domain } });
   });
 
   it('ready-reject: p=quarantine, 99.8 % pass, the one failing sender below 1 % of volume', () => {
@@ -145,7 +162,11 @@ describe('readiness verdicts', () => {
     // 298 of 300 is above the 98 % aligned rate
     expect(result.sources.find((s) => s.key === 'mailchimp')).toMatchObject({ class: 'aligned', dmarcFail: 2 });
     expect(result.verdict).toBe('ready-reject');
-    expect(result.nextStep).toEqual({ code: 'publish-reject-testing', params: { domain } });
+    expect(result.nextStep).toEqual({
+      code: 'publish-reject-testing',
+      params: { domain, record: 'v=DMARC1; p=reject; t=y' },
+    });
+    expect(result.policyAge).toEqual({ since: '2026-10-30', days: 30, atLeast: true });
     expect(result.policy).toMatchObject({
       p: 'quarantine',
       pct: null,
@@ -221,7 +242,8 @@ describe('readiness verdicts', () => {
     expect(result.blockers).toEqual([
       {
         sender: 'Mailchimp',
-        class: 'misaligned',
+        class: 'legitimate-failing',
+        blocks: 'quarantine',
         messages: 300,
         failing: 120,
         ips: ['198.2.128.5'],
@@ -232,6 +254,81 @@ describe('readiness verdicts', () => {
     expect(result.nextStep).toMatchObject({
       code: 'fix-blocker',
       params: { sender: 'Mailchimp', fix: 'intermittent', failing: 120 },
+    });
+  });
+});
+
+describe('readiness by the DMARC rules (RFC 9989)', () => {
+  it('reject needs DKIM: a legitimate sender passing through SPF alone blocks reject, not quarantine', () => {
+    // p=quarantine for the whole window, everything passes, but 5 a day of a second server pass
+    // only through aligned SPF: 150 of 750 messages would fail once forwarded.
+    const spfServer = '192.0.2.20';
+    const days = month(policy(domain, 'quarantine'), () => [spfOnly(spfServer, 5, domain)]);
+    const result = readiness({ domain, days, identities: {}, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
+    expect(result.figures).toMatchObject({ passRate: 1, spfOnlyMessages: 150 });
+    expect(result.verdict).toBe('ready-quarantine');
+    expect(check(result, 'dkim-for-reject')).toMatchObject({ ok: false, value: 1 });
+    expect(result.blockers).toEqual([
+      {
+        sender: spfServer,
+        class: 'aligned',
+        blocks: 'reject',
+        messages: 150,
+        failing: 150,
+        ips: [spfServer],
+        hint: { code: 'spf-only', params: { domain, spfOnly: 150 } },
+      },
+    ]);
+    expect(result.whyNotReject).toEqual({
+      code: 'needs-dkim',
+      params: { domain, sender: spfServer, senders: 1, spfOnly: 150 },
+    });
+    expect(result.nextStep).toMatchObject({ code: 'fix-blocker', params: { sender: spfServer, fix: 'spf-only' } });
+  });
+
+  it('mailing-list traffic holds the verdict at quarantine and says why', () => {
+    const list = '198.51.100.50';
+    // 2 a day through a list (our signature broken, the list's own passing), 1 a day with the
+    // mailing_list override reason on a second list server
+    const days = month(policy(domain, 'quarantine'), () => [
+      mailingList(list, 2, domain),
+      mailingList('198.51.100.51', 1, domain, true),
+    ]);
+    const result = readiness({ domain, days, identities: {}, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
+    expect(result.sources.filter((s) => s.class === 'mailing-list').map((s) => s.messages)).toEqual([60, 30]);
+    expect(result.figures).toMatchObject({ mailingListMessages: 90, consideredMessages: 600, passRate: 1 });
+    expect(check(result, 'mailing-list')).toMatchObject({ ok: false, value: 90 });
+    expect(result.verdict).toBe('ready-quarantine');
+    expect(result.whyNotReject).toEqual({ code: 'hold-mailing-list', params: { domain, messages: 90 } });
+    expect(result.nextStep).toEqual(result.whyNotReject);
+  });
+
+  it("advises a month at quarantine before reject, counted from the reports' policy_published", () => {
+    // p=none for 18 days, then p=quarantine for the last 12
+    const days = history({
+      domain,
+      endDay,
+      days: 30,
+      policy: policy(domain, 'none'),
+      perDay: () => [aligned(own, 20, domain)],
+    }).map((doc, index) => {
+      if (index < 18) return doc;
+      for (const key in doc.reports) doc.reports[key]!.policy = policy(domain, 'quarantine');
+      return doc;
+    });
+    const result = readiness({ domain, days, identities: {}, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
+    expect(result.policyAge).toEqual({ since: '2026-11-17', days: 12, atLeast: false });
+    expect(check(result, 'time-at-policy')).toMatchObject({ ok: false, value: 12, threshold: 30 });
+    expect(result.verdict).toBe('ready-quarantine');
+    expect(result.whyNotReject).toEqual({ code: 'wait-at-quarantine', params: { domain, days: 12, minDays: 30 } });
+  });
+
+  it('gives the exact record to publish, keeping sp/np and strict alignment, without pct', () => {
+    const days = month(policy(domain, 'quarantine', { testing: 'y', pct: 50, sp: 'none', adkim: 's' }));
+    const result = readiness({ domain, days, identities: {}, marks: {}, thresholds: DEFAULT_THRESHOLDS, window });
+    expect(result.nextStep).toEqual({
+      code: 'publish-quarantine',
+      params: { domain, record: 'v=DMARC1; p=quarantine; sp=none; adkim=s' },
     });
   });
 });
@@ -250,7 +347,11 @@ describe('readiness after a mark', () => {
     });
     expect(result.verdict).toBe('not-ready');
     expect(result.blockers).toHaveLength(1);
-    expect(result.blockers[0]).toMatchObject({ class: 'misaligned', failing: 90, hint: { code: 'spf-unaligned' } });
+    expect(result.blockers[0]).toMatchObject({
+      class: 'legitimate-failing',
+      failing: 90,
+      hint: { code: 'spf-unaligned' },
+    });
     expect(result.nextStep).toMatchObject({ code: 'fix-blocker', params: { sender: relay, fix: 'spf-unaligned' } });
   });
 
@@ -286,7 +387,8 @@ describe('readiness after a mark', () => {
     expect(after.blockers).toEqual([
       {
         sender: stray,
-        class: 'misaligned',
+        class: 'legitimate-failing',
+        blocks: 'quarantine',
         messages: 2,
         failing: 2,
         ips: [stray],

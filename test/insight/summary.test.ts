@@ -67,7 +67,7 @@ describe('summary', () => {
 });
 
 describe('sources', () => {
-  it('groups IPs by sender across domains, largest first, with the limit', () => {
+  it('groups IPs by sender across domains, what needs action first, with the limit', () => {
     const isp = (ip: string) => identity(ip, { key: 'isp.example', name: 'ISP', by: 'ptr' });
     const result = sources({
       days,
@@ -78,11 +78,13 @@ describe('sources', () => {
     });
     expect(result.total).toBe(3);
     expect(result.messages).toBe(255);
-    expect(result.sources.map((s) => [s.key, s.messages, s.ipCount, s.domains])).toEqual([
-      ['192.0.2.10', 200, 1, ['example.com']],
-      ['isp.example', 35, 2, ['example.com', 'other.example']],
+    expect(result.ips).toBe(4);
+    // the never-passing ISP group (a regular sender) before the larger aligned server
+    expect(result.sources.map((s) => [s.key, s.class, s.messages, s.ipCount, s.domains])).toEqual([
+      ['isp.example', 'unconfirmed', 35, 2, ['example.com', 'other.example']],
+      ['192.0.2.10', 'aligned', 200, 1, ['example.com']],
     ]);
-    expect(result.sources[1]).toMatchObject({
+    expect(result.sources[0]).toMatchObject({
       sender: 'ISP',
       dmarcPass: 0,
       activeDays: 10,

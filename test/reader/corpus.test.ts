@@ -224,17 +224,6 @@ const aggregateFigures: Record<string, Figures> = {
     messages: 7,
     passing: 5,
   },
-  'aggregate/rfc9990-sample.xml': {
-    orgName: 'Sample Reporter',
-    reportId: '3v98abbp8ya9n3va8yr8oa3ya',
-    begin: '1979-08-07T00:00:00.000Z',
-    end: '1979-08-07T23:59:59.000Z',
-    domain: 'example.com',
-    p: 'quarantine',
-    records: 1,
-    messages: 123,
-    passing: 123,
-  },
   'aggregate/twilight.eml': {
     orgName: 'google.com',
     reportId: '1627703331531660819',
@@ -284,6 +273,7 @@ const aggregateFigures: Record<string, Figures> = {
 // Files checked by their own tests below rather than by the table.
 const checkedElsewhere = new Set([
   'aggregate/!large-example.com!1711897200!1711983600.xml',
+  'aggregate/rfc9990-sample.xml',
   'empty.xml',
   'extract_report/nice-input.xml',
   'extract_report/nice-input.xml.gz',
@@ -458,8 +448,34 @@ describe('aggregate quirks in the corpus', () => {
     expect(spoofed!.alignment).toEqual({ dkim: false, spf: false });
   });
 
-  it('reads the RFC 9990 namespaced sample with generator and disposition pass', async () => {
-    const report = await aggregate('aggregate/rfc9990-sample.xml');
+  it('refuses the RFC 9990 sample as it stands: it is dated 1979, before DMARC reports existed', async () => {
+    const { reports, errors } = await read('aggregate/rfc9990-sample.xml');
+    expect(reports).toEqual([]);
+    expect(errors.map((error) => [error.code, error.message])).toEqual([
+      ['bad-date', expect.stringMatching(/<begin> 302832000 is 1979-08-07T00:00:00.000Z, outside the window/)],
+    ]);
+  });
+
+  it('reads the RFC 9990 namespaced sample with generator and disposition pass (re-dated into the window)', async () => {
+    // the same bytes with its begin and end moved by 1.4e9 s (44 years), so that the date window passes
+    const xml = readFileSync(join(corpus, 'aggregate/rfc9990-sample.xml'), 'utf8').replace(
+      /<(begin|end)>(\d+)</g,
+      (_, tag: string, seconds: string) => `<${tag}>${Number(seconds) + 1_400_000_000}<`,
+    );
+    const outcome = await readReports(Buffer.from(xml), { source: 'rfc9990-sample.xml' });
+    expect(outcome.errors).toEqual([]);
+    const report = outcome.reports[0] as AggregateReport;
+    expect(figures(report)).toEqual({
+      orgName: 'Sample Reporter',
+      reportId: '3v98abbp8ya9n3va8yr8oa3ya',
+      begin: '2023-12-17T16:53:20.000Z',
+      end: '2023-12-18T16:53:19.000Z',
+      domain: 'example.com',
+      p: 'quarantine',
+      records: 1,
+      messages: 123,
+      passing: 123,
+    });
     expect(report.generator).toBe('Example DMARC Aggregate Reporter v1.2');
     expect(report.policy).toMatchObject({ np: 'none', testing: 'n', discoveryMethod: 'treewalk', adkim: null });
     expect(report.records[0]!.disposition).toBe('pass');

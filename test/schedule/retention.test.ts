@@ -43,7 +43,9 @@ describe('retention', () => {
       cwd: dir,
     });
     const lines = first.stdout.trim().split('\n');
-    expect(lines).toContain('1 reports older than RETENTION_DAYS (400 days) were skipped');
+    expect(lines).toContain(
+      '1 reports older than RETENTION_DAYS (400 days) were skipped; to keep them, set RETENTION_DAYS=0 (or a longer period) and run ingest again',
+    );
     // the summary stays the last line
     expect(lines.at(-1)).toBe('ingested 1 reports (0 duplicates, 0 errors)');
 
@@ -58,6 +60,17 @@ describe('retention', () => {
       cwd: dir,
     });
     expect(keep.stdout.trim()).toBe('ingested 1 reports (0 duplicates, 0 errors)');
+
+    // and on the store that pruned before: RETENTION_DAYS=0 lifts the earlier cut-off, as the
+    // skipped line said, so the old report is imported now
+    const again = await run(process.execPath, [join(process.cwd(), 'src/bin.mjs'), 'ingest', files[0]!], {
+      env: { ...env, RETENTION_DAYS: '0' },
+      cwd: dir,
+    });
+    expect(again.stdout.trim()).toBe('ingested 1 reports (0 duplicates, 0 errors)');
+    const reopened = await openStore(store);
+    expect((await reopened.days('example.com', day(-501), day(-499))).length).toBeGreaterThan(0);
+    await reopened.close();
   });
 
   it('RETENTION_DAYS=0 keeps everything', async () => {

@@ -40,17 +40,34 @@ describe('apportion (largest remainder)', () => {
 });
 
 describe('attribution days', () => {
-  it('puts a range of at most 24 hours on the UTC day of its middle', () => {
+  it('puts a report on every UTC day its range touches, also when it lasts 24 hours or less', () => {
     expect(attributionDays('2024-03-10T00:00:00Z', '2024-03-10T23:59:59Z').map((day) => day.date)).toEqual([
       '2024-03-10',
     ]);
-    // 22:00 to 22:00 the next day: the middle (22:00 + 12 h) is on the 11th.
-    expect(attributionDays('2024-03-10T22:00:00Z', '2024-03-11T22:00:00Z').map((day) => day.date)).toEqual([
-      '2024-03-11',
+    // Midnight to midnight touches the next day only at its last instant: one day.
+    expect(attributionDays('2024-03-10T00:00:00Z', '2024-03-11T00:00:00Z').map((day) => day.date)).toEqual([
+      '2024-03-10',
+    ]);
+    // 15:00 to 15:00 the next day: 9 hours on the 10th, 15 on the 11th.
+    expect(attributionDays('2024-03-10T15:00:00Z', '2024-03-11T15:00:00Z')).toEqual([
+      { date: '2024-03-10', seconds: 9 * 3600 },
+      { date: '2024-03-11', seconds: 15 * 3600 },
     ]);
     // Offsets are honoured: 23:00+02:00 is 21:00 UTC.
     expect(attributionDays('2024-03-10T23:00:00+02:00', '2024-03-10T23:30:00+02:00').map((day) => day.date)).toEqual([
       '2024-03-10',
+    ]);
+  });
+
+  it('spreads a 97-hour report over its five days, each with its share', () => {
+    // 2024-03-01 23:00 to 2024-03-06 00:00: 1 h, 24 h, 24 h, 24 h, 24 h.
+    const days = attributionDays('2024-03-01T23:00:00Z', '2024-03-06T00:00:00Z');
+    expect(days.map((day) => [day.date, day.seconds / 3600])).toEqual([
+      ['2024-03-01', 1],
+      ['2024-03-02', 24],
+      ['2024-03-03', 24],
+      ['2024-03-04', 24],
+      ['2024-03-05', 24],
     ]);
   });
 
@@ -104,9 +121,10 @@ describe('splitAggregate', () => {
     expect(splits.reduce((sum, split) => sum + split.messages, 0)).toBe(9);
   });
 
-  it('keeps a report without messages visible on its middle day', () => {
-    expect(splitAggregate({ begin: '2024-03-01T00:00:00Z', end: '2024-03-05T00:00:00Z', records: [] })).toEqual([
-      { date: '2024-03-03', messages: 0, sources: [] },
+  it('keeps a report without messages visible on every day it covers', () => {
+    expect(splitAggregate({ begin: '2024-03-01T00:00:00Z', end: '2024-03-03T00:00:00Z', records: [] })).toEqual([
+      { date: '2024-03-01', messages: 0, sources: [] },
+      { date: '2024-03-02', messages: 0, sources: [] },
     ]);
   });
 });

@@ -109,9 +109,8 @@ describeEachBackend(fixtures, 'store on $name', (fixture: BackendFixture) => {
     });
   });
 
-  it('attributes a report of at most 24 hours to the day holding its middle, merging records of one IP', async () => {
+  it('attributes a noon-to-noon report to both UTC days it touches, each with its share, merging records of one IP', async () => {
     const store = await open(fixture.fresh());
-    // Noon to noon: the middle is midnight, which starts 11 March.
     await store.ingest(
       aggregate({
         reportId: 'noon',
@@ -122,18 +121,20 @@ describeEachBackend(fixtures, 'store on $name', (fixture: BackendFixture) => {
       'x',
     );
     const days = await store.days('example.org', '2024-03-01', '2024-03-31');
-    expect(days.map((day) => day.date)).toEqual(['2024-03-11']);
-    const part = Object.values(days[0]!.reports)[0]!;
-    expect(part.messages).toBe(8);
-    expect(part.sources).toHaveLength(1);
-    expect(part.sources[0]).toMatchObject({
+    expect(days.map((day) => day.date)).toEqual(['2024-03-10', '2024-03-11']);
+    // Half a day each: 3 -> 2 + 1 and 5 -> 3 + 2 (a tie goes to the earlier day).
+    const [first, second] = days.map((day) => Object.values(day.reports)[0]!);
+    expect(first!.messages + second!.messages).toBe(8);
+    expect(first!.sources).toHaveLength(1);
+    expect(first!.sources[0]).toMatchObject({
       ip: '192.0.2.1',
-      messages: 8,
-      dmarcPass: 3,
-      spfPass: 3,
-      dkimPass: 3,
-      dispositions: { none: 3, quarantine: 5 },
+      messages: 5,
+      dmarcPass: 2,
+      spfPass: 2,
+      dkimPass: 2,
+      dispositions: { none: 2, quarantine: 3 },
     });
+    expect(second!.sources[0]).toMatchObject({ messages: 3, dmarcPass: 1, dispositions: { none: 1, quarantine: 2 } });
   });
 
   it('splits a 97-hour report over the days it covers, the day counts adding up to each record', async () => {

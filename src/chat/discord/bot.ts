@@ -16,15 +16,16 @@ import {
 import { parseChoiceId, choiceLine, decisionText } from '../choices.ts';
 import type { DiscordActionRow } from '../../render/discord.ts';
 import { randomBytes } from 'node:crypto';
-import type { CommandDef } from '../../commands/types.ts';
+import type { CommandDef } from '../../command-kit/types.ts';
 import type { Reply } from '../../reply/model.ts';
 import type { Logger } from '../../log.ts';
 import { isAllowed, refusalReply, type AccessRules } from '../access.ts';
 import { safeAnswer, type AnswerFn } from '../answer.ts';
 import { PostError, redactSecrets, withRetry, type Destination, type RetryOptions } from '../post.ts';
 import { renderDiscord } from '../../render/discord.ts';
-import { buildCommandPayload, interactionToLine } from './payload.ts';
+import { buildCommandPayload, interactionToCommand } from './payload.ts';
 import { postWebhook } from './webhook.ts';
+import { errorMessage } from '../../text/error-message.ts';
 
 export interface DiscordBotOptions {
   token?: string;
@@ -98,7 +99,7 @@ export async function handleDmarcInteraction(
     name: o.name,
     ...(o.value !== undefined ? { value: o.value } : {}),
   }));
-  const { line, shared } = interactionToLine(deps.registry, subcommand, options);
+  const { command, shared } = interactionToCommand(deps.registry, subcommand, options);
   const requester = {
     platform: 'discord' as const,
     userId: interaction.user.id,
@@ -108,7 +109,7 @@ export async function handleDmarcInteraction(
   const place = fromAllowedPlace(interaction, deps);
   const allowed = place && isAllowed(requester, deps.access);
   await interaction.deferReply(shared && allowed ? {} : { flags: MessageFlags.Ephemeral });
-  const reply = allowed ? await safeAnswer(deps.answer, line, requester) : place ? refusalReply() : elsewhereReply();
+  const reply = allowed ? await safeAnswer(deps.answer, command, requester) : place ? refusalReply() : elsewhereReply();
   if (!allowed)
     deps.log?.info(
       { user: requester.userId, channel: requester.channelId, guild: interaction.guildId },
@@ -229,7 +230,7 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
       else if (interaction.isChatInputCommand()) await handleDmarcInteraction(interaction, deps);
     } catch (error) {
       options.log?.error(
-        { component: 'discord', err: redactSecrets(error instanceof Error ? error.message : String(error), secrets) },
+        { component: 'discord', err: redactSecrets(errorMessage(error), secrets) },
         'discord answer failed',
       );
     }
@@ -279,10 +280,7 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
           });
         } catch (error) {
           const status = (error as { status?: number }).status ?? null;
-          throw new PostError(
-            `discord channel ${channelId}: ${redactSecrets(error instanceof Error ? error.message : String(error), secrets)}`,
-            status,
-          );
+          throw new PostError(`discord channel ${channelId}: ${redactSecrets(errorMessage(error), secrets)}`, status);
         }
       },
     });
@@ -335,10 +333,9 @@ export async function registerCommands(
     // PUT replaces the whole set: other stale commands of this application disappear
     await rest.put(route, { body: [payload] });
   } catch (error) {
-    throw new Error(
-      `registering /dmarc with Discord failed: ${redactSecrets(error instanceof Error ? error.message : String(error), [options.token])}`,
-      { cause: error },
-    );
+    throw new Error(`registering /dmarc with Discord failed: ${redactSecrets(errorMessage(error), [options.token])}`, {
+      cause: error,
+    });
   }
   return { scope: options.guildId ? 'guild' : 'global', payload };
 }

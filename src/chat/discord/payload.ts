@@ -2,7 +2,7 @@
 // one chat-input command with a subcommand per CommandDef and typed options, plus a `public`
 // boolean on each subcommand (answers are private by default). Pure; registration PUTs it.
 
-import type { CommandDef, OptionDef } from '../../commands/types.ts';
+import type { CommandDef, OptionDef, TypedCommand } from '../../command-kit/types.ts';
 
 // discord-api-types enums, written out so this module stays a pure data function
 const CHAT_INPUT = 1;
@@ -52,7 +52,7 @@ function description(text: string): string {
   return trimmed.length <= 100 ? trimmed : trimmed.slice(0, 99) + '…';
 }
 
-function optionPayload(option: OptionDef): DiscordOptionPayload {
+function optionPayload(option: OptionDef, commands: readonly string[]): DiscordOptionPayload {
   const base = {
     name: discordName(option.name),
     description: description(option.description),
@@ -72,6 +72,12 @@ function optionPayload(option: OptionDef): DiscordOptionPayload {
         ...base,
         choices: (option.choices ?? []).slice(0, 25).map((choice) => ({ name: choice, value: choice })),
       };
+    case 'command':
+      return {
+        type: STRING,
+        ...base,
+        choices: commands.slice(0, 25).map((choice) => ({ name: choice, value: choice })),
+      };
     case 'ip':
       return { type: STRING, ...base, min_length: 2, max_length: 45 };
     case 'date':
@@ -87,8 +93,9 @@ function optionPayload(option: OptionDef): DiscordOptionPayload {
 export const PUBLIC_OPTION = 'public';
 
 export function buildCommandPayload(registry: readonly CommandDef[], name = 'dmarc'): DiscordCommandPayload {
+  const names = registry.map((command) => command.name);
   const subcommands = registry.slice(0, 25).map((command): DiscordOptionPayload => {
-    const options = command.options.map(optionPayload);
+    const options = command.options.map((option) => optionPayload(option, names));
     // Discord requires required options before optional ones
     const ordered = [...options.filter((o) => o.required), ...options.filter((o) => !o.required)];
     const shared: DiscordOptionPayload = {
@@ -118,6 +125,27 @@ export function buildCommandPayload(registry: readonly CommandDef[], name = 'dma
 export interface InteractionOption {
   name: string;
   value?: string | number | boolean;
+}
+
+/**
+ * The subcommand and its typed options as the dispatcher takes them: option values exactly as
+ * Discord typed them (a subject with quotes or spaces stays whole), names mapped back to the
+ * definitions' names, `public` split off. `text` is the same command as a line, for messages.
+ */
+export function interactionToCommand(
+  registry: readonly CommandDef[],
+  subcommand: string,
+  options: readonly InteractionOption[],
+): { command: TypedCommand; shared: boolean } {
+  const { line, shared } = interactionToLine(registry, subcommand, options);
+  const definition = registry.find((c) => discordName(c.name) === subcommand);
+  const values: Array<{ name: string; value: string | number | boolean }> = [];
+  for (const option of options) {
+    if (option.name === PUBLIC_OPTION || option.value === undefined) continue;
+    const declared = definition?.options.find((o) => discordName(o.name) === option.name);
+    values.push({ name: declared?.name ?? option.name, value: option.value });
+  }
+  return { command: { command: definition?.name ?? subcommand, options: values, text: line }, shared };
 }
 
 /**

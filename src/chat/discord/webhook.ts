@@ -4,6 +4,7 @@
 
 import { PostError, parseRetryAfter, redactSecrets } from '../post.ts';
 import type { DiscordMessage } from '../../render/discord.ts';
+import { errorMessage } from '../../text/error-message.ts';
 
 /** Where to POST: the configured URL, or the same webhook path under DISCORD_API_URL. */
 export function webhookEndpoint(webhookUrl: string, apiUrl?: string): string {
@@ -33,10 +34,7 @@ export async function postWebhook(
       signal: AbortSignal.timeout(15_000),
     });
   } catch (error) {
-    throw new PostError(
-      `discord webhook: ${redactSecrets(error instanceof Error ? error.message : String(error), secrets)}`,
-      null,
-    );
+    throw new PostError(`discord webhook: ${redactSecrets(errorMessage(error), secrets)}`, null);
   }
   if (response.ok) {
     await response.arrayBuffer();

@@ -133,6 +133,9 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     clientOptions,
     ...(options.botId ? { botId: options.botId } : {}),
     ...(options.botUserId ? { botUserId: options.botUserId } : {}),
+    // Bolt otherwise checks the token (auth.test) in the constructor, and a refused token becomes
+    // an unhandled rejection that ends the process; init() in start() reports it instead.
+    deferInitialization: !options.botId,
   });
   register(app, {
     answer: options.answer,
@@ -174,6 +177,7 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     mode,
     destination,
     async start() {
+      if (!options.botId) await app.init();
       if (mode === 'http') {
         const server = (await app.start(options.port ?? 3000)) as Server;
         return { port: (server.address() as AddressInfo).port };

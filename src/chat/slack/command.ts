@@ -8,6 +8,7 @@ import { isAllowed, refusalReply, type AccessRules } from '../access.ts';
 import { safeAnswer, splitPublicFlag, type AnswerFn } from '../answer.ts';
 import { renderSlack } from '../../render/slack.ts';
 import { parseRetryAfter, PostError, withRetry, type RetryOptions } from '../post.ts';
+import { errorMessage } from '../../text/error-message.ts';
 
 export interface SlackCommandDeps {
   answer: AnswerFn;
@@ -55,10 +56,7 @@ export async function handleDmarcCommand(
   try {
     await withRetry(send, deps.retry);
   } catch (error) {
-    deps.log?.error(
-      { err: error instanceof Error ? error.message : String(error) },
-      'slack answer could not be delivered',
-    );
+    deps.log?.error({ err: errorMessage(error) }, 'slack answer could not be delivered');
   }
 }
 

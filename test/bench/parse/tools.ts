@@ -21,7 +21,8 @@ const bareParser = new XMLParser({
 
 export const TOOLS: Record<ToolName, ParseOne> = {
   ours: async (bytes, source) => {
-    const { reports, errors } = await readReports(bytes, { source });
+    // cap raised so the 100k-record input (65 MB) is parsed, not refused: this compares parsing
+    const { reports, errors } = await readReports(bytes, { source, maxBytes: 256 * 1024 * 1024 });
     if (reports.length === 0) throw errors[0] ?? new Error(`${source}: no report`);
     let n = 0;
     for (const r of reports) if (r.kind === 'aggregate') n += r.records.length;

@@ -3,9 +3,10 @@
 
 import { createTranslator } from '../i18n/index.ts';
 import type { Reply } from '../reply/model.ts';
-import { parseCommandLine, type UsageError } from './parse.ts';
+import { parseCommandLine, parseDiscordOptions, type UsageError } from './parse.ts';
 import { commandRegistry } from './registry.ts';
-import type { CommandContext, CommandDef } from './types.ts';
+import type { CommandContext, CommandDef, CommandRequest } from './types.ts';
+import { errorMessage } from '../text/error-message.ts';
 
 export function usageReply(error: UsageError, context: Pick<CommandContext, 'locale' | 'timeZone'>): Reply {
   const t = createTranslator(context.locale, context.timeZone);
@@ -24,7 +25,7 @@ export function failureReply(
   context: Pick<CommandContext, 'locale' | 'timeZone'>,
 ): Reply {
   const t = createTranslator(context.locale, context.timeZone);
-  const message = cause instanceof Error ? cause.message : String(cause);
+  const message = errorMessage(cause);
   return {
     title: t.t('reply.error.title'),
     tone: 'bad',
@@ -42,30 +43,35 @@ export async function runCommand(
   args: Record<string, string | number | undefined>,
   context: CommandContext,
   line = command.name,
+  registry: readonly CommandDef[] = commandRegistry,
 ): Promise<Reply> {
   try {
-    return await command.handler(args, context);
+    return await command.handler(args, { ...context, commands: registry });
   } catch (cause) {
     return failureReply(line, cause, context);
   }
 }
 
-/** Answers one command line (what follows /dmarc; a leading /dmarc is accepted). */
+/**
+ * Answers one command line (what follows /dmarc; a leading /dmarc is accepted), or a command whose
+ * options arrived typed (validated the same way, without re-tokenising their values).
+ */
 export async function answer(
-  line: string,
+  request: CommandRequest,
   context: CommandContext,
   registry: readonly CommandDef[] = commandRegistry,
 ): Promise<Reply> {
+  const line = typeof request === 'string' ? request : request.text;
+  const options = { locale: context.locale, timeZone: context.timeZone, now: context.now() };
   let parsed;
   try {
-    parsed = parseCommandLine(line, registry, {
-      locale: context.locale,
-      timeZone: context.timeZone,
-      now: context.now(),
-    });
+    parsed =
+      typeof request === 'string'
+        ? parseCommandLine(request, registry, options)
+        : parseDiscordOptions(request.command, request.options, registry, options);
   } catch (cause) {
     return failureReply(line, cause, context);
   }
   if ('error' in parsed) return usageReply(parsed.error, context);
-  return runCommand(parsed.command, parsed.args, context, line);
+  return runCommand(parsed.command, parsed.args, context, line, registry);
 }

@@ -4,9 +4,12 @@
 import type { TextFetcher } from '../dns-check/types.ts';
 import type { RecordResolver } from '../net/dns-records.ts';
 import type { Reply } from '../reply/model.ts';
+import type { ReadinessThresholds } from '../insight/types.ts';
+import type { AddressLookup, PtrLookup } from '../senders/lookups.ts';
 import type { ReportStore } from '../store/types.ts';
 
-export type OptionType = 'string' | 'integer' | 'ip' | 'date' | 'domain' | 'choice';
+/** `command`: the name of one of the registry's commands (help's argument); its choices come from the registry. */
+export type OptionType = 'string' | 'integer' | 'ip' | 'date' | 'domain' | 'choice' | 'command';
 
 export interface OptionDef {
   name: string;
@@ -26,10 +29,29 @@ export interface CommandDef {
   options: readonly OptionDef[];
   /** full example command lines (without the leading /dmarc), shown by help and in usage errors */
   examples: readonly string[];
-  handler(args: CommandArgs, context: CommandContext): Promise<Reply>;
+  handler(args: CommandArgs, context: HandlerContext): Promise<Reply>;
+}
+
+/** What a handler runs with: the request's context plus the registry it was dispatched from (help reads it). */
+export interface HandlerContext extends CommandContext {
+  commands: readonly CommandDef[];
 }
 
 export type CommandArgs = Record<string, string | number | undefined>;
+
+/**
+ * A command whose options arrive typed, one value per option (Discord's interaction options),
+ * rather than as a line to tokenise: values keep their quotes and spaces.
+ */
+export interface TypedCommand {
+  command: string;
+  options: ReadonlyArray<{ name: string; value: string | number | boolean }>;
+  /** the same command written as a text line, for error messages and logs */
+  text: string;
+}
+
+/** What a chat platform hands the dispatcher: a text line, or a command with typed options. */
+export type CommandRequest = string | TypedCommand;
 
 /** Who asked and where; used by `mark` (who decided) and by access rules. */
 export interface Requester {
@@ -38,11 +60,6 @@ export interface Requester {
   userName?: string;
   channelId?: string;
 }
-
-/** Resolves PTR names of an IP (an adapter: node:dns in production, a loopback server in tests). */
-export type PtrLookup = (ip: string) => Promise<string[]>;
-/** Resolves A/AAAA addresses of a name, for forward confirmation. */
-export type AddressLookup = (name: string) => Promise<string[]>;
 
 export interface CommandContext {
   store: ReportStore;
@@ -59,17 +76,4 @@ export interface CommandContext {
   timeZone: string;
   requester: Requester;
   thresholds: ReadinessThresholds;
-}
-
-export interface ReadinessThresholds {
-  windowDays: number;
-  minDaysWithReports: number;
-  minMessages: number;
-  quarantinePassRate: number;
-  rejectPassRate: number;
-  maxLegitFailingShare: number;
-  regularSenderMinDays: number;
-  regularSenderMinShare: number;
-  /** a source that passes at least this share of its mail counts as aligned */
-  alignedPassRate: number;
 }

@@ -4,9 +4,9 @@
 // the bot: as a service its stdin is often empty.
 
 import { createInterface, type Interface } from 'node:readline';
-import type { Reply } from '../reply/model.ts';
-import type { Destination } from './post.ts';
-import { safeAnswer, type AnswerFn } from './answer.ts';
+import type { Reply } from '../../reply/model.ts';
+import type { Destination } from '../post.ts';
+import { safeAnswer, type AnswerFn } from '../answer.ts';
 
 export interface TerminalChatOptions {
   input: NodeJS.ReadableStream;

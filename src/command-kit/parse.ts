@@ -3,9 +3,10 @@
 // validated against its definition, and a bad one gives a short error saying what was expected,
 // with an example. Discord's typed options go through the same validation (parseDiscordOptions).
 
-import ipaddr from 'ipaddr.js';
+import { normalizeIp } from '../net/ip.ts';
 import { createTranslator, type Locale, type MessageKey } from '../i18n/index.ts';
 import type { CommandArgs, CommandDef, OptionDef } from './types.ts';
+import { isUtcDay } from '../time/utc-day.ts';
 
 export type UsageErrorCode =
   | 'empty'
@@ -39,6 +40,8 @@ export interface ParseOptions {
   /** resolves `today` / `yesterday` */
   timeZone?: string;
   now?: Date;
+  /** the command names a `command` option accepts; the parsers fill it from their registry */
+  commands?: readonly string[];
 }
 
 interface Token {
@@ -89,12 +92,6 @@ export function dayInZone(instant: Date, timeZone: string): string {
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
 
-function isCalendarDay(text: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
-  const time = Date.parse(`${text}T00:00:00Z`);
-  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === text;
-}
-
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
@@ -102,11 +99,13 @@ const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z]
  * dotted-quad IPv4 and proper IPv6 are accepted (not "1" or "0x7f.1").
  */
 export function normaliseIp(text: string): string | null {
-  if (!ipaddr.IPv4.isValidFourPartDecimal(text) && !ipaddr.IPv6.isValid(text)) return null;
-  return ipaddr.process(text).toString();
+  return text.trim() === text ? normalizeIp(text) : null;
 }
 
-function expectedKey(option: OptionDef): { key: MessageKey; params: Record<string, string | number> } {
+function expectedKey(
+  option: OptionDef,
+  commands: readonly string[],
+): { key: MessageKey; params: Record<string, string | number> } {
   switch (option.type) {
     case 'ip':
       return { key: 'expected.ip', params: {} };
@@ -118,6 +117,8 @@ function expectedKey(option: OptionDef): { key: MessageKey; params: Record<strin
       return { key: 'expected.domain', params: {} };
     case 'choice':
       return { key: 'expected.choice', params: { choices: (option.choices ?? []).join(', ') } };
+    case 'command':
+      return { key: 'expected.choice', params: { choices: commands.join(', ') } };
     default:
       return { key: 'expected.string', params: {} };
   }
@@ -134,9 +135,11 @@ export function convertValue(option: OptionDef, raw: string, options: ParseOptio
       if (lower === 'today' || lower === 'yesterday') {
         const now = options.now ?? new Date();
         const instant = lower === 'today' ? now : new Date(now.getTime() - 86_400_000);
-        return dayInZone(instant, options.timeZone ?? 'UTC');
+        // UTC days, as the store keys them: a local day east of UTC would find no reports in its
+        // morning (the `date` reply says which UTC day it answers).
+        return dayInZone(instant, 'UTC');
       }
-      return isCalendarDay(text) ? text : undefined;
+      return isUtcDay(text) ? text : undefined;
     }
     case 'integer': {
       if (!/^\d+$/.test(text)) return undefined;
@@ -152,6 +155,10 @@ export function convertValue(option: OptionDef, raw: string, options: ParseOptio
     case 'choice': {
       const lower = text.toLowerCase();
       return option.choices?.includes(lower) ? lower : undefined;
+    }
+    case 'command': {
+      const lower = text.toLowerCase();
+      return options.commands?.includes(lower) ? lower : undefined;
     }
     default:
       return text === '' ? undefined : text;
@@ -183,7 +190,10 @@ function quotable(text: string): string {
 
 class Errors {
   private readonly t;
-  constructor(locale: Locale) {
+  constructor(
+    locale: Locale,
+    private readonly commands: readonly string[] = [],
+  ) {
     this.t = createTranslator(locale).t;
   }
 
@@ -200,10 +210,42 @@ class Errors {
     return { error: { code, ...fields, message: this.t(key, params) } };
   }
 
+  didYouMean(suggestion: string): string {
+    return this.t('usage.didYouMean', { suggestion });
+  }
+
   expected(option: OptionDef): string {
-    const { key, params } = expectedKey(option);
+    const { key, params } = expectedKey(option, this.commands);
     return this.t(key, params);
   }
+}
+
+/** Edit distance (insert, delete, replace, swap of neighbours), for "did you mean". */
+function distance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = best;
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** The command a typo most likely meant: within two edits (one for short names), or a prefix. */
+function closestCommand(name: string, registry: readonly CommandDef[]): string | null {
+  const lower = name.toLowerCase().slice(0, 40);
+  let best: { name: string; distance: number } | null = null;
+  for (const command of registry) {
+    const d = command.name.startsWith(lower) && lower.length >= 2 ? 0 : distance(lower, command.name);
+    if (d <= (command.name.length <= 3 ? 1 : 2) && (!best || d < best.distance))
+      best = { name: command.name, distance: d };
+  }
+  return best?.name ?? null;
 }
 
 function findCommand(name: string, registry: readonly CommandDef[]): CommandDef | undefined {
@@ -242,12 +284,9 @@ function validate(command: CommandDef, raw: Map<string, string>, errors: Errors,
   return { command, args };
 }
 
-export function parseCommandLine(
-  line: string,
-  registry: readonly CommandDef[],
-  options: ParseOptions = {},
-): ParseResult {
-  const errors = new Errors(options.locale ?? 'en');
+export function parseCommandLine(line: string, registry: readonly CommandDef[], given: ParseOptions = {}): ParseResult {
+  const options: ParseOptions = { ...given, commands: registry.map((command) => command.name) };
+  const errors = new Errors(options.locale ?? 'en', options.commands);
   const tokens = tokenize(line);
   if (!tokens)
     return errors.make(
@@ -258,15 +297,20 @@ export function parseCommandLine(
     );
   if (tokens[0] && /^\/?dmarc$/i.test(tokens[0].text)) tokens.shift();
   const [head, ...rest] = tokens;
-  if (!head) return errors.make('empty', 'usage.empty', { example: 'help' });
+  // `/dmarc` alone is a request for help.
+  const help = findCommand('help', registry);
+  if (!head) return help ? { command: help, args: {} } : errors.make('empty', 'usage.empty', { example: 'help' });
   const command = findCommand(head.text, registry);
   if (!command) {
-    return errors.make(
+    const suggestion = closestCommand(head.text, registry);
+    const made = errors.make(
       'unknown-command',
       'usage.unknownCommand',
-      { value: head.text, example: 'help' },
+      { value: head.text, example: (suggestion && findCommand(suggestion, registry)?.examples[0]) || 'help' },
       { name: head.text, list: registry.map((c) => c.name).join(', ') },
     );
+    if (suggestion) made.error.message = `${errors.didYouMean(suggestion)} ${made.error.message}`;
+    return made;
   }
 
   const raw = new Map<string, string>();
@@ -307,8 +351,18 @@ export function parseCommandLine(
     const surplus = words.length - open.length;
     words.splice(at, surplus + 1, words.slice(at, at + surplus + 1).join(' '));
   }
-  for (const [index, word] of words.entries()) {
-    const option = open[index];
+  // `ready 60` and `ready example.com 60` both work: a word that does not fit an optional
+  // positional goes to the next one it fits.
+  let next = 0;
+  for (const word of words) {
+    while (
+      next < open.length - 1 &&
+      !open[next]!.required &&
+      convertValue(open[next]!, word, options) === undefined &&
+      open.slice(next + 1).some((later) => convertValue(later, word, options) !== undefined)
+    )
+      next += 1;
+    const option = open[next];
     if (!option)
       return errors.make('too-many', 'usage.tooMany', {
         command: command.name,
@@ -316,6 +370,7 @@ export function parseCommandLine(
         example: exampleFor(command),
       });
     raw.set(option.name, word);
+    next += 1;
   }
   return validate(command, raw, errors, options);
 }
@@ -325,9 +380,10 @@ export function parseDiscordOptions(
   subcommand: string,
   options: ReadonlyArray<{ name: string; value?: string | number | boolean | null }>,
   registry: readonly CommandDef[],
-  parseOptions: ParseOptions = {},
+  given: ParseOptions = {},
 ): ParseResult {
-  const errors = new Errors(parseOptions.locale ?? 'en');
+  const parseOptions: ParseOptions = { ...given, commands: registry.map((command) => command.name) };
+  const errors = new Errors(parseOptions.locale ?? 'en', parseOptions.commands);
   const command = findCommand(subcommand, registry);
   if (!command) {
     return errors.make(

@@ -1,0 +1,212 @@
+// The reader's entry point for the bot: every input is read in a worker thread, under a deadline
+// and a heap limit. mailparser can wait forever on some mails and a big XML parse holds the thread
+// for seconds; in the worker neither blocks the main thread's timers (the writer lease) or its
+// SIGTERM handling, and a worker past its deadline or heap is terminated and replaced.
+
+import { Worker } from 'node:worker_threads';
+import type { Report } from '../model.ts';
+import { ReportReadError, type ReadErrorCode } from './errors.ts';
+import type { ReadOptions, ReadOutcome } from './index.ts';
+
+export interface BoundedReadOptions extends Omit<ReadOptions, 'now'> {
+  /** longest one input may take to read, ms; default 10 s and 1 s more per MB of input */
+  deadlineMs?: number;
+  /**
+   * heap of the reader's worker, MB; default 512, at least 128 (a backstop: the size caps bound
+   * memory first; a worker that hits its heap limit while Node tears it down can abort the process)
+   */
+  maxMemoryMb?: number;
+  /** the clock dates are checked against; default the current time */
+  now?: Date;
+}
+
+// mailparser decodes a 30 MB mail in about 20 s on a busy two-core machine: the deadline grows with
+// the input, so big honest reports pass and a small mail that never settles is stopped soon
+export function defaultDeadlineMs(bytes: number): number {
+  return 10_000 + Math.ceil(bytes / (1024 * 1024)) * 1_000;
+}
+export const defaultMaxMemoryMb = 512;
+// loading tsx, mailparser and fast-xml-parser in a fresh thread; not counted in an input's deadline
+const startupTimeoutMs = 60_000;
+
+/** One input for the worker. */
+export interface WorkerRequest {
+  id: number;
+  bytes: Uint8Array;
+  options: Omit<ReadOptions, 'now'>;
+  nowMs: number;
+}
+
+export interface WorkerReply {
+  id: number;
+  reports: Report[];
+  errors: Array<{ code: ReadErrorCode; source: string; message: string }>;
+}
+
+interface Job {
+  request: WorkerRequest;
+  deadlineMs: number;
+  maxMemoryMb: number;
+  resolve: (outcome: ReadOutcome) => void;
+}
+
+/**
+ * Reads the reports of one input (file, mbox message, IMAP message) in the reader's worker. Never
+ * throws for bad input: a bound that is exceeded comes back as a ReportReadError with code
+ * `deadline` or `memory-limit`, like every other refusal.
+ */
+export function readReportsBounded(bytes: Uint8Array, options: BoundedReadOptions): Promise<ReadOutcome> {
+  const { deadlineMs, maxMemoryMb, now, ...readOptions } = options;
+  return new Promise((resolve) => {
+    reader.enqueue({
+      // a copy of just this view, so the transfer does not take a shared pool buffer along
+      request: { id: 0, bytes: new Uint8Array(bytes), options: readOptions, nowMs: (now ?? new Date()).getTime() },
+      deadlineMs: deadlineMs ?? defaultDeadlineMs(bytes.byteLength),
+      maxMemoryMb: Math.max(128, maxMemoryMb ?? defaultMaxMemoryMb),
+      resolve,
+    });
+  });
+}
+
+/** Stops the reader's worker (it is started again by the next read). */
+export function closeBoundedReader(): Promise<void> {
+  return reader.close();
+}
+
+class IsolatedReader {
+  private readonly queue: Job[] = [];
+  private worker: Worker | null = null;
+  private workerMemoryMb = 0;
+  private ready: Promise<void> | null = null;
+  private running = false;
+  private nextId = 1;
+
+  enqueue(job: Job): void {
+    job.request.id = this.nextId++;
+    this.queue.push(job);
+    if (!this.running) void this.drain();
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    this.ready = null;
+    if (worker) await worker.terminate();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      for (let job = this.queue.shift(); job; job = this.queue.shift()) job.resolve(await this.run(job));
+    } finally {
+      this.running = false;
+      // idle: the worker must not keep a finished CLI alive
+      this.worker?.unref();
+    }
+  }
+
+  private async run(job: Job): Promise<ReadOutcome> {
+    const { source } = job.request.options;
+    let worker: Worker;
+    try {
+      worker = await this.start(job.maxMemoryMb);
+    } catch (error) {
+      await this.close();
+      return refused('deadline', source, `the reader could not start (${describe(error)})`);
+    }
+    worker.ref();
+    return new Promise<ReadOutcome>((resolve) => {
+      const finish = (outcome: ReadOutcome, stop: boolean) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        if (stop) void this.close().then(() => resolve(outcome));
+        else resolve(outcome);
+      };
+      const onMessage = (reply: WorkerReply | 'ready') => {
+        if (reply === 'ready' || reply.id !== job.request.id) return;
+        finish({ reports: reply.reports, errors: reply.errors.map(revive) }, false);
+      };
+      const onError = (error: Error & { code?: string }) =>
+        finish(
+          error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? refused('memory-limit', source, `reading it needs more than the reader's ${job.maxMemoryMb} MB heap`)
+            : refused('bad-mail', source, `the reader failed (${describe(error)})`),
+          true,
+        );
+      const onExit = (code: number) =>
+        finish(refused('memory-limit', source, `the reader stopped while reading it (exit code ${code})`), true);
+      const timer = setTimeout(
+        () => finish(refused('deadline', source, `reading it took longer than ${job.deadlineMs} ms; stopped`), true),
+        job.deadlineMs,
+      );
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage(job.request, [job.request.bytes.buffer as ArrayBuffer]);
+    });
+  }
+
+  private start(maxMemoryMb: number): Promise<Worker> {
+    if (this.worker && this.ready && this.workerMemoryMb === maxMemoryMb) {
+      const worker = this.worker;
+      return this.ready.then(() => worker);
+    }
+    if (this.worker) void this.close();
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb },
+    });
+    this.worker = worker;
+    this.workerMemoryMb = maxMemoryMb;
+    // an error or exit between inputs must not be an uncaught 'error' event: forget the worker instead
+    worker.on('error', () => undefined);
+    worker.once('exit', () => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      this.ready = null;
+    });
+    this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer within ${startupTimeoutMs} ms`)), startupTimeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      const onMessage = (message: unknown) => {
+        if (message !== 'ready') return;
+        cleanup();
+        resolve();
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        reject(error);
+      };
+      const onExit = (code: number) => {
+        cleanup();
+        reject(new Error(`exited with code ${code}`));
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+    });
+    return this.ready.then(() => worker);
+  }
+}
+
+const reader = new IsolatedReader();
+
+function revive(error: WorkerReply['errors'][number]): ReportReadError {
+  const prefix = `${error.source}: `;
+  const cause = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+  return new ReportReadError(error.code, error.source, cause);
+}
+
+function refused(code: ReadErrorCode, source: string, cause: string): ReadOutcome {
+  return { reports: [], errors: [new ReportReadError(code, source, cause)] };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

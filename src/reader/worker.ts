@@ -1,0 +1,40 @@
+// The reader's worker thread: reads one input at a time for the main thread (src/reader/bounded.ts),
+// so that a hang, a long synchronous parse or a memory blow-up stays here, where it can be stopped.
+
+import { parentPort } from 'node:worker_threads';
+import { readReports, type ReadOptions } from './index.ts';
+import type { WorkerReply, WorkerRequest } from './bounded.ts';
+
+const port = parentPort;
+if (!port) throw new Error('src/reader/worker.ts runs as a worker thread only');
+
+port.on('message', (request: WorkerRequest) => {
+  const options: ReadOptions = { ...request.options, now: new Date(request.nowMs) };
+  readReports(request.bytes, options).then(
+    (outcome) => {
+      const reply: WorkerReply = {
+        id: request.id,
+        reports: outcome.reports,
+        errors: outcome.errors.map((error) => ({ code: error.code, source: error.source, message: error.message })),
+      };
+      port.postMessage(reply);
+    },
+    (error: unknown) => {
+      // readReports names every failure itself; this is a last resort so the main thread never waits
+      const reply: WorkerReply = {
+        id: request.id,
+        reports: [],
+        errors: [
+          {
+            code: 'not-a-report',
+            source: request.options.source,
+            message: `${request.options.source}: reader failed (${error instanceof Error ? error.message : String(error)})`,
+          },
+        ],
+      };
+      port.postMessage(reply);
+    },
+  );
+});
+
+port.postMessage('ready');

@@ -1,0 +1,109 @@
+// The SQLite driver's backend: WAL, one transaction per batch (a plain `set` is its own fsync'd
+// transaction there) and multi-row upserts instead of keyv's one INSERT per key.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Keyv from 'keyv';
+import KeyvSqlite from '@keyv/sqlite';
+import type { Logger } from '../../log.ts';
+import {
+  CorruptStoreError,
+  FENCE_SQL,
+  KEY_SIZE,
+  LeaseLostError,
+  checkSqliteFile,
+  chunks,
+  isCorruption,
+  isMissingLeaseTable,
+  keyvBackend,
+  plainJson,
+  redactUrl,
+  type Backend,
+  type BackendOpenOptions,
+  type WriteMany,
+} from '../backend.ts';
+
+export async function openSqliteBackend(
+  url: string,
+  namespace: string,
+  logger: Logger,
+  { fence }: BackendOpenOptions = {},
+): Promise<Backend> {
+  const onError = (error: unknown) => logger.error({ err: error, store: redactUrl(url) }, 'store backend error');
+  const path = url.slice('sqlite://'.length);
+  if (!path) throw new Error(`store URL ${url} names no file (sqlite://PATH)`);
+  if (path !== ':memory:') {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw new Error(`cannot create the folder of the SQLite store ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+  checkSqliteFile(path);
+  const adapter = new KeyvSqlite({ uri: url, busyTimeout: 10_000, keySize: KEY_SIZE });
+  const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true, ...plainJson });
+  keyv.on('error', onError);
+  try {
+    await adapter.query('PRAGMA journal_mode=WAL');
+    await adapter.query('PRAGMA synchronous=NORMAL');
+    // the catalog is read at once by the store; reading it here names a damaged file early
+    await adapter.query(`SELECT count(*) FROM ${adapter.opts.table ?? 'keyv'} WHERE key = ?`, `${namespace}:catalog`);
+  } catch (error) {
+    await adapter.disconnect().catch(() => undefined);
+    if (isCorruption(error)) throw new CorruptStoreError(path, `is damaged (${(error as Error).message})`);
+    throw new Error(`cannot open the SQLite store ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  // The adapter has no setMany: keyv would issue one INSERT per key. One multi-row upsert per
+  // chunk writes the same rows (keyv's layout: "<namespace>:<key>" -> JSON {value, expires}).
+  const table = adapter.opts.table ?? 'keyv';
+  const writeRows = async (rows: [string, string][]) => {
+    const sql = `INSERT INTO ${table} (key, value) VALUES ${rows.map(() => '(?, ?)').join(', ')} ON CONFLICT(key) DO UPDATE SET value = excluded.value`;
+    await adapter.query(sql, ...rows.flat());
+  };
+  const writeMany: WriteMany = async (entries) => {
+    const plain = entries.filter((entry) => entry.ttl === undefined);
+    const expiring = entries.filter((entry) => entry.ttl !== undefined);
+    for (const part of chunks(plain, 400))
+      await writeRows(part.map(({ key, value }) => [`${namespace}:${key}`, JSON.stringify({ value })]));
+    if (expiring.length > 0) await keyv.setMany(expiring.map(({ key, value, ttl }) => ({ key, value, ttl })));
+  };
+  const backend = keyvBackend('sqlite', keyv, {
+    writeMany,
+    // One writer (the store serialises its operations), so a plain BEGIN/COMMIT on the single
+    // connection groups the batch; the adapter's sets are issued inside it.
+    transaction: async (work) => {
+      await adapter.query('BEGIN IMMEDIATE');
+      try {
+        if (fence) {
+          const nowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+          const held = await adapter
+            .query(
+              FENCE_SQL(() => '?', nowMs),
+              fence.ttlMs,
+              fence.name,
+              fence.holder,
+            )
+            .catch((error: unknown) => {
+              if (isMissingLeaseTable(error)) return [];
+              throw error;
+            });
+          if (!Array.isArray(held) || held.length === 0) throw new LeaseLostError();
+        }
+        await work();
+      } catch (error) {
+        await adapter.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      await adapter.query('COMMIT');
+    },
+    close: () => adapter.disconnect(),
+  });
+  backend.integrity = async () => {
+    const rows = (await adapter.query('PRAGMA quick_check')) as Array<Record<string, string>>;
+    const problems = rows.map((row) => String(Object.values(row)[0]));
+    return problems.length === 1 && problems[0] === 'ok' ? [] : problems;
+  };
+  return backend;
+}
