@@ -92,6 +92,15 @@ export function embedChars(embed: DiscordEmbed): number {
 
 /** Ready message for editReply, channel.send or a webhook post. */
 export function renderDiscord(reply: Reply): DiscordMessage {
+  return renderWithCut(reply).message;
+}
+
+/** Whether the reply fits one Discord message without being shortened. */
+export function discordFits(reply: Reply): boolean {
+  return !renderWithCut(reply).cut;
+}
+
+function renderWithCut(reply: Reply): { message: DiscordMessage; cut: boolean } {
   const color = toneColor[reply.tone];
   const embeds: DiscordEmbed[] = [];
   let used = 0;
@@ -175,7 +184,7 @@ export function renderDiscord(reply: Reply): DiscordMessage {
     last.footer = { text: 'Shortened to fit Discord; ask with fewer days or a narrower filter for the rest.' };
   }
   const subjects = choicesOf(reply);
-  return subjects.length > 0 ? { embeds, components: subjects.map(choiceRow) } : { embeds };
+  return { message: subjects.length > 0 ? { embeds, components: subjects.map(choiceRow) } : { embeds }, cut };
 }
 
 function blockText(block: Exclude<ReplyBlock, { type: 'header' } | { type: 'fields' }>, room: number): string | null {

@@ -41,6 +41,15 @@ const toneMark: Record<ReplyTone, string> = {
 
 /** A ready Block Kit message for chat.postMessage or respond(). */
 export function renderSlack(reply: Reply): SlackMessage {
+  return renderWithCut(reply).message;
+}
+
+/** Whether the reply fits one Slack message without a part left out. */
+export function slackFits(reply: Reply): boolean {
+  return !renderWithCut(reply).cut;
+}
+
+function renderWithCut(reply: Reply): { message: SlackMessage; cut: boolean } {
   const blocks: SlackBlock[] = [];
   let used = 0;
   let skipped = 0;
@@ -102,7 +111,7 @@ export function renderSlack(reply: Reply): SlackMessage {
       ],
     });
   }
-  return { text: fallbackText(reply), blocks };
+  return { message: { text: fallbackText(reply), blocks }, cut: skipped > 0 };
 }
 
 /** The notification and accessibility text: title plus the first paragraph. */

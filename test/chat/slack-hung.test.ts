@@ -16,8 +16,9 @@ describe('a hung Slack endpoint', () => {
       digestChannel: 'C0DIGEST',
       answer: async () => ({ title: '', tone: 'info', blocks: [] }),
       access: { allowedChannels: [], allowedUsers: [] },
-      callTimeoutMs: 200,
-      stopGraceMs: 500,
+      // long enough for a loaded machine to answer auth.test, short enough for the test
+      callTimeoutMs: 1500,
+      stopGraceMs: 1000,
     });
     await bot.start();
     const sent = new Map<string, string>();

@@ -14,7 +14,8 @@ import {
   type Interaction,
 } from 'discord.js';
 import { parseChoiceId, choiceLine, decisionText } from '../choices.ts';
-import type { DiscordActionRow } from '../../render/discord.ts';
+import { discordFits, type DiscordActionRow } from '../../render/discord.ts';
+import { splitReply } from '../../reply/split.ts';
 import { randomBytes } from 'node:crypto';
 import type { CommandDef } from '../../command-kit/types.ts';
 import type { Reply } from '../../reply/model.ts';
@@ -198,10 +199,10 @@ export async function handleChoiceButton(interaction: ButtonInteraction, deps: I
 // One nonce per reply object: a retry of the same post carries the same nonce, so Discord keeps
 // one message when an earlier attempt did arrive but its answer was lost.
 const nonces = new WeakMap<object, string>();
-export function nonceFor(reply: object): string {
+export function nonceFor(reply: object, part = 0): string {
   let nonce = nonces.get(reply);
-  if (!nonce) nonces.set(reply, (nonce = randomBytes(8).readBigUInt64BE().toString().slice(0, 25)));
-  return nonce;
+  if (!nonce) nonces.set(reply, (nonce = randomBytes(8).readBigUInt64BE(0).toString().slice(0, 20)));
+  return `${nonce}${part}`.slice(0, 25);
 }
 
 function restFor(options: { token: string; apiUrl?: string }): REST {
@@ -270,14 +271,18 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
       id: `discord:${channelId}`,
       async post(reply) {
         try {
-          await rest.post(Routes.channelMessages(channelId), {
-            body: {
-              ...renderDiscord(reply),
-              allowed_mentions: { parse: [] },
-              nonce: nonceFor(reply),
-              enforce_nonce: true,
-            },
-          });
+          // a digest too long for one message goes on in the next ones
+          const parts = splitReply(reply, discordFits);
+          for (const [index, part] of parts.entries()) {
+            await rest.post(Routes.channelMessages(channelId), {
+              body: {
+                ...renderDiscord(part),
+                allowed_mentions: { parse: [] },
+                nonce: nonceFor(reply, index),
+                enforce_nonce: true,
+              },
+            });
+          }
         } catch (error) {
           const status = (error as { status?: number }).status ?? null;
           throw new PostError(`discord channel ${channelId}: ${redactSecrets(errorMessage(error), secrets)}`, status);
@@ -290,12 +295,14 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
     destinations.push({
       id: 'discord-webhook',
       // a webhook not owned by the application cannot carry buttons
-      post: (reply) =>
-        postWebhook(
-          webhookUrl,
-          { embeds: renderDiscord(reply).embeds },
-          options.apiUrl ? { apiUrl: options.apiUrl } : {},
-        ),
+      async post(reply) {
+        for (const part of splitReply(reply, discordFits))
+          await postWebhook(
+            webhookUrl,
+            { embeds: renderDiscord(part).embeds },
+            options.apiUrl ? { apiUrl: options.apiUrl } : {},
+          );
+      },
     });
   }
 

@@ -12,7 +12,8 @@ import type { Destination, RetryOptions } from '../post.ts';
 import { PostError, redactSecrets } from '../post.ts';
 import type { AccessRules } from '../access.ts';
 import type { AnswerFn } from '../answer.ts';
-import { renderSlack } from '../../render/slack.ts';
+import { renderSlack, slackFits } from '../../render/slack.ts';
+import { splitReply } from '../../reply/split.ts';
 import { register } from './command.ts';
 import { registerActions } from './actions.ts';
 import { ConfigError } from '../../config.ts';
@@ -158,16 +159,22 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     ? {
         id: `slack:${channel}`,
         async post(reply) {
-          await withDeadline(
-            app.client.chat.postMessage({
-              channel,
-              ...renderSlack(reply),
-              unfurl_links: false,
-              unfurl_media: false,
-            }),
-            callTimeoutMs + 1000,
-            `slack channel ${channel}`,
-          );
+          // a digest too long for one message goes on in a thread under the first
+          let threadTs: string | undefined;
+          for (const part of splitReply(reply, slackFits)) {
+            const posted = await withDeadline(
+              app.client.chat.postMessage({
+                channel,
+                ...renderSlack(part),
+                ...(threadTs ? { thread_ts: threadTs } : {}),
+                unfurl_links: false,
+                unfurl_media: false,
+              }),
+              callTimeoutMs + 1000,
+              `slack channel ${channel}`,
+            );
+            threadTs ??= typeof posted.ts === 'string' ? posted.ts : undefined;
+          }
         },
       }
     : null;
