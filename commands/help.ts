@@ -24,6 +24,7 @@ export const helpCommand: CommandDef = {
   description: en['command.help'],
   options: [{ name: 'command', description: en['option.command'], type: 'command', positional: true }],
   examples: ['help', 'help ready'],
+  presentationOnly: true,
   async handler(args, context) {
     const t = translatorFor(context);
     const describe = (command: CommandDef) => ({

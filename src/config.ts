@@ -3,7 +3,17 @@
 
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import {
+  ConfigError,
+  isTimeZone,
+  LOCALE_EXPECTED,
+  LOCALES,
+  PRESENTATION_DEFAULTS,
+  TIME_ZONE_EXPECTED,
+} from './config-presentation.ts';
 import { storeDriverFor, storeUrlForms } from './store/drivers.ts';
+
+export { ConfigError, isTimeZone };
 
 /** Exit status for a configuration error (sysexits EX_CONFIG); the systemd unit does not restart on it. */
 export const EXIT_CONFIG = 78;
@@ -48,16 +58,6 @@ const url = z.preprocess(
   emptyToUndefined,
   z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
 );
-
-/** True when Intl knows the zone; an unknown one would only fail later, at the first date shown. */
-export function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A resolver address: an IP, `IPv4:PORT` or `[IPv6]:PORT` (what dns.Resolver.setServers takes). */
 export function isResolverAddress(value: string): boolean {
@@ -150,7 +150,7 @@ export const configSchema = z.object({
   ),
   TZ: z.preprocess(
     emptyToUndefined,
-    z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Berlin or UTC').default('UTC'),
+    z.string().refine(isTimeZone, TIME_ZONE_EXPECTED).default(PRESENTATION_DEFAULTS.TZ),
   ),
   ALERT_MIN_MESSAGES: positiveInt(10),
   ALERT_TOP_SOURCES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(25).default(10)),
@@ -186,7 +186,10 @@ export const configSchema = z.object({
   ),
 
   // presentation and logs
-  LOCALE: z.preprocess(emptyToUndefined, z.enum(['en', 'ja']).default('en')),
+  LOCALE: z.preprocess(
+    emptyToUndefined,
+    z.enum(LOCALES, { error: LOCALE_EXPECTED }).default(PRESENTATION_DEFAULTS.LOCALE),
+  ),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -210,16 +213,6 @@ const checkedSchema = configSchema.superRefine((config, context) => {
 });
 
 export type Config = z.infer<typeof configSchema>;
-
-export class ConfigError extends Error {
-  constructor(
-    readonly setting: string,
-    readonly expected: string,
-  ) {
-    super(`configuration: ${setting}: ${expected}`);
-    this.name = 'ConfigError';
-  }
-}
 
 /** Validates the environment; throws a ConfigError naming the first bad setting. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

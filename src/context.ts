@@ -4,6 +4,7 @@
 // the Config type themselves.
 
 import type { Config } from './config.ts';
+import type { PresentationSettings } from './config-presentation.ts';
 import type { CommandContext, Requester } from './command-kit/types.ts';
 import type { Identify, ReadinessThresholds } from './insight/types.ts';
 import { DEFAULT_THRESHOLDS } from './insight/index.ts';
@@ -88,6 +89,27 @@ export function createCommandContext({
     timeZone: config.TZ,
     requester,
     thresholds: thresholdsFromConfig(config),
+  };
+}
+
+/**
+ * The context of a command that reads only the locale and time zone (help): no DNS, the default
+ * thresholds, and the store given (which such a command never reads).
+ */
+export function createPresentationContext({
+  settings,
+  store,
+  requester,
+  now = () => new Date(),
+}: Pick<CommandContextInput, 'store' | 'requester' | 'now'> & { settings: PresentationSettings }): CommandContext {
+  return {
+    store,
+    now,
+    dns: { reverse: noDns.reverse, resolve: noDns.resolve, timeoutMs: noDns.timeoutMs, records: noDns.records },
+    locale: settings.LOCALE,
+    timeZone: settings.TZ,
+    requester,
+    thresholds: DEFAULT_THRESHOLDS,
   };
 }
 

@@ -117,17 +117,35 @@ describe('dmarc-bot ask --json', () => {
     CLI_TEST_TIMEOUT,
   );
 
-  it(
-    'exits 1 naming the setting when the configuration is wrong',
-    async () => {
-      const { code, stderr } = await run('node', ['src/bin.mjs', 'ask', 'help'], {
-        env: { PATH: process.env.PATH, DMARC_STORE: 'mysql://nope' },
+  it.each([
+    // a command that reads the store refuses any bad setting
+    ['summary', 'DMARC_STORE', 'mysql://nope'],
+    // help reads only the locale and time zone, and refuses a bad one
+    ['help', 'LOCALE', 'fr'],
+    ['help', 'TZ', 'Mars/Phobos'],
+  ])(
+    '`ask %s` exits 1 naming %s when it is wrong',
+    async (command, setting, value) => {
+      const { code, stderr } = await run('node', ['src/bin.mjs', 'ask', command], {
+        env: { PATH: process.env.PATH, [setting]: value },
       }).then(
         () => ({ code: 0, stderr: '' }),
         (error: { code: number; stderr: string }) => error,
       );
       expect(code).toBe(1);
-      expect(stderr).toContain('DMARC_STORE');
+      expect(stderr).toContain(`configuration: ${setting}: `);
+      expect(stderr).toContain(value);
+    },
+    CLI_TEST_TIMEOUT,
+  );
+
+  it(
+    '`ask help` answers in the LOCALE of the environment, whatever the store setting',
+    async () => {
+      const { stdout } = await run('node', ['src/bin.mjs', 'ask', 'help'], {
+        env: { PATH: process.env.PATH, LOCALE: 'ja', DMARC_STORE: 'mysql://nope', NO_COLOR: '1' },
+      });
+      expect(stdout).toContain('/dmarc のコマンド');
     },
     CLI_TEST_TIMEOUT,
   );

@@ -59,6 +59,13 @@ describe('the built dmarc-bot', () => {
     expect(stdout).toBe(`${version}\n`);
   });
 
+  it('reads a report with the compiled reader worker', async () => {
+    const report = join(root, 'test/fixtures/corpus/extract_report/nice-input.xml');
+    const { code, stdout } = await cli(['parse', report], cwd);
+    expect(code).toBe(0);
+    expect(stdout).toContain('20 records, 3047 messages');
+  });
+
   it('answers `ask help` from the build', async () => {
     const { code, stdout } = await cli(['ask', 'help'], cwd);
     expect(code).toBe(0);

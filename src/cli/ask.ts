@@ -2,13 +2,17 @@
 // DMARC_STORE, for the terminal (or as the reply's data in JSON). The store is opened only when
 // the command reads it, so `ask help` touches no file.
 
-import { answer } from '../command-kit/dispatch.ts';
+import { answer, runCommand } from '../command-kit/dispatch.ts';
+import { parseCommandLine } from '../command-kit/parse.ts';
+import { commandRegistry } from '../command-kit/registry.ts';
 import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
-import { loadSettings } from './settings.ts';
-import { createCommandContext } from '../context.ts';
+import { loadPresentation } from './presentation-settings.ts';
+import { createCommandContext, createPresentationContext } from '../context.ts';
+import type { Reply } from '../reply/model.ts';
 import { renderTerminal } from '../render/terminal.ts';
 import type { ReportStore } from '../store/types.ts';
+import type { Requester } from '../command-kit/types.ts';
 import { errorMessage } from '../text/error-message.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, helpOption, parseCommandArgs, usageError } from './args.ts';
 import { openOnFirstUse } from './lazy-store.ts';
@@ -45,9 +49,50 @@ export async function run(argv: string[]): Promise<number> {
   const words = parsed.positionals;
   if (words.length === 0) return usageError('ask', 'give a command line, e.g. dmarc-bot ask help');
 
+  try {
+    const line = words.join(' ');
+    const user = whoAmI();
+    const requester: Requester = { platform: 'terminal', userId: user, userName: user };
+    // A command that reads only the locale (help) is answered without the full settings, whose
+    // schema costs most of the start-up; every other command validates them all, as before.
+    const presentation = loadPresentation();
+    const now = new Date();
+    const command = parseCommandLine(line, commandRegistry, {
+      locale: presentation.LOCALE,
+      timeZone: presentation.TZ,
+      now,
+    });
+    const reply =
+      !('error' in command) && command.command.presentationOnly
+        ? await runCommand(
+            command.command,
+            command.args,
+            createPresentationContext({ settings: presentation, store: noStore, requester, now: () => now }),
+            line,
+          )
+        : await answerFromStore(line, requester);
+    if (json) process.stdout.write(JSON.stringify(reply.data ?? null, null, 2) + '\n');
+    else process.stdout.write(renderTerminal(reply, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
+    if (!reply.error) return EXIT_OK;
+    return (reply.data as { error?: { code?: string } } | undefined)?.error?.code === 'internal'
+      ? EXIT_FAILURE
+      : EXIT_USAGE;
+  } catch (error) {
+    const message = errorMessage(error);
+    process.stderr.write(`dmarc-bot ask: ${message}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+/** A store for the commands that read none: opening it is a bug, reported as the command's failure. */
+const noStore = openOnFirstUse(() => Promise.reject(new Error('this command reads no store')));
+
+/** Answers with the full settings, from the configured store (or the demo store). */
+async function answerFromStore(line: string, requester: Requester): Promise<Reply> {
+  const { loadSettings } = await import('./settings.ts');
+  const config = loadSettings();
   let store: ReportStore | undefined;
   try {
-    const config = loadSettings();
     // With nothing configured, `npm start` answers from the demo store: so does ask.
     if (wantsDemo(process.env)) {
       const path = resolve(DEMO_STORE_PATH);
@@ -62,23 +107,7 @@ export async function run(argv: string[]): Promise<number> {
           connectTimeoutMs: config.STORE_CONNECT_TIMEOUT_MS,
         }),
       );
-    const user = whoAmI();
-    const context = createCommandContext({
-      config,
-      store,
-      requester: { platform: 'terminal', userId: user, userName: user },
-    });
-    const reply = await answer(words.join(' '), context);
-    if (json) process.stdout.write(JSON.stringify(reply.data ?? null, null, 2) + '\n');
-    else process.stdout.write(renderTerminal(reply, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
-    if (!reply.error) return EXIT_OK;
-    return (reply.data as { error?: { code?: string } } | undefined)?.error?.code === 'internal'
-      ? EXIT_FAILURE
-      : EXIT_USAGE;
-  } catch (error) {
-    const message = errorMessage(error);
-    process.stderr.write(`dmarc-bot ask: ${message}\n`);
-    return EXIT_FAILURE;
+    return await answer(line, createCommandContext({ config, store, requester }));
   } finally {
     await store?.close().catch(() => undefined);
   }

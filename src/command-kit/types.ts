@@ -29,6 +29,8 @@ export interface CommandDef {
   options: readonly OptionDef[];
   /** full example command lines (without the leading /dmarc), shown by help and in usage errors */
   examples: readonly string[];
+  /** true when the handler reads only the locale and time zone (no store, DNS or other setting) */
+  presentationOnly?: boolean;
   handler(args: CommandArgs, context: HandlerContext): Promise<Reply>;
 }
 

@@ -2,7 +2,6 @@
 // server in tests) for everything the checks need, and an HTTPS fetcher for the MTA-STS policy.
 // Every failure to ask becomes a Lookup with status "error", so the checks say "could not check".
 
-import { spf } from 'mailauth/lib/spf/index.js';
 import { isNoAnswer, type RecordResolver } from '../net/dns-records.ts';
 import { effectiveDmarc, parseDmarcRecord } from './dmarc.ts';
 import { authorisationName, externalRuaHosts, policyDomainOf } from './rua.ts';
@@ -118,6 +117,9 @@ async function spfForSenders(
   const pairs = senders
     .flatMap((sender) => sender.ips.map((ip) => ({ sender: sender.sender, ip })))
     .slice(0, MAX_SENDER_IPS);
+  if (pairs.length === 0) return [];
+  // mailauth's SPF module costs more to load than the rest of start-up: only when it is used
+  const { spf } = await import('mailauth/lib/spf/index.js');
   return Promise.all(
     pairs.map(async ({ sender, ip }) => {
       const result = await spf({

@@ -3,8 +3,8 @@
 // set next to the one receivers reported, saying when they differ. Pure over a Readiness and a
 // DnsReport; the command layer fetches the records.
 
-import { organizationalDomain } from '../reader/index.ts';
-import type { Readiness, ReportedPolicy } from '../insight/types.ts';
+import { organizationalDomain } from '../reader/alignment.ts';
+import type { Readiness, ReportedPolicy, SourceClass } from '../insight/types.ts';
 import type { DayDoc } from '../store/types.ts';
 import { effectiveDmarc, parseDmarcRecord, suggestedDmarc } from './dmarc.ts';
 import { dnsBlockers } from './index.ts';
@@ -27,7 +27,7 @@ export interface ReadinessDns {
 
 export type ReadinessWithDns = Readiness & { dns: ReadinessDns };
 
-const LEGITIMATE = new Set(['aligned', 'misaligned']);
+const LEGITIMATE: ReadonlySet<SourceClass> = new Set<SourceClass>(['aligned', 'legitimate-failing']);
 
 /** Sources `ready` counts as legitimate (and not marked spoof), with their top IPs. */
 export function legitimateSenders(readiness: Readiness, ipsPerSender = 3): LegitimateSender[] {

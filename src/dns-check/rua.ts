@@ -2,7 +2,7 @@
 // domain publishes "v=DMARC1" at <policy-domain>._report._dmarc.<host> (RFC 9990's external
 // destination verification); without it receivers drop the reports.
 
-import { organizationalDomain } from '../reader/index.ts';
+import { organizationalDomain } from '../reader/alignment.ts';
 import { effectiveDmarc, isDmarcText, mailtoAddress, parseDmarcRecord, splitUris } from './dmarc.ts';
 import type { DnsCheck, TxtAt } from './types.ts';
 

@@ -2,7 +2,8 @@
 // 8461: a TXT record plus a policy file over HTTPS, parsed and matched against the MX by mailauth)
 // and TLS-RPT (RFC 8460). These never block enforcement of DMARC: warnings at most.
 
-import { parsePolicy, validateMx } from 'mailauth/lib/mta-sts.js';
+import { createRequire } from 'node:module';
+import type * as MtaSts from 'mailauth/lib/mta-sts.js';
 import type { DnsCheck, DnsRecords, Lookup, MtaStsFile, TxtAt } from './types.ts';
 
 function versioned(at: TxtAt, pattern: RegExp): string[] {
@@ -85,6 +86,8 @@ export function mtaStsCheck(
       `MTA-STS is announced but the policy file could not be fetched${file?.error ? ` (${file.error})` : ''}: senders that enforce it may stop delivering`,
       `serve the policy at https://mta-sts.${domain}/.well-known/mta-sts.txt with a valid certificate`,
     );
+  // loaded here, not at start: only a domain that announces MTA-STS needs the policy parser
+  const { parsePolicy, validateMx } = createRequire(import.meta.url)('mailauth/lib/mta-sts.js') as typeof MtaSts;
   let policy: { mode: string; mx?: string[] };
   try {
     policy = parsePolicy(file.body);

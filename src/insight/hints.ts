@@ -1,7 +1,7 @@
 // Fix hints as data ({ code, params }). The presentation layer words them through its message
 // catalog; HINT_CODES lists every code, its parameters and the English sentence it stands for.
 
-import { getDomain } from 'tldts';
+import { getDomain } from '../net/org-domain.ts';
 import type { SourceStat } from '../store/types.ts';
 import type { Hint } from './types.ts';
 import { authKeyParts, rate, topKey } from './stats.ts';

@@ -4,26 +4,12 @@
 import type { SourceStat } from '../store/types.ts';
 import type { CountRow, DayWindow } from './types.ts';
 import { addDays, utcDay } from '../time/utc-day.ts';
-import { dict, own } from '../store/dict.ts';
+import { own } from '../store/dict.ts';
+import { emptySourceStat } from '../store/days.ts';
 
-/** An empty accumulator with the shape of a SourceStat. */
+/** An empty accumulator with the shape of a SourceStat (the store's own empty row). */
 export function emptyStat(ip = ''): SourceStat {
-  return {
-    ip,
-    messages: 0,
-    dmarcPass: 0,
-    spfPass: 0,
-    dkimPass: 0,
-    spfAligned: 0,
-    dkimAligned: 0,
-    dispositions: dict(),
-    reasons: dict(),
-    headerFrom: dict(),
-    spf: dict(),
-    dkim: dict(),
-    spfUnalignedPass: 0,
-    dkimUnalignedPass: 0,
-  };
+  return emptySourceStat(ip);
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number> | undefined): void {

@@ -70,6 +70,11 @@ export function createRecordResolver({
       const ttl = answers.reduce((low, answer) => Math.min(low, answer.ttl), maxTtlSeconds);
       return { value: answers.map((answer) => answer.address), ttl };
     }
+    if (rrtype === 'MX') {
+      // Newer node versions add a `type` field; keep the one shape mailauth and the checks read.
+      const answers = await resolver.resolveMx(name);
+      return { value: answers.map(({ exchange, priority }) => ({ exchange, priority })), ttl: maxTtlSeconds };
+    }
     return { value: await resolver.resolve(name, rrtype), ttl: maxTtlSeconds };
   }
 

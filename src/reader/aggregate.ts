@@ -98,7 +98,8 @@ export function parseAggregateXml(
   // cannot split), then with stray '<' in text content escaped (e.g. `<email><a@b></email>`).
   const whole = attempt(() => convert(parse(text, source), context, repairs));
   if (!(whole instanceof ShapeProblem || whole instanceof ReportReadError)) return whole;
-  const repaired = escapeStrayLessThan(text, repairs);
+  // past the parser's nesting limit no repair helps, and escaping a million nested tags costs seconds
+  const repaired = nestedTooDeep(whole) ? text : escapeStrayLessThan(text, repairs);
   if (repaired !== text) {
     const second = attempt(() => convert(parse(repaired, source), context, repairs));
     if (!(second instanceof ShapeProblem || second instanceof ReportReadError)) return second;
@@ -106,6 +107,12 @@ export function parseAggregateXml(
   const problem = first ?? whole;
   if (problem instanceof ReportReadError) throw problem;
   throw new ReportReadError('bad-xml', source, `malformed aggregate report: ${problem.message}`);
+}
+
+/** fast-xml-parser stops at its maxNestedTags (100): no report is nested like that. */
+function nestedTooDeep(problem: ReportReadError | ShapeProblem): boolean {
+  const cause = problem instanceof ReportReadError ? problem.cause : undefined;
+  return cause instanceof Error && /maximum nested tags/i.test(cause.message);
 }
 
 interface Context {
@@ -553,6 +560,12 @@ function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
 }
 
+/** The UTC year of an instant, also past the largest Date (8.64e15 ms) where it can only be estimated. */
+function yearOf(ms: number): number {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? Math.floor(ms / 31_556_952_000) + 1970 : date.getUTCFullYear();
+}
+
 function epochToIso(value: string | null, where: string, context: Context): string {
   const seconds = safeInteger(value);
   if (seconds === null) throw new ShapeProblem(where, `no readable <date_range><${where}> (${quote(value ?? '')})`);
@@ -560,7 +573,7 @@ function epochToIso(value: string | null, where: string, context: Context): stri
   const problem = instantProblem(ms, context.now);
   if (problem) {
     // milliseconds in a seconds field (a real sender bug) give years past 9999
-    const shown = ms > 253402300799999 ? `year ${Math.floor(seconds / 31556952) + 1970}` : new Date(ms).toISOString();
+    const shown = ms > 253402300799999 ? `year ${yearOf(ms)}` : new Date(ms).toISOString();
     throw new ReportReadError(
       'bad-date',
       context.source,

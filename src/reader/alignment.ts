@@ -3,7 +3,7 @@
 // list (tldts). Computed by us, next to the reporter's own verdict, so later features can explain
 // failures ("SPF passes for bounce.esp.example but is not aligned").
 
-import { getDomain } from 'tldts';
+import { getDomain } from '../net/org-domain.ts';
 import type { Alignment, DkimAuthResult, SpfAuthResult } from '../model.ts';
 
 /** 's' for strict; anything else (absent, 'r') is relaxed, the DMARC default. */

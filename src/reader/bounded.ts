@@ -154,7 +154,7 @@ class IsolatedReader {
       return this.ready.then(() => worker);
     }
     if (this.worker) void this.close();
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+    const worker = new Worker(workerEntry(), {
       resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb },
     });
     this.worker = worker;
@@ -209,4 +209,11 @@ function refused(code: ReadErrorCode, source: string, cause: string): ReadOutcom
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The built files start the compiled worker; the sources need the tsx loader registered first. */
+function workerEntry(): URL {
+  return import.meta.url.endsWith('.ts')
+    ? new URL('./worker-entry.mjs', import.meta.url)
+    : new URL('./worker.js', import.meta.url);
 }

@@ -5,7 +5,7 @@
 // `{ dns: false }` uses only offline data and the in-memory cache (no store read per IP), for bulk
 // classification within a chat platform's time limit.
 
-import { getDomain } from 'tldts';
+import { getDomain } from '../net/org-domain.ts';
 import type { AddressLookup, PtrLookup } from './lookups.ts';
 import type { Identify, IdentifyHints, SenderIdentity } from '../insight/types.ts';
 import type { PtrCacheEntry, ReportStore } from '../store/types.ts';

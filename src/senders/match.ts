@@ -1,7 +1,7 @@
 // Pure matching of an IP, a PTR name or report domains against the known-sender map.
 
 import ipaddr from 'ipaddr.js';
-import { getDomain } from 'tldts';
+import { getDomain } from '../net/org-domain.ts';
 import { knownSenders, type KnownSender } from './known.ts';
 
 type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];

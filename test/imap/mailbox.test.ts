@@ -85,7 +85,8 @@ const BACKLOG: Array<[file: string, newReports: number]> = [
   ['aggregate/old_draft_from_wiki.xml', 1],
   ['aggregate/protection.outlook.com!example.com!1711756800!1711843200.xml', 1],
   ['aggregate/rfc9990-example.net!example.com!1700000000!1700086399.xml', 1],
-  ['aggregate/rfc9990-sample.xml', 1],
+  // rfc9990-sample.xml is left out: it is dated 1979, before DMARC, and the reader refuses it (see
+  // test/reader/corpus.test.ts, which reads a copy moved into the window)
   ['aggregate/usssa.com!example.com!1538784000!1538870399.xml', 1],
   ['aggregate/veeam.com!example.com!1530133200!1530219600.xml', 1],
   ['aggregate/!large-example.com!1711897200!1711983600.xml', 1],
