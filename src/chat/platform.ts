@@ -29,6 +29,11 @@ export interface ChatAdapter {
   destinations: Destination[];
   /** connects; resolves fields worth logging ("slack ready", mode and port) */
   start(): Promise<Record<string, unknown>>;
+  /**
+   * Work only the instance holding the lease may do (Discord's gateway session: one per token);
+   * resolves the function that ends it when the lease is lost.
+   */
+  lead?(): Promise<() => Promise<void>>;
   stop(): Promise<void>;
 }
 

@@ -50,6 +50,8 @@ export interface StartOptions {
   store?: ReportStore;
   /** a platform failed for good (e.g. Discord close 4004); default: log it, stop, exit 1 */
   onFatal?: (cause: string) => void;
+  /** tests: a shorter lease, so that a waiting instance takes over sooner */
+  leaseTtlMs?: number;
 }
 
 export interface RunningBot {
@@ -184,7 +186,18 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
         imapAbort.signal,
       ).catch((error: unknown) => log.error({ err: errorMessage(error) }, 'mailbox watcher stopped'));
     }
+    const leaderLinks: Array<() => Promise<void>> = [];
+    for (const { name, adapter } of adapters) {
+      if (!adapter.lead) continue;
+      try {
+        leaderLinks.push(await adapter.lead());
+        log.info(`${name} connected as the lease holder`);
+      } catch (error) {
+        fatal(`${name} could not connect: ${redactSecrets(errorMessage(error), secretsOf(config))}`);
+      }
+    }
     return async () => {
+      for (const end of leaderLinks) await end().catch(() => undefined);
       monitoring.setLeading(false);
       imapAbort.abort();
       await watching;
@@ -195,15 +208,6 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     };
   };
 
-  const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const lease = await openLease(config.DMARC_STORE, { holder });
-  const leadershipAbort = new AbortController();
-  const leadership = holdLeadership(
-    lease,
-    { onLead: startLeading, onLose: () => log.warn('lost the lease; another instance leads now') },
-    leadershipAbort.signal,
-  ).catch((error: unknown) => log.error({ err: errorMessage(error) }, 'leadership loop failed'));
-
   try {
     for (const { name, adapter } of adapters) {
       const fields = await adapter.start().catch((error: unknown) => {
@@ -212,13 +216,28 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       log.info(fields, `${name} ready`);
     }
   } catch (error) {
-    leadershipAbort.abort();
-    await leadership;
-    await lease.close().catch(() => undefined);
     await monitoring.close();
     if (!options.store) await store.close();
     throw error;
   }
+
+  // Leadership begins once every platform took its token, so a refused one ends the start with its
+  // own line before any leader's work (the Discord gateway among it) has begun.
+  const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const lease = await openLease(config.DMARC_STORE, {
+    holder,
+    ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}),
+  });
+  const leadershipAbort = new AbortController();
+  const leadership = holdLeadership(
+    lease,
+    {
+      onLead: startLeading,
+      onLose: () => log.warn('lost the lease; another instance leads now'),
+      onWait: () => log.info('another instance holds the lease: answering commands here; the rest waits for the lease'),
+    },
+    leadershipAbort.signal,
+  ).catch((error: unknown) => log.error({ err: errorMessage(error) }, 'leadership loop failed'));
 
   // Load the offline network-owner tables now rather than on the first /dmarc ip (about a second).
   setTimeout(() => defaultAsnLookup()('198.51.100.1'), 0).unref();
@@ -276,8 +295,7 @@ Exit status: 0 stopped by a signal, 1 could not start (settings, store, chat), 2
  * mistyped token is the usual cause), with every token redacted.
  */
 function platformStartError(platform: string, error: unknown, config: Config): Error {
-  const secrets = [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET, config.DISCORD_TOKEN];
-  const message = redactSecrets(errorMessage(error), secrets);
+  const message = redactSecrets(errorMessage(error), secretsOf(config));
   const refusal = TOKEN_REFUSALS[platform];
   const title = platform.charAt(0).toUpperCase() + platform.slice(1);
   return new Error(
@@ -285,6 +303,10 @@ function platformStartError(platform: string, error: unknown, config: Config): E
       ? `${title} refused the token in ${refusal.settings} (${message.split('\n')[0]}): check or renew it`
       : `${title} could not be started: ${message.split('\n')[0]}`,
   );
+}
+
+function secretsOf(config: Config): Array<string | undefined> {
+  return [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET, config.DISCORD_TOKEN];
 }
 
 /** How each platform says that a token is refused, and which settings hold its tokens. */

@@ -55,12 +55,16 @@ export const FATAL_CLOSE_CODES: Readonly<Record<number, string>> = {
 };
 
 export interface DiscordBot {
-  /** null when only a webhook is configured */
-  client: Client | null;
+  /** the client of the current (or next) gateway session; null when only a webhook is configured */
+  readonly client: Client | null;
   destinations: Destination[];
   /** handles one interaction (the listener calls this; tests may too) */
   handleInteraction(interaction: Interaction): Promise<void>;
+  /** asks Discord's REST API whether it takes the token, without opening a gateway session */
+  verifyToken(): Promise<void>;
+  /** opens a gateway session (again after stop(), with a fresh client) */
   start(): Promise<void>;
+  /** ends the gateway session */
   stop(): Promise<void>;
 }
 
@@ -211,9 +215,6 @@ function restFor(options: { token: string; apiUrl?: string }): REST {
 
 export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
   const secrets = [options.token, options.webhookUrl];
-  const client = options.token
-    ? new Client({ intents: [GatewayIntentBits.Guilds], rest: { ...(options.apiUrl ? { api: options.apiUrl } : {}) } })
-    : null;
   const deps: InteractionDeps = {
     ...(options.guildId ? { guildId: options.guildId } : {}),
     registry: options.registry,
@@ -237,31 +238,41 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
     }
   }
 
-  client?.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction));
   let fatal = false;
-  client?.on(Events.ShardDisconnect, (event, shardId) => {
-    const cause = FATAL_CLOSE_CODES[event.code];
-    options.log?.warn({ component: 'discord', code: event.code, shard: shardId }, 'discord gateway disconnected');
-    if (cause && !fatal) {
-      fatal = true;
-      options.onFatal?.(`discord gateway closed with ${event.code}: ${cause}`);
-    }
-  });
-  client?.on(Events.ShardReconnecting, (shardId) =>
-    options.log?.info({ component: 'discord', shard: shardId }, 'discord gateway reconnecting'),
-  );
-  client?.on(Events.ShardResume, (shardId, replayed) =>
-    options.log?.info({ component: 'discord', shard: shardId, replayed }, 'discord gateway session resumed'),
-  );
-  client?.on(Events.ShardError, (error, shardId) =>
-    options.log?.error(
-      { component: 'discord', shard: shardId, err: redactSecrets(error.message, secrets) },
-      'discord gateway error',
-    ),
-  );
-  client?.on(Events.Error, (error) =>
-    options.log?.error({ component: 'discord', err: redactSecrets(error.message, secrets) }, 'discord client error'),
-  );
+  // A destroyed discord.js Client does not log in again: each gateway session gets a fresh one.
+  const newClient = (): Client => {
+    const client = new Client({
+      intents: [GatewayIntentBits.Guilds],
+      rest: { ...(options.apiUrl ? { api: options.apiUrl } : {}) },
+    });
+    client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction));
+    client.on(Events.ShardDisconnect, (event, shardId) => {
+      const cause = FATAL_CLOSE_CODES[event.code];
+      options.log?.warn({ component: 'discord', code: event.code, shard: shardId }, 'discord gateway disconnected');
+      if (cause && !fatal) {
+        fatal = true;
+        options.onFatal?.(`discord gateway closed with ${event.code}: ${cause}`);
+      }
+    });
+    client.on(Events.ShardReconnecting, (shardId) =>
+      options.log?.info({ component: 'discord', shard: shardId }, 'discord gateway reconnecting'),
+    );
+    client.on(Events.ShardResume, (shardId, replayed) =>
+      options.log?.info({ component: 'discord', shard: shardId, replayed }, 'discord gateway session resumed'),
+    );
+    client.on(Events.ShardError, (error, shardId) =>
+      options.log?.error(
+        { component: 'discord', shard: shardId, err: redactSecrets(error.message, secrets) },
+        'discord gateway error',
+      ),
+    );
+    client.on(Events.Error, (error) =>
+      options.log?.error({ component: 'discord', err: redactSecrets(error.message, secrets) }, 'discord client error'),
+    );
+    return client;
+  };
+  let client = options.token ? newClient() : null;
+  let clientUsed = false;
 
   const destinations: Destination[] = [];
   if (options.token && options.digestChannelId) {
@@ -307,11 +318,22 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
   }
 
   return {
-    client,
+    get client() {
+      return client;
+    },
     destinations,
     handleInteraction,
+    async verifyToken() {
+      if (options.token)
+        await restFor({ token: options.token, ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}) }).get(
+          Routes.gatewayBot(),
+        );
+    },
     async start() {
-      if (client && options.token) await client.login(options.token);
+      if (!options.token) return;
+      if (clientUsed) client = newClient();
+      clientUsed = true;
+      await client?.login(options.token);
     },
     async stop() {
       await client?.destroy();
