@@ -5,6 +5,7 @@
 import type { CommandDef } from '../command-kit/types.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
+import type { LogLines } from '../log-lines.ts';
 import type { AccessRules } from './access.ts';
 import type { AnswerFn } from './answer.ts';
 import type { Destination } from './post.ts';
@@ -21,6 +22,10 @@ export interface ChatEnvironment {
   output: NodeJS.WritableStream;
   /** the platform failed for good (e.g. Discord close 4004): the bot ends naming the cause */
   onFatal?: (cause: string) => void;
+  /** the person at the terminal ended the bot (Ctrl-C, Ctrl-D) */
+  onQuit?: () => void;
+  /** the log's lines, when they share the terminal with the chat */
+  logLines?: LogLines;
 }
 
 /** A platform, created and ready to start. */

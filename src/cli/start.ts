@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, EXIT_CONFIG, imapConfigured, type Config } from '../config.ts';
 import { loadSettings } from './settings.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { createLogLines, type LogLines } from '../log-lines.ts';
 import type { ReportStore } from '../store/types.ts';
 import type { Requester } from '../command-kit/types.ts';
 import { openStore } from '../store/index.ts';
@@ -50,6 +51,10 @@ export interface StartOptions {
   store?: ReportStore;
   /** a platform failed for good (e.g. Discord close 4004); default: log it, stop, exit 1 */
   onFatal?: (cause: string) => void;
+  /** the person at the terminal ended the bot (Ctrl-C, Ctrl-D at the prompt) */
+  onQuit?: () => void;
+  /** the log's lines when they share the terminal: the terminal chat keeps them off its prompt */
+  logLines?: LogLines;
   /** tests: a shorter lease, so that a waiting instance takes over sooner */
   leaseTtlMs?: number;
 }
@@ -110,6 +115,8 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     input: options.input ?? process.stdin,
     output: options.output ?? process.stdout,
     onFatal: (cause: string) => fatal(cause),
+    ...(options.onQuit ? { onQuit: options.onQuit } : {}),
+    ...(options.logLines ? { logLines: options.logLines } : {}),
   };
   for (const platform of chatPlatforms) {
     if (!platform.enabled(config, platforms)) continue;
@@ -338,7 +345,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Nothing configured: the newcomer's demo on a store of its own (quiet logs unless asked).
   const demo = wantsDemo(process.env);
-  const log = createLogger(demo && !process.env.LOG_LEVEL ? 'warn' : config.LOG_LEVEL);
+  // readable lines at a terminal, JSON lines for a service's journal
+  const logLines = createLogLines({
+    output: process.stderr,
+    pretty: Boolean(process.stderr.isTTY),
+    color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+  });
+  const log = createLogger(demo && !process.env.LOG_LEVEL ? 'warn' : config.LOG_LEVEL, logLines);
   let demoStore: ReportStore | undefined;
   if (demo) {
     const prepared = await prepareDemoStore({ now: new Date() });
@@ -347,9 +360,11 @@ export async function run(argv: string[]): Promise<number> {
     demoStore = prepared.store;
     process.stdout.write(`${DEMO_NOTICE}\n\n`);
   }
+  let quit: () => void = () => undefined;
+  const quitAsked = new Promise<void>((resolve) => (quit = resolve));
   let bot: RunningBot;
   try {
-    bot = await startBot({ config, log, ...(demoStore ? { store: demoStore } : {}) });
+    bot = await startBot({ config, log, logLines, onQuit: () => quit(), ...(demoStore ? { store: demoStore } : {}) });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -359,22 +374,28 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   if (bot.platforms.includes('terminal') && process.stdin.isTTY && !demo) {
-    process.stderr.write(
-      'No chat platform configured: answering /dmarc here. Set SLACK_* or DISCORD_* in .env to use a chat.\n',
+    logLines.note(
+      'No chat platform configured: answering /dmarc here (Ctrl-D or Ctrl-C ends). Set SLACK_* or DISCORD_* in .env to use a chat.',
     );
   }
   await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'shutting down');
+    let ending = false;
+    const done = (fields: Record<string, string>) => {
+      if (ending) return;
+      ending = true;
+      log.info(fields, 'shutting down');
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       resolve();
     };
+    const onSignal = (signal: NodeJS.Signals) => done({ signal });
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    void quitAsked.then(() => done({ by: 'terminal' }));
   });
   await bot.stop();
   await demoStore?.close();
+  log.info('stopped: store closed');
   // readline leaves stdin open; let the process end
   process.stdin.destroy();
   return 0;
