@@ -65,6 +65,9 @@ function safeJson(text: string): unknown {
   }
 }
 
+/** the ticket in the Socket Mode URL the stand-in hands out (never to be seen in a log) */
+export const SOCKET_TICKET = 'fake-ticket-5f0c1d2e-secret';
+
 export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: RecordedCall[] = [];
   const failures = new Map<string, QueuedFailure[]>();
@@ -116,7 +119,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
             bot_id: 'B0BOT',
           });
         case 'apps.connections.open':
-          return answer(res, 200, { ok: true, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/socket` });
+          // Slack's socket URL carries a connection ticket, which lets its holder act as the app
+          return answer(res, 200, {
+            ok: true,
+            url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/socket?ticket=${SOCKET_TICKET}&app_id=A0001`,
+          });
         case 'chat.postMessage':
           return answer(res, 200, {
             ok: true,
