@@ -294,7 +294,7 @@ Runs the bot: watches the IMAP mailbox (when IMAP_HOST is set), posts the daily 
 DIGEST_TIME in TZ and alerts, and answers /dmarc on Slack and Discord. Without a chat platform
 configured it uses this terminal: type /dmarc commands at the prompt. Settings come from the
 environment and .env. Stop with Ctrl-C.
-Exit status: 0 stopped by a signal, 1 could not start (settings, store, chat), 2 usage error.
+Exit status: 0 stopped by a signal or at the prompt, 1 could not start (settings, store, chat), 2 usage error.
 `;
 
 /**
