@@ -193,18 +193,25 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
         imapAbort.signal,
       ).catch((error: unknown) => log.error({ err: errorMessage(error) }, 'mailbox watcher stopped'));
     }
-    const leaderLinks: Array<() => Promise<void>> = [];
-    for (const { name, adapter } of adapters) {
-      if (!adapter.lead) continue;
-      try {
-        leaderLinks.push(await adapter.lead());
-        log.info(`${name} connected as the lease holder`);
-      } catch (error) {
-        fatal(`${name} could not connect: ${redactSecrets(errorMessage(error), secretsOf(config))}`);
-      }
-    }
+    // not awaited: the lease is renewed meanwhile, however long a platform takes to connect
+    const leaderLinks = adapters.flatMap(({ name, adapter }) =>
+      adapter.lead
+        ? [
+            adapter.lead().then(
+              (end) => {
+                log.info(`${name} connected as the lease holder`);
+                return end;
+              },
+              (error: unknown) => {
+                fatal(`${name} could not connect: ${redactSecrets(errorMessage(error), secretsOf(config))}`);
+                return async () => undefined;
+              },
+            ),
+          ]
+        : [],
+    );
     return async () => {
-      for (const end of leaderLinks) await end().catch(() => undefined);
+      for (const link of leaderLinks) await (await link)().catch(() => undefined);
       monitoring.setLeading(false);
       imapAbort.abort();
       await watching;

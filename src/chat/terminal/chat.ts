@@ -57,10 +57,11 @@ export function createTerminalChat(options: TerminalChatOptions): TerminalChat {
   rl.setPrompt(PROMPT);
   let queue: Promise<void> = Promise.resolve();
   let stopped = false;
+  let quitting = false;
   let promptShown = false;
   const requester = { platform: 'terminal' as const, userId: options.userId ?? process.env.USER ?? 'terminal' };
   const prompt = () => {
-    if (!showPrompt || stopped) return;
+    if (!showPrompt || stopped || quitting) return;
     rl.prompt();
     promptShown = true;
   };
@@ -73,7 +74,6 @@ export function createTerminalChat(options: TerminalChatOptions): TerminalChat {
   };
   if (showPrompt && options.logLines) options.logLines.aroundPrompt = aroundPrompt;
 
-  let quitting = false;
   const quit = () => {
     if (quitting || stopped) return;
     quitting = true;
