@@ -184,6 +184,7 @@ export const readyCommand: CommandDef = {
         tone: verdictTone(result.verdict),
         blocks: readinessBlocks(t, result, false),
         data: domain ? result : results,
+        choices: result.blockers.map((blocker) => ({ subject: blocker.sender })),
       };
     }
     const tones = withData.map((result) => verdictTone(result.verdict));
@@ -195,6 +196,7 @@ export const readyCommand: CommandDef = {
         ...readinessBlocks(t, result, true),
       ]),
       data: results,
+      choices: withData.flatMap((result) => result.blockers.map((blocker) => ({ subject: blocker.sender }))),
     };
   },
 };

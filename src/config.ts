@@ -138,6 +138,7 @@ export const configSchema = z.object({
   // who may ask
   ALLOWED_CHANNELS: idList,
   ALLOWED_USERS: idList,
+  ADMIN_USERS: idList,
 
   // digest and alerts
   DIGEST_TIME: z.preprocess(
@@ -152,6 +153,13 @@ export const configSchema = z.object({
     z.string().refine(isTimeZone, TIME_ZONE_EXPECTED).default(PRESENTATION_DEFAULTS.TZ),
   ),
   ALERT_MIN_MESSAGES: positiveInt(10),
+  ALERT_TOP_SOURCES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(25).default(10)),
+  ALERT_MIN_INTERVAL_SECONDS: nonNegativeInt(2),
+  ALERT_DAILY_CAP: nonNegativeInt(20),
+  ALERT_PASS_RATE_DROP: z.preprocess(emptyToUndefined, z.coerce.number().gt(0).max(1).default(0.1)),
+  ALERT_QUIET_DAYS: positiveInt(3),
+  ALERT_REGULAR_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(14).default(8)),
+  ALERT_NO_REPORTS_DAYS: positiveInt(3),
 
   // readiness thresholds
   READY_WINDOW_DAYS: positiveInt(30),

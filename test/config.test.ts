@@ -22,6 +22,8 @@ describe('configuration', () => {
     ['DIGEST_TIME', '9am'],
     ['DMARC_STORE', 'mysql://x'],
     ['READY_REJECT_PASS_RATE', '99'],
+    ['ALERT_PASS_RATE_DROP', '10'],
+    ['ALERT_DAILY_CAP', '-1'],
     ['LOCALE', 'de'],
   ])('refuses %s=%s with one line that names the setting and the value', (setting, value) => {
     let error: unknown;

@@ -1,14 +1,15 @@
 // The thin part of alerting: subscribes to newly stored reports, reads the history detection
-// needs, keeps "at most one alert per source per day" in the store, and posts to every destination.
+// needs, keeps "at most one alert per source per day" in the store, and posts one alert per report
+// (its sources, most urgent first) to every destination through the pacer.
 // Work runs on a queue so the ingest callback (synchronous) never waits on chat platforms.
 
 import type { Report } from '../model.ts';
 import type { ReportStore } from '../store/types.ts';
 import type { Destination, RetryOptions } from '../chat/post.ts';
-import { withRetry } from '../chat/post.ts';
 import type { Logger } from '../log.ts';
 import { candidateIps, detectAlerts, type AlertFinding, type AlertRules } from './detect.ts';
-import { alertReply } from './render.ts';
+import { reportAlertReply } from './render.ts';
+import { createAlertPacer, type AlertPacer } from './pacer.ts';
 import { DAY_MS, utcDay } from '../time/utc-day.ts';
 import { formatLocalDate, localParts } from '../schedule/zoned-time.ts';
 import type { OpsObserver } from '../metrics/observer.ts';
@@ -23,6 +24,10 @@ export interface AlerterOptions {
   now?: () => Date;
   /** how far back "never passed" looks (days) */
   historyDays?: number;
+  /** sources listed in one alert before "and M more" */
+  topSources?: number;
+  /** shared with the other alert kinds, so pacing and the daily cap count every alert; built when absent */
+  pacer?: AlertPacer;
   retry?: RetryOptions;
   /** when false this instance does not alert (another instance holds the lease) */
   mayPost?: () => boolean | Promise<boolean>;
@@ -42,14 +47,25 @@ export interface Alerter {
   stop(): Promise<void>;
 }
 
-/** The state key that remembers an alert for a source on a local day. */
-export function alertStateKey(domain: string, ip: string, day: string): string {
-  return `alert:${domain}:${ip}:${day}`;
+/** The state key that lists the sources of a domain already alerted on a local day. */
+export function alertedStateKey(domain: string, day: string): string {
+  return `alerted:${domain}:${day}`;
 }
 
 export function createAlerter(options: AlerterOptions): Alerter {
   const now = options.now ?? (() => new Date());
   const historyDays = options.historyDays ?? 400;
+  const pacer =
+    options.pacer ??
+    createAlertPacer({
+      destinations: options.destinations,
+      store: options.store,
+      timeZone: options.timeZone,
+      now,
+      ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.observer ? { observer: options.observer } : {}),
+    });
   let queue: Promise<unknown> = Promise.resolve();
   let stopped = false;
 
@@ -64,45 +80,27 @@ export function createAlerter(options: AlerterOptions): Alerter {
     const history = dict<Awaited<ReturnType<AlerterOptions['store']['ipEntries']>>>();
     for (const ip of ips) history[ip] = await options.store.ipEntries(ip, from, to);
     const findings = detectAlerts({ report, history, marks: await options.store.marks(), rules: options.rules });
+    if (findings.length === 0) return [];
     const day = formatLocalDate(localParts(at, options.timeZone));
-    const posted: AlertFinding[] = [];
-    for (const finding of findings) {
-      const key = alertStateKey(finding.domain, finding.ip, day);
-      if (await options.store.getState(key)) continue;
-      const reply = alertReply(finding);
-      let delivered = 0;
-      for (const destination of options.destinations) {
-        try {
-          await withRetry(() => destination.post(reply), options.retry);
-          delivered++;
-          options.observer?.delivery('alert', destination.id, true);
-        } catch (error) {
-          options.observer?.delivery('alert', destination.id, false);
-          options.log?.error(
-            {
-              destination: destination.id,
-              ip: finding.ip,
-              err: errorMessage(error),
-            },
-            'alert not delivered',
-          );
-        }
-      }
-      // remembered once delivered somewhere (or when there is nowhere to deliver), so a dead
-      // platform does not turn into a storm of repeats on the others
-      if (delivered > 0 || options.destinations.length === 0) {
-        await options.store.setState(
-          key,
-          { at: at.toISOString(), kind: finding.kind, failing: finding.failing },
-          3 * 86_400_000,
-        );
-        posted.push(finding);
-        options.log?.info({ ip: finding.ip, domain: finding.domain, kind: finding.kind }, 'alert sent');
-      }
-    }
-    return posted;
+    const domain = findings[0]!.domain;
+    const key = alertedStateKey(domain, day);
+    const already = new Set((await options.store.getState<string[]>(key)) ?? []);
+    const fresh = findings.filter((finding) => !already.has(finding.ip));
+    if (fresh.length === 0) return [];
+    // one message for the whole report, however many sources it names
+    const outcomes = await pacer.send(reportAlertReply(fresh, options.topSources ?? 10));
+    const taken = [...outcomes.values()].some((outcome) => outcome !== 'failed');
+    // remembered once taken somewhere (or when there is nowhere to deliver), so a dead platform
+    // does not turn into a storm of repeats on the others
+    if (!taken && pacer.destinations.length > 0) return [];
+    for (const finding of fresh) already.add(finding.ip);
+    await options.store.setState(key, [...already], 3 * 86_400_000);
+    options.log?.info(
+      { domain, sources: fresh.length, top: fresh[0]!.ip, outcomes: Object.fromEntries(outcomes) },
+      'alert sent',
+    );
+    return fresh;
   }
-
   return {
     process,
     onReport(report) {

@@ -2,7 +2,8 @@
 // the workspace/guild may ask; with one or both set, a request passes when it matches any list.
 
 import type { Reply } from '../reply/model.ts';
-import type { Requester } from '../command-kit/types.ts';
+import type { CommandRequest, Requester } from '../command-kit/types.ts';
+import type { AnswerFn } from './answer.ts';
 
 export interface AccessRules {
   allowedChannels: readonly string[];
@@ -27,4 +28,31 @@ export function refusalReply(): Reply {
     ],
     error: true,
   };
+}
+
+/** Commands that change what the bot knows (reading stays open to everyone allowed to ask). */
+export function changesState(request: CommandRequest): boolean {
+  if (typeof request !== 'string') return request.command.toLowerCase() === 'mark';
+  return /^\s*mark(\s|$)/i.test(request);
+}
+
+/**
+ * ADMIN_USERS: when set, only these user IDs may run `mark` (typed or by a button). The person at
+ * the terminal runs the bot and is always an admin.
+ */
+export function isAdmin(requester: Pick<Requester, 'platform' | 'userId'>, adminUsers: readonly string[]): boolean {
+  return requester.platform === 'terminal' || adminUsers.length === 0 || adminUsers.includes(requester.userId);
+}
+
+export function adminRefusalReply(): Reply {
+  const text = 'Only the people in ADMIN_USERS may mark sources; you can still read everything.';
+  return { title: text, tone: 'warning', blocks: [{ type: 'text', text }], error: true };
+}
+
+/** Wraps an answer function so that state-changing commands need an admin when ADMIN_USERS is set. */
+export function withAdminGate(answer: AnswerFn, adminUsers: readonly string[]): AnswerFn {
+  return (line, requester) =>
+    changesState(line) && !isAdmin(requester, adminUsers)
+      ? Promise.resolve(adminRefusalReply())
+      : answer(line, requester);
 }

@@ -5,6 +5,7 @@
 import type { CommandDef } from '../command-kit/types.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
+import type { LogLines } from '../log-lines.ts';
 import type { AccessRules } from './access.ts';
 import type { AnswerFn } from './answer.ts';
 import type { Destination } from './post.ts';
@@ -19,6 +20,12 @@ export interface ChatEnvironment {
   log: Logger;
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
+  /** the platform failed for good (e.g. Discord close 4004): the bot ends naming the cause */
+  onFatal?: (cause: string) => void;
+  /** the person at the terminal ended the bot (Ctrl-C, Ctrl-D) */
+  onQuit?: () => void;
+  /** the log's lines, when they share the terminal with the chat */
+  logLines?: LogLines;
 }
 
 /** A platform, created and ready to start. */
@@ -27,6 +34,11 @@ export interface ChatAdapter {
   destinations: Destination[];
   /** connects; resolves fields worth logging ("slack ready", mode and port) */
   start(): Promise<Record<string, unknown>>;
+  /**
+   * Work only the instance holding the lease may do (Discord's gateway session: one per token);
+   * resolves the function that ends it when the lease is lost.
+   */
+  lead?(): Promise<() => Promise<void>>;
   stop(): Promise<void>;
 }
 

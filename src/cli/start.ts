@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, EXIT_CONFIG, imapConfigured, type Config } from '../config.ts';
 import { loadSettings } from './settings.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { createLogLines, type LogLines } from '../log-lines.ts';
 import type { ReportStore } from '../store/types.ts';
 import type { Requester } from '../command-kit/types.ts';
 import { openStore } from '../store/index.ts';
@@ -24,12 +25,15 @@ import { commandRegistry } from '../command-kit/registry.ts';
 import type { Destination } from '../chat/post.ts';
 import { redactSecrets } from '../text/redact.ts';
 import type { AnswerFn } from '../chat/answer.ts';
+import { withAdminGate } from '../chat/access.ts';
 import type { ChatAdapter } from '../chat/platform.ts';
 import { chatPlatforms } from '../chat/platforms.ts';
 import { buildDigest as buildDigestReply } from '../digest/build.ts';
 import { createDigestScheduler, storeLedger, type BuildDigestFn, type DigestScheduler } from '../schedule/runner.ts';
 import { assertTimeZone } from '../schedule/zoned-time.ts';
 import { createAlerter } from '../alerts/alerter.ts';
+import { createAlertPacer } from '../alerts/pacer.ts';
+import { createHealthWatch } from '../alerts/health-watch.ts';
 import { openLease, holdLeadership } from '../lease/index.ts';
 import { DEMO_NOTICE, prepareDemoStore, wantsDemo } from '../demo/index.ts';
 import { startRetention } from '../schedule/retention.ts';
@@ -45,6 +49,14 @@ export interface StartOptions {
   now?: () => Date;
   /** tests: open an already prepared store */
   store?: ReportStore;
+  /** a platform failed for good (e.g. Discord close 4004); default: log it, stop, exit 1 */
+  onFatal?: (cause: string) => void;
+  /** the person at the terminal ended the bot (Ctrl-C, Ctrl-D at the prompt) */
+  onQuit?: () => void;
+  /** the log's lines when they share the terminal: the terminal chat keeps them off its prompt */
+  logLines?: LogLines;
+  /** tests: a shorter lease, so that a waiting instance takes over sooner */
+  leaseTtlMs?: number;
 }
 
 export interface RunningBot {
@@ -73,12 +85,23 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   const contextFor = (requester: Requester) => createCommandContext({ config, store, requester, now });
   // answers in progress, so shutdown can let them finish before the store closes
   const inFlight = new Set<Promise<unknown>>();
+  const gated = withAdminGate((request, requester) => dispatch(request, contextFor(requester)), config.ADMIN_USERS);
   const answer: AnswerFn = (request, requester) => {
-    const pending = dispatch(request, contextFor(requester));
+    const pending = gated(request, requester);
     inFlight.add(pending);
     void pending.finally(() => inFlight.delete(pending)).catch(() => undefined);
     return pending;
   };
+
+  // systemd restarts a unit that exits non-zero, and the log line says why
+  let stopForFatal: () => Promise<void> = async () => undefined;
+  const fatal =
+    options.onFatal ??
+    ((cause: string) => {
+      log.fatal({ cause }, cause);
+      process.exitCode = 1;
+      void stopForFatal().finally(() => process.exit(1));
+    });
 
   const platforms: RunningBot['platforms'] = [];
   const destinations: Destination[] = [];
@@ -91,6 +114,9 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     log,
     input: options.input ?? process.stdin,
     output: options.output ?? process.stdout,
+    onFatal: (cause: string) => fatal(cause),
+    ...(options.onQuit ? { onQuit: options.onQuit } : {}),
+    ...(options.logLines ? { logLines: options.logLines } : {}),
   };
   for (const platform of chatPlatforms) {
     if (!platform.enabled(config, platforms)) continue;
@@ -111,14 +137,38 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
   // the leader's work: mailbox, digest schedule, alerts
   const startLeading = async () => {
     log.info({ destinations: destinations.map((d) => d.id) }, 'leading: mailbox, digests and alerts');
+    // one pacer for every kind of alert, so pacing and the daily cap count them all
+    const pacer = createAlertPacer({
+      destinations,
+      store,
+      timeZone: config.TZ,
+      minIntervalMs: config.ALERT_MIN_INTERVAL_SECONDS * 1000,
+      dailyCap: config.ALERT_DAILY_CAP,
+      now,
+      log,
+    });
     const alerter = createAlerter({
       store,
       destinations,
       rules: { minMessages: config.ALERT_MIN_MESSAGES },
+      topSources: config.ALERT_TOP_SOURCES,
+      pacer,
       timeZone: config.TZ,
       now,
       log,
       observer,
+    });
+    const health = createHealthWatch({
+      store,
+      pacer,
+      rules: {
+        passRateDrop: config.ALERT_PASS_RATE_DROP,
+        quietDays: config.ALERT_QUIET_DAYS,
+        regularMinDays: config.ALERT_REGULAR_DAYS,
+        noReportsDays: config.ALERT_NO_REPORTS_DAYS,
+      },
+      now,
+      log,
     });
     const scheduler: DigestScheduler = createDigestScheduler({
       destinations,
@@ -127,6 +177,7 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       digestTime: config.DIGEST_TIME,
       timeZone: config.TZ,
       now,
+      afterPass: health.afterPass,
       log,
       observer,
     });
@@ -144,7 +195,25 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
         imapAbort.signal,
       ).catch((error: unknown) => log.error({ err: errorMessage(error) }, 'mailbox watcher stopped'));
     }
+    // not awaited: the lease is renewed meanwhile, however long a platform takes to connect
+    const leaderLinks = adapters.flatMap(({ name, adapter }) =>
+      adapter.lead
+        ? [
+            adapter.lead().then(
+              (end) => {
+                log.info(`${name} connected as the lease holder`);
+                return end;
+              },
+              (error: unknown) => {
+                fatal(`${name} could not connect: ${redactSecrets(errorMessage(error), secretsOf(config))}`);
+                return async () => undefined;
+              },
+            ),
+          ]
+        : [],
+    );
     return async () => {
+      for (const link of leaderLinks) await (await link)().catch(() => undefined);
       monitoring.setLeading(false);
       imapAbort.abort();
       await watching;
@@ -155,15 +224,6 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     };
   };
 
-  const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const lease = await openLease(config.DMARC_STORE, { holder });
-  const leadershipAbort = new AbortController();
-  const leadership = holdLeadership(
-    lease,
-    { onLead: startLeading, onLose: () => log.warn('lost the lease; another instance leads now') },
-    leadershipAbort.signal,
-  ).catch((error: unknown) => log.error({ err: errorMessage(error) }, 'leadership loop failed'));
-
   try {
     for (const { name, adapter } of adapters) {
       const fields = await adapter.start().catch((error: unknown) => {
@@ -172,19 +232,34 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       log.info(fields, `${name} ready`);
     }
   } catch (error) {
-    leadershipAbort.abort();
-    await leadership;
-    await lease.close().catch(() => undefined);
     await monitoring.close();
     if (!options.store) await store.close();
     throw error;
   }
 
+  // Leadership begins once every platform took its token, so a refused one ends the start with its
+  // own line before any leader's work (the Discord gateway among it) has begun.
+  const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const lease = await openLease(config.DMARC_STORE, {
+    holder,
+    ...(options.leaseTtlMs ? { ttlMs: options.leaseTtlMs } : {}),
+  });
+  const leadershipAbort = new AbortController();
+  const leadership = holdLeadership(
+    lease,
+    {
+      onLead: startLeading,
+      onLose: () => log.warn('lost the lease; another instance leads now'),
+      onWait: () => log.info('another instance holds the lease: answering commands here; the rest waits for the lease'),
+    },
+    leadershipAbort.signal,
+  ).catch((error: unknown) => log.error({ err: errorMessage(error) }, 'leadership loop failed'));
+
   // Load the offline network-owner tables now rather than on the first /dmarc ip (about a second).
   setTimeout(() => defaultAsnLookup()('198.51.100.1'), 0).unref();
 
   let stopping: Promise<void> | null = null;
-  return {
+  const running: RunningBot = {
     destinations,
     platforms,
     metricsPort: monitoring.port,
@@ -203,6 +278,8 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       return stopping;
     },
   };
+  stopForFatal = () => running.stop();
+  return running;
 }
 
 /**
@@ -226,7 +303,7 @@ Runs the bot: watches the IMAP mailbox (when IMAP_HOST is set), posts the daily 
 DIGEST_TIME in TZ and alerts, and answers /dmarc on Slack and Discord. Without a chat platform
 configured it uses this terminal: type /dmarc commands at the prompt. Settings come from the
 environment and .env. Stop with Ctrl-C.
-Exit status: 0 stopped by a signal, 1 could not start (settings, store, chat), 2 usage error.
+Exit status: 0 stopped by a signal or at the prompt, 1 could not start (settings, store, chat), 2 usage error.
 `;
 
 /**
@@ -234,8 +311,7 @@ Exit status: 0 stopped by a signal, 1 could not start (settings, store, chat), 2
  * mistyped token is the usual cause), with every token redacted.
  */
 function platformStartError(platform: string, error: unknown, config: Config): Error {
-  const secrets = [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET, config.DISCORD_TOKEN];
-  const message = redactSecrets(errorMessage(error), secrets);
+  const message = redactSecrets(errorMessage(error), secretsOf(config));
   const refusal = TOKEN_REFUSALS[platform];
   const title = platform.charAt(0).toUpperCase() + platform.slice(1);
   return new Error(
@@ -243,6 +319,10 @@ function platformStartError(platform: string, error: unknown, config: Config): E
       ? `${title} refused the token in ${refusal.settings} (${message.split('\n')[0]}): check or renew it`
       : `${title} could not be started: ${message.split('\n')[0]}`,
   );
+}
+
+function secretsOf(config: Config): Array<string | undefined> {
+  return [config.SLACK_BOT_TOKEN, config.SLACK_APP_TOKEN, config.SLACK_SIGNING_SECRET, config.DISCORD_TOKEN];
 }
 
 /** How each platform says that a token is refused, and which settings hold its tokens. */
@@ -274,7 +354,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Nothing configured: the newcomer's demo on a store of its own (quiet logs unless asked).
   const demo = wantsDemo(process.env);
-  const log = createLogger(demo && !process.env.LOG_LEVEL ? 'warn' : config.LOG_LEVEL);
+  // readable lines at a terminal, JSON lines for a service's journal
+  const logLines = createLogLines({
+    output: process.stderr,
+    pretty: Boolean(process.stderr.isTTY),
+    color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+  });
+  const log = createLogger(demo && !process.env.LOG_LEVEL ? 'warn' : config.LOG_LEVEL, logLines);
   let demoStore: ReportStore | undefined;
   if (demo) {
     const prepared = await prepareDemoStore({ now: new Date() });
@@ -283,9 +369,11 @@ export async function run(argv: string[]): Promise<number> {
     demoStore = prepared.store;
     process.stdout.write(`${DEMO_NOTICE}\n\n`);
   }
+  let quit: () => void = () => undefined;
+  const quitAsked = new Promise<void>((resolve) => (quit = resolve));
   let bot: RunningBot;
   try {
-    bot = await startBot({ config, log, ...(demoStore ? { store: demoStore } : {}) });
+    bot = await startBot({ config, log, logLines, onQuit: () => quit(), ...(demoStore ? { store: demoStore } : {}) });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -295,22 +383,28 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   if (bot.platforms.includes('terminal') && process.stdin.isTTY && !demo) {
-    process.stderr.write(
-      'No chat platform configured: answering /dmarc here. Set SLACK_* or DISCORD_* in .env to use a chat.\n',
+    logLines.note(
+      'No chat platform configured: answering /dmarc here (Ctrl-D or Ctrl-C ends). Set SLACK_* or DISCORD_* in .env to use a chat.',
     );
   }
   await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'shutting down');
+    let ending = false;
+    const done = (fields: Record<string, string>) => {
+      if (ending) return;
+      ending = true;
+      log.info(fields, 'shutting down');
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       resolve();
     };
+    const onSignal = (signal: NodeJS.Signals) => done({ signal });
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    void quitAsked.then(() => done({ by: 'terminal' }));
   });
   await bot.stop();
   await demoStore?.close();
+  log.info('stopped: store closed');
   // readline leaves stdin open; let the process end
   process.stdin.destroy();
   return 0;

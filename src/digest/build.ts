@@ -163,6 +163,14 @@ export function digestReply(t: Translator, data: DigestData): Reply {
     };
   }
   const tones = data.domains.map(domainTone);
+  // what needs a look first: domains with warnings, then the lowest pass rate (a long digest is
+  // split over several messages; the first one should hold what matters)
+  const bySeverity = [...data.domains].sort(
+    (a, b) =>
+      (domainTone(a) === 'warning' ? 0 : 1) - (domainTone(b) === 'warning' ? 0 : 1) ||
+      (a.passRate ?? 2) - (b.passRate ?? 2) ||
+      (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0),
+  );
   return {
     title: t.t('digest.title', {
       reports: reportCount,
@@ -171,7 +179,7 @@ export function digestReply(t: Translator, data: DigestData): Reply {
       tls: data.received.tls,
     }),
     tone: tones.includes('warning') ? 'warning' : 'good',
-    blocks: [{ type: 'context', text: period }, ...data.domains.flatMap((domain) => domainBlocks(t, domain))],
+    blocks: [{ type: 'context', text: period }, ...bySeverity.flatMap((domain) => domainBlocks(t, domain))],
     data,
   };
 }

@@ -24,6 +24,8 @@ export interface LeadershipEvents {
   /** called when this instance becomes the leader; the returned function stops the leader's work */
   onLead(): Promise<() => Promise<void>> | (() => Promise<void>);
   onLose?(): void;
+  /** called when the lease is found held by another instance, once per stretch of waiting */
+  onWait?(): void;
 }
 
 /**
@@ -37,9 +39,12 @@ export async function holdLeadership(
   sleep = defaultSleep,
 ): Promise<void> {
   let stopLeading: (() => Promise<void>) | null = null;
+  let waiting = false;
   const interval = Math.max(50, Math.floor(lease.ttlMs / 3));
   while (!signal.aborted) {
     const leading = await lease.tryAcquire();
+    if (!leading && !stopLeading && !waiting) events.onWait?.();
+    waiting = !leading && !stopLeading;
     if (leading && !stopLeading) stopLeading = await events.onLead();
     if (!leading && stopLeading) {
       await stopLeading();

@@ -4,6 +4,7 @@
 
 import type { Reply, ReplyBlock, ReplyTone } from '../reply/model.ts';
 import { fitLines, tableLines, truncate } from './fit.ts';
+import { CHOICE_ACTIONS, choiceId, choiceLabel, choicesOf } from '../chat/choices.ts';
 
 export const discordLimits = {
   embeds: 10,
@@ -37,18 +38,57 @@ export interface DiscordFile {
   contentType: string;
 }
 
+export interface DiscordButton {
+  type: 2;
+  style: 1 | 2 | 3 | 4;
+  label: string;
+  custom_id: string;
+  disabled?: boolean;
+}
+
+export interface DiscordActionRow {
+  type: 1;
+  components: DiscordButton[];
+}
+
 export interface DiscordMessage {
   content?: string;
   embeds: DiscordEmbed[];
   /** present when the reply carries an image; the first embed shows it */
   files?: DiscordFile[];
+  /** message components: one row of Mine / Spoof / Details per subject */
+  components?: DiscordActionRow[];
+}
+
+const buttonStyle = { mine: 3, spoof: 4, details: 2 } as const;
+
+/** One action row of decision buttons for a subject. */
+export function choiceRow(subject: string): DiscordActionRow {
+  return {
+    type: 1,
+    components: CHOICE_ACTIONS.map((action) => ({
+      type: 2,
+      style: buttonStyle[action],
+      label: truncate(action === 'mine' ? `${choiceLabel[action]}: ${subject}` : choiceLabel[action], 80),
+      custom_id: choiceId(action, subject),
+    })),
+  };
 }
 
 const toneColor: Record<ReplyTone, number> = { info: 0x5865f2, good: 0x2ecc71, warning: 0xf1c40f, bad: 0xe74c3c };
 
-/** Escapes Discord markdown so report values (domains with `_`, `*` in comments) show literally. */
+/**
+ * Escapes Discord markdown so report values (domains with `_`, `*` in comments) show literally:
+ * also masked links `[text](url)` (escaped brackets: a report could dress a phishing URL as a
+ * domain), mention syntax
+ * `<@id>` `<#id>` `<@&id>` and @everyone / @here (shown as text, never as a mention).
+ */
 export function escapeDiscord(text: string): string {
-  return text.replace(/([\\*_~`|])/g, '\\$1').replace(/^([>#-])/gm, '\\$1');
+  return text
+    .replace(/([\\*_~`|[\]])/g, '\\$1')
+    .replace(/^([>#-])/gm, '\\$1')
+    .replace(/<(?=[@#:]|a:|t:|\/)/g, '\\<')
+    .replace(/@(everyone|here)\b/g, '@\u200b$1');
 }
 
 /** Sum of the characters Discord counts against the 6000 limit. */
@@ -63,11 +103,23 @@ export function embedChars(embed: DiscordEmbed): number {
 
 /** Ready message for editReply, channel.send or a webhook post. */
 export function renderDiscord(reply: Reply): DiscordMessage {
+  return renderWithCut(reply).message;
+}
+
+/** Whether the reply fits one Discord message without being shortened. */
+export function discordFits(reply: Reply): boolean {
+  return !renderWithCut(reply).cut;
+}
+
+function renderWithCut(reply: Reply): { message: DiscordMessage; cut: boolean } {
   const color = toneColor[reply.tone];
   const embeds: DiscordEmbed[] = [];
   let used = 0;
   // Discord refuses an empty embed: an untitled reply gets a zero-width title
-  let current: DiscordEmbed = { title: truncate(reply.title, discordLimits.titleChars) || '\u200b', color };
+  let current: DiscordEmbed = {
+    title: truncate(escapeDiscord(reply.title), discordLimits.titleChars) || '\u200b',
+    color,
+  };
   used += current.title!.length;
   embeds.push(current);
   let cut = false;
@@ -101,7 +153,7 @@ export function renderDiscord(reply: Reply): DiscordMessage {
         cut = true;
         break;
       }
-      const title = truncate(block.text, Math.min(discordLimits.titleChars, room()));
+      const title = truncate(escapeDiscord(block.text), Math.min(discordLimits.titleChars, room()));
       current = { title, color };
       used += title.length;
       embeds.push(current);
@@ -114,7 +166,7 @@ export function renderDiscord(reply: Reply): DiscordMessage {
           cut = true;
           break;
         }
-        const name = truncate(field.label || '\u200b', discordLimits.fieldNameChars);
+        const name = truncate(escapeDiscord(field.label) || '\u200b', discordLimits.fieldNameChars);
         const value = truncate(
           escapeDiscord(field.value) || '\u200b',
           Math.min(discordLimits.fieldValueChars, room() - name.length),
@@ -142,12 +194,14 @@ export function renderDiscord(reply: Reply): DiscordMessage {
     const last = embeds[embeds.length - 1]!;
     last.footer = { text: 'Shortened to fit Discord; ask with fewer days or a narrower filter for the rest.' };
   }
+  const subjects = choicesOf(reply);
+  const message: DiscordMessage = subjects.length > 0 ? { embeds, components: subjects.map(choiceRow) } : { embeds };
   if (reply.image) {
     const name = attachmentName(reply.image.name);
     embeds[0]!.image = { url: `attachment://${name}` };
-    return { embeds, files: [{ name, data: reply.image.png, contentType: 'image/png' }] };
+    message.files = [{ name, data: reply.image.png, contentType: 'image/png' }];
   }
-  return { embeds };
+  return { message, cut };
 }
 
 /** attachment:// names allow only [A-Za-z0-9_.-]; anything else would not match the file. */

@@ -4,6 +4,7 @@
 
 import type { Reply, ReplyBlock, ReplyTone } from '../reply/model.ts';
 import { fitLines, tableLines, truncate } from './fit.ts';
+import { CHOICE_ACTIONS, choiceLabel, choicesOf } from '../chat/choices.ts';
 
 export const slackLimits = {
   blocks: 50,
@@ -40,6 +41,15 @@ const toneMark: Record<ReplyTone, string> = {
 
 /** A ready Block Kit message for chat.postMessage or respond(). */
 export function renderSlack(reply: Reply): SlackMessage {
+  return renderWithCut(reply).message;
+}
+
+/** Whether the reply fits one Slack message without a part left out. */
+export function slackFits(reply: Reply): boolean {
+  return !renderWithCut(reply).cut;
+}
+
+function renderWithCut(reply: Reply): { message: SlackMessage; cut: boolean } {
   const blocks: SlackBlock[] = [];
   let used = 0;
   let skipped = 0;
@@ -79,6 +89,17 @@ export function renderSlack(reply: Reply): SlackMessage {
       break;
     }
   }
+  // the decision buttons come last, and only when the whole answer fit above them
+  if (skipped === 0) {
+    for (const subject of choicesOf(reply)) {
+      const label = escapeSlack(subject);
+      if (!add(section(`*${label}*`)[0], label.length + 2)) break;
+      if (!add(choiceBlock(subject), 0)) {
+        blocks.pop();
+        break;
+      }
+    }
+  }
   if (skipped > 0) {
     blocks.push({
       type: 'context',
@@ -90,7 +111,7 @@ export function renderSlack(reply: Reply): SlackMessage {
       ],
     });
   }
-  return { text: fallbackText(reply), blocks };
+  return { message: { text: fallbackText(reply), blocks }, cut: skipped > 0 };
 }
 
 /** The notification and accessibility text: title plus the first paragraph. */
@@ -100,8 +121,28 @@ function fallbackText(reply: Reply): string {
   return truncate(escapeSlack(text), slackLimits.fallbackChars) || ' ';
 }
 
+/** block_id names the subject, so a click knows which buttons to replace with the decision. */
+export function choiceBlockId(subject: string): string {
+  return `dmarc_choice:${subject}`;
+}
+
+function choiceBlock(subject: string): SlackBlock {
+  return {
+    type: 'actions',
+    block_id: choiceBlockId(subject),
+    elements: CHOICE_ACTIONS.map((action) => ({
+      type: 'button',
+      action_id: `dmarc_${action}`,
+      text: { type: 'plain_text', text: choiceLabel[action] },
+      value: subject,
+      ...(action === 'mine' ? { style: 'primary' } : action === 'spoof' ? { style: 'danger' } : {}),
+    })),
+  };
+}
+
 function section(text: string): [SlackBlock, number] {
-  return [{ type: 'section', text: { type: 'mrkdwn', text } }, text.length];
+  // verbatim: Slack must not turn report data into links or channel/user mentions
+  return [{ type: 'section', text: { type: 'mrkdwn', text, verbatim: true } }, text.length];
 }
 
 /** Renders one reply block into zero or more Slack blocks with their text size. */
@@ -132,7 +173,7 @@ function renderBlock(block: ReplyBlock, room: number): Array<[SlackBlock, number
           truncate(`*${truncate(escapeSlack(field.label), 200)}*\n${escapeSlack(field.value)}`, perField),
         );
         out.push([
-          { type: 'section', fields: texts.map((text) => ({ type: 'mrkdwn', text })) },
+          { type: 'section', fields: texts.map((text) => ({ type: 'mrkdwn', text, verbatim: true })) },
           texts.reduce((sum, text) => sum + text.length, 0),
         ]);
       }
@@ -161,7 +202,7 @@ function renderBlock(block: ReplyBlock, room: number): Array<[SlackBlock, number
     }
     case 'context': {
       const text = truncate(escapeSlack(block.text), Math.min(slackLimits.contextChars, Math.max(0, room)));
-      return text ? [[{ type: 'context', elements: [{ type: 'mrkdwn', text }] }, text.length]] : [];
+      return text ? [[{ type: 'context', elements: [{ type: 'mrkdwn', text, verbatim: true }] }, text.length]] : [];
     }
     case 'divider':
       return [[{ type: 'divider' }, 0]];

@@ -39,4 +39,11 @@ export interface Reply {
   /** true when the reply reports a usage error or a failure to answer */
   error?: boolean;
   image?: ReplyImage;
+  /** sources the reader can decide about right here: chat platforms show Mine / Spoof / Details buttons */
+  choices?: ReplyChoice[];
+}
+
+/** A source (IP or sender name) offered for a decision. */
+export interface ReplyChoice {
+  subject: string;
 }

@@ -40,6 +40,8 @@ export interface DigestSchedulerOptions {
   retry?: RetryOptions;
   /** when it resolves false this instance does not post (another instance holds the lease) */
   mayPost?: () => boolean | Promise<boolean>;
+  /** runs after every pass with its outcomes (the health alerts check after a digest went out) */
+  afterPass?: (outcomes: readonly DigestOutcome[]) => Promise<void>;
   log?: Logger;
   /** counts digests posted and failed per destination (metrics); nothing by default */
   observer?: Pick<OpsObserver, 'delivery'>;
@@ -99,6 +101,7 @@ export function createDigestScheduler(options: DigestSchedulerOptions): DigestSc
       }
       outcomes.push(await send(item, until, builds));
     }
+    await options.afterPass?.(outcomes);
     return outcomes;
   }
 

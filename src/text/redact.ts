@@ -16,9 +16,15 @@ export function redactSecrets(text: string, secrets: ReadonlyArray<string | unde
   let out = text;
   for (const secret of secrets)
     if (secret && secret.length >= MIN_SECRET_LENGTH) out = out.split(secret).join(REDACTED);
-  return redactUrl(out)
-    .replace(/(webhooks\/\d+\/)[\w-]+/g, `$1${REDACTED}`)
-    .replace(/\bxox[a-z]-[\w-]+/g, REDACTED)
-    .replace(/\bxapp-[\w-]+/g, REDACTED)
-    .replace(/\b(Bot|Bearer)\s+[\w.~+/=-]+/g, `$1 ${REDACTED}`);
+  return (
+    redactUrl(out)
+      .replace(/(webhooks\/\d+\/)[\w-]+/g, `$1${REDACTED}`)
+      .replace(/\bxox[a-z]-[\w-]+/g, REDACTED)
+      .replace(/\bxapp-[\w-]+/g, REDACTED)
+      .replace(/\b(Bot|Bearer)\s+[\w.~+/=-]+/g, `$1 ${REDACTED}`)
+      // Socket Mode connection tickets and response_url: each lets its holder act as the app
+      .replace(/([?&]ticket=)[^&\s"']+/g, `$1${REDACTED}`)
+      .replace(/(hooks\.slack\.com\/(?:commands|actions|services|workflows)\/)[^\s"']+/g, `$1${REDACTED}`)
+      .replace(/("?response_url"?\s*[:=]\s*"?)[^\s"',}]+/g, `$1${REDACTED}`)
+  );
 }

@@ -63,6 +63,8 @@ describe('Discord over the gateway (stand-in) with startBot', () => {
     const config = loadConfig({
       DMARC_STORE: `sqlite://${join(dir, 'store.sqlite')}`,
       DISCORD_TOKEN: 'gateway-test-token',
+      // the interaction below is a DM: those are answered only for allowed users
+      ALLOWED_USERS: '720000000000000001',
       DISCORD_APPLICATION_ID: '400000000000000001',
       DISCORD_API_URL: discord.apiUrl,
       DISCORD_DIGEST_CHANNEL_ID: '620000000000000001',

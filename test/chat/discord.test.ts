@@ -14,6 +14,7 @@ import type { CommandRequest, Requester, TypedCommand } from '../../src/command-
 import { createDiscordBot, registerCommands, type DiscordBot } from '../../src/chat/discord/bot.ts';
 import { buildCommandPayload, interactionToLine } from '../../src/chat/discord/payload.ts';
 import { withRetry } from '../../src/chat/post.ts';
+import { escapeDiscord } from '../../src/render/discord.ts';
 import { startFakeDiscord, type FakeDiscord } from '../support/fake-discord.ts';
 
 const token = 'discord-test-token.abc.def';
@@ -194,6 +195,49 @@ describe('Discord (real discord.js Client, REST on a local stand-in)', () => {
     expect(recorder.asked).toEqual([]);
   });
 
+  it('with DISCORD_GUILD_ID, refuses an interaction from another server and a DM from someone not allowed', async () => {
+    const guarded = createDiscordBot({
+      token,
+      apiUrl: fake.apiUrl,
+      guildId: '300000000000000001',
+      registry,
+      answer: recorder.answer,
+      access: { allowedChannels: [], allowedUsers: [] },
+      retry: { sleep: async () => undefined },
+    });
+    try {
+      const handOn = (raw: unknown) =>
+        (
+          guarded.client as unknown as { actions: { InteractionCreate: { handle(data: unknown): void } } }
+        ).actions.InteractionCreate.handle(raw);
+      const elsewhere = rawInteraction('ip', [{ name: 'address', type: 3, value: '192.0.2.1' }]);
+      elsewhere.guild_id = '399999999999999999';
+      elsewhere.channel.guild_id = '399999999999999999';
+      handOn(elsewhere);
+      await fake.waitFor((calls) => calls.some((call) => call.method === 'PATCH'));
+      expect(fake.callsTo('POST', /\/callback$/)[0]!.body.data.flags & 64).toBe(64);
+      expect(fake.callsTo('PATCH', /@original$/)[0]!.body.embeds[0].title).toMatch(/only in its own Discord server/);
+      expect(recorder.asked).toEqual([]);
+
+      handOn(rawInteraction('ip', [{ name: 'address', type: 3, value: '192.0.2.1' }]));
+      await fake.waitFor((calls) => calls.filter((call) => call.method === 'PATCH').length >= 2);
+      expect(recorder.asked.map((a) => a.line)).toEqual(['ip 192.0.2.1']);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  it('registers /dmarc for server managers by default, with a date option that takes today', () => {
+    const payload = buildCommandPayload(registry);
+    expect(payload.default_member_permissions).toBe('32');
+    const withDate = buildCommandPayload([
+      { ...registry[0]!, name: 'date', options: [{ name: 'date', description: 'day', type: 'date', required: true }] },
+    ]);
+    const dateOption = withDate.options[0]!.options!.find((o) => o.name === 'date')!;
+    expect('today'.length).toBeGreaterThanOrEqual(dateOption.min_length!);
+    expect('2026-06-10'.length).toBeLessThanOrEqual(dateOption.max_length!);
+  });
+
   it('keeps a 500-source answer within embed limits', async () => {
     hand(rawInteraction('sources', [{ name: 'domain', type: 3, value: 'example.com' }]));
     await fake.waitFor((calls) => calls.some((call) => call.method === 'PATCH'));
@@ -225,6 +269,18 @@ describe('Discord (real discord.js Client, REST on a local stand-in)', () => {
     const [call] = fake.callsTo('POST', /^\/channels\/610000000000000009\/messages$/);
     expect(call!.headers.authorization).toBe(`Bot ${token}`);
     expect(call!.body.embeds[0]).toMatchObject({ title: 'Daily DMARC digest', description: '4 new reports' });
+    expect(call!.body.enforce_nonce).toBe(true);
+    expect(String(call!.body.nonce)).toMatch(/^\d{1,25}$/);
+  });
+
+  const reply = { title: 'Daily DMARC digest', tone: 'info' as const, blocks: [] };
+  it('a retried digest post carries the same nonce, so Discord keeps one message', async () => {
+    const digest = bot.destinations.find((d) => d.id === 'discord:610000000000000009')!;
+    fake.failNext(/^\/channels\/610000000000000009\/messages$/, { status: 500 });
+    await withRetry(() => digest.post(reply), { sleep: async () => undefined });
+    const posts = fake.callsTo('POST', /^\/channels\/610000000000000009\/messages$/);
+    expect(posts.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(posts.map((p) => p.body.nonce)).size).toBe(1);
   });
 
   it('posts digests to the webhook under DISCORD_API_URL, and retries a 429 after its Retry-After', async () => {
@@ -376,7 +432,8 @@ describe('Discord typed options reach the commands as typed', () => {
     const marks = Object.values(await store.marks());
     expect(marks.map((mark) => [mark.subject, mark.verdict, mark.by])).toEqual([[subject, 'spoof', 'discord:alice']]);
     const [edit] = fake.callsTo('PATCH', /messages\/@original$/);
-    expect(edit!.body.embeds[0].title).toContain(subject);
+    // titles are escaped for Discord markdown now: the subject shows literally
+    expect(edit!.body.embeds[0].title).toContain(escapeDiscord(subject));
   });
 
   it('validates typed values like text: a day count out of range is a usage error', async () => {

@@ -151,7 +151,8 @@ describe('the bot on Slack and Discord at once (stand-ins, real store and comman
       registry: commandRegistry,
       answer: (line, requester) =>
         answer(line, createCommandContext({ config: loadConfig({ TZ: 'UTC' }), store, requester, dns: false })),
-      access: { allowedChannels: [], allowedUsers: [] },
+      // a DM interaction: answered only for allowed users
+      access: { allowedChannels: [], allowedUsers: ['710000000000000001'] },
     });
     try {
       (

@@ -55,6 +55,16 @@ describe('redactSecrets', () => {
     expect(text).not.toMatch(/abcDEF|xoxb-1|my\.discord\.token|s3cr3t-value/);
     expect(text).toContain('webhooks/123/[redacted]');
   });
+
+  it('hides Socket Mode tickets and response_url, also inside logged JSON', () => {
+    const text = redactSecrets(
+      'connecting to wss://wss-primary.slack.com/link/?ticket=abc-123-TICKET&app_id=A01 ' +
+        JSON.stringify({ response_url: 'https://hooks.slack.com/commands/T01/234/SECRETPATH', x: 1 }) +
+        ' response_url=https://example.test/response/ZZSECRET',
+    );
+    expect(text).not.toMatch(/abc-123-TICKET|SECRETPATH|ZZSECRET/);
+    expect(text).toContain('ticket=[redacted]&app_id=A01');
+  });
 });
 
 describe('fitLines', () => {

@@ -152,4 +152,42 @@ describe('renderDiscord', () => {
     expect(message.embeds[1]!.description).toBe('• a\\_b');
     expect(message.embeds[0]!.footer).toBeUndefined();
   });
+
+  it('shows masked links, mentions and markdown in titles from report data as text', () => {
+    const message = renderDiscord({
+      title: 'Alert for [bank.example](https://phish.example) *now*',
+      tone: 'bad',
+      blocks: [
+        { type: 'text', text: 'From <@123456> and <#987> @everyone [click](https://phish.example)' },
+        { type: 'header', text: 'Sources of <@&55> [x](y)' },
+        { type: 'fields', fields: [{ label: 'Org [a](b)', value: '@here' }] },
+      ],
+    });
+    expect(message.embeds[0]!.title).toBe('Alert for \\[bank.example\\](https://phish.example) \\*now\\*');
+    const description = message.embeds[0]!.description!;
+    expect(description).not.toMatch(/(^|[^\\])<@123456>/);
+    expect(description).toContain('\\<@123456>');
+    expect(description).toContain('\\<#987>');
+    expect(description).not.toMatch(/@everyone/);
+    expect(description).toContain('\\[click\\](https://phish.example)');
+    expect(message.embeds[1]!.title).toBe('Sources of \\<@&55> \\[x\\](y)');
+    expect(message.embeds[1]!.fields![0]).toMatchObject({ name: 'Org \\[a\\](b)', value: '@\u200bhere' });
+  });
+});
+
+describe('Slack mrkdwn carrying report data', () => {
+  it('is sent verbatim, so Slack does not link or mention from it', () => {
+    const message = renderSlack({
+      title: 'x',
+      tone: 'info',
+      blocks: [
+        { type: 'text', text: '#general https://example.com' },
+        { type: 'fields', fields: [{ label: 'a', value: 'b' }] },
+        { type: 'context', text: 'c' },
+      ],
+    });
+    const mrkdwn = JSON.stringify(message.blocks).match(/"type":"mrkdwn"[^}]*}/g)!;
+    expect(mrkdwn.length).toBeGreaterThanOrEqual(3);
+    for (const object of mrkdwn) expect(object).toContain('"verbatim":true');
+  });
 });

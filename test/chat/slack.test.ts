@@ -6,7 +6,9 @@ import type { Reply } from '../../src/reply/model.ts';
 import type { CommandRequest, Requester } from '../../src/command-kit/types.ts';
 import { createSlackBot, type SlackBot } from '../../src/chat/slack/app.ts';
 import { withRetry } from '../../src/chat/post.ts';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
+import { SOCKET_TICKET, startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
+import { createLogger } from '../../src/log.ts';
+import { Writable } from 'node:stream';
 
 const signingSecret = 'test-signing-secret-0123456789';
 const botToken = 'xoxb-test-token-abcdef';
@@ -183,6 +185,13 @@ describe('Slack in HTTP mode (real Bolt app, signed requests on loopback)', () =
     expect(list.text!.text).toContain('&lt;sender 0&gt;');
   });
 
+  it('refuses a request body over 64 KiB before parsing it', async () => {
+    const body = slashBody(fake, 'ip ' + 'x'.repeat(70 * 1024));
+    const response = await signedPost(port, body);
+    expect(response.status).toBe(413);
+    expect(recorder.asked).toEqual([]);
+  });
+
   it('posts a digest with chat.postMessage to the digest channel, with the bot token and a text fallback', async () => {
     await bot.destination!.post({
       title: 'Daily DMARC digest',
@@ -305,6 +314,49 @@ describe('Slack in Socket Mode (SocketModeReceiver against the stand-in)', () =>
       await bot.stop();
       await fake.close();
     }
+  });
+});
+
+describe('Slack debug logs', () => {
+  it('never show the Socket Mode ticket or a response_url, even at debug level', async () => {
+    const fake = await startFakeSlack();
+    const logged: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logged.push(chunk.toString());
+        done();
+      },
+    });
+    const recorder = recordingAnswer();
+    const bot = createSlackBot({
+      botToken,
+      appToken: 'xapp-1-test-app-token',
+      apiUrl: fake.apiUrl,
+      answer: recorder.answer,
+      access: { allowedChannels: [], allowedUsers: [] },
+      botId: 'B0BOT',
+      botUserId: 'U0BOT',
+      log: createLogger('debug', sink),
+    });
+    const responseUrl = fake.responseUrl('secret-response-path-77');
+    try {
+      await bot.start();
+      await fake.socketConnected();
+      fake.sendSlashCommand(
+        Object.fromEntries(new URLSearchParams(slashBody(fake, 'ip 192.0.2.7', { response_url: responseUrl }))),
+      );
+      await fake.waitFor((calls) => calls.some((call) => call.path.startsWith('/response/')));
+    } finally {
+      await bot.stop();
+      await fake.close();
+    }
+    const text = logged.join('');
+    // the debug log did speak of the socket URL and of the command's payload ...
+    expect(text).toMatch(/ticket=\[redacted\]/);
+    expect(text).toMatch(/response_url.{0,8}\[redacted\]/);
+    // ... with neither secret in it
+    expect(text).not.toContain(SOCKET_TICKET);
+    expect(text).not.toContain('secret-response-path-77');
   });
 });
 

@@ -144,6 +144,8 @@ describe('ready and mark', () => {
       expect.arrayContaining(['domain', 'verdict', 'checks', 'blockers', 'policy', 'nextStep']),
     );
     expect(data.blockers.map((b) => [b.sender, b.class])).toEqual([[FORGOTTEN, 'unconfirmed']]);
+    // each blocker is offered for a decision (Mine / Spoof / Details buttons on the platforms)
+    expect(reply.choices).toEqual([{ subject: FORGOTTEN }]);
     expect(data.sources.find((s) => s.sender === 'Google')?.class).toBe('forwarded');
     expect(
       data.sources

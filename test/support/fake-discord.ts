@@ -37,6 +37,8 @@ export interface FakeDiscord {
   gatewayReady(): Promise<void>;
   /** Gateway: dispatches an INTERACTION_CREATE event with this raw interaction */
   dispatchInteraction(raw: unknown): void;
+  /** Gateway: closes the connection with a close code (e.g. 4004 authentication failed) */
+  closeGateway(code: number, reason?: string): void;
   close(): Promise<void>;
 }
 
@@ -227,6 +229,10 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
     dispatchInteraction(raw) {
       if (!gatewaySocket) throw new Error('no client is connected to the gateway');
       gatewaySocket.send(JSON.stringify({ op: 0, t: 'INTERACTION_CREATE', s: ++sequence, d: raw }));
+    },
+    closeGateway(code, reason = '') {
+      if (!gatewaySocket) throw new Error('no client is connected to the gateway');
+      gatewaySocket.close(code, reason);
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -25,7 +25,9 @@ export interface RecordedCall {
 }
 
 export interface QueuedFailure {
+  /** 0 with `hang`: the request is never answered (a hung endpoint) */
   status: number;
+  hang?: boolean;
   headers?: Record<string, string>;
   body?: unknown;
 }
@@ -91,6 +93,9 @@ function safeJson(text: string): unknown {
   }
 }
 
+/** the ticket in the Socket Mode URL the stand-in hands out (never to be seen in a log) */
+export const SOCKET_TICKET = 'fake-ticket-5f0c1d2e-secret';
+
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   const scopes = new Set(options.scopes ?? ['chat:write', 'commands', 'files:write', 'im:write']);
   const uploads: FakeSlackUpload[] = [];
@@ -118,6 +123,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       for (const [suffix, queue] of failures) {
         if (path.endsWith(suffix) && queue.length > 0) {
           const failure = queue.shift()!;
+          if (failure.hang) return;
           answer(
             res,
             failure.status,
@@ -149,7 +155,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
             bot_id: 'B0BOT',
           });
         case 'apps.connections.open':
-          return answer(res, 200, { ok: true, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/socket` });
+          // Slack's socket URL carries a connection ticket, which lets its holder act as the app
+          return answer(res, 200, {
+            ok: true,
+            url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/socket?ticket=${SOCKET_TICKET}&app_id=A0001`,
+          });
         case 'files.getUploadURLExternal': {
           if (!scopes.has('files:write'))
             return answer(res, 200, {
@@ -202,6 +212,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           const ts = `${Math.floor(Date.now() / 1000)}.${String(posted.length + 1).padStart(6, '0')}`;
           posted.push({ channel: String(body.channel), ts });
           return answer(res, 200, { ok: true, channel: body.channel, ts, message: {} });
+        }
+        case 'chat.update': {
+          return answer(res, 200, { ok: true, channel: body.channel, ts: body.ts, text: body.text });
         }
         default:
           return answer(res, 200, { ok: false, error: 'unknown_method' });

@@ -31,7 +31,12 @@ export interface DiscordCommandPayload {
   options: DiscordOptionPayload[];
   /** usable in guilds and in DMs with the bot */
   contexts?: number[];
+  /** who sees the command by default: Manage Server; server admins can open it to others */
+  default_member_permissions?: string;
 }
+
+/** Discord's Manage Server permission bit, as the decimal string the API takes. */
+export const MANAGE_GUILD = String(1 << 5);
 
 /** Discord: names 1-32 chars of lower-case letters, digits, `-` and `_`. */
 export function discordName(name: string): string {
@@ -76,7 +81,8 @@ function optionPayload(option: OptionDef, commands: readonly string[]): DiscordO
     case 'ip':
       return { type: STRING, ...base, min_length: 2, max_length: 45 };
     case 'date':
-      return { type: STRING, ...base, min_length: 10, max_length: 10 };
+      // YYYY-MM-DD, or the words today / yesterday
+      return { type: STRING, ...base, min_length: 5, max_length: 10 };
     case 'domain':
       return { type: STRING, ...base, max_length: 253 };
     case 'string':
@@ -111,6 +117,7 @@ export function buildCommandPayload(registry: readonly CommandDef[], name = 'dma
     description: 'DMARC reports: sources, readiness, digests',
     options: subcommands,
     contexts: [0, 1],
+    default_member_permissions: MANAGE_GUILD,
   };
 }
 

@@ -1,6 +1,6 @@
-// Discord: answers `/dmarc` through the gateway when DISCORD_TOKEN is set; digests and alerts go
-// to DISCORD_DIGEST_CHANNEL_ID and/or DISCORD_WEBHOOK_URL. discord.js is loaded only when Discord
-// is configured.
+// Discord: answers `/dmarc` through the gateway when DISCORD_TOKEN is set (only the instance that
+// holds the lease keeps a gateway session); digests and alerts go to DISCORD_DIGEST_CHANNEL_ID
+// and/or DISCORD_WEBHOOK_URL. discord.js is loaded only when Discord is configured.
 
 import { ConfigError } from '../../config.ts';
 import type { ChatPlatform } from '../platform.ts';
@@ -16,13 +16,15 @@ export const discordPlatform: ChatPlatform = {
       );
     }
   },
-  async create({ config, registry, answer, access, log }) {
+  async create({ config, registry, answer, access, log, onFatal }) {
     const { createDiscordBot } = await import('./bot.ts');
     const discord = createDiscordBot({
       ...(config.DISCORD_TOKEN ? { token: config.DISCORD_TOKEN } : {}),
       ...(config.DISCORD_API_URL ? { apiUrl: config.DISCORD_API_URL } : {}),
       ...(config.DISCORD_DIGEST_CHANNEL_ID ? { digestChannelId: config.DISCORD_DIGEST_CHANNEL_ID } : {}),
       ...(config.DISCORD_WEBHOOK_URL ? { webhookUrl: config.DISCORD_WEBHOOK_URL } : {}),
+      ...(config.DISCORD_GUILD_ID ? { guildId: config.DISCORD_GUILD_ID } : {}),
+      ...(onFatal ? { onFatal } : {}),
       registry,
       answer,
       access,
@@ -31,9 +33,19 @@ export const discordPlatform: ChatPlatform = {
     return {
       destinations: discord.destinations,
       async start() {
-        await discord.start();
+        // a refused token ends the start at once, on every instance; the gateway waits for the lease
+        await discord.verifyToken();
         return {};
       },
+      // Discord delivers a token's events to each of its sessions: one instance holds the session
+      ...(discord.client
+        ? {
+            async lead() {
+              await discord.start();
+              return () => discord.stop();
+            },
+          }
+        : {}),
       stop: () => discord.stop(),
     };
   },

@@ -10,12 +10,14 @@ import { App, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import type { Receiver, Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from '../../log.ts';
 import type { Destination, RetryOptions } from '../post.ts';
-import { redactSecrets } from '../post.ts';
+import { PostError, redactSecrets } from '../post.ts';
 import type { AccessRules } from '../access.ts';
 import type { AnswerFn } from '../answer.ts';
-import { renderSlack } from '../../render/slack.ts';
+import { renderSlack, slackFits } from '../../render/slack.ts';
+import { splitReply } from '../../reply/split.ts';
 import { register } from './command.ts';
 import { shareSlackImage } from './files.ts';
+import { registerActions } from './actions.ts';
 import { ConfigError } from '../../config.ts';
 
 export interface SlackBotOptions {
@@ -38,6 +40,22 @@ export interface SlackBotOptions {
   /** known bot identity (skips Bolt's auth.test at start) */
   botId?: string;
   botUserId?: string;
+  /** longest wait for one Web API request, and for one post in all (a hung Slack must not stall the bot) */
+  callTimeoutMs?: number;
+  /** how long stop() waits for Bolt before it gives up on it */
+  stopGraceMs?: number;
+}
+
+export const SLACK_BODY_LIMIT = 64 * 1024;
+
+/** Rejects with a retryable PostError when `work` takes longer than `ms`. */
+export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PostError(`${what}: no answer within ${ms} ms`, null)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 export interface SlackBot {
@@ -77,6 +95,8 @@ function boltLogger(log: Logger | undefined, secrets: Array<string | undefined>)
 
 export function createSlackBot(options: SlackBotOptions): SlackBot {
   const secrets = [options.botToken, options.appToken, options.signingSecret];
+  const callTimeoutMs = options.callTimeoutMs ?? 10_000;
+  const stopGraceMs = options.stopGraceMs ?? 5_000;
   const logger = boltLogger(options.log, secrets);
   // rate limits and 5xx are retried by our own poster (bounded, with Retry-After), not by WebClient
   const clientOptions = {
@@ -84,7 +104,7 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     // WebClient waits forever by default; an upload of a chart takes well under this
-    timeout: 30_000,
+    timeout: callTimeoutMs,
   };
   let mode: SlackBot['mode'];
   let receiver: Receiver;
@@ -101,7 +121,13 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
         'needed for Slack in HTTP mode; or set SLACK_APP_TOKEN for Socket Mode',
       );
     mode = 'http';
-    receiver = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: '/slack/events', logger });
+    receiver = new HTTPReceiver({
+      signingSecret: options.signingSecret,
+      endpoints: '/slack/events',
+      logger,
+      // commands and clicks are a few KiB; anything far larger is refused (413) before it is parsed
+      bodyLimit: SLACK_BODY_LIMIT,
+    });
   }
   const app = new App({
     token: options.botToken,
@@ -120,6 +146,12 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     ...(options.log ? { log: options.log } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
   });
+  registerActions(app, {
+    answer: options.answer,
+    access: options.access,
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
   app.error(async (error: Error) => {
     options.log?.error({ component: 'slack', err: redactSecrets(error.message, secrets) }, 'slack listener failed');
   });
@@ -129,20 +161,27 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     ? {
         id: `slack:${channel}`,
         async post(reply) {
-          const posted = await app.client.chat.postMessage({
-            channel,
-            ...renderSlack(reply),
-            unfurl_links: false,
-            unfurl_media: false,
-          });
-          // The upload wants the channel's ID, which the answer carries even when a name was configured.
-          if (reply.image && posted.ts)
-            await shareSlackImage(
-              app.client,
-              { channel: posted.channel ?? channel, threadTs: posted.ts },
-              reply.image,
-              options.log,
+          // a digest too long for one message goes on in a thread under the first
+          let threadTs: string | undefined;
+          let channelId: string | undefined;
+          for (const part of splitReply(reply, slackFits)) {
+            const posted = await withDeadline(
+              app.client.chat.postMessage({
+                channel,
+                ...renderSlack(part),
+                ...(threadTs ? { thread_ts: threadTs } : {}),
+                unfurl_links: false,
+                unfurl_media: false,
+              }),
+              callTimeoutMs + 1000,
+              `slack channel ${channel}`,
             );
+            threadTs ??= typeof posted.ts === 'string' ? posted.ts : undefined;
+            channelId ??= typeof posted.channel === 'string' ? posted.channel : undefined;
+          }
+          // The upload wants the channel's ID, which the answer carries even when a name was configured.
+          if (reply.image && threadTs)
+            await shareSlackImage(app.client, { channel: channelId ?? channel, threadTs }, reply.image, options.log);
         },
       }
     : null;
@@ -161,7 +200,13 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
       return {};
     },
     async stop() {
-      await app.stop();
+      // a receiver stuck on a hung connection must not hold up the shutdown
+      await withDeadline(app.stop(), stopGraceMs, 'slack stop').catch((error: unknown) =>
+        options.log?.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'slack did not stop in time',
+        ),
+      );
     },
   };
 }

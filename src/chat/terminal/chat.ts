@@ -1,9 +1,12 @@
 // The terminal as a chat platform, for running without Slack or Discord: digests and alerts are
 // printed to the output, and `/dmarc ...` lines read from the input are answered one at a time
-// (with a `dmarc> ` prompt on a TTY; pipes are read line by line too). End of input does not stop
-// the bot: as a service its stdin is often empty.
+// (with a `dmarc> ` prompt on a TTY; pipes are read line by line too). At a terminal, Ctrl-C and
+// Ctrl-D end the bot; elsewhere end of input does not: as a service its stdin is often empty.
+// Whatever is printed while the prompt shows (a digest, a log line) clears the prompt line first
+// and redraws it, with what was typed so far, below.
 
-import { createInterface, type Interface } from 'node:readline';
+import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
+import type { AroundPrompt } from '../../log-lines.ts';
 import type { Reply } from '../../reply/model.ts';
 import type { Destination } from '../post.ts';
 import { safeAnswer, type AnswerFn } from '../answer.ts';
@@ -16,6 +19,10 @@ export interface TerminalChatOptions {
   /** show a prompt (default: when the input is a TTY) */
   prompt?: boolean;
   userId?: string;
+  /** the person at an interactive terminal asked to end the bot (Ctrl-C, or Ctrl-D) */
+  onQuit?: () => void;
+  /** log lines written to the same screen: kept off the prompt line */
+  logLines?: { aroundPrompt: AroundPrompt | null };
 }
 
 export interface TerminalChat {
@@ -50,12 +57,38 @@ export function createTerminalChat(options: TerminalChatOptions): TerminalChat {
   rl.setPrompt(PROMPT);
   let queue: Promise<void> = Promise.resolve();
   let stopped = false;
+  let quitting = false;
+  let promptShown = false;
   const requester = { platform: 'terminal' as const, userId: options.userId ?? process.env.USER ?? 'terminal' };
   const prompt = () => {
-    if (showPrompt && !stopped) rl.prompt();
+    if (!showPrompt || stopped || quitting) return;
+    rl.prompt();
+    promptShown = true;
   };
+  const aroundPrompt: AroundPrompt = (print) => {
+    if (!promptShown || stopped) return print();
+    clearLine(options.output, 0);
+    cursorTo(options.output, 0);
+    print();
+    rl.prompt(true);
+  };
+  if (showPrompt && options.logLines) options.logLines.aroundPrompt = aroundPrompt;
+
+  const quit = () => {
+    if (quitting || stopped) return;
+    quitting = true;
+    promptShown = false;
+    options.output.write('\n');
+    options.onQuit?.();
+  };
+  if (isTty) {
+    // In raw mode Ctrl-C reaches readline, not the process; unhandled it would only pause input.
+    rl.on('SIGINT', quit);
+    rl.on('close', quit);
+  }
 
   rl.on('line', (raw) => {
+    promptShown = false;
     const line = terminalLine(raw);
     if (line === null) {
       prompt();
@@ -74,13 +107,14 @@ export function createTerminalChat(options: TerminalChatOptions): TerminalChat {
     destination: {
       id: 'terminal',
       async post(reply) {
-        write(options.render(reply));
-        prompt();
+        const text = options.render(reply);
+        aroundPrompt(() => write(text));
       },
     },
     idle: () => queue,
     async stop() {
       stopped = true;
+      if (options.logLines?.aroundPrompt === aroundPrompt) options.logLines.aroundPrompt = null;
       rl.close();
       await queue;
     },

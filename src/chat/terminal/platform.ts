@@ -6,12 +6,19 @@ import type { ChatPlatform } from '../platform.ts';
 export const terminalPlatform: ChatPlatform = {
   name: 'terminal',
   enabled: (_config, active) => active.length === 0,
-  async create({ input, output, answer }) {
+  async create({ input, output, answer, onQuit, logLines }) {
     const [{ createTerminalChat }, { renderTerminal }] = await Promise.all([
       import('./chat.ts'),
       import('../../render/terminal.ts'),
     ]);
-    const terminal = createTerminalChat({ input, output, answer, render: (reply) => renderTerminal(reply) });
+    const terminal = createTerminalChat({
+      input,
+      output,
+      answer,
+      render: (reply) => renderTerminal(reply),
+      ...(onQuit ? { onQuit } : {}),
+      ...(logLines ? { logLines } : {}),
+    });
     return {
       destinations: [terminal.destination],
       start: async () => ({}),
