@@ -252,8 +252,9 @@ function mailboxProblems(mailbox: MailboxCheckInput): Array<[key: string, messag
       ['OAUTH_REFRESH_TOKEN', mailbox.IMAP_OAUTH_REFRESH_TOKEN],
     ] as const)
       if (!value) problems.push([key, 'needed with IMAP_AUTH=oauth2 (see the README for Microsoft 365 and Gmail)']);
-    const tokenUrl = mailbox.IMAP_OAUTH_TOKEN_URL;
-    if (tokenUrl && new URL(tokenUrl).protocol === 'http:' && !isLoopbackHost(new URL(tokenUrl).hostname))
+    // URL.parse: a malformed URL is named by its own check, which zod reports first
+    const tokenUrl = mailbox.IMAP_OAUTH_TOKEN_URL ? URL.parse(mailbox.IMAP_OAUTH_TOKEN_URL) : null;
+    if (tokenUrl?.protocol === 'http:' && !isLoopbackHost(tokenUrl.hostname))
       problems.push(['OAUTH_TOKEN_URL', 'an https:// URL (http:// would send the client secret in plain text)']);
   }
   return problems;
@@ -327,7 +328,13 @@ function imapAccounts(config: z.infer<typeof configSchema>, env: NodeJS.ProcessE
       );
     const problem = mailboxProblems(account)[0];
     if (problem) {
-      const setting = env[`${prefix}${problem[0]}`] !== undefined ? `${prefix}${problem[0]}` : `IMAP_${problem[0]}`;
+      // the shared setting when the account took its value from there, else the account's own
+      const shared = env[`IMAP_${problem[0]}`];
+      const own = env[`${prefix}${problem[0]}`];
+      const setting =
+        own === undefined && shared !== undefined && shared.trim() !== ''
+          ? `IMAP_${problem[0]}`
+          : `${prefix}${problem[0]}`;
       throw configError(setting, problem[1], env);
     }
     // the account's pass state is kept under user, host and mailbox: two accounts may not share it
