@@ -457,12 +457,26 @@ export async function processMailbox(
     // the mailbox, is read again and gets the same keywords (setting a keyword twice is a no-op).
     if (keepsKeywords)
       for (const [keywords, uids] of reasonKeywords)
-        await client.messageFlagsAdd(uids.join(','), keywords.split(' '), { uid: true });
+        if (!(await client.messageFlagsAdd(uids.join(','), keywords.split(' '), { uid: true })))
+          logger.warn({ account: accountName(config), uids }, 'the reason keywords could not be set (see the log)');
+    // imapflow answers a refused MOVE or STORE with false: stop before the last UID is saved, so
+    // that the next pass reads these mails again (their reports are already stored: duplicates)
+    const acknowledged = (done: unknown, what: string) => {
+      if (done === false) throw new Error(`the server refused to ${what}; the mails stay and are read again`);
+    };
     if (folders) {
-      if (withReports.length) await client.messageMove(withReports.join(','), folders.processed, { uid: true });
-      if (withoutReports.length) await client.messageMove(withoutReports.join(','), folders.invalid, { uid: true });
+      if (withReports.length)
+        acknowledged(
+          await client.messageMove(withReports.join(','), folders.processed, { uid: true }),
+          `move mail to ${folders.processed}`,
+        );
+      if (withoutReports.length)
+        acknowledged(
+          await client.messageMove(withoutReports.join(','), folders.invalid, { uid: true }),
+          `move mail to ${folders.invalid}`,
+        );
     } else if (handled.size) {
-      await client.messageFlagsAdd([...handled].join(','), ['\\Seen'], { uid: true });
+      acknowledged(await client.messageFlagsAdd([...handled].join(','), ['\\Seen'], { uid: true }), 'mark mail seen');
     }
     summary.processed += withReports.length;
     summary.invalid += withoutReports.length;
