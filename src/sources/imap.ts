@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
 import {
   ReadAbortedError,
+  StoreWriteError,
   ingestInput,
   type IngestDeps,
   type IngestError,
@@ -701,7 +702,7 @@ export async function runImapPasses(
       passes.push({ account, config, ok: true, summary });
     } catch (error) {
       // a store failure is no mailbox's fault: it stops the run (nothing after it may be acknowledged)
-      if (error instanceof Error && error.name === 'StoreWriteError') throw error;
+      if (error instanceof StoreWriteError) throw error;
       passes.push({ account, config, ok: false, error: errorMessage(error) });
     }
   }

@@ -15,6 +15,7 @@ import { freePort } from '../support/ports.ts';
 import { skipWithout } from '../support/servers.ts';
 import { sample } from '../metrics/scrape.ts';
 import { freshSqliteStore, storeTotals } from '../ingest/totals.ts';
+import { runCli } from '../ingest/run-cli.ts';
 
 const noDovecot = skipWithout('dovecot');
 let dovecot: DovecotServer;
@@ -170,5 +171,33 @@ describe.skipIf(noDovecot)('several mailboxes in one instance', () => {
     expect(await countsOf(main)).toMatchObject({ INBOX: 0, 'DMARC/Processed': 2 });
     expect(await countsOf(work)).toMatchObject({ INBOX: 0, 'DMARC/Processed': 2 });
     await store.close();
+  });
+
+  it('ingest --imap reads every account, prints a line for each, and exits 1 when one failed', async () => {
+    const main = dovecot.user().user;
+    const work = dovecot.user().user;
+    dovecot.deliver(main, [distinctAggregateMail(321)]);
+    dovecot.deliver(work, [distinctAggregateMail(322), distinctAggregateMail(321)]);
+    const { dir } = await freshSqliteStore();
+    const env = {
+      DMARC_STORE: `sqlite://${dir}/cli.sqlite`,
+      IMAP_ACCOUNTS: 'main,down,work',
+      IMAP_HOST: dovecot.host,
+      IMAP_PORT: String(dovecot.port),
+      IMAP_PASSWORD: dovecot.user().password,
+      IMAP_TLS: 'off',
+      IMAP_MAIN_USER: main,
+      IMAP_WORK_USER: work,
+      IMAP_DOWN_USER: 'nobody',
+      IMAP_DOWN_PORT: String(await freePort()),
+    };
+    const result = await runCli(['ingest', '--imap'], env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('mailbox main (INBOX): 1 messages, 1 processed, 0 without a report');
+    expect(result.stdout).toContain('mailbox work (INBOX): 2 messages, 2 processed, 0 without a report');
+    expect(result.stdout).toContain('ingested 1 reports (1 duplicates, 0 errors)');
+    expect(result.stderr).toMatch(/error: the mailbox of account down on 127\.0\.0\.1 could not be processed/);
+    expect(await countsOf(main)).toMatchObject({ INBOX: 0, 'DMARC/Processed': 1 });
+    expect(await countsOf(work)).toMatchObject({ INBOX: 0, 'DMARC/Processed': 2 });
   });
 });
