@@ -2,7 +2,9 @@
 // processed UID are kept in the store. Messages are fetched in bounded UID chunks, and a chunk's
 // messages are moved (or flagged) only after store.flush() made their reports durable, and the
 // last UID is saved only after that: a crash at any point re-reads at most one chunk, which the
-// store's dedupe absorbs.
+// store's dedupe absorbs. A mail without a report carries its reason as IMAP keywords. Logins are
+// by password or by OAuth2 access token (src/oauth); several mailboxes run side by side, each with
+// its own connection, token and place, their passes taking turns on the one store.
 
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { silentLogger, type Logger } from '../log.ts';
@@ -106,6 +108,7 @@ export interface MailboxState {
 }
 
 const DEFAULT_CHUNK = 50;
+const DEFAULT_MAX_ATTACHMENT_MB = 10;
 /** The keyword every mail without a report gets, beside one that names why (`$DmarcBotReason_<code>`). */
 export const INVALID_KEYWORD = '$DmarcBotInvalid';
 export const REASON_KEYWORD_PREFIX = '$DmarcBotReason_';
@@ -115,7 +118,6 @@ export function invalidKeywords(errors: ReadonlyArray<Pick<IngestError, 'code'>>
   const codes = [...new Set(errors.map((error) => (error.code ?? 'unreadable').replace(/[^A-Za-z0-9-]/g, '')))];
   return [INVALID_KEYWORD, ...codes.filter(Boolean).map((code) => `${REASON_KEYWORD_PREFIX}${code}`)];
 }
-const DEFAULT_MAX_ATTACHMENT_MB = 10;
 
 export function mailboxStateKey(config: ImapConfig): string {
   return `imap:${config.IMAP_USER ?? ''}@${config.IMAP_HOST ?? ''}/${config.IMAP_MAILBOX}`;
@@ -124,6 +126,12 @@ export function mailboxStateKey(config: ImapConfig): string {
 /** The account's name in logs and metrics. */
 export function accountName(config: ImapConfig): string {
   return config.IMAP_ACCOUNT ?? 'default';
+}
+
+/** The name of one of the account's settings as the user writes it (IMAP_WORK_USER for `work`). */
+function settingName(config: ImapConfig, key: string): string {
+  const account = accountName(config);
+  return account === 'default' ? `IMAP_${key}` : `IMAP_${account.toUpperCase()}_${key}`;
 }
 
 /** Log fields with the given secrets cut out of every string (one level deep, as imapflow logs). */
@@ -264,7 +272,7 @@ export async function connectImap(
       if (!isAuthFailure(error)) throw redactedError(error, secrets());
       if (fresh || attempt > 0)
         throw new ImapLoginError(
-          `${config.IMAP_HOST} refused the OAuth2 access token for ${config.IMAP_USER} (${redactSecrets(errorMessage(error), secrets())}): check IMAP_USER, IMAP_OAUTH_SCOPE and that the app may read this mailbox`,
+          `${config.IMAP_HOST} refused the OAuth2 access token for ${config.IMAP_USER} (${redactSecrets(errorMessage(error), secrets())}): check ${settingName(config, 'USER')}, ${settingName(config, 'OAUTH_SCOPE')} and that the app may read this mailbox`,
         );
       // refused before its expiry: revoked, or the server's clock differs; one fresh token
       logger.info({ account: accountName(config) }, 'the IMAP server refused the access token; refreshing it once');
