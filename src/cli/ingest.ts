@@ -5,7 +5,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, imapConfigured, type Config } from '../config.ts';
+import { ConfigError, imapConfigured, mailboxesOf, type Config } from '../config.ts';
 import { loadSettings } from './settings.ts';
 import { pruneOnce } from '../schedule/retention.ts';
 import type { Lease } from '../lease/index.ts';
@@ -108,30 +108,49 @@ async function ingestPaths(
 
 async function ingestImap(store: ReportStore, config: Config, logger: Logger, signal: AbortSignal): Promise<boolean> {
   // imapflow and mailparser are loaded only for a mailbox pass
-  const { runImapPass } = await import('../sources/imap.ts');
-  const progress = createProgress({ label: 'mailbox', logger });
+  const { runImapPasses } = await import('../sources/imap.ts');
+  const accounts = mailboxesOf(config);
+  const named = accounts.length > 1 || accounts[0]?.IMAP_ACCOUNT !== 'default';
+  let progress = createProgress({ label: 'mailbox', logger });
+  let passes;
   try {
-    const summary = await runImapPass(config, store, {
+    passes = await runImapPasses(accounts, store, {
       logger,
       signal,
+      onAccount: (account) => {
+        progress.stop();
+        progress = createProgress({ label: named ? `mailbox ${account.IMAP_ACCOUNT}` : 'mailbox', logger });
+      },
       onProgress: ({ done, total, result }) => {
         for (const line of errorLines(result.errors)) progress.note(line);
         progress.update(done, total);
       },
     });
-    progress.stop();
-    process.stdout.write(`${summaryLine(summary)}\n`);
-    process.stdout.write(
-      `mailbox ${config.IMAP_MAILBOX}: ${summary.messages} messages, ${summary.processed} processed, ${summary.invalid} without a report\n`,
-    );
-    return true;
   } catch (error) {
     progress.stop();
-    process.stderr.write(
-      `error: the mailbox ${config.IMAP_MAILBOX} on ${config.IMAP_HOST} could not be processed: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    process.stderr.write(`error: the mailboxes could not be processed: ${messageOf(error)}\n`);
     return false;
   }
+  progress.stop();
+  let ok = true;
+  for (const pass of passes) {
+    const label = named
+      ? `mailbox ${pass.account} (${pass.config.IMAP_MAILBOX})`
+      : `mailbox ${pass.config.IMAP_MAILBOX}`;
+    if (pass.ok) {
+      const { summary } = pass;
+      process.stdout.write(`${summaryLine(summary)}\n`);
+      process.stdout.write(
+        `${label}: ${summary.messages} messages, ${summary.processed} processed, ${summary.invalid} without a report\n`,
+      );
+    } else {
+      ok = false;
+      process.stderr.write(
+        `error: the ${named ? `mailbox of account ${pass.account}` : `mailbox ${pass.config.IMAP_MAILBOX}`} on ${pass.config.IMAP_HOST} could not be processed: ${pass.error}\n`,
+      );
+    }
+  }
+  return ok;
 }
 
 /** how long `ingest` waits for the store's writer lease (a killed bot's lease expires in 15 s) */

@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { helpOption, parseCommandArgs } from './args.ts';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, EXIT_CONFIG, imapConfigured, type Config } from '../config.ts';
+import { ConfigError, EXIT_CONFIG, imapConfigured, mailboxesOf, type Config } from '../config.ts';
 import { loadSettings } from './settings.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { createLogLines, type LogLines } from '../log-lines.ts';
@@ -187,9 +187,9 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
     const imapAbort = new AbortController();
     let watching: Promise<void> = Promise.resolve();
     if (imapConfigured(config)) {
-      const { watchMailbox } = await import('../sources/imap.ts');
-      watching = watchMailbox(
-        config,
+      const { watchMailboxes } = await import('../sources/imap.ts');
+      watching = watchMailboxes(
+        mailboxesOf(config),
         store,
         { logger: log, onReport: (report) => alerter.onReport(report), observer },
         imapAbort.signal,

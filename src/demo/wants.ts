@@ -2,7 +2,14 @@
 // loading the demo's generator.
 
 /** Settings whose presence means the user has configured a real deployment. */
-const REAL_SETTINGS = ['DMARC_STORE', 'IMAP_HOST', 'SLACK_BOT_TOKEN', 'DISCORD_TOKEN', 'DISCORD_WEBHOOK_URL'] as const;
+const REAL_SETTINGS = [
+  'DMARC_STORE',
+  'IMAP_HOST',
+  'IMAP_ACCOUNTS',
+  'SLACK_BOT_TOKEN',
+  'DISCORD_TOKEN',
+  'DISCORD_WEBHOOK_URL',
+] as const;
 
 export const DEMO_STORE_PATH = './data/demo.sqlite';
 export const DEMO_DOMAIN = 'example.com';

@@ -2,8 +2,8 @@
 // figure it found and, for a failure, the fix. Checks never throw and never print secrets.
 
 import { isNoAnswer, type RecordResolver } from '../net/dns-records.ts';
-import type { Config } from '../config.ts';
-import { imapConfigured } from '../config.ts';
+import type { Config, ImapAccountSettings } from '../config.ts';
+import { imapConfigured, mailboxesOf } from '../config.ts';
 import { errorMessage } from '../text/error-message.ts';
 import { redactSecrets, redactUrl } from '../text/redact.ts';
 
@@ -25,7 +25,7 @@ export interface DoctorDeps {
     integrityCheck?(): Promise<string[]>;
   }>;
   connectImap(
-    config: Config,
+    config: ImapAccountSettings,
   ): Promise<{ list(): Promise<Array<{ path: string; delimiter?: string }>>; logout(): Promise<void> }>;
   /** POSTs a Slack Web API method with the bot token; resolves the JSON answer */
   slack(
@@ -126,20 +126,34 @@ export async function checkImap(config: Config, deps: DoctorDeps): Promise<Check
         detail: 'not configured (IMAP_HOST, IMAP_USER): reports are read only from files',
       },
     ];
-  const where = `${config.IMAP_USER}@${config.IMAP_HOST}:${config.IMAP_PORT ?? (config.IMAP_TLS === 'tls' ? 993 : 143)} (${config.IMAP_TLS})`;
+  const results: CheckResult[] = [];
+  for (const account of mailboxesOf(config)) results.push(...(await checkMailbox(account, deps)));
+  return results;
+}
+
+/** One mailbox: login, its folders. With IMAP_ACCOUNTS each result names the account. */
+async function checkMailbox(config: ImapAccountSettings, deps: DoctorDeps): Promise<CheckResult[]> {
+  const named = config.IMAP_ACCOUNT !== 'default' ? ` ${config.IMAP_ACCOUNT}` : '';
+  const where = `${named ? `${config.IMAP_ACCOUNT}: ` : ''}${config.IMAP_USER}@${config.IMAP_HOST}:${config.IMAP_PORT ?? (config.IMAP_TLS === 'tls' ? 993 : 143)} (${config.IMAP_TLS})`;
   let client: Awaited<ReturnType<DoctorDeps['connectImap']>>;
   try {
     client = await deps.connectImap(config);
   } catch (error) {
-    const message = safeMessage(error, [config.IMAP_PASSWORD]);
+    const message = safeMessage(error, [
+      config.IMAP_PASSWORD,
+      config.IMAP_OAUTH_CLIENT_SECRET,
+      config.IMAP_OAUTH_REFRESH_TOKEN,
+    ]);
     const code = (error as { code?: string; authenticationFailed?: boolean }) ?? {};
     const fix =
-      code.authenticationFailed || /auth|login|credentials/i.test(message)
-        ? 'check IMAP_USER and IMAP_PASSWORD (many providers want an app password)'
-        : /certificate|self[- ]signed|tls|ssl/i.test(message)
-          ? 'check IMAP_TLS (tls on port 993, starttls on 143); for a self-signed certificate you trust set IMAP_TLS_REJECT_UNAUTHORIZED=false'
-          : 'check IMAP_HOST and IMAP_PORT, and that the server accepts connections from this machine';
-    return [{ part: 'imap', status: 'fail', detail: `${where}: ${message}`, fix }];
+      config.IMAP_AUTH === 'oauth2' && (code.authenticationFailed || /token/i.test(message))
+        ? 'check IMAP_USER and the IMAP_OAUTH_* settings (see the README for Microsoft 365 and Gmail)'
+        : code.authenticationFailed || /auth|login|credentials/i.test(message)
+          ? 'check IMAP_USER and IMAP_PASSWORD (many providers want an app password)'
+          : /certificate|self[- ]signed|tls|ssl/i.test(message)
+            ? 'check IMAP_TLS (tls on port 993, starttls on 143); for a self-signed certificate you trust set IMAP_TLS_REJECT_UNAUTHORIZED=false'
+            : 'check IMAP_HOST and IMAP_PORT, and that the server accepts connections from this machine';
+    return [{ part: `imap${named}`, status: 'fail', detail: `${where}: ${message}`, fix }];
   }
   try {
     const folders = await client.list();
@@ -147,7 +161,7 @@ export async function checkImap(config: Config, deps: DoctorDeps): Promise<Check
     const paths = new Set(folders.map((folder) => folder.path));
     const results: CheckResult[] = [
       {
-        part: 'imap',
+        part: `imap${named}`,
         status: 'ok',
         detail: `logged in to ${where}; ${folders.length} folders, delimiter "${delimiter}"`,
       },
@@ -155,9 +169,9 @@ export async function checkImap(config: Config, deps: DoctorDeps): Promise<Check
     const mailbox = [...paths].find((path) => path.toUpperCase() === config.IMAP_MAILBOX.toUpperCase());
     results.push(
       mailbox
-        ? { part: 'imap mailbox', status: 'ok', detail: `${config.IMAP_MAILBOX} exists` }
+        ? { part: `imap${named} mailbox`, status: 'ok', detail: `${config.IMAP_MAILBOX} exists` }
         : {
-            part: 'imap mailbox',
+            part: `imap${named} mailbox`,
             status: 'fail',
             detail: `${config.IMAP_MAILBOX} does not exist`,
             fix: `set IMAP_MAILBOX to one of: ${[...paths].slice(0, 8).join(', ')}`,
@@ -170,9 +184,9 @@ export async function checkImap(config: Config, deps: DoctorDeps): Promise<Check
       const path = folder.split('/').filter(Boolean).join(delimiter);
       results.push(
         paths.has(path)
-          ? { part: 'imap folder', status: 'ok', detail: `${setting} ${path} exists` }
+          ? { part: `imap${named} folder`, status: 'ok', detail: `${setting} ${path} exists` }
           : {
-              part: 'imap folder',
+              part: `imap${named} folder`,
               status: 'warn',
               detail: `${setting} ${path} does not exist yet; it is created on the first run`,
               fix:

@@ -19,6 +19,8 @@ export interface IngestError {
   source: string;
   /** the cause, without the source */
   message: string;
+  /** the cause as a short code (a reader error code, `invalid-report`, `no-report`) */
+  code?: string;
 }
 
 export interface InputResult {
@@ -149,6 +151,7 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
     result.errors.push({
       source: input.source,
       message: `could not be read: ${error instanceof Error ? error.message : String(error)}`,
+      code: 'reader-failure',
     });
     return result;
   }
@@ -157,7 +160,7 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
     const source = error.source ?? input.source;
     // the reader's messages start with the source; keep only the cause (the source is beside it)
     const message = error.message.startsWith(`${source}: `) ? error.message.slice(source.length + 2) : error.message;
-    result.errors.push({ source, message });
+    result.errors.push({ source, message, code: error.code ?? 'unreadable' });
   }
   for (const report of parsed.reports) {
     let outcome: IngestOutcome;
@@ -167,7 +170,7 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
       // a report the store cannot place is bad input: named, skipped, the rest goes on
       if (error instanceof InvalidReportError) {
         observer?.readerError('invalid-report');
-        result.errors.push({ source: input.source, message: error.message });
+        result.errors.push({ source: input.source, message: error.message, code: 'invalid-report' });
         continue;
       }
       throw new StoreWriteError(input.source, error);
@@ -185,7 +188,11 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
   }
   if (parsed.reports.length === 0 && result.errors.length === 0) {
     observer?.readerError('no-report');
-    result.errors.push({ source: input.source, message: 'no DMARC, failure or SMTP TLS report found' });
+    result.errors.push({
+      source: input.source,
+      message: 'no DMARC, failure or SMTP TLS report found',
+      code: 'no-report',
+    });
   }
   return result;
 }

@@ -1,7 +1,7 @@
 // Monitoring as `dmarc-bot start` runs it: with METRICS_PORT set, the metrics and /healthz server
 // on METRICS_HOST; without it, the no-op observer and nothing listening.
 
-import { imapConfigured, type Config } from '../config.ts';
+import { imapConfigured, mailboxesOf, type Config } from '../config.ts';
 import { createCommandContext, identifyFor } from '../context.ts';
 import type { Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
@@ -39,6 +39,7 @@ export async function startBotMonitoring(input: {
   });
   const identify = identifyFor(context);
   const metrics = createMetrics({
+    imapAccounts: mailboxesOf(config).map((account) => account.IMAP_ACCOUNT),
     domainFigures: () => domainFigures(store, identify, context.thresholds, now()),
     now,
     onRefreshError: (error) =>

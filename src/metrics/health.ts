@@ -20,7 +20,7 @@ export interface HealthInput {
   mailbox?: {
     /** false while another instance holds the lease and watches the mailbox */
     leading(): boolean;
-    state(): { connected: boolean; lastPass: Date | null };
+    state(): { connected: boolean; lastPass: Date | null; down?: string[] };
     /** a pass older than this means the watcher is stuck (about twice IMAP_POLL_SECONDS) */
     maxPassAgeMs: number;
   };
@@ -49,8 +49,10 @@ async function storeHealth(store: HealthInput['store'], timeoutMs: number): Prom
 function mailboxHealth(mailbox: HealthInput['mailbox'], now: Date): PartHealth {
   if (!mailbox) return { ok: true, detail: 'not configured' };
   if (!mailbox.leading()) return { ok: true, detail: 'standby: another instance reads the mailbox' };
-  const { connected, lastPass } = mailbox.state();
-  if (!connected) return { ok: false, detail: 'not connected' };
+  const { connected, lastPass, down } = mailbox.state();
+  // with several accounts, name the ones that are down (the single mailbox is `default`)
+  const named = down?.filter((account) => account !== 'default') ?? [];
+  if (!connected) return { ok: false, detail: named.length ? `not connected: ${named.join(', ')}` : 'not connected' };
   if (!lastPass) return { ok: true, detail: 'connected, first pass running' };
   const age = now.getTime() - lastPass.getTime();
   if (age > mailbox.maxPassAgeMs)

@@ -12,6 +12,8 @@ export interface MetricsOptions {
   domainFigures?: () => Promise<DomainFigures[]>;
   /** how long per-domain figures are reused between scrapes (default 5 minutes) */
   refreshMs?: number;
+  /** the mailbox accounts, so that each shows as disconnected before its first connection */
+  imapAccounts?: readonly string[];
   /** process metrics (CPU, memory, event loop) besides the bot's own; default true */
   processMetrics?: boolean;
   now?: () => Date;
@@ -24,8 +26,11 @@ export interface Metrics {
   observer: OpsObserver;
   /** the exposition text (what GET /metrics answers) */
   scrape(): Promise<string>;
-  /** what the health check reads: the watcher's connection and its last good pass */
-  imapState(): { connected: boolean; lastPass: Date | null };
+  /**
+   * What the health check reads: whether every account's watcher is connected (`down` names those
+   * that are not) and the oldest of their last good passes (null while one has none yet).
+   */
+  imapState(): { connected: boolean; lastPass: Date | null; down: string[] };
 }
 
 export const READINESS_VERDICTS = [
@@ -56,12 +61,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const imapConnected = new Gauge({
     name: 'dmarc_imap_connected',
-    help: '1 while the mailbox watcher holds an IMAP connection, else 0',
+    help: '1 while the mailbox watcher of the account holds an IMAP connection, else 0',
+    labelNames: ['account'],
     registers: [registry],
   });
   const imapLastPass = new Gauge({
     name: 'dmarc_imap_last_success_timestamp_seconds',
-    help: 'Unix time of the last mailbox pass that finished without error (0: none yet)',
+    help: "Unix time of the last pass over the account's mailbox that finished without error (0: none yet)",
+    labelNames: ['account'],
     registers: [registry],
   });
   const digests = new Counter({
@@ -76,21 +83,29 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['destination', 'result'],
     registers: [registry],
   });
-  imapConnected.set(0);
-  imapLastPass.set(0);
-
-  let connected = false;
-  let lastPass: Date | null = null;
+  // per account: connected, and its last good pass
+  const accounts = new Map<string, { connected: boolean; lastPass: Date | null }>();
+  const accountState = (account = 'default') => {
+    let state = accounts.get(account);
+    if (!state) {
+      state = { connected: false, lastPass: null };
+      accounts.set(account, state);
+      imapConnected.set({ account }, 0);
+      imapLastPass.set({ account }, 0);
+    }
+    return state;
+  };
+  for (const account of options.imapAccounts?.length ? options.imapAccounts : ['default']) accountState(account);
   const observer: OpsObserver = {
     reportIngested: (kind, outcome) => reports.inc({ kind, outcome }),
     readerError: (cause) => readerErrors.inc({ cause }),
-    imapConnection(value) {
-      connected = value;
-      imapConnected.set(value ? 1 : 0);
+    imapConnection(value, account = 'default') {
+      accountState(account).connected = value;
+      imapConnected.set({ account }, value ? 1 : 0);
     },
-    imapPass(at) {
-      lastPass = at;
-      imapLastPass.set(at.getTime() / 1000);
+    imapPass(at, account = 'default') {
+      accountState(account).lastPass = at;
+      imapLastPass.set({ account }, at.getTime() / 1000);
     },
     delivery: (kind, destination, ok) =>
       (kind === 'digest' ? digests : alerts).inc({ destination, result: ok ? 'sent' : 'failed' }),
@@ -155,6 +170,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registry,
     observer,
     scrape: () => registry.metrics(),
-    imapState: () => ({ connected, lastPass }),
+    imapState: () => {
+      const states = [...accounts.entries()];
+      const down = states.filter(([, state]) => !state.connected).map(([account]) => account);
+      const passes = states.map(([, state]) => state.lastPass);
+      const lastPass = passes.some((pass) => pass === null)
+        ? null
+        : (passes as Date[]).reduce((oldest, pass) => (pass < oldest ? pass : oldest), passes[0] as Date);
+      return { connected: down.length === 0, lastPass: lastPass ?? null, down };
+    },
   };
 }

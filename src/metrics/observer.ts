@@ -12,10 +12,10 @@ export interface OpsObserver {
   reportIngested(kind: ReportKind, outcome: IngestOutcome): void;
   /** one part of an input that could not be read (a reader error code, `invalid-report`, `no-report`) */
   readerError(cause: string): void;
-  /** the IMAP watcher connected (true) or lost its connection (false) */
-  imapConnection(connected: boolean): void;
-  /** a pass over the mailbox finished without error */
-  imapPass(at: Date): void;
+  /** an IMAP watcher connected (true) or lost its connection (false); account `default` when not named */
+  imapConnection(connected: boolean, account?: string): void;
+  /** a pass over an account's mailbox finished without error */
+  imapPass(at: Date, account?: string): void;
   /** a digest or an alert was posted to a destination, or finally failed there (after retries) */
   delivery(kind: DeliveryKind, destination: string, ok: boolean): void;
 }

@@ -2,13 +2,16 @@
 // processed UID are kept in the store. Messages are fetched in bounded UID chunks, and a chunk's
 // messages are moved (or flagged) only after store.flush() made their reports durable, and the
 // last UID is saved only after that: a crash at any point re-reads at most one chunk, which the
-// store's dedupe absorbs.
+// store's dedupe absorbs. A mail without a report carries its reason as IMAP keywords. Logins are
+// by password or by OAuth2 access token (src/oauth); several mailboxes run side by side, each with
+// its own connection, token and place, their passes taking turns on the one store.
 
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { silentLogger, type Logger } from '../log.ts';
 import type { ReportStore } from '../store/types.ts';
 import {
   ReadAbortedError,
+  StoreWriteError,
   ingestInput,
   type IngestDeps,
   type IngestError,
@@ -16,6 +19,9 @@ import {
   type ReadReports,
 } from '../ingest/pipeline.ts';
 import type { OpsObserver } from '../metrics/observer.ts';
+import { createTokenClient, type AccessTokens, type TokenClientDeps } from '../oauth/token-client.ts';
+import { redactSecrets } from '../text/redact.ts';
+import { errorMessage } from '../text/error-message.ts';
 
 /**
  * The mailbox settings this source reads, named as the settings are (IMAP_*), so the validated
@@ -26,6 +32,15 @@ export interface ImapConfig {
   IMAP_PORT?: number | undefined;
   IMAP_USER?: string | undefined;
   IMAP_PASSWORD?: string | undefined;
+  /** `oauth2`: log in with an access token from the IMAP_OAUTH_* refresh-token flow */
+  IMAP_AUTH?: 'password' | 'oauth2' | undefined;
+  IMAP_OAUTH_TOKEN_URL?: string | undefined;
+  IMAP_OAUTH_CLIENT_ID?: string | undefined;
+  IMAP_OAUTH_CLIENT_SECRET?: string | undefined;
+  IMAP_OAUTH_REFRESH_TOKEN?: string | undefined;
+  IMAP_OAUTH_SCOPE?: string | undefined;
+  /** the account's name in logs and metrics (`default` for the single mailbox) */
+  IMAP_ACCOUNT?: string | undefined;
   IMAP_TLS: 'tls' | 'starttls' | 'off';
   IMAP_MAILBOX: string;
   IMAP_PROCESSED_FOLDER: string;
@@ -64,6 +79,10 @@ export interface ImapDeps {
   readDeadlineMs?: number;
   /** largest mail that is downloaded at all (default: from MAX_ATTACHMENT_MB, base64 included) */
   maxMailBytes?: number;
+  /** IMAP_AUTH=oauth2: where access tokens come from (default: a token client from IMAP_OAUTH_*) */
+  tokens?: AccessTokens;
+  /** clock and fetch of the default token client */
+  oauth?: TokenClientDeps;
 }
 
 export interface ImapPassSummary {
@@ -90,23 +109,92 @@ export interface MailboxState {
 
 const DEFAULT_CHUNK = 50;
 const DEFAULT_MAX_ATTACHMENT_MB = 10;
+/** The keyword every mail without a report gets, beside one that names why (`$DmarcBotReason_<code>`). */
+export const INVALID_KEYWORD = '$DmarcBotInvalid';
+export const REASON_KEYWORD_PREFIX = '$DmarcBotReason_';
+
+/** The keywords that carry an invalid mail's reasons into the mailbox (IMAP cannot edit a message). */
+export function invalidKeywords(errors: ReadonlyArray<Pick<IngestError, 'code'>>): string[] {
+  const codes = [...new Set(errors.map((error) => (error.code ?? 'unreadable').replace(/[^A-Za-z0-9-]/g, '')))];
+  return [INVALID_KEYWORD, ...codes.filter(Boolean).map((code) => `${REASON_KEYWORD_PREFIX}${code}`)];
+}
 
 export function mailboxStateKey(config: ImapConfig): string {
   return `imap:${config.IMAP_USER ?? ''}@${config.IMAP_HOST ?? ''}/${config.IMAP_MAILBOX}`;
 }
 
+/** The account's name in logs and metrics. */
+export function accountName(config: ImapConfig): string {
+  return config.IMAP_ACCOUNT ?? 'default';
+}
+
+/** The name of one of the account's settings as the user writes it (IMAP_WORK_USER for `work`). */
+function settingName(config: ImapConfig, key: string): string {
+  const account = accountName(config);
+  return account === 'default' ? `IMAP_${key}` : `IMAP_${account.toUpperCase()}_${key}`;
+}
+
+/** Log fields with the given secrets cut out of every string (one level deep, as imapflow logs). */
+function redactFields(obj: object, secrets: () => ReadonlyArray<string | undefined>): object {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(obj))
+    out[key] =
+      typeof value === 'string'
+        ? redactSecrets(value, secrets())
+        : value instanceof Error
+          ? redactSecrets(errorMessage(value), secrets())
+          : value;
+  return out;
+}
+
 /** imapflow logs through this adapter: its info level is protocol chatter, so it goes to debug. */
-function imapLogger(logger: Logger): NonNullable<ImapFlowOptions['logger']> {
-  const child = logger.child({ component: 'imap' });
+function imapLogger(
+  logger: Logger,
+  secrets: () => ReadonlyArray<string | undefined>,
+  account?: string,
+): NonNullable<ImapFlowOptions['logger']> {
+  const child = logger.child({ component: 'imap', ...(account ? { account } : {}) });
   return {
-    debug: (obj: object) => child.trace(obj),
-    info: (obj: object) => child.debug(obj),
-    warn: (obj: object) => child.warn(obj),
-    error: (obj: object) => child.error(obj),
+    debug: (obj: object) => child.trace(redactFields(obj, secrets)),
+    info: (obj: object) => child.debug(redactFields(obj, secrets)),
+    warn: (obj: object) => child.warn(redactFields(obj, secrets)),
+    error: (obj: object) => child.error(redactFields(obj, secrets)),
   };
 }
 
-export function imapClientOptions(config: ImapConfig, logger: Logger = silentLogger): ImapFlowOptions {
+/** The token client of an IMAP_AUTH=oauth2 mailbox; undefined for a password login. */
+export function oauthTokensFor(config: ImapConfig, deps: TokenClientDeps = {}): AccessTokens | undefined {
+  if (config.IMAP_AUTH !== 'oauth2') return undefined;
+  if (!config.IMAP_OAUTH_TOKEN_URL || !config.IMAP_OAUTH_CLIENT_ID || !config.IMAP_OAUTH_REFRESH_TOKEN)
+    throw new Error('IMAP_AUTH=oauth2 needs IMAP_OAUTH_TOKEN_URL, IMAP_OAUTH_CLIENT_ID and IMAP_OAUTH_REFRESH_TOKEN');
+  return createTokenClient(
+    {
+      tokenUrl: config.IMAP_OAUTH_TOKEN_URL,
+      clientId: config.IMAP_OAUTH_CLIENT_ID,
+      clientSecret: config.IMAP_OAUTH_CLIENT_SECRET,
+      refreshToken: config.IMAP_OAUTH_REFRESH_TOKEN,
+      scope: config.IMAP_OAUTH_SCOPE,
+    },
+    deps,
+  );
+}
+
+/** The secrets of a mailbox login: what no log line or error may show. */
+function loginSecrets(config: ImapConfig, tokens?: AccessTokens): string[] {
+  return [
+    config.IMAP_PASSWORD,
+    config.IMAP_OAUTH_CLIENT_SECRET,
+    config.IMAP_OAUTH_REFRESH_TOKEN,
+    ...(tokens?.secrets() ?? []),
+  ].filter((value): value is string => Boolean(value));
+}
+
+export function imapClientOptions(
+  config: ImapConfig,
+  logger: Logger = silentLogger,
+  accessToken?: string,
+  secrets: () => ReadonlyArray<string | undefined> = () => [config.IMAP_PASSWORD],
+): ImapFlowOptions {
   if (!config.IMAP_HOST || !config.IMAP_USER) {
     throw new Error('IMAP is not configured: set IMAP_HOST, IMAP_USER and IMAP_PASSWORD');
   }
@@ -117,23 +205,89 @@ export function imapClientOptions(config: ImapConfig, logger: Logger = silentLog
     secure: implicitTls,
     // `off` must never upgrade, `starttls` must never fall back to cleartext
     doSTARTTLS: config.IMAP_TLS === 'starttls' ? true : config.IMAP_TLS === 'off' ? false : undefined,
-    auth: { user: config.IMAP_USER, pass: config.IMAP_PASSWORD ?? '' },
+    auth: accessToken
+      ? { user: config.IMAP_USER, accessToken }
+      : { user: config.IMAP_USER, pass: config.IMAP_PASSWORD ?? '' },
     tls: { rejectUnauthorized: config.IMAP_TLS_REJECT_UNAUTHORIZED !== 'false' },
-    logger: imapLogger(logger),
+    logger: imapLogger(logger, secrets, config.IMAP_ACCOUNT),
     disableAutoIdle: true,
   };
 }
 
-export async function connectImap(
+/** A login the server refused, said plainly, without any secret. */
+export class ImapLoginError extends Error {
+  override name = 'ImapLoginError';
+  readonly authenticationFailed = true;
+}
+
+function isAuthFailure(error: unknown): boolean {
+  return Boolean(
+    error && typeof error === 'object' && (error as { authenticationFailed?: unknown }).authenticationFailed,
+  );
+}
+
+async function openClient(
   config: ImapConfig,
-  deps: Pick<ImapDeps, 'logger' | 'clientOptions'> = {},
+  logger: Logger,
+  clientOptions: Partial<ImapFlowOptions> | undefined,
+  accessToken: string | undefined,
+  secrets: () => string[],
 ): Promise<ImapFlow> {
-  const logger = deps.logger ?? silentLogger;
-  const client = new ImapFlow({ ...imapClientOptions(config, logger), ...deps.clientOptions });
+  const client = new ImapFlow({ ...imapClientOptions(config, logger, accessToken, secrets), ...clientOptions });
   // without a listener an 'error' event would crash the process; the failing command reports it
-  client.on('error', (error: Error) => logger.warn({ err: error.message }, 'imap connection error'));
+  client.on('error', (error: Error) =>
+    logger.warn(
+      { err: redactSecrets(error.message, secrets()), account: accountName(config) },
+      'imap connection error',
+    ),
+  );
   await client.connect();
   return client;
+}
+
+/**
+ * Connects and logs in. With IMAP_AUTH=oauth2 the access token comes from the token client; a
+ * cached token the server refuses (revoked before its expiry) is refreshed once and tried again,
+ * and a refusal after that is a plain ImapLoginError. Errors never carry a secret.
+ */
+export async function connectImap(
+  config: ImapConfig,
+  deps: Pick<ImapDeps, 'logger' | 'clientOptions' | 'tokens' | 'oauth'> = {},
+): Promise<ImapFlow> {
+  const logger = deps.logger ?? silentLogger;
+  const tokens = deps.tokens ?? oauthTokensFor(config, deps.oauth);
+  const secrets = () => loginSecrets(config, tokens);
+  if (!tokens) {
+    try {
+      return await openClient(config, logger, deps.clientOptions, undefined, secrets);
+    } catch (error) {
+      throw redactedError(error, secrets());
+    }
+  }
+  for (let attempt = 0; ; attempt += 1) {
+    const { token, fresh } = await tokens.accessToken();
+    try {
+      return await openClient(config, logger, deps.clientOptions, token, secrets);
+    } catch (error) {
+      if (!isAuthFailure(error)) throw redactedError(error, secrets());
+      if (fresh || attempt > 0)
+        throw new ImapLoginError(
+          `${config.IMAP_HOST} refused the OAuth2 access token for ${config.IMAP_USER} (${redactSecrets(errorMessage(error), secrets())}): check ${settingName(config, 'USER')}, ${settingName(config, 'OAUTH_SCOPE')} and that the app may read this mailbox`,
+        );
+      // refused before its expiry: revoked, or the server's clock differs; one fresh token
+      logger.info({ account: accountName(config) }, 'the IMAP server refused the access token; refreshing it once');
+      tokens.invalidate();
+    }
+  }
+}
+
+/** The error as thrown, with its message cleaned of secrets (its other fields kept). */
+function redactedError(error: unknown, secrets: string[]): unknown {
+  if (error instanceof Error) {
+    const cleaned = redactSecrets(error.message, secrets);
+    if (cleaned !== error.message) error.message = cleaned;
+  }
+  return error;
 }
 
 /** The configured folder path ("DMARC/Processed") in the server's own delimiter. */
@@ -177,6 +331,8 @@ export async function processMailbox(
 
   const mailbox = await client.mailboxOpen(config.IMAP_MAILBOX);
   const uidValidity = mailbox.uidValidity.toString();
+  // keywords travel with the message when it is moved; a server that keeps none gets the log only
+  const keepsKeywords = mailbox.permanentFlags?.has('\\*') ?? false;
   const saved = await store.getState<MailboxState>(stateKey);
   let lastUid = saved?.lastUid ?? 0;
   if (saved && saved.uidValidity !== uidValidity) {
@@ -221,6 +377,8 @@ export async function processMailbox(
     const chunk = pending.slice(start, start + chunkSize);
     const withReports: number[] = [];
     const withoutReports: number[] = [];
+    /** the invalid mails by the keywords that name their reasons */
+    const reasonKeywords = new Map<string, number[]>();
     // Sizes first: a mail too big to be a report is not downloaded at all.
     const tooBig = new Map<number, number>();
     for await (const message of client.fetch(chunk.join(','), { uid: true, size: true }, { uid: true }))
@@ -238,6 +396,7 @@ export async function processMailbox(
           {
             source: `imap:${config.IMAP_MAILBOX}/${uid}`,
             message: `the mail has ${size} bytes, more than the ${maxMailBytes} a report mail may have (MAX_ATTACHMENT_MB)`,
+            code: 'too-large',
           },
         ],
       },
@@ -274,6 +433,8 @@ export async function processMailbox(
           logger.warn({ source: error.source }, `part of the message could not be read: ${error.message}`);
       } else {
         withoutReports.push(message.uid);
+        const keywords = invalidKeywords(result.errors).join(' ');
+        reasonKeywords.set(keywords, [...(reasonKeywords.get(keywords) ?? []), message.uid]);
         logger.warn(
           { source, reason: result.errors.map((e) => e.message).join('; ') },
           folders
@@ -301,11 +462,30 @@ export async function processMailbox(
 
     // durable first, then acknowledge on the server, then remember
     await store.flush();
+    // The reason goes on the mail before it moves: after a crash in between the mail is still in
+    // the mailbox, is read again and gets the same keywords (setting a keyword twice is a no-op).
+    if (keepsKeywords)
+      for (const [keywords, uids] of reasonKeywords)
+        if (!(await client.messageFlagsAdd(uids.join(','), keywords.split(' '), { uid: true })))
+          logger.warn({ account: accountName(config), uids }, 'the reason keywords could not be set (see the log)');
+    // imapflow answers a refused MOVE or STORE with false: stop before the last UID is saved, so
+    // that the next pass reads these mails again (their reports are already stored: duplicates)
+    const acknowledged = (done: unknown, what: string) => {
+      if (done === false) throw new Error(`the server refused to ${what}; the mails stay and are read again`);
+    };
     if (folders) {
-      if (withReports.length) await client.messageMove(withReports.join(','), folders.processed, { uid: true });
-      if (withoutReports.length) await client.messageMove(withoutReports.join(','), folders.invalid, { uid: true });
+      if (withReports.length)
+        acknowledged(
+          await client.messageMove(withReports.join(','), folders.processed, { uid: true }),
+          `move mail to ${folders.processed}`,
+        );
+      if (withoutReports.length)
+        acknowledged(
+          await client.messageMove(withoutReports.join(','), folders.invalid, { uid: true }),
+          `move mail to ${folders.invalid}`,
+        );
     } else if (handled.size) {
-      await client.messageFlagsAdd([...handled].join(','), ['\\Seen'], { uid: true });
+      acknowledged(await client.messageFlagsAdd([...handled].join(','), ['\\Seen'], { uid: true }), 'mark mail seen');
     }
     summary.processed += withReports.length;
     summary.invalid += withoutReports.length;
@@ -355,6 +535,8 @@ export interface WatchOptions {
   /** called after every pass (tests and the bot's status use it) */
   onPass?: (summary: ImapPassSummary) => void;
   random?: () => number;
+  /** runs each pass; watchMailboxes makes the accounts' passes take turns on the one store */
+  passLock?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** Exponential backoff with equal jitter: half the capped initial * 2^attempt, plus a random part of the other half. */
@@ -432,35 +614,47 @@ export async function watchMailbox(
   const initialMs = deps.backoffInitialMs ?? 1000;
   const maxMs = deps.backoffMaxMs ?? 5 * 60_000;
   const pollMs = config.IMAP_POLL_SECONDS * 1000;
+  const account = accountName(config);
+  // one token client for the watcher's life: reconnects reuse a token until it nears expiry
+  const tokens = deps.tokens ?? oauthTokensFor(config, deps.oauth);
+  const connectDeps = { ...deps, ...(tokens ? { tokens } : {}) };
+  const pass = deps.passLock ?? ((work) => work());
   let attempt = 0;
   while (!signal.aborted) {
     let client: ImapFlow | undefined;
     try {
-      client = await connectImap(config, deps);
-      deps.observer?.imapConnection(true);
+      client = await connectImap(config, connectDeps);
+      deps.observer?.imapConnection(true, account);
       attempt = 0;
-      logger.info({ host: config.IMAP_HOST, mailbox: config.IMAP_MAILBOX }, 'watching the mailbox');
+      logger.info({ account, host: config.IMAP_HOST, mailbox: config.IMAP_MAILBOX }, 'watching the mailbox');
       let mailArrived = false;
       client.on('exists', () => (mailArrived = true));
       while (!signal.aborted) {
         mailArrived = false;
-        const summary = await processMailbox(client, config, store, deps, signal);
+        const connected = client;
+        const summary = await pass(() => processMailbox(connected, config, store, deps, signal));
         if (summary.messages > 0)
           logger.info(
-            { messages: summary.messages, new: summary.new, duplicates: summary.duplicates, invalid: summary.invalid },
+            {
+              account,
+              messages: summary.messages,
+              new: summary.new,
+              duplicates: summary.duplicates,
+              invalid: summary.invalid,
+            },
             'mailbox pass done',
           );
-        deps.observer?.imapPass(deps.now?.() ?? new Date());
+        deps.observer?.imapPass(deps.now?.() ?? new Date(), account);
         deps.onPass?.(summary);
         if (signal.aborted) break;
         await waitForMail(client, pollMs, signal, () => mailArrived);
       }
       await client.logout().catch(() => client?.close());
-      deps.observer?.imapConnection(false);
+      deps.observer?.imapConnection(false, account);
       return;
     } catch (error) {
       client?.close();
-      deps.observer?.imapConnection(false);
+      deps.observer?.imapConnection(false, account);
       if (signal.aborted) {
         // stopping while a command was in flight: what was stored is flushed, the rest is read again
         await store.flush().catch(() => undefined);
@@ -469,10 +663,77 @@ export async function watchMailbox(
       const delay = backoffDelay(attempt, initialMs, maxMs, deps.random);
       attempt += 1;
       logger.warn(
-        { err: error instanceof Error ? error.message : String(error), retryInMs: delay, attempt },
+        {
+          account,
+          err: redactSecrets(errorMessage(error), loginSecrets(config, tokens)),
+          retryInMs: delay,
+          attempt,
+        },
         'mailbox connection failed; reconnecting',
       );
       await sleep(delay, signal);
     }
   }
+}
+
+/** One pass at a time: the store's documents are read, changed and written by one writer. */
+function createPassLock(): <T>(work: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>) => {
+    const run = tail.then(work, work);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+/** What one account's pass gave: its summary, or why it could not be read. */
+export type AccountPass =
+  | { account: string; config: ImapConfig; ok: true; summary: ImapPassSummary }
+  | { account: string; config: ImapConfig; ok: false; error: string };
+
+/**
+ * `ingest --imap` over every configured mailbox, one after the other into the one store. A mailbox
+ * that cannot be read is reported and the others are read all the same.
+ */
+export async function runImapPasses(
+  accounts: readonly ImapConfig[],
+  store: ImapStore,
+  deps: ImapDeps & { onAccount?: (config: ImapConfig) => void } = {},
+): Promise<AccountPass[]> {
+  const passes: AccountPass[] = [];
+  for (const config of accounts) {
+    if (deps.signal?.aborted) break;
+    const account = accountName(config);
+    deps.onAccount?.(config);
+    try {
+      const summary = await runImapPass(config, store, deps);
+      passes.push({ account, config, ok: true, summary });
+    } catch (error) {
+      // a store failure is no mailbox's fault: it stops the run (nothing after it may be acknowledged)
+      if (error instanceof StoreWriteError) throw error;
+      passes.push({ account, config, ok: false, error: errorMessage(error) });
+    }
+  }
+  return passes;
+}
+
+/**
+ * `start` over every configured mailbox: one watcher each (its own connection, backoff, token and
+ * metrics), their passes taking turns on the store. One mailbox failing never stops the others.
+ */
+export async function watchMailboxes(
+  accounts: readonly ImapConfig[],
+  store: ImapStore,
+  deps: ImapDeps & WatchOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  const passLock = deps.passLock ?? createPassLock();
+  const logger = deps.logger ?? silentLogger;
+  await Promise.all(
+    accounts.map((config) =>
+      watchMailbox(config, store, { ...deps, passLock }, signal).catch((error: unknown) =>
+        logger.error({ account: accountName(config), err: errorMessage(error) }, 'mailbox watcher stopped'),
+      ),
+    ),
+  );
 }

@@ -1,6 +1,6 @@
 // Secrets out of text before it is logged, shown in chat or printed by doctor: the configured
 // secrets themselves, anything shaped like a Slack or Discord token, Discord webhook tokens,
-// Authorization header values, and passwords in URLs.
+// Authorization header values, passwords in URLs and secret-named URL parameters.
 
 const REDACTED = '[redacted]';
 /** Shorter configured values are not cut out of text: they would match ordinary words. */
@@ -26,5 +26,9 @@ export function redactSecrets(text: string, secrets: ReadonlyArray<string | unde
       .replace(/([?&]ticket=)[^&\s"']+/g, `$1${REDACTED}`)
       .replace(/(hooks\.slack\.com\/(?:commands|actions|services|workflows)\/)[^\s"']+/g, `$1${REDACTED}`)
       .replace(/("?response_url"?\s*[:=]\s*"?)[^\s"',}]+/g, `$1${REDACTED}`)
+      .replace(
+        /(^|[?&#\s;,])((?:access_token|refresh_token|token|client_secret|secret|password|key|sig)=)[^&#\s"]+/gi,
+        `$1$2${REDACTED}`,
+      )
   );
 }

@@ -13,6 +13,7 @@ describe('wantsDemo', () => {
     expect(wantsDemo({ TZ: 'Europe/Berlin', LOG_LEVEL: 'debug' })).toBe(true);
     expect(wantsDemo({ DMARC_STORE: 'sqlite://./data/mine.sqlite' })).toBe(false);
     expect(wantsDemo({ IMAP_HOST: 'mail.example.net' })).toBe(false);
+    expect(wantsDemo({ IMAP_ACCOUNTS: 'main,work' })).toBe(false);
     expect(wantsDemo({ SLACK_BOT_TOKEN: 'xoxb-1' })).toBe(false);
     expect(wantsDemo({ DISCORD_WEBHOOK_URL: 'https://discord.example/api/webhooks/1/x' })).toBe(false);
     expect(wantsDemo({ IMAP_HOST: '  ' })).toBe(true);

@@ -76,7 +76,8 @@ describe('an IMAP pass with misbehaving mail', () => {
     const reads: string[] = [];
     const summary = await runImapPass(imapConfig(account), store, {
       read: injectedReader(reads),
-      readDeadlineMs: 500,
+      // long enough for a cold first read on a loaded machine, short for the hanging one
+      readDeadlineMs: 2000,
       maxMailBytes: 200_000,
     });
     expect(summary).toMatchObject({ messages: 6, processed: 3, invalid: 3, new: 3, duplicates: 0 });

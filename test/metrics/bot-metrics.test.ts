@@ -17,6 +17,8 @@ import { distinctAggregateMail, mailWithoutReport } from '../support/mail.ts';
 import { freePort } from '../support/ports.ts';
 import { health, sample, scrape } from './scrape.ts';
 
+// the single mailbox of the IMAP_* settings is the account `default`
+const MAIN = { account: 'default' };
 let dovecot: DovecotServer;
 let bot: RunningBot | undefined;
 
@@ -59,12 +61,14 @@ describe('metrics of the running bot', () => {
     expect(bot.metricsPort).toBe(metricsPort);
 
     await until(
-      async () => (sample(await scrape(metricsPort), 'dmarc_imap_last_success_timestamp_seconds') ?? 0) > 0,
+      async () => (sample(await scrape(metricsPort), 'dmarc_imap_last_success_timestamp_seconds', MAIN) ?? 0) > 0,
       'a mailbox pass',
     );
     const first = await scrape(metricsPort);
-    expect(sample(first, 'dmarc_imap_connected')).toBe(1);
-    expect(sample(first, 'dmarc_imap_last_success_timestamp_seconds')).toBeGreaterThanOrEqual(Math.floor(startedAt));
+    expect(sample(first, 'dmarc_imap_connected', MAIN)).toBe(1);
+    expect(sample(first, 'dmarc_imap_last_success_timestamp_seconds', MAIN)).toBeGreaterThanOrEqual(
+      Math.floor(startedAt),
+    );
     expect(sample(first, 'dmarc_reports_ingested_total', { kind: 'aggregate', outcome: 'new' })).toBe(2);
     expect(sample(first, 'dmarc_reader_errors_total', { cause: 'not-a-report' })).toBe(1);
     // the terminal got the first digest
@@ -75,7 +79,7 @@ describe('metrics of the running bot', () => {
     expect(String((healthy.body.mailbox as { detail: string }).detail)).toMatch(/^connected, last pass /);
 
     await dovecot.stop();
-    await until(async () => sample(await scrape(metricsPort), 'dmarc_imap_connected') === 0, 'the disconnect');
+    await until(async () => sample(await scrape(metricsPort), 'dmarc_imap_connected', MAIN) === 0, 'the disconnect');
     const down = await health(metricsPort);
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({
@@ -85,7 +89,7 @@ describe('metrics of the running bot', () => {
     });
 
     await dovecot.restart();
-    await until(async () => sample(await scrape(metricsPort), 'dmarc_imap_connected') === 1, 'the reconnect');
+    await until(async () => sample(await scrape(metricsPort), 'dmarc_imap_connected', MAIN) === 1, 'the reconnect');
     expect((await health(metricsPort)).status).toBe(200);
 
     await bot.stop();

@@ -60,7 +60,39 @@ async function waitForGreeting(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-function config(dir: string, port: number): string {
+export interface DovecotOptions {
+  /**
+   * Adds an oauth2 passdb (XOAUTH2 and OAUTHBEARER) that asks this RFC 7662 introspection URL
+   * about each token; password logins keep working beside it.
+   */
+  oauth2?: { introspectionUrl: string };
+}
+
+function oauth2Config(dir: string, options: DovecotOptions): string {
+  if (!options.oauth2) return '';
+  writeFileSync(
+    join(dir, 'dovecot-oauth2.conf.ext'),
+    `introspection_mode = post
+introspection_url = ${options.oauth2.introspectionUrl}
+username_attribute = username
+active_attribute = active
+active_value = true
+force_introspection = yes
+`,
+  );
+  // a refused token would otherwise make anvil delay the next logins from loopback by seconds
+  return `
+login_trusted_networks = 127.0.0.0/8
+auth_mechanisms = plain login xoauth2 oauthbearer
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${dir}/dovecot-oauth2.conf.ext
+}
+`;
+}
+
+function config(dir: string, port: number, options: DovecotOptions = {}): string {
   return `
 protocols = imap
 listen = 127.0.0.1
@@ -82,9 +114,10 @@ namespace inbox {
   inbox = yes
   separator = /
 }
+${oauth2Config(dir, options)}
 passdb {
   driver = static
-  args = password=${DOVECOT_PASSWORD}
+  args = password=${DOVECOT_PASSWORD}${options.oauth2 ? '\n  mechanisms = plain login' : ''}
 }
 userdb {
   driver = static
@@ -108,7 +141,7 @@ service imap-login {
 `;
 }
 
-export async function startDovecot(): Promise<DovecotServer> {
+export async function startDovecot(options: DovecotOptions = {}): Promise<DovecotServer> {
   const bin = serverBinaries('dovecot');
   // base_dir holds unix sockets: keep the path short
   const dir = mkdtempSync(join(tmpdir(), 'dv-'));
@@ -119,7 +152,7 @@ export async function startDovecot(): Promise<DovecotServer> {
   chownSync(mailDir, MAIL_UID, MAIL_GID);
   const port = await freePort();
   const confPath = join(dir, 'dovecot.conf');
-  writeFileSync(confPath, config(dir, port));
+  writeFileSync(confPath, config(dir, port, options));
 
   let child: ChildProcess | undefined;
   let userCounter = 0;
