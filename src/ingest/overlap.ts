@@ -78,6 +78,8 @@ export async function* ingestOverlapped<K>(
 
   /** Starts reads in window order while there is a free reader. */
   const pump = () => {
+    // once stopped, what is still in the window is dropped unread
+    if (stopped) return;
     for (const slot of window) {
       if (running >= reads) return;
       if (!slot.input) continue;
