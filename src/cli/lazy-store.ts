@@ -11,6 +11,7 @@ export function openOnFirstUse(open: () => Promise<ReportStore>): ReportStore {
     flush: async () => {
       if (opening) await (await opening).flush();
     },
+    storedReports: async (...args) => (await store()).storedReports(...args),
     domains: async () => (await store()).domains(),
     days: async (...args) => (await store()).days(...args),
     ipEntries: async (...args) => (await store()).ipEntries(...args),

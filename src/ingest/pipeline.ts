@@ -50,7 +50,8 @@ export interface StoredReportEvent {
 }
 
 export interface IngestDeps {
-  store: Pick<ReportStore, 'ingest'>;
+  /** storedReports, where the store has it, answers the dedupe of many reports in one lookup */
+  store: Pick<ReportStore, 'ingest'> & Partial<Pick<ReportStore, 'storedReports'>>;
   /** defaults to the project's reader */
   read?: ReadReports;
   /** largest input or decompressed part the reader accepts (MAX_ATTACHMENT_MB) */
@@ -126,14 +127,21 @@ export class StoreWriteError extends Error {
   }
 }
 
+/** An input after its read, before its reports are stored. */
+export interface ReadInput {
+  source: string;
+  reports: Report[];
+  /** what could not be read (the rest of the input is still stored) */
+  errors: IngestError[];
+}
+
 /**
- * Reads one input and stores its reports. Read errors and reports the store refuses as invalid are
- * returned; any other store failure throws StoreWriteError (the caller must not acknowledge the input).
+ * The read of one input, bounded by the deadline and the stop signal. Never throws for bad input
+ * (what could not be read is in `errors`); throws ReadAbortedError when stopped.
  */
-export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise<InputResult> {
+export async function readInput(input: IngestInput, deps: Omit<IngestDeps, 'store'>): Promise<ReadInput> {
   const read = deps.read ?? readReportsBounded;
   const observer = deps.observer;
-  const result: InputResult = { source: input.source, new: 0, duplicates: 0, expired: 0, reports: 0, errors: [] };
   let parsed: Awaited<ReturnType<ReadReports>>;
   try {
     parsed = await boundedRead(
@@ -148,53 +156,102 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
     if (error instanceof ReadAbortedError) throw error;
     // the reader promises not to throw on bad input; if it does anyway, the batch still goes on
     observer?.readerError('reader-failure');
-    result.errors.push({
+    return {
       source: input.source,
-      message: `could not be read: ${error instanceof Error ? error.message : String(error)}`,
-      code: 'reader-failure',
-    });
-    return result;
+      reports: [],
+      errors: [
+        {
+          source: input.source,
+          message: `could not be read: ${error instanceof Error ? error.message : String(error)}`,
+          code: 'reader-failure',
+        },
+      ],
+    };
   }
-  for (const error of parsed.errors) {
+  const errors: IngestError[] = parsed.errors.map((error) => {
     observer?.readerError(error.code ?? 'unreadable');
     const source = error.source ?? input.source;
     // the reader's messages start with the source; keep only the cause (the source is beside it)
     const message = error.message.startsWith(`${source}: `) ? error.message.slice(source.length + 2) : error.message;
-    result.errors.push({ source, message, code: error.code ?? 'unreadable' });
+    return { source, message, code: error.code ?? 'unreadable' };
+  });
+  if (parsed.reports.length === 0 && errors.length === 0) {
+    observer?.readerError('no-report');
+    errors.push({ source: input.source, message: 'no DMARC, failure or SMTP TLS report found', code: 'no-report' });
   }
-  for (const report of parsed.reports) {
+  return { source: input.source, reports: parsed.reports, errors };
+}
+
+/** The store's dedupe key of a report, or null when the report is too broken to have one. */
+export function dedupeKey(report: Report): string | null {
+  try {
+    return reportKey(report);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Stores the reports of a read input. Reports the store refuses as invalid are returned as errors;
+ * any other store failure throws StoreWriteError (the caller must not acknowledge the input).
+ * `stored`: keys a batched lookup (storedReports) found stored already; they count as duplicates.
+ */
+export async function storeInput(
+  read: ReadInput,
+  deps: Pick<IngestDeps, 'store' | 'now' | 'onReport' | 'observer'>,
+  stored?: ReadonlySet<string>,
+): Promise<InputResult> {
+  const observer = deps.observer;
+  const source = read.source;
+  const result: InputResult = { source, new: 0, duplicates: 0, expired: 0, reports: 0, errors: [...read.errors] };
+  for (const report of read.reports) {
     let outcome: IngestOutcome;
-    try {
-      outcome = await deps.store.ingest(report, input.source, deps.now?.());
-    } catch (error) {
-      // a report the store cannot place is bad input: named, skipped, the rest goes on
-      if (error instanceof InvalidReportError) {
-        observer?.readerError('invalid-report');
-        result.errors.push({ source: input.source, message: error.message, code: 'invalid-report' });
-        continue;
+    const key = stored?.size ? dedupeKey(report) : null;
+    if (key !== null && stored?.has(key)) {
+      outcome = 'duplicate';
+    } else {
+      try {
+        outcome = await deps.store.ingest(report, source, deps.now?.());
+      } catch (error) {
+        // a report the store cannot place is bad input: named, skipped, the rest goes on
+        if (error instanceof InvalidReportError) {
+          observer?.readerError('invalid-report');
+          result.errors.push({ source, message: error.message, code: 'invalid-report' });
+          continue;
+        }
+        throw new StoreWriteError(source, error);
       }
-      throw new StoreWriteError(input.source, error);
     }
     result.reports += 1;
     observer?.reportIngested(report.kind, outcome);
     if (outcome === 'new') {
       result.new += 1;
-      deps.onReport?.(report, { source: input.source, outcome, reportKey: reportKey(report) });
+      deps.onReport?.(report, { source, outcome, reportKey: reportKey(report) });
     } else if (outcome === 'expired') {
       result.expired += 1;
     } else {
       result.duplicates += 1;
     }
   }
-  if (parsed.reports.length === 0 && result.errors.length === 0) {
-    observer?.readerError('no-report');
-    result.errors.push({
-      source: input.source,
-      message: 'no DMARC, failure or SMTP TLS report found',
-      code: 'no-report',
-    });
-  }
   return result;
+}
+
+/**
+ * Reads one input and stores its reports. Read errors and reports the store refuses as invalid are
+ * returned; any other store failure throws StoreWriteError (the caller must not acknowledge the input).
+ */
+export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise<InputResult> {
+  const read = await readInput(input, deps);
+  let stored: Set<string> | undefined;
+  if (deps.store.storedReports && read.reports.length > 1) {
+    const keys = read.reports.map(dedupeKey).filter((key): key is string => key !== null);
+    try {
+      stored = await deps.store.storedReports(keys);
+    } catch (error) {
+      throw new StoreWriteError(input.source, error);
+    }
+  }
+  return storeInput(read, deps, stored);
 }
 
 /** Running totals for the summary line. */

@@ -3,6 +3,7 @@
 // for seconds; in the worker neither blocks the main thread's timers (the writer lease) or its
 // SIGTERM handling, and a worker past its deadline or heap is terminated and replaced.
 
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Report } from '../model.ts';
 import { ReportReadError, type ReadErrorCode } from './errors.ts';
@@ -58,7 +59,7 @@ interface Job {
 export function readReportsBounded(bytes: Uint8Array, options: BoundedReadOptions): Promise<ReadOutcome> {
   const { deadlineMs, maxMemoryMb, now, ...readOptions } = options;
   return new Promise((resolve) => {
-    reader.enqueue({
+    leastBusy().enqueue({
       // a copy of just this view, so the transfer does not take a shared pool buffer along
       request: { id: 0, bytes: new Uint8Array(bytes), options: readOptions, nowMs: (now ?? new Date()).getTime() },
       deadlineMs: deadlineMs ?? defaultDeadlineMs(bytes.byteLength),
@@ -70,7 +71,7 @@ export function readReportsBounded(bytes: Uint8Array, options: BoundedReadOption
 
 /** Stops the reader's worker (it is started again by the next read). */
 export function closeBoundedReader(): Promise<void> {
-  return reader.close();
+  return Promise.all(readers.map((reader) => reader.close())).then(() => undefined);
 }
 
 class IsolatedReader {
@@ -80,6 +81,11 @@ class IsolatedReader {
   private ready: Promise<void> | null = null;
   private running = false;
   private nextId = 1;
+
+  /** inputs queued or being read */
+  get load(): number {
+    return this.queue.length + (this.running ? 1 : 0);
+  }
 
   enqueue(job: Job): void {
     job.request.id = this.nextId++;
@@ -195,7 +201,17 @@ class IsolatedReader {
   }
 }
 
-const reader = new IsolatedReader();
+/**
+ * Worker threads that read at once (two where there are two cores): a caller with several inputs
+ * in hand (the IMAP pass reads ahead) has them parsed side by side. A worker starts on its first
+ * input, so a caller that reads one input at a time only ever starts one.
+ */
+export const readerThreads = Math.max(1, Math.min(2, availableParallelism()));
+const readers = Array.from({ length: readerThreads }, () => new IsolatedReader());
+
+function leastBusy(): IsolatedReader {
+  return readers.reduce((best, reader) => (reader.load < best.load ? reader : best));
+}
 
 function revive(error: WorkerReply['errors'][number]): ReportReadError {
   const prefix = `${error.source}: `;

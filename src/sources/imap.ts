@@ -12,12 +12,12 @@ import type { ReportStore } from '../store/types.ts';
 import {
   ReadAbortedError,
   StoreWriteError,
-  ingestInput,
   type IngestDeps,
   type IngestError,
   type InputResult,
   type ReadReports,
 } from '../ingest/pipeline.ts';
+import { ingestOverlapped, type OverlapItem } from '../ingest/overlap.ts';
 import type { OpsObserver } from '../metrics/observer.ts';
 import { createTokenClient, type AccessTokens, type TokenClientDeps } from '../oauth/token-client.ts';
 import { redactSecrets } from '../text/redact.ts';
@@ -51,7 +51,8 @@ export interface ImapConfig {
   MAX_ATTACHMENT_MB?: number | undefined;
 }
 
-export type ImapStore = Pick<ReportStore, 'ingest' | 'flush' | 'getState' | 'setState'>;
+export type ImapStore = Pick<ReportStore, 'ingest' | 'flush' | 'getState' | 'setState'> &
+  Partial<Pick<ReportStore, 'storedReports'>>;
 
 export interface ImapProgress {
   /** messages handled in this pass so far, and how many were found new at its start */
@@ -401,54 +402,52 @@ export async function processMailbox(
         ],
       },
     }));
-    async function* fetched() {
-      for (const item of results) yield { uid: item.uid, source: undefined as Buffer | undefined, result: item.result };
+    async function* fetched(): AsyncGenerator<OverlapItem<number>> {
+      for (const item of results) yield { key: item.uid, result: item.result };
       if (wanted.length === 0) return;
       for await (const message of client.fetch(wanted.join(','), { uid: true, source: true }, { uid: true }))
-        yield { uid: message.uid, source: message.source, result: null as InputResult | null };
+        yield {
+          key: message.uid,
+          input: { source: `imap:${config.IMAP_MAILBOX}/${message.uid}`, bytes: message.source ?? new Uint8Array() },
+        };
     }
     let stopped = false;
-    for await (const message of fetched()) {
-      const source = `imap:${config.IMAP_MAILBOX}/${message.uid}`;
-      let result: InputResult;
-      try {
-        result =
-          message.result ?? (await ingestInput({ source, bytes: message.source ?? new Uint8Array() }, ingestDeps));
-      } catch (error) {
-        // stopped while the mail was being read: it stays in the mailbox, unprocessed and uncounted
-        if (error instanceof ReadAbortedError) {
-          stopped = true;
-          break;
+    // fetching, reading and storing overlap; the results come in fetch order, each one stored
+    try {
+      for await (const { key: uid, result } of ingestOverlapped(fetched(), ingestDeps)) {
+        const source = `imap:${config.IMAP_MAILBOX}/${uid}`;
+        summary.messages += 1;
+        summary.new += result.new;
+        summary.duplicates += result.duplicates;
+        summary.expired += result.expired;
+        summary.errors.push(...result.errors);
+        if (result.reports > 0) {
+          withReports.push(uid);
+          for (const error of result.errors)
+            logger.warn({ source: error.source }, `part of the message could not be read: ${error.message}`);
+        } else {
+          withoutReports.push(uid);
+          const keywords = invalidKeywords(result.errors).join(' ');
+          reasonKeywords.set(keywords, [...(reasonKeywords.get(keywords) ?? []), uid]);
+          logger.warn(
+            { source, reason: result.errors.map((e) => e.message).join('; ') },
+            folders
+              ? 'message holds no report: moving it to the invalid folder'
+              : 'message holds no report: leaving it in place, marked seen',
+          );
         }
-        throw error;
+        deps.onProgress?.({
+          done: start + withReports.length + withoutReports.length,
+          total: pending.length,
+          uid,
+          result,
+        });
+        if (signal?.aborted) break;
       }
-      summary.messages += 1;
-      summary.new += result.new;
-      summary.duplicates += result.duplicates;
-      summary.expired += result.expired;
-      summary.errors.push(...result.errors);
-      if (result.reports > 0) {
-        withReports.push(message.uid);
-        for (const error of result.errors)
-          logger.warn({ source: error.source }, `part of the message could not be read: ${error.message}`);
-      } else {
-        withoutReports.push(message.uid);
-        const keywords = invalidKeywords(result.errors).join(' ');
-        reasonKeywords.set(keywords, [...(reasonKeywords.get(keywords) ?? []), message.uid]);
-        logger.warn(
-          { source, reason: result.errors.map((e) => e.message).join('; ') },
-          folders
-            ? 'message holds no report: moving it to the invalid folder'
-            : 'message holds no report: leaving it in place, marked seen',
-        );
-      }
-      deps.onProgress?.({
-        done: start + withReports.length + withoutReports.length,
-        total: pending.length,
-        uid: message.uid,
-        result,
-      });
-      if (signal?.aborted) break;
+    } catch (error) {
+      // stopped while a mail was being read: it stays in the mailbox, unprocessed and uncounted
+      if (!(error instanceof ReadAbortedError)) throw error;
+      stopped = true;
     }
     if (stopped)
       logger.info({ mailbox: config.IMAP_MAILBOX }, 'stopped in the middle of a mail; it stays in the mailbox');

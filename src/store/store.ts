@@ -79,6 +79,8 @@ export class KeyvReportStore implements ReportStore {
   private fencedOut: LeaseLostError | null = null;
   /** reports accepted as new whose write failed (lease lost, disk full): not stored */
   private lost = 0;
+  /** keys the last storedReports() found absent: ingest() needs no lookup of its own for them */
+  private checkedAbsent = new Set<string>();
 
   private constructor(
     private readonly backend: Backend,
@@ -118,7 +120,8 @@ export class KeyvReportStore implements ReportStore {
       const contribution = contributionOf(report, source, now.toISOString());
       const key = contribution.reportKey;
       if (this.pending.has(key)) return 'duplicate';
-      if ((await this.backend.get(docKeys.report(key))) !== undefined) return 'duplicate';
+      if (!this.checkedAbsent.delete(key) && (await this.backend.get(docKeys.report(key))) !== undefined)
+        return 'duplicate';
       const cutoff = this.catalog.prunedBefore;
       if (cutoff && contribution.stored.days.every((day) => day < cutoff)) return 'expired';
 
@@ -154,6 +157,26 @@ export class KeyvReportStore implements ReportStore {
 
   flush(): Promise<void> {
     return this.exclusive(() => this.flushBuffer());
+  }
+
+  storedReports(reportKeys: readonly string[]): Promise<Set<string>> {
+    return this.exclusive(async () => {
+      const stored = new Set<string>();
+      const unbuffered = [...new Set(reportKeys)].filter((key) => {
+        if (this.pending.has(key)) stored.add(key);
+        return !this.pending.has(key);
+      });
+      const markers = await this.backend.getMany(unbuffered.map(docKeys.report));
+      // Only the latest answer is remembered, so the set stays as small as one batch. Acting on it
+      // later is safe: a report that another writer stored meanwhile is applied again under its
+      // own key, which overwrites the same contributions (the totals do not change).
+      this.checkedAbsent = new Set();
+      unbuffered.forEach((key, index) => {
+        if (markers[index] === undefined) this.checkedAbsent.add(key);
+        else stored.add(key);
+      });
+      return stored;
+    });
   }
 
   integrityCheck(): Promise<string[]> {

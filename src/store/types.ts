@@ -178,6 +178,12 @@ export interface ReportStore {
   /** Writes buffered changes durably; after it resolves every ingested report is stored. */
   flush(): Promise<void>;
   /**
+   * Which of these report keys (reportKey()) are stored already: one batched lookup instead of one
+   * per report. Buffered reports count as stored. ingest() of a key found absent here skips its own
+   * lookup, until the next call.
+   */
+  storedReports(reportKeys: readonly string[]): Promise<Set<string>>;
+  /**
    * How many reports ingest() accepted as 'new' could not be written (a failed flush, a lost
    * writer lease): the count of stored reports is the new ones minus these.
    */
