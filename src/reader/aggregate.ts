@@ -66,9 +66,13 @@ export interface AggregateOptions {
   wholeDocument?: boolean;
 }
 
-// Batches of records parsed at once: large enough that a parse call's overhead vanishes, small
-// enough that a batch's tree stays a few megabytes.
-const RECORD_BATCH = 500;
+// Records parsed at once: enough that a parse call's overhead vanishes, few enough that a batch's
+// tree dies young (with the bot's 4 MB semi-space, bigger batches outlive a scavenge and pile up in
+// the old generation).
+const RECORD_BATCH = 50;
+// Distinct short values (results, dispositions, domains) a report shares between its records: the
+// parser makes a new string for every occurrence, a report's records need one of each.
+const MAX_SHARED_VALUES = 4096;
 // The whole-tree fallback (for broken files the record scan cannot split) is tried only up to here,
 // so that a big broken file cannot cost ten times its size.
 const MAX_WHOLE_TREE_CHARS = 8 * 1024 * 1024;
@@ -438,6 +442,7 @@ function buildReport(
 
   const records: AggregateRecord[] = [];
   const orgDomains = new Map<string, string>();
+  const shared = new Map<string, string>();
   let skippedEmptyReasons = 0;
   let index = 0;
   const take = (rawRecords: unknown[]) => {
@@ -446,7 +451,7 @@ function buildReport(
       // Let the parse tree go record by record, so a huge report does not hold two copies at once.
       rawRecords[at] = undefined;
       index++;
-      const record = buildRecord(raw, policy, orgDomains, notes);
+      const record = buildRecord(raw, policy, orgDomains, notes, shared);
       if (typeof record === 'string') notes.push(`record ${index} skipped: ${record}`);
       else {
         skippedEmptyReasons += record.emptyReasons;
@@ -484,7 +489,9 @@ function buildRecord(
   policy: PolicyPublished,
   orgDomains: Map<string, string>,
   notes: Notes,
+  shared: Map<string, string>,
 ): { record: AggregateRecord; emptyReasons: number } | string {
+  const one = (value: string | null): string | null => (value === null ? null : sharedValue(value, shared));
   const record = node(raw, 'record');
   const row = node(record.row, 'row');
   const evaluated = node(row.policy_evaluated, 'policy_evaluated');
@@ -503,7 +510,7 @@ function buildRecord(
   let emptyReasons = 0;
   for (const rawReason of asArray(evaluated.reason)) {
     const reason = node(rawReason, 'reason');
-    const type = word(reason.type, 'reason/type', notes);
+    const type = one(word(reason.type, 'reason/type', notes));
     const comment = optionalFreeText(text(reason.comment, 'reason/comment'), 'reason/comment', notes);
     if (type) reasons.push({ type, comment });
     else if (comment) reasons.push({ type: 'other', comment });
@@ -514,9 +521,9 @@ function buildRecord(
   for (const rawDkim of asArray(auth.dkim)) {
     const signature = node(rawDkim, 'auth_results/dkim');
     const result: DkimAuthResult = {
-      domain: text(signature.domain, 'dkim/domain')?.toLowerCase() ?? '',
-      selector: text(signature.selector, 'dkim/selector'),
-      result: word(signature.result, 'dkim/result', notes) ?? 'none',
+      domain: one(text(signature.domain, 'dkim/domain')?.toLowerCase() ?? null) ?? '',
+      selector: one(text(signature.selector, 'dkim/selector')),
+      result: one(word(signature.result, 'dkim/result', notes)) ?? 'none',
     };
     if (result.domain.length > MAX_DOMAIN_LENGTH) return tooLong('dkim/domain', MAX_DOMAIN_LENGTH);
     if ((result.selector?.length ?? 0) > MAX_NAME_LENGTH) return tooLong('dkim/selector', MAX_NAME_LENGTH);
@@ -528,32 +535,32 @@ function buildRecord(
   for (const rawSpf of asArray(auth.spf)) {
     const check = node(rawSpf, 'auth_results/spf');
     const checked: SpfAuthResult = {
-      domain: text(check.domain, 'spf/domain')?.toLowerCase() ?? '',
-      scope: word(check.scope, 'spf/scope', notes),
-      result: word(check.result, 'spf/result', notes) ?? 'none',
+      domain: one(text(check.domain, 'spf/domain')?.toLowerCase() ?? null) ?? '',
+      scope: one(word(check.scope, 'spf/scope', notes)),
+      result: one(word(check.result, 'spf/result', notes)) ?? 'none',
     };
     if (checked.domain.length > MAX_DOMAIN_LENGTH) return tooLong('spf/domain', MAX_DOMAIN_LENGTH);
     spf.push(checked);
   }
 
-  const headerFrom = text(identifiers.header_from, 'header_from')?.toLowerCase() ?? '';
-  const envelopeFrom = text(identifiers.envelope_from, 'envelope_from')?.toLowerCase() ?? null;
-  const envelopeTo = text(identifiers.envelope_to, 'envelope_to')?.toLowerCase() ?? null;
+  const headerFrom = one(text(identifiers.header_from, 'header_from')?.toLowerCase() ?? null) ?? '';
+  const envelopeFrom = one(text(identifiers.envelope_from, 'envelope_from')?.toLowerCase() ?? null);
+  const envelopeTo = one(text(identifiers.envelope_to, 'envelope_to')?.toLowerCase() ?? null);
   for (const [where, value] of [
     ['header_from', headerFrom],
     ['envelope_from', envelopeFrom],
     ['envelope_to', envelopeTo],
   ] as const)
     if ((value?.length ?? 0) > MAX_DOMAIN_LENGTH) return tooLong(where, MAX_DOMAIN_LENGTH);
-  const evaluatedDkim = word(evaluated.dkim, 'policy_evaluated/dkim', notes) ?? 'none';
-  const evaluatedSpf = word(evaluated.spf, 'policy_evaluated/spf', notes) ?? 'none';
+  const evaluatedDkim = one(word(evaluated.dkim, 'policy_evaluated/dkim', notes)) ?? 'none';
+  const evaluatedSpf = one(word(evaluated.spf, 'policy_evaluated/spf', notes)) ?? 'none';
 
   return {
     emptyReasons,
     record: {
       sourceIp,
       count,
-      disposition: word(evaluated.disposition, 'disposition', notes) ?? 'none',
+      disposition: one(word(evaluated.disposition, 'disposition', notes)) ?? 'none',
       evaluated: { dkim: evaluatedDkim, spf: evaluatedSpf },
       dmarc: evaluatedDkim === 'pass' || evaluatedSpf === 'pass' ? 'pass' : 'fail',
       identifiers: { headerFrom, envelopeFrom, envelopeTo },
@@ -565,6 +572,14 @@ function buildRecord(
       ),
     },
   };
+}
+
+/** The one copy of a value the report already holds, so that its records share it. */
+function sharedValue(value: string, shared: Map<string, string>): string {
+  const known = shared.get(value);
+  if (known !== undefined) return known;
+  if (shared.size < MAX_SHARED_VALUES) shared.set(value, value);
+  return value;
 }
 
 function isNode(value: unknown): value is Node {
