@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, configSchema } from '../config.ts';
 import type { Report } from '../model.ts';
-import { readReportsBounded } from '../reader/bounded.ts';
+import { readReportsBounded, readReportsBoundedJson, warmBoundedReader } from '../reader/bounded.ts';
 import { listInputs } from '../sources/files.ts';
 import { EXIT_FAILURE, EXIT_OK, helpOption, parseCommandArgs, usageError } from './args.ts';
 
@@ -27,6 +27,8 @@ export async function run(argv: string[]): Promise<number> {
   const json = parsed.values.json ?? false;
   const paths = parsed.positionals;
   if (paths.length === 0) return usageError('parse', 'give at least one PATH');
+  // the reader's thread loads its modules while this one loads the settings and lists the inputs
+  warmBoundedReader();
 
   let maxBytes: number;
   try {
@@ -56,14 +58,24 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   for await (const input of inputs) {
-    const { reports, errors } = await readReportsBounded(input.bytes, { source: input.source, maxBytes });
-    if (reports.length === 0) {
+    const options = { source: input.source, maxBytes };
+    // with --json the worker writes each report's JSON itself: `{"source":...,"report":` + it + `}`
+    // is exactly JSON.stringify({ source, report })
+    const { lines, errors } = json
+      ? await readReportsBoundedJson(input.bytes, options).then(({ reportsJson, errors }) => ({
+          lines: reportsJson.map((report) => `{"source":${JSON.stringify(input.source)},"report":${report}}`),
+          errors,
+        }))
+      : await readReportsBounded(input.bytes, options).then(({ reports, errors }) => ({
+          lines: reports.map((report) => `${input.source}: ${summarize(report)}`),
+          errors,
+        }));
+    if (lines.length === 0) {
       failedInputs++;
       printError(input.source, errors.map((error) => error.message).join('; ') || 'no report found');
       continue;
     }
-    for (const report of reports)
-      print(json ? JSON.stringify({ source: input.source, report }) : `${input.source}: ${summarize(report)}`);
+    for (const line of lines) print(line);
     // Parts refused next to good ones: shown, but the input did yield reports.
     for (const error of errors) printError(input.source, error.message);
   }

@@ -18,6 +18,7 @@ import type {
 import { normalizeIp } from '../net/ip.ts';
 import { computeAlignment } from './alignment.ts';
 import { ReportReadError } from './errors.ts';
+import { scanRecords, type RecordScan } from './record-scan.ts';
 import {
   MAX_DOMAIN_LENGTH,
   MAX_FREE_TEXT_LENGTH,
@@ -30,7 +31,7 @@ import {
 
 // No isArray callback: repeating elements are normalized in the record loop instead, which also
 // copes with reports wrapped in a stray element (whose paths an isArray list would not match).
-const parser = new XMLParser({
+const parserOptions = {
   parseTagValue: false, // report ids like 0123 stay strings; numbers are parsed where they belong
   removeNSPrefix: true, // RFC 9990 namespace, prefixed or not
   ignoreAttributes: true,
@@ -39,7 +40,14 @@ const parser = new XMLParser({
   trimValues: true,
   // no callback reads the tag path: without this the parser builds its string for every tag
   jPath: false,
-});
+} as const;
+// The whole document at once, as the parser shapes it: the fallback for what the record scan cannot
+// split, and the reference the split read is checked against.
+const wholeParser = new XMLParser(parserOptions);
+// The frame and the record batches: in document order, shaped by `compact` below, which does what
+// the parser's own shaping does for these options without its path bookkeeping (about a third of
+// the parser's time).
+const pieceParser = new XMLParser({ ...parserOptions, preserveOrder: true });
 
 type Node = Record<string, unknown>;
 
@@ -54,11 +62,17 @@ class ShapeProblem {
 export interface AggregateOptions {
   /** the clock that dates are checked against (reports from the future are refused) */
   now?: Date;
+  /** parse the whole document at once instead of the frame and record batches (for comparisons) */
+  wholeDocument?: boolean;
 }
 
-// Batches of records parsed at once: large enough that a parse call's overhead vanishes, small
-// enough that a batch's tree stays a few megabytes.
-const RECORD_BATCH = 500;
+// Records parsed at once: enough that a parse call's overhead vanishes, few enough that a batch's
+// tree dies young (with the bot's 4 MB semi-space, bigger batches outlive a scavenge and pile up in
+// the old generation).
+const RECORD_BATCH = 50;
+// Distinct short values (results, dispositions, domains) a report shares between its records: the
+// parser makes a new string for every occurrence, a report's records need one of each.
+const MAX_SHARED_VALUES = 4096;
 // The whole-tree fallback (for broken files the record scan cannot split) is tried only up to here,
 // so that a big broken file cannot cost ten times its size.
 const MAX_WHOLE_TREE_CHARS = 8 * 1024 * 1024;
@@ -82,15 +96,20 @@ export function parseAggregateXml(
     );
   }
 
-  const split = splitRecords(text);
-  const first = split ? attempt(() => convertSplit(split, context, repairs)) : null;
-  if (first !== null && !(first instanceof ShapeProblem || first instanceof ReportReadError)) return first;
-  if (text.length > MAX_WHOLE_TREE_CHARS) {
-    if (first instanceof ReportReadError) throw first;
+  const scan = options.wholeDocument ? null : scanRecords(text);
+  const first = scan?.kind === 'split' ? attempt(() => convertSplit(text, scan, context, repairs)) : null;
+  if (first !== null && first !== 'unsure' && !(first instanceof ShapeProblem || first instanceof ReportReadError))
+    return first;
+  // what the scan cannot vouch for is read whole, at any size (the reader's heap limit bounds it);
+  // the whole-tree fallback for broken files is tried only on small ones
+  const unsure = scan === null || scan.kind === 'unsure' || first === 'unsure';
+  const problem0 = first === 'unsure' ? null : first;
+  if (!unsure && text.length > MAX_WHOLE_TREE_CHARS) {
+    if (problem0 instanceof ReportReadError) throw problem0;
     throw new ReportReadError(
       'bad-xml',
       source,
-      `malformed aggregate report: ${first?.message ?? 'its <record> elements are not properly closed'}`,
+      `malformed aggregate report: ${problem0?.message ?? 'its <record> elements are not properly closed'}`,
     );
   }
 
@@ -104,7 +123,7 @@ export function parseAggregateXml(
     const second = attempt(() => convert(parse(repaired, source), context, repairs));
     if (!(second instanceof ShapeProblem || second instanceof ReportReadError)) return second;
   }
-  const problem = first ?? whole;
+  const problem = problem0 ?? whole;
   if (problem instanceof ReportReadError) throw problem;
   throw new ReportReadError('bad-xml', source, `malformed aggregate report: ${problem.message}`);
 }
@@ -121,7 +140,9 @@ interface Context {
 }
 
 /** One parse and conversion; broken XML comes back (not thrown) so that a repair can be tried. */
-function attempt(run: () => AggregateReport | ShapeProblem): AggregateReport | ShapeProblem | ReportReadError {
+function attempt<T>(
+  run: () => AggregateReport | ShapeProblem | T,
+): AggregateReport | ShapeProblem | ReportReadError | T {
   try {
     return run();
   } catch (error) {
@@ -131,75 +152,134 @@ function attempt(run: () => AggregateReport | ShapeProblem): AggregateReport | S
   }
 }
 
-interface SplitReport {
-  /** the document with every <record> element taken out */
-  frame: string;
-  /** the <record> elements, in document order */
-  records: string[];
-}
-
-// An opening or closing record tag, namespace prefix allowed (`<dmarc:record>`), not `<record_x>`.
-const recordTag = /<(\/?)(?:[A-Za-z_][\w.-]*:)?record(?=[\s/>])[^>]*>/g;
+type Ordered = Array<Record<string, unknown>>;
 
 /**
- * The report's record elements and the rest (its frame), found with one linear scan; null when the
- * tags do not pair up (a record inside a record, an unclosed one): then the whole tree is parsed.
+ * The frame parsed, then the records in batches of whole <record> elements: the same subtrees a
+ * parse of the whole document gives, so the report is the same. 'unsure' when the frame holds no
+ * feedback element to put the records in (e.g. one that held nothing but records).
  */
-function splitRecords(text: string): SplitReport | null {
-  const records: string[] = [];
-  const frame: string[] = [];
-  let copied = 0;
-  let open = -1;
-  recordTag.lastIndex = 0;
-  for (let match = recordTag.exec(text); match; match = recordTag.exec(text)) {
-    const closing = match[1] === '/';
-    const end = match.index + match[0].length;
-    if (!closing && open < 0) {
-      if (match[0].endsWith('/>')) {
-        frame.push(text.slice(copied, match.index));
-        records.push(match[0]);
-        copied = end;
-      } else open = match.index;
-    } else if (closing && open >= 0) {
-      frame.push(text.slice(copied, open));
-      records.push(text.slice(open, end));
-      copied = end;
-      open = -1;
-    } else return null;
-  }
-  if (open >= 0) return null;
-  frame.push(text.slice(copied));
-  return { frame: frame.join(''), records };
-}
-
 function convertSplit(
-  split: SplitReport,
+  text: string,
+  scan: Extract<RecordScan, { kind: 'split' }>,
   context: Context,
   repairs: readonly string[],
-): AggregateReport | ShapeProblem {
-  const tree = parse(split.frame, context.source);
+): AggregateReport | ShapeProblem | 'unsure' {
+  const tree = compact(parsePiece(scan.frame, context.source));
+  if (!findFeedback(tree)) return 'unsure';
+  const { spans } = scan;
+  const total = spans.length / 2;
   const batches = function* (): Generator<unknown[]> {
-    for (let start = 0; start < split.records.length; start += RECORD_BATCH) {
-      const chunk = split.records.slice(start, start + RECORD_BATCH);
-      // let the text go batch by batch
-      split.records.fill('', start, start + RECORD_BATCH);
-      const batch = parse(`<batch>${chunk.join('')}</batch>`, context.source).batch;
-      yield isNode(batch) ? asArray(batch.record) : asArray(batch);
+    for (let start = 0; start < spans.length; start += RECORD_BATCH * 2) {
+      const end = Math.min(spans.length, start + RECORD_BATCH * 2);
+      let batch = '<batch>';
+      for (let at = start; at < end; at += 2) batch += text.slice(spans[at], spans[at + 1]);
+      batch += '</batch>';
+      // whitespace between tags is dropped by the parser's trimming anyway, but it reads it character
+      // by character; kept where comments, instructions or CDATA could make it part of a value
+      if (!batch.includes('<!') && !batch.includes('<?')) batch = batch.replace(betweenTags, '><');
+      yield recordsOf(parsePiece(batch, context.source), (end - start) / 2, total);
     }
   };
   return convert(tree, context, repairs, batches());
 }
 
+const betweenTags = />\s+</g;
+
+/** The records of one parsed batch, each shaped as in the whole document's tree. */
+function recordsOf(parsed: Ordered, expected: number, total: number): unknown[] {
+  const batch = parsed.length === 1 ? parsed[0]!.batch : undefined;
+  if (!Array.isArray(batch)) throw new ShapeProblem('record');
+  const records: unknown[] = [];
+  for (const child of batch as Ordered) {
+    const children = child.record;
+    if (!Array.isArray(children)) throw new ShapeProblem('record');
+    records.push(shaped(compact(children as Ordered), compactKeys));
+  }
+  // every span is one element: anything else means the scan and the parser disagree
+  if (records.length !== expected) throw new ShapeProblem('record');
+  // a report's only record, when empty, reads as no record (as the whole tree's lone '' does)
+  return total === 1 && records[0] === '' ? [] : records;
+}
+
+/**
+ * An element's children in document order to the object the parser itself would make of them with
+ * these options (no attributes, no arrays forced): repeated names become arrays, text is joined,
+ * an element holding only text becomes that text and an empty one ''. Null-prototype objects.
+ */
+function compact(children: Ordered): Node {
+  const out = new (BareNode as unknown as new () => Node)();
+  let keys = 0;
+  let text: unknown;
+  for (const child of children) {
+    // with attributes ignored, each child holds its name or '#text' as its only key
+    const property = Object.keys(child)[0];
+    if (property === '#text') {
+      text = text === undefined ? child[property] : String(text) + String(child[property]);
+    } else if (property !== undefined && property !== ':@' && child[property]) {
+      const inner = child[property] as Ordered;
+      const value = inner.length === 0 ? '' : shaped(compact(inner), compactKeys);
+      const existing = out[property];
+      if (existing !== undefined) {
+        if (Array.isArray(existing)) existing.push(value);
+        else out[property] = [existing, value];
+      } else {
+        out[property] = value;
+        keys++;
+      }
+    }
+  }
+  if (typeof text === 'string') {
+    if (text.length > 0) {
+      out['#text'] = text;
+      keys++;
+    }
+  } else if (text !== undefined) {
+    out['#text'] = text;
+    keys++;
+  }
+  compactKeys = keys;
+  return out;
+}
+
+// Objects whose prototype chain holds no property at all (as Object.create(null)), but built from a
+// constructor, so that V8 keeps them in its fast shape instead of a dictionary: names from the XML
+// never meet an inherited property.
+function BareNode(): void {}
+BareNode.prototype = Object.create(null) as object;
+
+// how many keys the object `compact` returned last has (counting them again costs as much)
+let compactKeys = 0;
+
+/** An element's object as its parent holds it: only text is the text, nothing is ''. */
+function shaped(element: Node, keys: number): unknown {
+  if (keys === 0) return '';
+  if (keys === 1 && element['#text'] !== undefined) return element['#text'];
+  return element;
+}
+
+function parsePiece(text: string, source: string): Ordered {
+  try {
+    return pieceParser.parse(text) as Ordered;
+  } catch (error) {
+    throw notWellFormed(error, source);
+  }
+}
+
+function notWellFormed(error: unknown, source: string): ReportReadError {
+  return new ReportReadError(
+    'bad-xml',
+    source,
+    `not well-formed XML (${error instanceof Error ? error.message : String(error)})`,
+    { cause: error },
+  );
+}
+
 function parse(text: string, source: string): Node {
   try {
-    return parser.parse(text) as Node;
+    return wholeParser.parse(text) as Node;
   } catch (error) {
-    throw new ReportReadError(
-      'bad-xml',
-      source,
-      `not well-formed XML (${error instanceof Error ? error.message : String(error)})`,
-      { cause: error },
-    );
+    throw notWellFormed(error, source);
   }
 }
 
@@ -362,6 +442,7 @@ function buildReport(
 
   const records: AggregateRecord[] = [];
   const orgDomains = new Map<string, string>();
+  const shared = new Map<string, string>();
   let skippedEmptyReasons = 0;
   let index = 0;
   const take = (rawRecords: unknown[]) => {
@@ -370,7 +451,7 @@ function buildReport(
       // Let the parse tree go record by record, so a huge report does not hold two copies at once.
       rawRecords[at] = undefined;
       index++;
-      const record = buildRecord(raw, policy, orgDomains, notes);
+      const record = buildRecord(raw, policy, orgDomains, notes, shared);
       if (typeof record === 'string') notes.push(`record ${index} skipped: ${record}`);
       else {
         skippedEmptyReasons += record.emptyReasons;
@@ -408,7 +489,9 @@ function buildRecord(
   policy: PolicyPublished,
   orgDomains: Map<string, string>,
   notes: Notes,
+  shared: Map<string, string>,
 ): { record: AggregateRecord; emptyReasons: number } | string {
+  const one = (value: string | null): string | null => (value === null ? null : sharedValue(value, shared));
   const record = node(raw, 'record');
   const row = node(record.row, 'row');
   const evaluated = node(row.policy_evaluated, 'policy_evaluated');
@@ -427,7 +510,7 @@ function buildRecord(
   let emptyReasons = 0;
   for (const rawReason of asArray(evaluated.reason)) {
     const reason = node(rawReason, 'reason');
-    const type = word(reason.type, 'reason/type', notes);
+    const type = one(word(reason.type, 'reason/type', notes));
     const comment = optionalFreeText(text(reason.comment, 'reason/comment'), 'reason/comment', notes);
     if (type) reasons.push({ type, comment });
     else if (comment) reasons.push({ type: 'other', comment });
@@ -438,9 +521,9 @@ function buildRecord(
   for (const rawDkim of asArray(auth.dkim)) {
     const signature = node(rawDkim, 'auth_results/dkim');
     const result: DkimAuthResult = {
-      domain: text(signature.domain, 'dkim/domain')?.toLowerCase() ?? '',
-      selector: text(signature.selector, 'dkim/selector'),
-      result: word(signature.result, 'dkim/result', notes) ?? 'none',
+      domain: one(text(signature.domain, 'dkim/domain')?.toLowerCase() ?? null) ?? '',
+      selector: one(text(signature.selector, 'dkim/selector')),
+      result: one(word(signature.result, 'dkim/result', notes)) ?? 'none',
     };
     if (result.domain.length > MAX_DOMAIN_LENGTH) return tooLong('dkim/domain', MAX_DOMAIN_LENGTH);
     if ((result.selector?.length ?? 0) > MAX_NAME_LENGTH) return tooLong('dkim/selector', MAX_NAME_LENGTH);
@@ -452,32 +535,32 @@ function buildRecord(
   for (const rawSpf of asArray(auth.spf)) {
     const check = node(rawSpf, 'auth_results/spf');
     const checked: SpfAuthResult = {
-      domain: text(check.domain, 'spf/domain')?.toLowerCase() ?? '',
-      scope: word(check.scope, 'spf/scope', notes),
-      result: word(check.result, 'spf/result', notes) ?? 'none',
+      domain: one(text(check.domain, 'spf/domain')?.toLowerCase() ?? null) ?? '',
+      scope: one(word(check.scope, 'spf/scope', notes)),
+      result: one(word(check.result, 'spf/result', notes)) ?? 'none',
     };
     if (checked.domain.length > MAX_DOMAIN_LENGTH) return tooLong('spf/domain', MAX_DOMAIN_LENGTH);
     spf.push(checked);
   }
 
-  const headerFrom = text(identifiers.header_from, 'header_from')?.toLowerCase() ?? '';
-  const envelopeFrom = text(identifiers.envelope_from, 'envelope_from')?.toLowerCase() ?? null;
-  const envelopeTo = text(identifiers.envelope_to, 'envelope_to')?.toLowerCase() ?? null;
+  const headerFrom = one(text(identifiers.header_from, 'header_from')?.toLowerCase() ?? null) ?? '';
+  const envelopeFrom = one(text(identifiers.envelope_from, 'envelope_from')?.toLowerCase() ?? null);
+  const envelopeTo = one(text(identifiers.envelope_to, 'envelope_to')?.toLowerCase() ?? null);
   for (const [where, value] of [
     ['header_from', headerFrom],
     ['envelope_from', envelopeFrom],
     ['envelope_to', envelopeTo],
   ] as const)
     if ((value?.length ?? 0) > MAX_DOMAIN_LENGTH) return tooLong(where, MAX_DOMAIN_LENGTH);
-  const evaluatedDkim = word(evaluated.dkim, 'policy_evaluated/dkim', notes) ?? 'none';
-  const evaluatedSpf = word(evaluated.spf, 'policy_evaluated/spf', notes) ?? 'none';
+  const evaluatedDkim = one(word(evaluated.dkim, 'policy_evaluated/dkim', notes)) ?? 'none';
+  const evaluatedSpf = one(word(evaluated.spf, 'policy_evaluated/spf', notes)) ?? 'none';
 
   return {
     emptyReasons,
     record: {
       sourceIp,
       count,
-      disposition: word(evaluated.disposition, 'disposition', notes) ?? 'none',
+      disposition: one(word(evaluated.disposition, 'disposition', notes)) ?? 'none',
       evaluated: { dkim: evaluatedDkim, spf: evaluatedSpf },
       dmarc: evaluatedDkim === 'pass' || evaluatedSpf === 'pass' ? 'pass' : 'fail',
       identifiers: { headerFrom, envelopeFrom, envelopeTo },
@@ -489,6 +572,14 @@ function buildRecord(
       ),
     },
   };
+}
+
+/** The one copy of a value the report already holds, so that its records share it. */
+function sharedValue(value: string, shared: Map<string, string>): string {
+  const known = shared.get(value);
+  if (known !== undefined) return known;
+  if (shared.size < MAX_SHARED_VALUES) shared.set(value, value);
+  return value;
 }
 
 function isNode(value: unknown): value is Node {

@@ -32,6 +32,8 @@ export interface ReadOptions {
   maxHeaderBytes?: number;
   /** the clock dates are checked against; default the current time */
   now?: Date;
+  /** parse aggregate XML as one tree, never as a frame and record batches (slower; for checks) */
+  wholeDocumentXml?: boolean;
 }
 
 export interface ReadOutcome {
@@ -50,6 +52,7 @@ export async function readReports(bytes: Uint8Array, options: ReadOptions): Prom
     maxEntries: options.maxZipEntries ?? defaultMaxZipEntries,
   };
   const now = options.now ?? new Date();
+  const xmlOptions = { now, wholeDocument: options.wholeDocumentXml === true };
   const mailOptions = {
     now,
     mime: {
@@ -112,7 +115,7 @@ export async function readReports(bytes: Uint8Array, options: ReadOptions): Prom
         return outcome;
       }
       case 'xml':
-        return { reports: [parseAggregateXml(part, source, { now })], errors: [] };
+        return { reports: [parseAggregateXml(part, source, xmlOptions)], errors: [] };
       case 'json':
         return {
           reports: [
@@ -139,7 +142,7 @@ export async function readReports(bytes: Uint8Array, options: ReadOptions): Prom
   /** A UTF-16/32 input, decoded: only XML and JSON reports are written that way. */
   const readText = (text: string, source: string): PartOutcome => {
     const start = text.trimStart()[0];
-    if (start === '<') return { reports: [parseAggregateXml(text, source, { now })], errors: [] };
+    if (start === '<') return { reports: [parseAggregateXml(text, source, xmlOptions)], errors: [] };
     if (start === '{' || start === '[') return { reports: [parseJsonReport(text, source, { now })], errors: [] };
     throw new ReportReadError('not-a-report', source, 'UTF-16/32 text that is neither XML nor JSON');
   };

@@ -14,7 +14,8 @@ port.on('message', (request: WorkerRequest) => {
     (outcome) => {
       const reply: WorkerReply = {
         id: request.id,
-        reports: outcome.reports,
+        reports: request.json ? [] : outcome.reports,
+        reportsJson: request.json ? outcome.reports.map((report) => JSON.stringify(report)) : [],
         errors: outcome.errors.map((error) => ({ code: error.code, source: error.source, message: error.message })),
       };
       port.postMessage(reply);
@@ -24,6 +25,7 @@ port.on('message', (request: WorkerRequest) => {
       const reply: WorkerReply = {
         id: request.id,
         reports: [],
+        reportsJson: [],
         errors: [
           {
             code: 'not-a-report',
