@@ -124,23 +124,43 @@ export function isStoredSummary(value: unknown): value is StoredDaySummary {
   );
 }
 
+/** The shared empty count map of decoded rows (rows are read-only: insight copies before adding). */
+const NO_COUNTS: Record<string, number> = Object.freeze(dict<number>());
+
 export function decodeSummary(stored: StoredDaySummary): DaySummary {
   const { keys, reports } = stored;
-  const sources = stored.rows.map((row): SummarySource => {
-    const source: SummarySource = {
-      ...emptySourceStat(String(row[0])),
-      firstIngestedAt: reports[Number(row[COUNTERS.length + 1])]?.ingestedAt ?? reports[0]?.ingestedAt ?? '',
-    };
-    COUNTERS.forEach((field, position) => (source[field] = Number(row[position + 1]) || 0));
-    for (let at = COUNTERS.length + 2; at + 1 < row.length; at += 2) {
-      const code = Number(row[at]);
-      const key = keys[Math.floor(code / MAPS.length)];
-      const field = MAPS[code % MAPS.length];
-      if (key === undefined || field === undefined) continue;
-      source[field][key] = Number(row[at + 1]) || 0;
+  const width = MAPS.length;
+  const firstAt = COUNTERS.length + 1;
+  const sources: SummarySource[] = new Array(stored.rows.length);
+  for (let index = 0; index < stored.rows.length; index++) {
+    const row = stored.rows[index]!;
+    const maps: Array<Record<string, number>> = [NO_COUNTS, NO_COUNTS, NO_COUNTS, NO_COUNTS, NO_COUNTS];
+    for (let at = firstAt + 1; at + 1 < row.length; at += 2) {
+      const code = row[at] as number;
+      const key = keys[(code / width) | 0];
+      const field = code % width;
+      if (key === undefined) continue;
+      if (maps[field] === NO_COUNTS) maps[field] = dict<number>();
+      maps[field]![key] = Number(row[at + 1]) || 0;
     }
-    return source;
-  });
+    sources[index] = {
+      ip: String(row[0]),
+      messages: Number(row[1]) || 0,
+      dmarcPass: Number(row[2]) || 0,
+      spfPass: Number(row[3]) || 0,
+      dkimPass: Number(row[4]) || 0,
+      spfAligned: Number(row[5]) || 0,
+      dkimAligned: Number(row[6]) || 0,
+      spfUnalignedPass: Number(row[7]) || 0,
+      dkimUnalignedPass: Number(row[8]) || 0,
+      dispositions: maps[0]!,
+      reasons: maps[1]!,
+      headerFrom: maps[2]!,
+      spf: maps[3]!,
+      dkim: maps[4]!,
+      firstIngestedAt: reports[row[firstAt] as number]?.ingestedAt ?? reports[0]?.ingestedAt ?? '',
+    };
+  }
   return { domain: stored.domain, date: stored.date, reports, sources };
 }
 
