@@ -210,7 +210,11 @@ export function cachedIpv4Table(csvPath: string, version: string, cacheDir: stri
       writeFileSync(temporary, table.toBinary(identity), { mode: 0o600 });
       renameSync(temporary, file);
     } catch {
-      rmSync(temporary, { force: true });
+      try {
+        rmSync(temporary, { force: true });
+      } catch {
+        // the folder itself is unusable: nothing was written
+      }
     }
   }
   return { table, from: 'csv' };
