@@ -12,8 +12,8 @@ const LOOKBACK_DAYS = 7;
 
 async function latestDayWithReports(store: ReportStore, from: string, to: string): Promise<string | null> {
   let latest: string | null = null;
-  for (const doc of await store.days(null, from, to))
-    if (Object.keys(doc.reports).length > 0 && (latest === null || doc.date > latest)) latest = doc.date;
+  for (const day of await store.summaries(null, from, to))
+    if (day.reports.length > 0 && (latest === null || day.date > latest)) latest = day.date;
   return latest;
 }
 import type { ReplyBlock } from '../src/reply/model.ts';

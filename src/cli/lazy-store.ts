@@ -14,6 +14,7 @@ export function openOnFirstUse(open: () => Promise<ReportStore>): ReportStore {
     storedReports: async (...args) => (await store()).storedReports(...args),
     domains: async () => (await store()).domains(),
     days: async (...args) => (await store()).days(...args),
+    summaries: async (...args) => (await store()).summaries(...args),
     ipEntries: async (...args) => (await store()).ipEntries(...args),
     failures: async (...args) => (await store()).failures(...args),
     tlsResults: async (...args) => (await store()).tlsResults(...args),

@@ -22,7 +22,7 @@ export async function domainDnsReport(
   readiness: Readiness | null,
 ): Promise<DnsReport> {
   const window = readiness?.window ?? windowEnding(context.now(), context.thresholds.windowDays);
-  const days = await context.store.days(domain, window.from, window.to);
+  const days = await context.store.summaries(domain, window.from, window.to);
   return checkDomainDns({
     domain,
     resolver: context.dns.records ?? offlineRecords,

@@ -5,7 +5,7 @@
 
 import { organizationalDomain } from '../reader/alignment.ts';
 import type { Readiness, ReportedPolicy, SourceClass } from '../insight/types.ts';
-import type { DayDoc } from '../store/types.ts';
+import { asSummary, type DayData } from '../store/summary.ts';
 import { effectiveDmarc, parseDmarcRecord, suggestedDmarc } from './dmarc.ts';
 import { dnsBlockers } from './index.ts';
 import type { DnsCheck, DnsReport, LegitimateSender } from './types.ts';
@@ -40,19 +40,17 @@ export function legitimateSenders(readiness: Readiness, ipsPerSender = 3): Legit
  * DKIM selectors seen signing the domain's mail: d= on the domain's organisational domain, and the
  * selector passed at least once in the window (a selector that only ever failed may be a forger's).
  */
-export function selectorsSeen(days: readonly DayDoc[], domain: string): Array<{ selector: string; domain: string }> {
+export function selectorsSeen(days: readonly DayData[], domain: string): Array<{ selector: string; domain: string }> {
   const org = organizationalDomain(domain);
   const seen = new Map<string, { selector: string; domain: string }>();
-  for (const doc of days) {
-    if (doc.domain !== domain) continue;
-    for (const reportKey in doc.reports) {
-      for (const source of doc.reports[reportKey]!.sources) {
-        for (const key in source.dkim) {
-          const [signer, selector, result] = key.split(' ');
-          if (!signer || !selector || selector === '-' || result !== 'pass') continue;
-          if (organizationalDomain(signer) !== org || !/^[a-z0-9._-]{1,63}$/i.test(selector)) continue;
-          seen.set(`${selector} ${signer}`, { selector, domain: signer.toLowerCase() });
-        }
+  for (const day of days) {
+    if (day.domain !== domain) continue;
+    for (const source of asSummary(day).sources) {
+      for (const key in source.dkim) {
+        const [signer, selector, result] = key.split(' ');
+        if (!signer || !selector || selector === '-' || result !== 'pass') continue;
+        if (organizationalDomain(signer) !== org || !/^[a-z0-9._-]{1,63}$/i.test(selector)) continue;
+        seen.set(`${selector} ${signer}`, { selector, domain: signer.toLowerCase() });
       }
     }
   }

@@ -3,7 +3,8 @@
 // two different names on two screens.
 
 import type { ReadinessThresholds } from './types.ts';
-import type { DayDoc, MarksDoc, SourceStat } from '../store/types.ts';
+import type { MarksDoc, SourceStat } from '../store/types.ts';
+import type { DayData } from '../store/summary.ts';
 import type { DayWindow, Hint, SenderIdentity, SourceClass } from './types.ts';
 import { groupSources, type GroupedSources, type SenderGroup } from './groups.ts';
 import { explainFailures, hint } from './hints.ts';
@@ -119,7 +120,7 @@ export function classifyGroups(
  * group in its domain (for `ip`, `date`, the digest and alerts).
  */
 export function classifyIps(input: {
-  days: readonly DayDoc[];
+  days: readonly DayData[];
   identities: Record<string, SenderIdentity>;
   marks: MarksDoc;
   window: DayWindow;

@@ -1,6 +1,7 @@
 // `date <YYYY-MM-DD>`: per policy domain, the reports that cover one UTC day and what they say.
 
-import type { DayDoc, SourceStat } from '../store/types.ts';
+import type { SourceStat } from '../store/types.ts';
+import { asSummary, type DayData } from '../store/summary.ts';
 import type { DateDomain, DateInsight, DateSource, SenderIdentity, SourceClass } from './types.ts';
 import { classHint, classRank } from './classify.ts';
 import { explainFailures } from './hints.ts';
@@ -9,7 +10,7 @@ import { own } from '../store/dict.ts';
 
 export interface DateInsightInput {
   date: string;
-  days: readonly DayDoc[];
+  days: readonly DayData[];
   /** optional names for the listed sources */
   identities?: Record<string, SenderIdentity>;
   /** how many top / failing sources to list per domain (default 5) */
@@ -22,13 +23,13 @@ export function dateInsight({ date, days, identities = {}, limit = 5, classes }:
   const reportKeys = new Set<string>();
   const domains = new Map<string, { reports: DateDomain['reports']; bySource: Map<string, SourceStat> }>();
 
-  for (const doc of days) {
-    if (doc.date !== date) continue;
+  for (const day of days) {
+    if (day.date !== date) continue;
+    const doc = asSummary(day);
     let domain = domains.get(doc.domain);
     if (!domain) domains.set(doc.domain, (domain = { reports: [], bySource: new Map() }));
-    for (const reportKey in doc.reports) {
-      const part = doc.reports[reportKey]!;
-      reportKeys.add(reportKey);
+    for (const part of doc.reports) {
+      reportKeys.add(part.reportKey);
       domain.reports.push({
         orgName: part.orgName,
         reportId: part.reportId,
@@ -36,11 +37,11 @@ export function dateInsight({ date, days, identities = {}, limit = 5, classes }:
         end: part.end,
         messages: part.messages,
       });
-      for (const source of part.sources) {
-        let stat = domain.bySource.get(source.ip);
-        if (!stat) domain.bySource.set(source.ip, (stat = emptyStat(source.ip)));
-        addStat(stat, source);
-      }
+    }
+    for (const source of doc.sources) {
+      let stat = domain.bySource.get(source.ip);
+      if (!stat) domain.bySource.set(source.ip, (stat = emptyStat(source.ip)));
+      addStat(stat, source);
     }
   }
 

@@ -16,6 +16,7 @@ import { classHint, classRank } from './classify.ts';
 import { explainFailures } from './hints.ts';
 import { addStat, emptyStat, rate, rows } from './stats.ts';
 import { dict, own } from '../store/dict.ts';
+import { asSummary, type DayData, type DaySummary } from '../store/summary.ts';
 
 export interface DigestInput {
   /** ISO times; the period is since (inclusive) to until (exclusive) */
@@ -25,8 +26,11 @@ export interface DigestInput {
   ingested: readonly IngestLogEntry[];
   /** day documents touched by the period's reports; parts of other reports are ignored */
   newDays: readonly DayDoc[];
-  /** day documents of the 7 days before, for the average pass rate (parts of this period's reports are ignored) */
-  previousDays: readonly DayDoc[];
+  /**
+   * the 7 days before, for the average pass rate (parts of this period's reports are ignored: a
+   * summary's figures lose those of this period's parts on that day, read from `newDays`)
+   */
+  previousDays: readonly DayData[];
   /** per policy domain, the IPs seen for the first time in this period */
   firstSeenIps: Record<string, readonly string[]>;
   failures: readonly StoredFailure[];
@@ -101,7 +105,29 @@ export function digestData(input: DigestInput): DigestData {
   }
 
   const previous = new Map<string, { messages: number; dmarcPass: number }>();
-  for (const doc of input.previousDays) {
+  const newDocs = new Map(input.newDays.map((doc) => [`${doc.domain}\u0000${doc.date}`, doc]));
+  for (const day of input.previousDays) {
+    if (Array.isArray((day as DaySummary).sources)) {
+      const summary = day as DaySummary;
+      const acc = previous.get(summary.domain) ?? { messages: 0, dmarcPass: 0 };
+      for (const source of summary.sources) {
+        acc.messages += source.messages;
+        acc.dmarcPass += source.dmarcPass;
+      }
+      const doc = newDocs.get(`${summary.domain}\u0000${summary.date}`);
+      const periodParts = doc
+        ? Object.keys(doc.reports).filter((key) => inThisDigest(key, doc.reports[key]!.ingestedAt))
+        : [];
+      for (const key of periodParts) {
+        for (const source of doc!.reports[key]!.sources) {
+          acc.messages -= source.messages;
+          acc.dmarcPass -= source.dmarcPass;
+        }
+      }
+      previous.set(summary.domain, acc);
+      continue;
+    }
+    const doc = day as DayDoc;
     for (const reportKey in doc.reports) {
       const part = doc.reports[reportKey]!;
       if (inThisDigest(reportKey, part.ingestedAt)) continue;
@@ -223,6 +249,42 @@ export function digestData(input: DigestInput): DigestData {
   }
   result.sort((a, b) => b.messages - a.messages || (a.domain < b.domain ? -1 : 1));
   return { since, until, received, domains: result };
+}
+
+/**
+ * newIpsByDomain over day summaries: the IPs of this period's parts (in the day documents
+ * `periodDays`) that no summary row ingested before `since` shows for the domain.
+ */
+export function newIpsAgainstSummaries(
+  periodDays: readonly DayDoc[],
+  inPeriod: (reportKey: string) => boolean,
+  summaries: readonly DayData[],
+  /** ISO time as toISOString() writes it (compared as text, like the stored ingestedAt) */
+  since: string,
+): Record<string, string[]> {
+  const current = new Map<string, Set<string>>();
+  for (const doc of periodDays) {
+    for (const reportKey in doc.reports) {
+      if (!inPeriod(reportKey)) continue;
+      let ips = current.get(doc.domain);
+      if (!ips) current.set(doc.domain, (ips = new Set()));
+      for (const source of doc.reports[reportKey]!.sources) ips.add(source.ip);
+    }
+  }
+  const before = new Map<string, Set<string>>();
+  for (const day of summaries) {
+    if (!current.has(day.domain)) continue;
+    let ips = before.get(day.domain);
+    if (!ips) before.set(day.domain, (ips = new Set()));
+    for (const source of asSummary(day).sources) if (source.firstIngestedAt < since) ips.add(source.ip);
+  }
+  const result = dict<string[]>();
+  for (const [domain, ips] of current) {
+    const seen = before.get(domain);
+    const fresh = [...ips].filter((ip) => !seen?.has(ip)).sort();
+    if (fresh.length) result[domain] = fresh;
+  }
+  return result;
 }
 
 /**

@@ -1,7 +1,8 @@
 // Groups the sources of day documents by sender (identity key) in one pass over the data.
 // Shared by `ready` and `sources`.
 
-import type { DayDoc, MarkVerdict, SourceStat } from '../store/types.ts';
+import type { MarkVerdict, SourceStat } from '../store/types.ts';
+import { asSummary, type DayData } from '../store/summary.ts';
 import type { DayWindow, SenderIdentity } from './types.ts';
 import type { MarkLookup } from './marks.ts';
 import { groupMark } from './marks.ts';
@@ -54,7 +55,7 @@ export function bareIdentity(ip: string): SenderIdentity {
  * alone); every other IP joins the group of its identity key.
  */
 export function groupSources(
-  days: readonly DayDoc[],
+  days: readonly DayData[],
   identities: Record<string, SenderIdentity>,
   marks: MarkLookup,
   window: DayWindow,
@@ -104,30 +105,28 @@ export function groupSources(
   // Days in date order, so a group's active days are counted without a set per group.
   const ordered = days
     .filter((doc) => (domain === null || doc.domain === domain) && inWindow(doc.date, window))
+    .map(asSummary)
     .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   for (const doc of ordered) {
-    for (const reportKey in doc.reports) {
-      const part = doc.reports[reportKey]!;
-      daysWithReports.add(doc.date);
-      for (const source of part.sources) {
-        if (source.messages <= 0) continue;
-        const group = groupFor(source.ip);
-        // Most groups of a busy domain are one row (a stray IP seen once): use the row itself and
-        // copy only when a second row arrives; this keeps the garbage collector out of the way.
-        if (group.stat === EMPTY) group.stat = source;
-        else if (!group.owned) {
-          group.stat = addStat(addStat(emptyStat(group.key), group.stat), source);
-          group.owned = true;
-        } else addStat(group.stat, source);
-        group.ips.set(source.ip, (group.ips.get(source.ip) ?? 0) + source.messages);
-        if (group.lastDay !== doc.date) {
-          group.lastDay = doc.date;
-          group.activeDays += 1;
-        }
-        group.domains.add(doc.domain);
-        messages += source.messages;
-        dmarcPass += source.dmarcPass;
+    if (doc.reports.length > 0) daysWithReports.add(doc.date);
+    for (const source of doc.sources) {
+      if (source.messages <= 0) continue;
+      const group = groupFor(source.ip);
+      // Most groups of a busy domain are one row (a stray IP seen once): use the row itself and
+      // copy only when a second row arrives; this keeps the garbage collector out of the way.
+      if (group.stat === EMPTY) group.stat = source;
+      else if (!group.owned) {
+        group.stat = addStat(addStat(emptyStat(group.key), group.stat), source);
+        group.owned = true;
+      } else addStat(group.stat, source);
+      group.ips.set(source.ip, (group.ips.get(source.ip) ?? 0) + source.messages);
+      if (group.lastDay !== doc.date) {
+        group.lastDay = doc.date;
+        group.activeDays += 1;
       }
+      group.domains.add(doc.domain);
+      messages += source.messages;
+      dmarcPass += source.dmarcPass;
     }
   }
   // A group's figures name its largest IP (hints such as no-auth quote it).

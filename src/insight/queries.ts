@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
+import { asSummary, type DayData, type DaySummary } from '../store/summary.ts';
 import type {
   DateInsight,
   DayWindow,
@@ -21,7 +22,7 @@ import type {
 } from './types.ts';
 import { classifyIps } from './classify.ts';
 import { dateInsight } from './date.ts';
-import { digestData, newIpsByDomain } from './digest.ts';
+import { digestData, newIpsAgainstSummaries } from './digest.ts';
 import { ipInsight } from './ip.ts';
 import { DEFAULT_THRESHOLDS, readiness } from './readiness.ts';
 import { authKeyParts, addDays, inWindow, utcDay, windowEnding } from './stats.ts';
@@ -94,21 +95,19 @@ function remember(identify: Identify, ip: string, identity: SenderIdentity): voi
 /** Identifies every source IP of the day documents (hints from the first record seen of each IP). */
 export async function identifyDays(
   identify: Identify,
-  days: readonly DayDoc[],
+  days: readonly DayData[],
   options: { dns: boolean; only?: ReadonlySet<string> } = { dns: false },
 ): Promise<Record<string, SenderIdentity>> {
   const memo = memoOf(identify);
   const identities = dict<SenderIdentity>();
   const firstStat = new Map<string, SourceStat>();
-  for (const doc of days) {
-    for (const reportKey in doc.reports) {
-      for (const source of doc.reports[reportKey]!.sources) {
-        if (options.only && !options.only.has(source.ip)) continue;
-        if (identities[source.ip] || firstStat.has(source.ip)) continue;
-        const known = options.dns ? undefined : memo.get(source.ip);
-        if (known) identities[source.ip] = known;
-        else firstStat.set(source.ip, source);
-      }
+  for (const day of days) {
+    for (const source of asSummary(day).sources) {
+      if (options.only && !options.only.has(source.ip)) continue;
+      if (identities[source.ip] || firstStat.has(source.ip)) continue;
+      const known = options.dns ? undefined : memo.get(source.ip);
+      if (known) identities[source.ip] = known;
+      else firstStat.set(source.ip, source);
     }
   }
   const ips = [...firstStat.keys()];
@@ -152,7 +151,7 @@ export async function queryIp(
   if (mainDomain) {
     const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
     const classWindow = windowEnding(options.now, thresholds.windowDays);
-    const days = await store.days(mainDomain, classWindow.from, classWindow.to);
+    const days = await store.summaries(mainDomain, classWindow.from, classWindow.to);
     const identities = await identifyDays(identify, days, { dns: false });
     identities[ip] = identity;
     const classified = classifyIps({ days, identities, marks, window: classWindow, domains: [mainDomain], thresholds });
@@ -172,7 +171,7 @@ export async function queryDate(
   identify?: Identify,
   options: { thresholds?: ReadinessThresholds; now?: Date } = {},
 ): Promise<DateInsight> {
-  const days = await store.days(null, date, date);
+  const days = await store.summaries(null, date, date);
   if (!identify) return dateInsight({ date, days, identities: {} });
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
   const readyWindow = options.now ? windowEnding(options.now, thresholds.windowDays) : null;
@@ -182,7 +181,7 @@ export async function queryDate(
       : { from: addDays(date, -(thresholds.windowDays - 1)), to: date };
   const domains = [...new Set(days.map((doc) => doc.domain))];
   const [windowDays, marks] = await Promise.all([
-    domains.length ? store.days(domains.length === 1 ? domains[0]! : null, classWindow.from, classWindow.to) : [],
+    domains.length ? store.summaries(domains.length === 1 ? domains[0]! : null, classWindow.from, classWindow.to) : [],
     store.marks(),
   ]);
   const identities = await identifyDays(identify, windowDays, { dns: false });
@@ -210,7 +209,7 @@ export async function queryReady(
   const window = windowEnding(now, thresholds.windowDays);
   const [days, marks, allDomains] = await timed(timings, 'read', () =>
     Promise.all([
-      store.days(domain, window.from, window.to),
+      store.summaries(domain, window.from, window.to),
       store.marks(),
       domain ? Promise.resolve([domain]) : store.domains(),
     ]),
@@ -254,7 +253,7 @@ export async function queryReady(
 
 export async function querySummary(store: ReportStore, days: number, now: Date): Promise<Summary> {
   const window = windowEnding(now, days);
-  return summary({ days: await store.days(null, window.from, window.to), window });
+  return summary({ days: await store.summaries(null, window.from, window.to), window });
 }
 
 export async function querySources(
@@ -265,7 +264,10 @@ export async function querySources(
   options: { limit?: number; domain?: string | null; thresholds?: ReadinessThresholds } = {},
 ): Promise<SourcesInsight> {
   const window = windowEnding(now, days);
-  const [docs, marks] = await Promise.all([store.days(options.domain ?? null, window.from, window.to), store.marks()]);
+  const [docs, marks] = await Promise.all([
+    store.summaries(options.domain ?? null, window.from, window.to),
+    store.marks(),
+  ]);
   const identities = await identifyDays(identify, docs, { dns: false });
   return sources({
     days: docs,
@@ -296,20 +298,22 @@ const FIRST_SEEN_INDEX_LIMIT = 50;
 
 /**
  * An IP is new for a domain when no report received before `since` has a row of it for that
- * domain. Candidates are first checked against the day documents already loaded (about the
+ * domain. Candidates are first checked against the day summaries already loaded (about the
  * readiness window); the few that remain are checked in the IP index over a longer lookback.
  */
 async function firstSeenIps(
   store: ReportStore,
-  loaded: readonly DayDoc[],
+  periodDays: readonly DayDoc[],
+  loaded: readonly DaySummary[],
   periodKeys: ReadonlySet<string>,
   sinceKeys: ReadonlySet<string>,
   since: Date,
 ): Promise<Record<string, string[]>> {
-  const candidates = newIpsByDomain(
-    loaded,
+  const candidates = newIpsAgainstSummaries(
+    periodDays,
     (reportKey) => periodKeys.has(reportKey),
-    (reportKey) => !sinceKeys.has(reportKey),
+    loaded,
+    since.toISOString(),
   );
   const pairs = Object.entries(candidates).flatMap(([domain, ips]) => ips.map((ip) => [domain, ip] as const));
   if (pairs.length === 0 || pairs.length > FIRST_SEEN_INDEX_LIMIT) return candidates;
@@ -362,8 +366,9 @@ export async function queryDigest(
   const range = (days: string[]) =>
     days.length ? { from: days.reduce((a, b) => (a < b ? a : b)), to: days.reduce((a, b) => (a > b ? a : b)) } : null;
 
-  // Day documents: the readiness window and the 7 days before `since` in one read per domain,
-  // plus the runs of older days that late reports of this period touched.
+  // Day summaries: the readiness window and the 7 days before `since` in one read per domain,
+  // plus the runs of older days that late reports of this period touched. Whole day documents
+  // only for the days this period's reports touched (its own figures are per report).
   const readyWindow = windowEnding(options.now, thresholds.windowDays);
   const sinceDay = utcDay(options.since);
   const previousWindow = { from: addDays(sinceDay, -7), to: addDays(sinceDay, -1) };
@@ -375,9 +380,13 @@ export async function queryDigest(
 
   const failureRange = range(span.failure);
   const tlsRange = range(span.tls);
-  const [loaded, marks, failures, tls] = await timed(timings, 'read', () =>
+  const touched = dayRuns([...new Set(span.aggregate)]);
+  const [loaded, periodDocs, marks, failures, tls] = await timed(timings, 'read', () =>
     Promise.all([
-      Promise.all([...aggregateDomains].flatMap((domain) => ranges.map((r) => store.days(domain, r.from, r.to)))).then(
+      Promise.all(
+        [...aggregateDomains].flatMap((domain) => ranges.map((r) => store.summaries(domain, r.from, r.to))),
+      ).then((lists) => lists.flat()),
+      Promise.all([...aggregateDomains].flatMap((domain) => touched.map((r) => store.days(domain, r.from, r.to)))).then(
         (lists) => lists.flat(),
       ),
       store.marks(),
@@ -395,10 +404,12 @@ export async function queryDigest(
       readinessByDomain[domain] = readiness({ domain, days, identities, marks, thresholds, window: readyWindow });
     classes = classifyIps({ days, identities, marks, window: readyWindow, domains: aggregateDomains, thresholds });
   });
-  const newDays = days.filter((doc) => Object.keys(doc.reports).some((key) => periodKeys.has(key)));
+  const newDays = periodDocs.filter(
+    (doc) => aggregateDomains.has(doc.domain) && Object.keys(doc.reports).some((key) => periodKeys.has(key)),
+  );
   const previousDays = days.filter((doc) => inWindow(doc.date, previousWindow));
   const firstSeen = await timed(timings, 'first-seen', () =>
-    firstSeenIps(store, days, periodKeys, sinceKeys, options.since),
+    firstSeenIps(store, newDays, days, periodKeys, sinceKeys, options.since),
   );
 
   return timed(timings, 'compute', async () =>

@@ -2,7 +2,8 @@
 // classified (aligned / misaligned / forwarded / unconfirmed / spoofing), checked against
 // thresholds, and turned into a verdict with the next step to take.
 
-import type { DayDoc, MarksDoc } from '../store/types.ts';
+import type { MarksDoc } from '../store/types.ts';
+import { asSummary, type DayData, type DaySummary } from '../store/summary.ts';
 import type {
   DayWindow,
   Hint,
@@ -41,7 +42,7 @@ export const DEFAULT_THRESHOLDS: ReadinessThresholds = {
 
 export interface ReadinessInput {
   domain: string;
-  days: readonly DayDoc[];
+  days: readonly DayData[];
   identities: Record<string, SenderIdentity>;
   marks: MarksDoc;
   thresholds: ReadinessThresholds;
@@ -49,17 +50,17 @@ export interface ReadinessInput {
 }
 
 /** The policy receivers reported most often on the latest day with reports. */
-export function reportedPolicy(days: readonly DayDoc[], domain: string, window: DayWindow): ReportedPolicy | null {
-  let latest: DayDoc | null = null;
-  for (const doc of days) {
-    if (doc.domain !== domain || doc.date < window.from || doc.date > window.to) continue;
-    if (Object.keys(doc.reports).length === 0) continue;
+export function reportedPolicy(days: readonly DayData[], domain: string, window: DayWindow): ReportedPolicy | null {
+  let latest: DaySummary | null = null;
+  for (const day of days) {
+    if (day.domain !== domain || day.date < window.from || day.date > window.to) continue;
+    const doc = asSummary(day);
+    if (doc.reports.length === 0) continue;
     if (!latest || doc.date > latest.date) latest = doc;
   }
   if (!latest) return null;
   const bySignature = new Map<string, { policy: ReportedPolicy; count: number }>();
-  for (const reportKey in latest.reports) {
-    const part = latest.reports[reportKey]!;
+  for (const part of latest.reports) {
     const policy = part.policy;
     const lower = (value: string | null | undefined) => (value ? value.trim().toLowerCase() : null);
     const reported: ReportedPolicy = {
@@ -120,7 +121,7 @@ export function dmarcRecord(policy: ReportedPolicy | null, p: 'quarantine' | 're
 
 /** How long the latest reported policy (p and t=) has been shown, walking back day by day. */
 export function policyAge(
-  days: readonly DayDoc[],
+  days: readonly DayData[],
   domain: string,
   window: DayWindow,
   current: ReportedPolicy | null,
@@ -130,12 +131,12 @@ export function policyAge(
     `${(p ?? '').trim().toLowerCase()}|${(testing ?? '').trim().toLowerCase() === 'y' ? 'y' : ''}`;
   const wanted = signature(current.p, current.testing);
   const dayPolicy = new Map<string, boolean>();
-  for (const doc of days) {
-    if (doc.domain !== domain || doc.date < window.from || doc.date > window.to) continue;
+  for (const day of days) {
+    if (day.domain !== domain || day.date < window.from || day.date > window.to) continue;
+    const doc = asSummary(day);
     let same = 0;
     let other = 0;
-    for (const key in doc.reports) {
-      const policy = doc.reports[key]!.policy;
+    for (const { policy } of doc.reports) {
       if (signature(policy.p, policy.testing) === wanted) same += 1;
       else other += 1;
     }

@@ -1,6 +1,7 @@
 // `summary [days]` (totals per policy domain) and `sources [days]` (the top sender groups).
 
-import type { DayDoc, MarksDoc } from '../store/types.ts';
+import type { MarksDoc } from '../store/types.ts';
+import { asSummary, type DayData } from '../store/summary.ts';
 import type { DayWindow, DomainSummary, SenderIdentity, SourcesInsight, Summary } from './types.ts';
 import { classifyGroups, classRank, type ClassifyThresholds } from './classify.ts';
 import { groupSources, topIps } from './groups.ts';
@@ -9,7 +10,7 @@ import { markLookup } from './marks.ts';
 import { inWindow, rate } from './stats.ts';
 import { dict } from '../store/dict.ts';
 
-export function summary({ days, window }: { days: readonly DayDoc[]; window: DayWindow }): Summary {
+export function summary({ days, window }: { days: readonly DayData[]; window: DayWindow }): Summary {
   interface Acc {
     messages: number;
     dmarcPass: number;
@@ -22,8 +23,9 @@ export function summary({ days, window }: { days: readonly DayDoc[]; window: Day
     dispositions: Record<string, number>;
   }
   const byDomain = new Map<string, Acc>();
-  for (const doc of days) {
-    if (!inWindow(doc.date, window)) continue;
+  for (const day of days) {
+    if (!inWindow(day.date, window)) continue;
+    const doc = asSummary(day);
     let acc = byDomain.get(doc.domain);
     if (!acc) {
       acc = {
@@ -39,21 +41,19 @@ export function summary({ days, window }: { days: readonly DayDoc[]; window: Day
       };
       byDomain.set(doc.domain, acc);
     }
-    for (const reportKey in doc.reports) {
-      const part = doc.reports[reportKey]!;
-      acc.reports.add(reportKey);
+    for (const part of doc.reports) {
+      acc.reports.add(part.reportKey);
       acc.reporters.add(part.orgName);
       acc.days.add(doc.date);
-      for (const source of part.sources) {
-        acc.messages += source.messages;
-        acc.dmarcPass += source.dmarcPass;
-        acc.spfAligned += source.spfAligned;
-        acc.dkimAligned += source.dkimAligned;
-        acc.sources.add(source.ip);
-        for (const disposition in source.dispositions)
-          acc.dispositions[disposition] =
-            (acc.dispositions[disposition] ?? 0) + (source.dispositions[disposition] ?? 0);
-      }
+    }
+    for (const source of doc.sources) {
+      acc.messages += source.messages;
+      acc.dmarcPass += source.dmarcPass;
+      acc.spfAligned += source.spfAligned;
+      acc.dkimAligned += source.dkimAligned;
+      acc.sources.add(source.ip);
+      for (const disposition in source.dispositions)
+        acc.dispositions[disposition] = (acc.dispositions[disposition] ?? 0) + (source.dispositions[disposition] ?? 0);
     }
   }
   const domains: DomainSummary[] = [...byDomain.entries()]
@@ -78,7 +78,7 @@ export function summary({ days, window }: { days: readonly DayDoc[]; window: Day
 }
 
 export interface SourcesInput {
-  days: readonly DayDoc[];
+  days: readonly DayData[];
   identities: Record<string, SenderIdentity>;
   marks: MarksDoc;
   window: DayWindow;

@@ -15,14 +15,14 @@ export interface DomainFigures {
 }
 
 export async function domainFigures(
-  store: Pick<ReportStore, 'days' | 'marks' | 'domains'>,
+  store: Pick<ReportStore, 'summaries' | 'marks' | 'domains'>,
   identify: Identify,
   thresholds: ReadinessThresholds,
   now: Date,
 ): Promise<DomainFigures[]> {
   const window = windowEnding(now, thresholds.windowDays);
   const [days, marks, domains] = await Promise.all([
-    store.days(null, window.from, window.to),
+    store.summaries(null, window.from, window.to),
     store.marks(),
     store.domains(),
   ]);
@@ -32,7 +32,7 @@ export async function domainFigures(
   for (const doc of days) {
     if (doc.date !== lastDay) continue;
     let messages = 0;
-    for (const reportKey in doc.reports) messages += doc.reports[reportKey]!.messages;
+    for (const part of doc.reports) messages += part.messages;
     lastDayMessages.set(doc.domain, (lastDayMessages.get(doc.domain) ?? 0) + messages);
   }
   return domains.map((domain) => {

@@ -1,11 +1,14 @@
 // Network owner (ASN number and name) and the AS's registration country, from the offline
 // @ip-location-db/asn and @ip-location-db/asn-country CSV files shipped as npm packages. Nothing is
 // downloaded; files are opened on first use only. Missing files mean "unknown", not an error.
+// The IPv4 tables are read through a prepared binary copy in a cache folder (range-table.ts).
 
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RangeFile, splitCsv } from './range-file.ts';
-import { Ipv4RangeTable } from './range-table.ts';
+import { cachedIpv4Table } from './range-table.ts';
 import { ipv4Octets, parseIp } from './match.ts';
 
 export interface AsnInfo {
@@ -37,6 +40,41 @@ function packageDir(name: string): string | null {
   }
 }
 
+function packageVersion(dir: string | null): string {
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir ?? '', 'package.json'), 'utf8')) as {
+      name?: unknown;
+      version?: unknown;
+    };
+    return `${String(manifest.name)}@${String(manifest.version)}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A folder only this user can write to (or create), else null. */
+function privateDir(path: string): string | null {
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    const stat = statSync(path);
+    if (!stat.isDirectory() || (stat.mode & 0o022) !== 0) return null;
+    if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) return null;
+    accessSync(path, constants.W_OK);
+    return path;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where the prepared tables are kept: the user's cache folder, else a private folder in the
+ * temporary directory (the service's home is read-only; its /tmp is its own). Null: no cache.
+ */
+export function defaultRangeCacheDir(): string | null {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+  return privateDir(join(homedir(), '.cache', 'dmarc-bot')) ?? privateDir(join(tmpdir(), `dmarc-bot-${uid}`));
+}
+
 function opener<T>(dir: string | null, file: string, open: (path: string) => T): () => T | null {
   let opened: T | null | undefined;
   return () => {
@@ -51,14 +89,22 @@ function opener<T>(dir: string | null, file: string, open: (path: string) => T):
   };
 }
 
+export interface AsnLookupOptions {
+  /** the folder of the prepared tables; null: parse the CSV files every time (default: defaultRangeCacheDir) */
+  cacheDir?: string | null;
+}
+
 /** An ASN lookup over the packaged data; results are memoised (bounded) for bulk classification. */
-export function createAsnLookup(): AsnLookup {
+export function createAsnLookup(options: AsnLookupOptions = {}): AsnLookup {
   const asnDir = packageDir('@ip-location-db/asn');
   const countryDir = packageDir('@ip-location-db/asn-country');
+  let cacheDir: string | null | undefined = options.cacheDir;
+  const table = (dir: string | null) => (path: string) =>
+    cachedIpv4Table(path, packageVersion(dir), (cacheDir ??= defaultRangeCacheDir())).table;
   const files = {
-    asn4: opener(asnDir, 'asn-ipv4-num.csv', (path) => new Ipv4RangeTable(path)),
+    asn4: opener(asnDir, 'asn-ipv4-num.csv', table(asnDir)),
     asn6: opener(asnDir, 'asn-ipv6-num.csv', (path) => new RangeFile(path)),
-    country4: opener(countryDir, 'asn-country-ipv4-num.csv', (path) => new Ipv4RangeTable(path)),
+    country4: opener(countryDir, 'asn-country-ipv4-num.csv', table(countryDir)),
     country6: opener(countryDir, 'asn-country-ipv6-num.csv', (path) => new RangeFile(path)),
   };
   const memo = new Map<string, AsnInfo>();

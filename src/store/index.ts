@@ -2,7 +2,15 @@
 // postgres:// URL (see types.ts for the key layout and drivers.ts for the backends).
 
 import { silentLogger, type Logger } from '../log.ts';
-import { DEFAULT_STORE_URL, redactUrl, type Backend, type BackendOpenOptions, type WriteFence } from './backend.ts';
+import {
+  CorruptStoreError,
+  DEFAULT_STORE_URL,
+  isCorruption,
+  redactUrl,
+  type Backend,
+  type BackendOpenOptions,
+  type WriteFence,
+} from './backend.ts';
 import { storeDriverFor, storeUrlForms } from './drivers.ts';
 import { DEFAULT_LIMITS, KeyvReportStore, type StoreHooks, type StoreLimits } from './store.ts';
 import type { ReportStore } from './types.ts';
@@ -40,9 +48,18 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
     ...(options.fence ? { fence: options.fence } : {}),
   });
   try {
-    return await KeyvReportStore.open(backend, logger, { ...DEFAULT_LIMITS, ...options.limits }, options.hooks ?? {});
+    return await KeyvReportStore.open(
+      backend,
+      logger,
+      { ...DEFAULT_LIMITS, ...options.limits },
+      options.hooks ?? {},
+      options.fence !== undefined,
+    );
   } catch (error) {
     await backend.close().catch(() => undefined);
+    // opening reads (and may migrate) documents: a damaged page met there is named like one met by the driver
+    if (backend.kind === 'sqlite' && isCorruption(error))
+      throw new CorruptStoreError(url.slice('sqlite://'.length), `is damaged (${(error as Error).message})`);
     throw error;
   }
 }
@@ -53,3 +70,11 @@ export { aggregateKey, failureKey, ipBucket, normaliseIp, reportKey, tlsKey } fr
 export { apportion, attributionDays, splitAggregate, utcDay } from './days.ts';
 export type { StoreHooks, StoreLimits } from './store.ts';
 export type * from './types.ts';
+export {
+  asSummary,
+  summariseDay,
+  type DayData,
+  type DayReportHead,
+  type DaySummary,
+  type SummarySource,
+} from './summary.ts';

@@ -107,6 +107,8 @@ export function ipBucket(ip: string): number {
 export const docKeys = {
   report: (key: string) => `rep:${key}`,
   day: (domain: string, date: string) => `agg:${domain}:${date}`,
+  /** the day document's summary (summary.ts), written with it */
+  summary: (domain: string, date: string) => `sum:${domain}:${date}`,
   ipBucket: (day: string, bucket: number) => `ipx:${day}:${bucket}`,
   failureDay: (domain: string, date: string) => `fail:${domain}:${date}`,
   tlsDay: (domain: string, date: string) => `tls:${domain}:${date}`,

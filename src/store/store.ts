@@ -31,6 +31,14 @@ import { applyPatch, capText, contributionOf, emptyCatalog, extendCatalog, merge
 import { own, toDict } from './dict.ts';
 import { addDays, dayRange, monthOf, utcDay } from './days.ts';
 import { IP_BUCKETS, docKeys, ipBucket, normaliseDomain, normaliseIp } from './keys.ts';
+import {
+  SUMMARY_VERSION,
+  decodeSummary,
+  encodeSummary,
+  isStoredSummary,
+  summariseDay,
+  type DaySummary,
+} from './summary.ts';
 
 export interface StoreLimits {
   /** flush when this many reports wait in the buffer */
@@ -48,6 +56,29 @@ export interface StoreHooks {
 
 export const DEFAULT_LIMITS: StoreLimits = { maxPendingReports: 200, maxPendingDocs: 2000 };
 
+/**
+ * How far the day summaries cover the stored day documents: `complete` once every day document of
+ * the layout version has its summary; `through` is the last (domain, day) an interrupted build
+ * reached, so a new open goes on from there.
+ */
+interface SummaryLayout {
+  version: number;
+  complete: boolean;
+  through?: string;
+}
+const SUMMARY_LAYOUT_STATE = 'layout:day-summaries';
+/** Day documents summarised per write while a store is migrated. */
+const MIGRATION_CHUNK = 8;
+
+/** Identity of a day document's content: its parts and when each was ingested. */
+function partsSignature(doc: DayDoc | undefined): string {
+  if (!doc) return '';
+  return Object.keys(doc.reports ?? {})
+    .map((key) => `${key}@${doc.reports[key]?.ingestedAt ?? ''}`)
+    .sort()
+    .join(',');
+}
+
 type Ranges = Record<string, { firstDay: string; lastDay: string }>;
 
 function byString(a: string, b: string): number {
@@ -64,6 +95,12 @@ export class KeyvReportStore implements ReportStore {
   /** touched documents of the current batch (undefined: absent in the store) */
   private readonly docs = new Map<string, unknown>();
   private readonly dirty = new Set<string>();
+  /** the dirty documents that are day documents: each gets its summary in the same write */
+  private readonly dirtyDays = new Set<string>();
+  /** whether every stored day document has its summary (else queries summarise what is missing) */
+  private summariesComplete = false;
+  /** a fresh store: the layout state is written with its first documents */
+  private layoutUnwritten = false;
   /** dedupe markers waiting for the documents they depend on */
   private readonly pending = new Map<string, StoredReport>();
   /**
@@ -95,9 +132,82 @@ export class KeyvReportStore implements ReportStore {
     logger: Logger,
     limits: StoreLimits = DEFAULT_LIMITS,
     hooks: StoreHooks = {},
+    /** whether every write checks the writer lease (then no other process writes meanwhile) */
+    fence = false,
   ): Promise<KeyvReportStore> {
     const catalog = mergeCatalogs(emptyCatalog(), (await backend.get<CatalogDoc>(docKeys.catalog)) ?? emptyCatalog());
-    return new KeyvReportStore(backend, catalog, logger, limits, hooks);
+    const store = new KeyvReportStore(backend, catalog, logger, limits, hooks);
+    await store.openSummaries(fence);
+    return store;
+  }
+
+  /**
+   * Brings the day summaries up to date with the stored day documents: a store written before
+   * summaries existed (or by an older summary layout) gets them built once, here, resumably.
+   */
+  private async openSummaries(fenced: boolean): Promise<void> {
+    const layout = await this.backend.get<SummaryLayout>(docKeys.state(SUMMARY_LAYOUT_STATE));
+    if (layout?.version === SUMMARY_VERSION && layout.complete) {
+      this.summariesComplete = true;
+      return;
+    }
+    if (Object.keys(this.catalog.domains).length === 0 && !layout) {
+      this.summariesComplete = true;
+      this.layoutUnwritten = true;
+      return;
+    }
+    await this.migrateSummaries(layout?.version === SUMMARY_VERSION ? layout.through : undefined, fenced);
+  }
+
+  private async migrateSummaries(through: string | undefined, fenced: boolean): Promise<void> {
+    const started = performance.now();
+    const slots: Array<{ id: string; domain: string; date: string }> = [];
+    for (const domain of Object.keys(this.catalog.domains).sort(byString)) {
+      const range = own(this.catalog.domains, domain)!;
+      for (const date of dayRange(range.firstDay, range.lastDay))
+        slots.push({ id: `${domain}\u0000${date}`, domain, date });
+    }
+    const todo = through === undefined ? slots : slots.filter((slot) => slot.id > through);
+    this.logger.info(
+      { days: todo.length, resumed: through !== undefined },
+      'store: building the day summaries of the stored reports (a one-time change of the store layout)',
+    );
+    let written = 0;
+    for (let index = 0; index < todo.length; index += MIGRATION_CHUNK) {
+      const chunk = todo.slice(index, index + MIGRATION_CHUNK);
+      const keys = chunk.map((slot) => docKeys.day(slot.domain, slot.date));
+      let docs = await this.backend.getMany<DayDoc>(keys);
+      let pending = chunk.map((_, position) => position);
+      // Without the writer lease another process may write a day (and its summary) meanwhile: a
+      // summary is kept only when its day document is unchanged after the write.
+      for (let attempt = 0; pending.length > 0; attempt += 1) {
+        const entries: Array<{ key: string; value: unknown }> = pending.flatMap((position) => {
+          const doc = docs[position];
+          const slot = chunk[position]!;
+          return doc ? [{ key: docKeys.summary(slot.domain, slot.date), value: encodeSummary(summariseDay(doc)) }] : [];
+        });
+        if (attempt === 0)
+          entries.push({
+            key: docKeys.state(SUMMARY_LAYOUT_STATE),
+            value: { version: SUMMARY_VERSION, complete: false, through: chunk.at(-1)!.id } satisfies SummaryLayout,
+          });
+        await this.backend.setMany(entries);
+        written += entries.length - (attempt === 0 ? 1 : 0);
+        if (fenced || attempt >= 5) break;
+        const again = await this.backend.getMany<DayDoc>(pending.map((position) => keys[position]!));
+        const changed = pending.filter((position, at) => partsSignature(again[at]) !== partsSignature(docs[position]));
+        docs = docs.map((doc, position) => (changed.includes(position) ? again[pending.indexOf(position)] : doc));
+        pending = changed;
+      }
+    }
+    await this.backend.setMany([
+      { key: docKeys.state(SUMMARY_LAYOUT_STATE), value: { version: SUMMARY_VERSION, complete: true } },
+    ]);
+    this.summariesComplete = true;
+    this.logger.info(
+      { summaries: written, ms: Math.round(performance.now() - started) },
+      'store: day summaries built; queries read them from now on',
+    );
   }
 
   /** Runs operations one after another: the store is the single writer of its documents. */
@@ -139,6 +249,7 @@ export class KeyvReportStore implements ReportStore {
         }
         this.docs.set(patch.key, applyPatch(this.docs.get(patch.key), patch));
         this.dirty.add(patch.key);
+        if (patch.kind === 'day') this.dirtyDays.add(patch.key);
         if (extendCatalog(this.catalog, patch)) this.catalogDirty = true;
       }
       this.pending.set(key, contribution.stored);
@@ -196,6 +307,7 @@ export class KeyvReportStore implements ReportStore {
     this.lost += this.pending.size;
     this.pending.clear();
     this.dirty.clear();
+    this.dirtyDays.clear();
     this.docs.clear();
     this.logBatch.clear();
     this.catalogDirty = false;
@@ -224,6 +336,16 @@ export class KeyvReportStore implements ReportStore {
       key,
       value: this.docs.get(key),
     }));
+    // Each day document's summary goes in the same atomic write: both or neither.
+    for (const key of this.dirtyDays) {
+      const doc = this.docs.get(key) as DayDoc;
+      documents.push({ key: docKeys.summary(doc.domain, doc.date), value: encodeSummary(summariseDay(doc)) });
+    }
+    if (this.layoutUnwritten && this.dirtyDays.size > 0)
+      documents.push({
+        key: docKeys.state(SUMMARY_LAYOUT_STATE),
+        value: { version: SUMMARY_VERSION, complete: true } satisfies SummaryLayout,
+      });
     if (this.logBatch.size > 0) {
       const days = [...this.logBatch.keys()];
       const indexes = await this.backend.getMany<string[]>(days.map(docKeys.logIndex));
@@ -243,8 +365,10 @@ export class KeyvReportStore implements ReportStore {
       documents.push({ key: docKeys.catalog, value: this.catalog });
     }
     await this.backend.setMany(documents);
+    if (this.dirtyDays.size > 0) this.layoutUnwritten = false;
     this.catalogDirty = false;
     this.dirty.clear();
+    this.dirtyDays.clear();
     this.docs.clear();
     this.logBatch.clear();
     await this.hooks.afterDocsWritten?.();
@@ -316,6 +440,49 @@ export class KeyvReportStore implements ReportStore {
       await this.settle();
       return (await this.readDays<DayDoc>(this.catalog.domains, domain, from, to, docKeys.day)).map((slot) => slot.doc);
     });
+  }
+
+  summaries(domain: string | null, from: string, to: string): Promise<DaySummary[]> {
+    return this.exclusive(async () => {
+      await this.settle();
+      const slots = await this.readDays<unknown>(this.catalog.domains, domain, from, to, docKeys.summary);
+      const found = new Map<string, DaySummary>();
+      const missing: Array<{ domain: string; date: string }> = [];
+      for (const slot of slots) {
+        if (isStoredSummary(slot.doc)) found.set(`${slot.domain}\u0000${slot.date}`, decodeSummary(slot.doc));
+        else missing.push(slot);
+      }
+      // Until a migration has finished (or for a summary of another layout), a day without its
+      // summary is summarised from its document.
+      if (!this.summariesComplete || missing.length > 0) {
+        const unread = (
+          this.summariesComplete ? missing : await this.daySlotsWithoutSummary(domain, from, to, found)
+        ).map((slot) => docKeys.day(slot.domain, slot.date));
+        for (const doc of await this.backend.getMany<DayDoc>(unread))
+          if (doc) found.set(`${doc.domain}\u0000${doc.date}`, summariseDay(doc));
+      }
+      return [...found.values()].sort((a, b) => byString(a.date, b.date) || byString(a.domain, b.domain));
+    });
+  }
+
+  private async daySlotsWithoutSummary(
+    domain: string | null,
+    from: string,
+    to: string,
+    found: ReadonlyMap<string, DaySummary>,
+  ): Promise<Array<{ domain: string; date: string }>> {
+    const wanted = domain === null ? Object.keys(this.catalog.domains) : [normaliseDomain(domain)];
+    const slots: Array<{ domain: string; date: string }> = [];
+    for (const name of wanted) {
+      const range = own(this.catalog.domains, name);
+      if (!range) continue;
+      for (const date of dayRange(
+        from > range.firstDay ? from : range.firstDay,
+        to < range.lastDay ? to : range.lastDay,
+      ))
+        if (!found.has(`${name}\u0000${date}`)) slots.push({ domain: name, date });
+    }
+    return slots;
   }
 
   ipEntries(ip: string, from: string, to: string): Promise<IpEntry[]> {
@@ -468,7 +635,13 @@ export class KeyvReportStore implements ReportStore {
       const cutoff = addDays(utcDay(now), -Math.floor(retentionDays));
       const before = addDays(cutoff, -1);
       const catalog = structuredClone(this.catalog);
-      const old = { days: [] as string[], failures: [] as string[], tls: [] as string[], logs: [] as string[] };
+      const old = {
+        days: [] as string[],
+        summaries: [] as string[],
+        failures: [] as string[],
+        tls: [] as string[],
+        logs: [] as string[],
+      };
 
       const oldAggregateDays = new Set<string>();
       const collect = (
@@ -488,6 +661,8 @@ export class KeyvReportStore implements ReportStore {
         }
       };
       collect(catalog.domains, old.days, docKeys.day, oldAggregateDays);
+      // the summaries of those days, deleted first: a day document in the catalog's range keeps its summary
+      for (const key of old.days) old.summaries.push(`sum:${key.slice('agg:'.length)}`);
       collect(catalog.failureDomains, old.failures, docKeys.failureDay);
       collect(catalog.tlsDomains, old.tls, docKeys.tlsDay);
       if (catalog.logFirstDay !== null && catalog.logLastDay !== null && catalog.logFirstDay < cutoff) {
@@ -517,6 +692,7 @@ export class KeyvReportStore implements ReportStore {
           deletedKeys += existing.length;
         }
       };
+      await deleteExisting(old.summaries);
       await deleteExisting(old.days, (doc) =>
         Object.keys((doc as DayDoc).reports).forEach((key) => candidates.add(key)),
       );

@@ -6,6 +6,7 @@
 // Keys (all under the keyv namespace "dmarc"):
 //   rep:<reportKey>                 StoredReport   dedupe marker, written LAST for a report
 //   agg:<domain>:<YYYY-MM-DD>       DayDoc         aggregate data of one policy domain, one UTC day
+//   sum:<domain>:<YYYY-MM-DD>       StoredDaySummary  that day document's summary (summary.ts), written with it
 //   ipx:<YYYY-MM-DD>:<bucket>       IpBucketDoc    per-source-IP index, UTC day shard, hash bucket (keys.ts)
 //   fail:<domain>:<YYYY-MM-DD>      FailureDayDoc  failure reports by arrival day
 //   tls:<domain>:<YYYY-MM-DD>       TlsDayDoc      TLS report results by UTC day of the range middle
@@ -24,6 +25,7 @@ import type {
   TlsPolicyResult,
   TlsReport,
 } from '../model.ts';
+import type { DaySummary } from './summary.ts';
 
 /** Per-source figures of one report on one day (records of one IP within a report are merged). */
 export interface SourceStat {
@@ -194,6 +196,11 @@ export interface ReportStore {
   domains(): Promise<string[]>;
   /** Day documents of a domain (or of every domain when null) for the UTC days from..to inclusive. */
   days(domain: string | null, from: string, to: string): Promise<DayDoc[]>;
+  /**
+   * Day summaries (summary.ts) of a domain (or of every domain when null) for from..to inclusive:
+   * what the queries read instead of whole day documents.
+   */
+  summaries(domain: string | null, from: string, to: string): Promise<DaySummary[]>;
   /** Index rows of one source IP for the UTC days from..to inclusive. */
   ipEntries(ip: string, from: string, to: string): Promise<IpEntry[]>;
   failures(domain: string | null, from: string, to: string): Promise<StoredFailure[]>;
