@@ -278,13 +278,7 @@ export function newIpsAgainstSummaries(
     if (!ips) before.set(day.domain, (ips = new Set()));
     for (const source of asSummary(day).sources) if (source.firstIngestedAt < since) ips.add(source.ip);
   }
-  const result = dict<string[]>();
-  for (const [domain, ips] of current) {
-    const seen = before.get(domain);
-    const fresh = [...ips].filter((ip) => !seen?.has(ip)).sort();
-    if (fresh.length) result[domain] = fresh;
-  }
-  return result;
+  return freshIps(current, before);
 }
 
 /**
@@ -307,6 +301,11 @@ export function newIpsByDomain(
       for (const source of doc.reports[reportKey]!.sources) ips.add(source.ip);
     }
   }
+  return freshIps(current, before);
+}
+
+/** Per domain, the IPs of `current` that `before` lacks, sorted; domains with none are left out. */
+function freshIps(current: Map<string, Set<string>>, before: Map<string, Set<string>>): Record<string, string[]> {
   const result = dict<string[]>();
   for (const [domain, ips] of current) {
     const seen = before.get(domain);
