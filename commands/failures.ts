@@ -1,5 +1,6 @@
 // `/dmarc failures [domain] [days]`: the failure reports (RFC 6591) received, newest first.
 
+import { domainOption, daysOption } from '../src/command-kit/common-options.ts';
 import type { CommandDef } from '../src/command-kit/types.ts';
 import { en } from '../src/i18n/en.ts';
 import { blocks, countTable, cutList, translatorFor, windowNote } from '../src/i18n/present.ts';
@@ -11,10 +12,7 @@ const ROWS = 20;
 export const failuresCommand: CommandDef = {
   name: 'failures',
   description: en['command.failures'],
-  options: [
-    { name: 'domain', description: en['option.domain'], type: 'domain', positional: true },
-    { name: 'days', description: en['option.days'], type: 'integer', min: 1, max: 3650, positional: true },
-  ],
+  options: [domainOption, daysOption],
   examples: ['failures', 'failures example.com 7', 'failures days:90'],
   async handler(args, context) {
     const t = translatorFor(context);

@@ -1,5 +1,6 @@
 // `/dmarc ip <address> [days:N]`: what one source IP sent in the window, who it is, and a hint.
 
+import { daysOption } from '../src/command-kit/common-options.ts';
 import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
 import { en, type MessageKey } from '../src/i18n/en.ts';
@@ -22,7 +23,7 @@ export const ipCommand: CommandDef = {
   description: en['command.ip'],
   options: [
     { name: 'address', description: en['option.address'], type: 'ip', required: true, positional: true },
-    { name: 'days', description: en['option.days'], type: 'integer', min: 1, max: 3650, positional: true },
+    daysOption,
   ],
   examples: ['ip 203.0.113.5', 'ip 203.0.113.5 7', 'ip 2001:db8::25 days:90'],
   async handler(args, context) {

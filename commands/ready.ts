@@ -1,6 +1,7 @@
 // `/dmarc ready [domain] [days:N]`: is the domain ready to enforce, what blocks it, what to do next.
 // data: the Readiness object when a domain is named, else the array of every domain's Readiness.
 
+import { domainOption, daysOption } from '../src/command-kit/common-options.ts';
 import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
 import { en, type MessageKey } from '../src/i18n/en.ts';
@@ -141,10 +142,7 @@ function readinessBlocks(t: Translator, result: Readiness, withHeader: boolean):
 export const readyCommand: CommandDef = {
   name: 'ready',
   description: en['command.ready'],
-  options: [
-    { name: 'domain', description: en['option.domain'], type: 'domain', positional: true },
-    { name: 'days', description: en['option.days'], type: 'integer', min: 1, max: 3650, positional: true },
-  ],
+  options: [domainOption, daysOption],
   examples: ['ready example.com', 'ready example.com days:60', 'ready 60', 'ready'],
   async handler(args, context) {
     const t = translatorFor(context);

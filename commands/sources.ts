@@ -1,5 +1,6 @@
 // `/dmarc sources [days]`: the top sender groups over every domain (default 30 days).
 
+import { daysOption } from '../src/command-kit/common-options.ts';
 import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
 import { en, type MessageKey } from '../src/i18n/en.ts';
@@ -9,7 +10,7 @@ import { querySources } from '../src/insight/index.ts';
 export const sourcesCommand: CommandDef = {
   name: 'sources',
   description: en['command.sources'],
-  options: [{ name: 'days', description: en['option.days'], type: 'integer', min: 1, max: 3650, positional: true }],
+  options: [daysOption],
   examples: ['sources', 'sources 90'],
   async handler(args, context) {
     const t = translatorFor(context);

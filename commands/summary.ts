@@ -1,5 +1,6 @@
 // `/dmarc summary [days]`: totals per policy domain over the last days (default 30).
 
+import { daysOption } from '../src/command-kit/common-options.ts';
 import type { CommandDef } from '../src/command-kit/types.ts';
 import { en } from '../src/i18n/en.ts';
 import { translatorFor, windowNote } from '../src/i18n/present.ts';
@@ -8,7 +9,7 @@ import { querySummary } from '../src/insight/index.ts';
 export const summaryCommand: CommandDef = {
   name: 'summary',
   description: en['command.summary'],
-  options: [{ name: 'days', description: en['option.days'], type: 'integer', min: 1, max: 3650, positional: true }],
+  options: [daysOption],
   examples: ['summary', 'summary 7'],
   async handler(args, context) {
     const t = translatorFor(context);

@@ -1,5 +1,6 @@
 // `/dmarc tls [domain] [days]`: SMTP TLS reports (RFC 8460): sessions and failures per policy.
 
+import { domainOption, daysOption } from '../src/command-kit/common-options.ts';
 import type { CommandDef } from '../src/command-kit/types.ts';
 import { en } from '../src/i18n/en.ts';
 import { blocks, cutList, translatorFor, windowNote } from '../src/i18n/present.ts';
@@ -11,10 +12,7 @@ const ROWS = 20;
 export const tlsCommand: CommandDef = {
   name: 'tls',
   description: en['command.tls'],
-  options: [
-    { name: 'domain', description: en['option.domain'], type: 'domain', positional: true },
-    { name: 'days', description: en['option.days'], type: 'integer', min: 1, max: 3650, positional: true },
-  ],
+  options: [domainOption, daysOption],
   examples: ['tls', 'tls example.com 7', 'tls days:90'],
   async handler(args, context) {
     const t = translatorFor(context);
