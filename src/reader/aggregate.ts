@@ -194,7 +194,7 @@ function recordsOf(parsed: Ordered, expected: number, total: number): unknown[] 
   for (const child of batch as Ordered) {
     const children = child.record;
     if (!Array.isArray(children)) throw new ShapeProblem('record');
-    records.push(shaped(compact(children as Ordered), compactKeys));
+    records.push(shapedElement(children as Ordered));
   }
   // every span is one element: anything else means the scan and the parser disagree
   if (records.length !== expected) throw new ShapeProblem('record');
@@ -212,13 +212,14 @@ function compact(children: Ordered): Node {
   let keys = 0;
   let text: unknown;
   for (const child of children) {
-    // with attributes ignored, each child holds its name or '#text' as its only key
-    const property = Object.keys(child)[0];
+    // with attributes ignored, each child holds its name or '#text' as its only key (read without
+    // Object.keys, which makes an array for every element)
+    let property: string | undefined;
+    for (property in child) break;
     if (property === '#text') {
       text = text === undefined ? child[property] : String(text) + String(child[property]);
     } else if (property !== undefined && property !== ':@' && child[property]) {
-      const inner = child[property] as Ordered;
-      const value = inner.length === 0 ? '' : shaped(compact(inner), compactKeys);
+      const value = shapedElement(child[property] as Ordered);
       const existing = out[property];
       if (existing !== undefined) {
         if (Array.isArray(existing)) existing.push(value);
@@ -250,6 +251,19 @@ BareNode.prototype = Object.create(null) as object;
 
 // how many keys the object `compact` returned last has (counting them again costs as much)
 let compactKeys = 0;
+
+/**
+ * An element's value from its children as its parent holds it (what `shaped(compact(...))` gives):
+ * a leaf's one text child is taken as it is, without building an object around it first.
+ */
+function shapedElement(inner: Ordered): unknown {
+  if (inner.length === 0) return '';
+  if (inner.length === 1) {
+    const only = inner[0]!['#text'];
+    if (only !== undefined) return only;
+  }
+  return shaped(compact(inner), compactKeys);
+}
 
 /** An element's object as its parent holds it: only text is the text, nothing is ''. */
 function shaped(element: Node, keys: number): unknown {
@@ -491,7 +505,6 @@ function buildRecord(
   notes: Notes,
   shared: Map<string, string>,
 ): { record: AggregateRecord; emptyReasons: number } | string {
-  const one = (value: string | null): string | null => (value === null ? null : sharedValue(value, shared));
   const record = node(raw, 'record');
   const row = node(record.row, 'row');
   const evaluated = node(row.policy_evaluated, 'policy_evaluated');
@@ -510,7 +523,7 @@ function buildRecord(
   let emptyReasons = 0;
   for (const rawReason of asArray(evaluated.reason)) {
     const reason = node(rawReason, 'reason');
-    const type = one(word(reason.type, 'reason/type', notes));
+    const type = shareOrNull(word(reason.type, 'reason/type', notes), shared);
     const comment = optionalFreeText(text(reason.comment, 'reason/comment'), 'reason/comment', notes);
     if (type) reasons.push({ type, comment });
     else if (comment) reasons.push({ type: 'other', comment });
@@ -521,9 +534,9 @@ function buildRecord(
   for (const rawDkim of asArray(auth.dkim)) {
     const signature = node(rawDkim, 'auth_results/dkim');
     const result: DkimAuthResult = {
-      domain: one(text(signature.domain, 'dkim/domain')?.toLowerCase() ?? null) ?? '',
-      selector: one(text(signature.selector, 'dkim/selector')),
-      result: one(word(signature.result, 'dkim/result', notes)) ?? 'none',
+      domain: shareOrNull(lowerText(signature.domain, 'dkim/domain'), shared) ?? '',
+      selector: shareOrNull(text(signature.selector, 'dkim/selector'), shared),
+      result: shareOrNull(word(signature.result, 'dkim/result', notes), shared) ?? 'none',
     };
     if (result.domain.length > MAX_DOMAIN_LENGTH) return tooLong('dkim/domain', MAX_DOMAIN_LENGTH);
     if ((result.selector?.length ?? 0) > MAX_NAME_LENGTH) return tooLong('dkim/selector', MAX_NAME_LENGTH);
@@ -535,32 +548,29 @@ function buildRecord(
   for (const rawSpf of asArray(auth.spf)) {
     const check = node(rawSpf, 'auth_results/spf');
     const checked: SpfAuthResult = {
-      domain: one(text(check.domain, 'spf/domain')?.toLowerCase() ?? null) ?? '',
-      scope: one(word(check.scope, 'spf/scope', notes)),
-      result: one(word(check.result, 'spf/result', notes)) ?? 'none',
+      domain: shareOrNull(lowerText(check.domain, 'spf/domain'), shared) ?? '',
+      scope: shareOrNull(word(check.scope, 'spf/scope', notes), shared),
+      result: shareOrNull(word(check.result, 'spf/result', notes), shared) ?? 'none',
     };
     if (checked.domain.length > MAX_DOMAIN_LENGTH) return tooLong('spf/domain', MAX_DOMAIN_LENGTH);
     spf.push(checked);
   }
 
-  const headerFrom = one(text(identifiers.header_from, 'header_from')?.toLowerCase() ?? null) ?? '';
-  const envelopeFrom = one(text(identifiers.envelope_from, 'envelope_from')?.toLowerCase() ?? null);
-  const envelopeTo = one(text(identifiers.envelope_to, 'envelope_to')?.toLowerCase() ?? null);
-  for (const [where, value] of [
-    ['header_from', headerFrom],
-    ['envelope_from', envelopeFrom],
-    ['envelope_to', envelopeTo],
-  ] as const)
-    if ((value?.length ?? 0) > MAX_DOMAIN_LENGTH) return tooLong(where, MAX_DOMAIN_LENGTH);
-  const evaluatedDkim = one(word(evaluated.dkim, 'policy_evaluated/dkim', notes)) ?? 'none';
-  const evaluatedSpf = one(word(evaluated.spf, 'policy_evaluated/spf', notes)) ?? 'none';
+  const headerFrom = shareOrNull(lowerText(identifiers.header_from, 'header_from'), shared) ?? '';
+  const envelopeFrom = shareOrNull(lowerText(identifiers.envelope_from, 'envelope_from'), shared);
+  const envelopeTo = shareOrNull(lowerText(identifiers.envelope_to, 'envelope_to'), shared);
+  if (headerFrom.length > MAX_DOMAIN_LENGTH) return tooLong('header_from', MAX_DOMAIN_LENGTH);
+  if ((envelopeFrom?.length ?? 0) > MAX_DOMAIN_LENGTH) return tooLong('envelope_from', MAX_DOMAIN_LENGTH);
+  if ((envelopeTo?.length ?? 0) > MAX_DOMAIN_LENGTH) return tooLong('envelope_to', MAX_DOMAIN_LENGTH);
+  const evaluatedDkim = shareOrNull(word(evaluated.dkim, 'policy_evaluated/dkim', notes), shared) ?? 'none';
+  const evaluatedSpf = shareOrNull(word(evaluated.spf, 'policy_evaluated/spf', notes), shared) ?? 'none';
 
   return {
     emptyReasons,
     record: {
       sourceIp,
       count,
-      disposition: one(word(evaluated.disposition, 'disposition', notes)) ?? 'none',
+      disposition: shareOrNull(word(evaluated.disposition, 'disposition', notes), shared) ?? 'none',
       evaluated: { dkim: evaluatedDkim, spf: evaluatedSpf },
       dmarc: evaluatedDkim === 'pass' || evaluatedSpf === 'pass' ? 'pass' : 'fail',
       identifiers: { headerFrom, envelopeFrom, envelopeTo },
@@ -572,6 +582,10 @@ function buildRecord(
       ),
     },
   };
+}
+
+function shareOrNull(value: string | null, shared: Map<string, string>): string | null {
+  return value === null ? null : sharedValue(value, shared);
 }
 
 /** The one copy of a value the report already holds, so that its records share it. */
@@ -605,6 +619,11 @@ function text(value: unknown, where: string): string | null {
   if (value === undefined) return null;
   if (Array.isArray(value)) return text(value[0], where);
   throw new ShapeProblem(where);
+}
+
+/** A text-only element in lower case (domains); absent or empty is null. */
+function lowerText(value: unknown, where: string): string | null {
+  return text(value, where)?.toLowerCase() ?? null;
 }
 
 /**
