@@ -48,6 +48,9 @@ const wholeParser = new XMLParser(parserOptions);
 // the parser's own shaping does for these options without its path bookkeeping (about a third of
 // the parser's time).
 const pieceParser = new XMLParser({ ...parserOptions, preserveOrder: true });
+// for pieces without '&': no entity can be in them, so the decoder (built for every parse, then
+// asked about every value) is left out
+const plainPieceParser = new XMLParser({ ...parserOptions, preserveOrder: true, processEntities: false });
 
 type Node = Record<string, unknown>;
 
@@ -198,9 +201,9 @@ function batchText(text: string, spans: readonly number[], start: number, end: n
 export function parseBatchesOnly(text: string): number {
   const scan = scanRecords(text);
   if (scan.kind !== 'split') return -1;
-  pieceParser.parse(scan.frame);
+  parsePiece(scan.frame, '');
   for (let start = 0; start < scan.spans.length; start += RECORD_BATCH * 2)
-    pieceParser.parse(batchText(text, scan.spans, start, Math.min(scan.spans.length, start + RECORD_BATCH * 2)));
+    parsePiece(batchText(text, scan.spans, start, Math.min(scan.spans.length, start + RECORD_BATCH * 2)), '');
   return scan.spans.length / 2;
 }
 
@@ -294,7 +297,7 @@ function shaped(element: Node, keys: number): unknown {
 
 function parsePiece(text: string, source: string): Ordered {
   try {
-    return pieceParser.parse(text) as Ordered;
+    return (text.includes('&') ? pieceParser : plainPieceParser).parse(text) as Ordered;
   } catch (error) {
     throw notWellFormed(error, source);
   }
