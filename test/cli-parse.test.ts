@@ -5,6 +5,7 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregateXml, mail } from './fixtures/build.ts';
 
@@ -108,6 +109,33 @@ describe('dmarc-bot parse', () => {
       expect(output[1]!.error).toContain('broken.xml.gz');
     } finally {
       await rm(path);
+    }
+  });
+
+  it('prints the same report for plain XML (read in its own thread) and for the same XML gzipped (read in the worker)', async () => {
+    const xml = aggregateXml({
+      reportId: 'both-ways',
+      records: [
+        { ip: '2001:DB8::1', count: 4, dkim: 'pass' },
+        { ip: '::ffff:192.0.2.9', count: 1 },
+      ],
+    });
+    await writeFile(join(dir, 'twice.xml.gz'), gzipSync(xml));
+    try {
+      const plain = join(dir, 'twice.xml');
+      await writeFile(plain, xml);
+      const [inThread, inWorker] = await Promise.all([
+        parse(['--json', plain]),
+        parse(['--json', join(dir, 'twice.xml.gz')]),
+      ]);
+      expect(inThread.code).toBe(0);
+      expect(inWorker.code).toBe(0);
+      const [a, b] = [lines(inThread.stdout), lines(inWorker.stdout)];
+      expect(a[0]!.report!.reportId).toBe('both-ways');
+      expect(a.map((line) => line.report)).toEqual(b.map((line) => line.report));
+    } finally {
+      await rm(join(dir, 'twice.xml'), { force: true });
+      await rm(join(dir, 'twice.xml.gz'), { force: true });
     }
   });
 

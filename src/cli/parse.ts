@@ -4,7 +4,10 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, configSchema } from '../config.ts';
 import type { Report } from '../model.ts';
+import type { JsonReadOutcome } from '../reader/bounded.ts';
+import type { ReadOptions, ReadOutcome } from '../reader/index.ts';
 import { readReportsBounded, readReportsBoundedJson, warmBoundedReader } from '../reader/bounded.ts';
+import { sniff } from '../reader/sniff.ts';
 import { listInputs } from '../sources/files.ts';
 import { EXIT_FAILURE, EXIT_OK, helpOption, parseCommandArgs, usageError } from './args.ts';
 
@@ -27,8 +30,9 @@ export async function run(argv: string[]): Promise<number> {
   const json = parsed.values.json ?? false;
   const paths = parsed.positionals;
   if (paths.length === 0) return usageError('parse', 'give at least one PATH');
-  // the reader's thread loads its modules while this one loads the settings and lists the inputs
-  warmBoundedReader();
+  // the reader's thread loads its modules while this one loads the settings and lists the inputs;
+  // not for plain XML or JSON files, which are read in this thread (see readsInThread)
+  if (paths.some((path) => !/\.(xml|json)$/i.test(path))) warmBoundedReader();
 
   let maxBytes: number;
   try {
@@ -59,17 +63,22 @@ export async function run(argv: string[]): Promise<number> {
   });
   for await (const input of inputs) {
     const options = { source: input.source, maxBytes };
-    // with --json the worker writes each report's JSON itself: `{"source":...,"report":` + it + `}`
-    // is exactly JSON.stringify({ source, report })
+    // with --json each report's JSON is written where it was read (in the worker, it crosses as one
+    // string): `{"source":...,"report":` + it + `}` is exactly JSON.stringify({ source, report })
+    const inThread = readsInThread(input.bytes);
     const { lines, errors } = json
-      ? await readReportsBoundedJson(input.bytes, options).then(({ reportsJson, errors }) => ({
-          lines: reportsJson.map((report) => `{"source":${JSON.stringify(input.source)},"report":${report}}`),
-          errors,
-        }))
-      : await readReportsBounded(input.bytes, options).then(({ reports, errors }) => ({
-          lines: reports.map((report) => `${input.source}: ${summarize(report)}`),
-          errors,
-        }));
+      ? await (inThread ? readJsonInThread(input.bytes, options) : readReportsBoundedJson(input.bytes, options)).then(
+          ({ reportsJson, errors }) => ({
+            lines: reportsJson.map((report) => `{"source":${JSON.stringify(input.source)},"report":${report}}`),
+            errors,
+          }),
+        )
+      : await (inThread ? readInThread(input.bytes, options) : readReportsBounded(input.bytes, options)).then(
+          ({ reports, errors }) => ({
+            lines: reports.map((report) => `${input.source}: ${summarize(report)}`),
+            errors,
+          }),
+        );
     if (lines.length === 0) {
       failedInputs++;
       printError(input.source, errors.map((error) => error.message).join('; ') || 'no report found');
@@ -80,6 +89,30 @@ export async function run(argv: string[]): Promise<number> {
     for (const error of errors) printError(input.source, error.message);
   }
   return failedInputs === 0 ? EXIT_OK : EXIT_FAILURE;
+}
+
+/**
+ * Plain XML and JSON (also as UTF-16/32) are read in this thread: their reading is linear and the
+ * size cap bounds it, and a big report costs less without a worker's start, the transfer of the
+ * input and the copy of its JSON back. Mail (mailparser can stall on some) and gzip or zip (which
+ * may hold mail) go to the bounded reader's worker, under its deadline and heap limit.
+ */
+function readsInThread(bytes: Uint8Array): boolean {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return true;
+  if (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0xfe && bytes[3] === 0xff) return true;
+  const kind = sniff(bytes);
+  return kind === 'xml' || kind === 'json' || kind === 'empty' || kind === 'unknown';
+}
+
+// loaded on the first input read here: the reader's modules are not needed for other inputs
+async function readInThread(bytes: Uint8Array, options: ReadOptions): Promise<ReadOutcome> {
+  const { readReports } = await import('../reader/index.ts');
+  return readReports(bytes, options);
+}
+
+async function readJsonInThread(bytes: Uint8Array, options: ReadOptions): Promise<JsonReadOutcome> {
+  const { reports, errors } = await readInThread(bytes, options);
+  return { reportsJson: reports.map((report) => JSON.stringify(report)), errors };
 }
 
 export function summarize(report: Report): string {

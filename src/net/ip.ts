@@ -15,12 +15,24 @@ const IPV6_TEXT = /^[0-9a-f:.]{2,45}$/i;
 export function normalizeIp(text: string): string | null {
   const value = text.trim();
   if (DOTTED_QUAD.test(value)) return value;
-  if (!IPV6_TEXT.test(value) || !value.includes(':') || !ipaddr.IPv6.isValid(value)) return null;
-  const embedded = /[.]/.test(value) ? value.slice(value.lastIndexOf(':') + 1) : null;
+  if (!IPV6_TEXT.test(value) || !value.includes(':')) return null;
+  const embedded = value.includes('.') ? value.slice(value.lastIndexOf(':') + 1) : null;
   if (embedded !== null && !DOTTED_QUAD.test(embedded)) return null;
-  const address = ipaddr.IPv6.parse(value);
-  if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
+  // one parse (isValid is this same parse, caught); the mapped range read off the groups, since
+  // isIPv4MappedAddress() matches the address against every special range in turn
+  let address: ipaddr.IPv6;
+  try {
+    address = ipaddr.IPv6.parse(value);
+  } catch {
+    return null;
+  }
+  if (isIpv4Mapped(address.parts)) return address.toIPv4Address().toString();
   return address.toRFC5952String();
+}
+
+/** ::ffff:0:0/96 */
+function isIpv4Mapped(parts: readonly number[]): boolean {
+  return parts[0] === 0 && parts[1] === 0 && parts[2] === 0 && parts[3] === 0 && parts[4] === 0 && parts[5] === 0xffff;
 }
 
 export function isIp(text: string): boolean {

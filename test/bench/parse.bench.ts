@@ -1,6 +1,7 @@
 // npm run bench:parse [-- --quick]
 // Throughput (MB/s, records/s) and peak RSS of our reader, the npm package dmarc-report-parser and a
-// bare fast-xml-parser parse, on the real-world corpus and on generated 10k / 100k-record reports.
+// bare fast-xml-parser parse (and fast-xml-parser alone on our record batches, the floor of our design),
+// on the real-world corpus and on generated 10k / 100k-record reports.
 // Every (tool, input) runs in its own child process so peak RSS is that tool's alone.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -30,7 +31,7 @@ interface Input {
   reps: number;
 }
 
-const TARGETS = { peerSpeedup: 2.5, bareTime: 1.3, bareRss: 1.2 };
+const TARGETS = { peerSpeedup: 2.5, bareTime: 1.3, bareRss: 1.2, recordsPerSecond: 50_000 };
 
 /** The corpus's plain aggregate XML files: the only inputs all three tools can take. */
 function corpusXmlFiles(): string[] {
@@ -238,7 +239,7 @@ async function main(): Promise<void> {
       `MB/s, records/s and the ratios use CPU time (user + system of the child), which a busy machine disturbs less than wall time (load average now ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`,
     );
     console.log(
-      `targets: ours >= ${TARGETS.peerSpeedup}x the peer's throughput; ours <= ${TARGETS.bareTime}x the bare parse's time and <= ${TARGETS.bareRss}x its peak RSS`,
+      `targets: ours >= ${TARGETS.peerSpeedup}x the peer's throughput; ours <= ${TARGETS.bareTime}x the bare parse's time and <= ${TARGETS.bareRss}x its peak RSS; ours >= ${TARGETS.recordsPerSecond.toLocaleString('en-US')} records/s`,
     );
     for (const [name, byTool] of results) {
       const ours = byTool.get('ours');
@@ -249,6 +250,16 @@ async function main(): Promise<void> {
         continue;
       }
       const parts: string[] = [];
+      const perSecond = ours.records / (ours.bestCpuMs / 1000);
+      parts.push(
+        `${Math.round(perSecond).toLocaleString('en-US')} records/s ${verdict(perSecond >= TARGETS.recordsPerSecond)}`,
+      );
+      // fast-xml-parser's own work on the batches ours hands it: the most ours can reach
+      const batches = byTool.get('batches');
+      if (batches && !(batches instanceof Error))
+        parts.push(
+          `(parser alone on our batches: ${Math.round(batches.records / (batches.bestCpuMs / 1000)).toLocaleString('en-US')} records/s)`,
+        );
       if (peer && !(peer instanceof Error) && peer.okFiles === ours.okFiles) {
         const speedup = peer.bestCpuMs / ours.bestCpuMs;
         parts.push(`vs peer speed ${fmt(speedup, 3)}x ${verdict(speedup >= TARGETS.peerSpeedup)}`);

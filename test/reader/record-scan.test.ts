@@ -96,6 +96,18 @@ describe('record batches against the whole document', () => {
     expect(read.records.some((record) => record.authResults.dkim.length > 1)).toBe(true);
   });
 
+  it('decodes entities in the one batch that holds them and leaves the batches without any as they are', () => {
+    const report = randomAggregateReport({ seed: 'scan-entities', records: 100, overrideShare: 0 });
+    report.records[70]!.reasons.push({ type: 'local_policy', comment: 'a & b <c> "d" \'e\'' });
+    report.records[5]!.authResults.dkim.push({ domain: 'x.example', selector: 's&1', result: 'pass' });
+    const xml = aggregateXml(report);
+    expect(xml.match(/&amp;/g)).toHaveLength(2);
+    const read = split(xml);
+    expect(read.records[70]!.reasons).toEqual([{ type: 'local_policy', comment: 'a & b <c> "d" \'e\'' }]);
+    expect(read.records[5]!.authResults.dkim.at(-1)!.selector).toBe('s&1');
+    expect(read).toEqual(whole(xml));
+  });
+
   const plain = aggregateXml(generated(60, 'scan-forms'));
   const records = (xml: string) => {
     const result = both(xml);
