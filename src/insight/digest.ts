@@ -16,7 +16,7 @@ import { classHint, classRank } from './classify.ts';
 import { explainFailures } from './hints.ts';
 import { addStat, emptyStat, rate, rows } from './stats.ts';
 import { dict, own } from '../store/dict.ts';
-import { asSummary, type DayData, type DaySummary } from '../store/summary.ts';
+import { headIngestedAt, isDaySummary, ROW_FIRST_AT, rowNumber, summaryRows, type DayData } from '../store/summary.ts';
 
 export interface DigestInput {
   /** ISO times; the period is since (inclusive) to until (exclusive) */
@@ -107,12 +107,13 @@ export function digestData(input: DigestInput): DigestData {
   const previous = new Map<string, { messages: number; dmarcPass: number }>();
   const newDocs = new Map(input.newDays.map((doc) => [`${doc.domain}\u0000${doc.date}`, doc]));
   for (const day of input.previousDays) {
-    if (Array.isArray((day as DaySummary).sources)) {
-      const summary = day as DaySummary;
+    if (isDaySummary(day)) {
+      const summary = day;
       const acc = previous.get(summary.domain) ?? { messages: 0, dmarcPass: 0 };
-      for (const source of summary.sources) {
-        acc.messages += source.messages;
-        acc.dmarcPass += source.dmarcPass;
+      for (const row of summaryRows(summary).rows) {
+        if (!Array.isArray(row)) continue;
+        acc.messages += rowNumber(row[1]);
+        acc.dmarcPass += rowNumber(row[2]);
       }
       const doc = newDocs.get(`${summary.domain}\u0000${summary.date}`);
       const periodParts = doc
@@ -276,7 +277,9 @@ export function newIpsAgainstSummaries(
     if (!current.has(day.domain)) continue;
     let ips = before.get(day.domain);
     if (!ips) before.set(day.domain, (ips = new Set()));
-    for (const source of asSummary(day).sources) if (source.firstIngestedAt < since) ips.add(source.ip);
+    const { rows, reports } = summaryRows(day);
+    for (const row of rows)
+      if (Array.isArray(row) && headIngestedAt(reports, row[ROW_FIRST_AT]) < since) ips.add(String(row[0]));
   }
   return freshIps(current, before);
 }

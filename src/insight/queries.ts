@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
-import { asSummary, type DayData, type DaySummary } from '../store/summary.ts';
+import { pairKey, ROW_MAPS, ROW_PAIRS, summaryRows, type DayData, type DaySummary } from '../store/summary.ts';
 import type {
   DateInsight,
   DayWindow,
@@ -20,7 +20,8 @@ import type {
   SourcesInsight,
   Summary,
 } from './types.ts';
-import { classifyIps } from './classify.ts';
+import { classifyIps, classifyWindow, ipClasses, type ClassifiedGroup } from './classify.ts';
+import { markLookup } from './marks.ts';
 import { dateInsight } from './date.ts';
 import { digestData, newIpsAgainstSummaries } from './digest.ts';
 import { ipInsight } from './ip.ts';
@@ -42,19 +43,25 @@ export function identifyHints(stats: Iterable<Pick<SourceStat, 'dkim' | 'spf'>>)
   return { dkimDomains: [...dkim].sort(), spfDomains: [...spf].sort() };
 }
 
-/** identifyHints of one row, without sets: called for every IP of a busy month. */
-function rowHints(stat: Pick<SourceStat, 'dkim' | 'spf'>): IdentifyHints {
-  const domains = (counts: Record<string, number>) => {
-    const list: string[] = [];
-    for (const key in counts) {
-      const space = key.indexOf(' ');
-      const domain = space < 0 ? key : key.slice(0, space);
-      if (domain && !list.includes(domain)) list.push(domain);
-    }
-    return list;
-  };
-  return { dkimDomains: domains(stat.dkim), spfDomains: domains(stat.spf) };
+/** identifyHints of one stored summary row, without sets or maps: called for every IP of a busy month. */
+function rowHints(row: readonly unknown[], keys: readonly unknown[]): IdentifyHints {
+  const dkimDomains: string[] = [];
+  const spfDomains: string[] = [];
+  for (let at = ROW_PAIRS; at + 1 < row.length; at += 2) {
+    const code = pairKey(row[at], keys.length);
+    if (code < 0) continue;
+    const map = code % ROW_MAPS.length;
+    const list = map === DKIM_MAP ? dkimDomains : map === SPF_MAP ? spfDomains : null;
+    if (!list) continue;
+    const key = String(keys[(code / ROW_MAPS.length) | 0]);
+    const space = key.indexOf(' ');
+    const domain = space < 0 ? key : key.slice(0, space);
+    if (domain && !list.includes(domain)) list.push(domain);
+  }
+  return { dkimDomains, spfDomains };
 }
+const DKIM_MAP = ROW_MAPS.indexOf('dkim');
+const SPF_MAP = ROW_MAPS.indexOf('spf');
 
 const IDENTIFY_CONCURRENCY = 512;
 
@@ -100,21 +107,28 @@ export async function identifyDays(
 ): Promise<Record<string, SenderIdentity>> {
   const memo = memoOf(identify);
   const identities = dict<SenderIdentity>();
-  const firstStat = new Map<string, SourceStat>();
+  // IPs not remembered, with the row (and its day's string table) of the first record seen
+  const unknown = new Map<string, { row: readonly unknown[]; keys: readonly unknown[] }>();
   for (const day of days) {
-    for (const source of asSummary(day).sources) {
-      if (options.only && !options.only.has(source.ip)) continue;
-      if (identities[source.ip] || firstStat.has(source.ip)) continue;
-      const known = options.dns ? undefined : memo.get(source.ip);
-      if (known) identities[source.ip] = known;
-      else firstStat.set(source.ip, source);
+    const { rows, keys } = summaryRows(day);
+    for (const row of rows) {
+      if (!Array.isArray(row)) continue;
+      const ip = String(row[0]);
+      if (options.only && !options.only.has(ip)) continue;
+      if (identities[ip] || unknown.has(ip)) continue;
+      const known = options.dns ? undefined : memo.get(ip);
+      if (known) identities[ip] = known;
+      else unknown.set(ip, { row, keys });
     }
   }
-  const ips = [...firstStat.keys()];
+  const ips = [...unknown.keys()];
   for (let start = 0; start < ips.length; start += IDENTIFY_CONCURRENCY) {
     const chunk = ips.slice(start, start + IDENTIFY_CONCURRENCY);
     const found = await Promise.all(
-      chunk.map((ip) => identify(ip, rowHints(firstStat.get(ip)!), { dns: options.dns })),
+      chunk.map((ip) => {
+        const first = unknown.get(ip)!;
+        return identify(ip, rowHints(first.row, first.keys), { dns: options.dns });
+      }),
     );
     chunk.forEach((ip, index) => {
       identities[ip] = found[index]!;
@@ -400,9 +414,23 @@ export async function queryDigest(
   const readinessByDomain = dict<Readiness>();
   let classes: ReturnType<typeof classifyIps> = new Map();
   await timed(timings, 'readiness', async () => {
-    for (const domain of aggregateDomains)
-      readinessByDomain[domain] = readiness({ domain, days, identities, marks, thresholds, window: readyWindow });
-    classes = classifyIps({ days, identities, marks, window: readyWindow, domains: aggregateDomains, thresholds });
+    // one grouping per domain serves both the verdict and the class of every IP
+    const lookup = markLookup(marks);
+    const byDomain = new Map<string, Map<string, ClassifiedGroup>>();
+    for (const domain of aggregateDomains) {
+      const classified = classifyWindow({ days, identities, marks: lookup, window: readyWindow, domain, thresholds });
+      readinessByDomain[domain] = readiness({
+        domain,
+        days,
+        identities,
+        marks,
+        thresholds,
+        window: readyWindow,
+        classified,
+      });
+      byDomain.set(domain, ipClasses(classified));
+    }
+    classes = byDomain;
   });
   const newDays = periodDocs.filter(
     (doc) => aggregateDomains.has(doc.domain) && Object.keys(doc.reports).some((key) => periodKeys.has(key)),

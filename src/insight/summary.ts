@@ -1,7 +1,7 @@
 // `summary [days]` (totals per policy domain) and `sources [days]` (the top sender groups).
 
 import type { MarksDoc } from '../store/types.ts';
-import { asSummary, type DayData } from '../store/summary.ts';
+import { asSummary, pairKey, ROW_MAPS, ROW_PAIRS, rowNumber, summaryRows, type DayData } from '../store/summary.ts';
 import type { DayWindow, DomainSummary, SenderIdentity, SourcesInsight, Summary } from './types.ts';
 import { classifyGroups, classRank, type ClassifyThresholds } from './classify.ts';
 import { groupSources, topIps } from './groups.ts';
@@ -9,6 +9,19 @@ import { DEFAULT_THRESHOLDS } from './readiness.ts';
 import { markLookup } from './marks.ts';
 import { inWindow, rate } from './stats.ts';
 import { dict } from '../store/dict.ts';
+
+const DISPOSITIONS = ROW_MAPS.indexOf('dispositions');
+
+/** Adds a stored row's dispositions into `into`, keys in the order the row lists them. */
+function rowDispositions(row: readonly unknown[], keys: readonly unknown[], into: Record<string, number>): void {
+  // a key twice in one row counts twice, as the decoded row counts it
+  for (let at = ROW_PAIRS; at + 1 < row.length; at += 2) {
+    const code = pairKey(row[at], keys.length);
+    if (code < 0 || code % ROW_MAPS.length !== DISPOSITIONS) continue;
+    const key = String(keys[(code / ROW_MAPS.length) | 0]);
+    into[key] = (into[key] ?? 0) + rowNumber(row[at + 1]);
+  }
+}
 
 export function summary({ days, window }: { days: readonly DayData[]; window: DayWindow }): Summary {
   interface Acc {
@@ -46,14 +59,16 @@ export function summary({ days, window }: { days: readonly DayData[]; window: Da
       acc.reporters.add(part.orgName);
       acc.days.add(doc.date);
     }
-    for (const source of doc.sources) {
-      acc.messages += source.messages;
-      acc.dmarcPass += source.dmarcPass;
-      acc.spfAligned += source.spfAligned;
-      acc.dkimAligned += source.dkimAligned;
-      acc.sources.add(source.ip);
-      for (const disposition in source.dispositions)
-        acc.dispositions[disposition] = (acc.dispositions[disposition] ?? 0) + (source.dispositions[disposition] ?? 0);
+    // Straight from the stored rows: no row objects or count maps are built for a month of sources.
+    const { rows, keys } = summaryRows(doc);
+    for (const row of rows) {
+      if (!Array.isArray(row)) continue;
+      acc.messages += rowNumber(row[1]);
+      acc.dmarcPass += rowNumber(row[2]);
+      acc.spfAligned += rowNumber(row[5]);
+      acc.dkimAligned += rowNumber(row[6]);
+      acc.sources.add(String(row[0]));
+      rowDispositions(row, keys, acc.dispositions);
     }
   }
   const domains: DomainSummary[] = [...byDomain.entries()]

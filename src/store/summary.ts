@@ -127,41 +127,101 @@ export function isStoredSummary(value: unknown): value is StoredDaySummary {
 /** The shared empty count map of decoded rows (rows are read-only: insight copies before adding). */
 const NO_COUNTS: Record<string, number> = Object.freeze(dict<number>());
 
-export function decodeSummary(stored: StoredDaySummary): DaySummary {
+/** How many counters a stored row holds after its IP, and where its pairs start. */
+export const ROW_COUNTERS = COUNTERS.length;
+export const ROW_FIRST_AT = COUNTERS.length + 1;
+export const ROW_PAIRS = COUNTERS.length + 2;
+/** The count maps of a row, in the order of a pair's map index. */
+export const ROW_MAPS = MAPS;
+
+/**
+ * The key index and map index of a stored pair code, or -1 when the code is not one (stored data
+ * is not trusted: a negative or fractional code, or one past the string table, is skipped).
+ */
+export function pairKey(code: unknown, keyCount: number): number {
+  const value = Number(code);
+  if (!Number.isInteger(value) || value < 0) return -1;
+  return ((value / MAPS.length) | 0) < keyCount ? value : -1;
+}
+
+/** A row's count as a number (a stored value that is none counts 0). */
+export const rowNumber = (value: unknown): number => Number(value) || 0;
+
+function decodeRows(stored: StoredDaySummary): SummarySource[] {
   const { keys, reports } = stored;
   const width = MAPS.length;
-  const firstAt = COUNTERS.length + 1;
-  const sources: SummarySource[] = new Array(stored.rows.length);
-  for (let index = 0; index < stored.rows.length; index++) {
-    const row = stored.rows[index]!;
+  const sources: SummarySource[] = [];
+  for (const row of stored.rows) {
+    if (!Array.isArray(row)) continue;
     const maps: Array<Record<string, number>> = [NO_COUNTS, NO_COUNTS, NO_COUNTS, NO_COUNTS, NO_COUNTS];
-    for (let at = firstAt + 1; at + 1 < row.length; at += 2) {
-      const code = row[at] as number;
-      const key = keys[(code / width) | 0];
+    for (let at = ROW_PAIRS; at + 1 < row.length; at += 2) {
+      const code = pairKey(row[at], keys.length);
+      if (code < 0) continue;
+      const key = String(keys[(code / width) | 0]);
       const field = code % width;
-      if (key === undefined) continue;
       if (maps[field] === NO_COUNTS) maps[field] = dict<number>();
-      maps[field]![key] = Number(row[at + 1]) || 0;
+      // a key twice in one row (never written so) counts twice, as the grouping counts it
+      maps[field]![key] = (maps[field]![key] ?? 0) + rowNumber(row[at + 1]);
     }
-    sources[index] = {
+    sources.push({
       ip: String(row[0]),
-      messages: Number(row[1]) || 0,
-      dmarcPass: Number(row[2]) || 0,
-      spfPass: Number(row[3]) || 0,
-      dkimPass: Number(row[4]) || 0,
-      spfAligned: Number(row[5]) || 0,
-      dkimAligned: Number(row[6]) || 0,
-      spfUnalignedPass: Number(row[7]) || 0,
-      dkimUnalignedPass: Number(row[8]) || 0,
+      messages: rowNumber(row[1]),
+      dmarcPass: rowNumber(row[2]),
+      spfPass: rowNumber(row[3]),
+      dkimPass: rowNumber(row[4]),
+      spfAligned: rowNumber(row[5]),
+      dkimAligned: rowNumber(row[6]),
+      spfUnalignedPass: rowNumber(row[7]),
+      dkimUnalignedPass: rowNumber(row[8]),
       dispositions: maps[0]!,
       reasons: maps[1]!,
       headerFrom: maps[2]!,
       spf: maps[3]!,
       dkim: maps[4]!,
-      firstIngestedAt: reports[row[firstAt] as number]?.ingestedAt ?? reports[0]?.ingestedAt ?? '',
-    };
+      firstIngestedAt: headIngestedAt(reports, row[ROW_FIRST_AT]),
+    });
   }
-  return { domain: stored.domain, date: stored.date, reports, sources };
+  return sources;
+}
+
+/** The ingestedAt of the report head a row's first-ingestion index names (the first head if none). */
+export function headIngestedAt(reports: readonly DayReportHead[], index: unknown): string {
+  return reports[index as number]?.ingestedAt ?? reports[0]?.ingestedAt ?? '';
+}
+
+/** The stored form behind a summary: decoded ones keep theirs, others are encoded once. */
+const storedOf = new WeakMap<DaySummary, StoredDaySummary>();
+
+/**
+ * A stored summary as insight reads it. The rows stay as stored: `sources` builds the row objects
+ * (and their count maps) on first use only, so the window queries, which read the rows through
+ * summaryRows, allocate nothing per row.
+ */
+export function decodeSummary(stored: StoredDaySummary): DaySummary {
+  let sources: SummarySource[] | null = null;
+  const summary: DaySummary = {
+    domain: stored.domain,
+    date: stored.date,
+    reports: stored.reports,
+    get sources() {
+      return (sources ??= decodeRows(stored));
+    },
+  };
+  storedOf.set(summary, stored);
+  return summary;
+}
+
+/** Whether a day is a summary (its reports are a list) rather than a day document (keyed parts). */
+export function isDaySummary(day: DayData): day is DaySummary {
+  return Array.isArray(day.reports);
+}
+
+/** The compact rows of a day (see StoredDaySummary): as read from the store, or encoded once. */
+export function summaryRows(day: DayData): StoredDaySummary {
+  const summary = asSummary(day);
+  let stored = storedOf.get(summary);
+  if (!stored) storedOf.set(summary, (stored = encodeSummary(summary)));
+  return stored;
 }
 
 /** A day as the insight functions read it: a summary, or a day document (summarised once). */
@@ -170,7 +230,7 @@ export type DayData = DayDoc | DaySummary;
 const summarised = new WeakMap<DayDoc, DaySummary>();
 
 export function asSummary(day: DayData): DaySummary {
-  if (Array.isArray((day as DaySummary).sources)) return day as DaySummary;
+  if (isDaySummary(day)) return day;
   const doc = day as DayDoc;
   let summary = summarised.get(doc);
   if (!summary) summarised.set(doc, (summary = summariseDay(doc)));
