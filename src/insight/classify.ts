@@ -121,8 +121,10 @@ export interface WindowClasses {
   domain: string;
   table: GroupTable;
   classes: SourceClass[];
-  failureHints: Array<Hint | null>;
+  /** the hint shown for each group (classHint) */
   hints: Array<Hint | null>;
+  /** the failure hint of a group (explainFailures of its figures), worked out again when asked */
+  failureHint(group: number): Hint | null;
 }
 
 /**
@@ -142,10 +144,11 @@ export function classifyWindow(input: {
   const table = buildGroupTable(input.days, input.identities, lookup, input.window, domain);
   const failures = new FailureHints(table);
   const classes = new Array<SourceClass>(table.size);
-  const failureHints = new Array<Hint | null>(table.size);
   const hints = new Array<Hint | null>(table.size);
-  // one facts object, refilled per group (classifySource keeps nothing of it)
+  // one facts object, refilled per group (classifySource keeps nothing of it); its failure hint
+  // only carries the code, which is all classifySource reads
   const stat = emptyStat();
+  const codeOnly = { code: '', params: {} } as { code: Hint['code']; params: Hint['params'] };
   const facts: ClassifyFacts = {
     stat,
     mark: null,
@@ -158,36 +161,51 @@ export function classifyWindow(input: {
   for (let group = 0; group < table.size; group++) {
     const identity = table.identities[group]!;
     context.forwarder = identity.forwarder;
-    const failureHint = failures.hint(group, context);
+    const code = failures.code(group, context);
     stat.messages = table.counters[group * 8 + COUNTER.messages]!;
     stat.dmarcPass = table.counters[group * 8 + COUNTER.dmarcPass]!;
     facts.mark = table.marks[group]!;
     facts.identity = identity;
     facts.activeDays = table.activeDays[group]!;
-    facts.failureHint = failureHint;
+    if (code === null) facts.failureHint = null;
+    else {
+      codeOnly.code = code;
+      facts.failureHint = codeOnly;
+    }
     const sourceClass = classifySource(facts, t);
-    const subject = ipCount(table, group) === 1 ? table.keys[group]! : identity.name;
     classes[group] = sourceClass;
-    failureHints[group] = failureHint;
-    hints[group] = classHint(sourceClass, failureHint, subject, domain);
+    if (code === null) hints[group] = null;
+    else if (sourceClass === 'spoofing') {
+      // classHint of a spoofing source: only the failing count of the failure hint is kept
+      const subject = ipCount(table, group) === 1 ? table.keys[group]! : identity.name;
+      hints[group] = hint('spoofing', { domain, subject, failing: failures.figures.failing });
+    } else hints[group] = failures.hintOf(group, code);
   }
-  return { domain, table, classes, failureHints, hints };
+  const failureHint = (group: number) =>
+    classes[group] === 'spoofing'
+      ? failures.hint(group, { forwarder: table.identities[group]!.forwarder, domain })
+      : hints[group]!;
+  return { domain, table, classes, hints, failureHint };
 }
 
 /** One group of WindowClasses as a ClassifiedGroup: its SenderGroup object is built when read. */
 class TableClassified implements ClassifiedGroup {
   readonly class: SourceClass;
-  readonly failureHint: Hint | null;
   readonly hint: Hint | null;
   private built: SenderGroup | null = null;
+  private failure: Hint | null | undefined = undefined;
 
   constructor(
     private readonly source: WindowClasses,
     private readonly index: number,
   ) {
     this.class = source.classes[index]!;
-    this.failureHint = source.failureHints[index]!;
     this.hint = source.hints[index]!;
+  }
+
+  get failureHint(): Hint | null {
+    if (this.failure === undefined) this.failure = this.source.failureHint(this.index);
+    return this.failure;
   }
 
   get group(): SenderGroup {

@@ -15,7 +15,14 @@ import { groupMark, type MarkLookup } from './marks.ts';
 import { authKeyParts, emptyStat, inWindow } from './stats.ts';
 import { own } from '../store/dict.ts';
 import type { SenderGroup } from './groups.ts';
-import { FORWARDING_REASONS, failureHint, orgDomain } from './hints.ts';
+import {
+  FORWARDING_REASONS,
+  failureCode,
+  failureHintOf,
+  orgDomain,
+  type FailureCode,
+  type FailureFigures,
+} from './hints.ts';
 
 const WIDTH = ROW_MAPS.length;
 /** map indexes of a pair code (code % WIDTH), in the order of ROW_MAPS */
@@ -144,8 +151,10 @@ export function buildGroupTable(
   const { counters, entryHead, entryNext, entryCode, entryCount } = table;
   let entries = 0;
 
+  // a prototype-free map (identifyDays') needs no own-property check: one lookup per IP
+  const bare = Object.getPrototypeOf(identities) === null;
   const groupFor = (ip: string, dayDomain: string): number => {
-    const identity = own(identities, ip) ?? bareIdentity(ip);
+    const identity = (bare ? identities[ip] : own(identities, ip)) ?? bareIdentity(ip);
     const ownMark = marks(ip);
     const split = ownMark !== null && identity.key !== ip;
     const key = split ? ip : identity.key;
@@ -297,70 +306,76 @@ export function groupStat(table: GroupTable, group: number): SourceStat {
   return stat;
 }
 
-/** Per key id of a table: the parts of an SPF / DKIM key and its organisational domain, as needed. */
-interface KeyFacts {
-  domain: string[];
-  result: string[];
-  org: Array<string | undefined>;
-  /** an id per distinct auth domain, for the per-domain sums */
-  domainId: Int32Array;
-  domains: number;
-}
-
 /**
  * The failure hints of a table's groups (explainFailures of each group's merged figures), reduced
- * from the entries with per-query scratch arrays instead of per-group maps.
+ * from the entries into one reused figures object, with per-query scratch arrays instead of maps.
  */
 export class FailureHints {
-  private readonly facts: KeyFacts;
+  /** per key id: the domain and (lower-case) result of an SPF / DKIM key, its organisational domain */
+  private readonly keyDomain: string[];
+  private readonly keyResult: string[];
+  private readonly keyOrg: Array<string | undefined>;
+  /** per key id: an id of its domain, so keys of one domain (DKIM selectors) add up */
+  private readonly keyDomainId: Int32Array;
+  private readonly domainIds = new Map<string, number>();
+  private readonly domainNames: string[] = [];
+  /** per domain id: the sum of the current group and map, and which (group, map) it belongs to */
   private readonly sums: Float64Array;
+  private readonly sumOf: Float64Array;
   private readonly touched: Int32Array;
-  private readonly mark: Int32Array;
+  /** the figures of the last group asked about */
+  readonly figures: FailureFigures = {
+    failing: 0,
+    domain: '',
+    messages: 0,
+    dmarcPass: 0,
+    spfPass: 0,
+    ip: '',
+    forwardReasons: 0,
+    listReasons: 0,
+    ownDkimBroken: 0,
+    anyDkimSignature: 0,
+    dkimDomain: null,
+    dkimUnaligned: 0,
+    spfDomain: null,
+    spfUnaligned: 0,
+  };
 
   constructor(private readonly table: GroupTable) {
     const keys = table.keyText.length;
-    this.facts = {
-      domain: new Array<string>(keys),
-      result: new Array<string>(keys),
-      org: new Array<string | undefined>(keys),
-      domainId: new Int32Array(keys).fill(-1),
-      domains: 0,
-    };
+    this.keyDomain = new Array<string>(keys);
+    this.keyResult = new Array<string>(keys);
+    this.keyOrg = new Array<string | undefined>(keys);
+    this.keyDomainId = new Int32Array(keys).fill(-1);
     this.sums = new Float64Array(keys);
+    this.sumOf = new Float64Array(keys).fill(-1);
     this.touched = new Int32Array(keys);
-    this.mark = new Int32Array(keys).fill(-1);
   }
 
   private parts(keyId: number): void {
-    const facts = this.facts;
-    if (facts.domain[keyId] !== undefined) return;
+    if (this.keyDomain[keyId] !== undefined) return;
     const { domain, result } = authKeyParts(this.table.keyText[keyId]!);
-    facts.domain[keyId] = domain;
-    facts.result[keyId] = result;
+    this.keyDomain[keyId] = domain;
+    this.keyResult[keyId] = result;
+    let id = this.domainIds.get(domain);
+    if (id === undefined) {
+      id = this.domainNames.push(domain) - 1;
+      this.domainIds.set(domain, id);
+    }
+    this.keyDomainId[keyId] = id;
   }
 
   private org(keyId: number): string {
-    const facts = this.facts;
-    return (facts.org[keyId] ??= orgDomain(facts.domain[keyId]!));
+    return (this.keyOrg[keyId] ??= orgDomain(this.keyDomain[keyId]!));
   }
 
-  private domainId(keyId: number, ids: Map<string, number>): number {
-    let id = this.facts.domainId[keyId]!;
-    if (id < 0) {
-      const domain = this.facts.domain[keyId]!;
-      id = ids.get(domain) ?? ids.size;
-      ids.set(domain, id);
-      this.facts.domainId[keyId] = id;
-    }
-    return id;
-  }
-
-  private readonly domainIds = new Map<string, number>();
-  private readonly domainNames: string[] = [];
-
-  /** explainFailures(groupStat(table, group), { forwarder, domain }), without building the stat. */
-  hint(group: number, context: { forwarder: boolean; domain: string }): Hint | null {
+  /**
+   * The failure pattern of a group (explainFailures' code), null when nothing fails; `figures`
+   * then holds what it was decided on (but the IP: see hint).
+   */
+  code(group: number, context: { forwarder: boolean; domain: string }): FailureCode | null {
     const t = this.table;
+    const f = this.figures;
     const base = group * COUNTERS;
     const messages = t.counters[base + COUNTER.messages]!;
     const dmarcPass = t.counters[base + COUNTER.dmarcPass]!;
@@ -391,69 +406,83 @@ export class FailureHints {
     const domain = from ?? context.domain;
     const fromOrg = orgDomain(domain);
 
+    // DKIM: our own signatures that failed, any signature, passing ones of other domains (summed
+    // per domain over selectors); SPF: passing domains other than ours
     let ownDkimBroken = 0;
     let anyDkimSignature = 0;
-    const dkim = this.topOther(group, MAP.dkim, fromOrg, (count, keyId, aligned) => {
-      const result = this.facts.result[keyId]!;
-      if (result !== 'none' && this.facts.domain[keyId]) anyDkimSignature += count;
-      if (aligned && result !== 'pass' && result !== 'none') ownDkimBroken += count;
-      return !aligned && result === 'pass';
-    });
-    const spf = this.topOther(
-      group,
-      MAP.spf,
-      fromOrg,
-      (_count, keyId, aligned) => this.facts.result[keyId] === 'pass' && this.facts.domain[keyId] !== '' && !aligned,
-    );
-    return failureHint(
-      {
-        failing,
-        domain,
-        messages,
-        dmarcPass,
-        spfPass: t.counters[base + COUNTER.spfPass]!,
-        ip: groupTopIps(t, group, 1)[0] ?? t.keys[group]!,
-        forwardReasons,
-        listReasons,
-        ownDkimBroken,
-        anyDkimSignature,
-        dkimDomain: dkim.domain,
-        dkimUnaligned: Math.max(t.counters[base + COUNTER.dkimUnalignedPass]!, dkim.domain ? dkim.count : 0),
-        spfDomain: spf.domain,
-        spfUnaligned: Math.max(t.counters[base + COUNTER.spfUnalignedPass]!, spf.domain ? spf.count : 0),
-      },
-      context.forwarder,
-    );
-  }
-
-  /**
-   * Over one auth map of a group: `take` says whether an entry counts for its domain (and may add
-   * to the caller's own sums); returns the domain with the most, ties by the smaller name (topKey).
-   */
-  private topOther(
-    group: number,
-    map: number,
-    fromOrg: string,
-    take: (count: number, keyId: number, aligned: boolean) => boolean,
-  ): { domain: string | null; count: number } {
-    const t = this.table;
-    let touched = 0;
+    let dkimTouched = 0;
+    const dkimTag = group * WIDTH + MAP.dkim;
     for (let entry = t.entryHead[group]!; entry >= 0; entry = t.entryNext[entry]!) {
       const code = t.entryCode[entry]!;
-      if (code % WIDTH !== map) continue;
+      if (code % WIDTH !== MAP.dkim) continue;
       const keyId = (code / WIDTH) | 0;
       this.parts(keyId);
       const count = t.entryCount[entry]!;
-      if (!take(count, keyId, this.org(keyId) === fromOrg)) continue;
-      const id = this.domainId(keyId, this.domainIds);
-      if (this.domainNames[id] === undefined) this.domainNames[id] = this.facts.domain[keyId]!;
-      if (this.mark[id] !== group * WIDTH + map) {
-        this.mark[id] = group * WIDTH + map;
-        this.sums[id] = 0;
-        this.touched[touched++] = id;
-      }
-      this.sums[id]! += count;
+      const result = this.keyResult[keyId]!;
+      if (result !== 'none' && this.keyDomain[keyId]) anyDkimSignature += count;
+      const aligned = this.org(keyId) === fromOrg;
+      if (aligned && result !== 'pass' && result !== 'none') ownDkimBroken += count;
+      if (!aligned && result === 'pass') dkimTouched = this.add(keyId, count, dkimTag, dkimTouched);
     }
+    const dkimDomain = this.top(dkimTouched);
+    const dkimOther = dkimDomain ? this.sums[this.domainIds.get(dkimDomain)!]! : 0;
+
+    let spfTouched = 0;
+    const spfTag = group * WIDTH + MAP.spf;
+    for (let entry = t.entryHead[group]!; entry >= 0; entry = t.entryNext[entry]!) {
+      const code = t.entryCode[entry]!;
+      if (code % WIDTH !== MAP.spf) continue;
+      const keyId = (code / WIDTH) | 0;
+      this.parts(keyId);
+      if (this.keyResult[keyId] === 'pass' && this.keyDomain[keyId] && this.org(keyId) !== fromOrg)
+        spfTouched = this.add(keyId, t.entryCount[entry]!, spfTag, spfTouched);
+    }
+    const spfDomain = this.top(spfTouched);
+    const spfOther = spfDomain ? this.sums[this.domainIds.get(spfDomain)!]! : 0;
+
+    f.failing = failing;
+    f.domain = domain;
+    f.messages = messages;
+    f.dmarcPass = dmarcPass;
+    f.spfPass = t.counters[base + COUNTER.spfPass]!;
+    f.ip = '';
+    f.forwardReasons = forwardReasons;
+    f.listReasons = listReasons;
+    f.ownDkimBroken = ownDkimBroken;
+    f.anyDkimSignature = anyDkimSignature;
+    f.dkimDomain = dkimDomain;
+    f.dkimUnaligned = Math.max(t.counters[base + COUNTER.dkimUnalignedPass]!, dkimOther);
+    f.spfDomain = spfDomain;
+    f.spfUnaligned = Math.max(t.counters[base + COUNTER.spfUnalignedPass]!, spfOther);
+    return failureCode(f, context.forwarder);
+  }
+
+  /** explainFailures(groupStat(table, group), context), without building the stat. */
+  hint(group: number, context: { forwarder: boolean; domain: string }): Hint | null {
+    const code = this.code(group, context);
+    return code === null ? null : this.hintOf(group, code);
+  }
+
+  /** The hint of `code`, just returned by code() for this group. */
+  hintOf(group: number, code: FailureCode): Hint {
+    if (code === 'no-auth') this.figures.ip = groupTopIps(this.table, group, 1)[0] ?? this.table.keys[group]!;
+    return failureHintOf(code, this.figures);
+  }
+
+  /** Adds to the sum of a key's domain for one (group, map); returns the new number of domains touched. */
+  private add(keyId: number, count: number, tag: number, touched: number): number {
+    const id = this.keyDomainId[keyId]!;
+    if (this.sumOf[id] !== tag) {
+      this.sumOf[id] = tag;
+      this.sums[id] = 0;
+      this.touched[touched++] = id;
+    }
+    this.sums[id]! += count;
+    return touched;
+  }
+
+  /** The touched domain with the most, ties by the smaller name (topKey over the sums). */
+  private top(touched: number): string | null {
     let best: string | null = null;
     let bestCount = -1;
     for (let i = 0; i < touched; i++) {
@@ -465,7 +494,7 @@ export class FailureHints {
         bestCount = count;
       }
     }
-    return { domain: best, count: best === null ? 0 : bestCount };
+    return best;
   }
 }
 

@@ -171,27 +171,45 @@ export const FORWARDING_REASONS: readonly string[] = FORWARD_REASONS;
 
 /** The failure pattern of reduced figures (the one decision behind explainFailures). */
 export function failureHint(f: FailureFigures, forwarder: boolean): Hint {
-  const { failing, domain, dkimDomain, spfDomain } = f;
-  const half = failing / 2;
+  return failureHintOf(failureCode(f, forwarder), f);
+}
+
+export type FailureCode =
+  'mailing-list' | 'forwarded' | 'dkim-unaligned' | 'spf-unaligned' | 'intermittent' | 'no-auth' | 'auth-fail';
+
+/** Which failure pattern the figures show (failureHint without building the hint). */
+export function failureCode(f: FailureFigures, forwarder: boolean): FailureCode {
+  const half = f.failing / 2;
   // Our own signature present but failing means the message was changed on the way (a relay), or
   // a signing fault: it counts as forwarding when the source never passes or is a known relay.
   const brokenByRelay = f.ownDkimBroken >= half && (f.dmarcPass === 0 || forwarder);
-  if (f.listReasons >= half) return hint('mailing-list', { domain, failing });
+  if (f.listReasons >= half) return 'mailing-list';
   // A list re-signs what it changed: our broken signature next to a passing one of another domain.
-  if (brokenByRelay && f.dkimUnaligned >= half && f.forwardReasons < half)
-    return hint('mailing-list', { domain, failing });
-  if (f.forwardReasons >= half || brokenByRelay) return hint('forwarded', { domain, failing });
+  if (brokenByRelay && f.dkimUnaligned >= half && f.forwardReasons < half) return 'mailing-list';
+  if (f.forwardReasons >= half || brokenByRelay) return 'forwarded';
   // When both pass for the service's own domains, DKIM is the fix to ask for: it survives forwarding.
-  if (dkimDomain && f.dkimUnaligned >= half) return hint('dkim-unaligned', { dkimDomain, domain, failing });
-  if (spfDomain && f.spfUnaligned >= half) return hint('spf-unaligned', { spfDomain, domain, failing });
+  if (f.dkimDomain && f.dkimUnaligned >= half) return 'dkim-unaligned';
+  if (f.spfDomain && f.spfUnaligned >= half) return 'spf-unaligned';
   // A mailbox provider relaying with nothing of its own that passes: forwarding.
-  if (forwarder && f.dmarcPass === 0) return hint('forwarded', { domain, failing });
-  if (f.dmarcPass > 0)
-    return hint('intermittent', {
-      domain,
-      passPercent: Math.floor(rate(f.dmarcPass, f.messages) * 100),
-      failing,
-    });
-  if (f.anyDkimSignature < half && f.spfPass === 0) return hint('no-auth', { domain, ip: f.ip, failing });
-  return hint('auth-fail', { domain, failing });
+  if (forwarder && f.dmarcPass === 0) return 'forwarded';
+  if (f.dmarcPass > 0) return 'intermittent';
+  if (f.anyDkimSignature < half && f.spfPass === 0) return 'no-auth';
+  return 'auth-fail';
+}
+
+/** The hint of a failure code with the parameters its sentence names. */
+export function failureHintOf(code: FailureCode, f: FailureFigures): Hint {
+  const { domain, failing } = f;
+  switch (code) {
+    case 'dkim-unaligned':
+      return hint(code, { dkimDomain: f.dkimDomain ?? '', domain, failing });
+    case 'spf-unaligned':
+      return hint(code, { spfDomain: f.spfDomain ?? '', domain, failing });
+    case 'intermittent':
+      return hint(code, { domain, passPercent: Math.floor(rate(f.dmarcPass, f.messages) * 100), failing });
+    case 'no-auth':
+      return hint(code, { domain, ip: f.ip, failing });
+    default:
+      return hint(code, { domain, failing });
+  }
 }

@@ -109,13 +109,16 @@ export async function identifyDays(
   const identities = dict<SenderIdentity>();
   // IPs not remembered, with the row (and its day's string table) of the first record seen
   const unknown = new Map<string, { row: readonly unknown[]; keys: readonly unknown[] }>();
+  // IPs met so far: a Map, since an IP read from the store is not yet an interned string and
+  // every object-key lookup with it would intern it again
+  const seen = new Set<string>();
   for (const day of days) {
     const { rows, keys } = summaryRows(day);
     for (const row of rows) {
       if (!Array.isArray(row)) continue;
       const ip = String(row[0]);
-      if (options.only && !options.only.has(ip)) continue;
-      if (identities[ip] || unknown.has(ip)) continue;
+      if (seen.has(ip) || (options.only && !options.only.has(ip))) continue;
+      seen.add(ip);
       const known = options.dns ? undefined : memo.get(ip);
       if (known) identities[ip] = known;
       else unknown.set(ip, { row, keys });

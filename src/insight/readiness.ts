@@ -162,29 +162,33 @@ export function readiness(input: ReadinessInput): Readiness {
       : classifyWindow({ days, identities: input.identities, marks: input.marks, window, domain, thresholds: t });
   const { table, classes, hints } = classified;
   const total = table.messages;
-  const counters = table.counters;
-  const messagesOf = (group: number) => counters[group * 8 + COUNTER.messages]!;
+  const { counters, keys } = table;
 
   // What needs action first, then the largest (keys are unique: a total order).
   const ranks = new Uint8Array(table.size);
-  for (let group = 0; group < table.size; group++) ranks[group] = classRank(classes[group]!);
-  const order = Array.from({ length: table.size }, (_, group) => group).sort(
-    (a, b) => ranks[a]! - ranks[b]! || messagesOf(b) - messagesOf(a) || (table.keys[a]! < table.keys[b]! ? -1 : 1),
-  );
+  const volume = new Float64Array(table.size);
+  for (let group = 0; group < table.size; group++) {
+    ranks[group] = classRank(classes[group]!);
+    volume[group] = counters[group * 8 + COUNTER.messages]!;
+  }
+  const order = new Array<number>(table.size);
+  for (let group = 0; group < table.size; group++) order[group] = group;
+  order.sort((a, b) => ranks[a]! - ranks[b]! || volume[b]! - volume[a]! || (keys[a]! < keys[b]! ? -1 : 1));
 
-  const sources: ReadinessSource[] = new Array<ReadinessSource>(order.length);
+  const sources = new Array<ReadinessSource>(order.length);
   /** messages passing through SPF alone, per source (index as in `sources`) */
   const spfOnlyOf = new Float64Array(order.length);
   let mailingListMessages = 0;
-  order.forEach((group, position) => {
+  for (let position = 0; position < order.length; position++) {
+    const group = order[position]!;
     const sourceClass = classes[group]!;
     const identity = table.identities[group]!;
-    const messages = messagesOf(group);
+    const messages = volume[group]!;
     const dmarcPass = counters[group * 8 + COUNTER.dmarcPass]!;
     if (sourceClass === 'mailing-list') mailingListMessages += messages;
     else if (sourceClass !== 'spoofing') mailingListMessages += groupCount(table, group, MAP.reasons, 'mailing_list');
     sources[position] = {
-      key: table.keys[group]!,
+      key: keys[group]!,
       sender: identity.name,
       by: identity.by,
       service: identity.service,
@@ -201,7 +205,7 @@ export function readiness(input: ReadinessInput): Readiness {
       hint: hints[group]!,
     };
     spfOnlyOf[position] = Math.max(0, dmarcPass - counters[group * 8 + COUNTER.dkimAligned]!);
-  });
+  }
 
   let spoofingMessages = 0;
   let forwardedMessages = 0;
