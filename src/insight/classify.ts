@@ -226,6 +226,56 @@ export function ipClasses(classified: WindowClasses): Map<string, ClassifiedGrou
 }
 
 /**
+ * ipClasses as a read-only view over the table's own IP index: for a caller that looks up a few
+ * IPs (the digest) and need not pay for a second map of every IP.
+ */
+export class IpClassView implements ReadonlyMap<string, ClassifiedGroup> {
+  private readonly byGroup: Array<ClassifiedGroup | undefined>;
+
+  constructor(private readonly classified: WindowClasses) {
+    this.byGroup = new Array<ClassifiedGroup | undefined>(classified.table.size);
+  }
+
+  private ofGroup(group: number): ClassifiedGroup {
+    return (this.byGroup[group] ??= new TableClassified(this.classified, group));
+  }
+
+  get size(): number {
+    return this.classified.table.ips.length;
+  }
+
+  get(ip: string): ClassifiedGroup | undefined {
+    const id = this.classified.table.ipIndex.get(ip);
+    return id === undefined ? undefined : this.ofGroup(this.classified.table.ipGroup[id]!);
+  }
+
+  has(ip: string): boolean {
+    return this.classified.table.ipIndex.has(ip);
+  }
+
+  *entries(): MapIterator<[string, ClassifiedGroup]> {
+    const { table } = this.classified;
+    for (let id = 0; id < table.ips.length; id++) yield [table.ips[id]!, this.ofGroup(table.ipGroup[id]!)];
+  }
+
+  *keys(): MapIterator<string> {
+    yield* this.classified.table.ips;
+  }
+
+  *values(): MapIterator<ClassifiedGroup> {
+    for (const [, value] of this.entries()) yield value;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, ClassifiedGroup]> {
+    return this.entries();
+  }
+
+  forEach(callback: (value: ClassifiedGroup, key: string, map: ReadonlyMap<string, ClassifiedGroup>) => void): void {
+    for (const [key, value] of this.entries()) callback(value, key, this);
+  }
+}
+
+/**
  * The class of every IP for each domain of the day documents: an IP has the class of its sender
  * group in its domain (for `ip`, `date`, the digest and alerts).
  */

@@ -178,9 +178,15 @@ export function digestData(input: DigestInput): DigestData {
   };
   const byIp = (a: SourceStat, b: SourceStat) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
   // What needs action first: by class (unknown classes last), then failing volume.
+  // Ranked once per source (the sorts below would otherwise look the class up per comparison).
+  const ranks = new Map<SourceStat, number>();
   const rank = (domain: string, stat: SourceStat) => {
-    const sourceClass = classOf(domain, stat.ip);
-    return sourceClass ? classRank(sourceClass) : 99;
+    let value = ranks.get(stat);
+    if (value === undefined) {
+      const sourceClass = classOf(domain, stat.ip);
+      ranks.set(stat, (value = sourceClass ? classRank(sourceClass) : 99));
+    }
+    return value;
   };
   const totalOf = (list: SourceStat[], count: (stat: SourceStat) => number): ListTotal => ({
     count: list.length,
@@ -272,14 +278,19 @@ export function newIpsAgainstSummaries(
       for (const source of doc.reports[reportKey]!.sources) ips.add(source.ip);
     }
   }
+  // Only this period's IPs are looked up in the summaries' rows (a month of rows holds many more).
   const before = new Map<string, Set<string>>();
   for (const day of summaries) {
-    if (!current.has(day.domain)) continue;
-    let ips = before.get(day.domain);
-    if (!ips) before.set(day.domain, (ips = new Set()));
+    const ips = current.get(day.domain);
+    if (!ips) continue;
+    let seen = before.get(day.domain);
+    if (!seen) before.set(day.domain, (seen = new Set()));
     const { rows, reports } = summaryRows(day);
-    for (const row of rows)
-      if (Array.isArray(row) && headIngestedAt(reports, row[ROW_FIRST_AT]) < since) ips.add(String(row[0]));
+    for (const row of rows) {
+      if (!Array.isArray(row)) continue;
+      const ip = String(row[0]);
+      if (ips.has(ip) && !seen.has(ip) && headIngestedAt(reports, row[ROW_FIRST_AT]) < since) seen.add(ip);
+    }
   }
   return freshIps(current, before);
 }

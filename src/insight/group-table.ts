@@ -72,8 +72,9 @@ export interface GroupTable {
   /** the first domain of each group, and every domain when it has more than one */
   firstDomain: string[];
   moreDomains: Array<Set<string> | null>;
-  /** distinct IPs in first-seen order, their group and messages */
+  /** distinct IPs in first-seen order, their index, group and messages */
   ips: string[];
+  ipIndex: Map<string, number>;
   ipGroup: Int32Array;
   ipMessages: Float64Array;
   /** the IPs of group g: ipOrder[ipStart[g]] .. ipOrder[ipStart[g + 1] - 1], in first-seen order */
@@ -131,6 +132,7 @@ export function buildGroupTable(
     firstDomain: [],
     moreDomains: [],
     ips: [],
+    ipIndex: new Map(),
     ipGroup: new Int32Array(rowCount),
     ipMessages: new Float64Array(rowCount),
     ipStart: new Int32Array(0),
@@ -146,7 +148,7 @@ export function buildGroupTable(
   };
   const entryTail = new Int32Array(rowCount).fill(-1);
   const groupOf = new Map<string, number>();
-  const ipOf = new Map<string, number>();
+  const ipOf = table.ipIndex;
   const keyOf = new Map<string, number>();
   const { counters, entryHead, entryNext, entryCode, entryCount } = table;
   let entries = 0;

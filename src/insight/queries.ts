@@ -20,7 +20,7 @@ import type {
   SourcesInsight,
   Summary,
 } from './types.ts';
-import { classifyIps, classifyWindow, ipClasses, type ClassifiedGroup } from './classify.ts';
+import { classifyIps, classifyWindow, IpClassView, type ClassifiedGroup } from './classify.ts';
 import { markLookup } from './marks.ts';
 import { dateInsight } from './date.ts';
 import { digestData, newIpsAgainstSummaries } from './digest.ts';
@@ -120,10 +120,10 @@ export async function identifyDays(
   const identities = dict<SenderIdentity>();
   // IPs not remembered, with the row (and its day's string table) of the first record seen
   const unknown = new Map<string, { row: readonly unknown[]; keys: readonly unknown[] }>();
-  // IPs met so far: a Map, since an IP read from the store is not yet an interned string and
-  // every object-key lookup with it would intern it again
+  // IPs met so far: a Set, since an IP read from the store is not an interned string yet and an
+  // object-key lookup with it interns it
   const seen = new Set<string>();
-  for (const day of days) {
+  scan: for (const day of days) {
     const { rows, keys } = summaryRows(day);
     for (const row of rows) {
       if (!Array.isArray(row)) continue;
@@ -133,6 +133,8 @@ export async function identifyDays(
       const known = options.dns ? undefined : memo.get(ip);
       if (known) identities[ip] = known;
       else unknown.set(ip, { row, keys });
+      // the few IPs asked about are found among the first rows (they are the largest senders)
+      if (options.only && seen.size === options.only.size) break scan;
     }
   }
   const ips = [...unknown.keys()];
@@ -427,11 +429,11 @@ export async function queryDigest(
   const identities = await timed(timings, 'identify', () => identifyDays(identify, days, { dns: false }));
 
   const readinessByDomain = dict<Readiness>();
-  let classes: ReturnType<typeof classifyIps> = new Map();
+  let classes: ReadonlyMap<string, ReadonlyMap<string, ClassifiedGroup>> = new Map();
   await timed(timings, 'readiness', async () => {
     // one grouping per domain serves both the verdict and the class of every IP
     const lookup = markLookup(marks);
-    const byDomain = new Map<string, Map<string, ClassifiedGroup>>();
+    const byDomain = new Map<string, ReadonlyMap<string, ClassifiedGroup>>();
     for (const domain of aggregateDomains) {
       const classified = classifyWindow({ days, identities, marks: lookup, window: readyWindow, domain, thresholds });
       readinessByDomain[domain] = readiness({
@@ -443,7 +445,7 @@ export async function queryDigest(
         window: readyWindow,
         classified,
       });
-      byDomain.set(domain, ipClasses(classified));
+      byDomain.set(domain, new IpClassView(classified));
     }
     classes = byDomain;
   });
