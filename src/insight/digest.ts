@@ -16,7 +16,15 @@ import { classHint, classRank } from './classify.ts';
 import { explainFailures } from './hints.ts';
 import { addStat, emptyStat, rate, rows } from './stats.ts';
 import { dict, own } from '../store/dict.ts';
-import { headIngestedAt, isDaySummary, ROW_FIRST_AT, rowNumber, summaryRows, type DayData } from '../store/summary.ts';
+import {
+  headIngestedAt,
+  isDaySummary,
+  ROW_FIRST_AT,
+  ROW_WIDTH,
+  rowNumber,
+  summaryRows,
+  type DayData,
+} from '../store/summary.ts';
 
 export interface DigestInput {
   /** ISO times; the period is since (inclusive) to until (exclusive) */
@@ -110,10 +118,10 @@ export function digestData(input: DigestInput): DigestData {
     if (isDaySummary(day)) {
       const summary = day;
       const acc = previous.get(summary.domain) ?? { messages: 0, dmarcPass: 0 };
-      for (const row of summaryRows(summary).rows) {
-        if (!Array.isArray(row)) continue;
-        acc.messages += rowNumber(row[1]);
-        acc.dmarcPass += rowNumber(row[2]);
+      const { ips, counts } = summaryRows(summary);
+      for (let row = 0; row < ips.length; row++) {
+        acc.messages += rowNumber(counts[row * ROW_WIDTH]);
+        acc.dmarcPass += rowNumber(counts[row * ROW_WIDTH + 1]);
       }
       const doc = newDocs.get(`${summary.domain}\u0000${summary.date}`);
       const periodParts = doc
@@ -285,11 +293,15 @@ export function newIpsAgainstSummaries(
     if (!ips) continue;
     let seen = before.get(day.domain);
     if (!seen) before.set(day.domain, (seen = new Set()));
-    const { rows, reports } = summaryRows(day);
-    for (const row of rows) {
-      if (!Array.isArray(row)) continue;
-      const ip = String(row[0]);
-      if (ips.has(ip) && !seen.has(ip) && headIngestedAt(reports, row[ROW_FIRST_AT]) < since) seen.add(ip);
+    const stored = summaryRows(day);
+    for (let row = 0; row < stored.ips.length; row++) {
+      const ip = String(stored.ips[row]);
+      if (
+        ips.has(ip) &&
+        !seen.has(ip) &&
+        headIngestedAt(stored.reports, stored.counts[row * ROW_WIDTH + ROW_FIRST_AT]) < since
+      )
+        seen.add(ip);
     }
   }
   return freshIps(current, before);

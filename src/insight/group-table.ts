@@ -9,7 +9,7 @@
 // the groups someone asks about (materialize).
 
 import type { MarkVerdict, SourceStat } from '../store/types.ts';
-import { pairKey, ROW_MAPS, ROW_PAIRS, rowNumber, summaryRows, type DayData } from '../store/summary.ts';
+import { pairKey, pairOffsets, ROW_MAPS, ROW_WIDTH, rowNumber, summaryRows, type DayData } from '../store/summary.ts';
 import type { DayWindow, Hint, SenderIdentity } from './types.ts';
 import { groupMark, type MarkLookup } from './marks.ts';
 import { authKeyParts, emptyStat, inWindow } from './stats.ts';
@@ -113,11 +113,10 @@ export function buildGroupTable(
   // Sizes first: at most one group and one IP a row, one entry a pair.
   let rowCount = 0;
   let pairCount = 0;
-  for (const day of ordered)
-    for (const row of day.rows) {
-      rowCount += 1;
-      if (Array.isArray(row) && row.length > ROW_PAIRS) pairCount += (row.length - ROW_PAIRS) >> 1;
-    }
+  for (const day of ordered) {
+    rowCount += day.ips.length;
+    pairCount += pairOffsets(day)[day.ips.length]! >> 1;
+  }
 
   const table: GroupTable = {
     size: 0,
@@ -190,11 +189,13 @@ export function buildGroupTable(
     const dayKeys = day.keys;
     // the day's string table -> the window's key ids, as its keys are met
     const keyIds = new Int32Array(dayKeys.length).fill(-1);
-    for (const row of day.rows) {
-      if (!Array.isArray(row)) continue;
-      const messages = rowNumber(row[1]);
+    const { counts, pairs } = day;
+    const starts = pairOffsets(day);
+    for (let row = 0; row < day.ips.length; row++) {
+      const first = row * ROW_WIDTH;
+      const messages = rowNumber(counts[first]);
       if (messages <= 0) continue;
-      const ip = String(row[0]);
+      const ip = String(day.ips[row]);
       let ipId = ipOf.get(ip);
       if (ipId === undefined) {
         ipId = table.ips.length;
@@ -206,7 +207,7 @@ export function buildGroupTable(
       table.ipMessages[ipId]! += messages;
       const base = group * COUNTERS;
       counters[base]! += messages;
-      for (let c = 1; c < COUNTERS; c++) counters[base + c]! += rowNumber(row[c + 1]);
+      for (let c = 1; c < COUNTERS; c++) counters[base + c]! += rowNumber(counts[first + c]);
       table.rows[group]! += 1;
       if (table.lastDay[group] !== dateIndex) {
         table.lastDay[group] = dateIndex;
@@ -217,10 +218,10 @@ export function buildGroupTable(
         more.add(day.domain);
       }
       table.messages += messages;
-      table.dmarcPass += rowNumber(row[2]);
+      table.dmarcPass += rowNumber(counts[first + 1]);
 
-      for (let at = ROW_PAIRS; at + 1 < row.length; at += 2) {
-        const local = pairKey(row[at], dayKeys.length);
+      for (let at = starts[row]!; at < starts[row + 1]!; at += 2) {
+        const local = pairKey(pairs[at], dayKeys.length);
         if (local < 0) continue;
         const keyIndex = (local / WIDTH) | 0;
         let keyId = keyIds[keyIndex]!;
@@ -232,7 +233,7 @@ export function buildGroupTable(
           keyIds[keyIndex] = keyId;
         }
         const code = keyId * WIDTH + (local % WIDTH);
-        const count = rowNumber(row[at + 1]);
+        const count = rowNumber(pairs[at + 1]);
         let entry = entryHead[group]!;
         while (entry >= 0 && entryCode[entry] !== code) entry = entryNext[entry]!;
         if (entry >= 0) entryCount[entry]! += count;

@@ -5,7 +5,15 @@
 import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
-import { pairKey, ROW_MAPS, ROW_PAIRS, summaryRows, type DayData, type DaySummary } from '../store/summary.ts';
+import {
+  pairKey,
+  pairOffsets,
+  ROW_MAPS,
+  summaryRows,
+  type DayData,
+  type DaySummary,
+  type StoredDaySummary,
+} from '../store/summary.ts';
 import type {
   DateInsight,
   DayWindow,
@@ -44,11 +52,13 @@ export function identifyHints(stats: Iterable<Pick<SourceStat, 'dkim' | 'spf'>>)
 }
 
 /** identifyHints of one stored summary row, without sets or maps: called for every IP of a busy month. */
-function rowHints(row: readonly unknown[], keys: readonly unknown[]): IdentifyHints {
+function rowHints(stored: StoredDaySummary, row: number): IdentifyHints {
+  const { keys, pairs } = stored;
+  const starts = pairOffsets(stored);
   const dkimDomains: string[] = [];
   const spfDomains: string[] = [];
-  for (let at = ROW_PAIRS; at + 1 < row.length; at += 2) {
-    const code = pairKey(row[at], keys.length);
+  for (let at = starts[row]!; at < starts[row + 1]!; at += 2) {
+    const code = pairKey(pairs[at], keys.length);
     if (code < 0) continue;
     const map = code % ROW_MAPS.length;
     const list = map === DKIM_MAP ? dkimDomains : map === SPF_MAP ? spfDomains : null;
@@ -119,20 +129,19 @@ export async function identifyDays(
   const memo = memoOf(identify);
   const identities = dict<SenderIdentity>();
   // IPs not remembered, with the row (and its day's string table) of the first record seen
-  const unknown = new Map<string, { row: readonly unknown[]; keys: readonly unknown[] }>();
+  const unknown = new Map<string, { stored: StoredDaySummary; row: number }>();
   // IPs met so far: a Set, since an IP read from the store is not an interned string yet and an
   // object-key lookup with it interns it
   const seen = new Set<string>();
   scan: for (const day of days) {
-    const { rows, keys } = summaryRows(day);
-    for (const row of rows) {
-      if (!Array.isArray(row)) continue;
-      const ip = String(row[0]);
+    const stored = summaryRows(day);
+    for (let row = 0; row < stored.ips.length; row++) {
+      const ip = String(stored.ips[row]);
       if (seen.has(ip) || (options.only && !options.only.has(ip))) continue;
       seen.add(ip);
       const known = options.dns ? undefined : memo.get(ip);
       if (known) identities[ip] = known;
-      else unknown.set(ip, { row, keys });
+      else unknown.set(ip, { stored, row });
       // the few IPs asked about are found among the first rows (they are the largest senders)
       if (options.only && seen.size === options.only.size) break scan;
     }
@@ -143,7 +152,7 @@ export async function identifyDays(
     const found = await Promise.all(
       chunk.map((ip) => {
         const first = unknown.get(ip)!;
-        return identify(ip, rowHints(first.row, first.keys), { dns: options.dns });
+        return identify(ip, rowHints(first.stored, first.row), { dns: options.dns });
       }),
     );
     chunk.forEach((ip, index) => {

@@ -1,7 +1,17 @@
 // `summary [days]` (totals per policy domain) and `sources [days]` (the top sender groups).
 
 import type { MarksDoc } from '../store/types.ts';
-import { asSummary, pairKey, ROW_MAPS, ROW_PAIRS, rowNumber, summaryRows, type DayData } from '../store/summary.ts';
+import {
+  asSummary,
+  pairKey,
+  pairOffsets,
+  ROW_MAPS,
+  ROW_WIDTH,
+  rowNumber,
+  summaryRows,
+  type DayData,
+  type StoredDaySummary,
+} from '../store/summary.ts';
 import type { DayWindow, DomainSummary, SenderIdentity, SourcesInsight, Summary } from './types.ts';
 import { classifyGroups, classRank, type ClassifyThresholds } from './classify.ts';
 import { groupSources, topIps } from './groups.ts';
@@ -12,14 +22,15 @@ import { dict } from '../store/dict.ts';
 
 const DISPOSITIONS = ROW_MAPS.indexOf('dispositions');
 
-/** Adds a stored row's dispositions into `into`, keys in the order the row lists them. */
-function rowDispositions(row: readonly unknown[], keys: readonly unknown[], into: Record<string, number>): void {
+/** Adds a stored row's dispositions (its pairs from `start` to `end`) into `into`, in the row's order. */
+function rowDispositions(stored: StoredDaySummary, start: number, end: number, into: Record<string, number>): void {
+  const { keys, pairs } = stored;
   // a key twice in one row counts twice, as the decoded row counts it
-  for (let at = ROW_PAIRS; at + 1 < row.length; at += 2) {
-    const code = pairKey(row[at], keys.length);
+  for (let at = start; at < end; at += 2) {
+    const code = pairKey(pairs[at], keys.length);
     if (code < 0 || code % ROW_MAPS.length !== DISPOSITIONS) continue;
     const key = String(keys[(code / ROW_MAPS.length) | 0]);
-    into[key] = (into[key] ?? 0) + rowNumber(row[at + 1]);
+    into[key] = (into[key] ?? 0) + rowNumber(pairs[at + 1]);
   }
 }
 
@@ -60,15 +71,17 @@ export function summary({ days, window }: { days: readonly DayData[]; window: Da
       acc.days.add(doc.date);
     }
     // Straight from the stored rows: no row objects or count maps are built for a month of sources.
-    const { rows, keys } = summaryRows(doc);
-    for (const row of rows) {
-      if (!Array.isArray(row)) continue;
-      acc.messages += rowNumber(row[1]);
-      acc.dmarcPass += rowNumber(row[2]);
-      acc.spfAligned += rowNumber(row[5]);
-      acc.dkimAligned += rowNumber(row[6]);
-      acc.sources.add(String(row[0]));
-      rowDispositions(row, keys, acc.dispositions);
+    const stored = summaryRows(doc);
+    const { counts } = stored;
+    const starts = pairOffsets(stored);
+    for (let row = 0; row < stored.ips.length; row++) {
+      const base = row * ROW_WIDTH;
+      acc.messages += rowNumber(counts[base]);
+      acc.dmarcPass += rowNumber(counts[base + 1]);
+      acc.spfAligned += rowNumber(counts[base + 4]);
+      acc.dkimAligned += rowNumber(counts[base + 5]);
+      acc.sources.add(String(stored.ips[row]));
+      rowDispositions(stored, starts[row]!, starts[row + 1]!, acc.dispositions);
     }
   }
   const domains: DomainSummary[] = [...byDomain.entries()]

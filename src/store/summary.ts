@@ -32,7 +32,7 @@ export interface DaySummary {
 }
 
 /** Layout version of the stored summary (a change rebuilds every summary on open). */
-export const SUMMARY_VERSION = 1;
+export const SUMMARY_VERSION = 2;
 
 const COUNTERS = [
   'messages',
@@ -46,16 +46,21 @@ const COUNTERS = [
 ] as const;
 const MAPS = ['dispositions', 'reasons', 'headerFrom', 'spf', 'dkim'] as const;
 
-/** As stored: [ip, ...COUNTERS, index of the first report head, (key index * 5 + map index, count)*] */
-type StoredRow = (string | number)[];
-
+/**
+ * As stored, in columns: one IP per row; per row ROW_WIDTH numbers (the COUNTERS, the index of
+ * its first report head, its number of pairs); and every row's (key index * 5 + map index, count)
+ * pairs one row after the other. Flat number arrays parse into one large object each, which the
+ * young-generation collector never copies (rows as arrays made tens of thousands of small ones).
+ */
 export interface StoredDaySummary {
   v: number;
   domain: string;
   date: string;
   reports: DayReportHead[];
   keys: string[];
-  rows: StoredRow[];
+  ips: string[];
+  counts: number[];
+  pairs: number[];
 }
 
 function addInto(into: SourceStat, from: SourceStat): void {
@@ -95,21 +100,34 @@ export function encodeSummary(summary: DaySummary): StoredDaySummary {
   summary.reports.forEach((head, position) => {
     if (!headIndex.has(head.ingestedAt)) headIndex.set(head.ingestedAt, position);
   });
-  const rows = summary.sources.map((source) => {
-    const row: StoredRow = [source.ip];
-    for (const field of COUNTERS) row.push(source[field]);
-    row.push(headIndex.get(source.firstIngestedAt) ?? 0);
+  const ips: string[] = [];
+  const counts: number[] = [];
+  const pairs: number[] = [];
+  for (const source of summary.sources) {
+    ips.push(source.ip);
+    for (const field of COUNTERS) counts.push(source[field]);
+    counts.push(headIndex.get(source.firstIngestedAt) ?? 0);
+    const start = pairs.length;
     MAPS.forEach((field, mapIndex) => {
-      const counts = source[field];
-      for (const key of Object.keys(counts)) {
+      const map = source[field];
+      for (const key of Object.keys(map)) {
         let at = index.get(key);
         if (at === undefined) index.set(key, (at = keys.push(key) - 1));
-        row.push(at * MAPS.length + mapIndex, own(counts, key) ?? 0);
+        pairs.push(at * MAPS.length + mapIndex, own(map, key) ?? 0);
       }
     });
-    return row;
-  });
-  return { v: SUMMARY_VERSION, domain: summary.domain, date: summary.date, reports: summary.reports, keys, rows };
+    counts.push((pairs.length - start) / 2);
+  }
+  return {
+    v: SUMMARY_VERSION,
+    domain: summary.domain,
+    date: summary.date,
+    reports: summary.reports,
+    keys,
+    ips,
+    counts,
+    pairs,
+  };
 }
 
 /** Whether a stored value is a summary of the current layout. */
@@ -120,17 +138,19 @@ export function isStoredSummary(value: unknown): value is StoredDaySummary {
     doc.v === SUMMARY_VERSION &&
     Array.isArray(doc.reports) &&
     Array.isArray(doc.keys) &&
-    Array.isArray(doc.rows)
+    Array.isArray(doc.ips) &&
+    Array.isArray(doc.counts) &&
+    Array.isArray(doc.pairs)
   );
 }
 
 /** The shared empty count map of decoded rows (rows are read-only: insight copies before adding). */
 const NO_COUNTS: Record<string, number> = Object.freeze(dict<number>());
 
-/** How many counters a stored row holds after its IP, and where its pairs start. */
-export const ROW_COUNTERS = COUNTERS.length;
-export const ROW_FIRST_AT = COUNTERS.length + 1;
-export const ROW_PAIRS = COUNTERS.length + 2;
+/** Numbers per row in `counts`: the counters, then the first head's index, then the pair count. */
+export const ROW_WIDTH = COUNTERS.length + 2;
+export const ROW_FIRST_AT = COUNTERS.length;
+export const ROW_PAIR_COUNT = COUNTERS.length + 1;
 /** The count maps of a row, in the order of a pair's map index. */
 export const ROW_MAPS = MAPS;
 
@@ -144,41 +164,64 @@ export function pairKey(code: unknown, keyCount: number): number {
   return ((value / MAPS.length) | 0) < keyCount ? value : -1;
 }
 
-/** A row's count as a number (a stored value that is none counts 0). */
+/** A stored count as a number (a stored value that is none counts 0). */
 export const rowNumber = (value: unknown): number => Number(value) || 0;
 
+const offsets = new WeakMap<StoredDaySummary, Int32Array>();
+
+/**
+ * Where each row's pairs start in `pairs` (entry r), and where the last ends (entry rows): from
+ * the stored pair counts, clamped to the pairs there are.
+ */
+export function pairOffsets(stored: StoredDaySummary): Int32Array {
+  let starts = offsets.get(stored);
+  if (starts) return starts;
+  const rows = stored.ips.length;
+  starts = new Int32Array(rows + 1);
+  let at = 0;
+  for (let row = 0; row < rows; row++) {
+    starts[row] = at;
+    const count = Math.floor(rowNumber(stored.counts[row * ROW_WIDTH + ROW_PAIR_COUNT]));
+    if (count > 0) at = Math.min(stored.pairs.length & ~1, at + 2 * count);
+  }
+  starts[rows] = at;
+  offsets.set(stored, starts);
+  return starts;
+}
+
 function decodeRows(stored: StoredDaySummary): SummarySource[] {
-  const { keys, reports } = stored;
+  const { keys, reports, counts, pairs } = stored;
   const width = MAPS.length;
+  const starts = pairOffsets(stored);
   const sources: SummarySource[] = [];
-  for (const row of stored.rows) {
-    if (!Array.isArray(row)) continue;
+  for (let row = 0; row < stored.ips.length; row++) {
     const maps: Array<Record<string, number>> = [NO_COUNTS, NO_COUNTS, NO_COUNTS, NO_COUNTS, NO_COUNTS];
-    for (let at = ROW_PAIRS; at + 1 < row.length; at += 2) {
-      const code = pairKey(row[at], keys.length);
+    for (let at = starts[row]!; at < starts[row + 1]!; at += 2) {
+      const code = pairKey(pairs[at], keys.length);
       if (code < 0) continue;
       const key = String(keys[(code / width) | 0]);
       const field = code % width;
       if (maps[field] === NO_COUNTS) maps[field] = dict<number>();
       // a key twice in one row (never written so) counts twice, as the grouping counts it
-      maps[field]![key] = (maps[field]![key] ?? 0) + rowNumber(row[at + 1]);
+      maps[field]![key] = (maps[field]![key] ?? 0) + rowNumber(pairs[at + 1]);
     }
+    const base = row * ROW_WIDTH;
     sources.push({
-      ip: String(row[0]),
-      messages: rowNumber(row[1]),
-      dmarcPass: rowNumber(row[2]),
-      spfPass: rowNumber(row[3]),
-      dkimPass: rowNumber(row[4]),
-      spfAligned: rowNumber(row[5]),
-      dkimAligned: rowNumber(row[6]),
-      spfUnalignedPass: rowNumber(row[7]),
-      dkimUnalignedPass: rowNumber(row[8]),
+      ip: String(stored.ips[row]),
+      messages: rowNumber(counts[base]),
+      dmarcPass: rowNumber(counts[base + 1]),
+      spfPass: rowNumber(counts[base + 2]),
+      dkimPass: rowNumber(counts[base + 3]),
+      spfAligned: rowNumber(counts[base + 4]),
+      dkimAligned: rowNumber(counts[base + 5]),
+      spfUnalignedPass: rowNumber(counts[base + 6]),
+      dkimUnalignedPass: rowNumber(counts[base + 7]),
       dispositions: maps[0]!,
       reasons: maps[1]!,
       headerFrom: maps[2]!,
       spf: maps[3]!,
       dkim: maps[4]!,
-      firstIngestedAt: headIngestedAt(reports, row[ROW_FIRST_AT]),
+      firstIngestedAt: headIngestedAt(reports, counts[base + ROW_FIRST_AT]),
     });
   }
   return sources;

@@ -233,33 +233,40 @@ describe('the group table', () => {
     expect(table.identities[1]!.ptr).toBe('mx.192.0.2.2.relay.example');
   });
 
-  it('skips stored pair codes that are none, the same way as the decoded rows', () => {
+  it('skips stored pair codes and counts that are none, the same way as the decoded rows', () => {
     const summary = randomDays(5, 1, 3)[0]!;
     const encoded = encodeSummary(summary);
     const keys = encoded.keys.length;
+    // the first row's pairs: a key twice, a negative, a fractional, a text and an out-of-range code
+    const extra = [2, 5, 2, 1, -3, 4, 2.5, 9, 'x', 1, keys * 5 + 1, 7] as never as number[];
+    const firstPairs = encoded.counts[9]! * 2;
+    const counts = [...encoded.counts];
+    counts[9] = counts[9]! + extra.length / 2;
+    counts[10 + 1] = 'many' as never; // the second row's dmarcPass
     const hostile: StoredDaySummary = {
       ...encoded,
-      rows: [
-        // a key twice in one row, a negative, a fractional, a text and an out-of-range code
-        [...encoded.rows[0]!, 2, 5, 2, 1, -3, 4, 2.5, 9, 'x', 1, keys * 5 + 1, 7],
-        'not a row' as never,
-        ...encoded.rows.slice(1),
-      ],
+      counts,
+      pairs: [...encoded.pairs.slice(0, firstPairs), ...extra, ...encoded.pairs.slice(firstPairs)],
+      // a row past the counts and pairs there are
+      ips: [...encoded.ips, '192.0.2.250'],
     };
     const decoded = decodeSummary(hostile);
     expect(() => decoded.sources).not.toThrow();
-    expect(decoded.sources).toHaveLength(summary.sources.length);
+    expect(decoded.sources).toHaveLength(summary.sources.length + 1);
+    expect(decoded.sources[1]!.dmarcPass).toBe(0);
+    expect(decoded.sources[summary.sources.length]).toMatchObject({ ip: '192.0.2.250', messages: 0 });
     const table = buildGroupTable([decoded], {}, markLookup(null), WINDOW, DOMAIN);
+    expect(table.size).toBeGreaterThan(0);
     for (let group = 0; group < table.size; group++) {
       const { ip, ...figures } = groupStat(table, group);
       const { ip: rowIp, firstIngestedAt: _first, ...row } = decoded.sources.find((source) => source.ip === ip)!;
       expect(rowIp).toBe(ip);
       expect(figures).toEqual(row);
     }
-    const first = decoded.sources[0]!;
     const key = encoded.keys[0]!;
-    const map = (['dispositions', 'reasons', 'headerFrom', 'spf', 'dkim'] as const)[2];
-    expect(first[map][key]).toBe((summary.sources[0]![map][key] ?? 0) + 5 + 1);
+    expect(decoded.sources[0]!.headerFrom[key]).toBe((summary.sources[0]!.headerFrom[key] ?? 0) + 5 + 1);
+    // the rows after the first keep their own pairs
+    expect(decoded.sources.slice(2, summary.sources.length)).toEqual(summary.sources.slice(2));
   });
 
   it('the IP view of a classified window answers as the map of every IP does', () => {
