@@ -245,7 +245,8 @@ export function decodeSummary(stored: StoredDaySummary): DaySummary {
   const summary: DaySummary = {
     domain: stored.domain,
     date: stored.date,
-    reports: stored.reports,
+    // a list of its own: the stored document may be shared with other reads (summary-cache.ts)
+    reports: [...stored.reports],
     get sources() {
       return (sources ??= decodeRows(stored));
     },
