@@ -6,10 +6,11 @@ import type { ReadinessThresholds } from './types.ts';
 import type { MarksDoc, SourceStat } from '../store/types.ts';
 import type { DayData } from '../store/summary.ts';
 import type { DayWindow, Hint, SenderIdentity, SourceClass } from './types.ts';
-import { groupSources, type GroupedSources, type SenderGroup } from './groups.ts';
+import type { GroupedSources, SenderGroup } from './groups.ts';
+import { buildGroupTable, COUNTER, FailureHints, ipCount, materialize, type GroupTable } from './group-table.ts';
 import { explainFailures, hint } from './hints.ts';
-import { markLookup } from './marks.ts';
-import { rate } from './stats.ts';
+import { markLookup, type MarkLookup } from './marks.ts';
+import { emptyStat, rate } from './stats.ts';
 
 /** Every class; the first two need the owner's action (decide, fix), the others do not. */
 export const SOURCE_CLASSES: readonly SourceClass[] = [
@@ -115,6 +116,165 @@ export function classifyGroups(
   return result;
 }
 
+/** The classes of one domain's sender groups over a window, as flat arrays beside its group table. */
+export interface WindowClasses {
+  domain: string;
+  table: GroupTable;
+  classes: SourceClass[];
+  /** the hint shown for each group (classHint) */
+  hints: Array<Hint | null>;
+  /** the failure hint of a group (explainFailures of its figures), worked out again when asked */
+  failureHint(group: number): Hint | null;
+}
+
+/**
+ * Groups and classifies one domain's window once (classifyGroups' rules over the flat table):
+ * `ready`, the digest and the per-IP classes all read the result.
+ */
+export function classifyWindow(input: {
+  days: readonly DayData[];
+  identities: Record<string, SenderIdentity>;
+  marks: MarksDoc | MarkLookup;
+  window: DayWindow;
+  domain: string;
+  thresholds: ClassifyThresholds;
+}): WindowClasses {
+  const { domain, thresholds: t } = input;
+  const lookup = typeof input.marks === 'function' ? input.marks : markLookup(input.marks);
+  const table = buildGroupTable(input.days, input.identities, lookup, input.window, domain);
+  const failures = new FailureHints(table);
+  const classes = new Array<SourceClass>(table.size);
+  const hints = new Array<Hint | null>(table.size);
+  // one facts object, refilled per group (classifySource keeps nothing of it); its failure hint
+  // only carries the code, which is all classifySource reads
+  const stat = emptyStat();
+  const codeOnly = { code: '', params: {} } as { code: Hint['code']; params: Hint['params'] };
+  const facts: ClassifyFacts = {
+    stat,
+    mark: null,
+    identity: { by: 'ip', forwarder: false },
+    activeDays: 0,
+    domainMessages: table.messages,
+    failureHint: null,
+  };
+  const context = { forwarder: false, domain };
+  for (let group = 0; group < table.size; group++) {
+    const identity = table.identities[group]!;
+    context.forwarder = identity.forwarder;
+    const code = failures.code(group, context);
+    stat.messages = table.counters[group * 8 + COUNTER.messages]!;
+    stat.dmarcPass = table.counters[group * 8 + COUNTER.dmarcPass]!;
+    facts.mark = table.marks[group]!;
+    facts.identity = identity;
+    facts.activeDays = table.activeDays[group]!;
+    if (code === null) facts.failureHint = null;
+    else {
+      codeOnly.code = code;
+      facts.failureHint = codeOnly;
+    }
+    const sourceClass = classifySource(facts, t);
+    classes[group] = sourceClass;
+    if (code === null) hints[group] = null;
+    else if (sourceClass === 'spoofing') {
+      // classHint of a spoofing source: only the failing count of the failure hint is kept
+      const subject = ipCount(table, group) === 1 ? table.keys[group]! : identity.name;
+      hints[group] = hint('spoofing', { domain, subject, failing: failures.figures.failing });
+    } else hints[group] = failures.hintOf(group, code);
+  }
+  const failureHint = (group: number) =>
+    classes[group] === 'spoofing'
+      ? failures.hint(group, { forwarder: table.identities[group]!.forwarder, domain })
+      : hints[group]!;
+  return { domain, table, classes, hints, failureHint };
+}
+
+/** One group of WindowClasses as a ClassifiedGroup: its SenderGroup object is built when read. */
+class TableClassified implements ClassifiedGroup {
+  readonly class: SourceClass;
+  readonly hint: Hint | null;
+  private built: SenderGroup | null = null;
+  private failure: Hint | null | undefined = undefined;
+
+  constructor(
+    private readonly source: WindowClasses,
+    private readonly index: number,
+  ) {
+    this.class = source.classes[index]!;
+    this.hint = source.hints[index]!;
+  }
+
+  get failureHint(): Hint | null {
+    if (this.failure === undefined) this.failure = this.source.failureHint(this.index);
+    return this.failure;
+  }
+
+  get group(): SenderGroup {
+    return (this.built ??= materialize(this.source.table, this.index));
+  }
+}
+
+/** The class of every IP of a classified window (each IP has the class of its sender group). */
+export function ipClasses(classified: WindowClasses): Map<string, ClassifiedGroup> {
+  const { table } = classified;
+  const byGroup = new Array<ClassifiedGroup>(table.size);
+  const ips = new Map<string, ClassifiedGroup>();
+  for (let ipId = 0; ipId < table.ips.length; ipId++) {
+    const group = table.ipGroup[ipId]!;
+    ips.set(table.ips[ipId]!, (byGroup[group] ??= new TableClassified(classified, group)));
+  }
+  return ips;
+}
+
+/**
+ * ipClasses as a read-only view over the table's own IP index: for a caller that looks up a few
+ * IPs (the digest) and need not pay for a second map of every IP.
+ */
+export class IpClassView implements ReadonlyMap<string, ClassifiedGroup> {
+  private readonly byGroup: Array<ClassifiedGroup | undefined>;
+
+  constructor(private readonly classified: WindowClasses) {
+    this.byGroup = new Array<ClassifiedGroup | undefined>(classified.table.size);
+  }
+
+  private ofGroup(group: number): ClassifiedGroup {
+    return (this.byGroup[group] ??= new TableClassified(this.classified, group));
+  }
+
+  get size(): number {
+    return this.classified.table.ips.length;
+  }
+
+  get(ip: string): ClassifiedGroup | undefined {
+    const id = this.classified.table.ipIndex.get(ip);
+    return id === undefined ? undefined : this.ofGroup(this.classified.table.ipGroup[id]!);
+  }
+
+  has(ip: string): boolean {
+    return this.classified.table.ipIndex.has(ip);
+  }
+
+  *entries(): MapIterator<[string, ClassifiedGroup]> {
+    const { table } = this.classified;
+    for (let id = 0; id < table.ips.length; id++) yield [table.ips[id]!, this.ofGroup(table.ipGroup[id]!)];
+  }
+
+  *keys(): MapIterator<string> {
+    yield* this.classified.table.ips;
+  }
+
+  *values(): MapIterator<ClassifiedGroup> {
+    for (const [, value] of this.entries()) yield value;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, ClassifiedGroup]> {
+    return this.entries();
+  }
+
+  forEach(callback: (value: ClassifiedGroup, key: string, map: ReadonlyMap<string, ClassifiedGroup>) => void): void {
+    for (const [key, value] of this.entries()) callback(value, key, this);
+  }
+}
+
 /**
  * The class of every IP for each domain of the day documents: an IP has the class of its sender
  * group in its domain (for `ip`, `date`, the digest and alerts).
@@ -129,12 +289,7 @@ export function classifyIps(input: {
 }): Map<string, Map<string, ClassifiedGroup>> {
   const lookup = markLookup(input.marks);
   const byDomain = new Map<string, Map<string, ClassifiedGroup>>();
-  for (const domain of input.domains) {
-    const grouped = groupSources(input.days, input.identities, lookup, input.window, domain);
-    const groups = classifyGroups(grouped, domain, input.thresholds);
-    const ips = new Map<string, ClassifiedGroup>();
-    for (const classified of groups.values()) for (const ip of classified.group.ips.keys()) ips.set(ip, classified);
-    byDomain.set(domain, ips);
-  }
+  for (const domain of input.domains)
+    byDomain.set(domain, ipClasses(classifyWindow({ ...input, marks: lookup, domain })));
   return byDomain;
 }

@@ -16,7 +16,15 @@ import { classHint, classRank } from './classify.ts';
 import { explainFailures } from './hints.ts';
 import { addStat, emptyStat, rate, rows } from './stats.ts';
 import { dict, own } from '../store/dict.ts';
-import { asSummary, type DayData, type DaySummary } from '../store/summary.ts';
+import {
+  headIngestedAt,
+  isDaySummary,
+  ROW_FIRST_AT,
+  ROW_WIDTH,
+  rowNumber,
+  summaryRows,
+  type DayData,
+} from '../store/summary.ts';
 
 export interface DigestInput {
   /** ISO times; the period is since (inclusive) to until (exclusive) */
@@ -107,12 +115,13 @@ export function digestData(input: DigestInput): DigestData {
   const previous = new Map<string, { messages: number; dmarcPass: number }>();
   const newDocs = new Map(input.newDays.map((doc) => [`${doc.domain}\u0000${doc.date}`, doc]));
   for (const day of input.previousDays) {
-    if (Array.isArray((day as DaySummary).sources)) {
-      const summary = day as DaySummary;
+    if (isDaySummary(day)) {
+      const summary = day;
       const acc = previous.get(summary.domain) ?? { messages: 0, dmarcPass: 0 };
-      for (const source of summary.sources) {
-        acc.messages += source.messages;
-        acc.dmarcPass += source.dmarcPass;
+      const { ips, counts } = summaryRows(summary);
+      for (let row = 0; row < ips.length; row++) {
+        acc.messages += rowNumber(counts[row * ROW_WIDTH]);
+        acc.dmarcPass += rowNumber(counts[row * ROW_WIDTH + 1]);
       }
       const doc = newDocs.get(`${summary.domain}\u0000${summary.date}`);
       const periodParts = doc
@@ -177,9 +186,15 @@ export function digestData(input: DigestInput): DigestData {
   };
   const byIp = (a: SourceStat, b: SourceStat) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
   // What needs action first: by class (unknown classes last), then failing volume.
+  // Ranked once per source (the sorts below would otherwise look the class up per comparison).
+  const ranks = new Map<SourceStat, number>();
   const rank = (domain: string, stat: SourceStat) => {
-    const sourceClass = classOf(domain, stat.ip);
-    return sourceClass ? classRank(sourceClass) : 99;
+    let value = ranks.get(stat);
+    if (value === undefined) {
+      const sourceClass = classOf(domain, stat.ip);
+      ranks.set(stat, (value = sourceClass ? classRank(sourceClass) : 99));
+    }
+    return value;
   };
   const totalOf = (list: SourceStat[], count: (stat: SourceStat) => number): ListTotal => ({
     count: list.length,
@@ -271,12 +286,23 @@ export function newIpsAgainstSummaries(
       for (const source of doc.reports[reportKey]!.sources) ips.add(source.ip);
     }
   }
+  // Only this period's IPs are looked up in the summaries' rows (a month of rows holds many more).
   const before = new Map<string, Set<string>>();
   for (const day of summaries) {
-    if (!current.has(day.domain)) continue;
-    let ips = before.get(day.domain);
-    if (!ips) before.set(day.domain, (ips = new Set()));
-    for (const source of asSummary(day).sources) if (source.firstIngestedAt < since) ips.add(source.ip);
+    const ips = current.get(day.domain);
+    if (!ips) continue;
+    let seen = before.get(day.domain);
+    if (!seen) before.set(day.domain, (seen = new Set()));
+    const stored = summaryRows(day);
+    for (let row = 0; row < stored.ips.length; row++) {
+      const ip = String(stored.ips[row]);
+      if (
+        ips.has(ip) &&
+        !seen.has(ip) &&
+        headIngestedAt(stored.reports, stored.counts[row * ROW_WIDTH + ROW_FIRST_AT]) < since
+      )
+        seen.add(ip);
+    }
   }
   return freshIps(current, before);
 }

@@ -83,6 +83,34 @@ const orgDomains = new Map<string, string>();
 const FORWARD_REASONS = ['forwarded', 'trusted_forwarder'];
 
 /**
+ * A failing source's figures, reduced over its count maps: what the failure pattern is decided on.
+ * explainFailures reduces a SourceStat; the window queries reduce their merged rows (group-table.ts)
+ * and share the decision (failureHint).
+ */
+export interface FailureFigures {
+  /** messages - dmarcPass, above 0 */
+  failing: number;
+  /** the top header From, else the policy domain */
+  domain: string;
+  messages: number;
+  dmarcPass: number;
+  spfPass: number;
+  ip: string;
+  /** reasons forwarded + trusted_forwarder, and mailing_list */
+  forwardReasons: number;
+  listReasons: number;
+  /** DKIM results of our own (organisational) domain that neither pass nor are none */
+  ownDkimBroken: number;
+  /** DKIM results other than none, with a domain */
+  anyDkimSignature: number;
+  /** the top passing unaligned DKIM / SPF domain and its larger count (or the unaligned-pass counter) */
+  dkimDomain: string | null;
+  dkimUnaligned: number;
+  spfDomain: string | null;
+  spfUnaligned: number;
+}
+
+/**
  * Explains why a source fails DMARC, from its merged figures. Null when nothing fails.
  * `forwarder`: the sender is a mailbox provider / list that relays mail of others.
  */
@@ -91,7 +119,6 @@ export function explainFailures(stat: SourceStat, context: { forwarder?: boolean
   if (failing <= 0) return null;
   const domain = topKey(stat.headerFrom) ?? context.domain ?? '';
   const fromOrg = orgDomain(domain);
-  const half = failing / 2;
 
   let forwardReasons = 0;
   for (const reason of FORWARD_REASONS) forwardReasons += own(stat.reasons, reason) ?? 0;
@@ -118,27 +145,71 @@ export function explainFailures(stat: SourceStat, context: { forwarder?: boolean
   }
   const spfDomain = topKey(spfOther);
   const dkimDomain = topKey(dkimOther);
-  const spfUnaligned = Math.max(stat.spfUnalignedPass ?? 0, spfDomain ? (spfOther[spfDomain] ?? 0) : 0);
-  const dkimUnaligned = Math.max(stat.dkimUnalignedPass ?? 0, dkimDomain ? (dkimOther[dkimDomain] ?? 0) : 0);
+  return failureHint(
+    {
+      failing,
+      domain,
+      messages: stat.messages,
+      dmarcPass: stat.dmarcPass,
+      spfPass: stat.spfPass,
+      ip: stat.ip,
+      forwardReasons,
+      listReasons,
+      ownDkimBroken,
+      anyDkimSignature,
+      dkimDomain,
+      dkimUnaligned: Math.max(stat.dkimUnalignedPass ?? 0, dkimDomain ? (dkimOther[dkimDomain] ?? 0) : 0),
+      spfDomain,
+      spfUnaligned: Math.max(stat.spfUnalignedPass ?? 0, spfDomain ? (spfOther[spfDomain] ?? 0) : 0),
+    },
+    context.forwarder === true,
+  );
+}
 
+/** The reasons counted as forwarding (explainFailures' forwardReasons). */
+export const FORWARDING_REASONS: readonly string[] = FORWARD_REASONS;
+
+/** The failure pattern of reduced figures (the one decision behind explainFailures). */
+export function failureHint(f: FailureFigures, forwarder: boolean): Hint {
+  return failureHintOf(failureCode(f, forwarder), f);
+}
+
+export type FailureCode =
+  'mailing-list' | 'forwarded' | 'dkim-unaligned' | 'spf-unaligned' | 'intermittent' | 'no-auth' | 'auth-fail';
+
+/** Which failure pattern the figures show (failureHint without building the hint). */
+export function failureCode(f: FailureFigures, forwarder: boolean): FailureCode {
+  const half = f.failing / 2;
   // Our own signature present but failing means the message was changed on the way (a relay), or
   // a signing fault: it counts as forwarding when the source never passes or is a known relay.
-  const brokenByRelay = ownDkimBroken >= half && (stat.dmarcPass === 0 || context.forwarder === true);
-  if (listReasons >= half) return hint('mailing-list', { domain, failing });
+  const brokenByRelay = f.ownDkimBroken >= half && (f.dmarcPass === 0 || forwarder);
+  if (f.listReasons >= half) return 'mailing-list';
   // A list re-signs what it changed: our broken signature next to a passing one of another domain.
-  if (brokenByRelay && dkimUnaligned >= half && forwardReasons < half) return hint('mailing-list', { domain, failing });
-  if (forwardReasons >= half || brokenByRelay) return hint('forwarded', { domain, failing });
+  if (brokenByRelay && f.dkimUnaligned >= half && f.forwardReasons < half) return 'mailing-list';
+  if (f.forwardReasons >= half || brokenByRelay) return 'forwarded';
   // When both pass for the service's own domains, DKIM is the fix to ask for: it survives forwarding.
-  if (dkimDomain && dkimUnaligned >= half) return hint('dkim-unaligned', { dkimDomain, domain, failing });
-  if (spfDomain && spfUnaligned >= half) return hint('spf-unaligned', { spfDomain, domain, failing });
+  if (f.dkimDomain && f.dkimUnaligned >= half) return 'dkim-unaligned';
+  if (f.spfDomain && f.spfUnaligned >= half) return 'spf-unaligned';
   // A mailbox provider relaying with nothing of its own that passes: forwarding.
-  if (context.forwarder && stat.dmarcPass === 0) return hint('forwarded', { domain, failing });
-  if (stat.dmarcPass > 0)
-    return hint('intermittent', {
-      domain,
-      passPercent: Math.floor(rate(stat.dmarcPass, stat.messages) * 100),
-      failing,
-    });
-  if (anyDkimSignature < half && stat.spfPass === 0) return hint('no-auth', { domain, ip: stat.ip, failing });
-  return hint('auth-fail', { domain, failing });
+  if (forwarder && f.dmarcPass === 0) return 'forwarded';
+  if (f.dmarcPass > 0) return 'intermittent';
+  if (f.anyDkimSignature < half && f.spfPass === 0) return 'no-auth';
+  return 'auth-fail';
+}
+
+/** The hint of a failure code with the parameters its sentence names. */
+export function failureHintOf(code: FailureCode, f: FailureFigures): Hint {
+  const { domain, failing } = f;
+  switch (code) {
+    case 'dkim-unaligned':
+      return hint(code, { dkimDomain: f.dkimDomain ?? '', domain, failing });
+    case 'spf-unaligned':
+      return hint(code, { spfDomain: f.spfDomain ?? '', domain, failing });
+    case 'intermittent':
+      return hint(code, { domain, passPercent: Math.floor(rate(f.dmarcPass, f.messages) * 100), failing });
+    case 'no-auth':
+      return hint(code, { domain, ip: f.ip, failing });
+    default:
+      return hint(code, { domain, failing });
+  }
 }

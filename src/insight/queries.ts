@@ -5,7 +5,15 @@
 import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
-import { asSummary, type DayData, type DaySummary } from '../store/summary.ts';
+import {
+  pairKey,
+  pairOffsets,
+  ROW_MAPS,
+  summaryRows,
+  type DayData,
+  type DaySummary,
+  type StoredDaySummary,
+} from '../store/summary.ts';
 import type {
   DateInsight,
   DayWindow,
@@ -20,7 +28,8 @@ import type {
   SourcesInsight,
   Summary,
 } from './types.ts';
-import { classifyIps } from './classify.ts';
+import { classifyIps, classifyWindow, IpClassView, type ClassifiedGroup } from './classify.ts';
+import { markLookup } from './marks.ts';
 import { dateInsight } from './date.ts';
 import { digestData, newIpsAgainstSummaries } from './digest.ts';
 import { ipInsight } from './ip.ts';
@@ -42,19 +51,27 @@ export function identifyHints(stats: Iterable<Pick<SourceStat, 'dkim' | 'spf'>>)
   return { dkimDomains: [...dkim].sort(), spfDomains: [...spf].sort() };
 }
 
-/** identifyHints of one row, without sets: called for every IP of a busy month. */
-function rowHints(stat: Pick<SourceStat, 'dkim' | 'spf'>): IdentifyHints {
-  const domains = (counts: Record<string, number>) => {
-    const list: string[] = [];
-    for (const key in counts) {
-      const space = key.indexOf(' ');
-      const domain = space < 0 ? key : key.slice(0, space);
-      if (domain && !list.includes(domain)) list.push(domain);
-    }
-    return list;
-  };
-  return { dkimDomains: domains(stat.dkim), spfDomains: domains(stat.spf) };
+/** identifyHints of one stored summary row, without sets or maps: called for every IP of a busy month. */
+function rowHints(stored: StoredDaySummary, row: number): IdentifyHints {
+  const { keys, pairs } = stored;
+  const starts = pairOffsets(stored);
+  const dkimDomains: string[] = [];
+  const spfDomains: string[] = [];
+  for (let at = starts[row]!; at < starts[row + 1]!; at += 2) {
+    const code = pairKey(pairs[at], keys.length);
+    if (code < 0) continue;
+    const map = code % ROW_MAPS.length;
+    const list = map === DKIM_MAP ? dkimDomains : map === SPF_MAP ? spfDomains : null;
+    if (!list) continue;
+    const key = String(keys[(code / ROW_MAPS.length) | 0]);
+    const space = key.indexOf(' ');
+    const domain = space < 0 ? key : key.slice(0, space);
+    if (domain && !list.includes(domain)) list.push(domain);
+  }
+  return { dkimDomains, spfDomains };
 }
+const DKIM_MAP = ROW_MAPS.indexOf('dkim');
+const SPF_MAP = ROW_MAPS.indexOf('spf');
 
 const IDENTIFY_CONCURRENCY = 512;
 
@@ -92,6 +109,17 @@ function remember(identify: Identify, ip: string, identity: SenderIdentity): voi
   memo.set(ip, identity);
 }
 
+/**
+ * A copy of an identity built property by property, so that identities with the same keys share
+ * one hidden class. identify's spread objects each get a class of their own: with 20-30k of them,
+ * every read of a field of a busy month's sender groups became a slow generic lookup.
+ */
+function sharedShape(identity: SenderIdentity): SenderIdentity {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(identity)) copy[key] = (identity as unknown as Record<string, unknown>)[key];
+  return copy as unknown as SenderIdentity;
+}
+
 /** Identifies every source IP of the day documents (hints from the first record seen of each IP). */
 export async function identifyDays(
   identify: Identify,
@@ -100,25 +128,37 @@ export async function identifyDays(
 ): Promise<Record<string, SenderIdentity>> {
   const memo = memoOf(identify);
   const identities = dict<SenderIdentity>();
-  const firstStat = new Map<string, SourceStat>();
-  for (const day of days) {
-    for (const source of asSummary(day).sources) {
-      if (options.only && !options.only.has(source.ip)) continue;
-      if (identities[source.ip] || firstStat.has(source.ip)) continue;
-      const known = options.dns ? undefined : memo.get(source.ip);
-      if (known) identities[source.ip] = known;
-      else firstStat.set(source.ip, source);
+  // IPs not remembered, with the row (and its day's string table) of the first record seen
+  const unknown = new Map<string, { stored: StoredDaySummary; row: number }>();
+  // IPs met so far: a Set, since an IP read from the store is not an interned string yet and an
+  // object-key lookup with it interns it
+  const seen = new Set<string>();
+  scan: for (const day of days) {
+    const stored = summaryRows(day);
+    for (let row = 0; row < stored.ips.length; row++) {
+      const ip = String(stored.ips[row]);
+      if (seen.has(ip) || (options.only && !options.only.has(ip))) continue;
+      seen.add(ip);
+      const known = options.dns ? undefined : memo.get(ip);
+      if (known) identities[ip] = known;
+      else unknown.set(ip, { stored, row });
+      // the few IPs asked about are found among the first rows (they are the largest senders)
+      if (options.only && seen.size === options.only.size) break scan;
     }
   }
-  const ips = [...firstStat.keys()];
+  const ips = [...unknown.keys()];
   for (let start = 0; start < ips.length; start += IDENTIFY_CONCURRENCY) {
     const chunk = ips.slice(start, start + IDENTIFY_CONCURRENCY);
     const found = await Promise.all(
-      chunk.map((ip) => identify(ip, rowHints(firstStat.get(ip)!), { dns: options.dns })),
+      chunk.map((ip) => {
+        const first = unknown.get(ip)!;
+        return identify(ip, rowHints(first.stored, first.row), { dns: options.dns });
+      }),
     );
     chunk.forEach((ip, index) => {
-      identities[ip] = found[index]!;
-      remember(identify, ip, found[index]!);
+      const identity = sharedShape(found[index]!);
+      identities[ip] = identity;
+      remember(identify, ip, identity);
     });
   }
   return identities;
@@ -398,11 +438,25 @@ export async function queryDigest(
   const identities = await timed(timings, 'identify', () => identifyDays(identify, days, { dns: false }));
 
   const readinessByDomain = dict<Readiness>();
-  let classes: ReturnType<typeof classifyIps> = new Map();
+  let classes: ReadonlyMap<string, ReadonlyMap<string, ClassifiedGroup>> = new Map();
   await timed(timings, 'readiness', async () => {
-    for (const domain of aggregateDomains)
-      readinessByDomain[domain] = readiness({ domain, days, identities, marks, thresholds, window: readyWindow });
-    classes = classifyIps({ days, identities, marks, window: readyWindow, domains: aggregateDomains, thresholds });
+    // one grouping per domain serves both the verdict and the class of every IP
+    const lookup = markLookup(marks);
+    const byDomain = new Map<string, ReadonlyMap<string, ClassifiedGroup>>();
+    for (const domain of aggregateDomains) {
+      const classified = classifyWindow({ days, identities, marks: lookup, window: readyWindow, domain, thresholds });
+      readinessByDomain[domain] = readiness({
+        domain,
+        days,
+        identities,
+        marks,
+        thresholds,
+        window: readyWindow,
+        classified,
+      });
+      byDomain.set(domain, new IpClassView(classified));
+    }
+    classes = byDomain;
   });
   const newDays = periodDocs.filter(
     (doc) => aggregateDomains.has(doc.domain) && Object.keys(doc.reports).some((key) => periodKeys.has(key)),

@@ -16,10 +16,9 @@ import type {
   ReportedPolicy,
   SenderIdentity,
 } from './types.ts';
-import { classifyGroups, classRank } from './classify.ts';
-import { groupSources, topIps } from './groups.ts';
+import { classifyWindow, classRank, type WindowClasses } from './classify.ts';
+import { COUNTER, groupCount, groupTopIps, ipCount, MAP } from './group-table.ts';
 import { hint, type HintCode } from './hints.ts';
-import { markLookup } from './marks.ts';
 import { rate } from './stats.ts';
 
 /**
@@ -47,6 +46,8 @@ export interface ReadinessInput {
   marks: MarksDoc;
   thresholds: ReadinessThresholds;
   window: DayWindow;
+  /** the domain's groups already classified over this window (classifyWindow), to share the work */
+  classified?: WindowClasses;
 }
 
 /** The policy receivers reported most often on the latest day with reports. */
@@ -153,39 +154,58 @@ export function policyAge(
   return { since, days: days_, atLeast: since === dates[dates.length - 1] };
 }
 
-export function readiness({ domain, days, identities, marks, thresholds: t, window }: ReadinessInput): Readiness {
-  const grouped = groupSources(days, identities, markLookup(marks), window, domain);
-  const total = grouped.messages;
+export function readiness(input: ReadinessInput): Readiness {
+  const { domain, days, thresholds: t, window } = input;
+  const classified =
+    input.classified?.domain === domain
+      ? input.classified
+      : classifyWindow({ days, identities: input.identities, marks: input.marks, window, domain, thresholds: t });
+  const { table, classes, hints } = classified;
+  const total = table.messages;
+  const { counters, keys } = table;
 
-  const sources: Array<ReadinessSource & { spfOnly: number }> = [];
-  let mailingListMessages = 0;
-  for (const { group, class: sourceClass, hint: groupHint } of classifyGroups(grouped, domain, t).values()) {
-    const stat = group.stat;
-    if (sourceClass === 'mailing-list') mailingListMessages += stat.messages;
-    else if (sourceClass !== 'spoofing') mailingListMessages += stat.reasons['mailing_list'] ?? 0;
-    sources.push({
-      key: group.key,
-      sender: group.identity.name,
-      by: group.identity.by,
-      service: group.identity.service,
-      class: sourceClass,
-      messages: stat.messages,
-      dmarcPass: stat.dmarcPass,
-      dmarcFail: stat.messages - stat.dmarcPass,
-      passRate: rate(stat.dmarcPass, stat.messages),
-      share: rate(stat.messages, total),
-      activeDays: group.activeDays,
-      ips: topIps(group),
-      ipCount: group.ips.size,
-      mark: group.mark,
-      hint: groupHint,
-      spfOnly: Math.max(0, stat.dmarcPass - stat.dkimAligned),
-    });
+  // What needs action first, then the largest (keys are unique: a total order).
+  const ranks = new Uint8Array(table.size);
+  const volume = new Float64Array(table.size);
+  for (let group = 0; group < table.size; group++) {
+    ranks[group] = classRank(classes[group]!);
+    volume[group] = counters[group * 8 + COUNTER.messages]!;
   }
-  // What needs action first, then the largest.
-  sources.sort(
-    (a, b) => classRank(a.class) - classRank(b.class) || b.messages - a.messages || (a.key < b.key ? -1 : 1),
-  );
+  const order = new Array<number>(table.size);
+  for (let group = 0; group < table.size; group++) order[group] = group;
+  order.sort((a, b) => ranks[a]! - ranks[b]! || volume[b]! - volume[a]! || (keys[a]! < keys[b]! ? -1 : 1));
+
+  const sources = new Array<ReadinessSource>(order.length);
+  /** messages passing through SPF alone, per source (index as in `sources`) */
+  const spfOnlyOf = new Float64Array(order.length);
+  let mailingListMessages = 0;
+  for (let position = 0; position < order.length; position++) {
+    const group = order[position]!;
+    const sourceClass = classes[group]!;
+    const identity = table.identities[group]!;
+    const messages = volume[group]!;
+    const dmarcPass = counters[group * 8 + COUNTER.dmarcPass]!;
+    if (sourceClass === 'mailing-list') mailingListMessages += messages;
+    else if (sourceClass !== 'spoofing') mailingListMessages += groupCount(table, group, MAP.reasons, 'mailing_list');
+    sources[position] = {
+      key: keys[group]!,
+      sender: identity.name,
+      by: identity.by,
+      service: identity.service,
+      class: sourceClass,
+      messages,
+      dmarcPass,
+      dmarcFail: messages - dmarcPass,
+      passRate: rate(dmarcPass, messages),
+      share: rate(messages, total),
+      activeDays: table.activeDays[group]!,
+      ips: groupTopIps(table, group),
+      ipCount: ipCount(table, group),
+      mark: table.marks[group]!,
+      hint: hints[group]!,
+    };
+    spfOnlyOf[position] = Math.max(0, dmarcPass - counters[group * 8 + COUNTER.dkimAligned]!);
+  }
 
   let spoofingMessages = 0;
   let forwardedMessages = 0;
@@ -209,15 +229,16 @@ export function readiness({ domain, days, identities, marks, thresholds: t, wind
   // SPF, and only DKIM survives it.
   const failingLimit = t.maxLegitFailingShare * consideredMessages;
   const toBlocker = (
-    s: (typeof sources)[number],
+    s: ReadinessSource,
     blocks: ReadinessBlocker['blocks'],
+    failing: number,
     blockerHint: Hint | null,
   ): ReadinessBlocker => ({
     sender: s.sender,
     class: s.class,
     blocks,
     messages: s.messages,
-    failing: blocks === 'reject' ? s.spfOnly : s.dmarcFail,
+    failing,
     ips: s.ips,
     hint: blockerHint,
   });
@@ -227,21 +248,24 @@ export function readiness({ domain, days, identities, marks, thresholds: t, wind
         s.class === 'unconfirmed' ||
         (s.class === 'legitimate-failing' && (s.mark === 'mine' || s.dmarcFail > failingLimit)),
     )
-    .map((s) => toBlocker(s, 'quarantine', s.hint))
+    .map((s) => toBlocker(s, 'quarantine', s.dmarcFail, s.hint))
     .sort((a, b) => b.failing - a.failing || (a.sender < b.sender ? -1 : 1));
-  const spfOnlySources = sources.filter(
-    (s) => (s.class === 'aligned' || s.class === 'legitimate-failing') && s.spfOnly > 0 && s.spfOnly > failingLimit,
-  );
+  const spfOnlySources: Array<{ source: ReadinessSource; spfOnly: number }> = [];
+  sources.forEach((s, position) => {
+    const spfOnly = spfOnlyOf[position]!;
+    if ((s.class === 'aligned' || s.class === 'legitimate-failing') && spfOnly > 0 && spfOnly > failingLimit)
+      spfOnlySources.push({ source: s, spfOnly });
+  });
   const spfOnlyMessages = spfOnlySources.reduce((sum, s) => sum + s.spfOnly, 0);
   const rejectBlockers = spfOnlySources
-    .map((s) => toBlocker(s, 'reject', hint('spf-only', { domain, spfOnly: s.spfOnly })))
+    .map(({ source, spfOnly }) => toBlocker(source, 'reject', spfOnly, hint('spf-only', { domain, spfOnly })))
     .sort((a, b) => b.failing - a.failing || (a.sender < b.sender ? -1 : 1));
   const blockers = [...quarantineBlockers, ...rejectBlockers];
 
   const misaligned = sources.filter((s) => s.class === 'legitimate-failing');
   const worstLegitShare = misaligned.reduce((worst, s) => Math.max(worst, rate(s.dmarcFail, consideredMessages)), 0);
   const unconfirmed = sources.filter((s) => s.class === 'unconfirmed');
-  const daysWithReports = grouped.daysWithReports.size;
+  const daysWithReports = table.daysWithReports.size;
   const percent = (value: number) => Math.round(value * 1000) / 10;
 
   const checks: ReadinessCheck[] = [
@@ -366,14 +390,13 @@ export function readiness({ domain, days, identities, marks, thresholds: t, wind
     passRate,
   };
   const nextStep = chooseNextStep({ verdict, level, domain, blockers, figures, t, policy, whyNotReject });
-  const publicSources = sources.map(({ spfOnly: _spfOnly, ...rest }) => rest);
   return {
     domain,
     window,
     verdict,
     checks,
     blockers,
-    sources: publicSources,
+    sources,
     policy,
     policyAge: age,
     whyNotReject,

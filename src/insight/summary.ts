@@ -1,7 +1,17 @@
 // `summary [days]` (totals per policy domain) and `sources [days]` (the top sender groups).
 
 import type { MarksDoc } from '../store/types.ts';
-import { asSummary, type DayData } from '../store/summary.ts';
+import {
+  asSummary,
+  pairKey,
+  pairOffsets,
+  ROW_MAPS,
+  ROW_WIDTH,
+  rowNumber,
+  summaryRows,
+  type DayData,
+  type StoredDaySummary,
+} from '../store/summary.ts';
 import type { DayWindow, DomainSummary, SenderIdentity, SourcesInsight, Summary } from './types.ts';
 import { classifyGroups, classRank, type ClassifyThresholds } from './classify.ts';
 import { groupSources, topIps } from './groups.ts';
@@ -9,6 +19,20 @@ import { DEFAULT_THRESHOLDS } from './readiness.ts';
 import { markLookup } from './marks.ts';
 import { inWindow, rate } from './stats.ts';
 import { dict } from '../store/dict.ts';
+
+const DISPOSITIONS = ROW_MAPS.indexOf('dispositions');
+
+/** Adds a stored row's dispositions (its pairs from `start` to `end`) into `into`, in the row's order. */
+function rowDispositions(stored: StoredDaySummary, start: number, end: number, into: Record<string, number>): void {
+  const { keys, pairs } = stored;
+  // a key twice in one row counts twice, as the decoded row counts it
+  for (let at = start; at < end; at += 2) {
+    const code = pairKey(pairs[at], keys.length);
+    if (code < 0 || code % ROW_MAPS.length !== DISPOSITIONS) continue;
+    const key = String(keys[(code / ROW_MAPS.length) | 0]);
+    into[key] = (into[key] ?? 0) + rowNumber(pairs[at + 1]);
+  }
+}
 
 export function summary({ days, window }: { days: readonly DayData[]; window: DayWindow }): Summary {
   interface Acc {
@@ -46,14 +70,18 @@ export function summary({ days, window }: { days: readonly DayData[]; window: Da
       acc.reporters.add(part.orgName);
       acc.days.add(doc.date);
     }
-    for (const source of doc.sources) {
-      acc.messages += source.messages;
-      acc.dmarcPass += source.dmarcPass;
-      acc.spfAligned += source.spfAligned;
-      acc.dkimAligned += source.dkimAligned;
-      acc.sources.add(source.ip);
-      for (const disposition in source.dispositions)
-        acc.dispositions[disposition] = (acc.dispositions[disposition] ?? 0) + (source.dispositions[disposition] ?? 0);
+    // Straight from the stored rows: no row objects or count maps are built for a month of sources.
+    const stored = summaryRows(doc);
+    const { counts } = stored;
+    const starts = pairOffsets(stored);
+    for (let row = 0; row < stored.ips.length; row++) {
+      const base = row * ROW_WIDTH;
+      acc.messages += rowNumber(counts[base]);
+      acc.dmarcPass += rowNumber(counts[base + 1]);
+      acc.spfAligned += rowNumber(counts[base + 4]);
+      acc.dkimAligned += rowNumber(counts[base + 5]);
+      acc.sources.add(String(stored.ips[row]));
+      rowDispositions(stored, starts[row]!, starts[row + 1]!, acc.dispositions);
     }
   }
   const domains: DomainSummary[] = [...byDomain.entries()]

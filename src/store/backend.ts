@@ -92,7 +92,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 // The store keeps plain JSON only. keyv's default serializer walks values in JavaScript and parses
 // with a reviver (for Buffers); the built-in JSON functions are several times faster on big documents.
-export const plainJson = { serialize: JSON.stringify, deserialize: JSON.parse } as const;
+// Unchanged day summaries are not parsed again (summary-cache.ts).
+export const plainJson = { serialize: JSON.stringify, deserialize: parseStored } as const;
 
 export function chunks<T>(items: T[], size: number): T[][] {
   const result: T[][] = [];
@@ -101,6 +102,7 @@ export function chunks<T>(items: T[], size: number): T[][] {
 }
 
 import { redactUrl } from '../text/redact.ts';
+import { parseStored } from './summary-cache.ts';
 export { redactUrl };
 
 export type WriteMany = (entries: BackendEntry[]) => Promise<void>;

@@ -32,7 +32,7 @@ export interface DaySummary {
 }
 
 /** Layout version of the stored summary (a change rebuilds every summary on open). */
-export const SUMMARY_VERSION = 1;
+export const SUMMARY_VERSION = 2;
 
 const COUNTERS = [
   'messages',
@@ -46,16 +46,21 @@ const COUNTERS = [
 ] as const;
 const MAPS = ['dispositions', 'reasons', 'headerFrom', 'spf', 'dkim'] as const;
 
-/** As stored: [ip, ...COUNTERS, index of the first report head, (key index * 5 + map index, count)*] */
-type StoredRow = (string | number)[];
-
+/**
+ * As stored, in columns: one IP per row; per row ROW_WIDTH numbers (the COUNTERS, the index of
+ * its first report head, its number of pairs); and every row's (key index * 5 + map index, count)
+ * pairs one row after the other. Flat number arrays parse into one large object each, which the
+ * young-generation collector never copies (rows as arrays made tens of thousands of small ones).
+ */
 export interface StoredDaySummary {
   v: number;
   domain: string;
   date: string;
   reports: DayReportHead[];
   keys: string[];
-  rows: StoredRow[];
+  ips: string[];
+  counts: number[];
+  pairs: number[];
 }
 
 function addInto(into: SourceStat, from: SourceStat): void {
@@ -95,21 +100,34 @@ export function encodeSummary(summary: DaySummary): StoredDaySummary {
   summary.reports.forEach((head, position) => {
     if (!headIndex.has(head.ingestedAt)) headIndex.set(head.ingestedAt, position);
   });
-  const rows = summary.sources.map((source) => {
-    const row: StoredRow = [source.ip];
-    for (const field of COUNTERS) row.push(source[field]);
-    row.push(headIndex.get(source.firstIngestedAt) ?? 0);
+  const ips: string[] = [];
+  const counts: number[] = [];
+  const pairs: number[] = [];
+  for (const source of summary.sources) {
+    ips.push(source.ip);
+    for (const field of COUNTERS) counts.push(source[field]);
+    counts.push(headIndex.get(source.firstIngestedAt) ?? 0);
+    const start = pairs.length;
     MAPS.forEach((field, mapIndex) => {
-      const counts = source[field];
-      for (const key of Object.keys(counts)) {
+      const map = source[field];
+      for (const key of Object.keys(map)) {
         let at = index.get(key);
         if (at === undefined) index.set(key, (at = keys.push(key) - 1));
-        row.push(at * MAPS.length + mapIndex, own(counts, key) ?? 0);
+        pairs.push(at * MAPS.length + mapIndex, own(map, key) ?? 0);
       }
     });
-    return row;
-  });
-  return { v: SUMMARY_VERSION, domain: summary.domain, date: summary.date, reports: summary.reports, keys, rows };
+    counts.push((pairs.length - start) / 2);
+  }
+  return {
+    v: SUMMARY_VERSION,
+    domain: summary.domain,
+    date: summary.date,
+    reports: summary.reports,
+    keys,
+    ips,
+    counts,
+    pairs,
+  };
 }
 
 /** Whether a stored value is a summary of the current layout. */
@@ -120,48 +138,134 @@ export function isStoredSummary(value: unknown): value is StoredDaySummary {
     doc.v === SUMMARY_VERSION &&
     Array.isArray(doc.reports) &&
     Array.isArray(doc.keys) &&
-    Array.isArray(doc.rows)
+    Array.isArray(doc.ips) &&
+    Array.isArray(doc.counts) &&
+    Array.isArray(doc.pairs)
   );
 }
 
 /** The shared empty count map of decoded rows (rows are read-only: insight copies before adding). */
 const NO_COUNTS: Record<string, number> = Object.freeze(dict<number>());
 
-export function decodeSummary(stored: StoredDaySummary): DaySummary {
-  const { keys, reports } = stored;
+/** Numbers per row in `counts`: the counters, then the first head's index, then the pair count. */
+export const ROW_WIDTH = COUNTERS.length + 2;
+export const ROW_FIRST_AT = COUNTERS.length;
+export const ROW_PAIR_COUNT = COUNTERS.length + 1;
+/** The count maps of a row, in the order of a pair's map index. */
+export const ROW_MAPS = MAPS;
+
+/**
+ * The key index and map index of a stored pair code, or -1 when the code is not one (stored data
+ * is not trusted: a negative or fractional code, or one past the string table, is skipped).
+ */
+export function pairKey(code: unknown, keyCount: number): number {
+  const value = Number(code);
+  if (!Number.isInteger(value) || value < 0) return -1;
+  return ((value / MAPS.length) | 0) < keyCount ? value : -1;
+}
+
+/** A stored count as a number (a stored value that is none counts 0). */
+export const rowNumber = (value: unknown): number => Number(value) || 0;
+
+const offsets = new WeakMap<StoredDaySummary, Int32Array>();
+
+/**
+ * Where each row's pairs start in `pairs` (entry r), and where the last ends (entry rows): from
+ * the stored pair counts, clamped to the pairs there are.
+ */
+export function pairOffsets(stored: StoredDaySummary): Int32Array {
+  let starts = offsets.get(stored);
+  if (starts) return starts;
+  const rows = stored.ips.length;
+  starts = new Int32Array(rows + 1);
+  let at = 0;
+  for (let row = 0; row < rows; row++) {
+    starts[row] = at;
+    const count = Math.floor(rowNumber(stored.counts[row * ROW_WIDTH + ROW_PAIR_COUNT]));
+    if (count > 0) at = Math.min(stored.pairs.length & ~1, at + 2 * count);
+  }
+  starts[rows] = at;
+  offsets.set(stored, starts);
+  return starts;
+}
+
+function decodeRows(stored: StoredDaySummary): SummarySource[] {
+  const { keys, reports, counts, pairs } = stored;
   const width = MAPS.length;
-  const firstAt = COUNTERS.length + 1;
-  const sources: SummarySource[] = new Array(stored.rows.length);
-  for (let index = 0; index < stored.rows.length; index++) {
-    const row = stored.rows[index]!;
+  const starts = pairOffsets(stored);
+  const sources: SummarySource[] = [];
+  for (let row = 0; row < stored.ips.length; row++) {
     const maps: Array<Record<string, number>> = [NO_COUNTS, NO_COUNTS, NO_COUNTS, NO_COUNTS, NO_COUNTS];
-    for (let at = firstAt + 1; at + 1 < row.length; at += 2) {
-      const code = row[at] as number;
-      const key = keys[(code / width) | 0];
+    for (let at = starts[row]!; at < starts[row + 1]!; at += 2) {
+      const code = pairKey(pairs[at], keys.length);
+      if (code < 0) continue;
+      const key = String(keys[(code / width) | 0]);
       const field = code % width;
-      if (key === undefined) continue;
       if (maps[field] === NO_COUNTS) maps[field] = dict<number>();
-      maps[field]![key] = Number(row[at + 1]) || 0;
+      // a key twice in one row (never written so) counts twice, as the grouping counts it
+      maps[field]![key] = (maps[field]![key] ?? 0) + rowNumber(pairs[at + 1]);
     }
-    sources[index] = {
-      ip: String(row[0]),
-      messages: Number(row[1]) || 0,
-      dmarcPass: Number(row[2]) || 0,
-      spfPass: Number(row[3]) || 0,
-      dkimPass: Number(row[4]) || 0,
-      spfAligned: Number(row[5]) || 0,
-      dkimAligned: Number(row[6]) || 0,
-      spfUnalignedPass: Number(row[7]) || 0,
-      dkimUnalignedPass: Number(row[8]) || 0,
+    const base = row * ROW_WIDTH;
+    sources.push({
+      ip: String(stored.ips[row]),
+      messages: rowNumber(counts[base]),
+      dmarcPass: rowNumber(counts[base + 1]),
+      spfPass: rowNumber(counts[base + 2]),
+      dkimPass: rowNumber(counts[base + 3]),
+      spfAligned: rowNumber(counts[base + 4]),
+      dkimAligned: rowNumber(counts[base + 5]),
+      spfUnalignedPass: rowNumber(counts[base + 6]),
+      dkimUnalignedPass: rowNumber(counts[base + 7]),
       dispositions: maps[0]!,
       reasons: maps[1]!,
       headerFrom: maps[2]!,
       spf: maps[3]!,
       dkim: maps[4]!,
-      firstIngestedAt: reports[row[firstAt] as number]?.ingestedAt ?? reports[0]?.ingestedAt ?? '',
-    };
+      firstIngestedAt: headIngestedAt(reports, counts[base + ROW_FIRST_AT]),
+    });
   }
-  return { domain: stored.domain, date: stored.date, reports, sources };
+  return sources;
+}
+
+/** The ingestedAt of the report head a row's first-ingestion index names (the first head if none). */
+export function headIngestedAt(reports: readonly DayReportHead[], index: unknown): string {
+  return reports[index as number]?.ingestedAt ?? reports[0]?.ingestedAt ?? '';
+}
+
+/** The stored form behind a summary: decoded ones keep theirs, others are encoded once. */
+const storedOf = new WeakMap<DaySummary, StoredDaySummary>();
+
+/**
+ * A stored summary as insight reads it. The rows stay as stored: `sources` builds the row objects
+ * (and their count maps) on first use only, so the window queries, which read the rows through
+ * summaryRows, allocate nothing per row.
+ */
+export function decodeSummary(stored: StoredDaySummary): DaySummary {
+  let sources: SummarySource[] | null = null;
+  const summary: DaySummary = {
+    domain: stored.domain,
+    date: stored.date,
+    // a list of its own: the stored document may be shared with other reads (summary-cache.ts)
+    reports: [...stored.reports],
+    get sources() {
+      return (sources ??= decodeRows(stored));
+    },
+  };
+  storedOf.set(summary, stored);
+  return summary;
+}
+
+/** Whether a day is a summary (its reports are a list) rather than a day document (keyed parts). */
+export function isDaySummary(day: DayData): day is DaySummary {
+  return Array.isArray(day.reports);
+}
+
+/** The compact rows of a day (see StoredDaySummary): as read from the store, or encoded once. */
+export function summaryRows(day: DayData): StoredDaySummary {
+  const summary = asSummary(day);
+  let stored = storedOf.get(summary);
+  if (!stored) storedOf.set(summary, (stored = encodeSummary(summary)));
+  return stored;
 }
 
 /** A day as the insight functions read it: a summary, or a day document (summarised once). */
@@ -170,7 +274,7 @@ export type DayData = DayDoc | DaySummary;
 const summarised = new WeakMap<DayDoc, DaySummary>();
 
 export function asSummary(day: DayData): DaySummary {
-  if (Array.isArray((day as DaySummary).sources)) return day as DaySummary;
+  if (isDaySummary(day)) return day;
   const doc = day as DayDoc;
   let summary = summarised.get(doc);
   if (!summary) summarised.set(doc, (summary = summariseDay(doc)));

@@ -5,6 +5,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openBackend, openStore, summariseDay, type DaySummary } from '../../src/store/index.ts';
+import { SUMMARY_VERSION } from '../../src/store/summary.ts';
 import type { ReportStore } from '../../src/store/types.ts';
 import { allFixtures, describeEachBackend, type BackendFixture, type StoreTarget } from './backends.ts';
 import { generateReports } from './factories.ts';
@@ -114,6 +115,28 @@ describeEachBackend(fixtures, 'day summaries on $name', (fixture: BackendFixture
     await reopened.close();
   });
 
+  it('of an older summary layout are built again on open, and read from the day documents until then', async () => {
+    const target = fixture.fresh();
+    const writer = await openStore(target.url, { namespace: target.namespace });
+    for (const report of generateReports(20, 13)) await writer.ingest(report, 'test');
+    const expected = (await writer.days(null, FROM, TO)).map(summariseDay);
+    await writer.close();
+    // summaries of the row layout (version 1), marked complete
+    const backend = await openBackend(target.url, target.namespace, pino({ level: 'silent' }));
+    const old = expected.map((day) => ({
+      key: `sum:${day.domain}:${day.date}`,
+      value: { v: 1, domain: day.domain, date: day.date, reports: day.reports, keys: [], rows: [] },
+    }));
+    await backend.setMany([...old, { key: LAYOUT_STATE, value: { version: 1, complete: true } }]);
+    await backend.close();
+
+    const { lines, logger } = capture();
+    const store = await openStore(target.url, { namespace: target.namespace, logger });
+    expect(lines.some((text) => text.includes('building the day summaries'))).toBe(true);
+    expect(await store.summaries(null, FROM, TO)).toEqual(expected);
+    await store.close();
+  });
+
   it('go on where an interrupted migration stopped', async () => {
     const target = fixture.fresh();
     const writer = await openStore(target.url, { namespace: target.namespace });
@@ -128,7 +151,7 @@ describeEachBackend(fixtures, 'day summaries on $name', (fixture: BackendFixture
     const done = new Set(order.slice(0, 5).map((slot) => slot.key));
     await dropSummaries(target, (key) => done.has(key));
     const backend = await openBackend(target.url, target.namespace, pino({ level: 'silent' }));
-    await backend.setMany([{ key: LAYOUT_STATE, value: { version: 1, complete: false, through } }]);
+    await backend.setMany([{ key: LAYOUT_STATE, value: { version: SUMMARY_VERSION, complete: false, through } }]);
     await backend.close();
 
     const { lines, logger } = capture();

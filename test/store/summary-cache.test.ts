@@ -1,0 +1,83 @@
+// Parsed summaries remembered by their stored text: the same text gives the same document, any
+// other text is parsed afresh, only summaries are kept, and a store's summaries stay exact when a
+// day is written again between two reads.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore, summariseDay } from '../../src/store/index.ts';
+import { encodeSummary } from '../../src/store/summary.ts';
+import { clearParsedSummaries, parseStored } from '../../src/store/summary-cache.ts';
+import { aggregate, generateReports, record } from './factories.ts';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A stored summary's text as keyv writes it, with enough rows to be worth remembering. */
+function storedText(messages: number): string {
+  const sources = Array.from({ length: 400 }, (_, index) => ({
+    ip: `10.0.${index >> 8}.${index & 255}`,
+    messages,
+    dmarcPass: 0,
+    spfPass: 0,
+    dkimPass: 0,
+    spfAligned: 0,
+    dkimAligned: 0,
+    spfUnalignedPass: 0,
+    dkimUnalignedPass: 0,
+    dispositions: { none: messages },
+    reasons: {},
+    headerFrom: { 'example.org': messages },
+    spf: { 'example.org fail': messages },
+    dkim: {},
+    firstIngestedAt: '2024-05-02T00:00:00.000Z',
+  }));
+  const summary = { domain: 'example.org', date: '2024-05-01', reports: [], sources };
+  return JSON.stringify({ value: encodeSummary(summary), expires: null });
+}
+
+describe('parsed summaries', () => {
+  it('are the same document for the same text and parsed afresh for another', () => {
+    clearParsedSummaries();
+    const text = storedText(3);
+    const first = parseStored(text);
+    expect(first).toEqual(JSON.parse(text));
+    // an equal text read again (a different string object) gives the remembered document
+    expect(parseStored(`${text} `.trimEnd())).toBe(first);
+    const changed = parseStored(storedText(4));
+    expect(changed).not.toBe(first);
+    expect(changed).toEqual(JSON.parse(storedText(4)));
+  });
+
+  it('keep nothing but summaries', () => {
+    clearParsedSummaries();
+    const big = JSON.stringify({ value: { domain: 'example.org', rows: 'x'.repeat(40_000) }, expires: null });
+    expect(parseStored(big)).not.toBe(parseStored(big));
+    const small = JSON.stringify({ value: { v: 2 }, expires: null });
+    expect(parseStored(small)).not.toBe(parseStored(small));
+  });
+
+  it('a store reads a day written again between two reads with its new figures', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'summary-cache-'));
+    dirs.push(dir);
+    const store = await openStore(`sqlite://${join(dir, 'store.sqlite')}`);
+    for (const report of generateReports(30, 7)) await store.ingest(report, 'test');
+    const before = await store.summaries(null, '2023-12-01', '2024-04-30');
+    expect(await store.summaries(null, '2023-12-01', '2024-04-30')).toEqual(before);
+    const day = before[before.length - 1]!;
+    const extra = aggregate({
+      domain: day.domain,
+      reportId: 'one-more',
+      begin: `${day.date}T00:00:00Z`,
+      end: `${day.date}T23:59:59Z`,
+      records: [record('203.0.113.9', 17, { dmarc: 'fail', headerFrom: day.domain })],
+    });
+    await store.ingest(extra, 'test');
+    const after = await store.summaries(day.domain, day.date, day.date);
+    const recomputed = (await store.days(day.domain, day.date, day.date)).map(summariseDay);
+    expect(after).toEqual(recomputed);
+    expect(after[0]!.sources.find((source) => source.ip === '203.0.113.9')?.messages).toBe(17);
+    await store.close();
+  });
+});
