@@ -78,9 +78,12 @@ export function readReportsBoundedJson(bytes: Uint8Array, options: BoundedReadOp
   return read(bytes, options, true).then(({ reportsJson, errors }) => ({ reportsJson, errors }));
 }
 
-/** Starts the reader's worker ahead of the first read, so its start overlaps the caller's own. */
-export function warmBoundedReader(): void {
-  readers[0]!.warm(defaultMaxMemoryMb);
+/**
+ * Starts the reader's worker ahead of the first read, so its start overlaps the caller's own; a
+ * caller about to read many inputs side by side starts up to `threads` of them (readerThreads at most).
+ */
+export function warmBoundedReader(threads = 1): void {
+  for (const reader of readers.slice(0, Math.max(1, threads))) reader.warm(defaultMaxMemoryMb);
 }
 
 function read(bytes: Uint8Array, options: BoundedReadOptions, json: boolean): Promise<ReadOutcome & JsonReadOutcome> {

@@ -18,6 +18,7 @@ import {
   type ReadReports,
 } from '../ingest/pipeline.ts';
 import { ingestOverlapped, type OverlapItem } from '../ingest/overlap.ts';
+import { readerThreads, warmBoundedReader } from '../reader/bounded.ts';
 import type { OpsObserver } from '../metrics/observer.ts';
 import { createTokenClient, type AccessTokens, type TokenClientDeps } from '../oauth/token-client.ts';
 import { redactSecrets } from '../text/redact.ts';
@@ -367,6 +368,8 @@ export async function processMailbox(
   const found = (await client.search({ uid: `${lastUid + 1}:*` }, { uid: true })) || [];
   const pending = found.filter((uid) => uid > lastUid).sort((a, b) => a - b);
   if (pending.length > 0) logger.info({ mailbox: config.IMAP_MAILBOX, messages: pending.length }, 'new mail');
+  // the reader threads start (load their modules) while the first mails are fetched
+  if (pending.length > 0 && !deps.read) warmBoundedReader(Math.min(readerThreads, pending.length));
 
   const ingestDeps: IngestDeps = {
     store,
