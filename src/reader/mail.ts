@@ -1,10 +1,11 @@
 // RFC 5322 mail: find every report a message carries. Attachments go back through content detection
 // (a zip labelled octet-stream is still a zip); ARF and Exim failure reports are read from their parts.
 
-import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
+import type { Attachment, ParsedMail, simpleParser as SimpleParser } from 'mailparser';
 import type { Report } from '../model.ts';
 import { ReportReadError, partSource } from './errors.ts';
 import { checkMimeBounds, type MimeLimits } from './mime.ts';
+import { simpleAttachments } from './mail-simple.ts';
 import {
   eximHeaderCopy,
   failureFromArf,
@@ -36,6 +37,15 @@ const originalMessageTypes = new Set(['message/rfc822', 'text/rfc822-headers', '
 export interface MailOptions {
   mime: MimeLimits;
   now: Date;
+  /** always take mailparser's full parse, never the plain-mail walk (tests compare the two) */
+  fullParse?: boolean;
+}
+
+// mailparser is loaded on the first mail the plain-mail walk cannot read
+let parser: Promise<typeof SimpleParser> | null = null;
+function simpleParser(...args: Parameters<typeof SimpleParser>): ReturnType<typeof SimpleParser> {
+  parser ??= import('mailparser').then((module) => module.simpleParser);
+  return parser.then((parse) => parse(...args));
 }
 
 export async function readMail(
@@ -47,6 +57,27 @@ export async function readMail(
   const raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const message = stripMboxFromLine(raw);
   checkMimeBounds(message, source, options.mime);
+  // The plain multipart of base64 attachments most reports come in: read without mailparser. A
+  // mail it finds no report in gets the full parse (which names what is wrong with it).
+  const simple = options.fullParse ? null : simpleAttachments(message);
+  if (simple && simple.length > 0) {
+    const outcome: PartOutcome = { reports: [], errors: [] };
+    const done = new Map<string, { content: Buffer; outcome: PartOutcome }>();
+    for (const part of simple) {
+      const partName = partSource(source, part.filename ?? `part ${part.partId} (${part.contentType})`);
+      const read = await readPart(part.content, partName);
+      done.set(partName, { content: part.content, outcome: read });
+      outcome.reports.push(...read.reports);
+      outcome.errors.push(...read.errors);
+    }
+    if (outcome.reports.length > 0) return outcome;
+    // the full parse finds the same attachments: what was read already is not read again
+    const again = readPart;
+    readPart = (bytes, partName) => {
+      const known = done.get(partName);
+      return known && known.content.equals(bytes) ? Promise.resolve(known.outcome) : again(bytes, partName);
+    };
+  }
   const mail = await parseMail(message, source);
   const reporter = mail.from?.value[0]?.address ?? null;
   const reports: Report[] = [];

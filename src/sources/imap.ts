@@ -18,6 +18,7 @@ import {
   type ReadReports,
 } from '../ingest/pipeline.ts';
 import { ingestOverlapped, type OverlapItem } from '../ingest/overlap.ts';
+import { readerThreads, warmBoundedReader } from '../reader/bounded.ts';
 import type { OpsObserver } from '../metrics/observer.ts';
 import { createTokenClient, type AccessTokens, type TokenClientDeps } from '../oauth/token-client.ts';
 import { redactSecrets } from '../text/redact.ts';
@@ -109,6 +110,14 @@ export interface MailboxState {
 }
 
 const DEFAULT_CHUNK = 50;
+/** Bytes of mail one FETCH brings in at most (one mail always, whatever its size). */
+const FETCH_GROUP_BYTES = 8 * 1024 * 1024;
+/** A mail of a chunk (`uid`), or the end of the chunk (`uid` null). */
+interface PassKey {
+  chunk: number;
+  uid: number | null;
+}
+const CHUNK_END: InputResult = { source: '', new: 0, duplicates: 0, expired: 0, reports: 0, errors: [] };
 const DEFAULT_MAX_ATTACHMENT_MB = 10;
 /** The keyword every mail without a report gets, beside one that names why (`$DmarcBotReason_<code>`). */
 export const INVALID_KEYWORD = '$DmarcBotInvalid';
@@ -359,6 +368,8 @@ export async function processMailbox(
   const found = (await client.search({ uid: `${lastUid + 1}:*` }, { uid: true })) || [];
   const pending = found.filter((uid) => uid > lastUid).sort((a, b) => a - b);
   if (pending.length > 0) logger.info({ mailbox: config.IMAP_MAILBOX, messages: pending.length }, 'new mail');
+  // the reader threads start (load their modules) while the first mails are fetched
+  if (pending.length > 0 && !deps.read) warmBoundedReader(Math.min(readerThreads, pending.length));
 
   const ingestDeps: IngestDeps = {
     store,
@@ -374,83 +385,74 @@ export async function processMailbox(
   const maxMailBytes =
     deps.maxMailBytes ?? Math.ceil(((config.MAX_ATTACHMENT_MB ?? DEFAULT_MAX_ATTACHMENT_MB) * 1.4 + 1) * 1024 * 1024);
 
-  for (let start = 0; start < pending.length && !signal?.aborted; start += chunkSize) {
-    const chunk = pending.slice(start, start + chunkSize);
-    const withReports: number[] = [];
-    const withoutReports: number[] = [];
-    /** the invalid mails by the keywords that name their reasons */
-    const reasonKeywords = new Map<string, number[]>();
-    // Sizes first: a mail too big to be a report is not downloaded at all.
-    const tooBig = new Map<number, number>();
-    for await (const message of client.fetch(chunk.join(','), { uid: true, size: true }, { uid: true }))
-      if ((message.size ?? 0) > maxMailBytes) tooBig.set(message.uid, message.size ?? 0);
-    const wanted = chunk.filter((uid) => !tooBig.has(uid));
-    const results: Array<{ uid: number; result: InputResult }> = [...tooBig].map(([uid, size]) => ({
-      uid,
-      result: {
+  /** The pass's chunks: each one stored, then acknowledged on the server, then remembered. */
+  const chunks: number[][] = [];
+  for (let start = 0; start < pending.length; start += chunkSize) chunks.push(pending.slice(start, start + chunkSize));
+  const tooLarge = (uid: number, size: number): InputResult => ({
+    source: `imap:${config.IMAP_MAILBOX}/${uid}`,
+    new: 0,
+    duplicates: 0,
+    expired: 0,
+    reports: 0,
+    errors: [
+      {
         source: `imap:${config.IMAP_MAILBOX}/${uid}`,
-        new: 0,
-        duplicates: 0,
-        expired: 0,
-        reports: 0,
-        errors: [
-          {
-            source: `imap:${config.IMAP_MAILBOX}/${uid}`,
-            message: `the mail has ${size} bytes, more than the ${maxMailBytes} a report mail may have (MAX_ATTACHMENT_MB)`,
-            code: 'too-large',
-          },
-        ],
+        message: `the mail has ${size} bytes, more than the ${maxMailBytes} a report mail may have (MAX_ATTACHMENT_MB)`,
+        code: 'too-large',
       },
-    }));
-    async function* fetched(): AsyncGenerator<OverlapItem<number>> {
-      for (const item of results) yield { key: item.uid, result: item.result };
-      if (wanted.length === 0) return;
-      for await (const message of client.fetch(wanted.join(','), { uid: true, source: true }, { uid: true }))
-        yield {
-          key: message.uid,
-          input: { source: `imap:${config.IMAP_MAILBOX}/${message.uid}`, bytes: message.source ?? new Uint8Array() },
-        };
-    }
-    let stopped = false;
-    // fetching, reading and storing overlap; the results come in fetch order, each one stored
-    try {
-      for await (const { key: uid, result } of ingestOverlapped(fetched(), ingestDeps)) {
-        const source = `imap:${config.IMAP_MAILBOX}/${uid}`;
-        summary.messages += 1;
-        summary.new += result.new;
-        summary.duplicates += result.duplicates;
-        summary.expired += result.expired;
-        summary.errors.push(...result.errors);
-        if (result.reports > 0) {
-          withReports.push(uid);
-          for (const error of result.errors)
-            logger.warn({ source: error.source }, `part of the message could not be read: ${error.message}`);
-        } else {
-          withoutReports.push(uid);
-          const keywords = invalidKeywords(result.errors).join(' ');
-          reasonKeywords.set(keywords, [...(reasonKeywords.get(keywords) ?? []), uid]);
-          logger.warn(
-            { source, reason: result.errors.map((e) => e.message).join('; ') },
-            folders
-              ? 'message holds no report: moving it to the invalid folder'
-              : 'message holds no report: leaving it in place, marked seen',
-          );
-        }
-        deps.onProgress?.({
-          done: start + withReports.length + withoutReports.length,
-          total: pending.length,
-          uid,
-          result,
-        });
-        if (signal?.aborted) break;
+    ],
+  });
+  /**
+   * Every chunk's mails in UID order, then a marker for its end. Reading runs ahead of storing, into
+   * the next chunk while this one is flushed and acknowledged. A FETCH is drained into memory before
+   * its mails are handed on (in groups of at most FETCH_GROUP_BYTES): while imapflow hands out a
+   * FETCH's mails the connection serves no other command, and the MOVE of the chunk before must not
+   * wait for the read-ahead to make room.
+   */
+  async function* fetched(): AsyncGenerator<OverlapItem<PassKey>> {
+    for (const [index, chunk] of chunks.entries()) {
+      if (signal?.aborted) return;
+      // Sizes first: a mail too big to be a report is not downloaded at all.
+      const sizes = new Map<number, number>();
+      for await (const message of client.fetch(chunk.join(','), { uid: true, size: true }, { uid: true }))
+        sizes.set(message.uid, message.size ?? 0);
+      const wanted: number[] = [];
+      for (const uid of chunk) {
+        const size = sizes.get(uid);
+        if (size === undefined) continue; // gone since the SEARCH
+        if (size > maxMailBytes) yield { key: { chunk: index, uid }, result: tooLarge(uid, size) };
+        else wanted.push(uid);
       }
-    } catch (error) {
-      // stopped while a mail was being read: it stays in the mailbox, unprocessed and uncounted
-      if (!(error instanceof ReadAbortedError)) throw error;
-      stopped = true;
+      for (let at = 0; at < wanted.length;) {
+        const group: number[] = [];
+        let bytes = 0;
+        while (at < wanted.length && (group.length === 0 || bytes + sizes.get(wanted[at]!)! <= FETCH_GROUP_BYTES)) {
+          bytes += sizes.get(wanted[at]!)!;
+          group.push(wanted[at++]!);
+        }
+        const mails: Array<{ uid: number; bytes: Uint8Array }> = [];
+        for await (const message of client.fetch(group.join(','), { uid: true, source: true }, { uid: true }))
+          mails.push({ uid: message.uid, bytes: message.source ?? new Uint8Array() });
+        for (const mail of mails)
+          yield {
+            key: { chunk: index, uid: mail.uid },
+            input: { source: `imap:${config.IMAP_MAILBOX}/${mail.uid}`, bytes: mail.bytes },
+          };
+      }
+      yield { key: { chunk: index, uid: null }, result: CHUNK_END };
     }
-    if (stopped)
-      logger.info({ mailbox: config.IMAP_MAILBOX }, 'stopped in the middle of a mail; it stays in the mailbox');
+  }
+
+  let chunkIndex = 0;
+  let chunkDone = 0;
+  let withReports: number[] = [];
+  let withoutReports: number[] = [];
+  /** the invalid mails by the keywords that name their reasons */
+  let reasonKeywords = new Map<string, number[]>();
+
+  /** Makes the chunk's handled mails durable, acknowledges them, and remembers the last UID. */
+  const finishChunk = async (complete: boolean) => {
+    const chunk = chunks[chunkIndex]!;
     const handled = new Set([...withReports, ...withoutReports]);
     // only the unbroken run from the chunk's start counts as done (the rest is read again)
     let doneUpTo = lastUid;
@@ -493,7 +495,7 @@ export async function processMailbox(
       await store.setState<MailboxState>(stateKey, { uidValidity, lastUid });
       await store.flush();
     }
-    if (handled.size < chunk.length && !signal?.aborted) {
+    if (complete && handled.size < chunk.length) {
       // messages vanished between SEARCH and FETCH (another client moved them): fine, move on
       const gone = chunk.filter((uid) => !handled.has(uid));
       logger.info({ uids: gone }, 'messages disappeared before they could be fetched');
@@ -504,7 +506,64 @@ export async function processMailbox(
         await store.flush();
       }
     }
+    chunkIndex += 1;
+    chunkDone += chunk.length;
+    withReports = [];
+    withoutReports = [];
+    reasonKeywords = new Map();
+  };
+
+  let stopped = false;
+  let inChunk = false;
+  // fetching, reading and storing overlap; the results come in fetch order, each one stored
+  try {
+    for await (const { key, result } of ingestOverlapped(fetched(), ingestDeps)) {
+      if (key.uid === null) {
+        inChunk = false;
+        await finishChunk(true);
+        if (signal?.aborted) break;
+        continue;
+      }
+      inChunk = true;
+      const uid = key.uid;
+      const source = `imap:${config.IMAP_MAILBOX}/${uid}`;
+      summary.messages += 1;
+      summary.new += result.new;
+      summary.duplicates += result.duplicates;
+      summary.expired += result.expired;
+      summary.errors.push(...result.errors);
+      if (result.reports > 0) {
+        withReports.push(uid);
+        for (const error of result.errors)
+          logger.warn({ source: error.source }, `part of the message could not be read: ${error.message}`);
+      } else {
+        withoutReports.push(uid);
+        const keywords = invalidKeywords(result.errors).join(' ');
+        reasonKeywords.set(keywords, [...(reasonKeywords.get(keywords) ?? []), uid]);
+        logger.warn(
+          { source, reason: result.errors.map((e) => e.message).join('; ') },
+          folders
+            ? 'message holds no report: moving it to the invalid folder'
+            : 'message holds no report: leaving it in place, marked seen',
+        );
+      }
+      deps.onProgress?.({
+        done: chunkDone + withReports.length + withoutReports.length,
+        total: pending.length,
+        uid,
+        result,
+      });
+      if (signal?.aborted) break;
+    }
+  } catch (error) {
+    // stopped while a mail was being read: it stays in the mailbox, unprocessed and uncounted
+    if (!(error instanceof ReadAbortedError)) throw error;
+    stopped = true;
   }
+  if (stopped)
+    logger.info({ mailbox: config.IMAP_MAILBOX }, 'stopped in the middle of a mail; it stays in the mailbox');
+  // stopped inside a chunk: what was handled of it is stored and acknowledged all the same
+  if (inChunk) await finishChunk(false);
   if (!saved || saved.uidValidity !== uidValidity) {
     // remember the new UIDVALIDITY even when the mailbox was empty
     await store.setState<MailboxState>(stateKey, { uidValidity, lastUid });

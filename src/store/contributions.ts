@@ -281,7 +281,11 @@ export function applyPatch(doc: unknown, patch: DocPatch): unknown {
     // prototype-free copies, and read as own properties.
     case 'day': {
       const stored = doc as DayDoc | undefined;
-      const reports = toDict(stored?.reports);
+      // a day patched before in the batch already holds a prototype-free map: no copy per report
+      const reports =
+        stored?.reports !== undefined && Object.getPrototypeOf(stored.reports) === null
+          ? stored.reports
+          : toDict(stored?.reports);
       reports[patch.part.reportKey] = patch.part;
       return { domain: patch.domain, date: patch.date, reports };
     }

@@ -23,14 +23,28 @@ export function normaliseDomain(value: string | null | undefined): string {
   return (value ?? '').trim().toLowerCase().replace(/\.+$/, '');
 }
 
+// A dotted quad without leading zeros is its own canonical text: most rows skip the parse.
+const CANONICAL_IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+// Recent other answers (IPv6): a report repeats its sources, and ingest asks for each one
+// several times (day split, IP bucket). Bounded: cleared when full.
+const MAX_REMEMBERED = 4096;
+const remembered = new Map<string, string>();
+
 /** Canonical text of an IP address (IPv4-mapped IPv6 becomes IPv4); other text is trimmed and lower-cased. */
 export function normaliseIp(value: string): string {
+  if (CANONICAL_IPV4.test(value)) return value;
+  const known = remembered.get(value);
+  if (known !== undefined) return known;
   const text = value.trim();
+  let canonical: string;
   try {
-    return ipaddr.process(text).toString();
+    canonical = ipaddr.process(text).toString();
   } catch {
-    return text.toLowerCase();
+    canonical = text.toLowerCase();
   }
+  if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+  remembered.set(value, canonical);
+  return canonical;
 }
 
 /** Epoch seconds as text, so "2024-01-01T00:00:00Z" and "2024-01-01T00:00:00.000Z" agree. */
