@@ -4,8 +4,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, configSchema } from '../config.ts';
 import type { Report } from '../model.ts';
-import { readReportsBounded, readReportsBoundedJson, warmBoundedReader } from '../reader/bounded.ts';
+import { readReportsBoundedJson, readReportsMerged, warmBoundedReader } from '../reader/bounded.ts';
 import { listInputs } from '../sources/files.ts';
+import { isMerged } from '../store/merge.ts';
 import { EXIT_FAILURE, EXIT_OK, helpOption, parseCommandArgs, usageError } from './args.ts';
 
 const help = `Usage: dmarc-bot parse [--json] PATH...
@@ -51,7 +52,9 @@ export async function run(argv: string[]): Promise<number> {
     );
   let failedInputs = 0;
 
+  // the summary needs no records: files are read by the worker as streams, records merged as read
   const inputs = listInputs(paths, {
+    byPath: !json,
     onError: (source, error) => {
       failedInputs++;
       printError(source, `cannot read: ${error.message}`);
@@ -66,10 +69,12 @@ export async function run(argv: string[]): Promise<number> {
           lines: reportsJson.map((report) => `{"source":${JSON.stringify(input.source)},"report":${report}}`),
           errors,
         }))
-      : await readReportsBounded(input.bytes, options).then(({ reports, errors }) => ({
-          lines: reports.map((report) => `${input.source}: ${summarize(report)}`),
-          errors,
-        }));
+      : await readReportsMerged(input.path !== undefined ? { path: input.path } : input.bytes, options).then(
+          ({ reports, errors }) => ({
+            lines: reports.map((report) => `${input.source}: ${summarize(report)}`),
+            errors,
+          }),
+        );
     if (lines.length === 0) {
       failedInputs++;
       printError(input.source, errors.map((error) => error.message).join('; ') || 'no report found');
@@ -87,12 +92,22 @@ export function summarize(report: Report): string {
     case 'aggregate': {
       let messages = 0;
       let passing = 0;
+      let records = report.records.length;
+      if (isMerged(report)) {
+        // the store's rows hold every message of the report once (shares add up to each count)
+        records = report.merged.records;
+        for (const split of report.merged.splits)
+          for (const stat of split.sources) {
+            messages += stat.messages;
+            passing += stat.dmarcPass;
+          }
+      }
       for (const record of report.records) {
         messages += record.count;
         if (record.dmarc === 'pass') passing += record.count;
       }
       const repaired = report.errors.length ? `, ${report.errors.length} note(s)` : '';
-      return `aggregate ${report.policy.domain} from ${report.orgName} (${report.reportId}), ${report.begin} to ${report.end}: ${report.records.length} records, ${messages} messages, ${passing} DMARC pass${repaired}`;
+      return `aggregate ${report.policy.domain} from ${report.orgName} (${report.reportId}), ${report.begin} to ${report.end}: ${records} records, ${messages} messages, ${passing} DMARC pass${repaired}`;
     }
     case 'failure':
       return `failure ${report.reportedDomain ?? '?'} from ${report.sourceIp ?? '?'} at ${report.arrivalDate ?? '?'}: ${report.authFailure.join(',') || 'auth failure'}, header From ${report.headerFrom ?? '?'}, subject ${JSON.stringify(report.subject ?? '')}`;

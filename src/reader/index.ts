@@ -110,7 +110,7 @@ const HEAD_BYTES = 4096;
 async function* fileChunks(path: string, cap: number, source: string): AsyncGenerator<Buffer> {
   const { createReadStream } = await import('node:fs');
   let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     // the file grew after its size was checked
     if (size > cap) throw new ReportReadError('too-large', source, `over the cap of ${cap} bytes`);
