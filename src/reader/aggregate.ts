@@ -777,6 +777,11 @@ export async function parseAggregateChunks<S extends RecordSink>(
 }
 
 const ENTITY = '<!ENTITY';
+// Records per batch when streaming. What is alive when the young generation is collected is
+// promoted, and with the bot's 4 MB semi-space a batch of 50 records in flight is: measured on
+// 100k records (npm start flags), 340 MB of short-lived objects went to the old generation at 50
+// and 21 MB at 20, peak RSS 142 against 110 MB, and less CPU time; at 25 it was as bad as at 50.
+const STREAM_RECORD_BATCH = 20;
 
 async function streamReport<S extends RecordSink>(
   chunks: AsyncIterable<Uint8Array>,
@@ -850,12 +855,13 @@ async function streamReport<S extends RecordSink>(
     }
     if (!scanned(decoder.decode(chunk, { stream: true }))) return null;
     // the first batch waits for a second record: a report's only record, when empty, reads as none
-    while (scanner.pending >= RECORD_BATCH) flush(scanner.takeRecords(RECORD_BATCH), Number.POSITIVE_INFINITY);
+    while (scanner.pending >= STREAM_RECORD_BATCH)
+      flush(scanner.takeRecords(STREAM_RECORD_BATCH), Number.POSITIVE_INFINITY);
   }
   const last = decoder.decode();
   if (last.length > 0 && !scanned(last)) return null;
   if (scanner.end().kind !== 'split') return null;
-  while (scanner.pending > 0) flush(scanner.takeRecords(RECORD_BATCH), scanner.count);
+  while (scanner.pending > 0) flush(scanner.takeRecords(STREAM_RECORD_BATCH), scanner.count);
 
   // the frame in full must say what its part before the records said, or those records are not
   // the ones the whole read builds

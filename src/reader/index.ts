@@ -106,11 +106,15 @@ export async function readReportFile(
 
 // what content detection looks at: the first characters and the first line of a mail
 const HEAD_BYTES = 4096;
+// bytes decoded and scanned at once: a chunk's text lives until its records are parsed, and what
+// is alive when the young generation is collected is promoted (16 KB, as zlib's own chunks; 64 KB
+// cost 15 MB more peak RSS on a 100k-record file)
+const STREAM_CHUNK = 16 * 1024;
 
 async function* fileChunks(path: string, cap: number, source: string): AsyncGenerator<Buffer> {
   const { createReadStream } = await import('node:fs');
   let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(path, { highWaterMark: STREAM_CHUNK }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     // the file grew after its size was checked
     if (size > cap) throw new ReportReadError('too-large', source, `over the cap of ${cap} bytes`);
@@ -401,7 +405,7 @@ class Reading {
 }
 
 /** Bytes in hand as a stream of slices (views, no copies). */
-async function* chunksOf(bytes: Uint8Array, size = 256 * 1024): AsyncGenerator<Uint8Array> {
+async function* chunksOf(bytes: Uint8Array, size = STREAM_CHUNK): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < bytes.byteLength; at += size) yield bytes.subarray(at, at + size);
 }
 

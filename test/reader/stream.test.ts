@@ -119,7 +119,7 @@ describe('reading with a sink', () => {
         expect(streamed, `chunks of ${size}`).not.toBeNull();
         expect({ ...streamed!.report, records }).toEqual(reference);
         expect(streamed!.records).toBe(reference.records.length);
-        expect(largest).toBeLessThanOrEqual(50);
+        expect(largest).toBeLessThanOrEqual(20);
       }
     }
   });
@@ -147,8 +147,8 @@ describe('reading with a sink', () => {
       expect(reference.errors, name).toEqual([]);
       // streamed, not read whole and handed over afterwards (that hands over 1000 at a time)
       if (name !== 'trailing.xml.gz') {
-        expect(bytesStats.largestBatch, name).toBeLessThanOrEqual(50);
-        expect(fileStats.largestBatch, name).toBeLessThanOrEqual(50);
+        expect(bytesStats.largestBatch, name).toBeLessThanOrEqual(20);
+        expect(fileStats.largestBatch, name).toBeLessThanOrEqual(20);
       }
     }
   });
