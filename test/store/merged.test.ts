@@ -91,6 +91,26 @@ describe('merged reports in the store', () => {
     expect(compared).toBeGreaterThan(15);
   });
 
+  it('keep data keys as data: "__proto__" and "constructor" are counted, nothing is inherited', async () => {
+    const report = generated(40, 'merge-keys');
+    report.records.forEach((record, index) => {
+      record.sourceIp = '192.0.2.9';
+      record.identifiers.headerFrom = ['__proto__', 'constructor', 'tostring'][index % 3]!;
+      record.authResults.spf = [{ domain: '__proto__', scope: 'mfrom', result: 'pass' }];
+    });
+    const [[whole, merged]] = (await bothReads(Buffer.from(aggregateXml(report)), 'keys.xml')) as [[Report, Report]];
+    expect(contribution(merged)).toEqual(contribution(whole));
+    if (merged.kind !== 'aggregate' || !isMerged(merged)) throw new Error('not merged');
+    const stat = merged.merged.splits[0]!.sources[0]!;
+    expect(Object.keys(stat.headerFrom).sort()).toEqual(['__proto__', 'constructor', 'tostring']);
+    expect(Object.hasOwn(stat.headerFrom, '__proto__')).toBe(true);
+    for (const map of [stat.headerFrom, stat.spf, stat.reasons]) {
+      expect('toString' in map).toBe(false);
+      expect('hasOwnProperty' in map).toBe(false);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('are refused for the counts the store refuses, with the same words', () => {
     const base = generated(30, 'merge-counts');
     const variants: Array<(report: AggregateReport) => void> = [
