@@ -14,6 +14,7 @@
 // failing is exactly what the owner wants to hear about.
 
 import type { AggregateReport } from '../model.ts';
+import { isMerged, mergedSources } from '../store/merge.ts';
 import type { IpEntry, MarksDoc } from '../store/types.ts';
 import { classifySource } from '../insight/classify.ts';
 import { explainFailures } from '../insight/hints.ts';
@@ -71,6 +72,20 @@ export function sourcesOfReport(
   report: AggregateReport,
 ): Map<string, { messages: number; failing: number; passing: number; headerFrom: Set<string> }> {
   const sources = new Map<string, { messages: number; failing: number; passing: number; headerFrom: Set<string> }>();
+  if (isMerged(report)) {
+    // merged while read: the store's rows of each IP, summed over the report's days
+    for (const [ip, stats] of mergedSources(report.merged)) {
+      const source = { messages: 0, failing: 0, passing: 0, headerFrom: new Set<string>() };
+      for (const stat of stats) {
+        source.messages += stat.messages;
+        source.passing += stat.dmarcPass;
+        for (const domain of Object.keys(stat.headerFrom)) if (domain) source.headerFrom.add(domain);
+      }
+      source.failing = source.messages - source.passing;
+      sources.set(ip, source);
+    }
+    return sources;
+  }
   for (const record of report.records) {
     let source = sources.get(record.sourceIp);
     if (!source)

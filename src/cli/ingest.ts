@@ -78,7 +78,7 @@ async function ingestPaths(
       totals.add({ source, new: 0, duplicates: 0, expired: 0, reports: 0, errors: [failure] });
       for (const line of errorLines([failure])) progress.note(line);
     };
-    for await (const input of listInputs(paths, { onError })) {
+    for await (const input of listInputs(paths, { onError, byPath: true })) {
       // mbox messages are `file#N`: the bar counts files, the totals count inputs
       const file = input.source.replace(/#\d+$/, '');
       if (file !== currentFile) {

@@ -6,9 +6,10 @@ import { ConfigError, configSchema } from '../config.ts';
 import type { Report } from '../model.ts';
 import type { JsonReadOutcome } from '../reader/bounded.ts';
 import type { ReadOptions, ReadOutcome } from '../reader/index.ts';
-import { readReportsBounded, readReportsBoundedJson, warmBoundedReader } from '../reader/bounded.ts';
+import { readReportsBoundedJson, readReportsMerged, warmBoundedReader } from '../reader/bounded.ts';
 import { sniff } from '../reader/sniff.ts';
 import { listInputs } from '../sources/files.ts';
+import { isMerged } from '../store/merge.ts';
 import { EXIT_FAILURE, EXIT_OK, helpOption, parseCommandArgs, usageError } from './args.ts';
 
 const help = `Usage: dmarc-bot parse [--json] PATH...
@@ -55,7 +56,9 @@ export async function run(argv: string[]): Promise<number> {
     );
   let failedInputs = 0;
 
+  // the summary needs no records: files are read by the worker as streams, records merged as read
   const inputs = listInputs(paths, {
+    byPath: !json,
     onError: (source, error) => {
       failedInputs++;
       printError(source, `cannot read: ${error.message}`);
@@ -65,15 +68,16 @@ export async function run(argv: string[]): Promise<number> {
     const options = { source: input.source, maxBytes };
     // with --json each report's JSON is written where it was read (in the worker, it crosses as one
     // string): `{"source":...,"report":` + it + `}` is exactly JSON.stringify({ source, report })
-    const inThread = readsInThread(input.bytes);
     const { lines, errors } = json
-      ? await (inThread ? readJsonInThread(input.bytes, options) : readReportsBoundedJson(input.bytes, options)).then(
-          ({ reportsJson, errors }) => ({
-            lines: reportsJson.map((report) => `{"source":${JSON.stringify(input.source)},"report":${report}}`),
-            errors,
-          }),
-        )
-      : await (inThread ? readInThread(input.bytes, options) : readReportsBounded(input.bytes, options)).then(
+      ? await (
+          readsInThread(input.bytes)
+            ? readJsonInThread(input.bytes, options)
+            : readReportsBoundedJson(input.bytes, options)
+        ).then(({ reportsJson, errors }) => ({
+          lines: reportsJson.map((report) => `{"source":${JSON.stringify(input.source)},"report":${report}}`),
+          errors,
+        }))
+      : await readReportsMerged(input.path !== undefined ? { path: input.path } : input.bytes, options).then(
           ({ reports, errors }) => ({
             lines: reports.map((report) => `${input.source}: ${summarize(report)}`),
             errors,
@@ -120,12 +124,22 @@ export function summarize(report: Report): string {
     case 'aggregate': {
       let messages = 0;
       let passing = 0;
+      let records = report.records.length;
+      if (isMerged(report)) {
+        // the store's rows hold every message of the report once (shares add up to each count)
+        records = report.merged.records;
+        for (const split of report.merged.splits)
+          for (const stat of split.sources) {
+            messages += stat.messages;
+            passing += stat.dmarcPass;
+          }
+      }
       for (const record of report.records) {
         messages += record.count;
         if (record.dmarc === 'pass') passing += record.count;
       }
       const repaired = report.errors.length ? `, ${report.errors.length} note(s)` : '';
-      return `aggregate ${report.policy.domain} from ${report.orgName} (${report.reportId}), ${report.begin} to ${report.end}: ${report.records.length} records, ${messages} messages, ${passing} DMARC pass${repaired}`;
+      return `aggregate ${report.policy.domain} from ${report.orgName} (${report.reportId}), ${report.begin} to ${report.end}: ${records} records, ${messages} messages, ${passing} DMARC pass${repaired}`;
     }
     case 'failure':
       return `failure ${report.reportedDomain ?? '?'} from ${report.sourceIp ?? '?'} at ${report.arrivalDate ?? '?'}: ${report.authFailure.join(',') || 'auth failure'}, header From ${report.headerFrom ?? '?'}, subject ${JSON.stringify(report.subject ?? '')}`;

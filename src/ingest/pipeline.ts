@@ -4,14 +4,17 @@
 
 import type { Report } from '../model.ts';
 import type { IngestOutcome, ReportStore } from '../store/types.ts';
-import { readReportsBounded } from '../reader/bounded.ts';
+import { readReportsMerged } from '../reader/bounded.ts';
 import { InvalidReportError, reportKey } from '../store/index.ts';
 import type { OpsObserver } from '../metrics/observer.ts';
 
 export interface IngestInput {
   /** names the input in errors and in the store: a file path, `path#N` or `imap:<mailbox>/<uid>` */
   source: string;
+  /** the input's bytes; empty when `path` is given */
   bytes: Uint8Array;
+  /** a file the reader reads itself, as a stream, instead of `bytes` */
+  path?: string;
 }
 
 export interface IngestError {
@@ -39,7 +42,7 @@ export interface InputResult {
 /** The reader's contract as the pipeline uses it (src/reader/bounded.ts). */
 export type ReadReports = (
   bytes: Uint8Array,
-  options: { source: string; maxBytes?: number; maxZipEntries?: number },
+  options: { source: string; maxBytes?: number; maxZipEntries?: number; path?: string },
 ) => Promise<{ reports: Report[]; errors: Array<{ message: string; code?: string; source?: string }> }>;
 
 export interface StoredReportEvent {
@@ -71,6 +74,14 @@ export interface IngestDeps {
 }
 
 export const DEFAULT_READ_DEADLINE_MS = 60_000;
+
+/**
+ * The project's reader as the pipeline uses it: in the reader's worker, a file by its path, and
+ * each aggregate report merged into the store's rows as it is read (src/store/merge.ts), so that
+ * memory follows the report's sources, not its records or its size.
+ */
+export const readMerged: ReadReports = (bytes, { path, ...options }) =>
+  readReportsMerged(path !== undefined ? { path } : bytes, options);
 
 /** The batch was stopped while an input was being read: the input is neither stored nor acknowledged. */
 export class ReadAbortedError extends Error {
@@ -140,13 +151,17 @@ export interface ReadInput {
  * (what could not be read is in `errors`); throws ReadAbortedError when stopped.
  */
 export async function readInput(input: IngestInput, deps: Omit<IngestDeps, 'store'>): Promise<ReadInput> {
-  const read = deps.read ?? readReportsBounded;
+  const read = deps.read ?? readMerged;
   const observer = deps.observer;
   let parsed: Awaited<ReturnType<ReadReports>>;
   try {
     parsed = await boundedRead(
       Promise.resolve().then(() =>
-        read(input.bytes, { source: input.source, ...(deps.maxBytes ? { maxBytes: deps.maxBytes } : {}) }),
+        read(input.bytes, {
+          source: input.source,
+          ...(deps.maxBytes ? { maxBytes: deps.maxBytes } : {}),
+          ...(input.path !== undefined ? { path: input.path } : {}),
+        }),
       ),
       input.source,
       deps.readDeadlineMs ?? DEFAULT_READ_DEADLINE_MS,

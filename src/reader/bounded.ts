@@ -5,7 +5,9 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Report } from '../model.ts';
+import { stat } from 'node:fs/promises';
+import type { FailureReport, Report, TlsReport } from '../model.ts';
+import type { MergedAggregateReport } from '../store/merge.ts';
 import { ReportReadError, type ReadErrorCode } from './errors.ts';
 import type { ReadOptions, ReadOutcome } from './index.ts';
 
@@ -33,7 +35,12 @@ const startupTimeoutMs = 60_000;
 /** One input for the worker. */
 export interface WorkerRequest {
   id: number;
+  /** the input's bytes; empty when `path` is given */
   bytes: Uint8Array;
+  /** a file the worker reads itself (as a stream where it can) */
+  path?: string;
+  /** merge each aggregate report's records into the store's rows as they are read (MergedAggregateReport) */
+  merge: boolean;
   options: Omit<ReadOptions, 'now'>;
   nowMs: number;
   /** send the reports back as JSON text instead of objects */
@@ -75,6 +82,43 @@ export function readReportsBounded(bytes: Uint8Array, options: BoundedReadOption
   }));
 }
 
+/** A file to read, named instead of read into memory: the worker reads it itself. */
+export interface FileInput {
+  path: string;
+  /** its size, for the default deadline (read from the file when absent) */
+  size?: number;
+}
+
+/**
+ * As readReportsBounded, with each aggregate report merged as it is read: its `records` are empty
+ * and `merged` holds the store's rows (src/store/merge.ts), made in the worker batch by batch. A
+ * file is read by the worker, as a stream where it can: then neither the file, nor its text, nor
+ * its records are ever held whole, and what crosses back is one row per source IP and day.
+ */
+export async function readReportsMerged(
+  input: Uint8Array | FileInput,
+  options: BoundedReadOptions,
+): Promise<ReadOutcome & { reports: Array<MergedAggregateReport | FailureReport | TlsReport> }> {
+  let bytes: Uint8Array;
+  let path: string | undefined;
+  let size: number;
+  if (input instanceof Uint8Array) {
+    bytes = input;
+    size = input.byteLength;
+  } else {
+    bytes = new Uint8Array(0);
+    path = input.path;
+    try {
+      size = input.size ?? (await stat(input.path)).size;
+    } catch (error) {
+      const { errors } = refused('not-a-report', options.source, `cannot be read (${describe(error)})`);
+      return { reports: [], errors };
+    }
+  }
+  const { reports, errors } = await read(bytes, options, false, { merge: true, path, size });
+  return { reports: reports as Array<MergedAggregateReport | FailureReport | TlsReport>, errors };
+}
+
 /**
  * As readReportsBounded, with each report as its JSON text: made in the worker, it crosses to this
  * thread as one string instead of a copy of every record object (the bulk of a big report's read).
@@ -91,7 +135,12 @@ export function warmBoundedReader(threads = 1): void {
   for (const reader of readers.slice(0, Math.max(1, threads))) reader.warm(defaultMaxMemoryMb);
 }
 
-function read(bytes: Uint8Array, options: BoundedReadOptions, json: boolean): Promise<ReadOutcome & JsonReadOutcome> {
+function read(
+  bytes: Uint8Array,
+  options: BoundedReadOptions,
+  json: boolean,
+  file: { merge: boolean; path?: string | undefined; size?: number } = { merge: false },
+): Promise<ReadOutcome & JsonReadOutcome> {
   const { deadlineMs, maxMemoryMb, now, ...readOptions } = options;
   return new Promise((resolve) => {
     leastBusy().enqueue({
@@ -99,11 +148,13 @@ function read(bytes: Uint8Array, options: BoundedReadOptions, json: boolean): Pr
         id: 0,
         // a copy of just this view, so the transfer does not take a shared pool buffer along
         bytes: new Uint8Array(bytes),
+        ...(file.path !== undefined ? { path: file.path } : {}),
+        merge: file.merge,
         options: readOptions,
         nowMs: (now ?? new Date()).getTime(),
         json,
       },
-      deadlineMs: deadlineMs ?? defaultDeadlineMs(bytes.byteLength),
+      deadlineMs: deadlineMs ?? defaultDeadlineMs(file.size ?? bytes.byteLength),
       maxMemoryMb: Math.max(128, maxMemoryMb ?? defaultMaxMemoryMb),
       resolve,
     });

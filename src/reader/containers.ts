@@ -2,6 +2,7 @@
 // megabyte, not the machine.
 
 import { promisify } from 'node:util';
+import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import yauzl from 'yauzl';
 import { ReportReadError, partSource } from './errors.ts';
@@ -67,6 +68,36 @@ export async function unzipCapped(
   source: string,
   limits: ZipLimits,
 ): Promise<{ entries: ZipEntryContent[]; errors: ReportReadError[] }> {
+  const entries: ZipEntryContent[] = [];
+  const errors = await forEachZipEntry(bytes, source, limits, async (name, entry) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of entry.stream()) {
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+    entries.push({ name, bytes: Buffer.concat(chunks, size) });
+  });
+  return { entries, errors };
+}
+
+/** One file of a zip, to be read as a stream (again, if need be) within its share of the cap. */
+export interface ZipEntryReader {
+  /** its inflated bytes; a ReportReadError (too-large, bad-zip) when they break a bound */
+  stream(): AsyncIterable<Buffer>;
+}
+
+/**
+ * The files of a zip, handed to `consume` one by one as streams, with the bounds of unzipCapped:
+ * the cap holds for all entries together (counted on what is inflated, not what is declared).
+ * The errors of refused entries are returned; a consumer's own errors other than these are thrown.
+ */
+export async function forEachZipEntry(
+  bytes: Uint8Array,
+  source: string,
+  limits: ZipLimits,
+  consume: (name: string, entry: ZipEntryReader) => Promise<void>,
+): Promise<ReportReadError[]> {
   const zip = await openZip(bytes, source);
   try {
     if (zip.entryCount > limits.maxEntries) {
@@ -76,7 +107,6 @@ export async function unzipCapped(
         `zip holds ${zip.entryCount} entries, more than the limit of ${limits.maxEntries}`,
       );
     }
-    const entries: ZipEntryContent[] = [];
     const errors: ReportReadError[] = [];
     let total = 0;
     for (;;) {
@@ -94,17 +124,21 @@ export async function unzipCapped(
         );
         continue;
       }
+      const budget = limits.maxBytes - total;
+      // what the entry's last full read inflated: counted against the cap of the ones after it
+      let read = 0;
       try {
-        const content = await readEntry(zip, entry, entrySource, limits.maxBytes - total);
-        total += content.length;
-        entries.push({ name: entry.fileName, bytes: content });
+        await consume(entry.fileName, {
+          stream: () => entryChunks(zip, entry, entrySource, budget, (size) => (read = size)),
+        });
+        total += read;
       } catch (error) {
         if (!(error instanceof ReportReadError)) throw error;
         errors.push(error);
         if (error.code === 'bad-zip') break; // the rest of the archive cannot be trusted either
       }
     }
-    return { entries, errors };
+    return errors;
   } finally {
     zip.close();
   }
@@ -152,34 +186,64 @@ function nextEntry(zip: yauzl.ZipFile, source: string): Promise<yauzl.Entry | nu
   });
 }
 
-function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, source: string, budget: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    zip.openReadStream(entry, (error, stream) => {
-      if (error || !stream) {
+/** An entry's inflated bytes, at most `budget` of them; `done` learns how many once all are read. */
+async function* entryChunks(
+  zip: yauzl.ZipFile,
+  entry: yauzl.Entry,
+  source: string,
+  budget: number,
+  done: (size: number) => void,
+): AsyncGenerator<Buffer> {
+  const stream = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) => {
+    zip.openReadStream(entry, (error, opened) => {
+      if (error || !opened)
         reject(new ReportReadError('bad-zip', source, `cannot open zip entry (${describe(error)})`, { cause: error }));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > budget) {
-          stream.destroy();
-          reject(new ReportReadError('too-large', source, `zip entry inflates past the cap of ${budget} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      stream.on('error', (streamError) =>
-        reject(
-          new ReportReadError('bad-zip', source, `corrupt zip entry (${describe(streamError)})`, {
-            cause: streamError,
-          }),
-        ),
-      );
-      stream.on('end', () => resolve(Buffer.concat(chunks, size)));
+      else resolve(opened);
     });
   });
+  let size = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > budget)
+        throw new ReportReadError('too-large', source, `zip entry inflates past the cap of ${budget} bytes`);
+      yield chunk;
+    }
+  } catch (error) {
+    if (error instanceof ReportReadError) throw error;
+    throw new ReportReadError('bad-zip', source, `corrupt zip entry (${describe(error)})`, { cause: error });
+  } finally {
+    stream.destroy();
+  }
+  done(size);
+}
+
+/**
+ * Inflates a gzip stream, at most `maxBytes` of it: past the cap, the error gunzipCapped gives.
+ * Any other failure (corrupt data, bytes after the member) comes out as the zlib error, for the
+ * caller to read the whole input with gunzipCapped instead, which repairs what it can.
+ */
+export async function* gunzipChunks(
+  chunks: AsyncIterable<Uint8Array>,
+  source: string,
+  maxBytes: number,
+): AsyncGenerator<Buffer> {
+  const gunzip = zlib.createGunzip();
+  const input = Readable.from(chunks, { objectMode: false });
+  input.on('error', (error) => gunzip.destroy(error));
+  input.pipe(gunzip);
+  let size = 0;
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw tooLarge(source, maxBytes, null);
+      yield chunk;
+    }
+  } finally {
+    input.unpipe(gunzip);
+    input.destroy();
+    gunzip.destroy();
+  }
 }
 
 function isTooLarge(error: unknown): boolean {

@@ -30,95 +30,250 @@ const SINGLE_QUOTE = 0x27;
 export function scanRecords(text: string): RecordScan {
   const spans: number[] = [];
   const frame: string[] = [];
-  let copied = 0;
-  // open elements, counted as fast-xml-parser counts them (a closing tag closes the innermost one)
-  let depth = 0;
-  let maxDepth = 0;
-  // depth of the feedback element's children while it is open, else -1
-  let recordDepth = -1;
-  let feedbacks = 0;
-  let recordStart = -1;
-  // next quote characters, searched again only once passed: tags without attributes stay cheap
-  let nextDouble = -1;
-  let nextSingle = -1;
-  const length = text.length;
-
-  for (let at = text.indexOf('<'); at !== -1; at = text.indexOf('<', at)) {
-    const next = text.charCodeAt(at + 1);
-    if (next === SLASH) {
-      const close = text.indexOf('>', at);
-      if (close === -1) return { kind: 'broken' };
-      if (depth === 0) return { kind: 'unsure', why: 'a closing tag without an open element' };
-      depth--;
-      if (recordStart >= 0 && depth === recordDepth) {
-        if (localName(text.slice(at + 2, close).trim()) !== 'record')
-          return { kind: 'unsure', why: 'a record closed by another tag' };
-        frame.push(text.slice(copied, recordStart));
-        spans.push(recordStart, close + 1);
-        copied = close + 1;
-        recordStart = -1;
-      } else if (depth === recordDepth - 1) recordDepth = -1;
-      at = close + 1;
-      continue;
-    }
-    if (next === QUESTION) {
-      const close = quotedEnd(text, at + 1, '?>');
-      if (close === -1) return { kind: 'broken' };
-      at = close + 2;
-      continue;
-    }
-    if (next === BANG) {
-      if (text.charCodeAt(at + 2) === DASH && text.charCodeAt(at + 3) === DASH) {
-        const close = text.indexOf('-->', at + 4);
-        if (close === -1) return { kind: 'broken' };
-        at = close + 3;
-        continue;
-      }
-      if (text.charCodeAt(at + 2) === BRACKET) {
-        const close = text.indexOf(']]>', at);
-        if (close === -1) return { kind: 'broken' };
-        at = close + 3;
-        continue;
-      }
-      return { kind: 'unsure', why: 'a DOCTYPE or other declaration' };
-    }
-
-    // an opening or self-closing tag; '>' inside a quoted attribute value does not end it
-    let close = text.indexOf('>', at);
-    if (close === -1) return { kind: 'broken' };
-    if (nextDouble !== -2 && nextDouble < at) nextDouble = indexOrNone(text, '"', at);
-    if (nextSingle !== -2 && nextSingle < at) nextSingle = indexOrNone(text, "'", at);
-    if ((nextDouble >= 0 && nextDouble < close) || (nextSingle >= 0 && nextSingle < close)) {
-      close = quotedEnd(text, at + 1, '>');
-      if (close === -1) return { kind: 'broken' };
-    }
-    const selfClosing = text.charCodeAt(close - 1) === SLASH && close - 1 > at;
-    if (depth <= 1 || depth === recordDepth) {
-      const name = tagName(text, at + 1, close, selfClosing);
-      if (depth === recordDepth && recordStart < 0 && name === 'record') {
-        if (selfClosing) {
-          frame.push(text.slice(copied, at));
-          spans.push(at, close + 1);
-          copied = close + 1;
-        } else recordStart = at;
-      } else if (depth <= 1 && name === 'feedback' && !selfClosing) {
-        if (++feedbacks > 1) return { kind: 'unsure', why: 'more than one feedback element' };
-        recordDepth = depth + 1;
-      }
-    }
-    if (!selfClosing) {
-      depth++;
-      if (depth > maxDepth) {
-        maxDepth = depth;
-        if (maxDepth > MAX_SCAN_DEPTH) return { kind: 'unsure', why: 'nested deeper than the scan follows' };
-      }
-    }
-    at = close + 1;
-    if (at >= length) break;
-  }
-  if (recordStart >= 0) return { kind: 'broken' };
-  frame.push(text.slice(copied));
+  const scanner = new Scanner(
+    (from, to) => frame.push(text.slice(from, to)),
+    (from, to) => spans.push(from, to),
+  );
+  scanner.text = text;
+  const outcome = scanner.scan(true);
+  if (outcome !== null) return outcome;
   return { kind: 'split', frame: frame.join(''), spans };
+}
+
+/** What a chunked scan has found so far or, once ended, in all. */
+export type ChunkScan = { kind: 'split' } | { kind: 'unsure'; why: string } | { kind: 'broken' };
+
+/**
+ * The scan of scanRecords, fed the text chunk by chunk: it holds the frame and the text from the
+ * record being cut on, never the records behind it. Records come out as their text (take them with
+ * `takeRecords`) and the frame at the end; the cut is the one scanRecords makes of the whole text.
+ */
+export class RecordScanner {
+  private readonly frameParts: string[] = [];
+  private records: string[] = [];
+  private readonly scanner: Scanner;
+  private outcome: ChunkScan = { kind: 'split' };
+  private ended = false;
+  /** the frame before the first record, with its open elements closed; null until a record is cut */
+  firstRecordFrame: string | null = null;
+  /** records cut so far */
+  count = 0;
+
+  constructor() {
+    this.scanner = new Scanner(
+      (from, to) => this.frameParts.push(this.scanner.text.slice(from, to)),
+      (from, to) => {
+        if (this.firstRecordFrame === null) this.firstRecordFrame = this.frameParts.join('') + this.scanner.closers();
+        this.records.push(this.scanner.text.slice(from, to));
+        this.count++;
+      },
+    );
+  }
+
+  /** Scans a chunk; what it reports stays once it is no longer a split. */
+  push(chunk: string): ChunkScan {
+    if (this.outcome.kind !== 'split' || this.ended) return this.outcome;
+    const scanner = this.scanner;
+    scanner.text += chunk;
+    const outcome = scanner.scan(false);
+    if (outcome !== null) return (this.outcome = outcome);
+    scanner.trim();
+    return this.outcome;
+  }
+
+  /** The end of the text: what the whole scan says of it. */
+  end(): ChunkScan {
+    if (this.outcome.kind !== 'split' || this.ended) return this.outcome;
+    this.ended = true;
+    const outcome = this.scanner.scan(true);
+    if (outcome !== null) return (this.outcome = outcome);
+    this.scanner.flushFrame();
+    return this.outcome;
+  }
+
+  /** The records cut and not taken yet, in document order: all of them, or the first `most`. */
+  takeRecords(most = Number.POSITIVE_INFINITY): string[] {
+    if (this.records.length <= most) {
+      const taken = this.records;
+      this.records = [];
+      return taken;
+    }
+    return this.records.splice(0, most);
+  }
+
+  /** Records cut and not taken yet. */
+  get pending(): number {
+    return this.records.length;
+  }
+
+  /** The frame: the whole text without its records (complete once `end` says split). */
+  frame(): string {
+    return this.frameParts.join('');
+  }
+}
+
+/**
+ * The scan itself, over `text` from where it stopped last. With `final` false, a construct that is
+ * not complete yet stops the scan to wait for more text; with `final` true it is broken. Returns
+ * null while the text may still be a split.
+ */
+class Scanner {
+  text = '';
+  // where the scan goes on, and the frame text not handed out yet starts (offsets into `text`)
+  private at = 0;
+  private copied = 0;
+  // open elements, counted as fast-xml-parser counts them (a closing tag closes the innermost one)
+  private depth = 0;
+  private maxDepth = 0;
+  // depth of the feedback element's children while it is open, else -1
+  private recordDepth = -1;
+  private feedbacks = 0;
+  private recordStart = -1;
+  // next quote characters, searched again only once passed: tags without attributes stay cheap
+  private nextDouble = -1;
+  private nextSingle = -1;
+  // the names of the open elements at depth 0 and 1, as written (for `closers`)
+  private readonly openNames: string[] = [];
+
+  constructor(
+    private readonly onFrame: (from: number, to: number) => void,
+    private readonly onRecord: (from: number, to: number) => void,
+  ) {}
+
+  /** Closing tags for the elements open outside the records (the wrapper and feedback). */
+  closers(): string {
+    let out = '';
+    for (let level = Math.min(this.depth, 2) - 1; level >= 0; level--) out += `</${this.openNames[level] ?? ''}>`;
+    return out;
+  }
+
+  /** Drops the text already handed out; the record being cut, if any, stays. */
+  trim(): void {
+    if (this.recordStart < 0) this.flushFrame();
+    const keep = this.recordStart >= 0 ? Math.min(this.recordStart, this.copied) : this.copied;
+    if (keep === 0) return;
+    this.text = this.text.slice(keep);
+    this.at -= keep;
+    this.copied -= keep;
+    if (this.recordStart >= 0) this.recordStart -= keep;
+    this.nextDouble = this.nextDouble >= 0 ? this.nextDouble - keep : -1;
+    this.nextSingle = this.nextSingle >= 0 ? this.nextSingle - keep : -1;
+  }
+
+  /** Hands out the frame text up to where the scan is. */
+  flushFrame(): void {
+    const to = Math.min(this.at, this.text.length);
+    if (this.recordStart < 0 && to > this.copied) {
+      this.onFrame(this.copied, to);
+      this.copied = to;
+    }
+  }
+
+  scan(final: boolean): RecordScan | null {
+    const text = this.text;
+    const length = text.length;
+    // more text may follow: what is not found yet may still come
+    const wait = (at: number): null => {
+      this.at = at;
+      return null;
+    };
+    if (!final) {
+      // a quote not found in this text may come in the next chunk
+      if (this.nextDouble === -2) this.nextDouble = -1;
+      if (this.nextSingle === -2) this.nextSingle = -1;
+    }
+    let at = this.at;
+    for (at = text.indexOf('<', at); at !== -1; at = text.indexOf('<', at)) {
+      // enough text to tell a comment, CDATA section or closing tag from the rest
+      if (!final && at + 4 > length) return wait(at);
+      const next = text.charCodeAt(at + 1);
+      if (next === SLASH) {
+        const close = text.indexOf('>', at);
+        if (close === -1) return final ? { kind: 'broken' } : wait(at);
+        if (this.depth === 0) return { kind: 'unsure', why: 'a closing tag without an open element' };
+        this.depth--;
+        if (this.recordStart >= 0 && this.depth === this.recordDepth) {
+          if (localName(text.slice(at + 2, close).trim()) !== 'record')
+            return { kind: 'unsure', why: 'a record closed by another tag' };
+          if (this.recordStart > this.copied) this.onFrame(this.copied, this.recordStart);
+          this.onRecord(this.recordStart, close + 1);
+          this.copied = close + 1;
+          this.recordStart = -1;
+        } else if (this.depth === this.recordDepth - 1) this.recordDepth = -1;
+        at = close + 1;
+        continue;
+      }
+      if (next === QUESTION) {
+        const close = quotedEnd(text, at + 1, '?>');
+        if (close === -1) return final ? { kind: 'broken' } : wait(at);
+        at = close + 2;
+        continue;
+      }
+      if (next === BANG) {
+        if (text.charCodeAt(at + 2) === DASH && text.charCodeAt(at + 3) === DASH) {
+          const close = text.indexOf('-->', at + 4);
+          if (close === -1) return final ? { kind: 'broken' } : wait(at);
+          at = close + 3;
+          continue;
+        }
+        if (text.charCodeAt(at + 2) === BRACKET) {
+          const close = text.indexOf(']]>', at);
+          if (close === -1) return final ? { kind: 'broken' } : wait(at);
+          at = close + 3;
+          continue;
+        }
+        return { kind: 'unsure', why: 'a DOCTYPE or other declaration' };
+      }
+
+      // an opening or self-closing tag; '>' inside a quoted attribute value does not end it
+      let close = text.indexOf('>', at);
+      if (close === -1) return final ? { kind: 'broken' } : wait(at);
+      if (this.nextDouble !== -2 && this.nextDouble < at) this.nextDouble = indexOrNone(text, '"', at);
+      if (this.nextSingle !== -2 && this.nextSingle < at) this.nextSingle = indexOrNone(text, "'", at);
+      if ((this.nextDouble >= 0 && this.nextDouble < close) || (this.nextSingle >= 0 && this.nextSingle < close)) {
+        close = quotedEnd(text, at + 1, '>');
+        if (close === -1) return final ? { kind: 'broken' } : wait(at);
+      }
+      const selfClosing = text.charCodeAt(close - 1) === SLASH && close - 1 > at;
+      const depth = this.depth;
+      if (depth <= 1 || depth === this.recordDepth) {
+        const name = tagName(text, at + 1, close, selfClosing);
+        if (depth === this.recordDepth && this.recordStart < 0 && name === 'record') {
+          if (selfClosing) {
+            if (at > this.copied) this.onFrame(this.copied, at);
+            this.onRecord(at, close + 1);
+            this.copied = close + 1;
+          } else this.recordStart = at;
+        } else if (depth <= 1 && name === 'feedback' && !selfClosing) {
+          if (++this.feedbacks > 1) return { kind: 'unsure', why: 'more than one feedback element' };
+          this.recordDepth = depth + 1;
+        }
+        if (depth <= 1 && !selfClosing) this.openNames[depth] = rawName(text, at + 1, close);
+      }
+      if (!selfClosing) {
+        this.depth++;
+        if (this.depth > this.maxDepth) {
+          this.maxDepth = this.depth;
+          if (this.maxDepth > MAX_SCAN_DEPTH) return { kind: 'unsure', why: 'nested deeper than the scan follows' };
+        }
+      }
+      at = close + 1;
+      if (at >= length) break;
+    }
+    if (!final) return wait(at === -1 ? length : at);
+    if (this.recordStart >= 0) return { kind: 'broken' };
+    this.at = length;
+    if (length > this.copied) this.onFrame(this.copied, length);
+    this.copied = length;
+    return null;
+  }
+}
+
+/** A tag's name as written, prefix included. */
+function rawName(text: string, from: number, close: number): string {
+  let end = from;
+  while (end < close && !isSpace(text.charCodeAt(end)) && text.charCodeAt(end) !== SLASH) end++;
+  return text.slice(from, end);
 }
 
 function indexOrNone(text: string, char: string, from: number): number {

@@ -2,7 +2,9 @@
 // so that a hang, a long synchronous parse or a memory blow-up stays here, where it can be stopped.
 
 import { parentPort } from 'node:worker_threads';
-import { readReports, type ReadOptions } from './index.ts';
+import { readFile } from 'node:fs/promises';
+import { openMergingSink } from '../store/merge.ts';
+import { readReportFile, readReports, type ReadOptions, type ReadOutcome } from './index.ts';
 import type { WorkerReply, WorkerRequest } from './bounded.ts';
 
 const port = parentPort;
@@ -10,7 +12,7 @@ if (!port) throw new Error('src/reader/worker.ts runs as a worker thread only');
 
 port.on('message', (request: WorkerRequest) => {
   const options: ReadOptions = { ...request.options, now: new Date(request.nowMs) };
-  readReports(request.bytes, options).then(
+  read(request, options).then(
     (outcome) => {
       const reply: WorkerReply = {
         id: request.id,
@@ -38,5 +40,13 @@ port.on('message', (request: WorkerRequest) => {
     },
   );
 });
+
+async function read(request: WorkerRequest, options: ReadOptions): Promise<ReadOutcome> {
+  if (request.path === undefined)
+    return readReports(request.bytes, options, request.merge ? openMergingSink : undefined);
+  if (request.merge) return readReportFile(request.path, options, openMergingSink);
+  // whole reports (parse --json): the file is read whole, as its bytes would be
+  return readReports(await readFile(request.path), options);
+}
 
 port.postMessage('ready');

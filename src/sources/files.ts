@@ -9,12 +9,17 @@ import { basename, join } from 'node:path';
 export interface Input {
   /** the path, or `path#N` for the N-th message (from 1) of an mbox file */
   source: string;
+  /** the input's bytes; empty when `path` is given */
   bytes: Uint8Array;
+  /** with `byPath`: a file left for the reader to read (as a stream), not read here */
+  path?: string;
 }
 
 export interface ListOptions {
   /** called for a path that cannot be read; without it the error is thrown */
   onError?: (source: string, error: Error) => void;
+  /** name files by their path instead of reading them (mbox files are still split here) */
+  byPath?: boolean;
 }
 
 export async function* listInputs(paths: string[], options: ListOptions = {}): AsyncGenerator<Input> {
@@ -46,6 +51,7 @@ async function* walk(path: string, options: ListOptions, explicit: boolean): Asy
   if (!info.isFile()) return;
   try {
     if (await isMbox(path)) yield* splitMbox(path);
+    else if (options.byPath) yield { source: path, bytes: new Uint8Array(0), path };
     else yield { source: path, bytes: await readFile(path) };
   } catch (error) {
     report(path, error, options);

@@ -20,10 +20,12 @@ import {
   monthOf,
   splitAggregate,
   utcDay,
+  type DaySplit,
   FIRST_STORE_DAY,
   LAST_STORE_DAY,
 } from './days.ts';
 import { docKeys, ipBucket, ipEntryKey, normaliseDomain, reportKey } from './keys.ts';
+import { isMerged } from './merge.ts';
 import { dict, own, toDict, type Dict } from './dict.ts';
 
 export type DocPatch =
@@ -104,12 +106,19 @@ function aggregateContribution(report: AggregateReport, key: string, source: str
   if (!domain) throw new InvalidReportError(report, 'no policy domain');
   if (domain.length > MAX_DOMAIN) throw new InvalidReportError(report, `policy domain longer than ${MAX_DOMAIN}`);
   if (!report.reportId.trim()) throw new InvalidReportError(report, 'no report id');
-  let total = 0;
-  report.records.forEach((record, index) => {
-    total += checkCount(report, record.count, `record ${index + 1}: count`);
-  });
-  if (!Number.isSafeInteger(total)) throw new InvalidReportError(report, 'the message counts add up past 2^53');
-  const splits = splitAggregate(report);
+  let splits: DaySplit[];
+  if (isMerged(report)) {
+    // merged while it was read (merge.ts): the same checks and rows, made record by record then
+    if (report.merged.problem !== null) throw new InvalidReportError(report, report.merged.problem);
+    splits = report.merged.splits;
+  } else {
+    let total = 0;
+    report.records.forEach((record, index) => {
+      total += checkCount(report, record.count, `record ${index + 1}: count`);
+    });
+    if (!Number.isSafeInteger(total)) throw new InvalidReportError(report, 'the message counts add up past 2^53');
+    splits = splitAggregate(report);
+  }
   const patches: DocPatch[] = [];
   const orgName = capText(report.orgName);
   const reportId = capText(report.reportId);

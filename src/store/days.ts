@@ -182,25 +182,57 @@ export interface DaySplit {
  * that receives no message keeps the report with no sources (the report does cover that day).
  */
 export function splitAggregate(report: Pick<AggregateReport, 'begin' | 'end' | 'records'>): DaySplit[] {
-  const days = attributionDays(report.begin, report.end);
-  const weights = days.map((day) => day.seconds);
-  const byDay = new Map<string, Map<string, SourceStat>>(days.map((day) => [day.date, new Map()]));
-  for (const record of report.records) {
-    const count = Math.max(0, Math.trunc(record.count));
-    const shares = days.length === 1 ? [count] : apportion(count, weights);
-    const ip = normaliseIp(record.sourceIp);
-    shares.forEach((share, index) => {
-      if (share === 0) return;
-      const sources = byDay.get(days[index]!.date)!;
-      let stat = sources.get(ip);
-      if (!stat) sources.set(ip, (stat = emptySourceStat(ip)));
-      addRecordShare(stat, record, share);
+  const splitter = new DaySplitter(report.begin, report.end);
+  splitter.add(report.records);
+  return splitter.splits();
+}
+
+/**
+ * splitAggregate record by record, for records that arrive in batches: what it holds is one
+ * SourceStat per source IP and day, however many records there are. Each record's shares depend
+ * on that record alone, so the splits are the same as those of all records at once.
+ */
+export class DaySplitter {
+  private readonly days: DayShare[];
+  private readonly weights: number[];
+  private readonly byDay: Array<Map<string, SourceStat>>;
+
+  constructor(
+    begin: string,
+    end: string,
+    /** a source's empty row (the rows' maps may be any prototype-free objects) */
+    private readonly newStat: (ip: string) => SourceStat = emptySourceStat,
+  ) {
+    this.days = attributionDays(begin, end);
+    this.weights = this.days.map((day) => day.seconds);
+    this.byDay = this.days.map(() => new Map());
+  }
+
+  add(records: readonly AggregateRecord[]): void {
+    const { days, weights, byDay } = this;
+    for (const record of records) {
+      const count = Math.max(0, Math.trunc(record.count));
+      const shares = days.length === 1 ? [count] : apportion(count, weights);
+      const ip = normaliseIp(record.sourceIp);
+      shares.forEach((share, index) => {
+        if (share === 0) return;
+        const sources = byDay[index]!;
+        let stat = sources.get(ip);
+        if (!stat) sources.set(ip, (stat = this.newStat(ip)));
+        addRecordShare(stat, record, share);
+      });
+    }
+  }
+
+  /** SourceStats held: one per source IP and day. */
+  get sources(): number {
+    return this.byDay.reduce((sum, sources) => sum + sources.size, 0);
+  }
+
+  splits(): DaySplit[] {
+    return this.days.map((day, index) => {
+      const list = [...this.byDay[index]!.values()].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+      return { date: day.date, messages: list.reduce((acc, stat) => acc + stat.messages, 0), sources: list };
     });
   }
-  const splits: DaySplit[] = [];
-  for (const [date, sources] of byDay) {
-    const list = [...sources.values()].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
-    splits.push({ date, messages: list.reduce((acc, stat) => acc + stat.messages, 0), sources: list });
-  }
-  return splits;
 }
