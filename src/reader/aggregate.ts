@@ -437,22 +437,7 @@ function buildReport(
   builder.take(asArray(feedback.record), records);
   for (const batch of recordBatches ?? []) builder.take(batch, records);
   builder.finish();
-  const tail = reportTail(feedback, notes);
-  const report: AggregateReport = {
-    kind: 'aggregate',
-    version: tail.version,
-    orgName: head.orgName,
-    orgEmail: head.orgEmail,
-    extraContactInfo: tail.extraContactInfo,
-    reportId: head.reportId,
-    begin: head.begin,
-    end: head.end,
-    generator: tail.generator,
-    policy: head.policy,
-    records,
-    errors: notes.done(),
-  };
-  return report;
+  return assembleReport(head, reportTail(feedback, notes), records, notes);
 }
 
 /** What a report says before its records: who sent it, for when, and the policy. */
@@ -549,6 +534,29 @@ class RecordBuilder {
 }
 
 /** What a report says besides its head and records; read after the records (for the order of notes). */
+/** The report from its head, its tail and its records; the notes end here. */
+function assembleReport(
+  head: ReportHead,
+  tail: Pick<AggregateReport, 'version' | 'extraContactInfo' | 'generator'>,
+  records: AggregateRecord[],
+  notes: Notes,
+): AggregateReport {
+  return {
+    kind: 'aggregate',
+    version: tail.version,
+    orgName: head.orgName,
+    orgEmail: head.orgEmail,
+    extraContactInfo: tail.extraContactInfo,
+    reportId: head.reportId,
+    begin: head.begin,
+    end: head.end,
+    generator: tail.generator,
+    policy: head.policy,
+    records,
+    errors: notes.done(),
+  };
+}
+
 function reportTail(feedback: Node, notes: Notes): Pick<AggregateReport, 'version' | 'extraContactInfo' | 'generator'> {
   const version = word(feedback.version, 'version', notes, false);
   const metadata = node(feedback.report_metadata, 'report_metadata');
@@ -922,22 +930,7 @@ async function streamReport<S extends RecordSink>(
   started.builder.take(asArray(feedback.record), out);
   if (out.length > 0) return null; // records the scan did not cut: the whole read decides
   started.builder.finish();
-  const tail = reportTail(feedback, notes);
-  const { head } = started;
-  const report: AggregateReport = {
-    kind: 'aggregate',
-    version: tail.version,
-    orgName: head.orgName,
-    orgEmail: head.orgEmail,
-    extraContactInfo: tail.extraContactInfo,
-    reportId: head.reportId,
-    begin: head.begin,
-    end: head.end,
-    generator: tail.generator,
-    policy: head.policy,
-    records: [],
-    errors: notes.done(),
-  };
+  const report = assembleReport(started.head, reportTail(feedback, notes), [], notes);
   return { report, records: sent, sink: started.sink };
 }
 

@@ -22,7 +22,8 @@ export interface PartOutcome {
 
 export type ReadPart = (bytes: Uint8Array, source: string) => Promise<PartOutcome>;
 
-const parserOptions = {
+/** mailparser as the reader runs it (tests hold the one-pass walk to this). */
+export const parserOptions = {
   skipHtmlToText: true,
   skipTextToHtml: true,
   skipImageLinks: true,

@@ -8,16 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { reportMailBacklog } from '../../src/generate/index.ts';
 import { simpleAttachments } from '../../src/reader/mail-simple.ts';
 import { readReports } from '../../src/reader/index.ts';
+import { parserOptions } from '../../src/reader/mail.ts';
 import { CORPUS, corpusBytes, corpusMail, distinctAggregateMail, mailWithoutReport } from '../support/mail.ts';
-
-const parserOptions = {
-  skipHtmlToText: true,
-  skipTextToHtml: true,
-  skipImageLinks: true,
-  skipTextLinks: true,
-  keepDeliveryStatus: true,
-  checksumAlgo: false,
-} as const;
 
 async function mailparserAttachments(raw: Buffer) {
   const mail = await simpleParser(raw, parserOptions);
