@@ -28,8 +28,9 @@ import type {
   SourcesInsight,
   Summary,
 } from './types.ts';
-import { classifyIps, classifyWindow, IpClassView, type ClassifiedGroup } from './classify.ts';
+import { classifyWindow, IpClassView, type ClassifiedGroup } from './classify.ts';
 import { markLookup } from './marks.ts';
+import { classifySome } from './classify-some.ts';
 import { dateInsight } from './date.ts';
 import { digestData, newIpsAgainstSummaries } from './digest.ts';
 import { ipInsight } from './ip.ts';
@@ -133,6 +134,8 @@ export async function identifyDays(
   // IPs met so far: a Set, since an IP read from the store is not an interned string yet and an
   // object-key lookup with it interns it
   const seen = new Set<string>();
+  // offline and synchronous when the identifier can: no promise per IP
+  const offline = options.dns ? undefined : identify.offline;
   scan: for (const day of days) {
     const stored = summaryRows(day);
     for (let row = 0; row < stored.ips.length; row++) {
@@ -141,7 +144,11 @@ export async function identifyDays(
       seen.add(ip);
       const known = options.dns ? undefined : memo.get(ip);
       if (known) identities[ip] = known;
-      else unknown.set(ip, { stored, row });
+      else if (offline) {
+        const identity = sharedShape(offline(ip, rowHints(stored, row)));
+        identities[ip] = identity;
+        remember(identify, ip, identity);
+      } else unknown.set(ip, { stored, row });
       // the few IPs asked about are found among the first rows (they are the largest senders)
       if (options.only && seen.size === options.only.size) break scan;
     }
@@ -194,8 +201,9 @@ export async function queryIp(
     const days = await store.summaries(mainDomain, classWindow.from, classWindow.to);
     const identities = await identifyDays(identify, days, { dns: false });
     identities[ip] = identity;
-    const classified = classifyIps({ days, identities, marks, window: classWindow, domains: [mainDomain], thresholds });
-    sourceClass = classified.get(mainDomain)?.get(ip)?.class ?? null;
+    const lookup = markLookup(marks);
+    const input = { days, identities, marks: lookup, window: classWindow, domain: mainDomain, thresholds, ips: [ip] };
+    sourceClass = classifySome(input).get(ip)?.class ?? null;
   }
   return ipInsight({ ip, entries: inside, identity, mark: marks, window, sourceClass });
 }
@@ -225,7 +233,16 @@ export async function queryDate(
     store.marks(),
   ]);
   const identities = await identifyDays(identify, windowDays, { dns: false });
-  const classes = classifyIps({ days: windowDays, identities, marks, window: classWindow, domains, thresholds });
+  // only the groups of the day's sources are classified
+  const lookup = markLookup(marks);
+  const classes = new Map<string, Map<string, ClassifiedGroup>>();
+  for (const domain of domains) {
+    const ips = days.filter((day) => day.domain === domain).flatMap((day) => summaryRows(day).ips.map(String));
+    classes.set(
+      domain,
+      classifySome({ days: windowDays, identities, marks: lookup, window: classWindow, domain, thresholds, ips }),
+    );
+  }
   return dateInsight({ date, days, identities, classes });
 }
 

@@ -86,10 +86,16 @@ export function createIdentify({
     memo.set(key, entry);
   };
 
+  /** The PTR name this process already knows (undefined: none fresh in memory). */
+  function knownPtr(ip: string): string | null | undefined {
+    const known = memo.get(ptrCacheKey(ip));
+    return known && fresh(known) ? known.confirmed : undefined;
+  }
+
   async function ptrOf(ip: string, useDns: boolean): Promise<string | null> {
     const key = ptrCacheKey(ip);
-    const known = memo.get(key);
-    if (known && fresh(known)) return known.confirmed;
+    const known = knownPtr(ip);
+    if (known !== undefined) return known;
     if (!useDns) return null;
     const cached = await store.getState<PtrCacheEntry>(key).catch(() => undefined);
     if (cached && fresh(cached)) {
@@ -105,9 +111,7 @@ export function createIdentify({
     return found.confirmed;
   }
 
-  return async (ip: string, hints?: IdentifyHints, options?: { dns?: boolean }): Promise<SenderIdentity> => {
-    const address = parseIp(ip)?.toString() ?? ip;
-    const ptr = await ptrOf(address, options?.dns !== false);
+  function identityOf(address: string, ptr: string | null, hints?: IdentifyHints): SenderIdentity {
     const network = asn(address);
     const known: KnownSender | null =
       senderByRange(address) ??
@@ -124,5 +128,15 @@ export function createIdentify({
       return { ...base, key: `AS${network.asn}`, name, by: 'asn', service: null, forwarder: false };
     }
     return { ...base, key: address, name: address, by: 'ip', service: null, forwarder: false };
+  }
+
+  const identify: Identify = async (ip, hints, options) => {
+    const address = parseIp(ip)?.toString() ?? ip;
+    return identityOf(address, await ptrOf(address, options?.dns !== false), hints);
   };
+  identify.offline = (ip, hints) => {
+    const address = parseIp(ip)?.toString() ?? ip;
+    return identityOf(address, knownPtr(address) ?? null, hints);
+  };
+  return identify;
 }
