@@ -9,7 +9,7 @@ import type { MarkLookup } from './marks.ts';
 import { classifyTable, IpClassView, type ClassifiedGroup, type ClassifyThresholds } from './classify.ts';
 import { bareIdentity, buildGroupTable } from './group-table.ts';
 import { inWindow } from './stats.ts';
-import { own } from '../store/dict.ts';
+import { dict } from '../store/dict.ts';
 import {
   decodeSummary,
   pairOffsets,
@@ -59,22 +59,31 @@ function someRows(stored: StoredDaySummary, rows: readonly number[]): StoredDayS
  */
 export function classifySome(input: {
   days: readonly DayData[];
-  identities: Record<string, SenderIdentity>;
+  /** the identity the full classification would use (identifyDays'); the row gives the hints */
+  identityOf: (ip: string, day: StoredDaySummary, row: number) => SenderIdentity | undefined;
   marks: MarkLookup;
   window: DayWindow;
   domain: string;
   thresholds: ClassifyThresholds;
   ips: Iterable<string>;
 }): Map<string, ClassifiedGroup> {
-  const { identities, marks, domain } = input;
-  const bare = Object.getPrototypeOf(identities) === null;
-  const identityOf = (ip: string) => (bare ? identities[ip] : own(identities, ip));
-  const wantedKeys = new Set<string>();
-  for (const ip of input.ips) wantedKeys.add(groupKeyOf(ip, identityOf(ip), marks));
-
-  // One pass: the window's volume, and the rows whose IP joins a wanted group.
+  const { identityOf, marks, domain } = input;
   const ordered = windowRows(input.days, input.window, domain);
-  const keyOf = new Map<string, boolean>();
+  // the asked IPs' own identities (from their first row), for their group keys
+  const asked = new Set(input.ips);
+  const found = new Map<string, SenderIdentity | undefined>();
+  for (const day of ordered)
+    for (let row = 0; row < day.ips.length; row++) {
+      const ip = String(day.ips[row]);
+      if (asked.has(ip) && !found.has(ip)) found.set(ip, identityOf(ip, day, row));
+    }
+  const wantedKeys = new Set<string>();
+  for (const ip of asked) wantedKeys.add(groupKeyOf(ip, found.get(ip), marks));
+  // the identities of the kept rows' IPs, as buildGroupTable reads them
+  const identities = dict<SenderIdentity>();
+
+  // One pass: the window's volume, and the rows whose IP joins a wanted group (no map per IP:
+  // the identity lookup is the memo's, and most IPs are met on one or two days).
   let messages = 0;
   const kept: DayData[] = [];
   for (const day of ordered) {
@@ -84,9 +93,10 @@ export function classifySome(input: {
       if (count <= 0) continue;
       messages += count;
       const ip = String(day.ips[row]);
-      let wanted = keyOf.get(ip);
-      if (wanted === undefined) keyOf.set(ip, (wanted = wantedKeys.has(groupKeyOf(ip, identityOf(ip), marks))));
-      if (wanted) rows.push(row);
+      const identity = found.has(ip) ? found.get(ip) : identityOf(ip, day, row);
+      if (!wantedKeys.has(groupKeyOf(ip, identity, marks))) continue;
+      rows.push(row);
+      if (identity) identities[ip] ??= identity;
     }
     if (rows.length > 0) kept.push(decodeSummary(someRows(day, rows)));
   }
@@ -94,7 +104,7 @@ export function classifySome(input: {
   const table = buildGroupTable(kept, identities, marks, input.window, domain);
   const view = new IpClassView(classifyTable(table, domain, input.thresholds, messages));
   const result = new Map<string, ClassifiedGroup>();
-  for (const ip of input.ips) {
+  for (const ip of asked) {
     const classified = view.get(ip);
     if (classified) result.set(ip, classified);
   }

@@ -171,6 +171,27 @@ export async function identifyDays(
   return identities;
 }
 
+/**
+ * identifyDays' offline identity of one IP of the window, looked up when asked: the memo, else
+ * identify.offline (remembered); an identifier without it identifies the whole window first.
+ */
+async function windowIdentities(
+  identify: Identify,
+  days: readonly DayData[],
+): Promise<(ip: string, day: StoredDaySummary, row: number) => SenderIdentity | undefined> {
+  const offline = identify.offline;
+  if (!offline) {
+    const identities = await identifyDays(identify, days, { dns: false });
+    return (ip) => identities[ip];
+  }
+  const memo = memoOf(identify);
+  return (ip, day, row) => {
+    let identity = memo.get(ip);
+    if (!identity) remember(identify, ip, (identity = sharedShape(offline(ip, rowHints(day, row)))));
+    return identity;
+  };
+}
+
 /** The canonical text of an address (as the store keys it); input that is no address stays as given. */
 export function canonicalIp(ip: string): string {
   const text = ip.trim();
@@ -199,10 +220,11 @@ export async function queryIp(
     const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
     const classWindow = windowEnding(options.now, thresholds.windowDays);
     const days = await store.summaries(mainDomain, classWindow.from, classWindow.to);
-    const identities = await identifyDays(identify, days, { dns: false });
-    identities[ip] = identity;
+    const offline = await windowIdentities(identify, days);
+    const identityOf = (other: string, day: StoredDaySummary, row: number) =>
+      other === ip ? identity : offline(other, day, row);
     const lookup = markLookup(marks);
-    const input = { days, identities, marks: lookup, window: classWindow, domain: mainDomain, thresholds, ips: [ip] };
+    const input = { days, identityOf, marks: lookup, window: classWindow, domain: mainDomain, thresholds, ips: [ip] };
     sourceClass = classifySome(input).get(ip)?.class ?? null;
   }
   return ipInsight({ ip, entries: inside, identity, mark: marks, window, sourceClass });
@@ -232,15 +254,25 @@ export async function queryDate(
     domains.length ? store.summaries(domains.length === 1 ? domains[0]! : null, classWindow.from, classWindow.to) : [],
     store.marks(),
   ]);
-  const identities = await identifyDays(identify, windowDays, { dns: false });
-  // only the groups of the day's sources are classified
+  // only the groups of the day's sources are classified, and only those sources named
+  const identityOf = await windowIdentities(identify, windowDays);
+  const identities = dict<SenderIdentity>();
   const lookup = markLookup(marks);
   const classes = new Map<string, Map<string, ClassifiedGroup>>();
   for (const domain of domains) {
-    const ips = days.filter((day) => day.domain === domain).flatMap((day) => summaryRows(day).ips.map(String));
+    const ips: string[] = [];
+    for (const day of days.filter((doc) => doc.domain === domain)) {
+      const stored = summaryRows(day);
+      for (let row = 0; row < stored.ips.length; row++) {
+        const ip = String(stored.ips[row]);
+        ips.push(ip);
+        const identity = identities[ip] ?? identityOf(ip, stored, row);
+        if (identity) identities[ip] = identity;
+      }
+    }
     classes.set(
       domain,
-      classifySome({ days: windowDays, identities, marks: lookup, window: classWindow, domain, thresholds, ips }),
+      classifySome({ days: windowDays, identityOf, marks: lookup, window: classWindow, domain, thresholds, ips }),
     );
   }
   return dateInsight({ date, days, identities, classes });

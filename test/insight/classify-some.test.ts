@@ -118,25 +118,26 @@ async function compare(days: readonly DayData[], marks: MarksDoc, window = windo
   const thresholds = DEFAULT_THRESHOLDS;
   const full = classifyIps({ days, identities, marks, window, domains: [DOMAIN, OTHER], thresholds });
   const lookup = markLookup(marks);
+  const identityOf = (ip: string) => identities[ip];
   const ips = ipsOf(days);
   let classed = 0;
   for (const domain of [DOMAIN, OTHER]) {
     const all = full.get(domain)!;
     // all at once, one at a time, and in small batches: the answer never depends on the company
-    const together = classifySome({ days, identities, marks: lookup, window, domain, thresholds, ips });
+    const together = classifySome({ days, identityOf, marks: lookup, window, domain, thresholds, ips });
     for (let at = 0; at < ips.length; at++) {
       const ip = ips[at]!;
       const expected = shape(all.get(ip));
       expect(shape(together.get(ip)), `${domain} ${ip}`).toEqual(expected);
       if (at % 7 === 0) {
-        const alone = classifySome({ days, identities, marks: lookup, window, domain, thresholds, ips: [ip] });
+        const alone = classifySome({ days, identityOf, marks: lookup, window, domain, thresholds, ips: [ip] });
         expect(shape(alone.get(ip)), `${domain} ${ip} alone`).toEqual(expected);
       }
       if (expected) classed += 1;
     }
     for (let at = 0; at < ips.length; at += 11) {
       const batch = ips.slice(at, at + 4);
-      const some = classifySome({ days, identities, marks: lookup, window, domain, thresholds, ips: batch });
+      const some = classifySome({ days, identityOf, marks: lookup, window, domain, thresholds, ips: batch });
       for (const ip of batch) expect(shape(some.get(ip)), `${domain} ${ip} in a batch`).toEqual(shape(all.get(ip)));
       expect([...some.keys()].every((ip) => batch.includes(ip))).toBe(true);
     }
@@ -178,7 +179,7 @@ describe('classifySome', () => {
     const identities = await identifyDays(identify, days, { dns: false });
     const some = classifySome({
       days,
-      identities,
+      identityOf: (ip) => identities[ip],
       marks: markLookup({}),
       window,
       domain: 'absent.example',
@@ -188,7 +189,7 @@ describe('classifySome', () => {
     expect(some.size).toBe(0);
     const none = classifySome({
       days,
-      identities,
+      identityOf: (ip) => identities[ip],
       marks: markLookup({}),
       window,
       domain: DOMAIN,
