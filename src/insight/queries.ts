@@ -145,7 +145,8 @@ export async function identifyDays(
       const known = options.dns ? undefined : memo.get(ip);
       if (known) identities[ip] = known;
       else if (offline) {
-        const identity = sharedShape(offline(ip, rowHints(stored, row)));
+        // the offline identities are built by one literal already (one hidden class)
+        const identity = offline(ip, rowHints(stored, row));
         identities[ip] = identity;
         remember(identify, ip, identity);
       } else unknown.set(ip, { stored, row });
@@ -187,7 +188,7 @@ async function windowIdentities(
   const memo = memoOf(identify);
   return (ip, day, row) => {
     let identity = memo.get(ip);
-    if (!identity) remember(identify, ip, (identity = sharedShape(offline(ip, rowHints(day, row)))));
+    if (!identity) remember(identify, ip, (identity = offline(ip, rowHints(day, row))));
     return identity;
   };
 }
