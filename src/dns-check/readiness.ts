@@ -5,7 +5,7 @@
 
 import { organizationalDomain } from '../reader/alignment.ts';
 import type { Readiness, ReportedPolicy, SourceClass } from '../insight/types.ts';
-import { asSummary, type DayData } from '../store/summary.ts';
+import { pairKey, pairOffsets, ROW_MAPS, summaryRows, type DayData } from '../store/summary.ts';
 import { effectiveDmarc, parseDmarcRecord, suggestedDmarc } from './dmarc.ts';
 import { dnsBlockers } from './index.ts';
 import type { DnsCheck, DnsReport, LegitimateSender } from './types.ts';
@@ -43,19 +43,31 @@ export function legitimateSenders(readiness: Readiness, ipsPerSender = 3): Legit
 export function selectorsSeen(days: readonly DayData[], domain: string): Array<{ selector: string; domain: string }> {
   const org = organizationalDomain(domain);
   const seen = new Map<string, { selector: string; domain: string }>();
+  // each distinct DKIM key text is judged once: a busy month repeats a few keys in every row
+  const judged = new Set<string>();
   for (const day of days) {
     if (day.domain !== domain) continue;
-    for (const source of asSummary(day).sources) {
-      for (const key in source.dkim) {
-        const [signer, selector, result] = key.split(' ');
-        if (!signer || !selector || selector === '-' || result !== 'pass') continue;
-        if (organizationalDomain(signer) !== org || !/^[a-z0-9._-]{1,63}$/i.test(selector)) continue;
-        seen.set(`${selector} ${signer}`, { selector, domain: signer.toLowerCase() });
-      }
+    const { keys, pairs } = summaryRows(day);
+    const starts = pairOffsets(summaryRows(day));
+    const met = new Uint8Array(keys.length);
+    for (let at = 0; at < starts[starts.length - 1]!; at += 2) {
+      const code = pairKey(pairs[at], keys.length);
+      if (code < 0 || code % ROW_MAPS.length !== DKIM_MAP) continue;
+      const index = (code / ROW_MAPS.length) | 0;
+      if (met[index]) continue;
+      met[index] = 1;
+      const key = String(keys[index]);
+      if (judged.has(key)) continue;
+      judged.add(key);
+      const [signer, selector, result] = key.split(' ');
+      if (!signer || !selector || selector === '-' || result !== 'pass') continue;
+      if (organizationalDomain(signer) !== org || !/^[a-z0-9._-]{1,63}$/i.test(selector)) continue;
+      seen.set(`${selector} ${signer}`, { selector, domain: signer.toLowerCase() });
     }
   }
   return [...seen.values()].sort((a, b) => a.selector.localeCompare(b.selector));
 }
+const DKIM_MAP = ROW_MAPS.indexOf('dkim');
 
 function normalised(tags: Map<string, string> | null, reported: ReportedPolicy | null) {
   if (tags) {

@@ -141,7 +141,19 @@ export function classifyWindow(input: {
 }): WindowClasses {
   const { domain, thresholds: t } = input;
   const lookup = typeof input.marks === 'function' ? input.marks : markLookup(input.marks);
-  const table = buildGroupTable(input.days, input.identities, lookup, input.window, domain);
+  return classifyTable(buildGroupTable(input.days, input.identities, lookup, input.window, domain), domain, t);
+}
+
+/**
+ * classifyWindow over a table already built; `domainMessages` is the window's whole volume (a
+ * table of some groups only, classify-some.ts, is given the volume of every row).
+ */
+export function classifyTable(
+  table: GroupTable,
+  domain: string,
+  t: ClassifyThresholds,
+  domainMessages = table.messages,
+): WindowClasses {
   const failures = new FailureHints(table);
   const classes = new Array<SourceClass>(table.size);
   const hints = new Array<Hint | null>(table.size);
@@ -154,7 +166,7 @@ export function classifyWindow(input: {
     mark: null,
     identity: { by: 'ip', forwarder: false },
     activeDays: 0,
-    domainMessages: table.messages,
+    domainMessages,
     failureHint: null,
   };
   const context = { forwarder: false, domain };

@@ -322,10 +322,12 @@ export class FailureHints {
   private readonly keyDomainId: Int32Array;
   private readonly domainIds = new Map<string, number>();
   private readonly domainNames: string[] = [];
-  /** per domain id: the sum of the current group and map, and which (group, map) it belongs to */
+  /** per domain id: the sum of the current group and map, and which (call, map) it belongs to */
   private readonly sums: Float64Array;
   private readonly sumOf: Float64Array;
   private readonly touched: Int32Array;
+  /** code() calls so far: the sums' tags come from it, so a group asked twice in a row starts afresh */
+  private calls = 0;
   /** the figures of the last group asked about */
   readonly figures: FailureFigures = {
     failing: 0,
@@ -414,7 +416,8 @@ export class FailureHints {
     let ownDkimBroken = 0;
     let anyDkimSignature = 0;
     let dkimTouched = 0;
-    const dkimTag = group * WIDTH + MAP.dkim;
+    const call = ++this.calls;
+    const dkimTag = call * WIDTH + MAP.dkim;
     for (let entry = t.entryHead[group]!; entry >= 0; entry = t.entryNext[entry]!) {
       const code = t.entryCode[entry]!;
       if (code % WIDTH !== MAP.dkim) continue;
@@ -431,7 +434,7 @@ export class FailureHints {
     const dkimOther = dkimDomain ? this.sums[this.domainIds.get(dkimDomain)!]! : 0;
 
     let spfTouched = 0;
-    const spfTag = group * WIDTH + MAP.spf;
+    const spfTag = call * WIDTH + MAP.spf;
     for (let entry = t.entryHead[group]!; entry >= 0; entry = t.entryNext[entry]!) {
       const code = t.entryCode[entry]!;
       if (code % WIDTH !== MAP.spf) continue;

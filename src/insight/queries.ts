@@ -28,8 +28,9 @@ import type {
   SourcesInsight,
   Summary,
 } from './types.ts';
-import { classifyIps, classifyWindow, IpClassView, type ClassifiedGroup } from './classify.ts';
+import { classifyWindow, IpClassView, type ClassifiedGroup } from './classify.ts';
 import { markLookup } from './marks.ts';
+import { classifySome } from './classify-some.ts';
 import { dateInsight } from './date.ts';
 import { digestData, newIpsAgainstSummaries } from './digest.ts';
 import { ipInsight } from './ip.ts';
@@ -133,6 +134,8 @@ export async function identifyDays(
   // IPs met so far: a Set, since an IP read from the store is not an interned string yet and an
   // object-key lookup with it interns it
   const seen = new Set<string>();
+  // offline and synchronous when the identifier can: no promise per IP
+  const offline = options.dns ? undefined : identify.offline;
   scan: for (const day of days) {
     const stored = summaryRows(day);
     for (let row = 0; row < stored.ips.length; row++) {
@@ -141,7 +144,12 @@ export async function identifyDays(
       seen.add(ip);
       const known = options.dns ? undefined : memo.get(ip);
       if (known) identities[ip] = known;
-      else unknown.set(ip, { stored, row });
+      else if (offline) {
+        // the offline identities are built by one literal already (one hidden class)
+        const identity = offline(ip, rowHints(stored, row));
+        identities[ip] = identity;
+        remember(identify, ip, identity);
+      } else unknown.set(ip, { stored, row });
       // the few IPs asked about are found among the first rows (they are the largest senders)
       if (options.only && seen.size === options.only.size) break scan;
     }
@@ -162,6 +170,27 @@ export async function identifyDays(
     });
   }
   return identities;
+}
+
+/**
+ * identifyDays' offline identity of one IP of the window, looked up when asked: the memo, else
+ * identify.offline (remembered); an identifier without it identifies the whole window first.
+ */
+async function windowIdentities(
+  identify: Identify,
+  days: readonly DayData[],
+): Promise<(ip: string, day: StoredDaySummary, row: number) => SenderIdentity | undefined> {
+  const offline = identify.offline;
+  if (!offline) {
+    const identities = await identifyDays(identify, days, { dns: false });
+    return (ip) => identities[ip];
+  }
+  const memo = memoOf(identify);
+  return (ip, day, row) => {
+    let identity = memo.get(ip);
+    if (!identity) remember(identify, ip, (identity = offline(ip, rowHints(day, row))));
+    return identity;
+  };
 }
 
 /** The canonical text of an address (as the store keys it); input that is no address stays as given. */
@@ -192,10 +221,12 @@ export async function queryIp(
     const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
     const classWindow = windowEnding(options.now, thresholds.windowDays);
     const days = await store.summaries(mainDomain, classWindow.from, classWindow.to);
-    const identities = await identifyDays(identify, days, { dns: false });
-    identities[ip] = identity;
-    const classified = classifyIps({ days, identities, marks, window: classWindow, domains: [mainDomain], thresholds });
-    sourceClass = classified.get(mainDomain)?.get(ip)?.class ?? null;
+    const offline = await windowIdentities(identify, days);
+    const identityOf = (other: string, day: StoredDaySummary, row: number) =>
+      other === ip ? identity : offline(other, day, row);
+    const lookup = markLookup(marks);
+    const input = { days, identityOf, marks: lookup, window: classWindow, domain: mainDomain, thresholds, ips: [ip] };
+    sourceClass = classifySome(input).get(ip)?.class ?? null;
   }
   return ipInsight({ ip, entries: inside, identity, mark: marks, window, sourceClass });
 }
@@ -224,8 +255,27 @@ export async function queryDate(
     domains.length ? store.summaries(domains.length === 1 ? domains[0]! : null, classWindow.from, classWindow.to) : [],
     store.marks(),
   ]);
-  const identities = await identifyDays(identify, windowDays, { dns: false });
-  const classes = classifyIps({ days: windowDays, identities, marks, window: classWindow, domains, thresholds });
+  // only the groups of the day's sources are classified, and only those sources named
+  const identityOf = await windowIdentities(identify, windowDays);
+  const identities = dict<SenderIdentity>();
+  const lookup = markLookup(marks);
+  const classes = new Map<string, Map<string, ClassifiedGroup>>();
+  for (const domain of domains) {
+    const ips: string[] = [];
+    for (const day of days.filter((doc) => doc.domain === domain)) {
+      const stored = summaryRows(day);
+      for (let row = 0; row < stored.ips.length; row++) {
+        const ip = String(stored.ips[row]);
+        ips.push(ip);
+        const identity = identities[ip] ?? identityOf(ip, stored, row);
+        if (identity) identities[ip] = identity;
+      }
+    }
+    classes.set(
+      domain,
+      classifySome({ days: windowDays, identityOf, marks: lookup, window: classWindow, domain, thresholds, ips }),
+    );
+  }
   return dateInsight({ date, days, identities, classes });
 }
 
