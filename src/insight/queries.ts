@@ -331,6 +331,35 @@ function dayRuns(days: string[]): DayWindow[] {
   return runs;
 }
 
+/**
+ * The summaries of the days the period's aggregate reports touched, split into the days whose
+ * every report part is of the period (`whole`) and those that also hold parts of other reports.
+ * A part is of the period as digestData counts it: its report is in the period's log, or it was
+ * ingested in [since, until).
+ */
+function periodDaysOf(
+  summaries: readonly DaySummary[],
+  touched: ReadonlySet<string>,
+  periodKeys: ReadonlySet<string>,
+  since: Date,
+  until: Date,
+): { whole: DaySummary[]; mixed: DaySummary[] } {
+  const whole: DaySummary[] = [];
+  const mixed: DaySummary[] = [];
+  const from = since.getTime();
+  const to = until.getTime();
+  for (const day of summaries) {
+    if (!touched.has(day.date) || !day.reports.some((head) => periodKeys.has(head.reportKey))) continue;
+    const all = day.reports.every((head) => {
+      if (periodKeys.has(head.reportKey)) return true;
+      const time = Date.parse(head.ingestedAt);
+      return time >= from && time < to;
+    });
+    (all ? whole : mixed).push(day);
+  }
+  return { whole, mixed };
+}
+
 /** How far back the IP index is searched to decide that a source is seen for the first time. */
 const FIRST_SEEN_LOOKBACK_DAYS = 180;
 /** Above this many candidates per digest, first-seen relies on the loaded day documents only. */
@@ -344,6 +373,7 @@ const FIRST_SEEN_INDEX_LIMIT = 50;
 async function firstSeenIps(
   store: ReportStore,
   periodDays: readonly DayDoc[],
+  periodSummaries: readonly DaySummary[],
   loaded: readonly DaySummary[],
   periodKeys: ReadonlySet<string>,
   sinceKeys: ReadonlySet<string>,
@@ -354,6 +384,7 @@ async function firstSeenIps(
     (reportKey) => periodKeys.has(reportKey),
     loaded,
     since.toISOString(),
+    periodSummaries,
   );
   const pairs = Object.entries(candidates).flatMap(([domain, ips]) => ips.map((ip) => [domain, ip] as const));
   if (pairs.length === 0 || pairs.length > FIRST_SEEN_INDEX_LIMIT) return candidates;
@@ -420,21 +451,29 @@ export async function queryDigest(
 
   const failureRange = range(span.failure);
   const tlsRange = range(span.tls);
-  const touched = dayRuns([...new Set(span.aggregate)]);
-  const [loaded, periodDocs, marks, failures, tls] = await timed(timings, 'read', () =>
+  const [loaded, marks, failures, tls] = await timed(timings, 'read', () =>
     Promise.all([
       Promise.all(
         [...aggregateDomains].flatMap((domain) => ranges.map((r) => store.summaries(domain, r.from, r.to))),
       ).then((lists) => lists.flat()),
-      Promise.all([...aggregateDomains].flatMap((domain) => touched.map((r) => store.days(domain, r.from, r.to)))).then(
-        (lists) => lists.flat(),
-      ),
       store.marks(),
       failureRange ? store.failures(null, failureRange.from, failureRange.to) : Promise.resolve([]),
       tlsRange ? store.tlsResults(null, tlsRange.from, tlsRange.to) : Promise.resolve([]),
     ]),
   );
   const days = loaded.filter((doc) => aggregateDomains.has(doc.domain));
+  // A day that only this period's reports touched is read from its summary; the day document is
+  // read only for a day that also holds parts of other reports (its figures are per part).
+  const { whole, mixed } = periodDaysOf(days, new Set(span.aggregate), periodKeys, options.since, options.until);
+  const mixedDocs = await timed(timings, 'read', () =>
+    Promise.all(
+      [...new Set(mixed.map((day) => day.domain))].flatMap((domain) =>
+        dayRuns(mixed.filter((day) => day.domain === domain).map((day) => day.date)).map((r) =>
+          store.days(domain, r.from, r.to),
+        ),
+      ),
+    ).then((lists) => lists.flat()),
+  );
   const identities = await timed(timings, 'identify', () => identifyDays(identify, days, { dns: false }));
 
   const readinessByDomain = dict<Readiness>();
@@ -458,12 +497,10 @@ export async function queryDigest(
     }
     classes = byDomain;
   });
-  const newDays = periodDocs.filter(
-    (doc) => aggregateDomains.has(doc.domain) && Object.keys(doc.reports).some((key) => periodKeys.has(key)),
-  );
+  const newDays = mixedDocs.filter((doc) => Object.keys(doc.reports).some((key) => periodKeys.has(key)));
   const previousDays = days.filter((doc) => inWindow(doc.date, previousWindow));
   const firstSeen = await timed(timings, 'first-seen', () =>
-    firstSeenIps(store, newDays, days, periodKeys, sinceKeys, options.since),
+    firstSeenIps(store, newDays, whole, days, periodKeys, sinceKeys, options.since),
   );
 
   return timed(timings, 'compute', async () =>
@@ -472,6 +509,7 @@ export async function queryDigest(
       until,
       ingested,
       newDays,
+      newSummaries: whole,
       previousDays,
       firstSeenIps: firstSeen,
       failures,
