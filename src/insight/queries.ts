@@ -33,7 +33,7 @@ import { markLookup } from './marks.ts';
 import { dateInsight } from './date.ts';
 import { digestData, newIpsAgainstSummaries } from './digest.ts';
 import { ipInsight } from './ip.ts';
-import { DEFAULT_THRESHOLDS, readiness } from './readiness.ts';
+import { DEFAULT_THRESHOLDS, readiness, readinessOutline, type ReadinessOutline } from './readiness.ts';
 import { authKeyParts, addDays, inWindow, utcDay, windowEnding } from './stats.ts';
 import { sources, summary } from './summary.ts';
 import { dict, own } from '../store/dict.ts';
@@ -476,7 +476,7 @@ export async function queryDigest(
   );
   const identities = await timed(timings, 'identify', () => identifyDays(identify, days, { dns: false }));
 
-  const readinessByDomain = dict<Readiness>();
+  const readinessByDomain = dict<ReadinessOutline>();
   let classes: ReadonlyMap<string, ReadonlyMap<string, ClassifiedGroup>> = new Map();
   await timed(timings, 'readiness', async () => {
     // one grouping per domain serves both the verdict and the class of every IP
@@ -484,7 +484,8 @@ export async function queryDigest(
     const byDomain = new Map<string, ReadonlyMap<string, ClassifiedGroup>>();
     for (const domain of aggregateDomains) {
       const classified = classifyWindow({ days, identities, marks: lookup, window: readyWindow, domain, thresholds });
-      readinessByDomain[domain] = readiness({
+      // the digest shows the verdict, the blockers and the spoofing totals, not every sender group
+      readinessByDomain[domain] = readinessOutline({
         domain,
         days,
         identities,

@@ -24,6 +24,7 @@ import {
   sources,
 } from '../../src/insight/index.ts';
 import { classifyIps } from '../../src/insight/classify.ts';
+import { readinessOutline } from '../../src/insight/readiness.ts';
 import { bareIdentity } from '../../src/insight/groups.ts';
 import { addDays, windowEnding } from '../../src/insight/stats.ts';
 import { record } from './factories.ts';
@@ -188,6 +189,18 @@ describe.each([100, 200])('answers from day summaries at %i reports a day', (per
     expect(ready).toEqual(
       readiness({ domain: DOMAIN, days: docs, identities, marks, thresholds: DEFAULT_THRESHOLDS, window }),
     );
+    // the digest's outline: the same verdict and blockers, the spoofing totals of the list
+    const { sources: list, ...rest } = ready!;
+    const spoofers = list.filter((source) => source.class === 'spoofing');
+    expect(
+      readinessOutline({ domain: DOMAIN, days: docs, identities, marks, thresholds: DEFAULT_THRESHOLDS, window }),
+    ).toEqual({
+      ...rest,
+      spoofing: {
+        sources: spoofers.reduce((sum, source) => sum + source.ipCount, 0),
+        messages: spoofers.reduce((sum, source) => sum + source.messages, 0),
+      },
+    });
     expect(await querySources(store, identify, DEFAULT_THRESHOLDS.windowDays, NOW, { limit: 50 })).toEqual(
       sources({ days: docs, identities, marks, window, limit: 50 }),
     );
