@@ -438,8 +438,8 @@ export async function queryDigest(
     days.length ? { from: days.reduce((a, b) => (a < b ? a : b)), to: days.reduce((a, b) => (a > b ? a : b)) } : null;
 
   // Day summaries: the readiness window and the 7 days before `since` in one read per domain,
-  // plus the runs of older days that late reports of this period touched. Whole day documents
-  // only for the days this period's reports touched (its own figures are per report).
+  // plus the runs of older days that late reports of this period touched (see periodDaysOf for
+  // the day documents).
   const readyWindow = windowEnding(options.now, thresholds.windowDays);
   const sinceDay = utcDay(options.since);
   const previousWindow = { from: addDays(sinceDay, -7), to: addDays(sinceDay, -1) };
