@@ -24,7 +24,9 @@ import {
   rowNumber,
   summaryRows,
   type DayData,
+  type StoredDaySummary,
 } from '../store/summary.ts';
+import { addRow } from './digest-rows.ts';
 
 export interface DigestInput {
   /** ISO times; the period is since (inclusive) to until (exclusive) */
@@ -35,6 +37,11 @@ export interface DigestInput {
   /** day documents touched by the period's reports; parts of other reports are ignored */
   newDays: readonly DayDoc[];
   /**
+   * days whose every report part is of this period, as summaries (their rows are the period's
+   * figures on that day); a day is given here or in `newDays`, not in both
+   */
+  newSummaries?: readonly DayData[];
+  /**
    * the 7 days before, for the average pass rate (parts of this period's reports are ignored: a
    * summary's figures lose those of this period's parts on that day, read from `newDays`)
    */
@@ -43,7 +50,7 @@ export interface DigestInput {
   firstSeenIps: Record<string, readonly string[]>;
   failures: readonly StoredFailure[];
   tls: readonly StoredTlsPolicy[];
-  readinessByDomain: Record<string, Pick<Readiness, 'verdict' | 'nextStep' | 'blockers' | 'window' | 'sources'>>;
+  readinessByDomain: Record<string, DigestReadiness>;
   /** per domain, the class of each IP over the readiness window (classifyIps) */
   classes?: ReadonlyMap<string, ReadonlyMap<string, { class: SourceClass }>>;
   identities: Record<string, SenderIdentity>;
@@ -51,9 +58,33 @@ export interface DigestInput {
   limit?: number;
 }
 
+/** What the digest shows of a domain's readiness: the spoofing totals, or the sources to count them from. */
+export type DigestReadiness = Pick<Readiness, 'verdict' | 'nextStep' | 'blockers' | 'window'> &
+  ({ spoofing: { sources: number; messages: number } } | Pick<Readiness, 'sources'>);
+
+/**
+ * One source IP of the period: its volume, and where its figures are (report parts' sources, or
+ * summary rows), merged into a SourceStat only for the sources the digest lists.
+ */
+interface PeriodSource {
+  ip: string;
+  messages: number;
+  dmarcPass: number;
+  from: Array<SourceStat | { stored: StoredDaySummary; row: number }>;
+}
+
+function periodStat(source: PeriodSource): SourceStat {
+  const stat = emptyStat(source.ip);
+  for (const part of source.from) {
+    if ('stored' in part) addRow(stat, part.stored, part.row);
+    else addStat(stat, part);
+  }
+  return stat;
+}
+
 interface DomainAcc {
   total: SourceStat;
-  bySource: Map<string, SourceStat>;
+  bySource: Map<string, PeriodSource>;
   reports: Set<string>;
   reporters: Record<string, number>;
   failureReports: number;
@@ -104,17 +135,36 @@ export function digestData(input: DigestInput): DigestData {
       acc.reports.add(reportKey);
       for (const source of part.sources) {
         addStat(acc.total, source);
-        let stat = acc.bySource.get(source.ip);
-        if (!stat) acc.bySource.set(source.ip, (stat = emptyStat(source.ip)));
-        addStat(stat, source);
+        periodSource(acc, source.ip, source.messages, source.dmarcPass).from.push(source);
         acc.reporters[part.orgName] = (acc.reporters[part.orgName] ?? 0) + source.messages;
       }
+    }
+  }
+  for (const day of input.newSummaries ?? []) {
+    const stored = summaryRows(day);
+    const acc = domainAcc(day.domain);
+    for (const head of stored.reports) {
+      acc.reports.add(head.reportKey);
+      // a part's messages are its sources' (a part without sources has none, and no reporter line)
+      if (head.messages > 0) acc.reporters[head.orgName] = (acc.reporters[head.orgName] ?? 0) + head.messages;
+    }
+    for (let row = 0; row < stored.ips.length; row++) {
+      addRow(acc.total, stored, row);
+      const base = row * ROW_WIDTH;
+      const ip = String(stored.ips[row]);
+      periodSource(acc, ip, rowNumber(stored.counts[base]), rowNumber(stored.counts[base + 1])).from.push({
+        stored,
+        row,
+      });
     }
   }
 
   const previous = new Map<string, { messages: number; dmarcPass: number }>();
   const newDocs = new Map(input.newDays.map((doc) => [`${doc.domain}\u0000${doc.date}`, doc]));
+  const wholeDays = new Set((input.newSummaries ?? []).map((day) => `${day.domain}\u0000${day.date}`));
   for (const day of input.previousDays) {
+    // a day of this period's reports only adds nothing to the days before
+    if (wholeDays.has(`${day.domain}\u0000${day.date}`)) continue;
     if (isDaySummary(day)) {
       const summary = day;
       const acc = previous.get(summary.domain) ?? { messages: 0, dmarcPass: 0 };
@@ -170,7 +220,8 @@ export function digestData(input: DigestInput): DigestData {
   }
 
   const classOf = (domain: string, ip: string) => input.classes?.get(domain)?.get(ip)?.class ?? null;
-  const toSource = (stat: SourceStat, domain: string): DigestSource => {
+  const toSource = (source: PeriodSource, domain: string): DigestSource => {
+    const stat = periodStat(source);
     const identity = own(identities, stat.ip);
     const sourceClass = classOf(domain, stat.ip);
     const failureHint = explainFailures(stat, { forwarder: identity?.forwarder ?? false, domain });
@@ -184,11 +235,11 @@ export function digestData(input: DigestInput): DigestData {
       hint: sourceClass ? classHint(sourceClass, failureHint, stat.ip, domain) : failureHint,
     };
   };
-  const byIp = (a: SourceStat, b: SourceStat) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
+  const byIp = (a: PeriodSource, b: PeriodSource) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
   // What needs action first: by class (unknown classes last), then failing volume.
   // Ranked once per source (the sorts below would otherwise look the class up per comparison).
-  const ranks = new Map<SourceStat, number>();
-  const rank = (domain: string, stat: SourceStat) => {
+  const ranks = new Map<PeriodSource, number>();
+  const rank = (domain: string, stat: PeriodSource) => {
     let value = ranks.get(stat);
     if (value === undefined) {
       const sourceClass = classOf(domain, stat.ip);
@@ -196,7 +247,7 @@ export function digestData(input: DigestInput): DigestData {
     }
     return value;
   };
-  const totalOf = (list: SourceStat[], count: (stat: SourceStat) => number): ListTotal => ({
+  const totalOf = (list: PeriodSource[], count: (stat: PeriodSource) => number): ListTotal => ({
     count: list.length,
     messages: list.reduce((sum, stat) => sum + count(stat), 0),
   });
@@ -212,7 +263,7 @@ export function digestData(input: DigestInput): DigestData {
     const readiness = input.readinessByDomain[name];
     const fresh = stats.filter((stat) => firstSeen.has(stat.ip));
     const failing = stats.filter((stat) => stat.messages > stat.dmarcPass);
-    const spoofers = readiness?.sources.filter((source) => source.class === 'spoofing') ?? [];
+    const spoofing = readiness ? spoofingOf(readiness) : null;
     result.push({
       domain: name,
       reports: acc.reports.size,
@@ -254,16 +305,28 @@ export function digestData(input: DigestInput): DigestData {
             window: readiness.window,
           }
         : null,
-      spoofing: readiness
-        ? {
-            sources: spoofers.reduce((sum, source) => sum + source.ipCount, 0),
-            messages: spoofers.reduce((sum, source) => sum + source.messages, 0),
-          }
-        : null,
+      spoofing,
     });
   }
   result.sort((a, b) => b.messages - a.messages || (a.domain < b.domain ? -1 : 1));
   return { since, until, received, domains: result };
+}
+
+function periodSource(acc: DomainAcc, ip: string, messages: number, dmarcPass: number): PeriodSource {
+  let source = acc.bySource.get(ip);
+  if (!source) acc.bySource.set(ip, (source = { ip, messages: 0, dmarcPass: 0, from: [] }));
+  source.messages += messages;
+  source.dmarcPass += dmarcPass;
+  return source;
+}
+
+function spoofingOf(readiness: DigestReadiness): { sources: number; messages: number } {
+  if ('spoofing' in readiness) return readiness.spoofing;
+  const spoofers = readiness.sources.filter((source) => source.class === 'spoofing');
+  return {
+    sources: spoofers.reduce((sum, source) => sum + source.ipCount, 0),
+    messages: spoofers.reduce((sum, source) => sum + source.messages, 0),
+  };
 }
 
 /**
@@ -276,6 +339,8 @@ export function newIpsAgainstSummaries(
   summaries: readonly DayData[],
   /** ISO time as toISOString() writes it (compared as text, like the stored ingestedAt) */
   since: string,
+  /** days whose every report part is of this period (digestData's newSummaries) */
+  periodSummaries: readonly DayData[] = [],
 ): Record<string, string[]> {
   const current = new Map<string, Set<string>>();
   for (const doc of periodDays) {
@@ -285,6 +350,11 @@ export function newIpsAgainstSummaries(
       if (!ips) current.set(doc.domain, (ips = new Set()));
       for (const source of doc.reports[reportKey]!.sources) ips.add(source.ip);
     }
+  }
+  for (const day of periodSummaries) {
+    let ips = current.get(day.domain);
+    if (!ips) current.set(day.domain, (ips = new Set()));
+    for (const ip of summaryRows(day).ips) ips.add(String(ip));
   }
   // Only this period's IPs are looked up in the summaries' rows (a month of rows holds many more).
   const before = new Map<string, Set<string>>();

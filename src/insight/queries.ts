@@ -34,7 +34,7 @@ import { classifySome } from './classify-some.ts';
 import { dateInsight } from './date.ts';
 import { digestData, newIpsAgainstSummaries } from './digest.ts';
 import { ipInsight } from './ip.ts';
-import { DEFAULT_THRESHOLDS, readiness } from './readiness.ts';
+import { DEFAULT_THRESHOLDS, readiness, readinessOutline, type ReadinessOutline } from './readiness.ts';
 import { authKeyParts, addDays, inWindow, utcDay, windowEnding } from './stats.ts';
 import { sources, summary } from './summary.ts';
 import { dict, own } from '../store/dict.ts';
@@ -381,6 +381,35 @@ function dayRuns(days: string[]): DayWindow[] {
   return runs;
 }
 
+/**
+ * The summaries of the days the period's aggregate reports touched, split into the days whose
+ * every report part is of the period (`whole`) and those that also hold parts of other reports.
+ * A part is of the period as digestData counts it: its report is in the period's log, or it was
+ * ingested in [since, until).
+ */
+function periodDaysOf(
+  summaries: readonly DaySummary[],
+  touched: ReadonlySet<string>,
+  periodKeys: ReadonlySet<string>,
+  since: Date,
+  until: Date,
+): { whole: DaySummary[]; mixed: DaySummary[] } {
+  const whole: DaySummary[] = [];
+  const mixed: DaySummary[] = [];
+  const from = since.getTime();
+  const to = until.getTime();
+  for (const day of summaries) {
+    if (!touched.has(day.date) || !day.reports.some((head) => periodKeys.has(head.reportKey))) continue;
+    const all = day.reports.every((head) => {
+      if (periodKeys.has(head.reportKey)) return true;
+      const time = Date.parse(head.ingestedAt);
+      return time >= from && time < to;
+    });
+    (all ? whole : mixed).push(day);
+  }
+  return { whole, mixed };
+}
+
 /** How far back the IP index is searched to decide that a source is seen for the first time. */
 const FIRST_SEEN_LOOKBACK_DAYS = 180;
 /** Above this many candidates per digest, first-seen relies on the loaded day documents only. */
@@ -394,6 +423,7 @@ const FIRST_SEEN_INDEX_LIMIT = 50;
 async function firstSeenIps(
   store: ReportStore,
   periodDays: readonly DayDoc[],
+  periodSummaries: readonly DaySummary[],
   loaded: readonly DaySummary[],
   periodKeys: ReadonlySet<string>,
   sinceKeys: ReadonlySet<string>,
@@ -404,6 +434,7 @@ async function firstSeenIps(
     (reportKey) => periodKeys.has(reportKey),
     loaded,
     since.toISOString(),
+    periodSummaries,
   );
   const pairs = Object.entries(candidates).flatMap(([domain, ips]) => ips.map((ip) => [domain, ip] as const));
   if (pairs.length === 0 || pairs.length > FIRST_SEEN_INDEX_LIMIT) return candidates;
@@ -457,8 +488,8 @@ export async function queryDigest(
     days.length ? { from: days.reduce((a, b) => (a < b ? a : b)), to: days.reduce((a, b) => (a > b ? a : b)) } : null;
 
   // Day summaries: the readiness window and the 7 days before `since` in one read per domain,
-  // plus the runs of older days that late reports of this period touched. Whole day documents
-  // only for the days this period's reports touched (its own figures are per report).
+  // plus the runs of older days that late reports of this period touched (see periodDaysOf for
+  // the day documents).
   const readyWindow = windowEnding(options.now, thresholds.windowDays);
   const sinceDay = utcDay(options.since);
   const previousWindow = { from: addDays(sinceDay, -7), to: addDays(sinceDay, -1) };
@@ -470,24 +501,32 @@ export async function queryDigest(
 
   const failureRange = range(span.failure);
   const tlsRange = range(span.tls);
-  const touched = dayRuns([...new Set(span.aggregate)]);
-  const [loaded, periodDocs, marks, failures, tls] = await timed(timings, 'read', () =>
+  const [loaded, marks, failures, tls] = await timed(timings, 'read', () =>
     Promise.all([
       Promise.all(
         [...aggregateDomains].flatMap((domain) => ranges.map((r) => store.summaries(domain, r.from, r.to))),
       ).then((lists) => lists.flat()),
-      Promise.all([...aggregateDomains].flatMap((domain) => touched.map((r) => store.days(domain, r.from, r.to)))).then(
-        (lists) => lists.flat(),
-      ),
       store.marks(),
       failureRange ? store.failures(null, failureRange.from, failureRange.to) : Promise.resolve([]),
       tlsRange ? store.tlsResults(null, tlsRange.from, tlsRange.to) : Promise.resolve([]),
     ]),
   );
   const days = loaded.filter((doc) => aggregateDomains.has(doc.domain));
+  // A day that only this period's reports touched is read from its summary; the day document is
+  // read only for a day that also holds parts of other reports (its figures are per part).
+  const { whole, mixed } = periodDaysOf(days, new Set(span.aggregate), periodKeys, options.since, options.until);
+  const mixedDocs = await timed(timings, 'read', () =>
+    Promise.all(
+      [...new Set(mixed.map((day) => day.domain))].flatMap((domain) =>
+        dayRuns(mixed.filter((day) => day.domain === domain).map((day) => day.date)).map((r) =>
+          store.days(domain, r.from, r.to),
+        ),
+      ),
+    ).then((lists) => lists.flat()),
+  );
   const identities = await timed(timings, 'identify', () => identifyDays(identify, days, { dns: false }));
 
-  const readinessByDomain = dict<Readiness>();
+  const readinessByDomain = dict<ReadinessOutline>();
   let classes: ReadonlyMap<string, ReadonlyMap<string, ClassifiedGroup>> = new Map();
   await timed(timings, 'readiness', async () => {
     // one grouping per domain serves both the verdict and the class of every IP
@@ -495,7 +534,8 @@ export async function queryDigest(
     const byDomain = new Map<string, ReadonlyMap<string, ClassifiedGroup>>();
     for (const domain of aggregateDomains) {
       const classified = classifyWindow({ days, identities, marks: lookup, window: readyWindow, domain, thresholds });
-      readinessByDomain[domain] = readiness({
+      // the digest shows the verdict, the blockers and the spoofing totals, not every sender group
+      readinessByDomain[domain] = readinessOutline({
         domain,
         days,
         identities,
@@ -508,12 +548,10 @@ export async function queryDigest(
     }
     classes = byDomain;
   });
-  const newDays = periodDocs.filter(
-    (doc) => aggregateDomains.has(doc.domain) && Object.keys(doc.reports).some((key) => periodKeys.has(key)),
-  );
+  const newDays = mixedDocs.filter((doc) => Object.keys(doc.reports).some((key) => periodKeys.has(key)));
   const previousDays = days.filter((doc) => inWindow(doc.date, previousWindow));
   const firstSeen = await timed(timings, 'first-seen', () =>
-    firstSeenIps(store, newDays, days, periodKeys, sinceKeys, options.since),
+    firstSeenIps(store, newDays, whole, days, periodKeys, sinceKeys, options.since),
   );
 
   return timed(timings, 'compute', async () =>
@@ -522,6 +560,7 @@ export async function queryDigest(
       until,
       ingested,
       newDays,
+      newSummaries: whole,
       previousDays,
       firstSeenIps: firstSeen,
       failures,

@@ -155,6 +155,22 @@ export function policyAge(
 }
 
 export function readiness(input: ReadinessInput): Readiness {
+  const { spoofing: _, ...result } = assess(input, true);
+  return result as Readiness;
+}
+
+/**
+ * readiness without the list of every sender group (what the digest shows: the verdict, the next
+ * step, the blockers and the spoofing totals); a busy month has 20-30k groups to sort and build.
+ */
+export type ReadinessOutline = Omit<Readiness, 'sources'> & { spoofing: { sources: number; messages: number } };
+
+export function readinessOutline(input: ReadinessInput): ReadinessOutline {
+  const { sources: _, ...outline } = assess(input, false);
+  return outline;
+}
+
+function assess(input: ReadinessInput, withSources: boolean): ReadinessOutline & { sources?: ReadinessSource[] } {
   const { domain, days, thresholds: t, window } = input;
   const classified =
     input.classified?.domain === domain
@@ -171,23 +187,21 @@ export function readiness(input: ReadinessInput): Readiness {
     ranks[group] = classRank(classes[group]!);
     volume[group] = counters[group * 8 + COUNTER.messages]!;
   }
-  const order = new Array<number>(table.size);
-  for (let group = 0; group < table.size; group++) order[group] = group;
-  order.sort((a, b) => ranks[a]! - ranks[b]! || volume[b]! - volume[a]! || (keys[a]! < keys[b]! ? -1 : 1));
+  const byOrder = (a: number, b: number) =>
+    ranks[a]! - ranks[b]! || volume[b]! - volume[a]! || (keys[a]! < keys[b]! ? -1 : 1);
+  /** groups in the order of the sources list (a subset keeps it) */
+  const inOrder = (groups: number[]) => groups.sort(byOrder);
 
-  const sources = new Array<ReadinessSource>(order.length);
-  /** messages passing through SPF alone, per source (index as in `sources`) */
-  const spfOnlyOf = new Float64Array(order.length);
-  let mailingListMessages = 0;
-  for (let position = 0; position < order.length; position++) {
-    const group = order[position]!;
+  // A group's source object, built for the groups that are listed (blockers; all with the list).
+  const built = new Array<ReadinessSource | undefined>(table.size);
+  const sourceOf = (group: number): ReadinessSource => {
+    const cached = built[group];
+    if (cached) return cached;
     const sourceClass = classes[group]!;
     const identity = table.identities[group]!;
     const messages = volume[group]!;
     const dmarcPass = counters[group * 8 + COUNTER.dmarcPass]!;
-    if (sourceClass === 'mailing-list') mailingListMessages += messages;
-    else if (sourceClass !== 'spoofing') mailingListMessages += groupCount(table, group, MAP.reasons, 'mailing_list');
-    sources[position] = {
+    return (built[group] = {
       key: keys[group]!,
       sender: identity.name,
       by: identity.by,
@@ -203,21 +217,32 @@ export function readiness(input: ReadinessInput): Readiness {
       ipCount: ipCount(table, group),
       mark: table.marks[group]!,
       hint: hints[group]!,
-    };
-    spfOnlyOf[position] = Math.max(0, dmarcPass - counters[group * 8 + COUNTER.dkimAligned]!);
-  }
+    });
+  };
 
+  /** messages passing through SPF alone, per group */
+  const spfOnlyOf = new Float64Array(table.size);
+  let mailingListMessages = 0;
   let spoofingMessages = 0;
+  let spoofingIps = 0;
   let forwardedMessages = 0;
   let consideredMessages = 0;
   let consideredPass = 0;
-  for (const source of sources) {
-    if (source.class === 'spoofing') spoofingMessages += source.messages;
-    else if (source.class === 'forwarded' || source.class === 'mailing-list') {
-      if (source.class === 'forwarded') forwardedMessages += source.messages;
+  for (let group = 0; group < table.size; group++) {
+    const sourceClass = classes[group]!;
+    const messages = volume[group]!;
+    const dmarcPass = counters[group * 8 + COUNTER.dmarcPass]!;
+    if (sourceClass === 'mailing-list') mailingListMessages += messages;
+    else if (sourceClass !== 'spoofing') mailingListMessages += groupCount(table, group, MAP.reasons, 'mailing_list');
+    spfOnlyOf[group] = Math.max(0, dmarcPass - counters[group * 8 + COUNTER.dkimAligned]!);
+    if (sourceClass === 'spoofing') {
+      spoofingMessages += messages;
+      spoofingIps += ipCount(table, group);
+    } else if (sourceClass === 'forwarded' || sourceClass === 'mailing-list') {
+      if (sourceClass === 'forwarded') forwardedMessages += messages;
     } else {
-      consideredMessages += source.messages;
-      consideredPass += source.dmarcPass;
+      consideredMessages += messages;
+      consideredPass += dmarcPass;
     }
   }
   const passRate = rate(consideredPass, consideredMessages);
@@ -242,29 +267,43 @@ export function readiness(input: ReadinessInput): Readiness {
     ips: s.ips,
     hint: blockerHint,
   });
-  const quarantineBlockers = sources
-    .filter(
-      (s) =>
-        s.class === 'unconfirmed' ||
-        (s.class === 'legitimate-failing' && (s.mark === 'mine' || s.dmarcFail > failingLimit)),
+  const quarantineGroups: number[] = [];
+  const spfOnlyGroups: number[] = [];
+  const misalignedGroups: number[] = [];
+  let unconfirmedCount = 0;
+  for (let group = 0; group < table.size; group++) {
+    const sourceClass = classes[group]!;
+    const dmarcFail = volume[group]! - counters[group * 8 + COUNTER.dmarcPass]!;
+    if (sourceClass === 'unconfirmed') unconfirmedCount += 1;
+    if (sourceClass === 'legitimate-failing') misalignedGroups.push(group);
+    if (
+      sourceClass === 'unconfirmed' ||
+      (sourceClass === 'legitimate-failing' && (table.marks[group] === 'mine' || dmarcFail > failingLimit))
     )
+      quarantineGroups.push(group);
+    const spfOnly = spfOnlyOf[group]!;
+    if ((sourceClass === 'aligned' || sourceClass === 'legitimate-failing') && spfOnly > 0 && spfOnly > failingLimit)
+      spfOnlyGroups.push(group);
+  }
+  const quarantineBlockers = inOrder(quarantineGroups)
+    .map(sourceOf)
     .map((s) => toBlocker(s, 'quarantine', s.dmarcFail, s.hint))
     .sort((a, b) => b.failing - a.failing || (a.sender < b.sender ? -1 : 1));
-  const spfOnlySources: Array<{ source: ReadinessSource; spfOnly: number }> = [];
-  sources.forEach((s, position) => {
-    const spfOnly = spfOnlyOf[position]!;
-    if ((s.class === 'aligned' || s.class === 'legitimate-failing') && spfOnly > 0 && spfOnly > failingLimit)
-      spfOnlySources.push({ source: s, spfOnly });
-  });
+  const spfOnlySources = inOrder(spfOnlyGroups).map((group) => ({
+    source: sourceOf(group),
+    spfOnly: spfOnlyOf[group]!,
+  }));
   const spfOnlyMessages = spfOnlySources.reduce((sum, s) => sum + s.spfOnly, 0);
   const rejectBlockers = spfOnlySources
     .map(({ source, spfOnly }) => toBlocker(source, 'reject', spfOnly, hint('spf-only', { domain, spfOnly })))
     .sort((a, b) => b.failing - a.failing || (a.sender < b.sender ? -1 : 1));
   const blockers = [...quarantineBlockers, ...rejectBlockers];
 
-  const misaligned = sources.filter((s) => s.class === 'legitimate-failing');
-  const worstLegitShare = misaligned.reduce((worst, s) => Math.max(worst, rate(s.dmarcFail, consideredMessages)), 0);
-  const unconfirmed = sources.filter((s) => s.class === 'unconfirmed');
+  const worstLegitShare = misalignedGroups.reduce(
+    (worst, group) =>
+      Math.max(worst, rate(volume[group]! - counters[group * 8 + COUNTER.dmarcPass]!, consideredMessages)),
+    0,
+  );
   const daysWithReports = table.daysWithReports.size;
   const percent = (value: number) => Math.round(value * 1000) / 10;
 
@@ -306,9 +345,9 @@ export function readiness(input: ReadinessInput): Readiness {
     },
     {
       id: 'unconfirmed-senders',
-      ok: unconfirmed.length === 0,
-      detail: `${unconfirmed.length} unconfirmed regular senders`,
-      value: unconfirmed.length,
+      ok: unconfirmedCount === 0,
+      detail: `${unconfirmedCount} unconfirmed regular senders`,
+      value: unconfirmedCount,
       threshold: 0,
     },
     {
@@ -390,6 +429,7 @@ export function readiness(input: ReadinessInput): Readiness {
     passRate,
   };
   const nextStep = chooseNextStep({ verdict, level, domain, blockers, figures, t, policy, whyNotReject });
+  const sources = withSources ? inOrder(Array.from({ length: table.size }, (_, group) => group)).map(sourceOf) : [];
   return {
     domain,
     window,
@@ -397,6 +437,7 @@ export function readiness(input: ReadinessInput): Readiness {
     checks,
     blockers,
     sources,
+    spoofing: { sources: spoofingIps, messages: spoofingMessages },
     policy,
     policyAge: age,
     whyNotReject,

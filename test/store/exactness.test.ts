@@ -24,6 +24,7 @@ import {
   sources,
 } from '../../src/insight/index.ts';
 import { classifyIps } from '../../src/insight/classify.ts';
+import { readinessOutline } from '../../src/insight/readiness.ts';
 import { bareIdentity } from '../../src/insight/groups.ts';
 import { addDays, windowEnding } from '../../src/insight/stats.ts';
 import { record } from './factories.ts';
@@ -188,6 +189,18 @@ describe.each([100, 200])('answers from day summaries at %i reports a day', (per
     expect(ready).toEqual(
       readiness({ domain: DOMAIN, days: docs, identities, marks, thresholds: DEFAULT_THRESHOLDS, window }),
     );
+    // the digest's outline: the same verdict and blockers, the spoofing totals of the list
+    const { sources: list, ...rest } = ready!;
+    const spoofers = list.filter((source) => source.class === 'spoofing');
+    expect(
+      readinessOutline({ domain: DOMAIN, days: docs, identities, marks, thresholds: DEFAULT_THRESHOLDS, window }),
+    ).toEqual({
+      ...rest,
+      spoofing: {
+        sources: spoofers.reduce((sum, source) => sum + source.ipCount, 0),
+        messages: spoofers.reduce((sum, source) => sum + source.messages, 0),
+      },
+    });
     expect(await querySources(store, identify, DEFAULT_THRESHOLDS.windowDays, NOW, { limit: 50 })).toEqual(
       sources({ days: docs, identities, marks, window, limit: 50 }),
     );
@@ -228,6 +241,97 @@ describe.each([100, 200])('answers from day summaries at %i reports a day', (per
     expect(digest.domains[0]!.reports).toBeGreaterThan(0);
     expect(digest.domains[0]!.previousPassRate).not.toBeNull();
     expect(digest).toEqual(expected);
+  });
+
+  // Days that only the period's reports touched are read from their summaries, the others from
+  // their day documents: the last day's reports (some days whole), and every report (all whole).
+  it.each([
+    ['the last day', 24],
+    ['every report', 24 * (DAYS + 2)],
+  ])('the digest of %s counts what its reports hold', { timeout: 120_000 }, async (_, hours) => {
+    const since = new Date(NOW.getTime() - hours * 3_600_000);
+    const digest = await queryDigest(store, identify, { since, until: NOW, now: NOW, limit: 10_000 });
+    const period = generated.filter(({ receivedAt }) => receivedAt >= since && receivedAt < NOW);
+    const earlier = generated.filter(({ receivedAt }) => receivedAt < since);
+    const seen = new Set(earlier.flatMap(({ report }) => report.records.map((row) => row.sourceIp)));
+    const byIp = new Map<string, { messages: number; dmarcPass: number }>();
+    const reporters = new Map<string, number>();
+    for (const { report } of period)
+      for (const row of report.records) {
+        const ip = byIp.get(row.sourceIp) ?? { messages: 0, dmarcPass: 0 };
+        ip.messages += row.count;
+        if (row.dmarc === 'pass') ip.dmarcPass += row.count;
+        byIp.set(row.sourceIp, ip);
+        reporters.set(report.orgName, (reporters.get(report.orgName) ?? 0) + row.count);
+      }
+    const sum = (pick: (ip: { messages: number; dmarcPass: number }) => number) =>
+      [...byIp.values()].reduce((total, ip) => total + pick(ip), 0);
+    const fresh = [...byIp.keys()].filter((ip) => !seen.has(ip));
+    const failing = [...byIp.values()].filter((ip) => ip.messages > ip.dmarcPass);
+    expect(digest.received.aggregate).toBe(period.length);
+    expect(digest.domains).toHaveLength(1);
+    const domain = digest.domains[0]!;
+    expect(domain).toMatchObject({
+      reports: period.length,
+      messages: sum((ip) => ip.messages),
+      dmarcPass: sum((ip) => ip.dmarcPass),
+      newSourcesTotal: { count: fresh.length, messages: fresh.reduce((t, ip) => t + byIp.get(ip)!.messages, 0) },
+      failingSourcesTotal: {
+        count: failing.length,
+        messages: failing.reduce((t, ip) => t + ip.messages - ip.dmarcPass, 0),
+      },
+    });
+    expect(new Map(domain.reporters.map((row) => [row.key, row.messages]))).toEqual(reporters);
+    expect(new Set(domain.newSources.map((source) => source.ip))).toEqual(new Set(fresh));
+    for (const source of [...domain.newSources, ...domain.failingSources])
+      expect(source).toMatchObject({
+        messages: byIp.get(source.ip)!.messages,
+        dmarcPass: byIp.get(source.ip)!.dmarcPass,
+      });
+    expect(digest).toEqual(await digestFromDocuments(store, since, 10_000));
+  });
+
+  it('closes the store', async () => {
     await store.close();
   });
 });
+
+/** The digest as computed from whole day documents (the earlier read path), for the domain of the store. */
+async function digestFromDocuments(store: ReportStore, since: Date, limit: number) {
+  const window = windowEnding(NOW, DEFAULT_THRESHOLDS.windowDays);
+  const docs = await store.days(DOMAIN, window.from, window.to);
+  const marks = await store.marks();
+  const identities = Object.fromEntries(
+    await Promise.all(
+      docs.flatMap((doc) =>
+        Object.values(doc.reports).flatMap((part) =>
+          part.sources.map(async (s) => [s.ip, await identify(s.ip)] as const),
+        ),
+      ),
+    ),
+  );
+  const ready = readiness({ domain: DOMAIN, days: docs, identities, marks, thresholds: DEFAULT_THRESHOLDS, window });
+  const log = await store.ingestedSince(since.toISOString());
+  const periodKeys = new Set(log.map((entry) => entry.reportKey));
+  const sinceDay = since.toISOString().slice(0, 10);
+  const previousWindow = { from: addDays(sinceDay, -7), to: addDays(sinceDay, -1) };
+  const all = await store.days(DOMAIN, addDays(FIRST, -1), addDays(LAST, 1));
+  return digestData({
+    since: since.toISOString(),
+    until: NOW.toISOString(),
+    ingested: log,
+    newDays: all.filter((doc) => Object.keys(doc.reports).some((key) => periodKeys.has(key))),
+    previousDays: all.filter((doc) => doc.date >= previousWindow.from && doc.date <= previousWindow.to),
+    firstSeenIps: newIpsByDomain(
+      all,
+      (key) => periodKeys.has(key),
+      (key) => !periodKeys.has(key),
+    ),
+    failures: [],
+    tls: [],
+    readinessByDomain: { [DOMAIN]: ready },
+    classes: classifyIps({ days: docs, identities, marks, window, domains: [DOMAIN], thresholds: DEFAULT_THRESHOLDS }),
+    identities,
+    limit,
+  });
+}

@@ -5,18 +5,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openStore, summariseDay } from '../../src/store/index.ts';
 import { encodeSummary } from '../../src/store/summary.ts';
-import { clearParsedSummaries, parseStored } from '../../src/store/summary-cache.ts';
+import { clearParsedSummaries, MAX_BYTES, parseStored, parsedSummaryBytes } from '../../src/store/summary-cache.ts';
 import { aggregate, generateReports, record } from './factories.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 /** A stored summary's text as keyv writes it, with enough rows to be worth remembering. */
-function storedText(messages: number): string {
-  const sources = Array.from({ length: 400 }, (_, index) => ({
+function storedText(messages: number, rows = 400): string {
+  const sources = Array.from({ length: rows }, (_, index) => ({
     ip: `10.0.${index >> 8}.${index & 255}`,
     messages,
     dmarcPass: 0,
@@ -56,6 +56,44 @@ describe('parsed summaries', () => {
     expect(parseStored(big)).not.toBe(parseStored(big));
     const small = JSON.stringify({ value: { v: 2 }, expires: null });
     expect(parseStored(small)).not.toBe(parseStored(small));
+  });
+
+  it('hold at most their byte budget, the least recently used let go first', () => {
+    clearParsedSummaries();
+    const texts = Array.from({ length: 4 }, (_, index) => storedText(index + 1, 4000));
+    const documents = texts.map((text) => parseStored(text));
+    const bytes = parsedSummaryBytes();
+    expect(bytes).toBeGreaterThan(0);
+    // reading the first again makes it the most recently used
+    expect(parseStored(texts[0]!)).toBe(documents[0]);
+    // fill the budget with other days: the first read of each goes first, the newest stays
+    const perText = bytes / texts.length;
+    const more = Math.ceil(MAX_BYTES / perText);
+    for (let index = 0; index < more; index++) parseStored(storedText(100 + index, 4000));
+    expect(parsedSummaryBytes()).toBeLessThanOrEqual(MAX_BYTES);
+    expect(parseStored(texts[1]!)).not.toBe(documents[1]);
+    const last = storedText(100 + more - 1, 4000);
+    expect(parseStored(last)).toBe(parseStored(last));
+  });
+
+  it('are let go when unused for a while', () => {
+    vi.useFakeTimers();
+    try {
+      clearParsedSummaries();
+      const text = storedText(5);
+      const first = parseStored(text);
+      vi.advanceTimersByTime(9 * 60_000);
+      // a read pushes the release back
+      expect(parseStored(text)).toBe(first);
+      vi.advanceTimersByTime(9 * 60_000);
+      expect(parseStored(text)).toBe(first);
+      vi.advanceTimersByTime(11 * 60_000);
+      expect(parsedSummaryBytes()).toBe(0);
+      expect(parseStored(text)).not.toBe(first);
+    } finally {
+      clearParsedSummaries();
+      vi.useRealTimers();
+    }
   });
 
   it('a store reads a day written again between two reads with its new figures', async () => {
