@@ -126,6 +126,27 @@ describe('reading with a sink', () => {
     }
   });
 
+  it('streams a report with any text between its records: the same report as the whole read', async () => {
+    const xml = aggregateXml(generated(300, 'stream-gaps'));
+    let cut = 0;
+    // between records: indentation of two kinds in turn, CRLF and tabs, comments, a text, nothing
+    const gaps = ['\n  ', '\r\n\t', '', '<!-- same -->', '\n  <!-- one -->\n  ', ' \t '];
+    const mixed = xml.replaceAll('</record>', () => `</record>${gaps[cut++ % gaps.length]!}`);
+    const stray = xml.replace('</record>', '</record>text of the feedback');
+    for (const input of [mixed, stray]) {
+      const bytes = Buffer.from(input);
+      const reference = parseAggregateXml(bytes, 's.xml', { now, wholeDocument: true });
+      for (const size of [5, 4_096]) {
+        const records: AggregateRecord[] = [];
+        const streamed = await parseAggregateChunks(chunked(bytes, size), 's.xml', { now }, () => ({
+          add: (batch: readonly AggregateRecord[]) => records.push(...batch),
+        }));
+        expect(streamed, `chunks of ${size}`).not.toBeNull();
+        expect({ ...streamed!.report, records }).toEqual(reference);
+      }
+    }
+  });
+
   it('streams plain, gzip and zip files and their bytes, with the outcome of the whole read', async () => {
     const xml = Buffer.from(aggregateXml(generated(600, 'stream-containers')));
     const second = Buffer.from(aggregateXml(generated(3, 'stream-containers-2')));
