@@ -176,6 +176,54 @@ describe('reading with a sink', () => {
     }
   });
 
+  it('reads a zip file entry by entry from the disk, with the outcome of the whole read and its bounds (a corrupt entry refused whole)', async () => {
+    const big = Buffer.from(aggregateXml(generated(2_000, 'stream-zip-file')));
+    const small = Buffer.from(aggregateXml(generated(30, 'stream-zip-file-2')));
+    const archive = zipFiles([
+      { name: 'big.xml', content: big },
+      { name: 'dir/small.xml.gz', content: gzipSync(small) },
+      { name: 'stored.xml', content: small, stored: true },
+    ]);
+    const many = zipFiles(Array.from({ length: 101 }, (_, index) => ({ name: `${index}.xml`, content: small })));
+    const rng = createRng('stream-zip-file-fuzz');
+    const mutated = Array.from({ length: 12 }, (_, round): [string, Buffer, number] => {
+      const bytes = Buffer.from(archive);
+      if (round % 2 === 0) bytes.fill(0x20, rng.int(0, bytes.length - 1), rng.int(0, bytes.length - 1));
+      else for (let i = 0; i < 6; i++) bytes[rng.int(0, bytes.length - 1)] = rng.int(0, 255);
+      return [`mutated-${round}.zip`, bytes, 64 * 1024 * 1024];
+    });
+    const cases: Array<[string, Buffer, number]> = [
+      ['archive.zip', archive, 64 * 1024 * 1024],
+      // the second entry no longer fits once the first is counted
+      ['over-cap.zip', archive, big.length + 1000],
+      ['archive-over-cap.zip', archive, archive.length - 1],
+      ['too-many.zip', many, 64 * 1024 * 1024],
+      ['truncated.zip', archive.subarray(0, Math.floor(archive.length / 2)), 64 * 1024 * 1024],
+      ['empty.zip', zipFiles([]), 64 * 1024 * 1024],
+      ...mutated,
+    ];
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    for (const [name, bytes, maxBytes] of cases) {
+      const path = join(dir, name);
+      writeFileSync(path, bytes);
+      const reference = plain(await readReports(bytes, { source: name, now, maxBytes }));
+      const bytesSink = collecting();
+      const viaBytes = bytesSink.rebuilt(await readReports(bytes, { source: name, now, maxBytes }, bytesSink.open));
+      const sink = collecting();
+      const viaFile = sink.rebuilt(await readReportFile(path, { source: name, now, maxBytes }, sink.open));
+      expect(viaBytes, name).toEqual(reference);
+      expect(viaFile, name).toEqual(reference);
+      if (name === 'archive.zip') {
+        expect(reference.errors).toEqual([]);
+        expect(reference.reports).toHaveLength(3);
+        expect(sink.stats().largestBatch).toBeLessThanOrEqual(20);
+      }
+    }
+    // every archive lets go of its file, read to the end or not (closed asynchronously)
+    await expect.poll(openFiles).toBe(before);
+  });
+
   it('keeps the caps and refusals of the whole read on hostile input', async () => {
     const xml = Buffer.from(aggregateXml(generated(400, 'stream-hostile')));
     const bomb = gzipSync(Buffer.alloc(3 * 1024 * 1024, 0x20));
