@@ -93,13 +93,16 @@ export interface ZipEntryReader {
  * The errors of refused entries are returned; a consumer's own errors other than these are thrown.
  */
 export async function forEachZipEntry(
-  bytes: Uint8Array,
+  input: ZipInput,
   source: string,
   limits: ZipLimits,
   consume: (name: string, entry: ZipEntryReader) => Promise<void>,
 ): Promise<ReportReadError[]> {
-  const zip = await openZip(bytes, source);
+  const zip = await openZip(input, source);
   try {
+    // a file read from its path: the cap holds for the archive too (it may have grown since it was measured)
+    if (!(input instanceof Uint8Array) && zip.fileSize > input.maxBytes)
+      throw new ReportReadError('too-large', source, `${zip.fileSize} bytes, over the cap of ${input.maxBytes} bytes`);
     if (zip.entryCount > limits.maxEntries) {
       throw new ReportReadError(
         'too-many-entries',
@@ -144,19 +147,26 @@ export async function forEachZipEntry(
   }
 }
 
-function openZip(bytes: Uint8Array, source: string): Promise<yauzl.ZipFile> {
+/**
+ * A zip in hand, or a zip file read from disk where its entries are (the archive is never held
+ * whole), at most `maxBytes` long.
+ */
+export type ZipInput = Uint8Array | { path: string; maxBytes: number };
+
+function openZip(input: ZipInput, source: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(
-      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      { lazyEntries: true, validateEntrySizes: true, strictFileNames: false },
-      (error, zip) => {
-        if (error || !zip)
-          reject(
-            new ReportReadError('bad-zip', source, `not a readable zip archive (${describe(error)})`, { cause: error }),
-          );
-        else resolve(zip);
-      },
-    );
+    const done = (error: Error | null, zip?: yauzl.ZipFile) => {
+      if (error || !zip)
+        reject(
+          new ReportReadError('bad-zip', source, `not a readable zip archive (${describe(error)})`, { cause: error }),
+        );
+      else resolve(zip);
+    };
+    // closed by forEachZipEntry, once, whatever was read of it
+    const options = { lazyEntries: true, validateEntrySizes: true, strictFileNames: false, autoClose: false };
+    if (input instanceof Uint8Array)
+      yauzl.fromBuffer(Buffer.from(input.buffer, input.byteOffset, input.byteLength), options, done);
+    else yauzl.open(input.path, options, done);
   });
 }
 

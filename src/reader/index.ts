@@ -4,7 +4,7 @@
 import { open, readFile } from 'node:fs/promises';
 import type { AggregateRecord, AggregateReport, Report } from '../model.ts';
 import { parseAggregateChunks, parseAggregateXml, type RecordSink } from './aggregate.ts';
-import { forEachZipEntry, gunzipCapped, gunzipChunks, unzipCapped } from './containers.ts';
+import { forEachZipEntry, gunzipCapped, gunzipChunks, unzipCapped, type ZipInput } from './containers.ts';
 import { ReportReadError, partSource, type ReadErrorCode } from './errors.ts';
 import { decodeUnicodeBom } from './encoding.ts';
 import type { PartOutcome } from './mail.ts';
@@ -73,8 +73,9 @@ export async function readReports(
 
 /**
  * Every report of one file, read as a stream where it can be (plain or gzip aggregate XML): the
- * file is never held whole then, nor its text, nor its records (they go to the sinks). Other
- * files (mail, zip, JSON) are read whole, within the same caps.
+ * file is never held whole then, nor its text, nor its records (they go to the sinks). A zip is
+ * read from the file entry by entry, each entry streamed. Other files (mail, JSON) are read whole,
+ * within the same caps.
  */
 export async function readReportFile(
   path: string,
@@ -95,12 +96,15 @@ export async function readReportFile(
     await handle.close();
   }
   // the cap before a byte is parsed, as for bytes in hand
-  const cap = sniff(head) === 'mail' ? Math.floor(reading.maxBytes * 1.4) : reading.maxBytes;
+  const kind = sniff(head);
+  const cap = kind === 'mail' ? Math.floor(reading.maxBytes * 1.4) : reading.maxBytes;
   if (size > cap)
     return {
       reports: [],
       errors: [new ReportReadError('too-large', source, `${size} bytes, over the cap of ${cap} bytes`)],
     };
+  // a zip is read where it lies: its entries are streamed from the file, the archive never held
+  if (kind === 'zip' && decodeUnicodeBom(head) === null) return reading.readZipFile(path, cap, source, head);
   return reading.readStream(fileChunks(path, cap, source), source, 0, () => readFile(path));
 }
 
@@ -300,16 +304,28 @@ class Reading {
     return { reports: [this.sunk(parseAggregateXml(part, source, this.xmlOptions))], errors: [] };
   }
 
-  private async readZip(part: Uint8Array, source: string, depth: number): Promise<PartOutcome> {
+  /** A zip file read from its path (`head`, its first bytes, names it in an unforeseen failure). */
+  readZipFile = async (path: string, maxBytes: number, source: string, head: Uint8Array): Promise<PartOutcome> => {
+    try {
+      return await this.readZip({ path, maxBytes }, source, 0);
+    } catch (error) {
+      return this.failed(error, source, head);
+    }
+  };
+
+  private async readZip(part: ZipInput, source: string, depth: number): Promise<PartOutcome> {
     const outcome: PartOutcome = { reports: [], errors: [] };
     if (this.openSink) {
       let files = 0;
       // each entry streamed: inflated, it is read as it comes, not held
       const errors = await forEachZipEntry(part, source, this.limits, async (name, entry) => {
         files++;
-        const inner = await this.readStream(entry.stream(), partSource(source, name), depth + 1, () =>
-          collect(entry.stream()),
-        );
+        // an entry that breaks a bound or is corrupt is refused whole, as without a sink (then a
+        // corrupt one ends the archive), however far its content was read and whichever read met it
+        let failure: unknown = null;
+        const stream = () => watched(entry.stream(), (error) => (failure ??= error));
+        const inner = await this.readStream(stream(), partSource(source, name), depth + 1, () => collect(stream()));
+        if (failure !== null) throw failure;
         outcome.reports.push(...inner.reports);
         outcome.errors.push(...inner.errors);
       });
@@ -319,6 +335,7 @@ class Reading {
         outcome.errors.push(new ReportReadError('not-a-report', source, 'zip archive holds no files'));
       return outcome;
     }
+    if (!(part instanceof Uint8Array)) throw new TypeError('a zip file is read from its path with a sink only');
     const { entries, errors } = await unzipCapped(part, source, this.limits);
     outcome.errors.push(...errors);
     for (const entry of entries) {
@@ -407,6 +424,16 @@ class Reading {
 /** Bytes in hand as a stream of slices (views, no copies). */
 async function* chunksOf(bytes: Uint8Array, size = STREAM_CHUNK): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < bytes.byteLength; at += size) yield bytes.subarray(at, at + size);
+}
+
+/** The chunks, with their source's failure told to `failed` before it is thrown. */
+async function* watched<T>(chunks: AsyncIterable<T>, failed: (error: unknown) => void): AsyncGenerator<T> {
+  try {
+    yield* chunks;
+  } catch (error) {
+    failed(error);
+    throw error;
+  }
 }
 
 async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {

@@ -49,7 +49,7 @@ export type ChunkScan = { kind: 'split' } | { kind: 'unsure'; why: string } | { 
  * `takeRecords`) and the frame at the end; the cut is the one scanRecords makes of the whole text.
  */
 export class RecordScanner {
-  private readonly frameParts: string[] = [];
+  private readonly frameText = new FrameText();
   private records: string[] = [];
   private readonly scanner: Scanner;
   private outcome: ChunkScan = { kind: 'split' };
@@ -61,9 +61,10 @@ export class RecordScanner {
 
   constructor() {
     this.scanner = new Scanner(
-      (from, to) => this.frameParts.push(this.scanner.text.slice(from, to)),
+      (from, to) => this.frameText.add(this.scanner.text.slice(from, to)),
       (from, to) => {
-        if (this.firstRecordFrame === null) this.firstRecordFrame = this.frameParts.join('') + this.scanner.closers();
+        if (this.firstRecordFrame === null) this.firstRecordFrame = this.frameText.text() + this.scanner.closers();
+        this.frameText.record();
         this.records.push(this.scanner.text.slice(from, to));
         this.count++;
       },
@@ -108,7 +109,64 @@ export class RecordScanner {
 
   /** The frame: the whole text without its records (complete once `end` says split). */
   frame(): string {
-    return this.frameParts.join('');
+    return this.frameText.text();
+  }
+}
+
+// gaps a frame keeps before they are joined into one string
+const FRAME_GAPS = 64;
+const blank = /^[ \t\r\n]*$/;
+
+/**
+ * The frame's text as it is handed out, piece by piece. Between every two records lies a gap (the
+ * indentation, mostly the same few characters): kept as pieces, 100k records left 100k small
+ * strings (3 MB) alive until the end of the read, and a piece of 13 characters or more is a slice
+ * that keeps its whole chunk of text alive. So a gap equal to the one before is counted, not kept
+ * again, and the gaps are joined into one flat string (which lets go of the chunks) every 64. A
+ * blank gap after a blank one is dropped: fast-xml-parser reads text character by character
+ * (the 300 KB of indentation between 100k records cost 10 MB to parse) and trims what lies between
+ * tags; text of the feedback element itself is no field of a report.
+ */
+class FrameText {
+  private parts: string[] = [];
+  // the gap after the last record cut (null before the first record)
+  private gap: string | null = null;
+  private last: string | null = null;
+  private repeats = 0;
+
+  add(piece: string): void {
+    if (this.gap !== null) this.gap += piece;
+    else if (this.parts.push(piece) > FRAME_GAPS) this.parts = [this.parts.join('')];
+  }
+
+  /** A record was cut: the gap before it is complete. */
+  record(): void {
+    const gap = this.gap;
+    this.gap = '';
+    if (gap === null) return;
+    if (this.last !== null && blank.test(gap) && blank.test(this.last)) return;
+    if (gap === this.last) {
+      this.repeats++;
+      return;
+    }
+    this.commit();
+    this.last = gap;
+    this.repeats = 1;
+  }
+
+  text(): string {
+    this.commit();
+    if (this.gap) this.parts.push(this.gap);
+    this.gap = this.gap === null ? null : '';
+    return this.parts.length === 1 ? this.parts[0]! : (this.parts = [this.parts.join('')])[0]!;
+  }
+
+  private commit(): void {
+    if (this.last === null) return;
+    this.parts.push(this.repeats === 1 ? this.last : this.last.repeat(this.repeats));
+    this.last = null;
+    this.repeats = 0;
+    if (this.parts.length > FRAME_GAPS) this.parts = [this.parts.join('')];
   }
 }
 

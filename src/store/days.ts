@@ -218,7 +218,8 @@ export class DaySplitter {
         if (share === 0) return;
         const sources = byDay[index]!;
         let stat = sources.get(ip);
-        if (!stat) sources.set(ip, (stat = this.newStat(ip)));
+        // keyed by the row's own IP text, which newStat may have copied out of the record's
+        if (!stat) sources.set((stat = this.newStat(ip)).ip, stat);
         addRecordShare(stat, record, share);
       });
     }

@@ -38,9 +38,14 @@ function BareMap(): void {}
 BareMap.prototype = Object.create(null) as object;
 const bareMap = <T>(): Record<string, T> => new (BareMap as unknown as new () => Record<string, T>)();
 
+// A row's IP as its own flat string: as read, it is a slice (or a concatenation of one) of the
+// parsed batch's text, and a row held to the end of the report kept that whole text alive (2.6 MB
+// of batch texts and 4 MB in all on the 100k-record bench report).
+const ownString = (text: string): string => JSON.parse(JSON.stringify(text)) as string;
+
 function compactStat(ip: string): SourceStat {
   return {
-    ...emptySourceStat(ip),
+    ...emptySourceStat(ownString(ip)),
     dispositions: bareMap(),
     reasons: bareMap(),
     headerFrom: bareMap(),

@@ -1,4 +1,4 @@
-// npm run bench:parse [-- --quick]
+// npm run bench:parse [-- --quick] [-- --memory]
 // Throughput (MB/s, records/s) and peak RSS of our reader, the npm package dmarc-report-parser and a
 // bare fast-xml-parser parse (and fast-xml-parser alone on our record batches, the floor of our design),
 // on the real-world corpus and on generated 10k / 100k-record reports.
@@ -23,6 +23,8 @@ const memoryWorker = join(here, 'parse', 'memory.ts');
 // the reader's default cap (MAX_ATTACHMENT_MB=64) and the record count that fits just under it
 const DEFAULT_CAP = 64 * 1024 * 1024;
 const quick = process.argv.includes('--quick');
+// --memory: the memory table alone (the goal's measurement, without the throughput runs)
+const memoryOnly = process.argv.includes('--memory');
 
 interface Input {
   name: string;
@@ -201,6 +203,7 @@ async function main(): Promise<void> {
   );
   const dir = mkdtempSync(join(tmpdir(), 'dmarc-bench-parse-'));
   try {
+    if (memoryOnly) return await memoryGoal(dir);
     const inputs: Input[] = [];
     const corpus = corpusXmlFiles();
     if (corpus.length > 0) {

@@ -9,7 +9,7 @@ import { randomAggregateReport } from '../../src/generate/random.ts';
 import { DMARC2_NAMESPACE, aggregateXml } from '../../src/generate/xml.ts';
 import type { AggregateReport } from '../../src/model.ts';
 import { parseAggregateXml, readReports, type ReadOutcome } from '../../src/reader/index.ts';
-import { scanRecords } from '../../src/reader/record-scan.ts';
+import { RecordScanner, scanRecords } from '../../src/reader/record-scan.ts';
 
 const corpus = join(import.meta.dirname, '../fixtures/corpus');
 const now = new Date('2026-06-01T00:00:00Z');
@@ -188,5 +188,34 @@ describe('record batches against the whole document', () => {
     const emptyAmong = plain.replace('<record>', '<record></record><record>');
     expect(records(emptyAmong)).toBe(60);
     expect(split(emptyAmong).errors.some((note) => /record 1 skipped/.test(note))).toBe(true);
+  });
+});
+
+describe('the frame of a chunked scan', () => {
+  const records = (count: number, between: (index: number) => string) =>
+    Array.from({ length: count }, (_, index) => `<record><row>${index}</row></record>${between(index)}`).join('');
+  const scanned = (xml: string, chunk: number) => {
+    const scanner = new RecordScanner();
+    for (let at = 0; at < xml.length; at += chunk) expect(scanner.push(xml.slice(at, at + chunk)).kind).toBe('split');
+    expect(scanner.end().kind).toBe('split');
+    expect(scanner.takeRecords()).toHaveLength(scanner.count);
+    return scanner.frame();
+  };
+  const head = '<?xml version="1.0"?>\n<feedback><report_metadata><org_name>o</org_name></report_metadata>\n  ';
+
+  it('keeps one run of the indentation between records, however many records there are', () => {
+    const xml = `${head}${records(20_000, () => '\n  ')}</feedback>\n`;
+    const frame = scanned(xml, 4_096);
+    expect(frame).toBe(`${head}\n  \n  </feedback>\n`);
+    expect(scanRecords(xml)).toMatchObject({ kind: 'split' });
+  });
+
+  it('keeps every comment between records, repeated or not, in order', () => {
+    const between = (index: number) => (index % 3 === 2 ? `\r\n\t<!-- n${index} -->` : '<!-- same -->');
+    const xml = `${head}${records(300, between)}</feedback>`;
+    const whole = scanRecords(xml);
+    expect(whole.kind).toBe('split');
+    for (const chunk of [1, 13, 4_096])
+      expect(scanned(xml, chunk), `chunks of ${chunk}`).toBe((whole as { frame: string }).frame);
   });
 });

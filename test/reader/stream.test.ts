@@ -126,6 +126,27 @@ describe('reading with a sink', () => {
     }
   });
 
+  it('streams a report with any text between its records: the same report as the whole read', async () => {
+    const xml = aggregateXml(generated(300, 'stream-gaps'));
+    let cut = 0;
+    // between records: indentation of two kinds in turn, CRLF and tabs, comments, a text, nothing
+    const gaps = ['\n  ', '\r\n\t', '', '<!-- same -->', '\n  <!-- one -->\n  ', ' \t '];
+    const mixed = xml.replaceAll('</record>', () => `</record>${gaps[cut++ % gaps.length]!}`);
+    const stray = xml.replace('</record>', '</record>text of the feedback');
+    for (const input of [mixed, stray]) {
+      const bytes = Buffer.from(input);
+      const reference = parseAggregateXml(bytes, 's.xml', { now, wholeDocument: true });
+      for (const size of [5, 4_096]) {
+        const records: AggregateRecord[] = [];
+        const streamed = await parseAggregateChunks(chunked(bytes, size), 's.xml', { now }, () => ({
+          add: (batch: readonly AggregateRecord[]) => records.push(...batch),
+        }));
+        expect(streamed, `chunks of ${size}`).not.toBeNull();
+        expect({ ...streamed!.report, records }).toEqual(reference);
+      }
+    }
+  });
+
   it('streams plain, gzip and zip files and their bytes, with the outcome of the whole read', async () => {
     const xml = Buffer.from(aggregateXml(generated(600, 'stream-containers')));
     const second = Buffer.from(aggregateXml(generated(3, 'stream-containers-2')));
@@ -153,6 +174,54 @@ describe('reading with a sink', () => {
         expect(fileStats.largestBatch, name).toBeLessThanOrEqual(20);
       }
     }
+  });
+
+  it('reads a zip file entry by entry from the disk, with the outcome of the whole read and its bounds (a corrupt entry refused whole)', async () => {
+    const big = Buffer.from(aggregateXml(generated(2_000, 'stream-zip-file')));
+    const small = Buffer.from(aggregateXml(generated(30, 'stream-zip-file-2')));
+    const archive = zipFiles([
+      { name: 'big.xml', content: big },
+      { name: 'dir/small.xml.gz', content: gzipSync(small) },
+      { name: 'stored.xml', content: small, stored: true },
+    ]);
+    const many = zipFiles(Array.from({ length: 101 }, (_, index) => ({ name: `${index}.xml`, content: small })));
+    const rng = createRng('stream-zip-file-fuzz');
+    const mutated = Array.from({ length: 12 }, (_, round): [string, Buffer, number] => {
+      const bytes = Buffer.from(archive);
+      if (round % 2 === 0) bytes.fill(0x20, rng.int(0, bytes.length - 1), rng.int(0, bytes.length - 1));
+      else for (let i = 0; i < 6; i++) bytes[rng.int(0, bytes.length - 1)] = rng.int(0, 255);
+      return [`mutated-${round}.zip`, bytes, 64 * 1024 * 1024];
+    });
+    const cases: Array<[string, Buffer, number]> = [
+      ['archive.zip', archive, 64 * 1024 * 1024],
+      // the second entry no longer fits once the first is counted
+      ['over-cap.zip', archive, big.length + 1000],
+      ['archive-over-cap.zip', archive, archive.length - 1],
+      ['too-many.zip', many, 64 * 1024 * 1024],
+      ['truncated.zip', archive.subarray(0, Math.floor(archive.length / 2)), 64 * 1024 * 1024],
+      ['empty.zip', zipFiles([]), 64 * 1024 * 1024],
+      ...mutated,
+    ];
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    for (const [name, bytes, maxBytes] of cases) {
+      const path = join(dir, name);
+      writeFileSync(path, bytes);
+      const reference = plain(await readReports(bytes, { source: name, now, maxBytes }));
+      const bytesSink = collecting();
+      const viaBytes = bytesSink.rebuilt(await readReports(bytes, { source: name, now, maxBytes }, bytesSink.open));
+      const sink = collecting();
+      const viaFile = sink.rebuilt(await readReportFile(path, { source: name, now, maxBytes }, sink.open));
+      expect(viaBytes, name).toEqual(reference);
+      expect(viaFile, name).toEqual(reference);
+      if (name === 'archive.zip') {
+        expect(reference.errors).toEqual([]);
+        expect(reference.reports).toHaveLength(3);
+        expect(sink.stats().largestBatch).toBeLessThanOrEqual(20);
+      }
+    }
+    // every archive lets go of its file, read to the end or not (closed asynchronously)
+    await expect.poll(openFiles).toBe(before);
   });
 
   it('keeps the caps and refusals of the whole read on hostile input', async () => {
