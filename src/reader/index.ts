@@ -2,6 +2,7 @@
 // every part that held none or was refused. One bad part never hides the good ones next to it.
 
 import { open, readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import type { AggregateRecord, AggregateReport, Report } from '../model.ts';
 import { parseAggregateChunks, parseAggregateXml, type RecordSink } from './aggregate.ts';
 import { forEachZipEntry, gunzipCapped, gunzipChunks, unzipCapped, type ZipInput } from './containers.ts';
@@ -371,8 +372,11 @@ class Reading {
         );
       case 'gzip':
         if (stream && this.openSink)
-          return this.readStream(gunzipChunks(chunksOf(part), source, limits.maxBytes), source, depth + 1, () =>
-            gunzipCapped(part, source, limits.maxBytes),
+          return this.readStream(
+            smallGunzip(part, limits.maxBytes) ?? gunzipChunks(chunksOf(part), source, limits.maxBytes),
+            source,
+            depth + 1,
+            () => gunzipCapped(part, source, limits.maxBytes),
           ).catch((error: unknown) => {
             // corrupt or followed by other bytes: the whole read repairs what it can
             if (error instanceof ReportReadError && error.code === 'too-large') throw error;
@@ -418,6 +422,21 @@ class Reading {
     if (start === '{' || start === '[')
       return { reports: [parseJsonReport(text, source, { now: this.now })], errors: [] };
     throw new ReportReadError('not-a-report', source, 'UTF-16/32 text that is neither XML nor JSON');
+  }
+}
+
+// A gzip part this small (most report attachments) is inflated in one synchronous call: a fifth
+// of the CPU of zlib's stream, which pays for every chunk. Its output is capped well below maxBytes;
+// what does not fit, or fails, takes the streamed path (and its errors) as before.
+const SMALL_GZIP_BYTES = 256 * 1024;
+const SMALL_GZIP_INFLATED = 8 * 1024 * 1024;
+
+function smallGunzip(part: Uint8Array, maxBytes: number): AsyncGenerator<Uint8Array> | null {
+  if (part.byteLength > SMALL_GZIP_BYTES) return null;
+  try {
+    return chunksOf(gunzipSync(part, { maxOutputLength: Math.min(maxBytes, SMALL_GZIP_INFLATED) }));
+  } catch {
+    return null;
   }
 }
 

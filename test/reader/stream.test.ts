@@ -155,6 +155,8 @@ describe('reading with a sink', () => {
       ['report.xml.gz', gzipSync(xml)],
       // a mail gateway's CRLF after the gzip member: the stream fails at its end, the whole read repairs it
       ['trailing.xml.gz', Buffer.concat([gzipSync(xml), Buffer.from('\r\n')])],
+      // small as gzip, but inflating past what the reader inflates in one call: streamed as before
+      ['padded.xml.gz', gzipSync(Buffer.concat([xml, Buffer.alloc(9 * 1024 * 1024, 0x20)]))],
       [
         'two.zip',
         zipFiles([
