@@ -47,8 +47,9 @@ export function selectorsSeen(days: readonly DayData[], domain: string): Array<{
   const judged = new Set<string>();
   for (const day of days) {
     if (day.domain !== domain) continue;
-    const { keys, pairs } = summaryRows(day);
-    const starts = pairOffsets(summaryRows(day));
+    const stored = summaryRows(day);
+    const { keys, pairs } = stored;
+    const starts = pairOffsets(stored);
     const met = new Uint8Array(keys.length);
     for (let at = 0; at < starts[starts.length - 1]!; at += 2) {
       const code = pairKey(pairs[at], keys.length);

@@ -17,6 +17,7 @@ import { explainFailures } from './hints.ts';
 import { addStat, emptyStat, rate, rows } from './stats.ts';
 import { dict, own } from '../store/dict.ts';
 import {
+  addSummaryRow,
   headIngestedAt,
   isDaySummary,
   ROW_FIRST_AT,
@@ -26,7 +27,6 @@ import {
   type DayData,
   type StoredDaySummary,
 } from '../store/summary.ts';
-import { addRow } from './digest-rows.ts';
 
 export interface DigestInput {
   /** ISO times; the period is since (inclusive) to until (exclusive) */
@@ -76,7 +76,7 @@ interface PeriodSource {
 function periodStat(source: PeriodSource): SourceStat {
   const stat = emptyStat(source.ip);
   for (const part of source.from) {
-    if ('stored' in part) addRow(stat, part.stored, part.row);
+    if ('stored' in part) addSummaryRow(stat, part.stored, part.row);
     else addStat(stat, part);
   }
   return stat;
@@ -149,7 +149,7 @@ export function digestData(input: DigestInput): DigestData {
       if (head.messages > 0) acc.reporters[head.orgName] = (acc.reporters[head.orgName] ?? 0) + head.messages;
     }
     for (let row = 0; row < stored.ips.length; row++) {
-      addRow(acc.total, stored, row);
+      addSummaryRow(acc.total, stored, row);
       const base = row * ROW_WIDTH;
       const ip = String(stored.ips[row]);
       periodSource(acc, ip, rowNumber(stored.counts[base]), rowNumber(stored.counts[base + 1])).from.push({

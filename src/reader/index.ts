@@ -2,10 +2,9 @@
 // every part that held none or was refused. One bad part never hides the good ones next to it.
 
 import { open, readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
 import type { AggregateRecord, AggregateReport, Report } from '../model.ts';
 import { parseAggregateChunks, parseAggregateXml, type RecordSink } from './aggregate.ts';
-import { forEachZipEntry, gunzipCapped, gunzipChunks, unzipCapped, type ZipInput } from './containers.ts';
+import { forEachZipEntry, gunzipCapped, gunzipChunks, gunzipSmall, unzipCapped, type ZipInput } from './containers.ts';
 import { ReportReadError, partSource, type ReadErrorCode } from './errors.ts';
 import { decodeUnicodeBom } from './encoding.ts';
 import type { PartOutcome } from './mail.ts';
@@ -373,7 +372,7 @@ class Reading {
       case 'gzip':
         if (stream && this.openSink)
           return this.readStream(
-            smallGunzip(part, limits.maxBytes) ?? gunzipChunks(chunksOf(part), source, limits.maxBytes),
+            smallGunzipChunks(part, limits.maxBytes) ?? gunzipChunks(chunksOf(part), source, limits.maxBytes),
             source,
             depth + 1,
             () => gunzipCapped(part, source, limits.maxBytes),
@@ -425,19 +424,10 @@ class Reading {
   }
 }
 
-// A gzip part this small (most report attachments) is inflated in one synchronous call: a fifth
-// of the CPU of zlib's stream, which pays for every chunk. Its output is capped well below maxBytes;
-// what does not fit, or fails, takes the streamed path (and its errors) as before.
-const SMALL_GZIP_BYTES = 256 * 1024;
-const SMALL_GZIP_INFLATED = 8 * 1024 * 1024;
-
-function smallGunzip(part: Uint8Array, maxBytes: number): AsyncGenerator<Uint8Array> | null {
-  if (part.byteLength > SMALL_GZIP_BYTES) return null;
-  try {
-    return chunksOf(gunzipSync(part, { maxOutputLength: Math.min(maxBytes, SMALL_GZIP_INFLATED) }));
-  } catch {
-    return null;
-  }
+/** A small gzip part inflated in one call, as a stream of slices; null when gunzipSmall declines it. */
+function smallGunzipChunks(part: Uint8Array, maxBytes: number): AsyncGenerator<Uint8Array> | null {
+  const inflated = gunzipSmall(part, maxBytes);
+  return inflated && chunksOf(inflated);
 }
 
 /** Bytes in hand as a stream of slices (views, no copies). */

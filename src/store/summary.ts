@@ -227,6 +227,23 @@ function decodeRows(stored: StoredDaySummary): SummarySource[] {
   return sources;
 }
 
+/** Adds one stored row's counters and count maps to `into`, as addInto adds a source, without
+ * decoding the row into a source of its own. */
+export function addSummaryRow(into: SourceStat, stored: StoredDaySummary, row: number): SourceStat {
+  const base = row * ROW_WIDTH;
+  for (let c = 0; c < COUNTERS.length; c++) into[COUNTERS[c]!] += rowNumber(stored.counts[base + c]);
+  const { keys, pairs } = stored;
+  const starts = pairOffsets(stored);
+  for (let at = starts[row]!; at < starts[row + 1]!; at += 2) {
+    const code = pairKey(pairs[at], keys.length);
+    if (code < 0) continue;
+    const map = into[MAPS[code % MAPS.length]!];
+    const key = String(keys[(code / MAPS.length) | 0]);
+    map[key] = (own(map, key) ?? 0) + rowNumber(pairs[at + 1]);
+  }
+  return into;
+}
+
 /** The ingestedAt of the report head a row's first-ingestion index names (the first head if none). */
 export function headIngestedAt(reports: readonly DayReportHead[], index: unknown): string {
   return reports[index as number]?.ingestedAt ?? reports[0]?.ingestedAt ?? '';

@@ -12,7 +12,8 @@ import { exampleMonth, randomAggregateReport } from '../../src/generate/index.ts
 import { openStore } from '../../src/store/index.ts';
 import type { MarksDoc, ReportStore } from '../../src/store/types.ts';
 import type { AggregateReport } from '../../src/model.ts';
-import type { Identify, SenderIdentity } from '../../src/insight/types.ts';
+import type { Identify } from '../../src/insight/types.ts';
+import { bareIdentity } from '../../src/insight/group-table.ts';
 import { classifyIps, type ClassifiedGroup } from '../../src/insight/classify.ts';
 import { classifySome } from '../../src/insight/classify-some.ts';
 import { markLookup } from '../../src/insight/marks.ts';
@@ -28,17 +29,7 @@ const NOW = new Date(`${END}T23:00:00Z`);
 
 /** Groups of every kind: a service by range, PTR names, networks (by /24 or v6 prefix), lone IPs. */
 const identify: Identify = async (ip) => {
-  const base: SenderIdentity = {
-    key: ip,
-    name: ip,
-    by: 'ip',
-    service: null,
-    forwarder: false,
-    ptr: null,
-    asn: null,
-    asName: null,
-    country: null,
-  };
+  const base = bareIdentity(ip);
   if (ip.startsWith('205.201.'))
     return { ...base, key: 'mailchimp', name: 'Mailchimp', by: 'known', service: 'mailchimp' };
   if (ip.startsWith('209.85.'))

@@ -173,18 +173,7 @@ describe.each([100, 200])('answers from day summaries at %i reports a day', (per
   });
 
   it('ready, sources and the digest equal those computed from the report parts', { timeout: 120_000 }, async () => {
-    const window = windowEnding(NOW, DEFAULT_THRESHOLDS.windowDays);
-    const docs = await store.days(DOMAIN, window.from, window.to);
-    const marks = await store.marks();
-    const identities = Object.fromEntries(
-      await Promise.all(
-        docs.flatMap((doc) =>
-          Object.values(doc.reports).flatMap((part) =>
-            part.sources.map(async (s) => [s.ip, await identify(s.ip)] as const),
-          ),
-        ),
-      ),
-    );
+    const { window, docs, marks, identities } = await readinessWindow(store);
     const [ready] = await queryReady(store, identify, DOMAIN, DEFAULT_THRESHOLDS, NOW);
     expect(ready).toEqual(
       readiness({ domain: DOMAIN, days: docs, identities, marks, thresholds: DEFAULT_THRESHOLDS, window }),
@@ -296,8 +285,8 @@ describe.each([100, 200])('answers from day summaries at %i reports a day', (per
   });
 });
 
-/** The digest as computed from whole day documents (the earlier read path), for the domain of the store. */
-async function digestFromDocuments(store: ReportStore, since: Date, limit: number) {
+/** The readiness window's day documents, marks and identities, read straight from the store. */
+async function readinessWindow(store: ReportStore) {
   const window = windowEnding(NOW, DEFAULT_THRESHOLDS.windowDays);
   const docs = await store.days(DOMAIN, window.from, window.to);
   const marks = await store.marks();
@@ -310,6 +299,12 @@ async function digestFromDocuments(store: ReportStore, since: Date, limit: numbe
       ),
     ),
   );
+  return { window, docs, marks, identities };
+}
+
+/** The digest as computed from whole day documents (the earlier read path), for the domain of the store. */
+async function digestFromDocuments(store: ReportStore, since: Date, limit: number) {
+  const { window, docs, marks, identities } = await readinessWindow(store);
   const ready = readiness({ domain: DOMAIN, days: docs, identities, marks, thresholds: DEFAULT_THRESHOLDS, window });
   const log = await store.ingestedSince(since.toISOString());
   const periodKeys = new Set(log.map((entry) => entry.reportKey));
