@@ -9,7 +9,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RangeFile, splitCsv } from './range-file.ts';
 import { cachedIpv4Table } from './range-table.ts';
-import { ipv4Octets, parseIp } from './match.ts';
+import { canonicalIpv4Value, ipv4Octets, parseIp } from './match.ts';
 
 export interface AsnInfo {
   asn: number | null;
@@ -17,7 +17,8 @@ export interface AsnInfo {
   country: string | null;
 }
 
-export type AsnLookup = (ip: string) => AsnInfo;
+/** An address's network; `ipv4` takes an IPv4 address as its number (canonicalIpv4Value). */
+export type AsnLookup = ((ip: string) => AsnInfo) & { ipv4?: (value: number) => AsnInfo };
 
 const none: AsnInfo = { asn: null, asName: null, country: null };
 
@@ -94,7 +95,7 @@ export interface AsnLookupOptions {
   cacheDir?: string | null;
 }
 
-/** An ASN lookup over the packaged data; results are memoised (bounded) for bulk classification. */
+/** An ASN lookup over the packaged data, for bulk classification: IPv6 answers are memoised (bounded). */
 export function createAsnLookup(options: AsnLookupOptions = {}): AsnLookup {
   const asnDir = packageDir('@ip-location-db/asn');
   const countryDir = packageDir('@ip-location-db/asn-country');
@@ -107,40 +108,53 @@ export function createAsnLookup(options: AsnLookupOptions = {}): AsnLookup {
     country4: opener(countryDir, 'asn-country-ipv4-num.csv', table(countryDir)),
     country6: opener(countryDir, 'asn-country-ipv6-num.csv', (path) => new RangeFile(path)),
   };
-  const memo = new Map<string, AsnInfo>();
-  // the same few thousand "asn,name" texts come back for many IPs: split each once
-  const splitTexts = new Map<string, string[]>();
-  const splitOnce = (text: string) => {
-    let fields = splitTexts.get(text);
-    if (!fields) splitTexts.set(text, (fields = splitCsv(text)));
-    return fields;
-  };
-  return (ip) => {
-    const cached = memo.get(ip);
-    if (cached) return cached;
-    const number = ipToNumber(ip);
-    if (!number) return none;
-    let asnFields: string[] | null;
-    let countryFields: string[] | null;
-    if (typeof number.value === 'number') {
-      const asnText = files.asn4()?.find(number.value) ?? null;
-      const countryText = files.country4()?.find(number.value) ?? null;
-      asnFields = asnText === null ? null : splitOnce(asnText);
-      countryFields = countryText === null ? null : [countryText];
-    } else {
-      asnFields = files.asn6()?.find(number.value)?.fields ?? null;
-      countryFields = files.country6()?.find(number.value)?.fields ?? null;
-    }
+  const infoOf = (asnFields: string[] | null, countryFields: string[] | null): AsnInfo => {
     const asn = asnFields?.[0] ? Number(asnFields[0]) : null;
-    const info: AsnInfo = {
+    return {
       asn: asn !== null && Number.isFinite(asn) ? asn : null,
       asName: asnFields?.slice(1).join(',').trim() || null,
       country: countryFields?.[0]?.trim() || null,
     };
+  };
+  // IPv4: one answer per pair of table values (network, country), not per address. A busy month
+  // has tens of thousands of addresses in a few thousand networks: each costs two binary searches
+  // over typed arrays and a map read, and allocates nothing.
+  const byValues = new Map<number, AsnInfo>();
+  const ipv4 = (value: number): AsnInfo => {
+    const asnTable = files.asn4();
+    const countryTable = files.country4();
+    const asnIndex = asnTable ? asnTable.indexOf(value) : -1;
+    const countryIndex = countryTable ? countryTable.indexOf(value) : -1;
+    if (asnIndex < 0 && countryIndex < 0) return none;
+    const key = (asnIndex + 1) * ((countryTable?.valueCount ?? 0) + 1) + countryIndex + 1;
+    let info = byValues.get(key);
+    if (!info) {
+      const asnText = asnIndex < 0 ? null : asnTable!.valueAt(asnIndex);
+      const countryText = countryIndex < 0 ? null : countryTable!.valueAt(countryIndex);
+      info = infoOf(asnText === null ? null : splitCsv(asnText), countryText === null ? null : [countryText]);
+      byValues.set(key, info);
+    }
+    return info;
+  };
+  const memo = new Map<string, AsnInfo>();
+  const lookup: AsnLookup = (ip) => {
+    const canonical = canonicalIpv4Value(ip);
+    if (canonical >= 0) return ipv4(canonical);
+    const cached = memo.get(ip);
+    if (cached) return cached;
+    const number = ipToNumber(ip);
+    if (!number) return none;
+    if (typeof number.value === 'number') return ipv4(number.value);
+    const info = infoOf(
+      files.asn6()?.find(number.value)?.fields ?? null,
+      files.country6()?.find(number.value)?.fields ?? null,
+    );
     if (memo.size >= 100_000) memo.clear();
     memo.set(ip, info);
     return info;
   };
+  lookup.ipv4 = ipv4;
+  return lookup;
 }
 
 let shared: AsnLookup | undefined;

@@ -31,6 +31,46 @@ export function ipv4Octets(ip: string): number[] | null {
   return octets.every((octet) => octet <= 255) ? octets : null;
 }
 
+/**
+ * The number of an IPv4 address written canonically (dotted quad, no leading zeros), else -1: read
+ * character by character, with no allocation, for the thousands of addresses of a busy month. Other
+ * spellings take parseIp.
+ */
+export function canonicalIpv4Value(ip: string): number {
+  const length = ip.length;
+  if (length < 7 || length > 15) return -1;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < length; i++) {
+    const code = ip.charCodeAt(i);
+    if (code === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (code >= 48 && code <= 57) {
+      if (digits > 0 && octet === 0) return -1; // a leading zero
+      octet = octet * 10 + (code - 48);
+      if (octet > 255) return -1;
+      digits++;
+    } else return -1;
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return value * 256 + octet;
+}
+
+/** The known sender whose published IPv4 range holds the address number, if any. */
+export function senderByIpv4(value: number): KnownSender | null {
+  for (let i = 0; i < ipv4Ranges.length; i++) {
+    const range = ipv4Ranges[i]!;
+    if (value >= range.start && value <= range.end) return range.sender;
+  }
+  return null;
+}
+
 /** Parses an IP, unwrapping IPv4-mapped IPv6, or null when it is not an IP. */
 export function parseIp(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   const octets = ipv4Octets(ip);
@@ -53,10 +93,7 @@ export function sameIp(a: string, b: string): boolean {
 
 export function senderByRange(ip: string): KnownSender | null {
   const octets = ipv4Octets(ip);
-  if (octets) {
-    const value = ipv4Number(octets);
-    return ipv4Ranges.find((range) => value >= range.start && value <= range.end)?.sender ?? null;
-  }
+  if (octets) return senderByIpv4(ipv4Number(octets));
   const parsed = parseIp(ip);
   if (!parsed) return null;
   for (const { sender, range } of parsedRanges) {

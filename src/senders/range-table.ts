@@ -25,6 +25,7 @@ export class Ipv4RangeTable {
   private readonly ends: Uint32Array;
   /** index into `values` for each row */
   private readonly valueIndex: Uint32Array;
+  /** the values (of a prepared table: those decoded so far) */
   private readonly values: string[];
 
   /** prepared tables: the values as UTF-8 text, decoded on lookup (offsets of each value, then the end) */
@@ -44,7 +45,8 @@ export class Ipv4RangeTable {
       this.starts = source.starts;
       this.ends = source.ends;
       this.valueIndex = source.valueIndex;
-      this.values = [];
+      // filled as values are first decoded
+      this.values = new Array<string>(source.offsets.length - 1);
       this.blob = source.blob;
       this.offsets = source.offsets;
       return;
@@ -146,9 +148,8 @@ export class Ipv4RangeTable {
     const offsets = words.subarray(rows * 3);
     const blob = aligned.subarray(arraysEnd);
     if (offsets[count] !== blob.length) return null;
-    for (let index = 0; index < count; index++) if (offsets[index]! > offsets[index + 1]!) return null;
+    // the checksum vouches for the rest; value indexes and offsets are bounded again on lookup
     const valueIndex = words.subarray(rows * 2, rows * 3);
-    for (const index of valueIndex) if (index >= count) return null;
     return new Ipv4RangeTable({
       starts: words.subarray(0, rows),
       ends: words.subarray(rows, rows * 2),
@@ -158,22 +159,51 @@ export class Ipv4RangeTable {
     });
   }
 
-  /** The raw value text of the range containing `value`, if any. */
-  find(value: number): string | null {
+  /** How many distinct values the table holds: value indexes run from 0 to this, exclusive. */
+  get valueCount(): number {
+    return this.offsets ? this.offsets.length - 1 : this.values.length;
+  }
+
+  /**
+   * The index of the value of the range containing `value`, or -1: no allocation, so thousands of
+   * addresses can be looked up and their results kept per value rather than per address.
+   */
+  indexOf(value: number): number {
+    const starts = this.starts;
     let low = 0;
-    let high = this.starts.length - 1;
+    let high = starts.length - 1;
     let best = -1;
     while (low <= high) {
       const middle = (low + high) >>> 1;
-      if (this.starts[middle]! <= value) {
+      if (starts[middle]! <= value) {
         best = middle;
         low = middle + 1;
       } else high = middle - 1;
     }
-    if (best < 0 || value > this.ends[best]!) return null;
+    if (best < 0 || value > this.ends[best]!) return -1;
     const index = this.valueIndex[best]!;
-    if (this.blob && this.offsets) return this.blob.toString('utf8', this.offsets[index], this.offsets[index + 1]);
-    return this.values[index]!;
+    // a prepared table's rows are checked here rather than all at load, which a one-shot command pays
+    return index < this.valueCount ? index : -1;
+  }
+
+  /** The raw text of the value at `index` (from indexOf), decoded once. */
+  valueAt(index: number): string | null {
+    const { blob, offsets } = this;
+    if (!blob || !offsets) return this.values[index] ?? null;
+    let text = this.values[index];
+    if (text === undefined) {
+      const start = offsets[index]!;
+      const end = offsets[index + 1]!;
+      if (!(start <= end && end <= blob.length)) return null;
+      this.values[index] = text = blob.toString('utf8', start, end);
+    }
+    return text;
+  }
+
+  /** The raw value text of the range containing `value`, if any. */
+  find(value: number): string | null {
+    const index = this.indexOf(value);
+    return index < 0 ? null : this.valueAt(index);
   }
 }
 

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createAsnLookup } from '../../src/senders/asn.ts';
 import { RangeFile } from '../../src/senders/range-file.ts';
 import { Ipv4RangeTable } from '../../src/senders/range-table.ts';
+import { canonicalIpv4Value, senderByIpv4, senderByRange } from '../../src/senders/match.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dmarc-ranges-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,5 +44,53 @@ describe('the packaged ASN data', () => {
   it('knows nothing of documentation ranges and non-addresses', () => {
     expect(lookup('192.0.2.1')).toEqual({ asn: null, asName: null, country: null });
     expect(lookup('not-an-ip')).toEqual({ asn: null, asName: null, country: null });
+  });
+});
+
+describe('IPv4 addresses as numbers', () => {
+  it('reads canonical dotted quads only; other spellings are left to the full parser', () => {
+    expect(canonicalIpv4Value('0.0.0.0')).toBe(0);
+    expect(canonicalIpv4Value('8.8.8.8')).toBe(134744072);
+    expect(canonicalIpv4Value('255.255.255.255')).toBe(4294967295);
+    expect(canonicalIpv4Value('10.0.200.1')).toBe(167823361);
+    for (const other of [
+      '08.8.8.8',
+      '8.8.8.00',
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1..2.3',
+      '1.2.3.',
+      ' 1.2.3.4',
+      '::1',
+      '',
+    ])
+      expect(canonicalIpv4Value(other)).toBe(-1);
+  });
+
+  it('finds the same known-sender range by number as by text', () => {
+    for (const ip of ['209.85.220.41', '40.107.1.1', '192.0.2.1', '54.240.63.255', '54.240.64.0'])
+      expect(senderByIpv4(canonicalIpv4Value(ip))).toBe(senderByRange(ip));
+  });
+
+  it('gives the same network by number as by text, and for another spelling of the address', () => {
+    const lookup = createAsnLookup();
+    expect(lookup.ipv4?.(canonicalIpv4Value('8.8.8.8'))).toEqual(lookup('8.8.8.8'));
+    expect(lookup('008.008.008.008')).toEqual(lookup('8.8.8.8'));
+    expect(lookup('::ffff:1.1.1.1')).toEqual(lookup('1.1.1.1'));
+    // addresses of one network share the answer
+    expect(lookup('8.8.4.4')).toBe(lookup('8.8.8.8'));
+  });
+
+  it('looks a table value up by index, decoding each once', () => {
+    const table = new Ipv4RangeTable(csv);
+    expect(table.valueCount).toBe(10);
+    const index = table.indexOf(150 * 3 + 7);
+    expect(table.valueAt(index)).toBe('64503,"Net 3, Inc."');
+    expect(table.indexOf(150 * 3 + 120)).toBe(-1);
+    const prepared = Ipv4RangeTable.fromBinary(table.toBinary('id'), 'id')!;
+    expect(prepared.indexOf(150 * 3 + 7)).toBe(index);
+    expect(prepared.valueAt(index)).toBe('64503,"Net 3, Inc."');
+    expect(prepared.valueAt(index)).toBe(prepared.valueAt(index));
   });
 });

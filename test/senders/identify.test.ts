@@ -154,4 +154,21 @@ describe('createIdentify with reverse DNS on loopback', () => {
     expect(dns.queries.length).toBe(before);
     await close();
   });
+
+  it('names an address alike offline whatever its spelling, and prefers DKIM over SPF domains', async () => {
+    const { store, close } = await openStateStore();
+    const identify = createIdentify({ store, ...createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) });
+    const offline = identify.offline!;
+    expect(offline('192.0.2.010')).toEqual(offline('192.0.2.10'));
+    expect(offline('192.0.2.010').key).toBe('192.0.2.10');
+    expect(offline('::ffff:209.85.220.41')).toEqual(offline('209.85.220.41'));
+    expect(offline('8.8.8.8')).toEqual(await identify('8.8.8.8', undefined, { dns: false }));
+    expect(offline('192.0.2.10', { dkimDomains: ['mandrillapp.com'], spfDomains: ['em.sendgrid.net'] }).service).toBe(
+      'mailchimp',
+    );
+    expect(offline('192.0.2.10', { dkimDomains: ['example.com'], spfDomains: ['em.sendgrid.net'] }).service).toBe(
+      'sendgrid',
+    );
+    await close();
+  });
 });

@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAsnLookup } from '../../src/senders/asn.ts';
 import { Ipv4RangeTable, cachedIpv4Table } from '../../src/senders/range-table.ts';
@@ -69,6 +70,18 @@ describe('cachedIpv4Table', () => {
     writeFileSync(prepared(), '');
     expect(cachedIpv4Table(csv, 'pkg@1.0.0', cache).from).toBe('csv');
     expect(cachedIpv4Table(csv, 'pkg@1.0.0', cache).from).toBe('cache');
+  });
+
+  it('finds nothing, rather than failing, where a copy with a matching checksum points past its values', () => {
+    const table = new Ipv4RangeTable(csv);
+    const bytes = table.toBinary('id');
+    // the layout: a 24-byte header, the identity padded to 4 bytes, then starts, ends and value indexes of the 3 rows
+    const firstValueIndex = 24 + 4 + 3 * 4 * 2;
+    bytes.writeUInt32LE(7, firstValueIndex);
+    bytes.writeUInt32LE(crc32(bytes.subarray(24)), 12);
+    const bent = Ipv4RangeTable.fromBinary(bytes, 'id')!;
+    expect(bent.find(16777300)).toBeNull();
+    expect(bent.find(134744072)).toBe('15169,Google LLC');
   });
 
   it('rebuilds a copy made from another package version or another CSV file', () => {
