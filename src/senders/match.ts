@@ -113,18 +113,26 @@ export function senderByPtr(ptr: string): KnownSender | null {
 
 const byDomain = new Map<string, KnownSender | null>();
 
+let lastDomain = '';
+let lastFound: KnownSender | null = null;
+
 function senderByDomain(domain: string): KnownSender | null {
-  const name = domain.toLowerCase().replace(/\.$/, '');
-  let found = byDomain.get(name);
+  // the same few domains (the own one above all) come with thousands of addresses in a row, each
+  // a fresh string: comparing with the last one is cheaper than hashing it
+  if (domain === lastDomain) return lastFound;
+  let found = byDomain.get(domain);
   if (found === undefined) {
+    const name = domain.toLowerCase().replace(/\.$/, '');
     const organisation = getDomain(name) ?? name;
     found =
       knownSenders.find((sender) =>
         sender.domains.some((known) => known === organisation || endsWithLabel(name, known)),
       ) ?? null;
     if (byDomain.size >= 10_000) byDomain.clear();
-    byDomain.set(name, found);
+    byDomain.set(domain, found);
   }
+  lastDomain = domain;
+  lastFound = found;
   return found;
 }
 

@@ -39,6 +39,11 @@ describe('known-sender matching', () => {
     expect(senderByPtr('notgoogle.com')).toBeNull();
     expect(senderByDomains(['example.com', 'em1234.example.com', 'bounces.sendgrid.net'])?.id).toBe('sendgrid');
     expect(senderByDomains(['example.com'])).toBeNull();
+    // the same domain again, in another case and with the root dot, and after another
+    expect(senderByDomains(['Bounces.SendGrid.NET.'])?.id).toBe('sendgrid');
+    expect(senderByDomains(['bounces.sendgrid.net'])?.id).toBe('sendgrid');
+    expect(senderByDomains(['example.com'])).toBeNull();
+    expect(senderByDomains(['example.com', 'mandrillapp.com'])?.id).toBe('mailchimp');
   });
 });
 
