@@ -1,7 +1,6 @@
 // Pure matching of an IP, a PTR name or report domains against the known-sender map.
 
 import ipaddr from 'ipaddr.js';
-import { getDomain } from '../net/org-domain.ts';
 import { knownSenders, type KnownSender } from './known.ts';
 
 type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
@@ -123,11 +122,9 @@ function senderByDomain(domain: string): KnownSender | null {
   let found = byDomain.get(domain);
   if (found === undefined) {
     const name = domain.toLowerCase().replace(/\.$/, '');
-    const organisation = getDomain(name) ?? name;
-    found =
-      knownSenders.find((sender) =>
-        sender.domains.some((known) => known === organisation || endsWithLabel(name, known)),
-      ) ?? null;
+    // a service's domain or one under it; the registrable domain of the name is always one of its
+    // label suffixes, so comparing with it would find nothing more (and would load the suffix list)
+    found = knownSenders.find((sender) => sender.domains.some((known) => endsWithLabel(name, known))) ?? null;
     if (byDomain.size >= 10_000) byDomain.clear();
     byDomain.set(domain, found);
   }
@@ -136,7 +133,7 @@ function senderByDomain(domain: string): KnownSender | null {
   return found;
 }
 
-/** The first known sender among report domains (DKIM d=, SPF domains), compared by registrable domain. */
+/** The first known sender among report domains (DKIM d=, SPF domains): a service's domain or one under it. */
 export function senderByDomains(domains: readonly string[]): KnownSender | null {
   for (const domain of domains) {
     const found = senderByDomain(domain);
