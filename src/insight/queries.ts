@@ -290,36 +290,32 @@ export async function queryDate(
     domains.length ? store.summaries(domains.length === 1 ? domains[0]! : null, classWindow.from, classWindow.to) : [],
     store.marks(),
   ]);
-  // only the groups of the day's sources are classified, and only those sources named
+  // only the groups of the sources whose class is shown or ranks the list are classified; each
+  // domain's day IPs are named just before it is classified (dateInsight asks domain by domain),
+  // the order in which they were always met
   const { identityOf, rowKeys } = await windowIdentities(identify, windowDays);
   const identities = dict<SenderIdentity>();
   const lookup = markLookup(marks);
-  const classes = new Map<string, Map<string, ClassifiedGroup>>();
-  for (const domain of domains) {
-    const ips: string[] = [];
+  const classes = (domain: string, ips: readonly string[]) => {
     for (const day of days.filter((doc) => doc.domain === domain)) {
       const stored = summaryRows(day);
       for (let row = 0; row < stored.ips.length; row++) {
         const ip = String(stored.ips[row]);
-        ips.push(ip);
         const identity = identities[ip] ?? identityOf(ip, stored, row);
         if (identity) identities[ip] = identity;
       }
     }
-    classes.set(
+    return classifySome({
+      days: windowDays,
+      identityOf,
+      rowKeys,
+      marks: lookup,
+      window: classWindow,
       domain,
-      classifySome({
-        days: windowDays,
-        identityOf,
-        rowKeys,
-        marks: lookup,
-        window: classWindow,
-        domain,
-        thresholds,
-        ips,
-      }),
-    );
-  }
+      thresholds,
+      ips,
+    });
+  };
   return dateInsight({ date, days, identities, classes });
 }
 

@@ -12,9 +12,19 @@ import { openStore } from '../../src/store/index.ts';
 import type { ReportStore } from '../../src/store/types.ts';
 import type { AggregateReport } from '../../src/model.ts';
 import type { Identify, SenderIdentity } from '../../src/insight/types.ts';
-import { queryDate, queryDigest, queryIp, queryReady, querySources, querySummary } from '../../src/insight/queries.ts';
+import {
+  identifyDays,
+  queryDate,
+  queryDigest,
+  queryIp,
+  queryReady,
+  querySources,
+  querySummary,
+} from '../../src/insight/queries.ts';
+import { classifyIps } from '../../src/insight/classify.ts';
+import { dateInsight } from '../../src/insight/date.ts';
 import { DEFAULT_THRESHOLDS } from '../../src/insight/readiness.ts';
-import { addDays } from '../../src/insight/stats.ts';
+import { addDays, windowEnding } from '../../src/insight/stats.ts';
 
 const domain = 'example.com';
 const endDay = '2026-01-31';
@@ -336,6 +346,47 @@ describe('date after ip has learnt a sender by DNS', () => {
     } finally {
       await busyStore.close();
       rmSync(busyDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('date lists what the whole window classification gives', () => {
+  it('on every day of the month, with marks, looked up offline or identified in bulk', async () => {
+    // the scenario's identification, also offline and synchronous (as the project's identify is)
+    const syncIdentity = new Map<string, SenderIdentity>();
+    for (const report of reports)
+      for (const record of report.records)
+        syncIdentity.set(record.sourceIp, await identify(record.sourceIp, { dkimDomains: [], spfDomains: [] }));
+    const offline: Identify = async (ip, hints, options) => identify(ip, hints, options);
+    offline.offline = (ip) => syncIdentity.get(ip)!;
+    const marked = source('spoofer').ips[0]!;
+    await store.setMark({ subject: marked, verdict: 'mine', by: 'owner', at: now.toISOString() });
+    await store.setMark({ subject: 'Mailchimp', verdict: 'spoof', by: 'owner', at: now.toISOString() });
+    try {
+      const marks = await store.marks();
+      const window = windowEnding(now, DEFAULT_THRESHOLDS.windowDays);
+      const windowDays = await store.summaries(null, window.from, window.to);
+      for (let d = 0; d < 30; d++) {
+        const date = addDays(endDay, -d);
+        const days = await store.summaries(null, date, date);
+        for (const identifyBy of [identify, offline]) {
+          const identities = await identifyDays(identifyBy, windowDays, { dns: false });
+          const domains = [...new Set(days.map((day) => day.domain))];
+          const classes = classifyIps({
+            days: windowDays,
+            identities,
+            marks,
+            window,
+            domains,
+            thresholds: DEFAULT_THRESHOLDS,
+          });
+          const expected = dateInsight({ date, days, identities, classes });
+          expect(await queryDate(store, date, identifyBy, { now }), date).toEqual(expected);
+        }
+      }
+    } finally {
+      await store.clearMark(marked);
+      await store.clearMark('Mailchimp');
     }
   });
 });
