@@ -1,12 +1,22 @@
 // `date <YYYY-MM-DD>`: per policy domain, the reports that cover one UTC day and what they say.
 
-import type { SourceStat } from '../store/types.ts';
-import { asSummary, type DayData } from '../store/summary.ts';
+import {
+  addSummaryRow,
+  asSummary,
+  ROW_WIDTH,
+  rowNumber,
+  summaryRows,
+  type DayData,
+  type StoredDaySummary,
+} from '../store/summary.ts';
 import type { DateDomain, DateInsight, DateSource, SenderIdentity, SourceClass } from './types.ts';
 import { classHint, classRank } from './classify.ts';
 import { explainFailures } from './hints.ts';
-import { addStat, emptyStat, rate } from './stats.ts';
+import { emptyStat, rate } from './stats.ts';
 import { own } from '../store/dict.ts';
+
+/** The classes of IPs of one domain, by IP. */
+type IpClasses = ReadonlyMap<string, { class: SourceClass }>;
 
 export interface DateInsightInput {
   date: string;
@@ -15,13 +25,24 @@ export interface DateInsightInput {
   identities?: Record<string, SenderIdentity>;
   /** how many top / failing sources to list per domain (default 5) */
   limit?: number;
-  /** per domain, the class of each IP (classifyIps over the readiness window ending that day) */
-  classes?: ReadonlyMap<string, ReadonlyMap<string, { class: SourceClass }>>;
+  /**
+   * per domain, the class of each IP (classifyIps over the readiness window ending that day); or
+   * asked per domain for the IPs whose class is read: the listed top sources and every failing one
+   */
+  classes?: ReadonlyMap<string, IpClasses> | ((domain: string, ips: readonly string[]) => IpClasses);
+}
+
+/** One IP's figures of the day: the counters lists sort by, and the rows to build its figures from. */
+interface DayFigures {
+  ip: string;
+  messages: number;
+  dmarcPass: number;
+  rows: Array<{ stored: StoredDaySummary; row: number }>;
 }
 
 export function dateInsight({ date, days, identities = {}, limit = 5, classes }: DateInsightInput): DateInsight {
   const reportKeys = new Set<string>();
-  const domains = new Map<string, { reports: DateDomain['reports']; bySource: Map<string, SourceStat> }>();
+  const domains = new Map<string, { reports: DateDomain['reports']; bySource: Map<string, DayFigures> }>();
 
   for (const day of days) {
     if (day.date !== date) continue;
@@ -38,10 +59,15 @@ export function dateInsight({ date, days, identities = {}, limit = 5, classes }:
         messages: part.messages,
       });
     }
-    for (const source of doc.sources) {
-      let stat = domain.bySource.get(source.ip);
-      if (!stat) domain.bySource.set(source.ip, (stat = emptyStat(source.ip)));
-      addStat(stat, source);
+    // only the counters of every source; the whole figures of the few listed (see toSource)
+    const stored = summaryRows(day);
+    for (let row = 0; row < stored.ips.length; row++) {
+      const ip = String(stored.ips[row]);
+      let figures = domain.bySource.get(ip);
+      if (!figures) domain.bySource.set(ip, (figures = { ip, messages: 0, dmarcPass: 0, rows: [] }));
+      figures.messages += rowNumber(stored.counts[row * ROW_WIDTH]);
+      figures.dmarcPass += rowNumber(stored.counts[row * ROW_WIDTH + 1]);
+      figures.rows.push({ stored, row });
     }
   }
 
@@ -54,9 +80,18 @@ export function dateInsight({ date, days, identities = {}, limit = 5, classes }:
       dmarcPass += stat.dmarcPass;
     }
     const stats = [...bySource.values()];
-    const toSource = (stat: SourceStat): DateSource => {
+    const byIp = (a: DayFigures, b: DayFigures) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
+    const top = stats.sort((a, b) => b.messages - a.messages || byIp(a, b)).slice(0, limit);
+    const failing = stats.filter((stat) => stat.messages > stat.dmarcPass);
+    const domainClasses =
+      typeof classes === 'function'
+        ? classes(name, [...new Set([...top, ...failing].map((stat) => stat.ip))])
+        : classes?.get(name);
+    const toSource = (figures: DayFigures): DateSource => {
+      const stat = emptyStat(figures.ip);
+      for (const { stored, row } of figures.rows) addSummaryRow(stat, stored, row);
       const identity = own(identities, stat.ip);
-      const sourceClass = classes?.get(name)?.get(stat.ip)?.class ?? null;
+      const sourceClass = domainClasses?.get(stat.ip)?.class ?? null;
       const failureHint = explainFailures(stat, { forwarder: identity?.forwarder ?? false, domain: name });
       return {
         ip: stat.ip,
@@ -68,17 +103,12 @@ export function dateInsight({ date, days, identities = {}, limit = 5, classes }:
         hint: sourceClass ? classHint(sourceClass, failureHint, stat.ip, name) : failureHint,
       };
     };
-    const byIp = (a: SourceStat, b: SourceStat) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
-    const rank = (stat: SourceStat) => {
-      const sourceClass = classes?.get(name)?.get(stat.ip)?.class;
+    const rank = (stat: DayFigures) => {
+      const sourceClass = domainClasses?.get(stat.ip)?.class;
       return sourceClass ? classRank(sourceClass) : 99;
     };
-    const topSources = stats
-      .sort((a, b) => b.messages - a.messages || byIp(a, b))
-      .slice(0, limit)
-      .map(toSource);
+    const topSources = top.map(toSource);
     // What needs action first: by class, then failing volume.
-    const failing = stats.filter((stat) => stat.messages > stat.dmarcPass);
     const failingSources = failing
       .sort((a, b) => rank(a) - rank(b) || b.messages - b.dmarcPass - (a.messages - a.dmarcPass) || byIp(a, b))
       .slice(0, limit)

@@ -31,6 +31,7 @@ import type {
 import { classifyWindow, IpClassView, type ClassifiedGroup } from './classify.ts';
 import { markLookup } from './marks.ts';
 import { classifySome } from './classify-some.ts';
+import { KeyColumns, type RowKeys } from './row-keys.ts';
 import { dateInsight } from './date.ts';
 import { digestData, newIpsAgainstSummaries } from './digest.ts';
 import { ipInsight } from './ip.ts';
@@ -104,9 +105,24 @@ function memoOf(identify: Identify): Map<string, SenderIdentity> {
   return memo;
 }
 
+/** The memo's identity keys of stored rows, as numbers (row-keys.ts), per identify function. */
+const keyColumns = new WeakMap<Identify, KeyColumns>();
+
+function keyColumnsOf(identify: Identify): KeyColumns {
+  let columns = keyColumns.get(identify);
+  if (!columns) keyColumns.set(identify, (columns = new KeyColumns()));
+  return columns;
+}
+
 function remember(identify: Identify, ip: string, identity: SenderIdentity): void {
   const memo = memoOf(identify);
-  if (memo.size >= OFFLINE_MEMO_LIMIT) memo.clear();
+  if (memo.size >= OFFLINE_MEMO_LIMIT) {
+    memo.clear();
+    keyColumns.get(identify)?.invalidate();
+  } else {
+    const before = memo.get(ip);
+    if (before && before.key !== identity.key) keyColumns.get(identify)?.invalidate();
+  }
   memo.set(ip, identity);
 }
 
@@ -172,25 +188,37 @@ export async function identifyDays(
   return identities;
 }
 
+/** How a query looks the window's identities up: by row, and as key columns when it can. */
+interface WindowIdentities {
+  identityOf: (ip: string, day: StoredDaySummary, row: number) => SenderIdentity | undefined;
+  rowKeys?: RowKeys;
+}
+
 /**
  * identifyDays' offline identity of one IP of the window, looked up when asked: the memo, else
  * identify.offline (remembered); an identifier without it identifies the whole window first.
+ * `override` gives some IPs another identity (one the memo holds too).
  */
 async function windowIdentities(
   identify: Identify,
   days: readonly DayData[],
-): Promise<(ip: string, day: StoredDaySummary, row: number) => SenderIdentity | undefined> {
+  override?: { ip: string; identity: SenderIdentity },
+): Promise<WindowIdentities> {
   const offline = identify.offline;
   if (!offline) {
     const identities = await identifyDays(identify, days, { dns: false });
-    return (ip) => identities[ip];
+    const identityOf = (ip: string) => (ip === override?.ip ? override.identity : identities[ip]);
+    return { identityOf };
   }
   const memo = memoOf(identify);
-  return (ip, day, row) => {
+  const identityOf = (ip: string, day: StoredDaySummary, row: number) => {
+    if (ip === override?.ip) return override.identity;
     let identity = memo.get(ip);
     if (!identity) remember(identify, ip, (identity = offline(ip, rowHints(day, row))));
     return identity;
   };
+  const known = (ip: string) => (ip === override?.ip ? override.identity : memo.get(ip));
+  return { identityOf, rowKeys: keyColumnsOf(identify).of(identityOf, known) };
 }
 
 /** The canonical text of an address (as the store keys it); input that is no address stays as given. */
@@ -221,11 +249,18 @@ export async function queryIp(
     const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
     const classWindow = windowEnding(options.now, thresholds.windowDays);
     const days = await store.summaries(mainDomain, classWindow.from, classWindow.to);
-    const offline = await windowIdentities(identify, days);
-    const identityOf = (other: string, day: StoredDaySummary, row: number) =>
-      other === ip ? identity : offline(other, day, row);
+    const { identityOf, rowKeys } = await windowIdentities(identify, days, { ip, identity });
     const lookup = markLookup(marks);
-    const input = { days, identityOf, marks: lookup, window: classWindow, domain: mainDomain, thresholds, ips: [ip] };
+    const input = {
+      days,
+      identityOf,
+      rowKeys,
+      marks: lookup,
+      window: classWindow,
+      domain: mainDomain,
+      thresholds,
+      ips: [ip],
+    };
     sourceClass = classifySome(input).get(ip)?.class ?? null;
   }
   return ipInsight({ ip, entries: inside, identity, mark: marks, window, sourceClass });
@@ -255,27 +290,32 @@ export async function queryDate(
     domains.length ? store.summaries(domains.length === 1 ? domains[0]! : null, classWindow.from, classWindow.to) : [],
     store.marks(),
   ]);
-  // only the groups of the day's sources are classified, and only those sources named
-  const identityOf = await windowIdentities(identify, windowDays);
+  // only the groups of the sources whose class is shown or ranks the list are classified; each
+  // domain's day IPs are named just before it is classified (dateInsight asks domain by domain),
+  // the order in which they were always met
+  const { identityOf, rowKeys } = await windowIdentities(identify, windowDays);
   const identities = dict<SenderIdentity>();
   const lookup = markLookup(marks);
-  const classes = new Map<string, Map<string, ClassifiedGroup>>();
-  for (const domain of domains) {
-    const ips: string[] = [];
+  const classes = (domain: string, ips: readonly string[]) => {
     for (const day of days.filter((doc) => doc.domain === domain)) {
       const stored = summaryRows(day);
       for (let row = 0; row < stored.ips.length; row++) {
         const ip = String(stored.ips[row]);
-        ips.push(ip);
         const identity = identities[ip] ?? identityOf(ip, stored, row);
         if (identity) identities[ip] = identity;
       }
     }
-    classes.set(
+    return classifySome({
+      days: windowDays,
+      identityOf,
+      rowKeys,
+      marks: lookup,
+      window: classWindow,
       domain,
-      classifySome({ days: windowDays, identityOf, marks: lookup, window: classWindow, domain, thresholds, ips }),
-    );
-  }
+      thresholds,
+      ips,
+    });
+  };
   return dateInsight({ date, days, identities, classes });
 }
 

@@ -17,6 +17,7 @@ import { bareIdentity } from '../../src/insight/group-table.ts';
 import { classifyIps, type ClassifiedGroup } from '../../src/insight/classify.ts';
 import { classifySome } from '../../src/insight/classify-some.ts';
 import { markLookup } from '../../src/insight/marks.ts';
+import { KeyColumns } from '../../src/insight/row-keys.ts';
 import { identifyDays } from '../../src/insight/queries.ts';
 import { DEFAULT_THRESHOLDS } from '../../src/insight/readiness.ts';
 import { addDays, windowEnding } from '../../src/insight/stats.ts';
@@ -116,6 +117,13 @@ async function compare(days: readonly DayData[], marks: MarksDoc, window = windo
     const all = full.get(domain)!;
     // all at once, one at a time, and in small batches: the answer never depends on the company
     const together = classifySome({ days, identityOf, marks: lookup, window, domain, thresholds, ips });
+    // the same through key columns (the memo's keys as numbers), filled once and read again
+    const rowKeys = new KeyColumns().of(identityOf, identityOf);
+    for (const pass of [1, 2]) {
+      const columns = classifySome({ days, identityOf, rowKeys, marks: lookup, window, domain, thresholds, ips });
+      for (const ip of ips)
+        expect(shape(columns.get(ip)), `${domain} ${ip} by columns, ${pass}`).toEqual(shape(all.get(ip)));
+    }
     for (let at = 0; at < ips.length; at++) {
       const ip = ips[at]!;
       const expected = shape(all.get(ip));
@@ -123,6 +131,17 @@ async function compare(days: readonly DayData[], marks: MarksDoc, window = windo
       if (at % 7 === 0) {
         const alone = classifySome({ days, identityOf, marks: lookup, window, domain, thresholds, ips: [ip] });
         expect(shape(alone.get(ip)), `${domain} ${ip} alone`).toEqual(expected);
+        const byColumns = classifySome({
+          days,
+          identityOf,
+          rowKeys,
+          marks: lookup,
+          window,
+          domain,
+          thresholds,
+          ips: [ip],
+        });
+        expect(shape(byColumns.get(ip)), `${domain} ${ip} alone, by columns`).toEqual(expected);
       }
       if (expected) classed += 1;
     }
@@ -162,6 +181,46 @@ describe('classifySome', () => {
     const summaries = await store.summaries(DOMAIN, window.from, window.to);
     expect(await compare(days, marksOf(summaries), window)).toBeGreaterThan(50);
     expect(await compare(summaries, marksOf(summaries), window)).toBeGreaterThan(50);
+  });
+
+  it('key columns follow an identity whose key changed once they are invalidated', async () => {
+    const window = windowEnding(NOW, 30);
+    const days = await store.summaries(DOMAIN, window.from, window.to);
+    const identities = await identifyDays(identify, days, { dns: false });
+    const thresholds = DEFAULT_THRESHOLDS;
+    const lookup = markLookup({});
+    const current = { ...identities };
+    const identityOf = (ip: string) => current[ip];
+    const columns = new KeyColumns();
+    const classes = () =>
+      classifySome({
+        days,
+        identityOf,
+        rowKeys: columns.of(identityOf, identityOf),
+        marks: lookup,
+        window,
+        domain: DOMAIN,
+        thresholds,
+        ips: ipsOf(days),
+      });
+    classes();
+    // a lone IP is found to belong to a named group (as a DNS lookup can show)
+    const lone = ipsOf(days).find((ip) => identities[ip]?.key === ip)!;
+    const named = Object.values(identities).find((identity) => identity.key !== identity.name || identity.by !== 'ip')!;
+    current[lone] = { ...named };
+    columns.invalidate();
+    const expected = classifyIps({
+      days,
+      identities: current,
+      marks: {},
+      window,
+      domains: [DOMAIN],
+      thresholds,
+    }).get(DOMAIN)!;
+    const got = classes();
+    expect(shape(got.get(lone))).toEqual(shape(expected.get(lone)));
+    expect(got.get(lone)!.group.key).toBe(named.key);
+    for (const ip of ipsOf(days)) expect(shape(got.get(ip)), ip).toEqual(shape(expected.get(ip)));
   });
 
   it('classes nothing for IPs absent from the window or a domain without rows', async () => {

@@ -7,14 +7,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleMonth, type ScenarioTruth } from '../../src/generate/index.ts';
+import { exampleMonth, randomAggregateReport, type ScenarioTruth } from '../../src/generate/index.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { ReportStore } from '../../src/store/types.ts';
 import type { AggregateReport } from '../../src/model.ts';
 import type { Identify, SenderIdentity } from '../../src/insight/types.ts';
-import { queryDate, queryDigest, queryIp, queryReady, querySources, querySummary } from '../../src/insight/queries.ts';
+import {
+  identifyDays,
+  queryDate,
+  queryDigest,
+  queryIp,
+  queryReady,
+  querySources,
+  querySummary,
+} from '../../src/insight/queries.ts';
+import { classifyIps } from '../../src/insight/classify.ts';
+import { dateInsight } from '../../src/insight/date.ts';
 import { DEFAULT_THRESHOLDS } from '../../src/insight/readiness.ts';
-import { addDays } from '../../src/insight/stats.ts';
+import { addDays, windowEnding } from '../../src/insight/stats.ts';
 
 const domain = 'example.com';
 const endDay = '2026-01-31';
@@ -277,5 +287,106 @@ describe('queryDigest with a late report', () => {
       reporters: [{ key: 'Late Reporter', messages: 17 }],
     });
     expect(digest.domains[0]!.newSources.map((s) => s.ip)).toEqual(['192.0.2.99']);
+  });
+});
+
+describe('date after ip has learnt a sender by DNS', () => {
+  it('classes the IP in the group DNS found, as an identifier that knew it from the start does', async () => {
+    // days busy enough that their summaries are shared between reads (summary-cache.ts), so the
+    // second date reads the same rows as the first
+    const busy = 'busy.example';
+    const busyDir = mkdtempSync(join(tmpdir(), 'insight-queries-busy-'));
+    const busyStore = await openStore(`sqlite://${join(busyDir, 'store.sqlite')}`);
+    try {
+      for (let d = 0; d < 6; d++)
+        for (const seed of [1, 2, 3])
+          await busyStore.ingest(
+            randomAggregateReport({
+              seed: `${d}-${seed}`,
+              records: 300,
+              domain: busy,
+              begin: `${addDays(endDay, -d)}T00:00:00Z`,
+            }),
+            'generated',
+            now,
+          );
+      await busyStore.flush();
+      const day = addDays(endDay, -2);
+      const [summary] = await busyStore.summaries(busy, day, day);
+      const sources = [...summary!.sources];
+      // DNS puts a listed failing IP (chosen below) into the group of a passing one
+      let failing = '';
+      const passing = sources.find((row) => row.dmarcPass === row.messages)!.ip;
+      const bare = (ip: string): SenderIdentity => ({
+        key: ip,
+        name: ip,
+        by: 'ip',
+        service: null,
+        forwarder: false,
+        ptr: null,
+        asn: null,
+        asName: null,
+        country: null,
+      });
+      const named = (ip: string): SenderIdentity => ({ ...bare(ip), key: 'mx.example', name: 'mx.example', by: 'ptr' });
+      const withOffline = (knowsPtr: boolean): Identify => {
+        const offline = (ip: string) => (ip === passing || (knowsPtr && ip === failing) ? named(ip) : bare(ip));
+        const learning: Identify = async (ip, _hints, options) =>
+          options?.dns && ip === failing ? named(ip) : offline(ip);
+        learning.offline = offline;
+        return learning;
+      };
+      const learning = withOffline(false);
+      const before = await queryDate(busyStore, day, learning, { now });
+      failing = before.domains[0]!.failingSources[0]!.ip;
+      await queryIp(busyStore, learning, failing, { days: 30, now });
+      const after = await queryDate(busyStore, day, learning, { now });
+      expect(after).toEqual(await queryDate(busyStore, day, withOffline(true), { now }));
+      expect(after).not.toEqual(before);
+    } finally {
+      await busyStore.close();
+      rmSync(busyDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('date lists what the whole window classification gives', () => {
+  it('on every day of the month, with marks, looked up offline or identified in bulk', async () => {
+    // the scenario's identification, also offline and synchronous (as the project's identify is)
+    const syncIdentity = new Map<string, SenderIdentity>();
+    for (const report of reports)
+      for (const record of report.records)
+        syncIdentity.set(record.sourceIp, await identify(record.sourceIp, { dkimDomains: [], spfDomains: [] }));
+    const offline: Identify = async (ip, hints, options) => identify(ip, hints, options);
+    offline.offline = (ip) => syncIdentity.get(ip)!;
+    const marked = source('spoofer').ips[0]!;
+    await store.setMark({ subject: marked, verdict: 'mine', by: 'owner', at: now.toISOString() });
+    await store.setMark({ subject: 'Mailchimp', verdict: 'spoof', by: 'owner', at: now.toISOString() });
+    try {
+      const marks = await store.marks();
+      const window = windowEnding(now, DEFAULT_THRESHOLDS.windowDays);
+      const windowDays = await store.summaries(null, window.from, window.to);
+      for (let d = 0; d < 30; d++) {
+        const date = addDays(endDay, -d);
+        const days = await store.summaries(null, date, date);
+        for (const identifyBy of [identify, offline]) {
+          const identities = await identifyDays(identifyBy, windowDays, { dns: false });
+          const domains = [...new Set(days.map((day) => day.domain))];
+          const classes = classifyIps({
+            days: windowDays,
+            identities,
+            marks,
+            window,
+            domains,
+            thresholds: DEFAULT_THRESHOLDS,
+          });
+          const expected = dateInsight({ date, days, identities, classes });
+          expect(await queryDate(store, date, identifyBy, { now }), date).toEqual(expected);
+        }
+      }
+    } finally {
+      await store.clearMark(marked);
+      await store.clearMark('Mailchimp');
+    }
   });
 });
