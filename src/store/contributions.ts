@@ -8,6 +8,7 @@ import type {
   DayDoc,
   DayReportPart,
   IngestLogEntry,
+  SourceStat,
   StoredIpEntry,
   StoredFailure,
   StoredReport,
@@ -24,7 +25,7 @@ import {
   FIRST_STORE_DAY,
   LAST_STORE_DAY,
 } from './days.ts';
-import { docKeys, ipBucket, ipEntryKey, normaliseDomain, reportKey } from './keys.ts';
+import { canonicalIpBucket, docKeys, ipEntryKey, normaliseDomain, reportKey } from './keys.ts';
 import { isMerged } from './merge.ts';
 import { dict, own, toDict, type Dict } from './dict.ts';
 
@@ -100,6 +101,32 @@ function checkRange(report: AggregateReport | TlsReport): void {
     );
 }
 
+/**
+ * A source row of the IP index, field by field in the order a spread of the row gives (the same
+ * JSON): a spread of these rows took most of the contribution's time (V8's generic object copy).
+ */
+function ipRow(stat: SourceStat, domain: string, date: string, reportKey: string): StoredIpEntry {
+  return {
+    ip: stat.ip,
+    messages: stat.messages,
+    dmarcPass: stat.dmarcPass,
+    spfPass: stat.spfPass,
+    dkimPass: stat.dkimPass,
+    spfAligned: stat.spfAligned,
+    dkimAligned: stat.dkimAligned,
+    dispositions: stat.dispositions,
+    reasons: stat.reasons,
+    headerFrom: stat.headerFrom,
+    spf: stat.spf,
+    dkim: stat.dkim,
+    spfUnalignedPass: stat.spfUnalignedPass,
+    dkimUnalignedPass: stat.dkimUnalignedPass,
+    domain,
+    date,
+    reportKey,
+  };
+}
+
 function aggregateContribution(report: AggregateReport, key: string, source: string, ingestedAt: string): Contribution {
   checkRange(report);
   const domain = normaliseDomain(report.policy.domain);
@@ -138,16 +165,17 @@ function aggregateContribution(report: AggregateReport, key: string, source: str
     };
     patches.push({ kind: 'day', key: docKeys.day(domain, split.date), domain, date: split.date, part });
     const month = monthOf(split.date);
+    const entryKey = ipEntryKey(domain, split.date, key);
     for (const stat of split.sources) {
-      const entryKey = ipEntryKey(domain, split.date, key);
       patches.push({
         kind: 'ip',
-        key: docKeys.ipBucket(split.date, ipBucket(stat.ip)),
+        // the rows' IPs are canonical already (DaySplitter): no second normalisation per row
+        key: docKeys.ipBucket(split.date, canonicalIpBucket(stat.ip)),
         month,
         ip: stat.ip,
         entryKey,
         // The report's own text (org name) is not copied into every IP's row: read from its marker.
-        entry: { ...stat, domain, date: split.date, reportKey: key },
+        entry: ipRow(stat, domain, split.date, key),
       });
     }
   }
