@@ -88,6 +88,27 @@ describeEachBackend(fixtures, 'day summaries on $name', (fixture: BackendFixture
     await store.close();
   });
 
+  it('stay exact when a day is added to over many flushes and another writer adds to it in between', async () => {
+    const target = fixture.fresh();
+    const reports = generateReports(120, 17);
+    // the writer keeps its summaries from one flush to the next; the other one writes between them
+    const writer = await openStore(target.url, { namespace: target.namespace, limits: { maxPendingReports: 4 } });
+    const other = await openStore(target.url, { namespace: target.namespace });
+    for (const [index, report] of reports.entries()) {
+      if (index % 5 === 4) {
+        await other.ingest(report, 'test');
+        await other.flush();
+      } else await writer.ingest(report, 'test');
+    }
+    await other.close();
+    const { stored, recomputed } = await bothSummaries(writer);
+    expect(stored).toEqual(recomputed);
+    const messages = stored.reduce((sum, day) => sum + day.sources.reduce((s, row) => s + row.messages, 0), 0);
+    const expected = reports.reduce((sum, report) => sum + report.records.reduce((s, r) => s + r.count, 0), 0);
+    expect(messages).toBe(expected);
+    await writer.close();
+  });
+
   it('are built on open for a store of the earlier layout, with one log line, and only once', async () => {
     const target = fixture.fresh();
     const writer = await openStore(target.url, { namespace: target.namespace });
