@@ -27,7 +27,15 @@ import type {
   StoredTlsPolicy,
   TlsDayDoc,
 } from './types.ts';
-import { applyPatch, capText, contributionOf, emptyCatalog, extendCatalog, mergeCatalogs } from './contributions.ts';
+import {
+  applyPatch,
+  capText,
+  contributionOf,
+  emptyCatalog,
+  extendCatalog,
+  ipEntryOf,
+  mergeCatalogs,
+} from './contributions.ts';
 import { own, toDict } from './dict.ts';
 import { addDays, dayRange, monthOf, utcDay } from './days.ts';
 import { IP_BUCKETS, docKeys, ipBucket, normaliseDomain, normaliseIp } from './keys.ts';
@@ -553,7 +561,8 @@ export class KeyvReportStore implements ReportStore {
       );
       const docs = await this.backend.getMany<IpBucketDoc>(days.map((day) => docKeys.ipBucket(day, bucket)));
       const stored = docs
-        .flatMap((doc) => Object.values(own(doc, address) ?? {}))
+        .flatMap((doc) => Object.entries(own(doc, address) ?? {}))
+        .map(([entryKey, entry]) => ipEntryOf(address, entryKey, entry))
         .filter((entry) => entry.date >= from && entry.date <= to);
       // The org name lives once in the report's marker, not in each of its IP rows.
       const keys = [...new Set(stored.filter((entry) => entry.orgName === undefined).map((entry) => entry.reportKey))];
