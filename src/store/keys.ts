@@ -109,7 +109,11 @@ export function reportKey(report: Report): string {
 
 /** FNV-1a (32 bit) of the canonical IP text, modulo the bucket count: stable across processes. */
 export function ipBucket(ip: string): number {
-  const text = normaliseIp(ip);
+  return canonicalIpBucket(normaliseIp(ip));
+}
+
+/** ipBucket of an IP already in its canonical text (normaliseIp's output, as the store's rows hold). */
+export function canonicalIpBucket(text: string): number {
   let hash = 0x811c9dc5;
   for (let index = 0; index < text.length; index++) {
     hash ^= text.charCodeAt(index);

@@ -27,11 +27,20 @@ import type {
   StoredTlsPolicy,
   TlsDayDoc,
 } from './types.ts';
-import { applyPatch, capText, contributionOf, emptyCatalog, extendCatalog, mergeCatalogs } from './contributions.ts';
+import {
+  applyPatch,
+  capText,
+  contributionOf,
+  emptyCatalog,
+  extendCatalog,
+  ipEntryOf,
+  mergeCatalogs,
+} from './contributions.ts';
 import { own, toDict } from './dict.ts';
 import { addDays, dayRange, monthOf, utcDay } from './days.ts';
 import { IP_BUCKETS, docKeys, ipBucket, normaliseDomain, normaliseIp } from './keys.ts';
 import {
+  DaySummaryBuilder,
   SUMMARY_VERSION,
   decodeSummary,
   encodeSummary,
@@ -69,6 +78,11 @@ interface SummaryLayout {
 const SUMMARY_LAYOUT_STATE = 'layout:day-summaries';
 /** Day documents summarised per write while a store is migrated. */
 const MIGRATION_CHUNK = 8;
+/**
+ * Source rows of day summaries kept from one flush to the next: a backlog adds to the same days
+ * over a few flushes, and a kept summary is added to instead of summarising its day again.
+ */
+const KEPT_SUMMARY_ROWS = 20_000;
 
 /** Identity of a day document's content: its parts and when each was ingested. */
 function partsSignature(doc: DayDoc | undefined): string {
@@ -97,6 +111,16 @@ export class KeyvReportStore implements ReportStore {
   private readonly dirty = new Set<string>();
   /** the dirty documents that are day documents: each gets its summary in the same write */
   private readonly dirtyDays = new Set<string>();
+  /**
+   * The summary of each day document of the batch, kept up to date as parts are added; null when
+   * a part was replaced (a report applied again), then the day is summarised afresh.
+   */
+  private readonly daySummaries = new Map<string, DaySummaryBuilder | null>();
+  /**
+   * Summaries of the last flush's days, by day document key. One is used again only when the day
+   * document read in the next batch is the one it summarises (another process may have written it).
+   */
+  private keptSummaries = new Map<string, DaySummaryBuilder>();
   /** whether every stored day document has its summary (else queries summarise what is missing) */
   private summariesComplete = false;
   /** a fresh store: the layout state is written with its first documents */
@@ -239,6 +263,20 @@ export class KeyvReportStore implements ReportStore {
       const missing = [...new Set(merged.map((patch) => patch.key))].filter((docKey) => !this.docs.has(docKey));
       const loaded = await this.backend.getMany<unknown>(missing);
       missing.forEach((docKey, index) => this.docs.set(docKey, loaded[index]));
+      for (const patch of merged) {
+        if (patch.kind !== 'day' || this.daySummaries.has(patch.key)) continue;
+        const doc = this.docs.get(patch.key) as DayDoc | undefined;
+        const kept = this.keptSummaries.get(patch.key);
+        this.keptSummaries.delete(patch.key);
+        this.daySummaries.set(
+          patch.key,
+          kept?.summarises(doc)
+            ? kept
+            : doc
+              ? DaySummaryBuilder.of(doc)
+              : new DaySummaryBuilder(patch.domain, patch.date),
+        );
+      }
       for (const patch of contribution.patches) {
         if (patch.kind === 'log') {
           const entries = this.logBatch.get(patch.date) ?? {};
@@ -246,6 +284,13 @@ export class KeyvReportStore implements ReportStore {
           this.logBatch.set(patch.date, entries);
           if (extendCatalog(this.catalog, patch)) this.catalogDirty = true;
           continue;
+        }
+        if (patch.kind === 'day') {
+          const before = this.docs.get(patch.key) as DayDoc | undefined;
+          const summary = this.daySummaries.get(patch.key);
+          // a part that replaces one (same report again) is summarised with its whole day at the flush
+          if (own(before?.reports, patch.part.reportKey) !== undefined) this.daySummaries.set(patch.key, null);
+          else summary?.add(patch.part.reportKey, patch.part);
         }
         this.docs.set(patch.key, applyPatch(this.docs.get(patch.key), patch));
         this.dirty.add(patch.key);
@@ -308,6 +353,8 @@ export class KeyvReportStore implements ReportStore {
     this.pending.clear();
     this.dirty.clear();
     this.dirtyDays.clear();
+    this.daySummaries.clear();
+    this.keptSummaries.clear();
     this.docs.clear();
     this.logBatch.clear();
     this.catalogDirty = false;
@@ -337,9 +384,12 @@ export class KeyvReportStore implements ReportStore {
       value: this.docs.get(key),
     }));
     // Each day document's summary goes in the same atomic write: both or neither.
+    const summaries = new Map<string, DaySummaryBuilder>();
     for (const key of this.dirtyDays) {
       const doc = this.docs.get(key) as DayDoc;
-      documents.push({ key: docKeys.summary(doc.domain, doc.date), value: encodeSummary(summariseDay(doc)) });
+      const summary = this.daySummaries.get(key) ?? DaySummaryBuilder.of(doc);
+      summaries.set(key, summary);
+      documents.push({ key: docKeys.summary(doc.domain, doc.date), value: summary.stored() });
     }
     if (this.layoutUnwritten && this.dirtyDays.size > 0)
       documents.push({
@@ -366,6 +416,14 @@ export class KeyvReportStore implements ReportStore {
     }
     await this.backend.setMany(documents);
     if (this.dirtyDays.size > 0) this.layoutUnwritten = false;
+    this.keptSummaries = new Map();
+    let keptRows = 0;
+    for (const [key, summary] of summaries) {
+      if (keptRows + summary.size > KEPT_SUMMARY_ROWS) continue;
+      keptRows += summary.size;
+      this.keptSummaries.set(key, summary);
+    }
+    this.daySummaries.clear();
     this.catalogDirty = false;
     this.dirty.clear();
     this.dirtyDays.clear();
@@ -503,7 +561,8 @@ export class KeyvReportStore implements ReportStore {
       );
       const docs = await this.backend.getMany<IpBucketDoc>(days.map((day) => docKeys.ipBucket(day, bucket)));
       const stored = docs
-        .flatMap((doc) => Object.values(own(doc, address) ?? {}))
+        .flatMap((doc) => Object.entries(own(doc, address) ?? {}))
+        .map(([entryKey, entry]) => ipEntryOf(address, entryKey, entry))
         .filter((entry) => entry.date >= from && entry.date <= to);
       // The org name lives once in the report's marker, not in each of its IP rows.
       const keys = [...new Set(stored.filter((entry) => entry.orgName === undefined).map((entry) => entry.reportKey))];

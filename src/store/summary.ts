@@ -73,6 +73,119 @@ function addInto(into: SourceStat, from: SourceStat): void {
   }
 }
 
+/** One source row of a DaySummaryBuilder: its counters and (key index * 5 + map index) -> count. */
+interface BuilderRow {
+  ip: string;
+  counts: number[];
+  firstIngestedAt: string;
+  pairs: Map<number, number>;
+}
+
+/**
+ * A day's summary built part by part, straight in its stored form: what encodeSummary(summariseDay)
+ * gives for a whole day document (the same decoded summary), kept up to date by the writer as
+ * reports are added to the day, so that a flush does not summarise the whole day again. A part
+ * added twice (a report applied again) is not for this builder: the writer starts afresh then.
+ */
+export class DaySummaryBuilder {
+  private readonly heads: DayReportHead[] = [];
+  private readonly rows = new Map<string, BuilderRow>();
+  private readonly keys: string[] = [];
+  private readonly keyIndex = new Map<string, number>();
+  /** `key@ingestedAt` of each part added, in order: which day document this summarises */
+  private readonly parts: string[] = [];
+
+  constructor(
+    readonly domain: string,
+    readonly date: string,
+  ) {}
+
+  /** The summary of a day document's parts, in the document's order. */
+  static of(doc: DayDoc): DaySummaryBuilder {
+    const builder = new DaySummaryBuilder(doc.domain, doc.date);
+    for (const reportKey of Object.keys(doc.reports ?? {})) {
+      const part = own(doc.reports, reportKey);
+      if (part) builder.add(reportKey, part);
+    }
+    return builder;
+  }
+
+  /** Adds one report part (under its key in the day document), as summariseDay adds it. */
+  add(reportKey: string, part: DayReportPart): void {
+    const { sources, ...head } = part;
+    this.heads.push(head);
+    this.parts.push(`${reportKey}@${part.ingestedAt}`);
+    for (const source of sources ?? []) {
+      let row = this.rows.get(source.ip);
+      if (!row) {
+        row = { ip: source.ip, counts: COUNTERS.map(() => 0), firstIngestedAt: part.ingestedAt, pairs: new Map() };
+        this.rows.set(source.ip, row);
+      } else if (part.ingestedAt < row.firstIngestedAt) row.firstIngestedAt = part.ingestedAt;
+      const { counts, pairs } = row;
+      for (let c = 0; c < COUNTERS.length; c++) counts[c]! += Number(source[COUNTERS[c]!] ?? 0);
+      for (let m = 0; m < MAPS.length; m++) {
+        const map = source[MAPS[m]!];
+        if (map == null) continue;
+        for (const key of Object.keys(map)) {
+          let at = this.keyIndex.get(key);
+          if (at === undefined) this.keyIndex.set(key, (at = this.keys.push(key) - 1));
+          const code = at * MAPS.length + m;
+          pairs.set(code, (pairs.get(code) ?? 0) + (own(map, key) ?? 0));
+        }
+      }
+    }
+  }
+
+  /** Source rows held (what the builder's memory follows). */
+  get size(): number {
+    return this.rows.size;
+  }
+
+  /**
+   * Whether this is the summary of that day document: the same parts, each ingested at the same
+   * moment, in the same order (a part is never changed under its key and ingestedAt).
+   */
+  summarises(doc: DayDoc | undefined): boolean {
+    const keys = doc ? Object.keys(doc.reports ?? {}) : [];
+    let at = 0;
+    for (const reportKey of keys) {
+      const part = own(doc!.reports, reportKey);
+      if (!part) continue;
+      if (this.parts[at] !== `${reportKey}@${part.ingestedAt}`) return false;
+      at += 1;
+    }
+    return at === this.parts.length;
+  }
+
+  /** The summary as stored (decodeSummary reads it as it reads encodeSummary's). */
+  stored(): StoredDaySummary {
+    const headIndex = new Map<string, number>();
+    this.heads.forEach((head, position) => {
+      if (!headIndex.has(head.ingestedAt)) headIndex.set(head.ingestedAt, position);
+    });
+    const rows = [...this.rows.values()].sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+    const ips: string[] = [];
+    const counts: number[] = [];
+    const pairs: number[] = [];
+    for (const row of rows) {
+      ips.push(row.ip);
+      for (const count of row.counts) counts.push(count);
+      counts.push(headIndex.get(row.firstIngestedAt) ?? 0, row.pairs.size);
+      for (const [code, count] of row.pairs) pairs.push(code, count);
+    }
+    return {
+      v: SUMMARY_VERSION,
+      domain: this.domain,
+      date: this.date,
+      reports: [...this.heads],
+      keys: [...this.keys],
+      ips,
+      counts,
+      pairs,
+    };
+  }
+}
+
 /** The summary of a day document (the definition the stored one must always equal). */
 export function summariseDay(doc: DayDoc): DaySummary {
   const reports: DayReportHead[] = [];

@@ -91,8 +91,14 @@ export interface IpEntry extends SourceStat {
  */
 export type StoredIpEntry = Omit<IpEntry, 'orgName'> & { orgName?: string };
 
+/**
+ * An IP index row as written now: only what its place does not say and what is not zero or empty
+ * (contributions.ts ipRow; ipEntryOf makes it whole again). Rows written earlier are whole.
+ */
+export type CompactIpEntry = Partial<StoredIpEntry>;
+
 /** ip -> (domain|date|reportKey) -> entry; prototype-free when built, JSON objects when read */
-export type IpBucketDoc = Record<string, Record<string, StoredIpEntry>>;
+export type IpBucketDoc = Record<string, Record<string, CompactIpEntry>>;
 
 export interface StoredFailure extends FailureReport {
   reportKey: string;

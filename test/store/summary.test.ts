@@ -5,8 +5,8 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openBackend, openStore, summariseDay, type DaySummary } from '../../src/store/index.ts';
-import { SUMMARY_VERSION } from '../../src/store/summary.ts';
-import type { ReportStore } from '../../src/store/types.ts';
+import { DaySummaryBuilder, SUMMARY_VERSION, decodeSummary, encodeSummary } from '../../src/store/summary.ts';
+import type { DayDoc, DayReportPart, ReportStore } from '../../src/store/types.ts';
 import { allFixtures, describeEachBackend, type BackendFixture, type StoreTarget } from './backends.ts';
 import { generateReports } from './factories.ts';
 
@@ -88,6 +88,27 @@ describeEachBackend(fixtures, 'day summaries on $name', (fixture: BackendFixture
     await store.close();
   });
 
+  it('stay exact when a day is added to over many flushes and another writer adds to it in between', async () => {
+    const target = fixture.fresh();
+    const reports = generateReports(120, 17);
+    // the writer keeps its summaries from one flush to the next; the other one writes between them
+    const writer = await openStore(target.url, { namespace: target.namespace, limits: { maxPendingReports: 4 } });
+    const other = await openStore(target.url, { namespace: target.namespace });
+    for (const [index, report] of reports.entries()) {
+      if (index % 5 === 4) {
+        await other.ingest(report, 'test');
+        await other.flush();
+      } else await writer.ingest(report, 'test');
+    }
+    await other.close();
+    const { stored, recomputed } = await bothSummaries(writer);
+    expect(stored).toEqual(recomputed);
+    const messages = stored.reduce((sum, day) => sum + day.sources.reduce((s, row) => s + row.messages, 0), 0);
+    const expected = reports.reduce((sum, report) => sum + report.records.reduce((s, r) => s + r.count, 0), 0);
+    expect(messages).toBe(expected);
+    await writer.close();
+  });
+
   it('are built on open for a store of the earlier layout, with one log line, and only once', async () => {
     const target = fixture.fresh();
     const writer = await openStore(target.url, { namespace: target.namespace });
@@ -164,4 +185,66 @@ describeEachBackend(fixtures, 'day summaries on $name', (fixture: BackendFixture
     expect(await store.summaries(null, FROM, TO)).toEqual(expected);
     await store.close();
   });
+});
+
+it('built report by report, equal the summary of the whole day, whatever the stored parts hold', () => {
+  const stat = (ip: string, extra: Record<string, unknown> = {}) => ({
+    ip,
+    messages: 3,
+    dmarcPass: 1,
+    spfPass: 2,
+    dkimPass: 0,
+    spfAligned: 1,
+    dkimAligned: 0,
+    dispositions: { none: 2, reject: 1 },
+    reasons: {},
+    headerFrom: { 'example.org': 3, ['__proto__']: 1 },
+    spf: { 'example.org pass': 2 },
+    dkim: {},
+    spfUnalignedPass: 0,
+    dkimUnalignedPass: 1,
+    ...extra,
+  });
+  const part = (key: string, ingestedAt: string, sources: unknown[]): DayReportPart =>
+    ({
+      reportKey: key,
+      orgName: 'org',
+      orgEmail: null,
+      reportId: key,
+      begin: '2024-01-01T00:00:00Z',
+      end: '2024-01-02T00:00:00Z',
+      ingestedAt,
+      policy: { domain: 'example.org' },
+      messages: 3,
+      sources,
+    }) as unknown as DayReportPart;
+  const doc = JSON.parse(
+    JSON.stringify({
+      domain: 'example.org',
+      date: '2024-01-01',
+      reports: {
+        b: part('b', '2024-01-03T00:00:00.000Z', [stat('192.0.2.1'), stat('2001:db8::1', { messages: '4' })]),
+        a: part('a', '2024-01-02T00:00:00.000Z', [
+          stat('192.0.2.1', { spf: null, dkim: { x: 'y' } }),
+          { ip: '10.0.0.1' },
+        ]),
+        c: part('c', '2024-01-01T00:00:00.000Z', []),
+      },
+    }),
+  ) as DayDoc;
+  const built = new DaySummaryBuilder(doc.domain, doc.date);
+  for (const key of Object.keys(doc.reports)) built.add(key, doc.reports[key]!);
+  expect(built.summarises(doc)).toBe(true);
+  const expected = decodeSummary(encodeSummary(summariseDay(doc)));
+  for (const summary of [decodeSummary(built.stored()), decodeSummary(DaySummaryBuilder.of(doc).stored())]) {
+    expect(summary.reports).toEqual(expected.reports);
+    expect(summary.sources).toEqual(expected.sources);
+  }
+  // another document (a part more, or one ingested again later) is not the one it summarises
+  expect(built.summarises({ ...doc, reports: { ...doc.reports, d: part('d', '2024-01-04T00:00:00.000Z', []) } })).toBe(
+    false,
+  );
+  expect(built.summarises({ ...doc, reports: { ...doc.reports, a: { ...doc.reports.a!, ingestedAt: 'later' } } })).toBe(
+    false,
+  );
 });
