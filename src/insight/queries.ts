@@ -114,12 +114,13 @@ function keyColumnsOf(identify: Identify): KeyColumns {
   return columns;
 }
 
-function remember(identify: Identify, ip: string, identity: SenderIdentity): void {
+/** `absent`: the caller has just found the memo without this IP (no second lookup). */
+function remember(identify: Identify, ip: string, identity: SenderIdentity, absent = false): void {
   const memo = memoOf(identify);
   if (memo.size >= OFFLINE_MEMO_LIMIT) {
     memo.clear();
     keyColumns.get(identify)?.invalidate();
-  } else {
+  } else if (!absent) {
     const before = memo.get(ip);
     if (before && before.key !== identity.key) keyColumns.get(identify)?.invalidate();
   }
@@ -147,27 +148,27 @@ export async function identifyDays(
   const identities = dict<SenderIdentity>();
   // IPs not remembered, with the row (and its day's string table) of the first record seen
   const unknown = new Map<string, { stored: StoredDaySummary; row: number }>();
-  // IPs met so far: a Set, since an IP read from the store is not an interned string yet and an
-  // object-key lookup with it interns it
-  const seen = new Set<string>();
+  // The IPs met so far are those of `identities` and `unknown`: a Set of them as well cost a cold
+  // month's scan about as much as the dictionary itself.
+  let seen = 0;
   // offline and synchronous when the identifier can: no promise per IP
   const offline = options.dns ? undefined : identify.offline;
   scan: for (const day of days) {
     const stored = summaryRows(day);
     for (let row = 0; row < stored.ips.length; row++) {
       const ip = String(stored.ips[row]);
-      if (seen.has(ip) || (options.only && !options.only.has(ip))) continue;
-      seen.add(ip);
+      if (identities[ip] !== undefined || unknown.has(ip) || (options.only && !options.only.has(ip))) continue;
+      seen += 1;
       const known = options.dns ? undefined : memo.get(ip);
       if (known) identities[ip] = known;
       else if (offline) {
         // the offline identities are built by one literal already (one hidden class)
         const identity = offline(ip, rowHints(stored, row));
         identities[ip] = identity;
-        remember(identify, ip, identity);
+        remember(identify, ip, identity, true);
       } else unknown.set(ip, { stored, row });
       // the few IPs asked about are found among the first rows (they are the largest senders)
-      if (options.only && seen.size === options.only.size) break scan;
+      if (options.only && seen === options.only.size) break scan;
     }
   }
   const ips = [...unknown.keys()];

@@ -25,6 +25,7 @@ import { classifyIps } from '../../src/insight/classify.ts';
 import { dateInsight } from '../../src/insight/date.ts';
 import { DEFAULT_THRESHOLDS } from '../../src/insight/readiness.ts';
 import { addDays, windowEnding } from '../../src/insight/stats.ts';
+import { summaryRows } from '../../src/store/summary.ts';
 
 const domain = 'example.com';
 const endDay = '2026-01-31';
@@ -387,6 +388,54 @@ describe('date lists what the whole window classification gives', () => {
     } finally {
       await store.clearMark(marked);
       await store.clearMark('Mailchimp');
+    }
+  });
+});
+
+describe('identifyDays gives every IP of the window its identity once', () => {
+  it('as identifying each distinct IP in row order does, offline, in bulk, from the memo and for a few', async () => {
+    const window = windowEnding(now, DEFAULT_THRESHOLDS.windowDays);
+    const days = await store.summaries(null, window.from, window.to);
+    // the straightforward computation: each distinct IP of the rows, in the order first met
+    const order: string[] = [];
+    const met = new Set<string>();
+    for (const day of days)
+      for (const ip of summaryRows(day).ips)
+        if (!met.has(ip)) {
+          met.add(ip);
+          order.push(ip);
+        }
+    const expected: Record<string, SenderIdentity> = {};
+    for (const ip of order) expected[ip] = await identify(ip, { dkimDomains: [], spfDomains: [] });
+
+    // a fresh identifier each time, so its memo starts empty; calls are counted per IP
+    const counted = (withOffline: boolean) => {
+      const calls = new Map<string, number>();
+      const count = (ip: string) => calls.set(ip, (calls.get(ip) ?? 0) + 1);
+      const fn: Identify = async (ip, hints, options) => (count(ip), identify(ip, hints, options));
+      if (withOffline) fn.offline = (ip) => (count(ip), { ...expected[ip]! });
+      return { fn, calls };
+    };
+    for (const withOffline of [false, true]) {
+      const { fn, calls } = counted(withOffline);
+      const first = await identifyDays(fn, days, { dns: false });
+      expect(Object.keys(first)).toEqual(order);
+      expect(first).toEqual(expected);
+      expect([...calls.values()].every((n) => n === 1)).toBe(true);
+      expect(calls.size).toBe(order.length);
+      // again: the memo answers, nothing is identified twice
+      const again = await identifyDays(fn, days, { dns: false });
+      expect(again).toEqual(expected);
+      expect([...calls.values()].every((n) => n === 1)).toBe(true);
+      // DNS for a few: exactly those in the window, one call each
+      const few = [order[order.length - 1]!, order[0]!, '198.51.100.250'];
+      const before = new Map(calls);
+      const some = await identifyDays(fn, days, { dns: true, only: new Set(few) });
+      expect(Object.keys(some).sort()).toEqual(few.filter((ip) => met.has(ip)).sort());
+      for (const ip of Object.keys(some)) {
+        expect(some[ip]).toEqual(expected[ip]);
+        expect(calls.get(ip)).toBe((before.get(ip) ?? 0) + 1);
+      }
     }
   });
 });
