@@ -16,6 +16,9 @@ import type {
   StoredTlsPolicy,
 } from './types.ts';
 import {
+  SOURCE_COUNTERS,
+  SOURCE_MAPS,
+  emptySourceStat,
   inStoreWindow,
   isStoreDay,
   middleDay,
@@ -102,18 +105,6 @@ function checkRange(report: AggregateReport | TlsReport): void {
     );
 }
 
-const ROW_COUNTERS = [
-  'messages',
-  'dmarcPass',
-  'spfPass',
-  'dkimPass',
-  'spfAligned',
-  'dkimAligned',
-  'spfUnalignedPass',
-  'dkimUnalignedPass',
-] as const;
-const ROW_MAPS = ['dispositions', 'reasons', 'headerFrom', 'spf', 'dkim'] as const;
-
 function isEmpty(map: object): boolean {
   for (const key in map) if (Object.hasOwn(map, key)) return false;
   return true;
@@ -127,8 +118,8 @@ function isEmpty(map: object): boolean {
  */
 function ipRow(stat: SourceStat): CompactIpEntry {
   const row: Record<string, unknown> = {};
-  for (const field of ROW_COUNTERS) if (stat[field] !== 0) row[field] = stat[field];
-  for (const field of ROW_MAPS) if (!isEmpty(stat[field])) row[field] = stat[field];
+  for (const field of SOURCE_COUNTERS) if (stat[field] !== 0) row[field] = stat[field];
+  for (const field of SOURCE_MAPS) if (!isEmpty(stat[field])) row[field] = stat[field];
   return row as CompactIpEntry;
 }
 
@@ -140,26 +131,12 @@ export function ipEntryOf(ip: string, entryKey: string, stored: CompactIpEntry):
   // the entry key is domain|date|reportKey, and only the domain may hold a '|'
   const keyAt = entryKey.lastIndexOf('|');
   const dateAt = entryKey.lastIndexOf('|', keyAt - 1);
-  return {
-    ip,
-    messages: 0,
-    dmarcPass: 0,
-    spfPass: 0,
-    dkimPass: 0,
-    spfAligned: 0,
-    dkimAligned: 0,
-    dispositions: dict(),
-    reasons: dict(),
-    headerFrom: dict(),
-    spf: dict(),
-    dkim: dict(),
-    spfUnalignedPass: 0,
-    dkimUnalignedPass: 0,
+  return Object.assign(emptySourceStat(ip), {
     domain: entryKey.slice(0, Math.max(dateAt, 0)),
     date: entryKey.slice(dateAt + 1, keyAt),
     reportKey: entryKey.slice(keyAt + 1),
     ...stored,
-  };
+  });
 }
 
 function aggregateContribution(report: AggregateReport, key: string, source: string, ingestedAt: string): Contribution {

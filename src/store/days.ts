@@ -121,6 +121,19 @@ export function middleDay(begin: string, end: string): string {
   return utcDay((start + stop) / 2);
 }
 
+/** The counters and the maps of a source row (SourceStat), in their stored column order. */
+export const SOURCE_COUNTERS = [
+  'messages',
+  'dmarcPass',
+  'spfPass',
+  'dkimPass',
+  'spfAligned',
+  'dkimAligned',
+  'spfUnalignedPass',
+  'dkimUnalignedPass',
+] as const;
+export const SOURCE_MAPS = ['dispositions', 'reasons', 'headerFrom', 'spf', 'dkim'] as const;
+
 export function emptySourceStat(ip: string): SourceStat {
   return {
     ip,

@@ -11,7 +11,7 @@
 
 import type { DayDoc, DayReportPart, SourceStat } from './types.ts';
 import { dict, own } from './dict.ts';
-import { emptySourceStat } from './days.ts';
+import { SOURCE_COUNTERS, SOURCE_MAPS, emptySourceStat } from './days.ts';
 
 /** A report part without its source rows. */
 export type DayReportHead = Omit<DayReportPart, 'sources'>;
@@ -34,17 +34,8 @@ export interface DaySummary {
 /** Layout version of the stored summary (a change rebuilds every summary on open). */
 export const SUMMARY_VERSION = 2;
 
-const COUNTERS = [
-  'messages',
-  'dmarcPass',
-  'spfPass',
-  'dkimPass',
-  'spfAligned',
-  'dkimAligned',
-  'spfUnalignedPass',
-  'dkimUnalignedPass',
-] as const;
-const MAPS = ['dispositions', 'reasons', 'headerFrom', 'spf', 'dkim'] as const;
+const COUNTERS = SOURCE_COUNTERS;
+const MAPS = SOURCE_MAPS;
 
 /**
  * As stored, in columns: one IP per row; per row ROW_WIDTH numbers (the COUNTERS, the index of

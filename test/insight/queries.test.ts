@@ -22,6 +22,7 @@ import {
   querySummary,
 } from '../../src/insight/queries.ts';
 import { classifyIps } from '../../src/insight/classify.ts';
+import { bareIdentity } from '../../src/insight/group-table.ts';
 import { dateInsight } from '../../src/insight/date.ts';
 import { DEFAULT_THRESHOLDS } from '../../src/insight/readiness.ts';
 import { addDays, windowEnding } from '../../src/insight/stats.ts';
@@ -318,17 +319,7 @@ describe('date after ip has learnt a sender by DNS', () => {
       // DNS puts a listed failing IP (chosen below) into the group of a passing one
       let failing = '';
       const passing = sources.find((row) => row.dmarcPass === row.messages)!.ip;
-      const bare = (ip: string): SenderIdentity => ({
-        key: ip,
-        name: ip,
-        by: 'ip',
-        service: null,
-        forwarder: false,
-        ptr: null,
-        asn: null,
-        asName: null,
-        country: null,
-      });
+      const bare = bareIdentity;
       const named = (ip: string): SenderIdentity => ({ ...bare(ip), key: 'mx.example', name: 'mx.example', by: 'ptr' });
       const withOffline = (knowsPtr: boolean): Identify => {
         const offline = (ip: string) => (ip === passing || (knowsPtr && ip === failing) ? named(ip) : bare(ip));
