@@ -6,15 +6,16 @@ import type { AggregateReport, FailureReport, Report, TlsReport } from '../model
 import type {
   CatalogDoc,
   CompactIpEntry,
-  DayDoc,
-  DayReportPart,
   IngestLogEntry,
   SourceStat,
   StoredIpEntry,
   StoredFailure,
+  StoredDayDoc,
+  StoredDayReportPart,
   StoredReport,
   StoredTlsPolicy,
 } from './types.ts';
+import { packSource } from './source-rows.ts';
 import {
   SOURCE_COUNTERS,
   SOURCE_MAPS,
@@ -34,7 +35,7 @@ import { isMerged } from './merge.ts';
 import { dict, own, toDict, type Dict } from './dict.ts';
 
 export type DocPatch =
-  | { kind: 'day'; key: string; domain: string; date: string; part: DayReportPart }
+  | { kind: 'day'; key: string; domain: string; date: string; part: StoredDayReportPart }
   | { kind: 'ip'; key: string; month: string; ip: string; entryKey: string; entry: CompactIpEntry }
   | { kind: 'failure'; key: string; domain: string; date: string; field: string; value: StoredFailure }
   | { kind: 'tls'; key: string; domain: string; date: string; field: string; value: StoredTlsPolicy }
@@ -163,7 +164,7 @@ function aggregateContribution(report: AggregateReport, key: string, source: str
   const reportId = capText(report.reportId);
   const policy = { ...report.policy, domain: capText(report.policy.domain, MAX_DOMAIN) };
   for (const split of splits) {
-    const part: DayReportPart = {
+    const part: StoredDayReportPart = {
       reportKey: key,
       orgName,
       orgEmail: capOptional(report.orgEmail),
@@ -173,7 +174,7 @@ function aggregateContribution(report: AggregateReport, key: string, source: str
       ingestedAt,
       policy,
       messages: split.messages,
-      sources: split.sources,
+      sources: split.sources.map(packSource),
     };
     patches.push({ kind: 'day', key: docKeys.day(domain, split.date), domain, date: split.date, part });
     const month = monthOf(split.date);
@@ -329,7 +330,7 @@ export function applyPatch(doc: unknown, patch: DocPatch): unknown {
     // Stored documents come from JSON (normal objects): data keys are only ever written into
     // prototype-free copies, and read as own properties.
     case 'day': {
-      const stored = doc as DayDoc | undefined;
+      const stored = doc as StoredDayDoc | undefined;
       // a day patched before in the batch already holds a prototype-free map: no copy per report
       const reports =
         stored?.reports !== undefined && Object.getPrototypeOf(stored.reports) === null
