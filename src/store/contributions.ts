@@ -7,7 +7,6 @@ import type {
   CatalogDoc,
   CompactIpEntry,
   IngestLogEntry,
-  SourceStat,
   StoredIpEntry,
   StoredFailure,
   StoredDayDoc,
@@ -15,10 +14,8 @@ import type {
   StoredReport,
   StoredTlsPolicy,
 } from './types.ts';
-import { packSource } from './source-rows.ts';
+import { packCounts, packSource, unpackCounts } from './source-rows.ts';
 import {
-  SOURCE_COUNTERS,
-  SOURCE_MAPS,
   emptySourceStat,
   inStoreWindow,
   isStoreDay,
@@ -106,37 +103,21 @@ function checkRange(report: AggregateReport | TlsReport): void {
     );
 }
 
-function isEmpty(map: object): boolean {
-  for (const key in map) if (Object.hasOwn(map, key)) return false;
-  return true;
-}
-
 /**
- * A source row of the IP index as stored: without what its place says (the IP is the bucket's
- * key, the domain, day and report key are in the entry key: ipEntryOf puts them back) and without
- * zero counters and empty maps. The rows are most of what a flush writes; whole rows were about
- * twice the size. Built field by field: a spread of each row took most of a contribution's CPU.
- */
-function ipRow(stat: SourceStat): CompactIpEntry {
-  const row: Record<string, unknown> = {};
-  for (const field of SOURCE_COUNTERS) if (stat[field] !== 0) row[field] = stat[field];
-  for (const field of SOURCE_MAPS) if (!isEmpty(stat[field])) row[field] = stat[field];
-  return row as CompactIpEntry;
-}
-
-/**
- * A stored IP index row as a whole row: what a compact row (ipRow) leaves out comes from its
- * place; a row stored whole (older writes) keeps every field it has.
+ * A stored IP index row as a whole row. A row written now is packed (source-rows.ts packCounts,
+ * without what its place says: the IP is the bucket's key, the domain, day and report key are in
+ * the entry key); one written earlier is an object, without zero counters and empty maps or
+ * (older still) whole, and keeps every field it has.
  */
 export function ipEntryOf(ip: string, entryKey: string, stored: CompactIpEntry): StoredIpEntry {
   // the entry key is domain|date|reportKey, and only the domain may hold a '|'
   const keyAt = entryKey.lastIndexOf('|');
   const dateAt = entryKey.lastIndexOf('|', keyAt - 1);
-  return Object.assign(emptySourceStat(ip), {
+  return Object.assign(Array.isArray(stored) ? unpackCounts(ip, stored) : emptySourceStat(ip), {
     domain: entryKey.slice(0, Math.max(dateAt, 0)),
     date: entryKey.slice(dateAt + 1, keyAt),
     reportKey: entryKey.slice(keyAt + 1),
-    ...stored,
+    ...(Array.isArray(stored) ? {} : stored),
   });
 }
 
@@ -188,7 +169,7 @@ function aggregateContribution(report: AggregateReport, key: string, source: str
         ip: stat.ip,
         entryKey,
         // The report's own text (org name) is not copied into every IP's row: read from its marker.
-        entry: ipRow(stat),
+        entry: packCounts(stat),
       });
     }
   }

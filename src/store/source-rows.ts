@@ -29,6 +29,30 @@ export function packSource(stat: SourceStat): PackedSourceRow {
   return row;
 }
 
+/** A row of the IP index as stored: a packed row without its IP (its bucket entry says it). */
+export type PackedCounts = Array<number | Record<string, number>>;
+
+export function packCounts(stat: SourceStat): PackedCounts {
+  const row: PackedCounts = [];
+  for (const field of SOURCE_COUNTERS) row.push(stat[field]);
+  for (const field of SOURCE_MAPS) row.push(isEmpty(stat[field]) ? 0 : stat[field]);
+  return row;
+}
+
+/** A packed IP index row as a whole SourceStat of that IP. */
+export function unpackCounts(ip: string, row: PackedCounts): SourceStat {
+  const stat = emptySourceStat(ip);
+  SOURCE_COUNTERS.forEach((field, index) => {
+    const value = row[index];
+    stat[field] = typeof value === 'number' ? value : 0;
+  });
+  SOURCE_MAPS.forEach((field, index) => {
+    const value = row[SOURCE_COUNTERS.length + index];
+    if (typeof value === 'object' && value !== null) stat[field] = value;
+  });
+  return stat;
+}
+
 export function sourceIp(row: StoredSourceRow): string {
   return Array.isArray(row) ? row[0] : row.ip;
 }

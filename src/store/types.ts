@@ -26,7 +26,7 @@ import type {
   TlsReport,
 } from '../model.ts';
 import type { DaySummary } from './summary.ts';
-import type { StoredSourceRow } from './source-rows.ts';
+import type { PackedCounts, StoredSourceRow } from './source-rows.ts';
 
 /** Per-source figures of one report on one day (records of one IP within a report are merged). */
 export interface SourceStat {
@@ -105,10 +105,11 @@ export interface IpEntry extends SourceStat {
 export type StoredIpEntry = Omit<IpEntry, 'orgName'> & { orgName?: string };
 
 /**
- * An IP index row as written now: only what its place does not say and what is not zero or empty
- * (contributions.ts ipRow; ipEntryOf makes it whole again). Rows written earlier are whole.
+ * An IP index row as stored: written now, packed without what its place says (source-rows.ts
+ * packCounts); written earlier, an object without zero counters and empty maps, or (older still)
+ * whole. contributions.ts ipEntryOf makes each whole again.
  */
-export type CompactIpEntry = Partial<StoredIpEntry>;
+export type CompactIpEntry = Partial<StoredIpEntry> | PackedCounts;
 
 /** ip -> (domain|date|reportKey) -> entry; prototype-free when built, JSON objects when read */
 export type IpBucketDoc = Record<string, Record<string, CompactIpEntry>>;
