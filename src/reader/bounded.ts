@@ -115,8 +115,13 @@ export async function readReportsMerged(
       return { reports: [], errors };
     }
   }
-  const { reports, errors } = await read(bytes, options, false, { merge: true, path, size });
-  return { reports: reports as Array<MergedAggregateReport | FailureReport | TlsReport>, errors };
+  // as JSON text, as readReportsBounded: the merged rows are many small objects, and JSON.parse
+  // here costs about half of what the structured clone's copy of them costs this thread
+  const { reportsJson, errors } = await read(bytes, options, true, { merge: true, path, size });
+  return {
+    reports: reportsJson.map((text) => JSON.parse(text) as MergedAggregateReport | FailureReport | TlsReport),
+    errors,
+  };
 }
 
 /**

@@ -6,18 +6,16 @@ import type { AggregateReport, FailureReport, Report, TlsReport } from '../model
 import type {
   CatalogDoc,
   CompactIpEntry,
-  DayDoc,
-  DayReportPart,
   IngestLogEntry,
-  SourceStat,
   StoredIpEntry,
   StoredFailure,
+  StoredDayDoc,
+  StoredDayReportPart,
   StoredReport,
   StoredTlsPolicy,
 } from './types.ts';
+import { packCounts, packSource, unpackCounts } from './source-rows.ts';
 import {
-  SOURCE_COUNTERS,
-  SOURCE_MAPS,
   emptySourceStat,
   inStoreWindow,
   isStoreDay,
@@ -34,7 +32,7 @@ import { isMerged } from './merge.ts';
 import { dict, own, toDict, type Dict } from './dict.ts';
 
 export type DocPatch =
-  | { kind: 'day'; key: string; domain: string; date: string; part: DayReportPart }
+  | { kind: 'day'; key: string; domain: string; date: string; part: StoredDayReportPart }
   | { kind: 'ip'; key: string; month: string; ip: string; entryKey: string; entry: CompactIpEntry }
   | { kind: 'failure'; key: string; domain: string; date: string; field: string; value: StoredFailure }
   | { kind: 'tls'; key: string; domain: string; date: string; field: string; value: StoredTlsPolicy }
@@ -105,37 +103,21 @@ function checkRange(report: AggregateReport | TlsReport): void {
     );
 }
 
-function isEmpty(map: object): boolean {
-  for (const key in map) if (Object.hasOwn(map, key)) return false;
-  return true;
-}
-
 /**
- * A source row of the IP index as stored: without what its place says (the IP is the bucket's
- * key, the domain, day and report key are in the entry key: ipEntryOf puts them back) and without
- * zero counters and empty maps. The rows are most of what a flush writes; whole rows were about
- * twice the size. Built field by field: a spread of each row took most of a contribution's CPU.
- */
-function ipRow(stat: SourceStat): CompactIpEntry {
-  const row: Record<string, unknown> = {};
-  for (const field of SOURCE_COUNTERS) if (stat[field] !== 0) row[field] = stat[field];
-  for (const field of SOURCE_MAPS) if (!isEmpty(stat[field])) row[field] = stat[field];
-  return row as CompactIpEntry;
-}
-
-/**
- * A stored IP index row as a whole row: what a compact row (ipRow) leaves out comes from its
- * place; a row stored whole (older writes) keeps every field it has.
+ * A stored IP index row as a whole row. A row written now is packed (source-rows.ts packCounts,
+ * without what its place says: the IP is the bucket's key, the domain, day and report key are in
+ * the entry key); one written earlier is an object, without zero counters and empty maps or
+ * (older still) whole, and keeps every field it has.
  */
 export function ipEntryOf(ip: string, entryKey: string, stored: CompactIpEntry): StoredIpEntry {
   // the entry key is domain|date|reportKey, and only the domain may hold a '|'
   const keyAt = entryKey.lastIndexOf('|');
   const dateAt = entryKey.lastIndexOf('|', keyAt - 1);
-  return Object.assign(emptySourceStat(ip), {
+  return Object.assign(Array.isArray(stored) ? unpackCounts(ip, stored) : emptySourceStat(ip), {
     domain: entryKey.slice(0, Math.max(dateAt, 0)),
     date: entryKey.slice(dateAt + 1, keyAt),
     reportKey: entryKey.slice(keyAt + 1),
-    ...stored,
+    ...(Array.isArray(stored) ? {} : stored),
   });
 }
 
@@ -163,7 +145,7 @@ function aggregateContribution(report: AggregateReport, key: string, source: str
   const reportId = capText(report.reportId);
   const policy = { ...report.policy, domain: capText(report.policy.domain, MAX_DOMAIN) };
   for (const split of splits) {
-    const part: DayReportPart = {
+    const part: StoredDayReportPart = {
       reportKey: key,
       orgName,
       orgEmail: capOptional(report.orgEmail),
@@ -173,7 +155,7 @@ function aggregateContribution(report: AggregateReport, key: string, source: str
       ingestedAt,
       policy,
       messages: split.messages,
-      sources: split.sources,
+      sources: split.sources.map(packSource),
     };
     patches.push({ kind: 'day', key: docKeys.day(domain, split.date), domain, date: split.date, part });
     const month = monthOf(split.date);
@@ -187,7 +169,7 @@ function aggregateContribution(report: AggregateReport, key: string, source: str
         ip: stat.ip,
         entryKey,
         // The report's own text (org name) is not copied into every IP's row: read from its marker.
-        entry: ipRow(stat),
+        entry: packCounts(stat),
       });
     }
   }
@@ -329,7 +311,7 @@ export function applyPatch(doc: unknown, patch: DocPatch): unknown {
     // Stored documents come from JSON (normal objects): data keys are only ever written into
     // prototype-free copies, and read as own properties.
     case 'day': {
-      const stored = doc as DayDoc | undefined;
+      const stored = doc as StoredDayDoc | undefined;
       // a day patched before in the batch already holds a prototype-free map: no copy per report
       const reports =
         stored?.reports !== undefined && Object.getPrototypeOf(stored.reports) === null

@@ -23,10 +23,12 @@ import type {
   MarksDoc,
   ReportStore,
   StoredFailure,
+  StoredDayDoc,
   StoredReport,
   StoredTlsPolicy,
   TlsDayDoc,
 } from './types.ts';
+import { unpackSource } from './source-rows.ts';
 import {
   applyPatch,
   capText,
@@ -85,7 +87,7 @@ const MIGRATION_CHUNK = 8;
 const KEPT_SUMMARY_ROWS = 20_000;
 
 /** Identity of a day document's content: its parts and when each was ingested. */
-function partsSignature(doc: DayDoc | undefined): string {
+function partsSignature(doc: StoredDayDoc | undefined): string {
   if (!doc) return '';
   return Object.keys(doc.reports ?? {})
     .map((key) => `${key}@${doc.reports[key]?.ingestedAt ?? ''}`)
@@ -200,7 +202,7 @@ export class KeyvReportStore implements ReportStore {
     for (let index = 0; index < todo.length; index += MIGRATION_CHUNK) {
       const chunk = todo.slice(index, index + MIGRATION_CHUNK);
       const keys = chunk.map((slot) => docKeys.day(slot.domain, slot.date));
-      let docs = await this.backend.getMany<DayDoc>(keys);
+      let docs = await this.backend.getMany<StoredDayDoc>(keys);
       let pending = chunk.map((_, position) => position);
       // Without the writer lease another process may write a day (and its summary) meanwhile: a
       // summary is kept only when its day document is unchanged after the write.
@@ -218,7 +220,7 @@ export class KeyvReportStore implements ReportStore {
         await this.backend.setMany(entries);
         written += entries.length - (attempt === 0 ? 1 : 0);
         if (fenced || attempt >= 5) break;
-        const again = await this.backend.getMany<DayDoc>(pending.map((position) => keys[position]!));
+        const again = await this.backend.getMany<StoredDayDoc>(pending.map((position) => keys[position]!));
         const changed = pending.filter((position, at) => partsSignature(again[at]) !== partsSignature(docs[position]));
         docs = docs.map((doc, position) => (changed.includes(position) ? again[pending.indexOf(position)] : doc));
         pending = changed;
@@ -265,7 +267,7 @@ export class KeyvReportStore implements ReportStore {
       missing.forEach((docKey, index) => this.docs.set(docKey, loaded[index]));
       for (const patch of merged) {
         if (patch.kind !== 'day' || this.daySummaries.has(patch.key)) continue;
-        const doc = this.docs.get(patch.key) as DayDoc | undefined;
+        const doc = this.docs.get(patch.key) as StoredDayDoc | undefined;
         const kept = this.keptSummaries.get(patch.key);
         this.keptSummaries.delete(patch.key);
         this.daySummaries.set(
@@ -286,7 +288,7 @@ export class KeyvReportStore implements ReportStore {
           continue;
         }
         if (patch.kind === 'day') {
-          const before = this.docs.get(patch.key) as DayDoc | undefined;
+          const before = this.docs.get(patch.key) as StoredDayDoc | undefined;
           const summary = this.daySummaries.get(patch.key);
           // a part that replaces one (same report again) is summarised with its whole day at the flush
           if (own(before?.reports, patch.part.reportKey) !== undefined) this.daySummaries.set(patch.key, null);
@@ -386,7 +388,7 @@ export class KeyvReportStore implements ReportStore {
     // Each day document's summary goes in the same atomic write: both or neither.
     const summaries = new Map<string, DaySummaryBuilder>();
     for (const key of this.dirtyDays) {
-      const doc = this.docs.get(key) as DayDoc;
+      const doc = this.docs.get(key) as StoredDayDoc;
       const summary = this.daySummaries.get(key) ?? DaySummaryBuilder.of(doc);
       summaries.set(key, summary);
       documents.push({ key: docKeys.summary(doc.domain, doc.date), value: summary.stored() });
@@ -496,7 +498,15 @@ export class KeyvReportStore implements ReportStore {
   days(domain: string | null, from: string, to: string): Promise<DayDoc[]> {
     return this.exclusive(async () => {
       await this.settle();
-      return (await this.readDays<DayDoc>(this.catalog.domains, domain, from, to, docKeys.day)).map((slot) => slot.doc);
+      const slots = await this.readDays<StoredDayDoc>(this.catalog.domains, domain, from, to, docKeys.day);
+      // each document is this read's own parsed copy: its rows are made whole in place
+      return slots.map(({ doc }) => {
+        for (const reportKey of Object.keys(doc.reports ?? {})) {
+          const part = own(doc.reports, reportKey);
+          if (part) part.sources = (part.sources ?? []).map(unpackSource);
+        }
+        return doc as DayDoc;
+      });
     });
   }
 
@@ -516,7 +526,7 @@ export class KeyvReportStore implements ReportStore {
         const unread = (
           this.summariesComplete ? missing : await this.daySlotsWithoutSummary(domain, from, to, found)
         ).map((slot) => docKeys.day(slot.domain, slot.date));
-        for (const doc of await this.backend.getMany<DayDoc>(unread))
+        for (const doc of await this.backend.getMany<StoredDayDoc>(unread))
           if (doc) found.set(`${doc.domain}\u0000${doc.date}`, summariseDay(doc));
       }
       return [...found.values()].sort((a, b) => byString(a.date, b.date) || byString(a.domain, b.domain));
@@ -753,7 +763,7 @@ export class KeyvReportStore implements ReportStore {
       };
       await deleteExisting(old.summaries);
       await deleteExisting(old.days, (doc) =>
-        Object.keys((doc as DayDoc).reports).forEach((key) => candidates.add(key)),
+        Object.keys((doc as StoredDayDoc).reports).forEach((key) => candidates.add(key)),
       );
       await deleteExisting(old.failures, (doc) =>
         Object.values(doc as FailureDayDoc).forEach((failure) => candidates.add(failure.reportKey)),

@@ -9,7 +9,8 @@
 // busy day's summary parses several times faster than its objects would, and no data key (an IP,
 // a header From) ever becomes an object key.
 
-import type { DayDoc, DayReportPart, SourceStat } from './types.ts';
+import type { DayDoc, DayReportPart, SourceStat, StoredDayDoc, StoredDayReportPart } from './types.ts';
+import { sourceCounter, sourceIp, sourceMap, type StoredSourceRow } from './source-rows.ts';
 import { dict, own } from './dict.ts';
 import { SOURCE_COUNTERS, SOURCE_MAPS, emptySourceStat } from './days.ts';
 
@@ -54,14 +55,14 @@ export interface StoredDaySummary {
   pairs: number[];
 }
 
-function addInto(into: SourceStat, from: SourceStat): void {
-  for (const field of COUNTERS) into[field] += Number(from[field] ?? 0);
-  for (const field of MAPS) {
+function addInto(into: SourceStat, from: StoredSourceRow): void {
+  COUNTERS.forEach((field, index) => (into[field] += sourceCounter(from, index)));
+  MAPS.forEach((field, index) => {
     const target = into[field];
-    const source = from[field];
-    if (source == null) continue;
+    const source = sourceMap(from, index);
+    if (source == null) return;
     for (const key of Object.keys(source)) target[key] = (own(target, key) ?? 0) + (own(source, key) ?? 0);
-  }
+  });
 }
 
 /** One source row of a DaySummaryBuilder: its counters and (key index * 5 + map index) -> count. */
@@ -92,7 +93,7 @@ export class DaySummaryBuilder {
   ) {}
 
   /** The summary of a day document's parts, in the document's order. */
-  static of(doc: DayDoc): DaySummaryBuilder {
+  static of(doc: StoredDayDoc): DaySummaryBuilder {
     const builder = new DaySummaryBuilder(doc.domain, doc.date);
     for (const reportKey of Object.keys(doc.reports ?? {})) {
       const part = own(doc.reports, reportKey);
@@ -102,20 +103,21 @@ export class DaySummaryBuilder {
   }
 
   /** Adds one report part (under its key in the day document), as summariseDay adds it. */
-  add(reportKey: string, part: DayReportPart): void {
+  add(reportKey: string, part: StoredDayReportPart): void {
     const { sources, ...head } = part;
     this.heads.push(head);
     this.parts.push(`${reportKey}@${part.ingestedAt}`);
     for (const source of sources ?? []) {
-      let row = this.rows.get(source.ip);
+      const ip = sourceIp(source);
+      let row = this.rows.get(ip);
       if (!row) {
-        row = { ip: source.ip, counts: COUNTERS.map(() => 0), firstIngestedAt: part.ingestedAt, pairs: new Map() };
-        this.rows.set(source.ip, row);
+        row = { ip, counts: COUNTERS.map(() => 0), firstIngestedAt: part.ingestedAt, pairs: new Map() };
+        this.rows.set(ip, row);
       } else if (part.ingestedAt < row.firstIngestedAt) row.firstIngestedAt = part.ingestedAt;
       const { counts, pairs } = row;
-      for (let c = 0; c < COUNTERS.length; c++) counts[c]! += Number(source[COUNTERS[c]!] ?? 0);
+      for (let c = 0; c < COUNTERS.length; c++) counts[c]! += sourceCounter(source, c);
       for (let m = 0; m < MAPS.length; m++) {
-        const map = source[MAPS[m]!];
+        const map = sourceMap(source, m);
         if (map == null) continue;
         for (const key of Object.keys(map)) {
           let at = this.keyIndex.get(key);
@@ -136,7 +138,7 @@ export class DaySummaryBuilder {
    * Whether this is the summary of that day document: the same parts, each ingested at the same
    * moment, in the same order (a part is never changed under its key and ingestedAt).
    */
-  summarises(doc: DayDoc | undefined): boolean {
+  summarises(doc: StoredDayDoc | undefined): boolean {
     const keys = doc ? Object.keys(doc.reports ?? {}) : [];
     let at = 0;
     for (const reportKey of keys) {
@@ -178,7 +180,7 @@ export class DaySummaryBuilder {
 }
 
 /** The summary of a day document (the definition the stored one must always equal). */
-export function summariseDay(doc: DayDoc): DaySummary {
+export function summariseDay(doc: StoredDayDoc): DaySummary {
   const reports: DayReportHead[] = [];
   const rows = new Map<string, SummarySource>();
   for (const reportKey of Object.keys(doc.reports ?? {})) {
@@ -187,8 +189,9 @@ export function summariseDay(doc: DayDoc): DaySummary {
     const { sources, ...head } = part;
     reports.push(head);
     for (const source of sources ?? []) {
-      let row = rows.get(source.ip);
-      if (!row) rows.set(source.ip, (row = { ...emptySourceStat(source.ip), firstIngestedAt: part.ingestedAt }));
+      const ip = sourceIp(source);
+      let row = rows.get(ip);
+      if (!row) rows.set(ip, (row = { ...emptySourceStat(ip), firstIngestedAt: part.ingestedAt }));
       else if (part.ingestedAt < row.firstIngestedAt) row.firstIngestedAt = part.ingestedAt;
       addInto(row, source);
     }

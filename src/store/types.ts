@@ -5,7 +5,7 @@
 //
 // Keys (all under the keyv namespace "dmarc"):
 //   rep:<reportKey>                 StoredReport   dedupe marker, written LAST for a report
-//   agg:<domain>:<YYYY-MM-DD>       DayDoc         aggregate data of one policy domain, one UTC day
+//   agg:<domain>:<YYYY-MM-DD>       StoredDayDoc   aggregate data of one policy domain, one UTC day
 //   sum:<domain>:<YYYY-MM-DD>       StoredDaySummary  that day document's summary (summary.ts), written with it
 //   ipx:<YYYY-MM-DD>:<bucket>       IpBucketDoc    per-source-IP index, UTC day shard, hash bucket (keys.ts)
 //   fail:<domain>:<YYYY-MM-DD>      FailureDayDoc  failure reports by arrival day
@@ -26,6 +26,7 @@ import type {
   TlsReport,
 } from '../model.ts';
 import type { DaySummary } from './summary.ts';
+import type { PackedCounts, StoredSourceRow } from './source-rows.ts';
 
 /** Per-source figures of one report on one day (records of one IP within a report are merged). */
 export interface SourceStat {
@@ -76,6 +77,18 @@ export interface DayDoc {
   reports: Record<string, DayReportPart>;
 }
 
+/** A report part as a day document stores it: its source rows packed (source-rows.ts) or, written before, whole. */
+export interface StoredDayReportPart extends Omit<DayReportPart, 'sources'> {
+  sources: StoredSourceRow[];
+}
+
+/** A day document as stored; days() gives it as a DayDoc (every row whole). */
+export interface StoredDayDoc {
+  domain: string;
+  date: string;
+  reports: Record<string, StoredDayReportPart>;
+}
+
 /** One source IP's figures in one report part (a row of the IP index). */
 export interface IpEntry extends SourceStat {
   domain: string;
@@ -92,10 +105,11 @@ export interface IpEntry extends SourceStat {
 export type StoredIpEntry = Omit<IpEntry, 'orgName'> & { orgName?: string };
 
 /**
- * An IP index row as written now: only what its place does not say and what is not zero or empty
- * (contributions.ts ipRow; ipEntryOf makes it whole again). Rows written earlier are whole.
+ * An IP index row as stored: written now, packed without what its place says (source-rows.ts
+ * packCounts); written earlier, an object without zero counters and empty maps, or (older still)
+ * whole. contributions.ts ipEntryOf makes each whole again.
  */
-export type CompactIpEntry = Partial<StoredIpEntry>;
+export type CompactIpEntry = Partial<StoredIpEntry> | PackedCounts;
 
 /** ip -> (domain|date|reportKey) -> entry; prototype-free when built, JSON objects when read */
 export type IpBucketDoc = Record<string, Record<string, CompactIpEntry>>;
