@@ -154,6 +154,7 @@ export function buildGroupTable(
   const columns = ordered.map((day) => ipIds.column(day));
   const generation = ipIds.generation;
   const ipOf = new Int32Array(ipIds.size).fill(-1);
+  const groupById = new Int32Array(ipIds.size).fill(-1);
   const byId = identitiesById(identities);
   const keyOf = new Map<string, number>();
   const { counters, entryHead, entryNext, entryCode, entryCount } = table;
@@ -166,10 +167,16 @@ export function buildGroupTable(
     const ownMark = marks(ip);
     const split = ownMark !== null && identity.key !== ip;
     const key = split ? ip : identity.key;
-    let group = groupOf.get(key);
+    // A key that is the text of an IP with an id (most groups: one IP alone) has its group by
+    // that id; any other key by the map. One key text always takes the same way (no id is given
+    // while the table is built), so a named group whose key reads like an IP still merges.
+    const found = key === ip ? id : ipIds.id(key);
+    const keyId = found !== undefined && found < groupById.length ? found : undefined;
+    let group = keyId === undefined ? groupOf.get(key) : groupById[keyId]! < 0 ? undefined : groupById[keyId];
     if (group === undefined) {
       group = table.size++;
-      groupOf.set(key, group);
+      if (keyId === undefined) groupOf.set(key, group);
+      else groupById[keyId] = group;
       table.keys.push(key);
       table.identities.push(
         split

@@ -189,4 +189,25 @@ describe('IP ids in the window queries', () => {
       expect(identitiesById(fresh)).toBeDefined();
       expect(classified(days, fresh)).toEqual(byId);
     });
+
+  it('merges a named group whose key is the text of another IP with that IP alone', async () => {
+    const days = month(7, 40).map((day) => decodeSummary(encodeSummary(day)));
+    const identities = await identifyDays(identifier(), days, { dns: false });
+    setIdentity(identities, '192.0.2.1', { ...bareIdentity('192.0.2.1'), key: '192.0.2.2', name: 'Relay', by: 'ptr' });
+    setIdentity(identities, '192.0.2.2', bareIdentity('192.0.2.2'));
+    for (const record of [identities, recordOnly(identities)]) {
+      const { table } = classifyWindow({
+        days,
+        identities: record,
+        marks: {},
+        window: WINDOW,
+        domain: DOMAIN,
+        thresholds: DEFAULT_THRESHOLDS,
+      });
+      const group = table.ipGroup[table.ipIndex('192.0.2.1')!];
+      expect(table.ipGroup[table.ipIndex('192.0.2.2')!]).toBe(group);
+      expect(table.keys[group!]).toBe('192.0.2.2');
+      expect(table.keys.filter((key) => key === '192.0.2.2')).toHaveLength(1);
+    }
+  });
 });
