@@ -50,6 +50,7 @@ const memory = process.memoryUsage();
 console.log(
   JSON.stringify({
     query,
+    cpuMinMs: +cpu[0]!.toFixed(1),
     cpuMedianMs: +cpu[cpu.length >> 1]!.toFixed(1),
     cpuP90Ms: +cpu[Math.floor(cpu.length * 0.9)]!.toFixed(1),
     cpuMaxMs: +cpu[cpu.length - 1]!.toFixed(1),
