@@ -257,12 +257,12 @@ export class IpClassView implements ReadonlyMap<string, ClassifiedGroup> {
   }
 
   get(ip: string): ClassifiedGroup | undefined {
-    const id = this.classified.table.ipIndex.get(ip);
+    const id = this.classified.table.ipIndex(ip);
     return id === undefined ? undefined : this.ofGroup(this.classified.table.ipGroup[id]!);
   }
 
   has(ip: string): boolean {
-    return this.classified.table.ipIndex.has(ip);
+    return this.classified.table.ipIndex(ip) !== undefined;
   }
 
   *entries(): MapIterator<[string, ClassifiedGroup]> {

@@ -14,6 +14,7 @@ import type { DayWindow, Hint, SenderIdentity } from './types.ts';
 import { groupMark, type MarkLookup } from './marks.ts';
 import { authKeyParts, emptyStat, inWindow } from './stats.ts';
 import { own } from '../store/dict.ts';
+import { identitiesById, ipIds } from './ip-ids.ts';
 import type { SenderGroup } from './groups.ts';
 import {
   FORWARDING_REASONS,
@@ -74,7 +75,8 @@ export interface GroupTable {
   moreDomains: Array<Set<string> | null>;
   /** distinct IPs in first-seen order, their index, group and messages */
   ips: string[];
-  ipIndex: Map<string, number>;
+  /** the index of an IP in `ips` (undefined when no row of the table has it) */
+  ipIndex: (ip: string) => number | undefined;
   ipGroup: Int32Array;
   ipMessages: Float64Array;
   /** the IPs of group g: ipOrder[ipStart[g]] .. ipOrder[ipStart[g + 1] - 1], in first-seen order */
@@ -131,7 +133,7 @@ export function buildGroupTable(
     firstDomain: [],
     moreDomains: [],
     ips: [],
-    ipIndex: new Map(),
+    ipIndex: () => undefined,
     ipGroup: new Int32Array(rowCount),
     ipMessages: new Float64Array(rowCount),
     ipStart: new Int32Array(0),
@@ -147,22 +149,34 @@ export function buildGroupTable(
   };
   const entryTail = new Int32Array(rowCount).fill(-1);
   const groupOf = new Map<string, number>();
-  const ipOf = table.ipIndex;
+  // the IPs by their ids (ip-ids.ts): a row's IP is found by one array read
+  ipIds.begin();
+  const columns = ordered.map((day) => ipIds.column(day));
+  const generation = ipIds.generation;
+  const ipOf = new Int32Array(ipIds.size).fill(-1);
+  const groupById = new Int32Array(ipIds.size).fill(-1);
+  const byId = identitiesById(identities);
   const keyOf = new Map<string, number>();
   const { counters, entryHead, entryNext, entryCode, entryCount } = table;
   let entries = 0;
 
   // a prototype-free map (identifyDays') needs no own-property check: one lookup per IP
   const bare = Object.getPrototypeOf(identities) === null;
-  const groupFor = (ip: string, dayDomain: string): number => {
-    const identity = (bare ? identities[ip] : own(identities, ip)) ?? bareIdentity(ip);
+  const groupFor = (ip: string, id: number, dayDomain: string): number => {
+    const identity = (byId ? byId[id] : bare ? identities[ip] : own(identities, ip)) ?? bareIdentity(ip);
     const ownMark = marks(ip);
     const split = ownMark !== null && identity.key !== ip;
     const key = split ? ip : identity.key;
-    let group = groupOf.get(key);
+    // A key that is the text of an IP with an id (most groups: one IP alone) has its group by
+    // that id; any other key by the map. One key text always takes the same way (no id is given
+    // while the table is built), so a named group whose key reads like an IP still merges.
+    const found = key === ip ? id : ipIds.id(key);
+    const keyId = found !== undefined && found < groupById.length ? found : undefined;
+    let group = keyId === undefined ? groupOf.get(key) : groupById[keyId]! < 0 ? undefined : groupById[keyId];
     if (group === undefined) {
       group = table.size++;
-      groupOf.set(key, group);
+      if (keyId === undefined) groupOf.set(key, group);
+      else groupById[keyId] = group;
       table.keys.push(key);
       table.identities.push(
         split
@@ -182,7 +196,9 @@ export function buildGroupTable(
     return group;
   };
 
-  for (const day of ordered) {
+  for (let d = 0; d < ordered.length; d++) {
+    const day = ordered[d]!;
+    const column = columns[d]!;
     if (day.reports.length > 0) table.daysWithReports.add(day.date);
     if (table.dates[table.dates.length - 1] !== day.date) table.dates.push(day.date);
     const dateIndex = table.dates.length - 1;
@@ -195,13 +211,14 @@ export function buildGroupTable(
       const first = row * ROW_WIDTH;
       const messages = rowNumber(counts[first]);
       if (messages <= 0) continue;
-      const ip = String(day.ips[row]);
-      let ipId = ipOf.get(ip);
-      if (ipId === undefined) {
+      const id = column[row]!;
+      let ipId = ipOf[id]!;
+      if (ipId < 0) {
+        const ip = String(day.ips[row]);
         ipId = table.ips.length;
-        ipOf.set(ip, ipId);
+        ipOf[id] = ipId;
         table.ips.push(ip);
-        table.ipGroup[ipId] = groupFor(ip, day.domain);
+        table.ipGroup[ipId] = groupFor(ip, id, day.domain);
       }
       const group = table.ipGroup[ipId]!;
       table.ipMessages[ipId]! += messages;
@@ -261,7 +278,22 @@ export function buildGroupTable(
   for (let ipId = 0; ipId < table.ips.length; ipId++) ipOrder[fill[table.ipGroup[ipId]!]!++] = ipId;
   table.ipStart = ipStart;
   table.ipOrder = ipOrder;
+  table.ipIndex = indexOfIps(table.ips, ipOf, generation);
   return table;
+}
+
+/** A table's IP index: by the IPs' ids while they last, else by a map of its IPs made when first asked. */
+function indexOfIps(ips: readonly string[], byId: Int32Array, generation: number): (ip: string) => number | undefined {
+  let map: Map<string, number> | null = null;
+  return (ip) => {
+    if (generation === ipIds.generation) {
+      const id = ipIds.id(ip);
+      const index = id === undefined || id >= byId.length ? -1 : byId[id]!;
+      return index < 0 ? undefined : index;
+    }
+    if (!map) map = new Map(ips.map((text, index) => [text, index]));
+    return map.get(ip);
+  };
 }
 
 export const ipCount = (table: GroupTable, group: number): number => table.ipStart[group + 1]! - table.ipStart[group]!;

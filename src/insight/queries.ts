@@ -39,6 +39,7 @@ import { DEFAULT_THRESHOLDS, readiness, readinessOutline, type ReadinessOutline 
 import { authKeyParts, addDays, inWindow, utcDay, windowEnding } from './stats.ts';
 import { sources, summary } from './summary.ts';
 import { dict, own } from '../store/dict.ts';
+import { byIdOf, ipIds, setIdentity } from './ip-ids.ts';
 
 /** Reports' DKIM d= and SPF domains of a source, which help recognise a service without DNS. */
 export function identifyHints(stats: Iterable<Pick<SourceStat, 'dkim' | 'spf'>>): IdentifyHints {
@@ -114,17 +115,40 @@ function keyColumnsOf(identify: Identify): KeyColumns {
   return columns;
 }
 
-/** `absent`: the caller has just found the memo without this IP (no second lookup). */
-function remember(identify: Identify, ip: string, identity: SenderIdentity, absent = false): void {
+/**
+ * The memo's identities by IP id (ip-ids.ts), for the window queries: a cache of the memo, written
+ * through by remember, that is read by one array read per row instead of a lookup by IP text.
+ */
+const memoIds = new WeakMap<Identify, { generation: number; byId: Array<SenderIdentity | undefined> }>();
+
+/** memoIds of an identify function, as long as the ids given so far (read it after the query's columns). */
+function memoById(identify: Identify): Array<SenderIdentity | undefined> {
+  let entry = memoIds.get(identify);
+  if (!entry || entry.generation !== ipIds.generation)
+    memoIds.set(identify, (entry = { generation: ipIds.generation, byId: [] }));
+  const { byId } = entry;
+  // pushed, not written past the end: the array stays a fast one
+  while (byId.length < ipIds.size) byId.push(undefined);
+  return byId;
+}
+
+/** `absent`: the caller has just found the memo without this IP (no second lookup); `id`: its IP id. */
+function remember(identify: Identify, ip: string, identity: SenderIdentity, absent = false, id?: number): void {
   const memo = memoOf(identify);
   if (memo.size >= OFFLINE_MEMO_LIMIT) {
     memo.clear();
+    memoIds.delete(identify);
     keyColumns.get(identify)?.invalidate();
   } else if (!absent) {
     const before = memo.get(ip);
     if (before && before.key !== identity.key) keyColumns.get(identify)?.invalidate();
   }
   memo.set(ip, identity);
+  const entry = memoIds.get(identify);
+  if (entry && entry.generation === ipIds.generation) {
+    const at = id ?? ipIds.id(ip);
+    if (at !== undefined && at < entry.byId.length) entry.byId[at] = identity;
+  }
 }
 
 /**
@@ -138,7 +162,11 @@ function sharedShape(identity: SenderIdentity): SenderIdentity {
   return copy as unknown as SenderIdentity;
 }
 
-/** Identifies every source IP of the day documents (hints from the first record seen of each IP). */
+/**
+ * Identifies every source IP of the day documents (hints from the first record seen of each IP).
+ * The identities are also kept by IP id beside the record (identitiesById): change the record
+ * only through setIdentity.
+ */
 export async function identifyDays(
   identify: Identify,
   days: readonly DayData[],
@@ -146,27 +174,43 @@ export async function identifyDays(
 ): Promise<Record<string, SenderIdentity>> {
   const memo = memoOf(identify);
   const identities = dict<SenderIdentity>();
-  // IPs not remembered, with the row (and its day's string table) of the first record seen
-  const unknown = new Map<string, { stored: StoredDaySummary; row: number }>();
-  // The IPs met so far are those of `identities` and `unknown`: a Set of them as well cost a cold
-  // month's scan about as much as the dictionary itself.
+  ipIds.begin();
+  const columns = ipIds.columnsOf(days);
+  const generation = ipIds.generation;
+  const byId = new Array<SenderIdentity | undefined>();
+  while (byId.length < ipIds.size) byId.push(undefined);
+  let memoed = memoById(identify);
+  // the IPs met so far, by id (identified, or waiting for it)
+  const met = new Uint8Array(ipIds.size);
+  // IPs not remembered, with their id and the row (and its day's string table) of the first record seen
+  const unknown = new Map<string, { id: number; stored: StoredDaySummary; row: number }>();
   let seen = 0;
   // offline and synchronous when the identifier can: no promise per IP
   const offline = options.dns ? undefined : identify.offline;
-  scan: for (const day of days) {
-    const stored = summaryRows(day);
-    for (let row = 0; row < stored.ips.length; row++) {
+  scan: for (let d = 0; d < days.length; d++) {
+    const stored = summaryRows(days[d]!);
+    const column = columns[d]!;
+    for (let row = 0; row < column.length; row++) {
+      const id = column[row]!;
+      if (met[id] === 1) continue;
       const ip = String(stored.ips[row]);
-      if (identities[ip] !== undefined || unknown.has(ip) || (options.only && !options.only.has(ip))) continue;
+      if (options.only && !options.only.has(ip)) continue;
+      met[id] = 1;
       seen += 1;
-      const known = options.dns ? undefined : memo.get(ip);
-      if (known) identities[ip] = known;
+      let known: SenderIdentity | undefined;
+      if (!options.dns) {
+        known = memoed[id];
+        if (!known && (known = memo.get(ip))) memoed[id] = known;
+      }
+      if (known) identities[ip] = byId[id] = known;
       else if (offline) {
         // the offline identities are built by one literal already (one hidden class)
         const identity = offline(ip, rowHints(stored, row));
-        identities[ip] = identity;
-        remember(identify, ip, identity, true);
-      } else unknown.set(ip, { stored, row });
+        identities[ip] = byId[id] = identity;
+        remember(identify, ip, identity, true, id);
+        // the memo was let go at its limit: so were its identities by id
+        if (memoIds.get(identify)?.byId !== memoed) memoed = memoById(identify);
+      } else unknown.set(ip, { id, stored, row });
       // the few IPs asked about are found among the first rows (they are the largest senders)
       if (options.only && seen === options.only.size) break scan;
     }
@@ -183,9 +227,11 @@ export async function identifyDays(
     chunk.forEach((ip, index) => {
       const identity = sharedShape(found[index]!);
       identities[ip] = identity;
+      byId[unknown.get(ip)!.id] = identity;
       remember(identify, ip, identity);
     });
   }
+  byIdOf.set(identities, { generation, byId });
   return identities;
 }
 
@@ -373,7 +419,7 @@ export async function queryReady(
     for (const ip of lookups) {
       const identity = refined[ip];
       if (identity && (identity.key !== identities[ip]?.key || identity.name !== identities[ip]?.name)) {
-        identities[ip] = identity;
+        setIdentity(identities, ip, identity);
         changed = true;
       }
     }
