@@ -11,12 +11,23 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 const root = dirname(fileURLToPath(import.meta.url));
 
 /**
- * Packages bundled into the command: pure JavaScript on the path of a one-shot command. Every other
- * package stays a plain import from node_modules, loaded when used: native add-ons (sqlite3,
- * @napi-rs/canvas), packages that find their data files from their own location (the fonts, the ASN
- * tables), and the chat and mail libraries that only `start` and `ingest` load.
+ * Packages bundled into the command: pure JavaScript on the path of a one-shot command (a CommonJS
+ * package imported as a file costs a scan of its source for its exports), and keyv with all its
+ * store adapters, so that they share one copy of it. Every other package stays a plain import from
+ * node_modules, loaded when used: native add-ons (sqlite3, @napi-rs/canvas), packages that find
+ * their data files from their own location (the fonts, the ASN tables), and the chat and mail
+ * libraries that only `start` and `ingest` load.
  */
-const BUNDLED = new Set(['zod']);
+const BUNDLED = new Set([
+  'zod',
+  'dotenv',
+  'ipaddr.js',
+  'keyv',
+  '@keyv/serialize',
+  '@keyv/sqlite',
+  '@keyv/postgres',
+  '@keyv/redis',
+]);
 
 const packageName = (specifier: string): string => specifier.split('/', specifier.startsWith('@') ? 2 : 1).join('/');
 
@@ -45,6 +56,10 @@ export const bundleOptions: BuildOptions = {
   chunkNames: '[name]-[hash]',
   sourcemap: true,
   plugins: [externalUnlessBundled],
+  // bundled CommonJS packages require Node's built-in modules: an ES module has no `require` of its own
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 };
 
