@@ -2,7 +2,7 @@
 // stops the program with one line that names it and says what is expected.
 
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ConfigError,
   isTimeZone,

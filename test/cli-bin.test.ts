@@ -1,5 +1,7 @@
-// The installed command: the build in dist/ (made by `npm ci` through `prepare`, rebuilt here when
+// The installed command: the bundle in dist/ (made by `npm ci` through `prepare`, rebuilt here when
 // a source is newer), run the way a user runs it, and the top-level help, version and exit codes.
+// The bundle keeps native and data-file packages outside: the store (sqlite3) and the chart (the
+// canvas add-on and the font file) are run from it too.
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -7,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PNG } from 'pngjs';
+import { DOMAIN, FORGOTTEN, scenarioReports, storeWith } from './commands/scenario.ts';
 
 const run = promisify(execFile);
 const root = process.cwd();
@@ -23,14 +27,25 @@ function newestSource(dir: string): number {
 
 function buildIsCurrent(): boolean {
   try {
-    return statSync(built).mtimeMs >= Math.max(newestSource(join(root, 'src')), newestSource(join(root, 'commands')));
+    return (
+      statSync(built).mtimeMs >=
+      Math.max(
+        newestSource(join(root, 'src')),
+        newestSource(join(root, 'commands')),
+        statSync(join(root, 'build.ts')).mtimeMs,
+      )
+    );
   } catch {
     return false;
   }
 }
 
-async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(built, args, { cwd, env: { PATH: process.env.PATH } }).then(
+async function cli(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(built, args, { cwd, env: { PATH: process.env.PATH, ...env } }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => error,
   );
@@ -70,6 +85,40 @@ describe('the built dmarc-bot', () => {
     const { code, stdout } = await cli(['ask', 'help'], cwd);
     expect(code).toBe(0);
     expect(stdout).toContain('/dmarc ip');
+  });
+
+  it('answers `ask ready` and `ask ip` from a SQLite store', async () => {
+    const fixture = await storeWith(scenarioReports());
+    await fixture.store.close(); // the command opens the file itself
+    try {
+      const env = { DMARC_STORE: fixture.url, DNS_SERVERS: '127.0.0.1:9', DNS_TIMEOUT_MS: '200', LOG_LEVEL: 'silent' };
+      const ready = await cli(['ask', `ready ${DOMAIN} days:3650`, '--json'], cwd, env);
+      expect(ready.code).toBe(0);
+      expect(JSON.parse(ready.stdout)).toMatchObject({ domain: DOMAIN, verdict: 'not-ready' });
+      const ip = await cli(['ask', `ip ${FORGOTTEN} days:3650`, '--json'], cwd, env);
+      expect(ip.code).toBe(0);
+      expect(JSON.parse(ip.stdout)).toMatchObject({ ip: FORGOTTEN, messages: 580 });
+    } finally {
+      await fixture.close();
+    }
+  });
+
+  it('draws the trend chart as a PNG', async () => {
+    const fixture = await storeWith(scenarioReports());
+    await fixture.store.close();
+    const out = mkdtempSync(join(tmpdir(), 'dmarc-bin-chart-'));
+    try {
+      const file = join(out, 'chart.png');
+      const env = { DMARC_STORE: fixture.url, LOG_LEVEL: 'silent' };
+      const { code } = await cli(['chart', DOMAIN, '--days', '366', '--out', file], cwd, env);
+      expect(code).toBe(0);
+      const png = PNG.sync.read(readFileSync(file));
+      expect(png.width).toBeGreaterThan(0);
+      expect(png.height).toBeGreaterThan(0);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+      await fixture.close();
+    }
   });
 
   it('is what package.json names as bin and `npm start` runs, and the package ships no tests', () => {

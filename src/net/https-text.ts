@@ -1,11 +1,12 @@
 // Fetches a small text file over HTTPS with a deadline and a size cap (the MTA-STS policy file).
 // Redirects are not followed: RFC 8461 forbids them for the policy.
 
-import { request } from 'node:https';
 import type { TextFetcher } from '../dns-check/types.ts';
 
-export const fetchHttpsText: TextFetcher = (url, { timeoutMs, maxBytes }) =>
-  new Promise((resolve, reject) => {
+export const fetchHttpsText: TextFetcher = async (url, { timeoutMs, maxBytes }) => {
+  // loaded on the first fetch: a one-shot `ask` whose checks fetch nothing skips the TLS and HTTP modules
+  const { request } = await import('node:https');
+  return new Promise((resolve, reject) => {
     const req = request(url, { method: 'GET', timeout: timeoutMs, headers: { accept: 'text/plain' } }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
@@ -31,3 +32,4 @@ export const fetchHttpsText: TextFetcher = (url, { timeoutMs, maxBytes }) =>
     req.on('error', reject);
     req.end();
   });
+};

@@ -1,19 +1,20 @@
 // `npm run bench:ingest [-- --quick]`: IMAP ingest speed and memory against a real Dovecot.
 // For each size N: generate N report mails, deliver them to a fresh mailbox, then run one ingest
-// pass of the build in a child process (test/bench/ingest/child.mjs, so its peak RSS is its own)
+// pass in a child process (test/bench/ingest/child.ts, bundled like the command, so its peak RSS is its own)
 // and print messages/s, CPU time per message and peak RSS, each goal next to its figure.
 // parsedmarc cannot be installed here: its figure is quoted as measured elsewhere, not run.
 // `--quick` (CI): 200 and 1,000 mails, no store write cost section.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { reportMailBacklog } from '../../src/generate/index.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const childScript = join(root, 'test/bench/ingest/child.mjs');
+const childDir = join(root, 'dist/bench/ingest');
+const childScript = join(childDir, 'child.js');
 
 const GOALS = { messagesPerSecond: 300, peakRssMb: 250, flatWithin: 0.2 };
 /** parsedmarc reading the same kind of mailbox on this kind of machine, measured outside this run */
@@ -51,8 +52,15 @@ const rate = (result: ChildResult) => result.messages / result.seconds;
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const sizes = quick ? [200, 1000] : [2000, 10_000];
-  if (!existsSync(join(root, 'dist/src/sources/imap.js')))
-    throw new Error('bench:ingest measures the build: run `npm run build` first (npm run bench:ingest does)');
+  // the pass as the service runs it: bundled with the command's options, with its reader worker beside it
+  const { bundleOptions, commandEntryPoints } = await import('../../build.ts');
+  const { build } = await import('esbuild');
+  rmSync(childDir, { recursive: true, force: true });
+  await build({
+    ...bundleOptions,
+    entryPoints: { child: 'test/bench/ingest/child.ts', worker: commandEntryPoints.worker },
+    outdir: childDir,
+  });
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   process.stdout.write(
     `machine: ${availableParallelism()} cores (${cpu}), Node ${process.versions.node}, load average ${loadavg()

@@ -1,26 +1,25 @@
 // The measured part of bench:ingest, in its own process so that its peak RSS is its own: one IMAP
-// pass of the build (what the service runs), configured by the environment like `ingest --imap`.
+// pass configured by the environment like `ingest --imap`. ingest.bench.ts bundles this file with
+// the command's build options (build.ts), so the pass runs the same bundled code as the service.
 // Prints one JSON line: messages, reports, seconds, CPU seconds (all threads) and peak RSS.
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, URL } from 'node:url';
-
-const dist = fileURLToPath(new URL('../../../dist/src/', import.meta.url));
-const { loadConfig } = await import(`${dist}config.js`);
-const { openStore } = await import(`${dist}store/index.js`);
-const { runImapPass } = await import(`${dist}sources/imap.js`);
+import { loadConfig } from '../../../src/config.ts';
+import { runImapPass } from '../../../src/sources/imap.ts';
+import { openStore } from '../../../src/store/index.ts';
+import type { ReportStore } from '../../../src/store/types.ts';
 
 const config = loadConfig();
 // BENCH_DISCARD_STORE: the same pass with store writes thrown away, to tell IMAP + reader cost from store cost
 const discard = process.env.BENCH_DISCARD_STORE === '1';
-const state = new Map();
+const state = new Map<string, unknown>();
 const store = discard
-  ? {
+  ? ({
       ingest: async () => 'new',
       flush: async () => undefined,
-      getState: async (name) => state.get(name),
-      setState: async (name, value) => void state.set(name, value),
+      getState: async (name: string) => state.get(name),
+      setState: async (name: string, value: unknown) => void state.set(name, value),
       close: async () => undefined,
-    }
+    } as unknown as ReportStore)
   : await openStore(config.DMARC_STORE);
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
