@@ -228,10 +228,14 @@ function recordsOf(parsed: Ordered, expected: number, total: number): unknown[] 
 /**
  * An element's children in document order to the object the parser itself would make of them with
  * these options (no attributes, no arrays forced): repeated names become arrays, text is joined,
- * an element holding only text becomes that text and an empty one ''. Null-prototype objects.
+ * an element holding only text becomes that text and an empty one ''. Null-prototype objects, in
+ * dictionary mode: their one hidden class outlives a full GC, where the shapes V8 builds for objects
+ * grown key by key die with the last such object, and with them the optimized code of this shaping
+ * and of the record builder (recompiled for every report read after a GC, which costs more than the
+ * slower key lookups: 11 % of the CPU time of reading large-example.com after a GC).
  */
 function compact(children: Ordered): Node {
-  const out = new (BareNode as unknown as new () => Node)();
+  const out = Object.create(null) as Node;
   let keys = 0;
   let text: unknown;
   for (const child of children) {
@@ -265,12 +269,6 @@ function compact(children: Ordered): Node {
   compactKeys = keys;
   return out;
 }
-
-// Objects whose prototype chain holds no property at all (as Object.create(null)), but built from a
-// constructor, so that V8 keeps them in its fast shape instead of a dictionary: names from the XML
-// never meet an inherited property.
-function BareNode(): void {}
-BareNode.prototype = Object.create(null) as object;
 
 // how many keys the object `compact` returned last has (counting them again costs as much)
 let compactKeys = 0;

@@ -176,6 +176,13 @@ class FrameText {
  * null while the text may still be a split.
  */
 class Scanner {
+  // One scanner lives as long as the class: V8 keeps a class's hidden class, and the optimized scan
+  // that depends on it, only while an instance is alive, so without it every read after a full GC
+  // (the reader's worker idles between reports) recompiled the scan.
+  static readonly shapeKeeper = new Scanner(
+    () => undefined,
+    () => undefined,
+  );
   text = '';
   // where the scan goes on, and the frame text not handed out yet starts (offsets into `text`)
   private at = 0;
