@@ -13,6 +13,7 @@ import {
   type SummarySource,
 } from '../../src/store/summary.ts';
 import { dict } from '../../src/store/dict.ts';
+import { summaryHead } from './summary-head.ts';
 import {
   bareIdentity,
   buildGroupTable,
@@ -102,32 +103,8 @@ function randomDays(seed: number, days: number, ipsPerDay: number): DaySummary[]
     const sources = [...ips].sort().map((ip) => randomSource(ip, next, ingestedAt));
     // a row without messages: never part of a group
     if (d === 0) sources[0]!.messages = 0;
-    return { domain: DOMAIN, date, reports: [head(date, ingestedAt)], sources };
+    return { domain: DOMAIN, date, reports: [summaryHead(DOMAIN, date, ingestedAt)], sources };
   });
-}
-
-function head(date: string, ingestedAt: string): DaySummary['reports'][number] {
-  return {
-    reportKey: `key-${date}`,
-    orgName: 'reporter.example',
-    orgEmail: null,
-    reportId: `id-${date}`,
-    begin: `${date}T00:00:00.000Z`,
-    end: `${date}T23:59:59.000Z`,
-    ingestedAt,
-    policy: {
-      domain: DOMAIN,
-      p: 'none',
-      sp: null,
-      np: null,
-      pct: null,
-      adkim: 'r',
-      aspf: 'r',
-      fo: null,
-      testing: null,
-    },
-    messages: 0,
-  } as DaySummary['reports'][number];
 }
 
 /** Identities that put the IPs into a few shared groups, some known forwarders, the rest alone. */

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeSummary, encodeSummary, type DaySummary, type SummarySource } from '../../src/store/summary.ts';
 import { dict } from '../../src/store/dict.ts';
+import { summaryHead } from './summary-head.ts';
 import { emptyStat } from '../../src/insight/stats.ts';
 import { bareIdentity } from '../../src/insight/group-table.ts';
 import { classifyWindow, IpClassView } from '../../src/insight/classify.ts';
@@ -54,29 +55,7 @@ function month(seed: number, perDay: number): DaySummary[] {
     return {
       domain: DOMAIN,
       date,
-      reports: [
-        {
-          reportKey: `key-${date}`,
-          orgName: 'reporter.example',
-          orgEmail: null,
-          reportId: `id-${date}`,
-          begin: `${date}T00:00:00.000Z`,
-          end: `${date}T23:59:59.000Z`,
-          ingestedAt,
-          policy: {
-            domain: DOMAIN,
-            p: 'none',
-            sp: null,
-            np: null,
-            pct: null,
-            adkim: 'r',
-            aspf: 'r',
-            fo: null,
-            testing: null,
-          },
-          messages: 0,
-        } as DaySummary['reports'][number],
-      ],
+      reports: [summaryHead(DOMAIN, date, ingestedAt)],
       sources,
     };
   });
