@@ -147,6 +147,8 @@ export function keyvBackend(
     async deleteMany(keys: string[]) {
       if (keys.length === 0) return;
       for (const part of chunks(keys, READ_CHUNK)) await transaction(() => removeMany(part));
+      // a delete reads its keys first (SQLite)
+      settleStoredTexts();
     },
     close: options.close,
   };

@@ -5,7 +5,7 @@
 // kept (day documents, state and the catalog are read-modify-written and must stay private copies).
 // The parsed summaries are shared between reads and must not be modified (insight only reads them).
 
-import { isStoredSummary } from './summary.ts';
+import { isStoredSummary, SUMMARY_VERSION } from './summary.ts';
 
 /** Texts shorter than this are parsed every time (small documents cost little to parse). */
 const MIN_TEXT = 16_384;
@@ -69,9 +69,15 @@ export function rememberedText(key: string): string | undefined {
   return text !== undefined && parsed.has(text) ? text : undefined;
 }
 
-/** Notes the text read under `key`; kept only while its parsed summary is (see settleStoredTexts). */
+/** How a stored summary of the current layout begins (as the store writes it: `{value}`, `v` first). */
+const SUMMARY_START = `{"value":{"v":${SUMMARY_VERSION},`;
+
+/**
+ * Notes the text read under `key`, kept only while its parsed summary is (see settleStoredTexts);
+ * other large texts (day documents) are not noted at all.
+ */
 export function noteStoredText(key: string, text: string): void {
-  if (text.length >= MIN_TEXT) textByKey.set(key, text);
+  if (text.length >= MIN_TEXT && text.startsWith(SUMMARY_START)) textByKey.set(key, text);
 }
 
 /** Lets go of the noted texts whose summaries are not remembered (call once the texts were parsed). */
