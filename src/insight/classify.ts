@@ -121,8 +121,8 @@ export interface WindowClasses {
   domain: string;
   table: GroupTable;
   classes: SourceClass[];
-  /** the hint shown for each group (classHint) */
-  hints: Array<Hint | null>;
+  /** the hint shown for a group (classHint); a spoofing group's is made when asked */
+  hint(group: number): Hint | null;
   /** the failure hint of a group (explainFailures of its figures), worked out again when asked */
   failureHint(group: number): Hint | null;
 }
@@ -156,7 +156,8 @@ export function classifyTable(
 ): WindowClasses {
   const failures = new FailureHints(table);
   const classes = new Array<SourceClass>(table.size);
-  const hints = new Array<Hint | null>(table.size);
+  // undefined: a spoofing group's hint, made by hintOf when asked
+  const hints = new Array<Hint | null | undefined>(table.size);
   // one facts object, refilled per group (classifySource keeps nothing of it); its failure hint
   // only carries the code, which is all classifySource reads
   const stat = emptyStat();
@@ -186,24 +187,28 @@ export function classifyTable(
     }
     const sourceClass = classifySource(facts, t);
     classes[group] = sourceClass;
-    if (code === null) hints[group] = null;
-    else if (sourceClass === 'spoofing') {
-      // classHint of a spoofing source: only the failing count of the failure hint is kept
-      const subject = ipCount(table, group) === 1 ? table.keys[group]! : identity.name;
-      hints[group] = hint('spoofing', { domain, subject, failing: failures.figures.failing });
-    } else hints[group] = failures.hintOf(group, code);
+    // most groups of a busy window are spoofing, and few of their hints are ever shown
+    hints[group] = code === null ? null : sourceClass === 'spoofing' ? undefined : failures.hintOf(group, code);
   }
+  const hintOf = (group: number): Hint | null => {
+    const known = hints[group];
+    if (known !== undefined) return known;
+    // classHint of a spoofing source: only the failing count of the failure hint is kept
+    const base = group * 8;
+    const failing = table.counters[base + COUNTER.messages]! - table.counters[base + COUNTER.dmarcPass]!;
+    const subject = ipCount(table, group) === 1 ? table.keys[group]! : table.identities[group]!.name;
+    return (hints[group] = hint('spoofing', { domain, subject, failing }));
+  };
   const failureHint = (group: number) =>
     classes[group] === 'spoofing'
       ? failures.hint(group, { forwarder: table.identities[group]!.forwarder, domain })
-      : hints[group]!;
-  return { domain, table, classes, hints, failureHint };
+      : hintOf(group);
+  return { domain, table, classes, hint: hintOf, failureHint };
 }
 
 /** One group of WindowClasses as a ClassifiedGroup: its SenderGroup object is built when read. */
 class TableClassified implements ClassifiedGroup {
   readonly class: SourceClass;
-  readonly hint: Hint | null;
   private built: SenderGroup | null = null;
   private failure: Hint | null | undefined = undefined;
 
@@ -212,7 +217,10 @@ class TableClassified implements ClassifiedGroup {
     private readonly index: number,
   ) {
     this.class = source.classes[index]!;
-    this.hint = source.hints[index]!;
+  }
+
+  get hint(): Hint | null {
+    return this.source.hint(this.index);
   }
 
   get failureHint(): Hint | null {

@@ -176,7 +176,7 @@ function assess(input: ReadinessInput, withSources: boolean): ReadinessOutline &
     input.classified?.domain === domain
       ? input.classified
       : classifyWindow({ days, identities: input.identities, marks: input.marks, window, domain, thresholds: t });
-  const { table, classes, hints } = classified;
+  const { table, classes } = classified;
   const total = table.messages;
   const { counters, keys } = table;
 
@@ -216,7 +216,7 @@ function assess(input: ReadinessInput, withSources: boolean): ReadinessOutline &
       ips: groupTopIps(table, group),
       ipCount: ipCount(table, group),
       mark: table.marks[group]!,
-      hint: hints[group]!,
+      hint: classified.hint(group),
     });
   };
 

@@ -102,7 +102,7 @@ export function chunks<T>(items: T[], size: number): T[][] {
 }
 
 import { redactUrl } from '../text/redact.ts';
-import { parseStored } from './summary-cache.ts';
+import { parseStored, settleStoredTexts } from './summary-cache.ts';
 export { redactUrl };
 
 export type WriteMany = (entries: BackendEntry[]) => Promise<void>;
@@ -137,6 +137,7 @@ export function keyvBackend(
         const found = (await keyv.getMany(part)) as (T | undefined | null)[];
         for (const value of found) values.push(value ?? undefined);
       }
+      settleStoredTexts();
       return values;
     },
     async setMany(entries: BackendEntry[]) {
@@ -146,6 +147,8 @@ export function keyvBackend(
     async deleteMany(keys: string[]) {
       if (keys.length === 0) return;
       for (const part of chunks(keys, READ_CHUNK)) await transaction(() => removeMany(part));
+      // a delete reads its keys first (SQLite)
+      settleStoredTexts();
     },
     close: options.close,
   };

@@ -5,7 +5,7 @@
 // kept (day documents, state and the catalog are read-modify-written and must stay private copies).
 // The parsed summaries are shared between reads and must not be modified (insight only reads them).
 
-import { isStoredSummary } from './summary.ts';
+import { isStoredSummary, SUMMARY_VERSION } from './summary.ts';
 
 /** Texts shorter than this are parsed every time (small documents cost little to parse). */
 const MIN_TEXT = 16_384;
@@ -55,6 +55,36 @@ export function parseStored(text: string): ReturnType<typeof JSON.parse> {
   return value;
 }
 
+/**
+ * The stored text last read under a key, while its parsed summary is remembered: a backend that
+ * can compare text where it is stored (SQLite) asks whether the value is still this text instead
+ * of reading it again. A busy month's texts are several MB a query, each a large string that
+ * outlives the young generation and is collected only with the old one.
+ */
+const textByKey = new Map<string, string>();
+
+/** The text last read under `key` (noteStoredText), if its summary is still remembered. */
+export function rememberedText(key: string): string | undefined {
+  const text = textByKey.get(key);
+  return text !== undefined && parsed.has(text) ? text : undefined;
+}
+
+/** How a stored summary of the current layout begins (as the store writes it: `{value}`, `v` first). */
+const SUMMARY_START = `{"value":{"v":${SUMMARY_VERSION},`;
+
+/**
+ * Notes the text read under `key`, kept only while its parsed summary is (see settleStoredTexts);
+ * other large texts (day documents) are not noted at all.
+ */
+export function noteStoredText(key: string, text: string): void {
+  if (text.length >= MIN_TEXT && text.startsWith(SUMMARY_START)) textByKey.set(key, text);
+}
+
+/** Lets go of the noted texts whose summaries are not remembered (call once the texts were parsed). */
+export function settleStoredTexts(): void {
+  for (const [key, text] of textByKey) if (!parsed.has(text)) textByKey.delete(key);
+}
+
 /** The heap the remembered summaries hold, as estimated against MAX_BYTES. */
 export function parsedSummaryBytes(): number {
   return kept;
@@ -63,6 +93,7 @@ export function parsedSummaryBytes(): number {
 /** Forgets every remembered summary (tests; a process that wants its memory back; after IDLE_MS unused). */
 export function clearParsedSummaries(): void {
   parsed.clear();
+  textByKey.clear();
   kept = 0;
   if (idle) clearTimeout(idle);
   idle = null;

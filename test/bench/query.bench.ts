@@ -1,7 +1,8 @@
 // npm run bench:query [-- --quick] [-- --density N]: the insight queries over generated stores of one busy
 // domain (20 records a report, 50,000 distinct IPs), at 100 and at 200 reports a day, on the SQLite
 // default, with the project's offline sender identification. Each density is measured in its own
-// process (its peak RSS is the query process's memory); then `dmarc-bot ask ready` from the build
+// process (query/child.ts, bundled with the command's build options so that it runs the code the
+// service runs, without the TypeScript loader; its peak RSS is the query process's memory); then `dmarc-bot ask ready` from the build
 // is timed as whole processes on the one-year store at 100 reports a day (730,000 records).
 // Both run with the memory settings of the installed command (a 4 MB young generation, two malloc
 // arenas), as the bot does.
@@ -22,49 +23,31 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { AggregateRecord, AggregateReport } from '../../src/model.ts';
 import { openStore } from '../../src/store/index.ts';
-import type { ReportStore } from '../../src/store/types.ts';
-import type { Identify, SenderIdentity } from '../../src/insight/types.ts';
-import { queryDate, queryDigest, queryIp, queryReady, querySummary, type Timings } from '../../src/insight/queries.ts';
-import { DEFAULT_THRESHOLDS } from '../../src/insight/readiness.ts';
-import { addDays, utcDay, windowEnding } from '../../src/insight/stats.ts';
+import { addDays, utcDay } from '../../src/insight/stats.ts';
+import {
+  DOMAIN,
+  IPS,
+  RECORDS,
+  REGULAR,
+  REGULAR_PER_REPORT,
+  ipOf,
+  quantile,
+  rng,
+  type DensityResult,
+} from './query/shape.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const self = fileURLToPath(import.meta.url);
+const childDir = join(root, 'dist/bench/query');
+const childScript = join(childDir, 'child.js');
 const QUICK = process.argv.includes('--quick');
 const densityArg = process.argv.indexOf('--density');
 const ONLY_DENSITY = densityArg > 0 ? Number(process.argv[densityArg + 1]) : null;
-const CHILD = process.argv.includes('--child');
 const DAYS = Number(process.env.BENCH_DAYS ?? (QUICK ? 45 : 365));
-const RECORDS = 20;
-const IPS = 50_000;
 const DENSITIES = ONLY_DENSITY ? [ONLY_DENSITY] : [100, 200];
-const DOMAIN = 'busy.example';
 /** the stores end yesterday (UTC) */
 const LAST_DAY = addDays(utcDay(Date.now()), -1);
 const FIRST_DAY = addDays(LAST_DAY, -(DAYS - 1));
-/** The regular senders (own servers, ESPs, a forgotten relay) send every day; the rest is random. */
-const REGULAR = 500;
-const REGULAR_PER_REPORT = Math.round(RECORDS * 0.6);
 const GOALS = { readyMs: 250, digestMs: 250, ipMs: 50, dateMs: 50, memoryMb: 300, densityRatio: 1.3, askReadyMs: 400 };
-
-// 198.18.0.0/15 is reserved for benchmarks (RFC 2544): 131,072 addresses.
-const ipOf = (index: number) => `198.${18 + (index >> 16)}.${(index >> 8) & 255}.${index & 255}`;
-const indexOf = (ip: string) => {
-  const [, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
-  return ((b - 18) << 16) | (c << 8) | d;
-};
-
-/** Small deterministic PRNG (mulberry32) so every build is the same store. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function record(ipIndex: number, count: number): AggregateRecord {
   const sourceIp = ipOf(ipIndex);
@@ -224,121 +207,12 @@ async function buildStore(reports: number): Promise<string> {
   return file;
 }
 
-/** Offline identification as the real one does it with `dns: false`: ranges and the ASN table. */
-const tableIdentify: Identify = async (ip) => {
-  const index = indexOf(ip);
-  const base: SenderIdentity = {
-    key: ip,
-    name: ip,
-    by: 'ip',
-    service: null,
-    forwarder: false,
-    ptr: null,
-    asn: null,
-    asName: null,
-    country: null,
-  };
-  if (index < 100)
-    return { ...base, key: 'own.example', name: 'own.example', by: 'ptr', ptr: `mx${index}.own.example` };
-  if (index < 400) return { ...base, key: 'esp', name: 'Example ESP', by: 'known', service: 'esp' };
-  if (index < REGULAR)
-    return {
-      ...base,
-      key: 'isp-relay.example',
-      name: 'isp-relay.example',
-      by: 'ptr',
-      ptr: `smtp${index}.isp-relay.example`,
-    };
-  if (index % 10 === 0)
-    return { ...base, key: 'mailbox', name: 'Mailbox Provider', by: 'known', service: 'mailbox', forwarder: true };
-  if (index % 3 === 0)
-    return {
-      ...base,
-      key: `AS${64500 + (index % 300)}`,
-      name: `AS${64500 + (index % 300)} Example Net`,
-      by: 'asn',
-      asn: 64500 + (index % 300),
-    };
-  return base;
-};
-
-/** The project's identification (known ranges, ASN table) without DNS; BENCH_IDENTIFY=table: a small lookup table instead. */
-async function chooseIdentify(store: ReportStore): Promise<Identify> {
-  if (process.env.BENCH_IDENTIFY === 'table') return tableIdentify;
-  const { createIdentify } = await import('../../src/senders/identify.ts');
-  return createIdentify({ store, reverse: async () => [], resolve: async () => [], timeoutMs: 0 });
-}
-
-/** The first run is reported apart as "cold": it fills the process's offline identity memo. */
-async function measure(runs: number, run: (i: number) => Promise<unknown>): Promise<QueryFigure> {
-  const coldStart = performance.now();
-  await run(0);
-  const firstMs = performance.now() - coldStart;
-  const times: number[] = [];
-  for (let i = 1; i <= runs; i += 1) {
-    const start = performance.now();
-    await run(i);
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95), firstMs };
-}
-
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-
-interface QueryFigure {
-  p50: number;
-  p95: number;
-  firstMs: number;
-}
-
-interface DensityResult {
-  reports: number;
-  queries: Record<'ip' | 'date' | 'ready' | 'summary' | 'digest', QueryFigure>;
-  readyBreakdown: string;
-  digestBreakdown: string;
-  sources: number;
-  maxRssMb: number;
-}
-
-/** One density, in its own process: every query, timed. */
-async function runDensity(file: string, reports: number): Promise<DensityResult> {
-  const store: ReportStore = await openStore(`sqlite://${file}`);
-  const identify = await chooseIdentify(store);
-  const now = new Date(`${addDays(LAST_DAY, 1)}T18:00:00Z`);
-  const random = rng(7);
-  const runs = QUICK ? 8 : 20;
-  const randomIp = () =>
-    ipOf(random() < 0.5 ? Math.floor(random() * REGULAR) : REGULAR + Math.floor(random() * (IPS - REGULAR)));
-  const randomDay = () => addDays(LAST_DAY, -Math.floor(random() * Math.min(DAYS, 30)));
-  const since = new Date(now.getTime() - 86_400_000);
-  const queries = {
-    ip: await measure(runs * 2, () => queryIp(store, identify, randomIp(), { days: 30, now })),
-    date: await measure(runs * 2, () => queryDate(store, randomDay(), identify, { now })),
-    ready: await measure(runs, () => queryReady(store, identify, DOMAIN, DEFAULT_THRESHOLDS, now)),
-    summary: await measure(runs, () => querySummary(store, 30, now)),
-    digest: await measure(runs, () => queryDigest(store, identify, { since, until: now, now })),
-  };
-  const format = (timings: Timings) =>
-    Object.entries(timings)
-      .map(([phase, ms]) => `${phase} ${ms.toFixed(1)} ms`)
-      .join(', ');
-  const readyTimings: Timings = {};
-  const [result] = await queryReady(store, identify, DOMAIN, DEFAULT_THRESHOLDS, now, readyTimings);
-  const digestTimings: Timings = {};
-  await queryDigest(store, identify, { since, until: now, now, timings: digestTimings });
-  const window = windowEnding(now, DEFAULT_THRESHOLDS.windowDays);
-  const summaries = await store.summaries(DOMAIN, window.from, window.to);
-  await store.close();
-  return {
-    reports,
-    queries,
-    readyBreakdown: `${format(readyTimings)}; verdict ${result!.verdict}, ${result!.sources.length} sender groups`,
-    digestBreakdown: format(digestTimings),
-    sources: summaries.reduce((sum, day) => sum + day.sources.length, 0),
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
-  };
+/** The measured child (query/child.ts), bundled with the command's build options as the service runs. */
+async function buildChild(): Promise<void> {
+  const { bundleOptions } = await import('../../build.ts');
+  const { build } = await import('esbuild');
+  rmSync(childDir, { recursive: true, force: true });
+  await build({ ...bundleOptions, entryPoints: { child: 'test/bench/query/child.ts' }, outdir: childDir });
 }
 
 function spawnDensity(file: string, reports: number): Promise<DensityResult> {
@@ -346,14 +220,15 @@ function spawnDensity(file: string, reports: number): Promise<DensityResult> {
     // the memory settings the bot runs with (its shebang, npm start, the systemd unit)
     const args = [
       '--max-semi-space-size=4',
-      '--import',
-      'tsx',
-      self,
-      '--child',
+      childScript,
       '--density',
       String(reports),
       '--file',
       file,
+      '--days',
+      String(DAYS),
+      '--last-day',
+      LAST_DAY,
     ];
     if (QUICK) args.push('--quick');
     const child = spawn(process.execPath, args, {
@@ -423,17 +298,16 @@ function goal(name: string, figure: string, target: string, ok: boolean): boolea
 }
 
 async function main(): Promise<void> {
-  if (CHILD) {
-    const file = process.argv[process.argv.indexOf('--file') + 1]!;
-    process.stdout.write(JSON.stringify(await runDensity(file, ONLY_DENSITY!)) + '\n');
-    return;
-  }
   console.log(
     `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load ${loadavg()[0]!.toFixed(1)}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}${QUICK ? '; --quick' : ''}`,
   );
   console.log(
     `identify: ${process.env.BENCH_IDENTIFY === 'table' ? "the benchmark's table of generated ranges" : "the project's offline identification (no DNS)"}`,
   );
+  console.log(
+    "queries: run in a child bundled with the command's build options (the code the service runs, no TypeScript loader)",
+  );
+  await buildChild();
   const results: DensityResult[] = [];
   for (const reports of DENSITIES) {
     const file = await buildStore(reports);

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openStore, summariseDay } from '../../src/store/index.ts';
 import { encodeSummary } from '../../src/store/summary.ts';
-import { clearParsedSummaries, MAX_BYTES, parseStored, parsedSummaryBytes } from '../../src/store/summary-cache.ts';
+import {
+  clearParsedSummaries,
+  MAX_BYTES,
+  parseStored,
+  parsedSummaryBytes,
+  rememberedText,
+} from '../../src/store/summary-cache.ts';
 import { aggregate, generateReports, record } from './factories.ts';
 
 const dirs: string[] = [];
@@ -117,5 +123,43 @@ describe('parsed summaries', () => {
     expect(after).toEqual(recomputed);
     expect(after[0]!.sources.find((source) => source.ip === '203.0.113.9')?.messages).toBe(17);
     await store.close();
+  });
+
+  it('a store reads a remembered day that another connection wrote again with its new figures (SQLite)', async () => {
+    clearParsedSummaries();
+    const dir = mkdtempSync(join(tmpdir(), 'summary-cache-'));
+    dirs.push(dir);
+    const url = `sqlite://${join(dir, 'store.sqlite')}`;
+    const day = { domain: 'example.org', date: '2024-05-01' };
+    // a day busy enough that its summary text is remembered
+    const busy = (reportId: string, ips: number, count: number) =>
+      aggregate({
+        domain: day.domain,
+        reportId,
+        begin: `${day.date}T00:00:00Z`,
+        end: `${day.date}T23:59:59Z`,
+        records: Array.from({ length: ips }, (_, index) =>
+          record(`10.1.${index >> 8}.${index & 255}`, count, { dmarc: index % 2 ? 'pass' : 'fail' }),
+        ),
+      });
+    const reader = await openStore(url);
+    const writer = await openStore(url);
+    await writer.ingest(busy('first', 600, 2), 'test');
+    await writer.flush();
+    const first = await reader.summaries(day.domain, day.date, day.date);
+    expect(first[0]!.sources).toHaveLength(600);
+    // read again unchanged: the same figures (answered with the remembered text)
+    expect(await reader.summaries(day.domain, day.date, day.date)).toEqual(first);
+    expect(rememberedText(`dmarc:sum:${day.domain}:${day.date}`)).toBeDefined();
+
+    await writer.ingest(busy('second', 700, 5), 'test');
+    await writer.flush();
+    const after = await reader.summaries(day.domain, day.date, day.date);
+    expect(after).toEqual((await writer.days(day.domain, day.date, day.date)).map(summariseDay));
+    expect(after[0]!.sources).toHaveLength(700);
+    expect(after[0]!.sources.find((source) => source.ip === '10.1.2.180')?.messages).toBe(5);
+    expect(after[0]!.sources.find((source) => source.ip === '10.1.0.1')?.messages).toBe(7);
+    await writer.close();
+    await reader.close();
   });
 });

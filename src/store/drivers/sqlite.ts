@@ -22,6 +22,15 @@ import {
   type BackendOpenOptions,
   type WriteMany,
 } from '../backend.ts';
+import { noteStoredText, rememberedText } from '../summary-cache.ts';
+
+/** Notes the texts read (summary-cache.ts keeps those whose summaries it remembers). */
+function noted<T>(keys: string[], values: T[]): T[] {
+  values.forEach((value, index) => {
+    if (typeof value === 'string') noteStoredText(keys[index]!, value);
+  });
+  return values;
+}
 
 export async function openSqliteBackend(
   url: string,
@@ -55,6 +64,27 @@ export async function openSqliteBackend(
     if (isCorruption(error)) throw new CorruptStoreError(path, `is damaged (${(error as Error).message})`);
     throw new Error(`cannot open the SQLite store ${path}: ${(error as Error).message}`, { cause: error });
   }
+  // A value whose parsed summary is remembered (summary-cache.ts) is compared with the remembered
+  // text in SQLite and read only when it changed: an unchanged one is answered with that text.
+  const readMany = adapter.getMany.bind(adapter);
+  adapter.getMany = (async (keys: string[]) => {
+    const known = keys.map(rememberedText);
+    if (known.every((text) => text === undefined)) return noted(keys, (await readMany(keys)) as unknown[]);
+    const rows = (await adapter.query(
+      `SELECT k.column1 AS key, t.value = k.column2 AS same, CASE WHEN t.value = k.column2 THEN NULL ELSE t.value END AS value
+       FROM (VALUES ${keys.map(() => '(?, ?)').join(', ')}) AS k LEFT JOIN ${adapter.opts.table ?? 'keyv'} AS t ON t.key = k.column1`,
+      ...keys.flatMap((key, index) => [key, known[index] ?? null]),
+    )) as Array<{ key: string; same: number | null; value: string | null }>;
+    const byKey = new Map(rows.map((row) => [row.key, row]));
+    return noted(
+      keys,
+      keys.map((key, index) => {
+        const row = byKey.get(key);
+        if (row?.same === 1) return known[index];
+        return row?.value ?? undefined;
+      }),
+    );
+  }) as typeof adapter.getMany;
   // The adapter has no setMany: keyv would issue one INSERT per key. One multi-row upsert per
   // chunk writes the same rows (keyv's layout: "<namespace>:<key>" -> JSON {value, expires}).
   const table = adapter.opts.table ?? 'keyv';
