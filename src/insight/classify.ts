@@ -8,7 +8,7 @@ import type { DayData } from '../store/summary.ts';
 import type { DayWindow, Hint, SenderIdentity, SourceClass } from './types.ts';
 import type { GroupedSources, SenderGroup } from './groups.ts';
 import { buildGroupTable, COUNTER, FailureHints, ipCount, materialize, type GroupTable } from './group-table.ts';
-import { explainFailures, hint } from './hints.ts';
+import { explainFailures, hint, type FailureCode } from './hints.ts';
 import { markLookup, type MarkLookup } from './marks.ts';
 import { emptyStat, rate } from './stats.ts';
 
@@ -121,8 +121,8 @@ export interface WindowClasses {
   domain: string;
   table: GroupTable;
   classes: SourceClass[];
-  /** the hint shown for each group (classHint) */
-  hints: Array<Hint | null>;
+  /** the hint shown for a group (classHint), built when first asked (a busy month's groups are mostly never shown) */
+  hint(group: number): Hint | null;
   /** the failure hint of a group (explainFailures of its figures), worked out again when asked */
   failureHint(group: number): Hint | null;
 }
@@ -156,7 +156,8 @@ export function classifyTable(
 ): WindowClasses {
   const failures = new FailureHints(table);
   const classes = new Array<SourceClass>(table.size);
-  const hints = new Array<Hint | null>(table.size);
+  // the failure code of each group (null: nothing fails); hints are built from it when asked
+  const codes = new Array<FailureCode | null>(table.size);
   // one facts object, refilled per group (classifySource keeps nothing of it); its failure hint
   // only carries the code, which is all classifySource reads
   const stat = emptyStat();
@@ -174,6 +175,7 @@ export function classifyTable(
     const identity = table.identities[group]!;
     context.forwarder = identity.forwarder;
     const code = failures.code(group, context);
+    codes[group] = code;
     stat.messages = table.counters[group * 8 + COUNTER.messages]!;
     stat.dmarcPass = table.counters[group * 8 + COUNTER.dmarcPass]!;
     facts.mark = table.marks[group]!;
@@ -184,20 +186,32 @@ export function classifyTable(
       codeOnly.code = code;
       facts.failureHint = codeOnly;
     }
-    const sourceClass = classifySource(facts, t);
-    classes[group] = sourceClass;
-    if (code === null) hints[group] = null;
-    else if (sourceClass === 'spoofing') {
-      // classHint of a spoofing source: only the failing count of the failure hint is kept
-      const subject = ipCount(table, group) === 1 ? table.keys[group]! : identity.name;
-      hints[group] = hint('spoofing', { domain, subject, failing: failures.figures.failing });
-    } else hints[group] = failures.hintOf(group, code);
+    classes[group] = classifySource(facts, t);
   }
+  const hints = new Array<Hint | null | undefined>(table.size);
+  const hintOf = (group: number): Hint | null => {
+    const known = hints[group];
+    if (known !== undefined) return known;
+    const code = codes[group]!;
+    let shown: Hint | null;
+    if (code === null) shown = null;
+    else if (classes[group] === 'spoofing') {
+      // classHint of a spoofing source: only the failing count of the failure hint is kept
+      const subject = ipCount(table, group) === 1 ? table.keys[group]! : table.identities[group]!.name;
+      const failing = table.counters[group * 8 + COUNTER.messages]! - table.counters[group * 8 + COUNTER.dmarcPass]!;
+      shown = hint('spoofing', { domain, subject, failing });
+    } else {
+      // the figures hintOf reads are those of the last code() call: work this group's out again
+      failures.code(group, { forwarder: table.identities[group]!.forwarder, domain });
+      shown = failures.hintOf(group, code);
+    }
+    return (hints[group] = shown);
+  };
   const failureHint = (group: number) =>
     classes[group] === 'spoofing'
       ? failures.hint(group, { forwarder: table.identities[group]!.forwarder, domain })
-      : hints[group]!;
-  return { domain, table, classes, hints, failureHint };
+      : hintOf(group);
+  return { domain, table, classes, hint: hintOf, failureHint };
 }
 
 /** One group of WindowClasses as a ClassifiedGroup: its SenderGroup object is built when read. */
@@ -212,7 +226,7 @@ class TableClassified implements ClassifiedGroup {
     private readonly index: number,
   ) {
     this.class = source.classes[index]!;
-    this.hint = source.hints[index]!;
+    this.hint = source.hint(index);
   }
 
   get failureHint(): Hint | null {

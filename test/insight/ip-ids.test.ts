@@ -105,7 +105,7 @@ function classified(days: readonly DaySummary[], identities: Record<string, Send
       counters: Array.from(table.counters.subarray(group * 8, group * 8 + 8)),
       days: table.activeDays[group],
       class: window.classes[group],
-      hint: window.hints[group],
+      hint: window.hint(group),
     })),
     ips: table.ips.map((ip) => [ip, view.get(ip)?.class, view.has(ip)]),
     stranger: view.get('203.0.113.1'),
