@@ -2,7 +2,6 @@
 // documents to the pure insight functions. The loaders also work out what a question covers: which
 // reports fall in a digest's period, which day ranges to read, the hints for identification.
 
-import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
 import {
