@@ -126,8 +126,9 @@ function memoById(identify: Identify): Array<SenderIdentity | undefined> {
   if (!entry || entry.generation !== ipIds.generation)
     memoIds.set(identify, (entry = { generation: ipIds.generation, byId: [] }));
   const { byId } = entry;
-  // pushed, not written past the end: the array stays a fast one
-  while (byId.length < ipIds.size) byId.push(undefined);
+  // pushed, not written past the end: the array stays a fast one (the size read once: this runs
+  // 20-30k times before the JIT has compiled anything)
+  for (let size = ipIds.size; byId.length < size;) byId.push(undefined);
   return byId;
 }
 
@@ -177,7 +178,7 @@ export async function identifyDays(
   const columns = ipIds.columnsOf(days);
   const generation = ipIds.generation;
   const byId = new Array<SenderIdentity | undefined>();
-  while (byId.length < ipIds.size) byId.push(undefined);
+  for (let size = ipIds.size; byId.length < size;) byId.push(undefined);
   let memoed = memoById(identify);
   // the IPs met so far, by id (identified, or waiting for it)
   const met = new Uint8Array(ipIds.size);
@@ -199,7 +200,8 @@ export async function identifyDays(
       let known: SenderIdentity | undefined;
       if (!options.dns) {
         known = memoed[id];
-        if (!known && (known = memo.get(ip))) memoed[id] = known;
+        // a cold start's memo is empty: no lookup of 20-30k IPs that cannot be there
+        if (!known && memo.size > 0 && (known = memo.get(ip))) memoed[id] = known;
       }
       if (known) identities[ip] = byId[id] = known;
       else if (offline) {
