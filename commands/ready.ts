@@ -6,10 +6,11 @@ import type { CommandDef } from '../src/command-kit/types.ts';
 import { identifyFor } from '../src/context.ts';
 import { en, type MessageKey } from '../src/i18n/en.ts';
 import type { Translator } from '../src/i18n/index.ts';
-import { blocks, cutList, translatorFor, windowNote } from '../src/i18n/present.ts';
+import { blocks, moreText, translatorFor, windowNote } from '../src/i18n/present.ts';
 import { readinessDnsBlocks } from '../src/dns-check/present.ts';
 import { readyWithDns } from '../src/dns-check/query.ts';
 import { queryReady } from '../src/insight/index.ts';
+import { sourceList } from '../src/insight/readiness.ts';
 import type { Readiness, ReadinessBlocker, ReadinessCheck, ReportedPolicy } from '../src/insight/types.ts';
 import type { ReplyBlock, ReplyTone } from '../src/reply/model.ts';
 
@@ -45,7 +46,13 @@ const SOURCE_ROWS = 15;
 
 function readinessBlocks(t: Translator, result: Readiness, withHeader: boolean): ReplyBlock[] {
   const f = result.figures;
-  const sources = cutList(t, result.sources, SOURCE_ROWS, (s) => s.messages);
+  // the first rows and the count, without building the list of every sender group
+  const list = sourceList(result);
+  const shown = list.first(SOURCE_ROWS);
+  const more =
+    list.count > shown.length
+      ? moreText(t, list.count - shown.length, list.messages() - shown.reduce((sum, s) => sum + s.messages, 0))
+      : null;
   const age = result.policyAge;
   const blockerText = (b: ReadinessBlocker) =>
     t
@@ -82,7 +89,7 @@ function readinessBlocks(t: Translator, result: Readiness, withHeader: boolean):
       tone: 'warning',
       items: result.blockers.map(blockerText),
     },
-    result.sources.length > 0 && {
+    list.count > 0 && {
       type: 'table',
       title: t.t('label.sources'),
       columns: [
@@ -93,20 +100,20 @@ function readinessBlocks(t: Translator, result: Readiness, withHeader: boolean):
         t.t('label.days'),
       ],
       rows: [
-        ...sources.shown.map((s) => [
+        ...shown.map((s) => [
           s.mark ? `${s.sender} (${t.t(s.mark === 'mine' ? 'mark.mine' : 'mark.spoof')})` : s.sender,
           t.t(`class.${s.class}` as MessageKey),
           t.number(s.messages),
           t.percent(s.passRate),
           t.number(s.activeDays),
         ]),
-        ...(sources.more ? [[sources.more, '', '', '', '']] : []),
+        ...(more ? [[more, '', '', '', '']] : []),
       ],
     },
-    result.sources.length > 0 && {
+    list.count > 0 && {
       type: 'context',
       text: t.t('ready.sourcesTotal', {
-        count: result.sources.length,
+        count: list.count,
         messages: f.messages,
         spoofing: f.spoofingMessages,
       }),

@@ -16,6 +16,10 @@ import { redactSecrets } from './text/redact.ts';
 
 export { ConfigError, isTimeZone };
 
+// The settings are checked once or twice a process: zod's compiled object parsers (new Function per
+// object schema) cost more to build than they save on so few parses. Set before any schema is made.
+z.config({ jitless: true });
+
 /** Exit status for a configuration error (sysexits EX_CONFIG); the systemd unit does not restart on it. */
 export const EXIT_CONFIG = 78;
 

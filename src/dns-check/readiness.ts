@@ -5,6 +5,7 @@
 
 import { organizationalDomain } from '../reader/alignment.ts';
 import type { Readiness, ReportedPolicy, SourceClass } from '../insight/types.ts';
+import { readinessWith, sourceList } from '../insight/readiness.ts';
 import { pairKey, pairOffsets, ROW_MAPS, summaryRows, type DayData } from '../store/summary.ts';
 import { effectiveDmarc, parseDmarcRecord, suggestedDmarc } from './dmarc.ts';
 import { dnsBlockers } from './index.ts';
@@ -31,8 +32,8 @@ const LEGITIMATE: ReadonlySet<SourceClass> = new Set<SourceClass>(['aligned', 'l
 
 /** Sources `ready` counts as legitimate (and not marked spoof), with their top IPs. */
 export function legitimateSenders(readiness: Readiness, ipsPerSender = 3): LegitimateSender[] {
-  return readiness.sources
-    .filter((source) => source.mark !== 'spoof' && (LEGITIMATE.has(source.class) || source.mark === 'mine'))
+  return sourceList(readiness)
+    .where((source) => source.mark !== 'spoof' && (LEGITIMATE.has(source.class) || source.mark === 'mine'))
     .map((source) => ({ sender: source.sender, ips: source.ips.slice(0, ipsPerSender) }));
 }
 
@@ -161,17 +162,17 @@ export function applyDnsChecks(readiness: Readiness, report: DnsReport): Readine
     published: publishedPolicy(report, readiness.policy),
     nextRecord: null,
   };
+  // copied as a spread would, but the list of sources stays unbuilt until read
   if (blockers.length === 0)
-    return { ...readiness, checks, dns: { ...dns, nextRecord: nextRecord(readiness, report) } };
+    return readinessWith(readiness, { checks, dns: { ...dns, nextRecord: nextRecord(readiness, report) } });
   const first = blockers[0]!;
-  return {
-    ...readiness,
+  return readinessWith(readiness, {
     checks,
-    verdict: 'not-ready',
+    verdict: 'not-ready' as const,
     nextStep: {
-      code: 'dns-fix',
+      code: 'dns-fix' as const,
       params: { domain: readiness.domain, check: first.id, fix: first.fix ?? first.detail },
     },
     dns,
-  };
+  });
 }

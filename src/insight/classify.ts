@@ -8,7 +8,7 @@ import type { DayData } from '../store/summary.ts';
 import type { DayWindow, Hint, SenderIdentity, SourceClass } from './types.ts';
 import type { GroupedSources, SenderGroup } from './groups.ts';
 import { buildGroupTable, COUNTER, FailureHints, ipCount, materialize, type GroupTable } from './group-table.ts';
-import { explainFailures, hint } from './hints.ts';
+import { explainFailures, hint, type FailureCode } from './hints.ts';
 import { markLookup, type MarkLookup } from './marks.ts';
 import { emptyStat, rate } from './stats.ts';
 
@@ -121,7 +121,7 @@ export interface WindowClasses {
   domain: string;
   table: GroupTable;
   classes: SourceClass[];
-  /** the hint shown for a group (classHint); a spoofing group's is made when asked */
+  /** the hint shown for a group (classHint), built when first asked (a busy month's groups are mostly never shown) */
   hint(group: number): Hint | null;
   /** the failure hint of a group (explainFailures of its figures), worked out again when asked */
   failureHint(group: number): Hint | null;
@@ -156,8 +156,8 @@ export function classifyTable(
 ): WindowClasses {
   const failures = new FailureHints(table);
   const classes = new Array<SourceClass>(table.size);
-  // undefined: a spoofing group's hint, made by hintOf when asked
-  const hints = new Array<Hint | null | undefined>(table.size);
+  // the failure code of each group (null: nothing fails); hints are built from it when asked
+  const codes = new Array<FailureCode | null>(table.size);
   // one facts object, refilled per group (classifySource keeps nothing of it); its failure hint
   // only carries the code, which is all classifySource reads
   const stat = emptyStat();
@@ -175,6 +175,7 @@ export function classifyTable(
     const identity = table.identities[group]!;
     context.forwarder = identity.forwarder;
     const code = failures.code(group, context);
+    codes[group] = code;
     stat.messages = table.counters[group * 8 + COUNTER.messages]!;
     stat.dmarcPass = table.counters[group * 8 + COUNTER.dmarcPass]!;
     facts.mark = table.marks[group]!;
@@ -185,19 +186,26 @@ export function classifyTable(
       codeOnly.code = code;
       facts.failureHint = codeOnly;
     }
-    const sourceClass = classifySource(facts, t);
-    classes[group] = sourceClass;
-    // most groups of a busy window are spoofing, and few of their hints are ever shown
-    hints[group] = code === null ? null : sourceClass === 'spoofing' ? undefined : failures.hintOf(group, code);
+    classes[group] = classifySource(facts, t);
   }
+  const hints = new Array<Hint | null | undefined>(table.size);
   const hintOf = (group: number): Hint | null => {
     const known = hints[group];
     if (known !== undefined) return known;
-    // classHint of a spoofing source: only the failing count of the failure hint is kept
-    const base = group * 8;
-    const failing = table.counters[base + COUNTER.messages]! - table.counters[base + COUNTER.dmarcPass]!;
-    const subject = ipCount(table, group) === 1 ? table.keys[group]! : table.identities[group]!.name;
-    return (hints[group] = hint('spoofing', { domain, subject, failing }));
+    const code = codes[group]!;
+    let shown: Hint | null;
+    if (code === null) shown = null;
+    else if (classes[group] === 'spoofing') {
+      // classHint of a spoofing source: only the failing count of the failure hint is kept
+      const subject = ipCount(table, group) === 1 ? table.keys[group]! : table.identities[group]!.name;
+      const failing = table.counters[group * 8 + COUNTER.messages]! - table.counters[group * 8 + COUNTER.dmarcPass]!;
+      shown = hint('spoofing', { domain, subject, failing });
+    } else {
+      // the figures hintOf reads are those of the last code() call: work this group's out again
+      failures.code(group, { forwarder: table.identities[group]!.forwarder, domain });
+      shown = failures.hintOf(group, code);
+    }
+    return (hints[group] = shown);
   };
   const failureHint = (group: number) =>
     classes[group] === 'spoofing'

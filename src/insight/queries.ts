@@ -2,7 +2,6 @@
 // documents to the pure insight functions. The loaders also work out what a question covers: which
 // reports fall in a digest's period, which day ranges to read, the hints for identification.
 
-import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
 import type { DayDoc, IpEntry, ReportStore, SourceStat } from '../store/types.ts';
 import {
@@ -39,7 +38,7 @@ import { DEFAULT_THRESHOLDS, readiness, readinessOutline, type ReadinessOutline 
 import { authKeyParts, addDays, inWindow, utcDay, windowEnding } from './stats.ts';
 import { sources, summary } from './summary.ts';
 import { dict, own } from '../store/dict.ts';
-import { byIdOf, ipIds, setIdentity } from './ip-ids.ts';
+import { identityRecord, ipIds, setIdentity } from './ip-ids.ts';
 
 /** Reports' DKIM d= and SPF domains of a source, which help recognise a service without DNS. */
 export function identifyHints(stats: Iterable<Pick<SourceStat, 'dkim' | 'spf'>>): IdentifyHints {
@@ -127,8 +126,9 @@ function memoById(identify: Identify): Array<SenderIdentity | undefined> {
   if (!entry || entry.generation !== ipIds.generation)
     memoIds.set(identify, (entry = { generation: ipIds.generation, byId: [] }));
   const { byId } = entry;
-  // pushed, not written past the end: the array stays a fast one
-  while (byId.length < ipIds.size) byId.push(undefined);
+  // pushed, not written past the end: the array stays a fast one (the size read once: this runs
+  // 20-30k times before the JIT has compiled anything)
+  for (let size = ipIds.size; byId.length < size;) byId.push(undefined);
   return byId;
 }
 
@@ -173,18 +173,21 @@ export async function identifyDays(
   options: { dns: boolean; only?: ReadonlySet<string> } = { dns: false },
 ): Promise<Record<string, SenderIdentity>> {
   const memo = memoOf(identify);
-  const identities = dict<SenderIdentity>();
+  // the IPs identified, in the order the record lists them, and their ids
+  const order: string[] = [];
+  const orderIds: number[] = [];
   ipIds.begin();
   const columns = ipIds.columnsOf(days);
   const generation = ipIds.generation;
   const byId = new Array<SenderIdentity | undefined>();
-  while (byId.length < ipIds.size) byId.push(undefined);
+  for (let size = ipIds.size; byId.length < size;) byId.push(undefined);
   let memoed = memoById(identify);
   // the IPs met so far, by id (identified, or waiting for it)
   const met = new Uint8Array(ipIds.size);
   // IPs not remembered, with their id and the row (and its day's string table) of the first record seen
   const unknown = new Map<string, { id: number; stored: StoredDaySummary; row: number }>();
   let seen = 0;
+  const memoWasEmpty = memo.size === 0;
   // offline and synchronous when the identifier can: no promise per IP
   const offline = options.dns ? undefined : identify.offline;
   scan: for (let d = 0; d < days.length; d++) {
@@ -200,13 +203,20 @@ export async function identifyDays(
       let known: SenderIdentity | undefined;
       if (!options.dns) {
         known = memoed[id];
-        if (!known && (known = memo.get(ip))) memoed[id] = known;
+        // a cold start's memo is empty: no lookup of 20-30k IPs that cannot be there (the memo
+        // grows here only by IPs this scan has already met)
+        if (!known && !memoWasEmpty && (known = memo.get(ip))) memoed[id] = known;
       }
-      if (known) identities[ip] = byId[id] = known;
-      else if (offline) {
+      if (known) {
+        byId[id] = known;
+        order.push(ip);
+        orderIds.push(id);
+      } else if (offline) {
         // the offline identities are built by one literal already (one hidden class)
         const identity = offline(ip, rowHints(stored, row));
-        identities[ip] = byId[id] = identity;
+        byId[id] = identity;
+        order.push(ip);
+        orderIds.push(id);
         remember(identify, ip, identity, true, id);
         // the memo was let go at its limit: so were its identities by id
         if (memoIds.get(identify)?.byId !== memoed) memoed = memoById(identify);
@@ -226,13 +236,14 @@ export async function identifyDays(
     );
     chunk.forEach((ip, index) => {
       const identity = sharedShape(found[index]!);
-      identities[ip] = identity;
-      byId[unknown.get(ip)!.id] = identity;
+      const { id } = unknown.get(ip)!;
+      byId[id] = identity;
+      order.push(ip);
+      orderIds.push(id);
       remember(identify, ip, identity);
     });
   }
-  byIdOf.set(identities, { generation, byId });
-  return identities;
+  return identityRecord(order, orderIds, byId, generation);
 }
 
 /** How a query looks the window's identities up: by row, and as key columns when it can. */

@@ -154,23 +154,83 @@ export function policyAge(
   return { since, days: days_, atLeast: since === dates[dates.length - 1] };
 }
 
+/**
+ * The readiness of a domain. Its `sources`, every sender group in order, is built when first read
+ * (a busy month has 20-30k groups to sort and build); sourceList answers what `ready` shows of it
+ * without building it.
+ */
 export function readiness(input: ReadinessInput): Readiness {
-  const { spoofing: _, ...result } = assess(input, true);
-  return result as Readiness;
+  const { outline: o, sources } = assess(input);
+  const result: Readiness = {
+    domain: o.domain,
+    window: o.window,
+    verdict: o.verdict,
+    checks: o.checks,
+    blockers: o.blockers,
+    get sources() {
+      return sources.all();
+    },
+    policy: o.policy,
+    policyAge: o.policyAge,
+    whyNotReject: o.whyNotReject,
+    figures: o.figures,
+    nextStep: o.nextStep,
+  };
+  sourceLists.set(Object.getOwnPropertyDescriptor(result, 'sources')!.get!, sources);
+  return result;
 }
 
 /**
  * readiness without the list of every sender group (what the digest shows: the verdict, the next
- * step, the blockers and the spoofing totals); a busy month has 20-30k groups to sort and build.
+ * step, the blockers and the spoofing totals).
  */
 export type ReadinessOutline = Omit<Readiness, 'sources'> & { spoofing: { sources: number; messages: number } };
 
 export function readinessOutline(input: ReadinessInput): ReadinessOutline {
-  const { sources: _, ...outline } = assess(input, false);
-  return outline;
+  return assess(input).outline;
 }
 
-function assess(input: ReadinessInput, withSources: boolean): ReadinessOutline & { sources?: ReadinessSource[] } {
+/** What is shown of a Readiness's sender groups, read without building the list of all of them. */
+export interface SourceList {
+  /** how many sender groups there are */
+  count: number;
+  /** the first `n` of `sources` */
+  first(n: number): ReadinessSource[];
+  /** the messages of all sender groups */
+  messages(): number;
+  /** the sources whose class and mark pass `test`, in the order of `sources` */
+  where(test: (source: Pick<ReadinessSource, 'class' | 'mark'>) => boolean): ReadinessSource[];
+}
+
+/** The lazy lists of readiness(), by the getter of their `sources` (a copy made by readinessWith keeps it). */
+const sourceLists = new WeakMap<object, SourceList>();
+
+export function sourceList(result: Readiness): SourceList {
+  const getter = Object.getOwnPropertyDescriptor(result, 'sources')?.get;
+  const lazy = getter && sourceLists.get(getter);
+  if (lazy) return lazy;
+  const all = result.sources;
+  return {
+    count: all.length,
+    first: (n) => all.slice(0, Math.max(0, n)),
+    messages: () => all.reduce((sum, source) => sum + source.messages, 0),
+    where: (test) => all.filter(test),
+  };
+}
+
+/**
+ * A copy of a Readiness with some fields replaced or added (as a spread would, in the same key
+ * order), whose sources are still built only when read.
+ */
+export function readinessWith<T extends object>(result: Readiness, changes: T): Omit<Readiness, keyof T> & T {
+  const copy = Object.defineProperties({}, Object.getOwnPropertyDescriptors(result)) as Readiness;
+  return Object.assign(copy, changes);
+}
+
+function assess(input: ReadinessInput): {
+  outline: ReadinessOutline;
+  sources: SourceList & { all(): ReadinessSource[] };
+} {
   const { domain, days, thresholds: t, window } = input;
   const classified =
     input.classified?.domain === domain
@@ -429,14 +489,12 @@ function assess(input: ReadinessInput, withSources: boolean): ReadinessOutline &
     passRate,
   };
   const nextStep = chooseNextStep({ verdict, level, domain, blockers, figures, t, policy, whyNotReject });
-  const sources = withSources ? inOrder(Array.from({ length: table.size }, (_, group) => group)).map(sourceOf) : [];
-  return {
+  const outline: ReadinessOutline = {
     domain,
     window,
     verdict,
     checks,
     blockers,
-    sources,
     spoofing: { sources: spoofingIps, messages: spoofingMessages },
     policy,
     policyAge: age,
@@ -444,6 +502,55 @@ function assess(input: ReadinessInput, withSources: boolean): ReadinessOutline &
     figures,
     nextStep,
   };
+  return { outline, sources: lazySources(table.size, byOrder, sourceOf, classes, table.marks, volume) };
+}
+
+/** The sources of assess, in order, built when asked: all of them, or the first few, or some. */
+function lazySources(
+  size: number,
+  byOrder: (a: number, b: number) => number,
+  sourceOf: (group: number) => ReadinessSource,
+  classes: readonly ReadinessSource['class'][],
+  marks: ReadonlyArray<ReadinessSource['mark']>,
+  volume: Float64Array,
+): SourceList & { all(): ReadinessSource[] } {
+  let all: ReadinessSource[] | null = null;
+  const list = {
+    count: size,
+    all: (): ReadinessSource[] =>
+      (all ??= Array.from({ length: size }, (_, group) => group)
+        .sort(byOrder)
+        .map(sourceOf)),
+    first(n: number): ReadinessSource[] {
+      if (all || n >= size) return list.all().slice(0, Math.max(0, n));
+      // the n first groups by one pass (byOrder is a total order: the same as the sorted list's head)
+      const top: number[] = [];
+      for (let group = 0; n > 0 && group < size; group++) {
+        if (top.length === n && byOrder(group, top[n - 1]!) > 0) continue;
+        let at = top.length;
+        while (at > 0 && byOrder(group, top[at - 1]!) < 0) at--;
+        top.splice(at, 0, group);
+        if (top.length > n) top.pop();
+      }
+      return top.map(sourceOf);
+    },
+    messages(): number {
+      let sum = 0;
+      for (let group = 0; group < size; group++) sum += volume[group]!;
+      return sum;
+    },
+    where(test: (source: Pick<ReadinessSource, 'class' | 'mark'>) => boolean): ReadinessSource[] {
+      const facts: Pick<ReadinessSource, 'class' | 'mark'> = { class: 'aligned', mark: null };
+      const groups: number[] = [];
+      for (let group = 0; group < size; group++) {
+        facts.class = classes[group]!;
+        facts.mark = marks[group]!;
+        if (test(facts)) groups.push(group);
+      }
+      return groups.sort(byOrder).map(sourceOf);
+    },
+  };
+  return list;
 }
 
 function chooseNextStep(input: {

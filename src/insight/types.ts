@@ -230,7 +230,7 @@ export interface Readiness {
   verdict: ReadinessVerdict;
   checks: ReadinessCheck[];
   blockers: ReadinessBlocker[];
-  /** every sender group, largest first */
+  /** every sender group, largest first (readiness() builds it when first read: see sourceList) */
   sources: ReadinessSource[];
   policy: ReportedPolicy | null;
   /** how long the reports have shown the current policy (p and t=) */

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { decodeSummary, encodeSummary, type DaySummary, type SummarySource } from '../../src/store/summary.ts';
-import { dict } from '../../src/store/dict.ts';
+import { dict, own } from '../../src/store/dict.ts';
 import { summaryHead } from './summary-head.ts';
 import { emptyStat } from '../../src/insight/stats.ts';
 import { bareIdentity } from '../../src/insight/group-table.ts';
@@ -188,5 +188,39 @@ describe('IP ids in the window queries', () => {
       expect(table.keys[group!]).toBe('192.0.2.2');
       expect(table.keys.filter((key) => key === '192.0.2.2')).toHaveLength(1);
     }
+  });
+});
+
+describe("identifyDays' record of identities", () => {
+  it('reads, lists and takes writes as a plain record, before and after the ids are forgotten', async () => {
+    const days = month(7, 40).map((day) => decodeSummary(encodeSummary(day)));
+    const identities = await identifyDays(identifier(), days, { dns: false });
+    // every IP once, in the order the days first show it, with its offline identity
+    const order = [...new Set(days.flatMap((day) => day.sources.map((source) => source.ip)))];
+    const expected = dict<SenderIdentity>();
+    for (const ip of order) expected[ip] = offlineOf(ip);
+    const check = () => {
+      expect(Object.keys(identities)).toEqual(order);
+      expect({ ...identities }).toEqual({ ...expected });
+      expect(JSON.stringify(identities)).toBe(JSON.stringify(expected));
+      for (const ip of [order[0]!, order[17]!, '203.0.113.9', '__proto__', 'constructor', 'then']) {
+        expect(own(identities, ip)).toEqual(own(expected, ip));
+        expect(identities[ip]).toEqual(expected[ip]);
+        expect(ip in identities).toBe(ip in expected);
+      }
+    };
+    check();
+    const ip = order[5]!;
+    const changed = { ...bareIdentity(ip), key: 'own', name: 'Own', by: 'known' as const, service: 'own' };
+    setIdentity(identities, ip, changed);
+    expected[ip] = changed;
+    check();
+    ipIds.begin(0);
+    check();
+    const added = { ...bareIdentity('203.0.113.9') };
+    identities['203.0.113.9'] = added;
+    expected['203.0.113.9'] = added;
+    order.push('203.0.113.9');
+    check();
   });
 });

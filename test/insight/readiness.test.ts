@@ -2,7 +2,13 @@
 // Each history is small enough to count by hand: the expected figures follow from its construction.
 
 import { describe, expect, it } from 'vitest';
-import { readiness, DEFAULT_THRESHOLDS, reportedPolicy } from '../../src/insight/readiness.ts';
+import {
+  readiness,
+  readinessWith,
+  DEFAULT_THRESHOLDS,
+  reportedPolicy,
+  sourceList,
+} from '../../src/insight/readiness.ts';
 import { windowEnding } from '../../src/insight/stats.ts';
 import type { MarksDoc } from '../../src/store/types.ts';
 import type { PolicyPublished } from '../../src/model.ts';
@@ -450,5 +456,44 @@ describe('reported policy', () => {
       lastSeen: endDay,
     });
     expect(reportedPolicy(days, 'other.example', window)).toBeNull();
+  });
+});
+
+describe('the list of sender groups, read in part', () => {
+  // groups of every rank: an unconfirmed relay, legitimate failing and aligned senders, spoofing
+  // sources of equal volume (their order is decided by the key)
+  const days = month(policy(domain, 'none'), (index) => [
+    spfUnaligned(relay, 3, domain, 'isp.example'),
+    mixed('192.0.2.20', 4, 3, domain),
+    aligned('192.0.2.30', 1 + (index % 3), domain),
+    ...Array.from({ length: 12 }, (_, i) => noAuth(`203.0.113.${((index * 7 + i) % 40) + 1}`, 1 + (i % 2), domain)),
+  ]);
+  const input = {
+    domain,
+    days,
+    identities: {},
+    marks: mark('192.0.2.30', 'mine'),
+    thresholds: DEFAULT_THRESHOLDS,
+    window,
+  };
+
+  it('gives the head, the count, the messages and a selection of the sorted list without building it', () => {
+    const lazy = sourceList(readiness(input));
+    const all = readiness(input).sources;
+    expect(all.length).toBeGreaterThan(20);
+    expect(lazy.count).toBe(all.length);
+    for (const n of [0, 1, 3, 15, all.length, all.length + 5]) expect(lazy.first(n)).toEqual(all.slice(0, n));
+    expect(lazy.messages()).toBe(all.reduce((sum, source) => sum + source.messages, 0));
+    const test = (s: { class: string; mark: string | null }) => s.class !== 'spoofing' || s.mark === 'mine';
+    expect(lazy.where(test)).toEqual(all.filter(test));
+  });
+
+  it('a copy with changes reads as a spread copy, and its sources are still the same list', () => {
+    const result = readiness(input);
+    const copy = readinessWith(result, { checks: [], verdict: 'not-ready' as const, extra: 1 });
+    const spread = { ...readiness(input), checks: [], verdict: 'not-ready' as const, extra: 1 };
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(spread));
+    expect(sourceList(copy).first(5)).toEqual(spread.sources.slice(0, 5));
+    expect(copy.sources).toBe(result.sources);
   });
 });
