@@ -212,6 +212,37 @@ function nextEntry(zip: yauzl.ZipFile, source: string): Promise<yauzl.Entry | nu
   });
 }
 
+// A deflated entry this small (most report attachments) is inflated in one synchronous call, as a
+// small gzip part is: yauzl's stream pays zlib's stream cost for every chunk. Its declared size
+// bounds the output, and an entry that does not inflate to exactly that is read by the stream,
+// which refuses it as before.
+const SMALL_ZIP_COMPRESSED = 256 * 1024;
+const SMALL_ZIP_INFLATED = 1024 * 1024;
+const ZIP_SLICE = 16 * 1024;
+
+/** A small deflated entry inflated in one call, or null when it is larger, or does not inflate to its declared size. */
+async function inflateSmallEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, budget: number): Promise<Buffer | null> {
+  const size = entry.uncompressedSize;
+  if (entry.compressionMethod !== 8 || entry.isEncrypted() || entry.compressedSize > SMALL_ZIP_COMPRESSED) return null;
+  if (size === 0 || size > SMALL_ZIP_INFLATED || size > budget) return null;
+  try {
+    const raw = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+      zip.openReadStream(entry, { decodeFileData: false }, (error, opened) => {
+        if (error || !opened) reject(error ?? new Error('no stream'));
+        else resolve(opened);
+      });
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of raw as AsyncIterable<Buffer>) chunks.push(chunk);
+    const inflated = zlib.inflateRawSync(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), {
+      maxOutputLength: size,
+    });
+    return inflated.length === size ? inflated : null;
+  } catch {
+    return null;
+  }
+}
+
 /** An entry's inflated bytes, at most `budget` of them; `done` learns how many once all are read. */
 async function* entryChunks(
   zip: yauzl.ZipFile,
@@ -220,6 +251,12 @@ async function* entryChunks(
   budget: number,
   done: (size: number) => void,
 ): AsyncGenerator<Buffer> {
+  const small = await inflateSmallEntry(zip, entry, budget);
+  if (small) {
+    for (let at = 0; at < small.length; at += ZIP_SLICE) yield small.subarray(at, at + ZIP_SLICE);
+    done(small.length);
+    return;
+  }
   const stream = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) => {
     zip.openReadStream(entry, (error, opened) => {
       if (error || !opened)

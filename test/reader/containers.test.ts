@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { AggregateReport } from '../../src/model.ts';
 import { parseAggregateXml, readReports } from '../../src/reader/index.ts';
+import { openMergingSink } from '../../src/store/merge.ts';
 import { aggregateXml, gzipBomb, mail, zip } from '../fixtures/build.ts';
 
 const xml = aggregateXml({
@@ -121,6 +122,16 @@ describe('bombs', () => {
     // yauzl notices the size mismatch first (bad-zip); our own counter would stop it at the cap
     expect(['bad-zip', 'too-large']).toContain(errors[0]!.code);
     expect(errors[0]!.source).toBe('liar.zip > liar.xml');
+  });
+
+  it('refuses a small zip entry that declares more than it inflates to, with or without a sink', async () => {
+    const content = Buffer.from(aggregateXml());
+    const archive = zip([{ name: 'short.xml', content, declaredSize: content.length + 10 }]);
+    for (const sink of [undefined, openMergingSink]) {
+      const { reports, errors } = await readReports(archive, { source: 'short.zip' }, sink);
+      expect(reports).toEqual([]);
+      expect(errors.map((e) => [e.code, e.source])).toEqual([['bad-zip', 'short.zip > short.xml']]);
+    }
   });
 
   it('refuses an XML entity bomb (billion laughs) with xml-entities', async () => {
