@@ -279,14 +279,18 @@ function askReady(file: string, runs: number): { bestMs: number; medianMs: numbe
   return { bestMs: times[0]!, medianMs: quantile(times, 0.5), output };
 }
 
-/** The build is what `ask` runs: rebuilt when a source is newer than it. */
+/** The build is what `ask` runs: rebuilt when a source or the build script is newer than it. */
 function ensureBuild(): void {
   const bin = join(root, 'dist/src/bin.js');
   const newest = (dir: string): number =>
     readdirSync(join(root, dir), { withFileTypes: true, recursive: true })
       .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
       .reduce((max, entry) => Math.max(max, statSync(join(entry.parentPath, entry.name)).mtimeMs), 0);
-  if (existsSync(bin) && statSync(bin).mtimeMs >= Math.max(newest('src'), newest('commands'))) return;
+  if (
+    existsSync(bin) &&
+    statSync(bin).mtimeMs >= Math.max(newest('src'), newest('commands'), statSync(join(root, 'build.ts')).mtimeMs)
+  )
+    return;
   console.log('build: npm run build');
   const result = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) throw new Error('npm run build failed');
