@@ -10,7 +10,6 @@
 // --discard: passes without store writes (IMAP + reader only), as bench:ingest's second pass.
 // AB_NODE_ARGS: extra node flags for the children (e.g. "--cpu-prof --cpu-prof-dir=DIR").
 // Run with your own TMPDIR.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,13 +18,7 @@ import { reportMailBacklog } from '../../src/generate/index.ts';
 import { disposeDovecot, startDovecot } from '../support/dovecot.ts';
 import { testClient } from '../support/mail.ts';
 import type * as BuildModule from '../../build.ts';
-
-interface PassResult {
-  messages: number;
-  seconds: number;
-  cpuSeconds: number;
-  maxRssMb: number;
-}
+import { runIngestChild, type ChildResult as PassResult } from './ingest/run-child.ts';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -61,23 +54,6 @@ for (const { label, worktree } of variants) {
   children.set(label, join(outdir, 'child.js'));
 }
 
-function runPass(script: string, env: Record<string, string>): Promise<PassResult> {
-  return new Promise((done, fail) => {
-    const proc = spawn(process.execPath, ['--max-semi-space-size=4', ...nodeArgs, script], {
-      env: { ...process.env, MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    proc.once('error', fail);
-    proc.once('close', (code) => {
-      const line = out.trim().split('\n').at(-1);
-      if (code !== 0 || !line) return fail(new Error(`pass exited with ${code}: ${out}`));
-      done(JSON.parse(line) as PassResult);
-    });
-  });
-}
-
 const median = (list: number[]) => [...list].sort((a, b) => a - b)[list.length >> 1]!;
 const cpuPerMessage = (result: PassResult) => (result.cpuSeconds * 1000) / result.messages;
 
@@ -99,16 +75,20 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const { label } of round % 2 === 0 ? variants : [...variants].reverse()) {
       const dir = mkdtempSync(join(tmpdir(), 'dmarc-ab-'));
-      const result = await runPass(children.get(label)!, {
-        DMARC_STORE: `sqlite://${join(dir, 'store.sqlite')}`,
-        IMAP_HOST: dovecot.host,
-        IMAP_PORT: String(dovecot.port),
-        IMAP_USER: account.user,
-        IMAP_PASSWORD: account.password,
-        IMAP_TLS: 'off',
-        IMAP_ACTION: 'flag',
-        ...(values.discard ? { BENCH_DISCARD_STORE: '1' } : {}),
-      });
+      const result = await runIngestChild(
+        children.get(label)!,
+        {
+          DMARC_STORE: `sqlite://${join(dir, 'store.sqlite')}`,
+          IMAP_HOST: dovecot.host,
+          IMAP_PORT: String(dovecot.port),
+          IMAP_USER: account.user,
+          IMAP_PASSWORD: account.password,
+          IMAP_TLS: 'off',
+          IMAP_ACTION: 'flag',
+          ...(values.discard ? { BENCH_DISCARD_STORE: '1' } : {}),
+        },
+        nodeArgs,
+      );
       rmSync(dir, { recursive: true, force: true });
       if (result.messages !== mails) throw new Error(`${label}: the pass saw ${result.messages} messages`);
       results.get(label)!.push(result);

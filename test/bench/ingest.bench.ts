@@ -5,12 +5,12 @@
 // parsedmarc cannot be installed here: its figure is quoted as measured elsewhere, not run.
 // `--quick` (CI): 200 and 1,000 mails, no store write cost section.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { reportMailBacklog } from '../../src/generate/index.ts';
+import { runIngestChild as runChildAt, type ChildResult } from './ingest/run-child.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const childDir = join(root, 'dist/bench/ingest');
@@ -20,31 +20,7 @@ const GOALS = { messagesPerSecond: 300, peakRssMb: 250, flatWithin: 0.2 };
 /** parsedmarc reading the same kind of mailbox on this kind of machine, measured outside this run */
 const PARSEDMARC = { messagesPerSecond: 70, peakRssMb: 390 };
 
-interface ChildResult {
-  messages: number;
-  reports: number;
-  seconds: number;
-  cpuSeconds: number;
-  maxRssMb: number;
-}
-
-function runChild(env: Record<string, string>): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    // the settings the project's launchers use (src/bin.mjs shebang, npm start, the systemd unit)
-    const proc = spawn(process.execPath, ['--max-semi-space-size=4', childScript], {
-      env: { ...process.env, MALLOC_ARENA_MAX: '2', LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    proc.once('error', reject);
-    proc.once('close', (code) => {
-      const line = out.trim().split('\n').at(-1);
-      if (code !== 0 || !line) return reject(new Error(`ingest child exited with ${code}: ${out}`));
-      resolve(JSON.parse(line) as ChildResult);
-    });
-  });
-}
+const runChild = (env: Record<string, string>) => runChildAt(childScript, env);
 
 const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
 const rate = (result: ChildResult) => result.messages / result.seconds;
