@@ -130,6 +130,31 @@ export async function openSqliteBackend(
     },
     close: () => adapter.disconnect(),
   });
+  // One member of each document, cut out by SQLite's JSON functions: the IP index's buckets hold
+  // every IP of their day, and `ip` needs one of them (the rest was parsed and dropped).
+  backend.getFields = async <T>(keys: string[], field: string) => {
+    // a quoted JSON path member: only names that need no escaping (IP texts)
+    if (!/^[\w.:-]*$/.test(field)) {
+      const docs = await backend.getMany<Record<string, T>>(keys);
+      return docs.map((doc) => (doc != null && Object.hasOwn(doc, field) ? doc[field] : undefined));
+    }
+    const path = `$.value."${field}"`;
+    const values: (T | undefined)[] = [];
+    for (const part of chunks(keys, 256)) {
+      const rows = (await adapter.query(
+        `SELECT k.column1 AS key, json_extract(t.value, ?) AS value
+         FROM (VALUES ${part.map(() => '(?)').join(', ')}) AS k LEFT JOIN ${table} AS t ON t.key = k.column1`,
+        path,
+        ...part.map((key) => `${namespace}:${key}`),
+      )) as Array<{ key: string; value: string | null }>;
+      const byKey = new Map(rows.map((row) => [row.key, row.value]));
+      for (const key of part) {
+        const text = byKey.get(`${namespace}:${key}`);
+        values.push(text == null ? undefined : (JSON.parse(text) as T));
+      }
+    }
+    return values;
+  };
   backend.integrity = async () => {
     const rows = (await adapter.query('PRAGMA quick_check')) as Array<Record<string, string>>;
     const problems = rows.map((row) => String(Object.values(row)[0]));
