@@ -11,16 +11,7 @@ import { bareIdentity, buildGroupTable } from './group-table.ts';
 import { inWindow } from './stats.ts';
 import { dict } from '../store/dict.ts';
 import type { RowKeys } from './row-keys.ts';
-import {
-  decodeSummary,
-  pairOffsets,
-  ROW_PAIR_COUNT,
-  ROW_WIDTH,
-  rowNumber,
-  summaryRows,
-  type DayData,
-  type StoredDaySummary,
-} from '../store/summary.ts';
+import { ROW_WIDTH, rowNumber, summaryRows, type DayData, type StoredDaySummary } from '../store/summary.ts';
 
 /** The key of the sender group an IP joins (buildGroupTable's rule): its own when marked apart. */
 export function groupKeyOf(ip: string, identity: SenderIdentity | undefined, marks: MarkLookup): string {
@@ -34,23 +25,6 @@ function windowRows(days: readonly DayData[], window: DayWindow, domain: string)
     .filter((day) => day.domain === domain && inWindow(day.date, window))
     .map(summaryRows)
     .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
-}
-
-/** A stored day cut down to some of its rows (in their order), its string table shared. */
-function someRows(stored: StoredDaySummary, rows: readonly number[]): StoredDaySummary {
-  const starts = pairOffsets(stored);
-  const ips: string[] = [];
-  const counts: number[] = [];
-  const pairs: number[] = [];
-  for (const row of rows) {
-    ips.push(stored.ips[row]!);
-    const first = row * ROW_WIDTH;
-    for (let c = 0; c < ROW_WIDTH; c++) counts.push(stored.counts[first + c]!);
-    // the pair count as pairOffsets clamped it, so the copy's offsets are the original's
-    counts[counts.length - ROW_WIDTH + ROW_PAIR_COUNT] = (starts[row + 1]! - starts[row]!) / 2;
-    for (let at = starts[row]!; at < starts[row + 1]!; at++) pairs.push(stored.pairs[at]!);
-  }
-  return { ...stored, ips, counts, pairs };
 }
 
 /**
@@ -94,9 +68,10 @@ export function classifySome(input: {
   // One pass: the window's volume, and the rows whose IP joins a wanted group (no map per IP:
   // the identity lookup is the memo's, and most IPs are met on one or two days).
   let messages = 0;
-  const kept: DayData[] = [];
+  // the kept rows of each stored day, read in place by buildGroupTable (no copies of them)
+  const kept = new Map<StoredDaySummary, number[]>();
   const keep = (day: StoredDaySummary, rows: number[]) => {
-    if (rows.length > 0) kept.push(decodeSummary(someRows(day, rows)));
+    if (rows.length > 0) kept.set(day, rows);
   };
   if (rowKeys) {
     // every column first, so that every key of the window has its id
@@ -144,7 +119,7 @@ export function classifySome(input: {
       keep(day, rows);
     }
 
-  const table = buildGroupTable(kept, identities, marks, input.window, domain);
+  const table = buildGroupTable(input.days, identities, marks, input.window, domain, kept);
   const view = new IpClassView(classifyTable(table, domain, input.thresholds, messages));
   const result = new Map<string, ClassifiedGroup>();
   for (const ip of asked) {

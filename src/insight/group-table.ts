@@ -9,7 +9,16 @@
 // the groups someone asks about (materialize).
 
 import type { MarkVerdict, SourceStat } from '../store/types.ts';
-import { pairKey, pairOffsets, ROW_MAPS, ROW_WIDTH, rowNumber, summaryRows, type DayData } from '../store/summary.ts';
+import {
+  pairKey,
+  pairOffsets,
+  ROW_MAPS,
+  ROW_WIDTH,
+  rowNumber,
+  summaryRows,
+  type DayData,
+  type StoredDaySummary,
+} from '../store/summary.ts';
 import type { DayWindow, Hint, SenderIdentity } from './types.ts';
 import { groupMark, type MarkLookup } from './marks.ts';
 import { authKeyParts, emptyStat, inWindow } from './stats.ts';
@@ -106,18 +115,28 @@ export function buildGroupTable(
   marks: MarkLookup,
   window: DayWindow,
   domain: string | null,
+  /** optional: only these rows of these stored days (in their order; a day not listed is left out) */
+  only?: ReadonlyMap<StoredDaySummary, readonly number[]>,
 ): GroupTable {
   // Days in date order (stable), so a group's active days are counted without a set per group.
   const ordered = days
     .filter((day) => (domain === null || day.domain === domain) && inWindow(day.date, window))
     .map(summaryRows)
+    .filter((day) => !only || only.has(day))
     .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   // Sizes first: at most one group and one IP a row, one entry a pair.
   let rowCount = 0;
   let pairCount = 0;
   for (const day of ordered) {
-    rowCount += day.ips.length;
-    pairCount += pairOffsets(day)[day.ips.length]! >> 1;
+    const selected = only?.get(day);
+    const starts = pairOffsets(day);
+    if (!selected) {
+      rowCount += day.ips.length;
+      pairCount += starts[day.ips.length]! >> 1;
+      continue;
+    }
+    rowCount += selected.length;
+    for (const row of selected) pairCount += (starts[row + 1]! - starts[row]!) >> 1;
   }
 
   const table: GroupTable = {
@@ -207,7 +226,10 @@ export function buildGroupTable(
     const keyIds = new Int32Array(dayKeys.length).fill(-1);
     const { counts, pairs } = day;
     const starts = pairOffsets(day);
-    for (let row = 0; row < day.ips.length; row++) {
+    const selected = only?.get(day);
+    const rowsRead = selected ? selected.length : day.ips.length;
+    for (let pick = 0; pick < rowsRead; pick++) {
+      const row = selected ? selected[pick]! : pick;
       const first = row * ROW_WIDTH;
       const messages = rowNumber(counts[first]);
       if (messages <= 0) continue;

@@ -16,6 +16,12 @@ export interface Backend {
   kind: BackendKind;
   get<T>(key: string): Promise<T | undefined>;
   getMany<T>(keys: string[]): Promise<(T | undefined)[]>;
+  /**
+   * optional: the member `field` of each stored document (undefined when the document or the member
+   * is absent), read without handing the rest of the document to JavaScript; for documents stored
+   * without a ttl. A backend without it: getMany and pick the member.
+   */
+  getFields?<T>(keys: string[], field: string): Promise<(T | undefined)[]>;
   /** Writes all entries; atomically where the backend allows (one transaction / statement / MULTI). */
   setMany(entries: BackendEntry[]): Promise<void>;
   deleteMany(keys: string[]): Promise<void>;

@@ -569,9 +569,13 @@ export class KeyvReportStore implements ReportStore {
       const days = dayRange(from > first ? from : first, to < last ? to : last).filter((day) =>
         this.catalog.ipMonths.includes(monthOf(day)),
       );
-      const docs = await this.backend.getMany<IpBucketDoc>(days.map((day) => docKeys.ipBucket(day, bucket)));
-      const stored = docs
-        .flatMap((doc) => Object.entries(own(doc, address) ?? {}))
+      const bucketKeys = days.map((day) => docKeys.ipBucket(day, bucket));
+      // a bucket holds every IP of its day that hashes to it: only this IP's rows are read when the backend can
+      const rows: Array<IpBucketDoc[string] | undefined> = this.backend.getFields
+        ? await this.backend.getFields<IpBucketDoc[string]>(bucketKeys, address)
+        : (await this.backend.getMany<IpBucketDoc>(bucketKeys)).map((doc) => own(doc, address));
+      const stored = rows
+        .flatMap((row) => Object.entries(row ?? {}))
         .map(([entryKey, entry]) => ipEntryOf(address, entryKey, entry))
         .filter((entry) => entry.date >= from && entry.date <= to);
       // The org name lives once in the report's marker, not in each of its IP rows.

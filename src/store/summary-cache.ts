@@ -8,7 +8,7 @@
 import { isStoredSummary, SUMMARY_VERSION } from './summary.ts';
 
 /** Texts shorter than this are parsed every time (small documents cost little to parse). */
-const MIN_TEXT = 16_384;
+export const MIN_TEXT = 16_384;
 /**
  * Bytes of heap an entry holds per character of its text: the text itself (the key) and the
  * parsed document, whose strings and number arrays took about 3x the text (measured: 25 MB of

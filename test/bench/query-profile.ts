@@ -1,6 +1,7 @@
 // node --import tsx test/bench/query-profile.ts FILE QUERY [runs]: one query of bench:query (ip, date,
 // ready, digest) over its store, run after run, with the CPU time (user+sys) of each run and a hash
 // of every answer (for profiles and side-by-side comparisons of two builds on a loaded machine).
+// VERBOSE=1 prints each run's CPU time; WARMUP=n leaves the first n runs out of the figures.
 // Run it with the bench's settings: node --max-semi-space-size=4 (and MALLOC_ARENA_MAX=2).
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -15,6 +16,8 @@ const file = process.argv[2]!;
 if (!existsSync(file)) throw new Error(`no store at ${file}`);
 const query = process.argv[3] ?? 'ready';
 const runs = Number(process.argv[4] ?? 10);
+// runs left out of the figures (their answers are hashed too): WARMUP=10 for the steady state
+const warmup = Number(process.env.WARMUP ?? 1);
 const store = await openStore(`sqlite://${file}`);
 const identify = createIdentify({ store, reverse: async () => [], resolve: async () => [], timeoutMs: 0 });
 const lastDay = /-(\d{4}-\d{2}-\d{2})-/.exec(file)?.[1] ?? addDays(utcDay(Date.now()), -1);
@@ -38,11 +41,12 @@ const run = async (i: number): Promise<unknown> => {
 
 const cpu: number[] = [];
 const hash = createHash('sha256');
-for (let i = 0; i <= runs; i++) {
+for (let i = 0; i < warmup + runs; i++) {
   const start = process.cpuUsage();
   const result = await run(i);
   const used = process.cpuUsage(start);
-  if (i > 0) cpu.push((used.user + used.system) / 1000);
+  if (i >= warmup) cpu.push((used.user + used.system) / 1000);
+  if (process.env.VERBOSE) console.log(i, ((used.user + used.system) / 1000).toFixed(1));
   hash.update(JSON.stringify(result));
 }
 cpu.sort((a, b) => a - b);

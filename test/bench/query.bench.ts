@@ -364,6 +364,9 @@ async function main(): Promise<void> {
         `<= ${GOALS.densityRatio}x`,
         ratio <= GOALS.densityRatio,
       );
+      // beside it, the steadier ratio of the medians (a p95 of few runs is one or two slow runs)
+      const medians = high.queries[name].p50 / low.queries[name].p50;
+      console.log(`  ${`(${name} p50 200/day vs 100/day`.padEnd(36)} ${`${medians.toFixed(2)}x)`.padStart(12)}`);
     }
   if (ask)
     check(

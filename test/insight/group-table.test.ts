@@ -8,6 +8,7 @@ import type { SourceStat } from '../../src/store/types.ts';
 import {
   decodeSummary,
   encodeSummary,
+  summaryRows,
   type DaySummary,
   type StoredDaySummary,
   type SummarySource,
@@ -182,6 +183,37 @@ describe('the group table', () => {
       }
     });
   }
+
+  it('built from some rows of the stored days (read in place), equals the table of days holding only those rows', () => {
+    for (const seed of [5, 6]) {
+      const source = randomDays(seed, 12, 25);
+      const identities = identitiesOf(source);
+      const days = stored(source);
+      const next = rng(seed + 100);
+      // every third day left out, the others cut to some of their rows (the row without messages included)
+      const only = new Map<StoredDaySummary, number[]>();
+      const cut: DaySummary[] = [];
+      source.forEach((day, d) => {
+        if (d % 3 === 1) return;
+        const rows = day.sources.map((_, row) => row).filter((row) => row === 0 || next() < 0.4);
+        only.set(summaryRows(days[d]!), rows);
+        cut.push({ ...day, sources: rows.map((row) => day.sources[row]!) });
+      });
+      const table = buildGroupTable(days, identities, markLookup(null), WINDOW, DOMAIN, only);
+      const expected = buildGroupTable(stored(cut), identities, markLookup(null), WINDOW, DOMAIN);
+      expect(table.size).toBe(expected.size);
+      expect(table.size).toBeLessThan(buildGroupTable(days, identities, markLookup(null), WINDOW, DOMAIN).size);
+      expect([...table.daysWithReports]).toEqual([...expected.daysWithReports]);
+      expect(table.dates).toEqual(expected.dates);
+      expect(table.keys).toEqual(expected.keys);
+      expect(table.messages).toBe(expected.messages);
+      for (let group = 0; group < table.size; group++) {
+        expect(groupStat(table, group)).toEqual(groupStat(expected, group));
+        expect(table.activeDays[group]).toBe(expected.activeDays[group]);
+        expect(groupTopIps(table, group)).toEqual(groupTopIps(expected, group));
+      }
+    }
+  });
 
   it('gives the same hint when one group is asked twice in a row (the sums start afresh)', () => {
     const source = randomDays(3, 12, 25);

@@ -125,6 +125,53 @@ describe('parsed summaries', () => {
     await store.close();
   });
 
+  it('a store reads a remembered day that it wrote again itself, or that a plain connection changed, with its new figures (SQLite)', async () => {
+    clearParsedSummaries();
+    const dir = mkdtempSync(join(tmpdir(), 'summary-cache-'));
+    dirs.push(dir);
+    const file = join(dir, 'store.sqlite');
+    const day = { domain: 'example.org', date: '2024-05-01' };
+    const key = `dmarc:sum:${day.domain}:${day.date}`;
+    const busy = (reportId: string, ips: number, count: number) =>
+      aggregate({
+        domain: day.domain,
+        reportId,
+        begin: `${day.date}T00:00:00Z`,
+        end: `${day.date}T23:59:59Z`,
+        records: Array.from({ length: ips }, (_, index) => record(`10.2.${index >> 8}.${index & 255}`, count)),
+      });
+    const store = await openStore(`sqlite://${file}`);
+    await store.ingest(busy('first', 600, 2), 'test');
+    await store.flush();
+    const first = await store.summaries(day.domain, day.date, day.date);
+    expect(await store.summaries(day.domain, day.date, day.date)).toEqual(first);
+    expect(rememberedText(key)).toBeDefined();
+    // written again by the same store (its own connection)
+    await store.ingest(busy('second', 600, 3), 'test');
+    await store.flush();
+    const second = await store.summaries(day.domain, day.date, day.date);
+    expect(second[0]!.sources.find((source) => source.ip === '10.2.0.1')?.messages).toBe(5);
+    expect(second).toEqual((await store.days(day.domain, day.date, day.date)).map(summariseDay));
+    expect(await store.summaries(day.domain, day.date, day.date)).toEqual(second);
+    // changed by a connection that is no store: the same text with one count changed (same length)
+    const stored = rememberedText(key)!;
+    const changed = stored.replace('"10.2.0.1"', '"10.2.0.9"');
+    expect(changed).not.toBe(stored);
+    expect(changed.length).toBe(stored.length);
+    const { default: sqlite3 } = await import('sqlite3');
+    const other = new sqlite3.Database(file);
+    await new Promise<void>((done, fail) =>
+      other.run('UPDATE keyv SET value = ? WHERE key = ?', changed, key, (error: Error | null) =>
+        error ? fail(error) : done(),
+      ),
+    );
+    await new Promise<void>((done) => other.close(() => done()));
+    const third = await store.summaries(day.domain, day.date, day.date);
+    expect(third[0]!.sources.some((source) => source.ip === '10.2.0.9')).toBe(true);
+    expect(third[0]!.sources.some((source) => source.ip === '10.2.0.1')).toBe(false);
+    await store.close();
+  });
+
   it('a store reads a remembered day that another connection wrote again with its new figures (SQLite)', async () => {
     clearParsedSummaries();
     const dir = mkdtempSync(join(tmpdir(), 'summary-cache-'));

@@ -22,7 +22,7 @@ import {
   type BackendOpenOptions,
   type WriteMany,
 } from '../backend.ts';
-import { noteStoredText, rememberedText } from '../summary-cache.ts';
+import { MIN_TEXT, noteStoredText, rememberedText } from '../summary-cache.ts';
 
 /** Notes the texts read (summary-cache.ts keeps those whose summaries it remembers). */
 function noted<T>(keys: string[], values: T[]): T[] {
@@ -66,24 +66,55 @@ export async function openSqliteBackend(
   }
   // A value whose parsed summary is remembered (summary-cache.ts) is compared with the remembered
   // text in SQLite and read only when it changed: an unchanged one is answered with that text.
-  const readMany = adapter.getMany.bind(adapter);
-  adapter.getMany = (async (keys: string[]) => {
-    const known = keys.map(rememberedText);
-    if (known.every((text) => text === undefined)) return noted(keys, (await readMany(keys)) as unknown[]);
+  // Nothing needs comparing when nothing was committed since the text was read: SQLite's
+  // data_version changes with every commit of another connection, and this connection's own
+  // writes are counted here (before and after each statement that is not a read).
+  const rawQuery = adapter.query;
+  let ownWrites = 0;
+  adapter.query = (async (sql: string, ...parameters: unknown[]) => {
+    if (/^\s*SELECT\b/i.test(sql)) return rawQuery(sql, ...parameters);
+    ownWrites += 1;
+    try {
+      return await rawQuery(sql, ...parameters);
+    } finally {
+      ownWrites += 1;
+    }
+  }) as typeof adapter.query;
+  const epoch = async (): Promise<string> => {
+    const writes = ownWrites;
+    const rows = (await rawQuery('PRAGMA data_version')) as Array<{ data_version?: number }>;
+    return `${rows[0]?.data_version ?? 'none'}:${writes}`;
+  };
+  // when each remembered text was read (its epoch); bounded: forgotten, then compared once more
+  const readAt = new Map<string, string>();
+  const readCompared = async (keys: string[], known: Array<string | undefined>): Promise<unknown[]> => {
+    if (known.every((text) => text === undefined)) return (await readMany(keys)) as unknown[];
     const rows = (await adapter.query(
       `SELECT k.column1 AS key, t.value = k.column2 AS same, CASE WHEN t.value = k.column2 THEN NULL ELSE t.value END AS value
        FROM (VALUES ${keys.map(() => '(?, ?)').join(', ')}) AS k LEFT JOIN ${adapter.opts.table ?? 'keyv'} AS t ON t.key = k.column1`,
       ...keys.flatMap((key, index) => [key, known[index] ?? null]),
     )) as Array<{ key: string; same: number | null; value: string | null }>;
     const byKey = new Map(rows.map((row) => [row.key, row]));
-    return noted(
-      keys,
-      keys.map((key, index) => {
-        const row = byKey.get(key);
-        if (row?.same === 1) return known[index];
-        return row?.value ?? undefined;
-      }),
-    );
+    return keys.map((key, index) => {
+      const row = byKey.get(key);
+      if (row?.same === 1) return known[index];
+      return row?.value ?? undefined;
+    });
+  };
+  const readMany = adapter.getMany.bind(adapter);
+  adapter.getMany = (async (keys: string[]) => {
+    const now = await epoch();
+    const known = keys.map(rememberedText);
+    const current = keys.map((key, index) => known[index] !== undefined && readAt.get(key) === now);
+    const rest = keys.filter((_, index) => !current[index]);
+    const read = rest.length > 0 ? await readCompared(rest, rest.map(rememberedText)) : [];
+    let next = 0;
+    const values = keys.map((_, index) => (current[index] ? known[index] : read[next++]));
+    if (readAt.size > 10_000) readAt.clear();
+    values.forEach((value, index) => {
+      if (typeof value === 'string' && value.length >= MIN_TEXT) readAt.set(keys[index]!, now);
+    });
+    return noted(keys, values);
   }) as typeof adapter.getMany;
   // The adapter has no setMany: keyv would issue one INSERT per key. One multi-row upsert per
   // chunk writes the same rows (keyv's layout: "<namespace>:<key>" -> JSON {value, expires}).
@@ -130,6 +161,31 @@ export async function openSqliteBackend(
     },
     close: () => adapter.disconnect(),
   });
+  // One member of each document, cut out by SQLite's JSON functions: the IP index's buckets hold
+  // every IP of their day, and `ip` needs one of them (the rest was parsed and dropped).
+  backend.getFields = async <T>(keys: string[], field: string) => {
+    // a quoted JSON path member: only names that need no escaping (IP texts)
+    if (!/^[\w.:-]*$/.test(field)) {
+      const docs = await backend.getMany<Record<string, T>>(keys);
+      return docs.map((doc) => (doc != null && Object.hasOwn(doc, field) ? doc[field] : undefined));
+    }
+    const path = `$.value."${field}"`;
+    const values: (T | undefined)[] = [];
+    for (const part of chunks(keys, 256)) {
+      const rows = (await adapter.query(
+        `SELECT k.column1 AS key, json_extract(t.value, ?) AS value
+         FROM (VALUES ${part.map(() => '(?)').join(', ')}) AS k LEFT JOIN ${table} AS t ON t.key = k.column1`,
+        path,
+        ...part.map((key) => `${namespace}:${key}`),
+      )) as Array<{ key: string; value: string | null }>;
+      const byKey = new Map(rows.map((row) => [row.key, row.value]));
+      for (const key of part) {
+        const text = byKey.get(`${namespace}:${key}`);
+        values.push(text == null ? undefined : (JSON.parse(text) as T));
+      }
+    }
+    return values;
+  };
   backend.integrity = async () => {
     const rows = (await adapter.query('PRAGMA quick_check')) as Array<Record<string, string>>;
     const problems = rows.map((row) => String(Object.values(row)[0]));
