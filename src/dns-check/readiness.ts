@@ -9,6 +9,7 @@ import { readinessWith, sourceList } from '../insight/readiness.ts';
 import { pairKey, pairOffsets, ROW_MAPS, summaryRows, type DayData } from '../store/summary.ts';
 import { effectiveDmarc, parseDmarcRecord, suggestedDmarc } from './dmarc.ts';
 import { dnsBlockers } from './index.ts';
+import { sortByLocaleText } from '../text/plain-order.ts';
 import type { DnsCheck, DnsReport, LegitimateSender } from './types.ts';
 
 export interface PublishedPolicy {
@@ -67,7 +68,7 @@ export function selectorsSeen(days: readonly DayData[], domain: string): Array<{
       seen.set(`${selector} ${signer}`, { selector, domain: signer.toLowerCase() });
     }
   }
-  return [...seen.values()].sort((a, b) => a.selector.localeCompare(b.selector));
+  return sortByLocaleText([...seen.values()], (found) => found.selector);
 }
 const DKIM_MAP = ROW_MAPS.indexOf('dkim');
 
