@@ -41,6 +41,23 @@ const externalUnlessBundled: Plugin = {
 };
 
 /**
+ * node:crypto for dotenv, loaded when first read: dotenv requires it at load for its encrypted
+ * files only, and its load costs every command about 10 ms.
+ */
+const lazyCryptoForDotenv: Plugin = {
+  name: 'lazy-crypto-for-dotenv',
+  setup(plugins) {
+    plugins.onResolve({ filter: /^(node:)?crypto$/ }, ({ importer }) =>
+      /[\\/]node_modules[\\/]dotenv[\\/]/.test(importer) ? { path: 'crypto', namespace: 'lazy-crypto' } : undefined,
+    );
+    plugins.onLoad({ filter: /.*/, namespace: 'lazy-crypto' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, name) => process.getBuiltinModule('node:crypto')[name] });",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * The options of the command's bundle; `entryPoints` and `outdir` are the caller's. All output files
  * sit in one folder: the reader finds its worker (worker.js) beside the module that starts it, and
  * the version is read from the package.json above it.
@@ -55,7 +72,7 @@ export const bundleOptions: BuildOptions = {
   entryNames: '[name]',
   chunkNames: '[name]-[hash]',
   sourcemap: true,
-  plugins: [externalUnlessBundled],
+  plugins: [lazyCryptoForDotenv, externalUnlessBundled],
   // bundled CommonJS packages require Node's built-in modules: an ES module has no `require` of its own
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -9,6 +9,7 @@ import { readinessWith, sourceList } from '../insight/readiness.ts';
 import { pairKey, pairOffsets, ROW_MAPS, summaryRows, type DayData } from '../store/summary.ts';
 import { effectiveDmarc, parseDmarcRecord, suggestedDmarc } from './dmarc.ts';
 import { dnsBlockers } from './index.ts';
+import { sortByLocaleText } from '../text/plain-order.ts';
 import type { DnsCheck, DnsReport, LegitimateSender } from './types.ts';
 
 export interface PublishedPolicy {
@@ -44,30 +45,55 @@ export function legitimateSenders(readiness: Readiness, ipsPerSender = 3): Legit
 export function selectorsSeen(days: readonly DayData[], domain: string): Array<{ selector: string; domain: string }> {
   const org = organizationalDomain(domain);
   const seen = new Map<string, { selector: string; domain: string }>();
-  // each distinct DKIM key text is judged once: a busy month repeats a few keys in every row
+  // each distinct DKIM key text is judged once, when a row first shows it: a busy month repeats a
+  // few keys in every row of every day
   const judged = new Set<string>();
+  // the verdict of every text of the days' string tables (most are no DKIM key at all)
+  const verdicts = new Map<string, { selector: string; signer: string } | null>();
+  const verdictOf = (key: string) => {
+    let verdict = verdicts.get(key);
+    if (verdict === undefined) verdicts.set(key, (verdict = selectorOf(key, org)));
+    return verdict;
+  };
   for (const day of days) {
     if (day.domain !== domain) continue;
     const stored = summaryRows(day);
     const { keys, pairs } = stored;
+    // the day's key texts that would name a selector if a DKIM pair showed them (a text's verdict
+    // depends on the text alone): the rows are read only while one of them is still unseen, so a
+    // day that repeats known keys costs a pass over its string table, not over its pairs
+    const wanted = new Uint8Array(keys.length);
+    let open = 0;
+    for (let index = 0; index < keys.length; index++) {
+      const key = String(keys[index]);
+      if (judged.has(key) || !verdictOf(key)) continue;
+      wanted[index] = 1;
+      open++;
+    }
     const starts = pairOffsets(stored);
-    const met = new Uint8Array(keys.length);
-    for (let at = 0; at < starts[starts.length - 1]!; at += 2) {
+    for (let at = 0; open > 0 && at < starts[starts.length - 1]!; at += 2) {
       const code = pairKey(pairs[at], keys.length);
       if (code < 0 || code % ROW_MAPS.length !== DKIM_MAP) continue;
       const index = (code / ROW_MAPS.length) | 0;
-      if (met[index]) continue;
-      met[index] = 1;
+      if (wanted[index] !== 1) continue;
+      wanted[index] = 0;
+      open--;
       const key = String(keys[index]);
       if (judged.has(key)) continue;
       judged.add(key);
-      const [signer, selector, result] = key.split(' ');
-      if (!signer || !selector || selector === '-' || result !== 'pass') continue;
-      if (organizationalDomain(signer) !== org || !/^[a-z0-9._-]{1,63}$/i.test(selector)) continue;
-      seen.set(`${selector} ${signer}`, { selector, domain: signer.toLowerCase() });
+      const found = verdictOf(key)!;
+      seen.set(`${found.selector} ${found.signer}`, { selector: found.selector, domain: found.signer.toLowerCase() });
     }
   }
-  return [...seen.values()].sort((a, b) => a.selector.localeCompare(b.selector));
+  return sortByLocaleText([...seen.values()], (found) => found.selector);
+}
+
+/** The selector and signer of a DKIM key text ("d= selector result") that passed on the organisational domain. */
+function selectorOf(key: string, org: string): { selector: string; signer: string } | null {
+  const [signer, selector, result] = key.split(' ');
+  if (!signer || !selector || selector === '-' || result !== 'pass') return null;
+  if (organizationalDomain(signer) !== org || !/^[a-z0-9._-]{1,63}$/i.test(selector)) return null;
+  return { selector, signer };
 }
 const DKIM_MAP = ROW_MAPS.indexOf('dkim');
 

@@ -27,20 +27,86 @@ export interface Translator {
   hint(hint: Hint): string;
 }
 
+/**
+ * Intl.NumberFormat's text of a whole number in en and ja (digits in groups of three), or undefined
+ * for any other number. The first Intl formatter of a process costs 20-40 ms (ICU's data), and a
+ * terminal answer often formats nothing but counts and shares.
+ */
+export function plainInteger(value: number): string | undefined {
+  if (!Number.isSafeInteger(value) || value < 0 || Object.is(value, -0)) return undefined;
+  const digits = String(value);
+  if (digits.length <= 3) return digits;
+  let text = digits.slice(0, digits.length % 3 || 3);
+  for (let at = text.length; at < digits.length; at += 3) text += ',' + digits.slice(at, at + 3);
+  return text;
+}
+
+/**
+ * Intl's percentage of a share in [0, 1] with at most one decimal, in en and ja, or undefined when
+ * the share is outside [0, 1] or so near half a tenth of a percent that only Intl's own decimal
+ * rounding may decide it (away from those ties every rounding gives the nearest tenth).
+ */
+export function plainPercent(share: number): string | undefined {
+  if (!(share >= 0 && share <= 1) || Object.is(share, -0)) return undefined;
+  const tenths = share * 1000;
+  if (Math.abs(tenths - Math.floor(tenths) - 0.5) < 1e-6) return undefined;
+  const rounded = Math.round(tenths);
+  const whole = Math.floor(rounded / 10);
+  return rounded % 10 === 0 ? `${whole}%` : `${whole}.${rounded % 10}%`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * Intl's short date (year, short month, day, in UTC) of an instant in en and ja, or undefined
+ * outside the years 1000-9999 or for another locale.
+ */
+export function plainDay(locale: string, time: number): string | undefined {
+  const date = new Date(time);
+  const year = date.getUTCFullYear();
+  if (!(year >= 1000 && year <= 9999)) return undefined;
+  const month = date.getUTCMonth();
+  const day = date.getUTCDate();
+  if (locale === 'en') return `${MONTHS[month]} ${day}, ${year}`;
+  if (locale === 'ja') return `${year}年${month + 1}月${day}日`;
+  return undefined;
+}
+
+/** The locales whose numbers plainInteger and plainPercent write as Intl does. */
+const PLAIN_NUMBERS: ReadonlySet<string> = new Set<Locale>(['en', 'ja']);
+
+/** A value made on first use (the Intl formatters: most answers use few of them, many none). */
+function onFirstUse<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
 export function createTranslator(locale: Locale = 'en', timeZone = 'UTC'): Translator {
   const catalog = catalogs[locale] ?? en;
-  const numbers = new Intl.NumberFormat(locale);
-  const percents = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 });
-  const days = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', year: 'numeric', month: 'short', day: 'numeric' });
-  const times = new Intl.DateTimeFormat(locale, {
-    timeZone,
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZoneName: 'short',
-  });
+  const plain = PLAIN_NUMBERS.has(locale);
+  const numberFormat = onFirstUse(() => new Intl.NumberFormat(locale));
+  const percentFormat = onFirstUse(() => new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }));
+  const days = onFirstUse(
+    () => new Intl.DateTimeFormat(locale, { timeZone: 'UTC', year: 'numeric', month: 'short', day: 'numeric' }),
+  );
+  const times = onFirstUse(
+    () =>
+      new Intl.DateTimeFormat(locale, {
+        timeZone,
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        timeZoneName: 'short',
+      }),
+  );
+  const numbers = {
+    format: (value: number) => (plain ? plainInteger(value) : undefined) ?? numberFormat().format(value),
+  };
+  const percents = {
+    format: (share: number) => (plain ? plainPercent(share) : undefined) ?? percentFormat().format(share),
+  };
 
   // {name} fills a value; {name|one|other} fills a number followed by its English plural form.
   const fill = (template: string, params: MessageParams = {}) =>
@@ -60,11 +126,11 @@ export function createTranslator(locale: Locale = 'en', timeZone = 'UTC'): Trans
     percent: (share) => percents.format(share),
     day: (day) => {
       const time = Date.parse(`${day}T00:00:00Z`);
-      return Number.isNaN(time) ? day : days.format(time);
+      return Number.isNaN(time) ? day : (plainDay(locale, time) ?? days().format(time));
     },
     dateTime: (iso) => {
       const time = Date.parse(iso);
-      return Number.isNaN(time) ? iso : times.format(time);
+      return Number.isNaN(time) ? iso : times().format(time);
     },
     hint: (hint) => {
       const key = `hint.${hint.code}` as MessageKey;

@@ -4,17 +4,41 @@ import ipaddr from 'ipaddr.js';
 import { knownSenders, type KnownSender } from './known.ts';
 
 type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
-const parsedRanges: Array<{ sender: KnownSender; range: Cidr }> = knownSenders.flatMap((sender) =>
-  sender.ranges.map((range) => ({ sender, range: ipaddr.parseCIDR(range) })),
+let parsedRanges: Array<{ sender: KnownSender; range: Cidr }> | null = null;
+/** Every known range parsed by ipaddr.js, made on first use (only IPv6 and unusual spellings need it). */
+function allRanges(): Array<{ sender: KnownSender; range: Cidr }> {
+  return (parsedRanges ??= knownSenders.flatMap((sender) =>
+    sender.ranges.map((range) => ({ sender, range: ipaddr.parseCIDR(range) })),
+  ));
+}
+
+/** A CIDR written as a canonical dotted quad and a plain prefix length: its address number and prefix. */
+function plainIpv4Cidr(range: string): [number, number] | null {
+  const match = /^([0-9.]+)\/(\d{1,2})$/.exec(range);
+  if (!match) return null;
+  const value = canonicalIpv4Value(match[1]!);
+  const prefix = Number(match[2]);
+  return value >= 0 && prefix <= 32 ? [value, prefix] : null;
+}
+
+/**
+ * IPv4 ranges as numbers, for the common case (bulk classification of thousands of IPs): the
+ * address as written (not masked, as ipaddr.parseCIDR keeps it) and the size of its prefix. Read
+ * without ipaddr.js where the text is plain: parsing every range with it cost a one-shot command
+ * several milliseconds at load.
+ */
+const ipv4Ranges = knownSenders.flatMap((sender) =>
+  sender.ranges.flatMap((text) => {
+    let cidr = plainIpv4Cidr(text);
+    if (!cidr) {
+      const [address, prefix] = ipaddr.parseCIDR(text);
+      if (address.kind() !== 'ipv4') return [];
+      cidr = [ipv4Number(address.toByteArray()), prefix];
+    }
+    const [start, prefix] = cidr;
+    return [{ sender, start, end: start + 2 ** (32 - prefix) - 1 }];
+  }),
 );
-/** IPv4 ranges as numbers, for the common case (bulk classification of thousands of IPs). */
-const ipv4Ranges = parsedRanges
-  .filter(({ range }) => range[0].kind() === 'ipv4')
-  .map(({ sender, range }) => {
-    const start = ipv4Number(range[0].toByteArray());
-    const size = 2 ** (32 - range[1]);
-    return { sender, start, end: start + size - 1 };
-  });
 
 const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
@@ -95,7 +119,7 @@ export function senderByRange(ip: string): KnownSender | null {
   if (octets) return senderByIpv4(ipv4Number(octets));
   const parsed = parseIp(ip);
   if (!parsed) return null;
-  for (const { sender, range } of parsedRanges) {
+  for (const { sender, range } of allRanges()) {
     if (range[0].kind() === parsed.kind() && parsed.match(range as never)) return sender;
   }
   return null;

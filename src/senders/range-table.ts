@@ -3,7 +3,6 @@
 // Parsing the CSV takes over 100 ms, so the parsed table is also kept as a prepared binary file
 // (cachedIpv4Table): a later process maps it back into typed arrays in a few milliseconds.
 
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -234,7 +233,8 @@ export function cachedIpv4Table(csvPath: string, version: string, cacheDir: stri
   }
   const table = new Ipv4RangeTable(csvPath);
   if (file) {
-    const temporary = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+    // node:crypto is loaded only here: its load costs a one-shot command about 10 ms
+    const temporary = `${file}.${process.pid}-${process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')}.tmp`;
     try {
       mkdirSync(cacheDir!, { recursive: true, mode: 0o700 });
       writeFileSync(temporary, table.toBinary(identity), { mode: 0o600 });

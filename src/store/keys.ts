@@ -2,7 +2,7 @@
 // normalised tuple that identifies it, so the same report re-sent (or re-read after a crash) maps
 // to the same key, while a sender's report id reused for another domain does not.
 
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import type { AggregateReport, FailureReport, Report, TlsReport } from '../model.ts';
 
@@ -54,9 +54,13 @@ function normaliseInstant(iso: string | null | undefined): string {
   return Number.isNaN(ms) ? iso.trim() : String(Math.floor(ms / 1000));
 }
 
+/** node:crypto, loaded on first use: a command that only reads the store does not pay its load (~10 ms). */
+let crypto: typeof Crypto | undefined;
+
 function hashTuple(parts: string[]): string {
+  crypto ??= process.getBuiltinModule('node:crypto');
   // JSON keeps the tuple unambiguous (no separator can collide with content).
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24);
+  return crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24);
 }
 
 export function aggregateKey(

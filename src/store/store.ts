@@ -6,7 +6,6 @@
 // marker for a report whose documents may be partly written, so the next run applies it again,
 // and because contributions overwrite under the report's own key, the totals come out the same.
 
-import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { AggregateReport, FailureReport, TlsReport } from '../model.ts';
 import { LeaseLostError, type Backend } from './backend.ts';
@@ -401,7 +400,7 @@ export class KeyvReportStore implements ReportStore {
     if (this.logBatch.size > 0) {
       const days = [...this.logBatch.keys()];
       const indexes = await this.backend.getMany<string[]>(days.map(docKeys.logIndex));
-      const chunk = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+      const chunk = `${Date.now().toString(36)}-${process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')}`;
       days.forEach((day, position) => {
         const chunkKey = docKeys.logChunk(day, chunk);
         documents.push(
