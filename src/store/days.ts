@@ -215,6 +215,11 @@ export class DaySplitter {
     end: string,
     /** a source's empty row (the rows' maps may be any prototype-free objects) */
     private readonly newStat: (ip: string) => SourceStat = emptySourceStat,
+    /**
+     * records whose sourceIp is already canonical (the reader's normalizeIp gives normaliseIp's
+     * text): the address is not parsed a second time
+     */
+    private readonly canonicalIps = false,
   ) {
     this.days = attributionDays(begin, end);
     this.weights = this.days.map((day) => day.seconds);
@@ -226,7 +231,7 @@ export class DaySplitter {
     for (const record of records) {
       const count = Math.max(0, Math.trunc(record.count));
       const shares = days.length === 1 ? [count] : apportion(count, weights);
-      const ip = normaliseIp(record.sourceIp);
+      const ip = this.canonicalIps ? record.sourceIp : normaliseIp(record.sourceIp);
       shares.forEach((share, index) => {
         if (share === 0) return;
         const sources = byDay[index]!;

@@ -61,12 +61,16 @@ export class MergingSink {
   private total = 0;
   private problem: string | null = null;
 
-  constructor(head: Pick<AggregateReport, 'begin' | 'end'>) {
+  /**
+   * `canonicalIps`: the records are the reader's, whose sourceIp is already the store's canonical
+   * text (src/net/ip.ts), so the rows are keyed by it without parsing each address again.
+   */
+  constructor(head: Pick<AggregateReport, 'begin' | 'end'>, { canonicalIps = false } = {}) {
     const begin = Date.parse(head.begin);
     const end = Date.parse(head.end);
     const placeable =
       Number.isFinite(begin) && Number.isFinite(end) && Math.abs(end - begin) / 86_400_000 <= MAX_RANGE_DAYS;
-    this.splitter = placeable ? new DaySplitter(head.begin, head.end, compactStat) : null;
+    this.splitter = placeable ? new DaySplitter(head.begin, head.end, compactStat, canonicalIps) : null;
   }
 
   add(records: readonly AggregateRecord[]): void {
@@ -100,7 +104,7 @@ export class MergingSink {
  * report it ends carries its rows as `merged` (a MergedAggregateReport).
  */
 export const openMergingSink: OpenReportSink = (head) => {
-  const sink = new MergingSink(head);
+  const sink = new MergingSink(head, { canonicalIps: true });
   return {
     add: (records) => sink.add(records),
     end: (report) => {

@@ -16,7 +16,7 @@ import type { AggregateReport, Report } from '../../src/model.ts';
 import { closeBoundedReader } from '../../src/reader/bounded.ts';
 import { readReportFile, readReports } from '../../src/reader/index.ts';
 import { contributionOf } from '../../src/store/contributions.ts';
-import { openStore } from '../../src/store/index.ts';
+import { normaliseIp, openStore } from '../../src/store/index.ts';
 import { MergingSink, isMerged, openMergingSink } from '../../src/store/merge.ts';
 import { listInputs } from '../../src/sources/files.ts';
 import { sourcesOfReport } from '../../src/alerts/detect.ts';
@@ -89,6 +89,26 @@ describe('merged reports in the store', () => {
       }
     }
     expect(compared).toBeGreaterThan(15);
+  });
+
+  it('key rows by the canonical IP however the report writes it (parsed once, by the reader)', async () => {
+    const written = [
+      '2001:DB8:0:0:0:0:0:1',
+      '2001:db8::1',
+      '::FFFF:192.0.2.7',
+      '::ffff:c000:207',
+      '192.0.2.7',
+      '2001:0db8:0000:0000:0001:0000:0000:0001',
+      'fe80:0:0:0:0:0:0:a',
+    ];
+    const report = generated(written.length * 3, 'merge-ips');
+    report.records.forEach((record, index) => (record.sourceIp = written[index % written.length]!));
+    const [[whole, merged]] = (await bothReads(Buffer.from(aggregateXml(report)), 'ips.xml')) as [[Report, Report]];
+    expect(contribution(merged)).toEqual(contribution(whole));
+    if (merged.kind !== 'aggregate' || !isMerged(merged)) throw new Error('not merged');
+    const ips = [...new Set(merged.merged.splits.flatMap((split) => split.sources.map((stat) => stat.ip)))].sort();
+    expect(ips).toEqual(['192.0.2.7', '2001:db8::1', '2001:db8::1:0:0:1', 'fe80::a']);
+    expect(ips.map(normaliseIp)).toEqual(ips);
   });
 
   it('keep data keys as data: "__proto__" and "constructor" are counted, nothing is inherited', async () => {
