@@ -9,7 +9,6 @@ import { readinessWith, sourceList } from '../insight/readiness.ts';
 import { pairKey, pairOffsets, ROW_MAPS, summaryRows, type DayData } from '../store/summary.ts';
 import { effectiveDmarc, parseDmarcRecord, suggestedDmarc } from './dmarc.ts';
 import { dnsBlockers } from './index.ts';
-import { sortByLocaleText } from '../text/plain-order.ts';
 import type { DnsCheck, DnsReport, LegitimateSender } from './types.ts';
 
 export interface PublishedPolicy {
@@ -85,7 +84,8 @@ export function selectorsSeen(days: readonly DayData[], domain: string): Array<{
       seen.set(`${found.selector} ${found.signer}`, { selector: found.selector, domain: found.signer.toLowerCase() });
     }
   }
-  return sortByLocaleText([...seen.values()], (found) => found.selector);
+  // code-unit order: the same on every machine, whatever its locale, and without loading a collator
+  return [...seen.values()].sort((a, b) => (a.selector < b.selector ? -1 : a.selector > b.selector ? 1 : 0));
 }
 
 /** The selector and signer of a DKIM key text ("d= selector result") that passed on the organisational domain. */
