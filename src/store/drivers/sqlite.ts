@@ -103,11 +103,14 @@ export async function openSqliteBackend(
   };
   const readMany = adapter.getMany.bind(adapter);
   adapter.getMany = (async (keys: string[]) => {
-    const now = await epoch();
     const known = keys.map(rememberedText);
+    // no remembered text (every read while ingesting): a plain read, without asking for the epoch
+    if (known.every((text) => text === undefined)) return noted(keys, (await readMany(keys)) as unknown[]);
+    const now = await epoch();
     const current = keys.map((key, index) => known[index] !== undefined && readAt.get(key) === now);
     const rest = keys.filter((_, index) => !current[index]);
-    const read = rest.length > 0 ? await readCompared(rest, rest.map(rememberedText)) : [];
+    const restKnown = known.filter((_, index) => !current[index]);
+    const read = rest.length > 0 ? await readCompared(rest, restKnown) : [];
     let next = 0;
     const values = keys.map((_, index) => (current[index] ? known[index] : read[next++]));
     if (readAt.size > 10_000) readAt.clear();
