@@ -12,6 +12,8 @@
 //
 //   --quick        45-day stores and fewer runs (the `ask ready` store too): for CI and a first look
 //   --density N    only that density (no ratio, no `ask ready`)
+//   --build-store N  only build (or find) the store of that density, then exit; the run builds
+//                  the missing stores of both densities this way, side by side
 //   BENCH_DAYS=N   days of the density stores (default 365; 45 with --quick)
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -44,6 +46,8 @@ const densityArg = process.argv.indexOf('--density');
 const ONLY_DENSITY = densityArg > 0 ? Number(process.argv[densityArg + 1]) : null;
 const DAYS = Number(process.env.BENCH_DAYS ?? (QUICK ? 45 : 365));
 const DENSITIES = ONLY_DENSITY ? [ONLY_DENSITY] : [100, 200];
+const buildArg = process.argv.indexOf('--build-store');
+const BUILD_ONLY = buildArg > 0 ? Number(process.argv[buildArg + 1]) : null;
 /** the stores end yesterday (UTC) */
 const LAST_DAY = addDays(utcDay(Date.now()), -1);
 const FIRST_DAY = addDays(LAST_DAY, -(DAYS - 1));
@@ -198,13 +202,33 @@ async function buildStore(reports: number): Promise<string> {
       await store.ingest(reportOf(day, k, random), 'bench', receivedAt);
     }
     if ((d + 1) % 60 === 0 || d === DAYS - 1)
-      console.log(`  ${d + 1} days, ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      console.log(`  ${reports}/day: ${d + 1} days, ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
   await store.flush();
   await store.setState('bench:complete', true);
   await store.close();
-  console.log(`store: built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`store: ${reports}/day built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return file;
+}
+
+/** The stores not built yet are built in child processes side by side (one core each). */
+async function buildMissingStores(densities: readonly number[]): Promise<void> {
+  const missing = densities.filter((reports) => !existsSync(storeFile(reports)));
+  if (missing.length < 2) return;
+  await Promise.all(
+    missing.map(
+      (reports) =>
+        new Promise<void>((done, fail) => {
+          const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--build-store', String(reports)];
+          if (QUICK) args.push('--quick');
+          const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+          child.on('error', fail);
+          child.on('exit', (code) =>
+            code === 0 ? done() : fail(new Error(`building the ${reports}/day store exited ${code}`)),
+          );
+        }),
+    ),
+  );
 }
 
 /** The measured child (query/child.ts), bundled with the command's build options as the service runs. */
@@ -302,6 +326,10 @@ function goal(name: string, figure: string, target: string, ok: boolean): boolea
 }
 
 async function main(): Promise<void> {
+  if (BUILD_ONLY !== null) {
+    await buildStore(BUILD_ONLY);
+    return;
+  }
   console.log(
     `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load ${loadavg()[0]!.toFixed(1)}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}${QUICK ? '; --quick' : ''}`,
   );
@@ -312,6 +340,7 @@ async function main(): Promise<void> {
     "queries: run in a child bundled with the command's build options (the code the service runs, no TypeScript loader)",
   );
   await buildChild();
+  await buildMissingStores(DENSITIES);
   const results: DensityResult[] = [];
   for (const reports of DENSITIES) {
     const file = await buildStore(reports);
