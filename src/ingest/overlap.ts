@@ -147,11 +147,11 @@ export async function* ingestOverlapped<K>(
       if (!slot.outcome) break;
       if (slot.stored === null && 'read' in slot.outcome) batch.push(slot);
     }
-    const keys = batch.flatMap((slot) =>
-      (slot.outcome as { read: ReadInput }).read.reports.map(dedupeKey).filter((key): key is string => key !== null),
-    );
+    const reports = batch.flatMap((slot) => (slot.outcome as { read: ReadInput }).read.reports);
+    const keys = reports.map(dedupeKey).filter((key): key is string => key !== null);
+    // the documents the new ones touch are read in the same call, instead of one read per report
     const stored =
-      keys.length > 0 && deps.store.storedReports ? await deps.store.storedReports(keys) : new Set<string>();
+      keys.length > 0 && deps.store.storedReports ? await deps.store.storedReports(keys, reports) : new Set<string>();
     for (const slot of batch) slot.stored = stored;
   };
 

@@ -261,7 +261,7 @@ export async function ingestInput(input: IngestInput, deps: IngestDeps): Promise
   if (deps.store.storedReports && read.reports.length > 1) {
     const keys = read.reports.map(dedupeKey).filter((key): key is string => key !== null);
     try {
-      stored = await deps.store.storedReports(keys);
+      stored = await deps.store.storedReports(keys, read.reports);
     } catch (error) {
       throw new StoreWriteError(input.source, error);
     }

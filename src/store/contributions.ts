@@ -284,6 +284,34 @@ function tlsContribution(report: TlsReport, key: string, source: string, ingeste
   return { reportKey: key, stored, patches };
 }
 
+/**
+ * The documents (other than the ingest log) that ingest() of this report reads and changes, for a
+ * batched read ahead of it; [] for a report it cannot place. A merged aggregate report's are taken
+ * from its rows without building its patches; the other kinds are small and build them.
+ */
+export function documentKeysOf(report: Report): string[] {
+  try {
+    if (report.kind === 'aggregate' && isMerged(report)) {
+      const domain = normaliseDomain(report.policy.domain);
+      const keys = new Set<string>();
+      for (const split of report.merged.splits) {
+        keys.add(docKeys.day(domain, split.date));
+        for (const stat of split.sources) keys.add(docKeys.ipBucket(split.date, canonicalIpBucket(stat.ip)));
+      }
+      return [...keys];
+    }
+    return [
+      ...new Set(
+        contributionOf(report, '', new Date(0).toISOString())
+          .patches.filter((patch) => patch.kind !== 'log')
+          .map((patch) => patch.key),
+      ),
+    ];
+  } catch {
+    return [];
+  }
+}
+
 /** Everything one report adds to the store; throws InvalidReportError for input it cannot place. */
 export function contributionOf(report: Report, source: string, ingestedAt: string): Contribution {
   const key = reportKey(report);

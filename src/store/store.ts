@@ -7,7 +7,7 @@
 // and because contributions overwrite under the report's own key, the totals come out the same.
 
 import type { Logger } from '../log.ts';
-import type { AggregateReport, FailureReport, TlsReport } from '../model.ts';
+import type { AggregateReport, FailureReport, Report, TlsReport } from '../model.ts';
 import { LeaseLostError, type Backend } from './backend.ts';
 import type {
   CatalogDoc,
@@ -32,6 +32,7 @@ import {
   applyPatch,
   capText,
   contributionOf,
+  documentKeysOf,
   emptyCatalog,
   extendCatalog,
   ipEntryOf,
@@ -39,7 +40,7 @@ import {
 } from './contributions.ts';
 import { own, toDict } from './dict.ts';
 import { addDays, dayRange, monthOf, utcDay } from './days.ts';
-import { IP_BUCKETS, docKeys, ipBucket, normaliseDomain, normaliseIp } from './keys.ts';
+import { IP_BUCKETS, docKeys, ipBucket, normaliseDomain, normaliseIp, reportKey } from './keys.ts';
 import {
   DaySummaryBuilder,
   SUMMARY_VERSION,
@@ -316,7 +317,7 @@ export class KeyvReportStore implements ReportStore {
     return this.exclusive(() => this.flushBuffer());
   }
 
-  storedReports(reportKeys: readonly string[]): Promise<Set<string>> {
+  storedReports(reportKeys: readonly string[], prefetch: readonly Report[] = []): Promise<Set<string>> {
     return this.exclusive(async () => {
       const stored = new Set<string>();
       const unbuffered = [...new Set(reportKeys)].filter((key) => {
@@ -332,6 +333,27 @@ export class KeyvReportStore implements ReportStore {
         if (markers[index] === undefined) this.checkedAbsent.add(key);
         else stored.add(key);
       });
+      // The documents the absent reports touch, read now in one go; each ingest() reads only what
+      // is still missing. A document read here is one this batch would read at its first use: the
+      // next flush drops it with the batch's others, and one changed in the batch is never replaced.
+      const wanted = new Set<string>();
+      for (const report of prefetch) {
+        let key: string;
+        try {
+          key = reportKey(report);
+        } catch {
+          continue;
+        }
+        if (!this.checkedAbsent.has(key)) continue;
+        for (const docKey of documentKeysOf(report)) if (!this.docs.has(docKey)) wanted.add(docKey);
+      }
+      if (wanted.size > 0) {
+        const keys = [...wanted];
+        const docs = await this.backend.getMany<unknown>(keys);
+        keys.forEach((docKey, index) => {
+          if (!this.docs.has(docKey)) this.docs.set(docKey, docs[index]);
+        });
+      }
       return stored;
     });
   }

@@ -21,6 +21,7 @@ import type {
   AggregateReport,
   FailureReport,
   PolicyPublished,
+  Report,
   ReportKind,
   TlsPolicyResult,
   TlsReport,
@@ -202,9 +203,10 @@ export interface ReportStore {
   /**
    * Which of these report keys (reportKey()) are stored already: one batched lookup instead of one
    * per report. Buffered reports count as stored. ingest() of a key found absent here skips its own
-   * lookup, until the next call.
+   * lookup, until the next call. `prefetch`: reports about to be ingested; the documents of those
+   * found absent are read in the same call, in one read, instead of one read per ingest().
    */
-  storedReports(reportKeys: readonly string[]): Promise<Set<string>>;
+  storedReports(reportKeys: readonly string[], prefetch?: readonly Report[]): Promise<Set<string>>;
   /**
    * How many reports ingest() accepted as 'new' could not be written (a failed flush, a lost
    * writer lease): the count of stored reports is the new ones minus these.

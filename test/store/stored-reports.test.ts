@@ -2,6 +2,12 @@
 // keys are stored, buffered reports included, and ingest() after it still counting exactly.
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { randomAggregateReport } from '../../src/generate/random.ts';
+import { aggregateXml } from '../../src/generate/xml.ts';
+import type { Report } from '../../src/model.ts';
+import { readReports } from '../../src/reader/index.ts';
+import { contributionOf, documentKeysOf } from '../../src/store/contributions.ts';
+import { openMergingSink } from '../../src/store/merge.ts';
 import { openStore, reportKey } from '../../src/store/index.ts';
 import type { ReportStore } from '../../src/store/types.ts';
 import { allFixtures, describeEachBackend, type BackendFixture, type StoreTarget } from './backends.ts';
@@ -15,6 +21,36 @@ function numbered(n: number) {
     end: `${day}T23:59:59Z`,
     records: [record(`192.0.2.${(n % 250) + 1}`, n + 1)],
   });
+}
+
+/** Reports as the IMAP pass hands them to the store: merged while read (rows per source and day). */
+async function mergedReports(count: number): Promise<Report[]> {
+  const reports: Report[] = [];
+  for (let n = 0; n < count; n++) {
+    const report = randomAggregateReport({
+      seed: `prefetch-${n}`,
+      records: 40,
+      days: 2,
+      begin: '2026-03-01T07:30:00Z',
+    });
+    const read = await readReports(
+      Buffer.from(aggregateXml(report)),
+      { source: `m${n}`, now: new Date('2026-06-01T00:00:00Z') },
+      openMergingSink,
+    );
+    reports.push(...read.reports);
+  }
+  return reports;
+}
+
+/** What queries read of a store: messages per day and per IP index row of each report's sources. */
+async function contents(store: ReportStore, reports: readonly Report[]): Promise<unknown> {
+  const ips = new Set<string>();
+  for (const day of await store.days(null, '2000-01-01', '2100-01-01'))
+    for (const part of Object.values(day.reports)) for (const source of part.sources) ips.add(source.ip);
+  const rows: Record<string, unknown> = {};
+  for (const ip of [...ips].sort().slice(0, 40)) rows[ip] = await store.ipEntries(ip, '2000-01-01', '2100-01-01');
+  return { days: await messagesByDay(store), rows, reports: reports.length };
 }
 
 /** Messages per domain and day over every day document: what a query would count. */
@@ -102,5 +138,35 @@ describeEachBackend(allFixtures(), 'storedReports on $name', (fixture: BackendFi
     await mine.flush();
     expect(await messagesByDay(mine)).toEqual(expected);
     expect(await messagesByDay(other)).toEqual(expected);
+  });
+
+  it('reads ahead the documents of the absent reports it is given, without replacing what the batch changed', async () => {
+    const reports = [...(await mergedReports(6)), numbered(3), numbered(31)];
+    // the documents named for the read ahead are the ones the report's ingest() changes
+    for (const report of reports)
+      expect(new Set(documentKeysOf(report))).toEqual(
+        new Set(
+          contributionOf(report, 'file:a', '2026-06-01T12:00:00.000Z')
+            .patches.filter((patch) => patch.kind !== 'log')
+            .map((patch) => patch.key),
+        ),
+      );
+    // the reference: each report ingested on its own, without the batched read
+    const reference = await open(fixture.fresh());
+    for (const report of reports) expect(await reference.ingest(report, 'file:a')).toBe('new');
+    await reference.flush();
+
+    const store = await open(fixture.fresh());
+    // one report stored and flushed, one buffered: their days' documents are read before the batch,
+    // and the buffered one's are changed in the batch when the others are read ahead
+    expect(await store.ingest(reports[0]!, 'file:a')).toBe('new');
+    await store.flush();
+    expect(await store.ingest(reports[1]!, 'file:a')).toBe('new');
+    const stored = await store.storedReports(reports.map(reportKey), reports);
+    expect(stored).toEqual(new Set([reportKey(reports[0]!), reportKey(reports[1]!)]));
+    for (const report of reports.slice(2)) expect(await store.ingest(report, 'file:a')).toBe('new');
+    for (const report of reports) expect(await store.ingest(report, 'file:b')).toBe('duplicate');
+    await store.flush();
+    expect(await contents(store, reports)).toEqual(await contents(reference, reports));
   });
 });
