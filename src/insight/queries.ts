@@ -190,9 +190,17 @@ export async function identifyDays(
   const memoWasEmpty = memo.size === 0;
   // offline and synchronous when the identifier can: no promise per IP
   const offline = options.dns ? undefined : identify.offline;
+  // a whole window's offline identities, kept per day between processes: each day's from its
+  // entry, else worked out (every row of such a day, for its entry, once the scan is done)
+  // (a process that has identified before has them in its memo)
+  const cache = offline && !options.only && memoWasEmpty ? (identify.offlineCache?.() ?? null) : null;
+  const cachedDays = cache ? days.map((day) => cache.read(summaryRows(day))) : null;
+  const missing = cachedDays ? cachedDays.map((cached) => (cached ? null : new Array<SenderIdentity>())) : null;
   scan: for (let d = 0; d < days.length; d++) {
     const stored = summaryRows(days[d]!);
     const column = columns[d]!;
+    const cached = cachedDays?.[d];
+    const uncached = missing?.[d];
     for (let row = 0; row < column.length; row++) {
       const id = column[row]!;
       if (met[id] === 1) continue;
@@ -213,7 +221,8 @@ export async function identifyDays(
         orderIds.push(id);
       } else if (offline) {
         // the offline identities are built by one literal already (one hidden class)
-        const identity = offline(ip, rowHints(stored, row));
+        const identity = cached ? cached(row) : offline(ip, rowHints(stored, row));
+        if (uncached) uncached[row] = identity;
         byId[id] = identity;
         order.push(ip);
         orderIds.push(id);
@@ -223,6 +232,16 @@ export async function identifyDays(
       } else unknown.set(ip, { id, stored, row });
       // the few IPs asked about are found among the first rows (they are the largest senders)
       if (options.only && seen === options.only.size) break scan;
+    }
+  }
+  if (cache && missing) {
+    for (let d = 0; d < days.length; d++) {
+      const rows = missing[d];
+      if (!rows) continue;
+      const stored = summaryRows(days[d]!);
+      for (let row = 0; row < stored.ips.length; row++)
+        rows[row] ??= offline!(String(stored.ips[row]), rowHints(stored, row));
+      cache.write(stored, rows);
     }
   }
   const ips = [...unknown.keys()];

@@ -18,7 +18,11 @@ export interface AsnInfo {
 }
 
 /** An address's network; `ipv4` takes an IPv4 address as its number (canonicalIpv4Value). */
-export type AsnLookup = ((ip: string) => AsnInfo) & { ipv4?: (value: number) => AsnInfo };
+export type AsnLookup = ((ip: string) => AsnInfo) & {
+  ipv4?: (value: number) => AsnInfo;
+  /** what the answers are made from (the data packages and their files): changes when they do */
+  version?: () => string;
+};
 
 const none: AsnInfo = { asn: null, asName: null, country: null };
 
@@ -154,6 +158,24 @@ export function createAsnLookup(options: AsnLookupOptions = {}): AsnLookup {
     return info;
   };
   lookup.ipv4 = ipv4;
+  lookup.version = () => {
+    const file = (dir: string | null, name: string) => {
+      try {
+        const stat = statSync(join(dir ?? '', name));
+        return `${name} ${stat.size} ${Math.trunc(stat.mtimeMs)}`;
+      } catch {
+        return `${name} none`;
+      }
+    };
+    return [
+      packageVersion(asnDir),
+      file(asnDir, 'asn-ipv4-num.csv'),
+      file(asnDir, 'asn-ipv6-num.csv'),
+      packageVersion(countryDir),
+      file(countryDir, 'asn-country-ipv4-num.csv'),
+      file(countryDir, 'asn-country-ipv6-num.csv'),
+    ].join('\n');
+  };
   return lookup;
 }
 

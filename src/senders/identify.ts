@@ -7,10 +7,11 @@
 
 import { getDomain } from '../net/org-domain.ts';
 import type { AddressLookup, PtrLookup } from './lookups.ts';
-import type { Identify, IdentifyHints, SenderIdentity } from '../insight/types.ts';
+import type { DayIdentityCache, Identify, IdentifyHints, SenderIdentity } from '../insight/types.ts';
 import type { PtrCacheEntry, ReportStore } from '../store/types.ts';
-import { defaultAsnLookup, type AsnInfo, type AsnLookup } from './asn.ts';
-import type { KnownSender } from './known.ts';
+import { defaultAsnLookup, defaultRangeCacheDir, type AsnInfo, type AsnLookup } from './asn.ts';
+import { fileIdentityCache, textHash } from './identity-cache.ts';
+import { knownSenders, type KnownSender } from './known.ts';
 import {
   canonicalIpv4Value,
   parseIp,
@@ -35,6 +36,12 @@ export interface IdentifyOptions {
   timeoutMs: number;
   asn?: AsnLookup;
   now?: () => Date;
+  /**
+   * Keep offline identities of stored days between processes (identity-cache.ts): `scope` names the
+   * store and the program; `dir` is the cache folder (default: the range tables' folder). Needs an
+   * ASN lookup that tells its version.
+   */
+  cache?: { scope: string; dir?: string | null };
 }
 
 export function ptrCacheKey(ip: string): string {
@@ -108,6 +115,7 @@ export function createIdentify({
   timeoutMs,
   asn = defaultAsnLookup(),
   now = () => new Date(),
+  cache,
 }: IdentifyOptions): Identify {
   const memo = memoFor(store);
   const fresh = (entry: PtrCacheEntry) =>
@@ -178,5 +186,21 @@ export function createIdentify({
     const [address] = addressOf(ip);
     return identityOf(address, -1, knownPtr(address) ?? null, hints);
   };
+  let dayCache: DayIdentityCache | null | undefined;
+  identify.offlineCache = () => {
+    // a PTR name known in memory changes offline's answer for its IP
+    if (memo.size > 0) return null;
+    if (dayCache === undefined) {
+      const dir = cache && asn.version ? (cache.dir === undefined ? defaultRangeCacheDir() : cache.dir) : null;
+      dayCache = dir ? fileIdentityCache(dir, [cache!.scope, asn.version!(), knownSendersVersion()].join('\n')) : null;
+    }
+    return dayCache;
+  };
   return identify;
+}
+
+let knownVersion: string | undefined;
+/** The known senders' list as a hash: identities name them. */
+function knownSendersVersion(): string {
+  return (knownVersion ??= `known ${textHash(JSON.stringify(knownSenders))}`);
 }
