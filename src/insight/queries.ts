@@ -170,7 +170,12 @@ function sharedShape(identity: SenderIdentity): SenderIdentity {
 export async function identifyDays(
   identify: Identify,
   days: readonly DayData[],
-  options: { dns: boolean; only?: ReadonlySet<string> } = { dns: false },
+  options: {
+    dns: boolean;
+    only?: ReadonlySet<string>;
+    /** identifyDays' offline identities of the same days, handed to identify as its offline answer */
+    offline?: Record<string, SenderIdentity>;
+  } = { dns: false },
 ): Promise<Record<string, SenderIdentity>> {
   const memo = memoOf(identify);
   // the IPs identified, in the order the record lists them, and their ids
@@ -250,7 +255,8 @@ export async function identifyDays(
     const found = await Promise.all(
       chunk.map((ip) => {
         const first = unknown.get(ip)!;
-        return identify(ip, rowHints(first.stored, first.row), { dns: options.dns });
+        const offlineIdentity = options.offline && madeOffline.has(options.offline) ? options.offline[ip] : undefined;
+        return identify(ip, rowHints(first.stored, first.row), { dns: options.dns, offline: offlineIdentity });
       }),
     );
     chunk.forEach((ip, index) => {
@@ -262,8 +268,16 @@ export async function identifyDays(
       remember(identify, ip, identity);
     });
   }
-  return identityRecord(order, orderIds, byId, generation);
+  const record = identityRecord(order, orderIds, byId, generation);
+  if (!options.dns && !options.only && memoWasEmpty && offline) madeOffline.add(record);
+  return record;
 }
+
+/**
+ * identifyDays' records whose every identity is identify.offline's for its IP's first row (none came
+ * from the memo, whose identities may have been made with another window's rows).
+ */
+const madeOffline = new WeakSet<Record<string, SenderIdentity>>();
 
 /** How a query looks the window's identities up: by row, and as key columns when it can. */
 interface WindowIdentities {
@@ -444,7 +458,7 @@ export async function queryReady(
     }
   }
   if (lookups.length > 0) {
-    const refined = await identifyDays(identify, days, { dns: true, only: new Set(lookups) });
+    const refined = await identifyDays(identify, days, { dns: true, only: new Set(lookups), offline: identities });
     let changed = false;
     for (const ip of lookups) {
       const identity = refined[ip];

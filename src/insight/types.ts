@@ -33,7 +33,7 @@ export interface IdentifyHints {
  * `dns: false` only offline data is used (known ranges, hint domains, ASN database, cached PTR),
  * for bulk classification of thousands of IPs within a chat platform's 3-second limit.
  */
-export type Identify = ((ip: string, hints?: IdentifyHints, options?: { dns?: boolean }) => Promise<SenderIdentity>) & {
+export type Identify = ((ip: string, hints?: IdentifyHints, options?: IdentifyOptions) => Promise<SenderIdentity>) & {
   /** the `dns: false` answer, synchronously (bulk identification pays no promise per IP) */
   offline?: (ip: string, hints?: IdentifyHints) => SenderIdentity;
   /**
@@ -42,6 +42,15 @@ export type Identify = ((ip: string, hints?: IdentifyHints, options?: { dns?: bo
    */
   offlineCache?: () => DayIdentityCache | null;
 };
+
+export interface IdentifyOptions {
+  dns?: boolean;
+  /**
+   * identify.offline's answer for this IP and these hints, made when no PTR name was known: the
+   * answer when DNS finds none either (no need to look the IP up in the offline data again)
+   */
+  offline?: SenderIdentity;
+}
 
 /** Offline identities of every row of stored days (src/senders/identity-cache.ts). */
 export interface DayIdentityCache {

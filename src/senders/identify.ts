@@ -177,7 +177,10 @@ export function createIdentify({
 
   const identify: Identify = async (ip, hints, options) => {
     const [address, value] = addressOf(ip);
-    return identityOf(address, value, await ptrOf(address, options?.dns !== false), hints);
+    const ptr = await ptrOf(address, options?.dns !== false);
+    // what identityOf gives without a PTR name (an identity made with one has it)
+    if (ptr === null && options?.offline && options.offline.ptr === null) return options.offline;
+    return identityOf(address, value, ptr, hints);
   };
   identify.offline = (ip, hints) => {
     // the common case first, without the pair: a month's cold start names 20-30k addresses this way
