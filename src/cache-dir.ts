@@ -3,7 +3,7 @@
 
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 /** A folder only this user can write to (or create), else null. */
 function privateDir(path: string): string | null {
@@ -20,10 +20,13 @@ function privateDir(path: string): string | null {
 }
 
 /**
- * The user's cache folder, else a private folder in the temporary directory (the service's home is
- * read-only; its /tmp is its own). Null: no cache.
+ * The user's cache folder ($XDG_CACHE_HOME when set to an absolute path, else ~/.cache), else a
+ * private folder in the temporary directory (the service's home is read-only; its /tmp is its
+ * own). Null: no cache.
  */
 export function defaultCacheDir(): string | null {
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  return privateDir(join(homedir(), '.cache', 'dmarc-bot')) ?? privateDir(join(tmpdir(), `dmarc-bot-${uid}`));
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
+  return privateDir(join(base, 'dmarc-bot')) ?? privateDir(join(tmpdir(), `dmarc-bot-${uid}`));
 }

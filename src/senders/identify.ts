@@ -5,6 +5,8 @@
 // `{ dns: false }` uses only offline data and the in-memory cache (no store read per IP), for bulk
 // classification within a chat platform's time limit.
 
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { getDomain } from '../net/org-domain.ts';
 import type { AddressLookup, PtrLookup } from './lookups.ts';
 import type { DayIdentityCache, Identify, IdentifyHints, SenderIdentity } from '../insight/types.ts';
@@ -195,11 +197,26 @@ export function createIdentify({
     if (memo.size > 0) return null;
     if (dayCache === undefined) {
       const dir = cache && asn.version ? (cache.dir === undefined ? defaultRangeCacheDir() : cache.dir) : null;
-      dayCache = dir ? fileIdentityCache(dir, [cache!.scope, asn.version!(), knownSendersVersion()].join('\n')) : null;
+      dayCache = dir
+        ? fileIdentityCache(dir, [cache!.scope, asn.version!(), knownSendersVersion(), codeVersion()].join('\n'))
+        : null;
     }
     return dayCache;
   };
   return identify;
+}
+
+/**
+ * The identification code itself, so that a changed build (or source file) does not reuse entries
+ * made by another: a bundled chunk's name carries a hash of its code, a source file its mtime.
+ */
+function codeVersion(): string {
+  try {
+    const stat = statSync(fileURLToPath(import.meta.url));
+    return `code ${import.meta.url} ${stat.size} ${Math.trunc(stat.mtimeMs)}`;
+  } catch {
+    return `code ${import.meta.url}`;
+  }
 }
 
 let knownVersion: string | undefined;

@@ -6,13 +6,35 @@
 // are the same as the day's now; anything else, a torn or
 // corrupt file included, is simply not used.
 
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DayIdentityCache, SenderIdentity } from '../insight/types.ts';
 import type { StoredDaySummary } from '../store/summary.ts';
 
 /** Layout of an entry; also part of its scope (a change of the layout leaves old files unused). */
 const FORMAT = 1;
+
+// Entries not written again for this long are removed: an old program's or data version's folder
+// is never read again, nor are days long out of every window (a removed entry is only rebuilt).
+const STALE_MS = 30 * 24 * 3_600_000;
+
+/** Removes what in `folder` was last written more than STALE_MS ago (its files, or its folders whole). */
+function pruneStale(folder: string, now: number): void {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    try {
+      const path = join(folder, name);
+      if (now - statSync(path).mtimeMs > STALE_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // another process removed it first, or it is not ours to remove
+    }
+  }
+}
 
 /** FNV-1a (32 bit) of a text, as 8 hex digits: names a scope's folder (the scope itself is in each file). */
 export function textHash(text: string): string {
@@ -89,7 +111,9 @@ function sameTexts(stored: unknown, texts: readonly unknown[]): boolean {
 
 /** The cache in `dir`, for one scope (a text naming the store, the program and the data versions). */
 export function fileIdentityCache(dir: string, scope: string): DayIdentityCache {
-  const folder = join(dir, 'identities', textHash(scope));
+  const scopes = join(dir, 'identities');
+  const folder = join(scopes, textHash(scope));
+  let pruned = false;
   const fileOf = (day: StoredDaySummary) =>
     join(folder, `${encodeURIComponent(day.domain)}_${encodeURIComponent(day.date)}.json`);
 
@@ -176,6 +200,13 @@ export function fileIdentityCache(dir: string, scope: string): DayIdentityCache 
         mkdirSync(folder, { recursive: true, mode: 0o700 });
         writeFileSync(temporary, JSON.stringify(entry), { mode: 0o600 });
         renameSync(temporary, file);
+        if (!pruned) {
+          // once a process, after a write: a folder written into is fresh, old scopes' are not
+          pruned = true;
+          const now = Date.now();
+          pruneStale(scopes, now);
+          pruneStale(folder, now);
+        }
       } catch {
         // a cache that cannot be written is only slower
         try {

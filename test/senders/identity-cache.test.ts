@@ -3,7 +3,16 @@
 // gets what identification gives; an entry of another scope, of a day that has changed since, or a
 // corrupt one is not used. Over a real SQLite store holding a generated month.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -148,5 +157,30 @@ describe('offline identities kept per stored day', () => {
     expect(await identities(identifier('store A'))).toEqual(uncached);
     for (const file of [torn, wrongRow, wrongType]) markEntry(file!);
     expect(fromCache(await identities(identifier('store A')))).toBeGreaterThan(0);
+  });
+
+  it('removes entries and other scopes not written for 30 days, once it writes', async () => {
+    await identities(identifier('store A'));
+    const [old, torn] = entryFiles();
+    const long = new Date(Date.now() - 40 * 24 * 3_600_000);
+    utimesSync(old!, long, long);
+    const oldScope = join(cacheDir(), 'identities', '00000000');
+    const recentScope = join(cacheDir(), 'identities', '11111111');
+    for (const folder of [oldScope, recentScope]) {
+      mkdirSync(folder);
+      writeFileSync(join(folder, 'example.com_2025-01-01.json'), '{}');
+    }
+    utimesSync(oldScope, long, long);
+    // nothing is pruned by a process that only reads
+    await identities(identifier('store A'));
+    expect(existsSync(old!)).toBe(true);
+    expect(existsSync(oldScope)).toBe(true);
+    // a torn entry is written again, and the write prunes
+    writeFileSync(torn!, '{');
+    await identities(identifier('store A'));
+    expect(existsSync(old!)).toBe(false);
+    expect(existsSync(oldScope)).toBe(false);
+    expect(existsSync(recentScope)).toBe(true);
+    expect(JSON.parse(readFileSync(torn!, 'utf8'))).toMatchObject({ format: 1 });
   });
 });
