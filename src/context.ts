@@ -12,6 +12,7 @@ import type { TextFetcher } from './dns-check/types.ts';
 import { createDnsResolver, noDns, type DnsAdapter } from './net/dns.ts';
 import { fetchHttpsText } from './net/https-text.ts';
 import { createIdentify } from './senders/identify.ts';
+import { packageVersion } from './cli/version.ts';
 import type { ReportStore } from './store/types.ts';
 
 export { createIdentify };
@@ -75,6 +76,7 @@ export function createCommandContext({
   fetchText,
 }: CommandContextInput): CommandContext {
   const adapter = dns === false ? noDns : (dns ?? resolverFor(config));
+  if (!storeScopes.has(store)) storeScopes.set(store, `${config.DMARC_STORE}\n${process.cwd()}\n${packageVersion()}`);
   return {
     store,
     now,
@@ -113,6 +115,12 @@ export function createPresentationContext({
   };
 }
 
+/**
+ * What names a store opened from the settings, for the offline identities kept between processes
+ * (with the program's version: identification may change with it).
+ */
+const storeScopes = new WeakMap<ReportStore, string>();
+
 // Keyed by store, resolver and clock rather than by context: a chat bot makes a context per
 // request, and identification (ASN data, PTR answers, the insight memo) should outlive each one.
 const identifiers = new WeakMap<ReportStore, WeakMap<object, WeakMap<object, Identify>>>();
@@ -131,6 +139,7 @@ export function identifyFor(context: CommandContext): Identify {
       resolve: context.dns.resolve,
       timeoutMs: context.dns.timeoutMs,
       now: context.now,
+      cache: storeScopes.has(context.store) ? { scope: storeScopes.get(context.store)! } : undefined,
     });
     byClock.set(context.now, identify);
   }

@@ -16,7 +16,8 @@ import type { Requester } from '../command-kit/types.ts';
 import { errorMessage } from '../text/error-message.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, helpOption, parseCommandArgs, usageError } from './args.ts';
 import { openOnFirstUse } from './lazy-store.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { resolve } from 'node:path';
 import { DEMO_STORE_PATH, wantsDemo } from '../demo/wants.ts';
 
@@ -71,8 +72,8 @@ export async function run(argv: string[]): Promise<number> {
             line,
           )
         : await answerFromStore(line, requester);
-    if (json) process.stdout.write(JSON.stringify(reply.data ?? null, null, 2) + '\n');
-    else process.stdout.write(renderTerminal(reply, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }));
+    if (json) writeOut(JSON.stringify(reply.data ?? null, null, 2) + '\n');
+    else writeOut(renderTerminal(reply, { color: isatty(1) && !process.env.NO_COLOR }));
     if (!reply.error) return EXIT_OK;
     return (reply.data as { error?: { code?: string } } | undefined)?.error?.code === 'internal'
       ? EXIT_FAILURE
@@ -81,6 +82,22 @@ export async function run(argv: string[]): Promise<number> {
     const message = errorMessage(error);
     process.stderr.write(`dmarc-bot ask: ${message}\n`);
     return EXIT_FAILURE;
+  }
+}
+
+/**
+ * The answer on standard output, written straight to it: making process.stdout (a socket when it
+ * is a pipe) costs a one-shot answer several milliseconds. What a non-blocking output does not
+ * take at once goes through process.stdout.
+ */
+function writeOut(text: string): void {
+  const bytes = Buffer.from(text);
+  let written = 0;
+  try {
+    while (written < bytes.length) written += writeSync(1, bytes, written);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    process.stdout.write(bytes.subarray(written));
   }
 }
 

@@ -170,7 +170,12 @@ function sharedShape(identity: SenderIdentity): SenderIdentity {
 export async function identifyDays(
   identify: Identify,
   days: readonly DayData[],
-  options: { dns: boolean; only?: ReadonlySet<string> } = { dns: false },
+  options: {
+    dns: boolean;
+    only?: ReadonlySet<string>;
+    /** identifyDays' offline identities of the same days, handed to identify as its offline answer */
+    offline?: Record<string, SenderIdentity>;
+  } = { dns: false },
 ): Promise<Record<string, SenderIdentity>> {
   const memo = memoOf(identify);
   // the IPs identified, in the order the record lists them, and their ids
@@ -190,9 +195,17 @@ export async function identifyDays(
   const memoWasEmpty = memo.size === 0;
   // offline and synchronous when the identifier can: no promise per IP
   const offline = options.dns ? undefined : identify.offline;
+  // a whole window's offline identities, kept per day between processes: each day's from its
+  // entry, else worked out (every row of such a day, for its entry, once the scan is done)
+  // (a process that has identified before has them in its memo)
+  const cache = offline && !options.only && memoWasEmpty ? (identify.offlineCache?.() ?? null) : null;
+  const cachedDays = cache ? days.map((day) => cache.read(summaryRows(day))) : null;
+  const missing = cachedDays ? cachedDays.map((cached) => (cached ? null : new Array<SenderIdentity>())) : null;
   scan: for (let d = 0; d < days.length; d++) {
     const stored = summaryRows(days[d]!);
     const column = columns[d]!;
+    const cached = cachedDays?.[d];
+    const uncached = missing?.[d];
     for (let row = 0; row < column.length; row++) {
       const id = column[row]!;
       if (met[id] === 1) continue;
@@ -213,7 +226,8 @@ export async function identifyDays(
         orderIds.push(id);
       } else if (offline) {
         // the offline identities are built by one literal already (one hidden class)
-        const identity = offline(ip, rowHints(stored, row));
+        const identity = cached ? cached(row) : offline(ip, rowHints(stored, row));
+        if (uncached) uncached[row] = identity;
         byId[id] = identity;
         order.push(ip);
         orderIds.push(id);
@@ -225,13 +239,24 @@ export async function identifyDays(
       if (options.only && seen === options.only.size) break scan;
     }
   }
+  if (cache && missing) {
+    for (let d = 0; d < days.length; d++) {
+      const rows = missing[d];
+      if (!rows) continue;
+      const stored = summaryRows(days[d]!);
+      for (let row = 0; row < stored.ips.length; row++)
+        rows[row] ??= offline!(String(stored.ips[row]), rowHints(stored, row));
+      cache.write(stored, rows);
+    }
+  }
   const ips = [...unknown.keys()];
   for (let start = 0; start < ips.length; start += IDENTIFY_CONCURRENCY) {
     const chunk = ips.slice(start, start + IDENTIFY_CONCURRENCY);
     const found = await Promise.all(
       chunk.map((ip) => {
         const first = unknown.get(ip)!;
-        return identify(ip, rowHints(first.stored, first.row), { dns: options.dns });
+        const offlineIdentity = options.offline && madeOffline.has(options.offline) ? options.offline[ip] : undefined;
+        return identify(ip, rowHints(first.stored, first.row), { dns: options.dns, offline: offlineIdentity });
       }),
     );
     chunk.forEach((ip, index) => {
@@ -243,8 +268,16 @@ export async function identifyDays(
       remember(identify, ip, identity);
     });
   }
-  return identityRecord(order, orderIds, byId, generation);
+  const record = identityRecord(order, orderIds, byId, generation);
+  if (!options.dns && !options.only && memoWasEmpty && offline) madeOffline.add(record);
+  return record;
 }
+
+/**
+ * identifyDays' records whose every identity is identify.offline's for its IP's first row (none came
+ * from the memo, whose identities may have been made with another window's rows).
+ */
+const madeOffline = new WeakSet<Record<string, SenderIdentity>>();
 
 /** How a query looks the window's identities up: by row, and as key columns when it can. */
 interface WindowIdentities {
@@ -425,7 +458,7 @@ export async function queryReady(
     }
   }
   if (lookups.length > 0) {
-    const refined = await identifyDays(identify, days, { dns: true, only: new Set(lookups) });
+    const refined = await identifyDays(identify, days, { dns: true, only: new Set(lookups), offline: identities });
     let changed = false;
     for (const ip of lookups) {
       const identity = refined[ip];

@@ -2,6 +2,8 @@
 // the presentation layer (commands, digest) turns them into replies. Shapes named in the issues
 // (`ask --json`) are fixed; more fields may be added.
 
+import type { StoredDaySummary } from '../store/summary.ts';
+
 /** Who a source IP belongs to, as far as we can tell without the internet. */
 export interface SenderIdentity {
   /** grouping key for `ready`/`sources`: the known service id, else ptr org domain, else "AS<n>", else the IP */
@@ -31,10 +33,35 @@ export interface IdentifyHints {
  * `dns: false` only offline data is used (known ranges, hint domains, ASN database, cached PTR),
  * for bulk classification of thousands of IPs within a chat platform's 3-second limit.
  */
-export type Identify = ((ip: string, hints?: IdentifyHints, options?: { dns?: boolean }) => Promise<SenderIdentity>) & {
+export type Identify = ((ip: string, hints?: IdentifyHints, options?: IdentifyOptions) => Promise<SenderIdentity>) & {
   /** the `dns: false` answer, synchronously (bulk identification pays no promise per IP) */
   offline?: (ip: string, hints?: IdentifyHints) => SenderIdentity;
+  /**
+   * Where offline identities of stored days are kept between processes, while offline's answers
+   * depend only on the IP and its hints (null: not now, e.g. once PTR names are known in memory).
+   */
+  offlineCache?: () => DayIdentityCache | null;
 };
+
+export interface IdentifyOptions {
+  dns?: boolean;
+  /**
+   * identify.offline's answer for this IP and these hints, made when no PTR name was known: the
+   * answer when DNS finds none either (no need to look the IP up in the offline data again)
+   */
+  offline?: SenderIdentity;
+}
+
+/** Offline identities of every row of stored days (src/senders/identity-cache.ts). */
+export interface DayIdentityCache {
+  /**
+   * The identity of a row of the day (identify.offline's for its IP and the row's hints), when a
+   * valid entry exists: null when none.
+   */
+  read(day: StoredDaySummary): ((row: number) => SenderIdentity) | null;
+  /** Keeps the identities of every row of the day (written whole, replacing any entry). */
+  write(day: StoredDaySummary, identities: readonly SenderIdentity[]): void;
+}
 
 export type ReadinessVerdict = 'insufficient-data' | 'not-ready' | 'ready-quarantine' | 'ready-reject' | 'enforced';
 

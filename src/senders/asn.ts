@@ -3,9 +3,9 @@
 // downloaded; files are opened on first use only. Missing files mean "unknown", not an error.
 // The IPv4 tables are read through a prepared binary copy in a cache folder (range-table.ts).
 
-import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { defaultCacheDir } from '../cache-dir.ts';
 import { createRequire } from 'node:module';
-import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RangeFile, splitCsv } from './range-file.ts';
 import { cachedIpv4Table } from './range-table.ts';
@@ -18,7 +18,11 @@ export interface AsnInfo {
 }
 
 /** An address's network; `ipv4` takes an IPv4 address as its number (canonicalIpv4Value). */
-export type AsnLookup = ((ip: string) => AsnInfo) & { ipv4?: (value: number) => AsnInfo };
+export type AsnLookup = ((ip: string) => AsnInfo) & {
+  ipv4?: (value: number) => AsnInfo;
+  /** what the answers are made from (the data packages and their files): changes when they do */
+  version?: () => string;
+};
 
 const none: AsnInfo = { asn: null, asName: null, country: null };
 
@@ -53,28 +57,11 @@ function packageVersion(dir: string | null): string {
   }
 }
 
-/** A folder only this user can write to (or create), else null. */
-function privateDir(path: string): string | null {
-  try {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
-    const stat = statSync(path);
-    if (!stat.isDirectory() || (stat.mode & 0o022) !== 0) return null;
-    if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) return null;
-    accessSync(path, constants.W_OK);
-    return path;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Where the prepared tables are kept: the user's cache folder, else a private folder in the
  * temporary directory (the service's home is read-only; its /tmp is its own). Null: no cache.
  */
-export function defaultRangeCacheDir(): string | null {
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  return privateDir(join(homedir(), '.cache', 'dmarc-bot')) ?? privateDir(join(tmpdir(), `dmarc-bot-${uid}`));
-}
+export const defaultRangeCacheDir = defaultCacheDir;
 
 function opener<T>(dir: string | null, file: string, open: (path: string) => T): () => T | null {
   let opened: T | null | undefined;
@@ -154,6 +141,24 @@ export function createAsnLookup(options: AsnLookupOptions = {}): AsnLookup {
     return info;
   };
   lookup.ipv4 = ipv4;
+  lookup.version = () => {
+    const file = (dir: string | null, name: string) => {
+      try {
+        const stat = statSync(join(dir ?? '', name));
+        return `${name} ${stat.size} ${Math.trunc(stat.mtimeMs)}`;
+      } catch {
+        return `${name} none`;
+      }
+    };
+    return [
+      packageVersion(asnDir),
+      file(asnDir, 'asn-ipv4-num.csv'),
+      file(asnDir, 'asn-ipv6-num.csv'),
+      packageVersion(countryDir),
+      file(countryDir, 'asn-country-ipv4-num.csv'),
+      file(countryDir, 'asn-country-ipv6-num.csv'),
+    ].join('\n');
+  };
   return lookup;
 }
 

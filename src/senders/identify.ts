@@ -5,12 +5,15 @@
 // `{ dns: false }` uses only offline data and the in-memory cache (no store read per IP), for bulk
 // classification within a chat platform's time limit.
 
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { getDomain } from '../net/org-domain.ts';
 import type { AddressLookup, PtrLookup } from './lookups.ts';
-import type { Identify, IdentifyHints, SenderIdentity } from '../insight/types.ts';
+import type { DayIdentityCache, Identify, IdentifyHints, SenderIdentity } from '../insight/types.ts';
 import type { PtrCacheEntry, ReportStore } from '../store/types.ts';
-import { defaultAsnLookup, type AsnInfo, type AsnLookup } from './asn.ts';
-import type { KnownSender } from './known.ts';
+import { defaultAsnLookup, defaultRangeCacheDir, type AsnInfo, type AsnLookup } from './asn.ts';
+import { fileIdentityCache, textHash } from './identity-cache.ts';
+import { knownSenders, type KnownSender } from './known.ts';
 import {
   canonicalIpv4Value,
   parseIp,
@@ -35,6 +38,12 @@ export interface IdentifyOptions {
   timeoutMs: number;
   asn?: AsnLookup;
   now?: () => Date;
+  /**
+   * Keep offline identities of stored days between processes (identity-cache.ts): `scope` names the
+   * store and the program; `dir` is the cache folder (default: the range tables' folder). Needs an
+   * ASN lookup that tells its version.
+   */
+  cache?: { scope: string; dir?: string | null };
 }
 
 export function ptrCacheKey(ip: string): string {
@@ -108,6 +117,7 @@ export function createIdentify({
   timeoutMs,
   asn = defaultAsnLookup(),
   now = () => new Date(),
+  cache,
 }: IdentifyOptions): Identify {
   const memo = memoFor(store);
   const fresh = (entry: PtrCacheEntry) =>
@@ -169,7 +179,10 @@ export function createIdentify({
 
   const identify: Identify = async (ip, hints, options) => {
     const [address, value] = addressOf(ip);
-    return identityOf(address, value, await ptrOf(address, options?.dns !== false), hints);
+    const ptr = await ptrOf(address, options?.dns !== false);
+    // what identityOf gives without a PTR name (an identity made with one has it)
+    if (ptr === null && options?.offline && options.offline.ptr === null) return options.offline;
+    return identityOf(address, value, ptr, hints);
   };
   identify.offline = (ip, hints) => {
     // the common case first, without the pair: a month's cold start names 20-30k addresses this way
@@ -178,5 +191,36 @@ export function createIdentify({
     const [address] = addressOf(ip);
     return identityOf(address, -1, knownPtr(address) ?? null, hints);
   };
+  let dayCache: DayIdentityCache | null | undefined;
+  identify.offlineCache = () => {
+    // a PTR name known in memory changes offline's answer for its IP
+    if (memo.size > 0) return null;
+    if (dayCache === undefined) {
+      const dir = cache && asn.version ? (cache.dir === undefined ? defaultRangeCacheDir() : cache.dir) : null;
+      dayCache = dir
+        ? fileIdentityCache(dir, [cache!.scope, asn.version!(), knownSendersVersion(), codeVersion()].join('\n'))
+        : null;
+    }
+    return dayCache;
+  };
   return identify;
+}
+
+/**
+ * The identification code itself, so that a changed build (or source file) does not reuse entries
+ * made by another: a bundled chunk's name carries a hash of its code, a source file its mtime.
+ */
+function codeVersion(): string {
+  try {
+    const stat = statSync(fileURLToPath(import.meta.url));
+    return `code ${import.meta.url} ${stat.size} ${Math.trunc(stat.mtimeMs)}`;
+  } catch {
+    return `code ${import.meta.url}`;
+  }
+}
+
+let knownVersion: string | undefined;
+/** The known senders' list as a hash: identities name them. */
+function knownSendersVersion(): string {
+  return (knownVersion ??= `known ${textHash(JSON.stringify(knownSenders))}`);
 }

@@ -77,6 +77,24 @@ describe('createIdentify with reverse DNS on loopback', () => {
     await close();
   });
 
+  it("gives the caller's offline answer when DNS finds no name, and its own when it finds one", async () => {
+    const { store, close } = await openStateStore();
+    const identify = createIdentify({ store, ...createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) });
+    const hints = { dkimDomains: ['sendgrid.net'], spfDomains: [] };
+    // no confirmed name: what identify.offline gave before, for the same IP and hints
+    const offline = identify.offline!('203.0.113.6', hints);
+    expect(offline.ptr).toBeNull();
+    const unnamed = await identify('203.0.113.6', hints, { dns: true, offline });
+    expect(unnamed).toBe(offline);
+    expect(unnamed).toEqual(await identify('203.0.113.6', hints, { dns: true }));
+    // a confirmed name: the caller's offline answer is not the answer
+    const before = identify.offline!('203.0.113.5');
+    const named = await identify('203.0.113.5', undefined, { dns: true, offline: before });
+    expect(named).not.toBe(before);
+    expect(named).toMatchObject({ by: 'ptr', ptr: 'mail.isp-one.example.net' });
+    await close();
+  });
+
   it('recognises a known service by its confirmed PTR, and answers the second time from the cache', async () => {
     const { store, close } = await openStateStore();
     const identify = createIdentify({ store, ...createDnsResolver({ servers: [dns.address], timeoutMs: 1000 }) });

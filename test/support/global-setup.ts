@@ -46,6 +46,9 @@ export default function setup(): () => void {
   writeFileSync(join(runDir, 'owner'), String(process.pid));
   // the test workers are forked after global setup and inherit this
   process.env[RUN_DIR_ENV] = runDir;
+  // the files processes keep for the next one (range tables, identities) go to the run's folder,
+  // not the user's: a test never reads what another run or the user's bot left
+  process.env.XDG_CACHE_HOME = join(runDir, 'cache');
 
   let finished = false;
   const finish = () => {
