@@ -18,7 +18,7 @@ import type {
 import { normalizeIp } from '../net/ip.ts';
 import { computeAlignment } from './alignment.ts';
 import { ReportReadError } from './errors.ts';
-import { RecordMemo, recordFrom, recordHoles, type Holes, type Template } from './record-memo.ts';
+import { RecordMemo, recordFrom, type MemoKey, type Template } from './record-memo.ts';
 import { RecordScanner, scanRecords, type RecordScan } from './record-scan.ts';
 import {
   MAX_DOMAIN_LENGTH,
@@ -201,7 +201,7 @@ function convertSplit(
     for (let at = 0; at < spans.length; at += 2) feed.push(text.slice(spans[at], spans[at + 1]), total);
     feed.flush(total);
   };
-  return convert(tree, context, repairs, memo, pump);
+  return convert(tree, context, repairs, pump);
 }
 
 /** Hands a report's records, batch by batch in document order, to `take` (RecordBuilder.take). */
@@ -214,6 +214,15 @@ const MAX_FEED_QUEUE = 64;
 class MemoHit {
   constructor(
     readonly template: Template,
+    readonly sourceIp: string,
+    readonly count: string,
+  ) {}
+}
+
+/** The holes of a record whose build may become its key's template. */
+class Holes {
+  constructor(
+    readonly key: MemoKey,
     readonly sourceIp: string,
     readonly count: string,
   ) {}
@@ -237,7 +246,6 @@ class RecordFeed {
   private queue: unknown[] = [];
   private misses: string[] = [];
   private missAt: number[] = [];
-  private readonly waiting = new Set<string>();
 
   constructor(
     private readonly memo: RecordMemo | null,
@@ -252,21 +260,18 @@ class RecordFeed {
     let holes: Holes | null = null;
     if (memo !== null) {
       memo.records++;
-      holes = recordHoles(text);
-      if (holes !== null) {
-        let known = memo.get(holes.key);
-        if (known === undefined && this.waiting.has(holes.key)) {
-          this.flush(total);
-          known = memo.get(holes.key);
-        }
-        if (known) {
+      if (memo.locate(text)) {
+        const key = memo.find(text);
+        // its first record is in the queue, not built yet
+        if (key?.state === null) this.flush(total);
+        if (key?.state) {
           memo.hits++;
-          this.queue.push(new MemoHit(known, holes.sourceIp, holes.count));
+          this.queue.push(new MemoHit(key.state, memo.sourceIp(text), memo.count(text)));
           if (this.queue.length >= MAX_FEED_QUEUE) this.flush(total);
           return;
         }
-        if (known === false || !memo.room) holes = null;
-        else this.waiting.add(holes.key);
+        const added = key === undefined ? memo.add(text) : null;
+        if (added !== null) holes = new Holes(added, memo.sourceIp(text), memo.count(text));
       }
     }
     this.missAt.push(this.queue.length);
@@ -294,7 +299,6 @@ class RecordFeed {
       this.misses = [];
       this.missAt = [];
     }
-    this.waiting.clear();
     this.take(queue);
   }
 }
@@ -499,7 +503,6 @@ function convert(
   tree: Node,
   context: Context,
   repairs: readonly string[],
-  memo: RecordMemo | null = null,
   pump?: RecordPump,
 ): AggregateReport | ShapeProblem {
   const { source } = context;
@@ -514,7 +517,7 @@ function convert(
   }
   const notes = new Notes(repairs);
   try {
-    return buildReport(feedback, notes, context, memo, pump);
+    return buildReport(feedback, notes, context, pump);
   } catch (error) {
     if (error instanceof ShapeProblem) return error;
     throw error;
@@ -551,15 +554,9 @@ function findFeedback(tree: Node): Node | null {
   return null;
 }
 
-function buildReport(
-  feedback: Node,
-  notes: Notes,
-  context: Context,
-  memo: RecordMemo | null,
-  pump: RecordPump | undefined,
-): AggregateReport {
+function buildReport(feedback: Node, notes: Notes, context: Context, pump: RecordPump | undefined): AggregateReport {
   const head = reportHead(feedback, notes, context);
-  const builder = new RecordBuilder(head.policy, notes, memo);
+  const builder = new RecordBuilder(head.policy, notes);
   const records: AggregateRecord[] = [];
   builder.take(asArray(feedback.record), records);
   pump?.((batch) => builder.take(batch, records));
@@ -638,7 +635,6 @@ class RecordBuilder {
   constructor(
     private readonly policy: PolicyPublished,
     private readonly notes: Notes,
-    private readonly memo: RecordMemo | null = null,
   ) {}
 
   /** Parse trees of records, and from a RecordFeed memo hits and keyed trees. */
@@ -661,11 +657,11 @@ class RecordBuilder {
       const record = buildRecord(raw, this.policy, this.orgDomains, this.notes, this.shared);
       if (typeof record === 'string') {
         this.notes.push(`record ${this.index} skipped: ${record}`);
-        if (holes !== null) this.memo?.learn(holes.key, null);
+        if (holes !== null) holes.key.state ??= false;
       } else {
         this.skippedEmptyReasons += record.emptyReasons;
         out.push(record.record);
-        if (holes !== null) this.memo?.learn(holes.key, this.template(record, holes, notesBefore));
+        if (holes !== null) holes.key.state ??= this.template(record, holes, notesBefore) ?? false;
       }
     }
   }
@@ -1069,7 +1065,7 @@ async function streamReport<S extends RecordSink>(
       records: [],
       errors: [],
     });
-    const builder = new RecordBuilder(head.policy, notes, memo);
+    const builder = new RecordBuilder(head.policy, notes);
     // memo hits make a feed's batch longer than its parsed records: the sink still gets batches
     const feed = new RecordFeed(memo, context.source, STREAM_RECORD_BATCH, (batch) => {
       for (let from = 0; from < batch.length; from += STREAM_RECORD_BATCH) {

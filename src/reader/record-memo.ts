@@ -7,14 +7,7 @@
 // element is the record's only one of that name, so it is the one the record's fields are read from.
 // Everything else in the record must match character for character.
 
-import type { AggregateRecord } from '../model.ts';
-
-/** A record's key and the texts of its holes. */
-export interface Holes {
-  key: string;
-  sourceIp: string;
-  count: string;
-}
+import type { AggregateRecord, Alignment, DkimAuthResult, SpfAuthResult } from '../model.ts';
 
 /** What a key stands for: the record built for it, and the empty <reason> elements it had. */
 export interface Template {
@@ -39,51 +32,125 @@ const LESS_THAN = 0x3c;
 const SLASH = 0x2f;
 const COLON = 0x3a;
 
-/** The memo of one report: never shared between reports. */
+/** A key: a record's text before, between and after its holes (own flat strings), and what it stands for. */
+export class MemoKey {
+  /** null until the key's first record is built; false when that record could not be a template */
+  state: Template | false | null = null;
+
+  constructor(
+    readonly prefix: string,
+    readonly middle: string,
+    readonly suffix: string,
+    readonly ipFirst: boolean,
+  ) {}
+}
+
+/**
+ * The memo of one report, never shared between reports. `locate` finds a record's holes; `find`
+ * and `add` then look up or add its key. A key is only added after the checks that make its holes
+ * the record's IP and count; a record that matches a key outside its holes passes the same checks,
+ * since its holes hold no '<', no letter of a tag name and no '!' or '?'.
+ */
 export class RecordMemo {
-  private readonly known = new Map<string, Template | false>();
+  // keys by the length of their text, for a lookup without building the key
+  private readonly byLength = new Map<number, MemoKey[]>();
+  private size = 0;
   /** record texts offered, and those built from a template */
   records = 0;
   hits = 0;
+  // the holes of the record last located: offsets into its text
+  private ipFrom = 0;
+  private ipTo = 0;
+  private countFrom = 0;
+  private countTo = 0;
 
-  /** The template of a key; false when a record with that key could not be one; undefined when unknown. */
-  get(key: string): Template | false | undefined {
-    return this.known.get(key);
+  /** Finds the holes of a record's text; false when it has none that can be cut out. */
+  locate(text: string): boolean {
+    if (text.length > MAX_KEY_CHARS) return false;
+    const ipOpen = text.indexOf(IP_OPEN);
+    if (ipOpen === -1) return false;
+    const ipFrom = ipOpen + IP_OPEN.length;
+    const ipTo = valueEnd(text, ipFrom, MAX_IP_CHARS, isIpChar);
+    if (ipTo === -1 || !text.startsWith(IP_CLOSE, ipTo)) return false;
+    // mostly after the IP; wherever it is, a key's record has only one
+    let countOpen = text.indexOf(COUNT_OPEN, ipTo);
+    if (countOpen === -1) countOpen = text.indexOf(COUNT_OPEN);
+    if (countOpen === -1) return false;
+    const countFrom = countOpen + COUNT_OPEN.length;
+    const countTo = valueEnd(text, countFrom, MAX_COUNT_CHARS, isDigit);
+    if (countTo === -1 || !text.startsWith(COUNT_CLOSE, countTo)) return false;
+    this.ipFrom = ipFrom;
+    this.ipTo = ipTo;
+    this.countFrom = countFrom;
+    this.countTo = countTo;
+    return true;
   }
 
-  /** Whether a new key can still be remembered. */
-  get room(): boolean {
-    return this.known.size < MAX_KEYS;
+  /** The key of the record last located, when the memo holds it. */
+  find(text: string): MemoKey | undefined {
+    const { ipFrom, ipTo, countFrom, countTo } = this;
+    const list = this.byLength.get(text.length - (ipTo - ipFrom) - (countTo - countFrom));
+    if (list === undefined) return undefined;
+    const ipFirst = ipFrom < countFrom;
+    const firstFrom = ipFirst ? ipFrom : countFrom;
+    const firstTo = ipFirst ? ipTo : countTo;
+    const secondFrom = ipFirst ? countFrom : ipFrom;
+    const secondTo = ipFirst ? countTo : ipTo;
+    for (let at = 0; at < list.length; at++) {
+      const key = list[at]!;
+      if (
+        key.ipFirst === ipFirst &&
+        key.prefix.length === firstFrom &&
+        key.middle.length === secondFrom - firstTo &&
+        // slices compared as strings (a memory compare), not startsWith (a loop over the characters)
+        text.slice(secondTo) === key.suffix &&
+        text.slice(firstTo, secondFrom) === key.middle &&
+        text.slice(0, firstFrom) === key.prefix
+      ) {
+        // the keys met most are found first
+        if (at > 0) [list[0], list[at]] = [key, list[0]!];
+        return key;
+      }
+    }
+    return undefined;
   }
 
-  /** Remembers what a record with these holes was built to (null when it cannot be a template). */
-  learn(key: string, template: Template | null): void {
-    if (this.known.has(key) || !this.room) return;
-    this.known.set(key, template ?? false);
+  /**
+   * A new key for the record last located; null when its holes may not be its IP and count (another
+   * element of that name, a comment, CDATA section or instruction), or when the memo is full.
+   */
+  add(text: string): MemoKey | null {
+    if (this.size >= MAX_KEYS) return null;
+    const { ipFrom, ipTo, countFrom, countTo } = this;
+    if (text.includes('<!') || text.includes('<?')) return null;
+    if (!onlyElement(text, 'source_ip', ipFrom - IP_OPEN.length, ipTo)) return null;
+    if (!onlyElement(text, 'count', countFrom - COUNT_OPEN.length, countTo)) return null;
+    const ipFirst = ipFrom < countFrom;
+    const key = ipFirst
+      ? new MemoKey(own(text.slice(0, ipFrom)), own(text.slice(ipTo, countFrom)), own(text.slice(countTo)), true)
+      : new MemoKey(own(text.slice(0, countFrom)), own(text.slice(countTo, ipFrom)), own(text.slice(ipTo)), false);
+    const length = key.prefix.length + key.middle.length + key.suffix.length;
+    const list = this.byLength.get(length);
+    if (list) list.push(key);
+    else this.byLength.set(length, [key]);
+    this.size++;
+    return key;
+  }
+
+  /** The text of the last located record's <source_ip>. */
+  sourceIp(text: string): string {
+    return text.slice(this.ipFrom, this.ipTo);
+  }
+
+  /** The text of the last located record's <count>. */
+  count(text: string): string {
+    return text.slice(this.countFrom, this.countTo);
   }
 }
 
-/** The holes of a record's text and its key; null when the record must be parsed as it is. */
-export function recordHoles(text: string): Holes | null {
-  if (text.length > MAX_KEY_CHARS) return null;
-  // a hole's tag text inside a comment, CDATA section or instruction would not be an element
-  if (text.includes('<!') || text.includes('<?')) return null;
-  const ipOpen = text.indexOf(IP_OPEN);
-  if (ipOpen === -1) return null;
-  const ipFrom = ipOpen + IP_OPEN.length;
-  const ipTo = valueEnd(text, ipFrom, MAX_IP_CHARS, isIpChar);
-  if (ipTo === -1 || !text.startsWith(IP_CLOSE, ipTo) || !onlyElement(text, 'source_ip', ipOpen, ipTo)) return null;
-  const countOpen = text.indexOf(COUNT_OPEN);
-  if (countOpen === -1) return null;
-  const countFrom = countOpen + COUNT_OPEN.length;
-  const countTo = valueEnd(text, countFrom, MAX_COUNT_CHARS, isDigit);
-  if (countTo === -1 || !text.startsWith(COUNT_CLOSE, countTo) || !onlyElement(text, 'count', countOpen, countTo))
-    return null;
-  const key =
-    ipFrom < countFrom
-      ? text.slice(0, ipFrom) + text.slice(ipTo, countFrom) + text.slice(countTo)
-      : text.slice(0, countFrom) + text.slice(countTo, ipFrom) + text.slice(ipTo);
-  return { key, sourceIp: text.slice(ipFrom, ipTo), count: text.slice(countFrom, countTo) };
+/** A string of its own: a slice would keep the whole text it was cut from alive for the report. */
+function own(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
 }
 
 /** Where a value of 1 to `most` characters of the alphabet ends (at a '<'); -1 when it does not. */
@@ -139,19 +206,37 @@ function isSpace(code: number): boolean {
   );
 }
 
-/** A fresh copy of a built record with its own IP and count: nothing is shared between records. */
-export function recordFrom(template: AggregateRecord, sourceIp: string, count: number): AggregateRecord {
-  const record = copy(template) as AggregateRecord;
-  record.sourceIp = sourceIp;
-  record.count = count;
-  return record;
+/**
+ * A fresh copy of a built record with its own IP and count: nothing is shared between records.
+ * Field by field, in the order buildRecord writes them (the differential test compares every field).
+ */
+export function recordFrom(t: AggregateRecord, sourceIp: string, count: number): AggregateRecord {
+  const alignment: Alignment = { dkim: t.alignment.dkim, spf: t.alignment.spf };
+  if (t.alignment.dkimUnalignedPass) alignment.dkimUnalignedPass = [...t.alignment.dkimUnalignedPass];
+  if (t.alignment.spfUnalignedPass) alignment.spfUnalignedPass = [...t.alignment.spfUnalignedPass];
+  return {
+    sourceIp,
+    count,
+    disposition: t.disposition,
+    evaluated: { dkim: t.evaluated.dkim, spf: t.evaluated.spf },
+    dmarc: t.dmarc,
+    identifiers: {
+      headerFrom: t.identifiers.headerFrom,
+      envelopeFrom: t.identifiers.envelopeFrom,
+      envelopeTo: t.identifiers.envelopeTo,
+    },
+    reasons: t.reasons.map((reason) => ({ type: reason.type, comment: reason.comment })),
+    authResults: { dkim: t.authResults.dkim.map(copyDkim), spf: t.authResults.spf.map(copySpf) },
+    alignment,
+  };
 }
 
-/** A deep copy of plain data (objects, arrays, primitives), keys in the same order. */
-function copy(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map(copy);
-  const out: Record<string, unknown> = {};
-  for (const key in value as Record<string, unknown>) out[key] = copy((value as Record<string, unknown>)[key]);
-  return out;
+function copyDkim(signature: DkimAuthResult): DkimAuthResult {
+  const copy: DkimAuthResult = { domain: signature.domain, selector: signature.selector, result: signature.result };
+  if (signature.humanResult !== undefined) copy.humanResult = signature.humanResult;
+  return copy;
+}
+
+function copySpf(check: SpfAuthResult): SpfAuthResult {
+  return { domain: check.domain, scope: check.scope, result: check.result };
 }
