@@ -18,6 +18,7 @@ import type {
 import { normalizeIp } from '../net/ip.ts';
 import { computeAlignment } from './alignment.ts';
 import { ReportReadError } from './errors.ts';
+import { RecordMemo, recordFrom, type MemoKey, type Template } from './record-memo.ts';
 import { RecordScanner, scanRecords, type RecordScan } from './record-scan.ts';
 import {
   MAX_DOMAIN_LENGTH,
@@ -67,6 +68,17 @@ export interface AggregateOptions {
   now?: Date;
   /** parse the whole document at once instead of the frame and record batches (for comparisons) */
   wholeDocument?: boolean;
+  /** false: every record is parsed, none built from an earlier one of the same report (for comparisons) */
+  recordMemo?: boolean;
+  /** when given, the record memo's counts of a split read are added to it (for the benchmark) */
+  memoStats?: MemoStats;
+}
+
+export interface MemoStats {
+  /** records cut out of the text */
+  records: number;
+  /** records built from an earlier one of their report instead of parsed */
+  hits: number;
 }
 
 // Records parsed at once: enough that a parse call's overhead vanishes, few enough that a batch's
@@ -101,9 +113,19 @@ export function parseAggregateXml(
   }
 
   const scan = options.wholeDocument ? null : scanRecords(text);
-  const first = scan?.kind === 'split' ? attempt(() => convertSplit(text, scan, context, repairs)) : null;
-  if (first !== null && first !== 'unsure' && !(first instanceof ShapeProblem || first instanceof ReportReadError))
+  const memo = options.recordMemo === false ? null : new RecordMemo();
+  let first = scan?.kind === 'split' ? attempt(() => convertSplit(text, scan, context, repairs, memo)) : null;
+  // a broken report is named as the read without the memo names it: the parser's message can say
+  // where in its batch it stopped, and the memo makes other batches
+  if (memo && scan?.kind === 'split' && (first instanceof ShapeProblem || first instanceof ReportReadError))
+    first = attempt(() => convertSplit(text, scan, context, repairs, null));
+  if (first !== null && first !== 'unsure' && !(first instanceof ShapeProblem || first instanceof ReportReadError)) {
+    if (memo && options.memoStats) {
+      options.memoStats.records += memo.records;
+      options.memoStats.hits += memo.hits;
+    }
     return first;
+  }
   // what the scan cannot vouch for is read whole, at any size (the reader's heap limit bounds it);
   // the whole-tree fallback for broken files is tried only on small ones
   const unsure = scan === null || scan.kind === 'unsure' || first === 'unsure';
@@ -168,29 +190,135 @@ function convertSplit(
   scan: Extract<RecordScan, { kind: 'split' }>,
   context: Context,
   repairs: readonly string[],
+  memo: RecordMemo | null,
 ): AggregateReport | ShapeProblem | 'unsure' {
   const tree = compact(parsePiece(scan.frame, context.source));
   if (!findFeedback(tree)) return 'unsure';
   const { spans } = scan;
   const total = spans.length / 2;
-  const batches = function* (): Generator<unknown[]> {
-    for (let start = 0; start < spans.length; start += RECORD_BATCH * 2) {
-      const end = Math.min(spans.length, start + RECORD_BATCH * 2);
-      yield recordsOf(parsePiece(batchText(text, spans, start, end), context.source), (end - start) / 2, total);
-    }
+  const pump: RecordPump = (take) => {
+    const feed = new RecordFeed(memo, context.source, RECORD_BATCH, take);
+    for (let at = 0; at < spans.length; at += 2) feed.push(text.slice(spans[at], spans[at + 1]), total);
+    feed.flush(total);
   };
-  return convert(tree, context, repairs, batches());
+  return convert(tree, context, repairs, pump);
+}
+
+/** Hands a report's records, batch by batch in document order, to `take` (RecordBuilder.take). */
+type RecordPump = (take: (batch: unknown[]) => void) => void;
+
+// Records a feed holds before they are handed on, memo hits included.
+const MAX_FEED_QUEUE = 64;
+
+/** A record built from the memo: its template and the texts of its own IP and count. */
+class MemoHit {
+  constructor(
+    readonly template: Template,
+    readonly sourceIp: string,
+    readonly count: string,
+  ) {}
+}
+
+/** The holes of a record whose build may become its key's template. */
+class Holes {
+  constructor(
+    readonly key: MemoKey,
+    readonly sourceIp: string,
+    readonly count: string,
+  ) {}
+}
+
+/** A parsed record whose build may become its key's template. */
+class KeyedRecord {
+  constructor(
+    readonly tree: unknown,
+    readonly holes: Holes,
+  ) {}
+}
+
+/**
+ * Record texts in, in document order; out, in the same order, batches for RecordBuilder.take: each
+ * record a memo hit or a parse tree (the records not hit parsed together, up to `batchSize` at
+ * once). A record whose key is waiting for its first record's build hands the batch on first, so
+ * that a key is parsed once. Without a memo the batches are those of the read before the memo.
+ */
+class RecordFeed {
+  private queue: unknown[] = [];
+  private misses: string[] = [];
+  private missAt: number[] = [];
+
+  constructor(
+    private readonly memo: RecordMemo | null,
+    private readonly source: string,
+    private readonly batchSize: number,
+    private readonly take: (batch: unknown[]) => void,
+  ) {}
+
+  /** `total`: the report's record count, or Infinity while it is not known. */
+  push(text: string, total: number): void {
+    const memo = this.memo;
+    let holes: Holes | null = null;
+    if (memo !== null) {
+      memo.records++;
+      if (memo.locate(text)) {
+        const key = memo.find(text);
+        // its first record is in the queue, not built yet
+        if (key?.state === null) this.flush(total);
+        if (key?.state) {
+          memo.hits++;
+          this.queue.push(new MemoHit(key.state, memo.sourceIp(text), memo.count(text)));
+          if (this.queue.length >= MAX_FEED_QUEUE) this.flush(total);
+          return;
+        }
+        const added = key === undefined ? memo.add(text) : null;
+        if (added !== null) holes = new Holes(added, memo.sourceIp(text), memo.count(text));
+      }
+    }
+    this.missAt.push(this.queue.length);
+    this.queue.push(holes);
+    this.misses.push(text);
+    if (this.misses.length >= this.batchSize || this.queue.length >= MAX_FEED_QUEUE) this.flush(total);
+  }
+
+  /** Hands on what is held. */
+  flush(total: number): void {
+    if (this.queue.length === 0) return;
+    const queue = this.queue;
+    this.queue = [];
+    const misses = this.misses;
+    if (misses.length > 0) {
+      const raws = recordsOf(parsePiece(batchOf(misses), this.source), misses.length, total);
+      // a report's only record, when empty, reads as none
+      if (raws.length < misses.length) queue.length = 0;
+      else
+        for (let at = 0; at < raws.length; at++) {
+          const place = this.missAt[at]!;
+          const holes = queue[place] as Holes | null;
+          queue[place] = holes === null ? raws[at] : new KeyedRecord(raws[at], holes);
+        }
+      this.misses = [];
+      this.missAt = [];
+    }
+    this.take(queue);
+  }
+}
+
+/** Record texts as one document for the parser. */
+function batchOf(texts: readonly string[]): string {
+  return stripBetweenTags(`<batch>${texts.join('')}</batch>`);
 }
 
 /** The records of spans[start, end) as one document for the parser. */
 function batchText(text: string, spans: readonly number[], start: number, end: number): string {
   let batch = '<batch>';
   for (let at = start; at < end; at += 2) batch += text.slice(spans[at], spans[at + 1]);
-  batch += '</batch>';
-  // whitespace between tags is dropped by the parser's trimming anyway, but it reads it character
-  // by character; kept where comments, instructions or CDATA could make it part of a value
-  if (!batch.includes('<!') && !batch.includes('<?')) batch = batch.replace(betweenTags, '><');
-  return batch;
+  return stripBetweenTags(`${batch}</batch>`);
+}
+
+// whitespace between tags is dropped by the parser's trimming anyway, but it reads it character by
+// character; kept where comments, instructions or CDATA could make it part of a value
+function stripBetweenTags(batch: string): string {
+  return batch.includes('<!') || batch.includes('<?') ? batch : batch.replace(betweenTags, '><');
 }
 
 /**
@@ -375,7 +503,7 @@ function convert(
   tree: Node,
   context: Context,
   repairs: readonly string[],
-  recordBatches?: Iterable<unknown[]>,
+  pump?: RecordPump,
 ): AggregateReport | ShapeProblem {
   const { source } = context;
   const feedback = findFeedback(tree);
@@ -389,7 +517,7 @@ function convert(
   }
   const notes = new Notes(repairs);
   try {
-    return buildReport(feedback, notes, context, recordBatches);
+    return buildReport(feedback, notes, context, pump);
   } catch (error) {
     if (error instanceof ShapeProblem) return error;
     throw error;
@@ -400,10 +528,13 @@ function convert(
 class Notes {
   readonly list: string[];
   private dropped = 0;
+  /** notes pushed, kept or not */
+  written = 0;
   constructor(initial: readonly string[]) {
     this.list = [...initial];
   }
   push(note: string): void {
+    this.written++;
     if (this.list.length < MAX_NOTES) this.list.push(note);
     else this.dropped++;
   }
@@ -423,17 +554,12 @@ function findFeedback(tree: Node): Node | null {
   return null;
 }
 
-function buildReport(
-  feedback: Node,
-  notes: Notes,
-  context: Context,
-  recordBatches: Iterable<unknown[]> | undefined,
-): AggregateReport {
+function buildReport(feedback: Node, notes: Notes, context: Context, pump: RecordPump | undefined): AggregateReport {
   const head = reportHead(feedback, notes, context);
   const builder = new RecordBuilder(head.policy, notes);
   const records: AggregateRecord[] = [];
   builder.take(asArray(feedback.record), records);
-  for (const batch of recordBatches ?? []) builder.take(batch, records);
+  pump?.((batch) => builder.take(batch, records));
   builder.finish();
   return assembleReport(head, reportTail(feedback, notes), records, notes);
 }
@@ -511,19 +637,60 @@ class RecordBuilder {
     private readonly notes: Notes,
   ) {}
 
+  /** Parse trees of records, and from a RecordFeed memo hits and keyed trees. */
   take(rawRecords: unknown[], out: AggregateRecord[]): void {
     for (let at = 0; at < rawRecords.length; at++) {
-      const raw = rawRecords[at];
+      let raw = rawRecords[at];
       // Let the parse tree go record by record, so a huge report does not hold two copies at once.
       rawRecords[at] = undefined;
       this.index++;
+      if (raw instanceof MemoHit) {
+        this.takeHit(raw, out);
+        continue;
+      }
+      let holes: Holes | null = null;
+      if (raw instanceof KeyedRecord) {
+        holes = raw.holes;
+        raw = raw.tree;
+      }
+      const notesBefore = this.notes.written;
       const record = buildRecord(raw, this.policy, this.orgDomains, this.notes, this.shared);
-      if (typeof record === 'string') this.notes.push(`record ${this.index} skipped: ${record}`);
-      else {
+      if (typeof record === 'string') {
+        this.notes.push(`record ${this.index} skipped: ${record}`);
+        if (holes !== null) holes.key.state ??= false;
+      } else {
         this.skippedEmptyReasons += record.emptyReasons;
         out.push(record.record);
+        if (holes !== null) holes.key.state ??= this.template(record, holes, notesBefore) ?? false;
       }
     }
+  }
+
+  /**
+   * What a built record leaves for the records of its key: nothing when its build wrote a note
+   * (a hit would not write it), or when its IP and count are not those of its holes.
+   */
+  private template(
+    built: { record: AggregateRecord; emptyReasons: number },
+    holes: Holes,
+    notesBefore: number,
+  ): Template | null {
+    if (this.notes.written !== notesBefore) return null;
+    const own = sourceAndCount(holes);
+    if (typeof own === 'string' || own.sourceIp !== built.record.sourceIp || own.count !== built.record.count)
+      return null;
+    return { record: recordFrom(built.record, own.sourceIp, own.count), emptyReasons: built.emptyReasons };
+  }
+
+  /** A record of a known key: its IP and count checked as buildRecord checks them. */
+  private takeHit(hit: MemoHit, out: AggregateRecord[]): void {
+    const own = sourceAndCount(hit);
+    if (typeof own === 'string') {
+      this.notes.push(`record ${this.index} skipped: ${own}`);
+      return;
+    }
+    this.skippedEmptyReasons += hit.template.emptyReasons;
+    out.push(recordFrom(hit.template.record, own.sourceIp, own.count));
   }
 
   finish(): void {
@@ -580,13 +747,11 @@ function buildRecord(
   const identifiers = node(record.identifiers, 'identifiers');
   const auth = node(record.auth_results, 'auth_results');
 
-  const rawIp = text(row.source_ip, 'source_ip');
-  if (!rawIp) return 'no <source_ip>';
-  const sourceIp = normalizeIp(rawIp);
-  if (!sourceIp) return `<source_ip> ${quote(rawIp)} is not an IP address`;
-  const rawCount = text(row.count, 'count');
-  const count = safeInteger(rawCount);
-  if (count === null) return `<count> ${quote(rawCount ?? '')} for ${sourceIp} is not a whole number up to 2^53`;
+  // the count is read only once the IP is (a broken <count> does not matter for a skipped record)
+  const sourceIp = checkedIp(text(row.source_ip, 'source_ip'));
+  if (sourceIp instanceof Skip) return sourceIp.why;
+  const count = checkedCount(text(row.count, 'count'), sourceIp);
+  if (count instanceof Skip) return count.why;
 
   const reasons: PolicyOverrideReason[] = [];
   let emptyReasons = 0;
@@ -651,6 +816,34 @@ function buildRecord(
       ),
     },
   };
+}
+
+/** Why a record is skipped. */
+class Skip {
+  constructor(readonly why: string) {}
+}
+
+/** A record's source IP as the model holds it. */
+function checkedIp(rawIp: string | null): string | Skip {
+  if (!rawIp) return new Skip('no <source_ip>');
+  return normalizeIp(rawIp) ?? new Skip(`<source_ip> ${quote(rawIp)} is not an IP address`);
+}
+
+/** A record's message count. */
+function checkedCount(rawCount: string | null, sourceIp: string): number | Skip {
+  return (
+    safeInteger(rawCount) ??
+    new Skip(`<count> ${quote(rawCount ?? '')} for ${sourceIp} is not a whole number up to 2^53`)
+  );
+}
+
+/** A record's IP and count from the texts of its holes, checked as buildRecord checks them. */
+function sourceAndCount(holes: { sourceIp: string; count: string }): { sourceIp: string; count: number } | string {
+  const sourceIp = checkedIp(holes.sourceIp);
+  if (sourceIp instanceof Skip) return sourceIp.why;
+  const count = checkedCount(holes.count, sourceIp);
+  if (count instanceof Skip) return count.why;
+  return { sourceIp, count };
 }
 
 function shareOrNull(value: string | null, shared: Map<string, string>): string | null {
@@ -817,7 +1010,7 @@ export async function parseAggregateChunks<S extends RecordSink>(
 ): Promise<StreamedAggregate<S> | null> {
   const context: Context = { source, now: options.now ?? new Date() };
   try {
-    return await streamReport(chunks, context, openSink);
+    return await streamReport(chunks, context, openSink, options.recordMemo === false ? null : new RecordMemo());
   } catch (error) {
     if (error instanceof ShapeProblem || error instanceof ReportReadError || error instanceof TypeError) return null;
     throw error;
@@ -835,13 +1028,20 @@ async function streamReport<S extends RecordSink>(
   chunks: AsyncIterable<Uint8Array>,
   context: Context,
   openSink: OpenRecordSink<S>,
+  memo: RecordMemo | null,
 ): Promise<StreamedAggregate<S> | null> {
   // fatal: invalid bytes (the whole read notes their repair) end this path with a TypeError
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const scanner = new RecordScanner();
   const notes = new Notes([]);
   // set in the callbacks below, so typed by assertion (control flow would keep it null)
-  let started = null as { head: ReportHead; headNotes: string; builder: RecordBuilder; sink: S } | null;
+  let started = null as {
+    head: ReportHead;
+    headNotes: string;
+    builder: RecordBuilder;
+    sink: S;
+    feed: RecordFeed;
+  } | null;
   let sent = 0;
   let carry = '';
   let first = true;
@@ -865,17 +1065,22 @@ async function streamReport<S extends RecordSink>(
       records: [],
       errors: [],
     });
-    return { head, headNotes: JSON.stringify(notes.list), builder: new RecordBuilder(head.policy, notes), sink };
+    const builder = new RecordBuilder(head.policy, notes);
+    // memo hits make a feed's batch longer than its parsed records: the sink still gets batches
+    const feed = new RecordFeed(memo, context.source, STREAM_RECORD_BATCH, (batch) => {
+      for (let from = 0; from < batch.length; from += STREAM_RECORD_BATCH) {
+        out.length = 0;
+        builder.take(batch.length <= STREAM_RECORD_BATCH ? batch : batch.slice(from, from + STREAM_RECORD_BATCH), out);
+        sent += out.length;
+        if (out.length > 0) sink.add(out);
+      }
+    });
+    return { head, headNotes: JSON.stringify(notes.list), builder, sink, feed };
   };
-  const flush = (texts: string[], total: number) => {
-    if (!started || texts.length === 0) return;
-    let batch = `<batch>${texts.join('')}</batch>`;
-    if (!batch.includes('<!') && !batch.includes('<?')) batch = batch.replace(betweenTags, '><');
-    const raw = recordsOf(parsePiece(batch, context.source), texts.length, total);
-    out.length = 0;
-    started.builder.take(raw, out);
-    sent += out.length;
-    if (out.length > 0) started.sink.add(out);
+  /** Hands the records cut so far to the feed; while the count is not known, once there are two. */
+  const feed = (total: number) => {
+    if (!started) return;
+    for (const text of scanner.takeRecords()) started.feed.push(text, total);
   };
   /** Scans the next text; false when the whole read must decide. */
   const scanned = (text: string): boolean => {
@@ -902,14 +1107,15 @@ async function streamReport<S extends RecordSink>(
       sniffed = true;
     }
     if (!scanned(decoder.decode(chunk, { stream: true }))) return null;
-    // the first batch waits for a second record: a report's only record, when empty, reads as none
-    while (scanner.pending >= STREAM_RECORD_BATCH)
-      flush(scanner.takeRecords(STREAM_RECORD_BATCH), Number.POSITIVE_INFINITY);
+    // the feed hands a batch on at two records at the least: a report's only record, when empty,
+    // reads as none, which only the count at the end tells
+    feed(Number.POSITIVE_INFINITY);
   }
   const last = decoder.decode();
   if (last.length > 0 && !scanned(last)) return null;
   if (scanner.end().kind !== 'split') return null;
-  while (scanner.pending > 0) flush(scanner.takeRecords(STREAM_RECORD_BATCH), scanner.count);
+  feed(scanner.count);
+  started?.feed.flush(scanner.count);
 
   // the frame in full must say what its part before the records said, or those records are not
   // the ones the whole read builds

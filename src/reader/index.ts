@@ -35,6 +35,8 @@ export interface ReadOptions {
   now?: Date;
   /** parse aggregate XML as one tree, never as a frame and record batches (slower; for checks) */
   wholeDocumentXml?: boolean;
+  /** false: parse every aggregate record, none built from an earlier one of its report (for checks) */
+  recordMemo?: boolean;
 }
 
 export interface ReadOutcome {
@@ -177,7 +179,7 @@ class Reading {
   readonly maxBytes: number;
   private readonly limits: { maxBytes: number; maxEntries: number };
   private readonly now: Date;
-  private readonly xmlOptions: { now: Date; wholeDocument: boolean };
+  private readonly xmlOptions: { now: Date; wholeDocument: boolean; recordMemo: boolean };
   private readonly mailOptions: { now: Date; mime: { maxParts: number; maxDepth: number; maxHeaderBytes: number } };
 
   constructor(
@@ -190,7 +192,11 @@ class Reading {
     };
     this.maxBytes = this.limits.maxBytes;
     this.now = options.now ?? new Date();
-    this.xmlOptions = { now: this.now, wholeDocument: options.wholeDocumentXml === true };
+    this.xmlOptions = {
+      now: this.now,
+      wholeDocument: options.wholeDocumentXml === true,
+      recordMemo: options.recordMemo !== false,
+    };
     this.mailOptions = {
       now: this.now,
       mime: {
