@@ -1,6 +1,8 @@
 // A small seeded PRNG so every generated report, mail and scenario is reproducible from its seed.
 // sfc32 seeded through splitmix32: fast, good enough statistically, and no Math.random anywhere.
 
+import { fnv1a32 } from '../text/fnv1a.ts';
+
 export interface Rng {
   /** uniform float in [0, 1) */
   next(): number;
@@ -29,14 +31,7 @@ function splitmix32(state: number): () => number {
 }
 
 /** FNV-1a: turns string seeds and labels into 32-bit numbers. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+export const hash32 = fnv1a32;
 
 export function createRng(seed: number | string): Rng {
   const seedNumber = typeof seed === 'number' ? seed : hash32(seed);

@@ -8,6 +8,8 @@
 // Everything else in the record must match character for character.
 
 import type { AggregateRecord, Alignment, DkimAuthResult, SpfAuthResult } from '../model.ts';
+import { ownString } from '../text/own-string.ts';
+import { isSpace } from './record-scan.ts';
 
 /** What a key stands for: the record built for it, and the empty <reason> elements it had. */
 export interface Template {
@@ -127,8 +129,18 @@ export class RecordMemo {
     if (!onlyElement(text, 'count', countFrom - COUNT_OPEN.length, countTo)) return null;
     const ipFirst = ipFrom < countFrom;
     const key = ipFirst
-      ? new MemoKey(own(text.slice(0, ipFrom)), own(text.slice(ipTo, countFrom)), own(text.slice(countTo)), true)
-      : new MemoKey(own(text.slice(0, countFrom)), own(text.slice(countTo, ipFrom)), own(text.slice(ipTo)), false);
+      ? new MemoKey(
+          ownString(text.slice(0, ipFrom)),
+          ownString(text.slice(ipTo, countFrom)),
+          ownString(text.slice(countTo)),
+          true,
+        )
+      : new MemoKey(
+          ownString(text.slice(0, countFrom)),
+          ownString(text.slice(countTo, ipFrom)),
+          ownString(text.slice(ipTo)),
+          false,
+        );
     const length = key.prefix.length + key.middle.length + key.suffix.length;
     const list = this.byLength.get(length);
     if (list) list.push(key);
@@ -146,11 +158,6 @@ export class RecordMemo {
   count(text: string): string {
     return text.slice(this.countFrom, this.countTo);
   }
-}
-
-/** A string of its own: a slice would keep the whole text it was cut from alive for the report. */
-function own(text: string): string {
-  return JSON.parse(JSON.stringify(text)) as string;
 }
 
 /** Where a value of 1 to `most` characters of the alphabet ends (at a '<'); -1 when it does not. */
@@ -186,23 +193,6 @@ function isDigit(code: number): boolean {
 function isIpChar(code: number): boolean {
   return (
     (code >= 0x30 && code <= 0x3a) || (code >= 0x61 && code <= 0x66) || (code >= 0x41 && code <= 0x46) || code === 0x2e
-  );
-}
-
-// anything the parser or a regular expression may count as white space, as the record scan reads it
-function isSpace(code: number): boolean {
-  return (
-    code === 0x20 ||
-    (code >= 0x09 && code <= 0x0d) ||
-    code === 0xa0 ||
-    code === 0x1680 ||
-    (code >= 0x2000 && code <= 0x200a) ||
-    code === 0x2028 ||
-    code === 0x2029 ||
-    code === 0x202f ||
-    code === 0x205f ||
-    code === 0x3000 ||
-    code === 0xfeff
   );
 }
 

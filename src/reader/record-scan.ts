@@ -375,7 +375,7 @@ function localName(name: string): string {
 }
 
 // what /\s/ matches: the separator between a tag's name and its attributes
-function isSpace(code: number): boolean {
+export function isSpace(code: number): boolean {
   return (
     code === 0x20 ||
     (code >= 0x09 && code <= 0x0d) ||

@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import type { DayIdentityCache, SenderIdentity } from '../insight/types.ts';
 import type { StoredDaySummary } from '../store/summary.ts';
+import { fnv1a32 } from '../text/fnv1a.ts';
 
 /** Layout of an entry; also part of its scope (a change of the layout leaves old files unused). */
 const FORMAT = 1;
@@ -38,12 +39,7 @@ function pruneStale(folder: string, now: number): void {
 
 /** FNV-1a (32 bit) of a text, as 8 hex digits: names a scope's folder (the scope itself is in each file). */
 export function textHash(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index++) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0).toString(16).padStart(8, '0');
+  return fnv1a32(text).toString(16).padStart(8, '0');
 }
 
 /**
