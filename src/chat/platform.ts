@@ -35,11 +35,18 @@ export interface ChatAdapter {
   /** connects; resolves fields worth logging ("slack ready", mode and port) */
   start(): Promise<Record<string, unknown>>;
   /**
-   * Work only the instance holding the lease may do (Discord's gateway session: one per token);
-   * resolves the function that ends it when the lease is lost.
+   * Work only the instance holding the lease may do (Discord's gateway session: one per token).
+   * It can be ended at any time, also while it is still connecting.
    */
-  lead?(): Promise<() => Promise<void>>;
+  lead?(): LeaderWork;
   stop(): Promise<void>;
+}
+
+export interface LeaderWork {
+  /** true once the work runs, false when end() came first; rejects when it could not begin */
+  started: Promise<boolean>;
+  /** ends the work (when the lease is lost or the bot stops) */
+  end(): Promise<void>;
 }
 
 export interface ChatPlatform {

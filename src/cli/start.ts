@@ -196,24 +196,20 @@ export async function startBot(options: StartOptions): Promise<RunningBot> {
       ).catch((error: unknown) => log.error({ err: errorMessage(error) }, 'mailbox watcher stopped'));
     }
     // not awaited: the lease is renewed meanwhile, however long a platform takes to connect
-    const leaderLinks = adapters.flatMap(({ name, adapter }) =>
-      adapter.lead
-        ? [
-            adapter.lead().then(
-              (end) => {
-                log.info(`${name} connected as the lease holder`);
-                return end;
-              },
-              (error: unknown) => {
-                fatal(`${name} could not connect: ${redactSecrets(errorMessage(error), secretsOf(config))}`);
-                return async () => undefined;
-              },
-            ),
-          ]
-        : [],
-    );
+    const leaderWork = adapters.flatMap(({ name, adapter }) => {
+      if (!adapter.lead) return [];
+      const work = adapter.lead();
+      work.started.then(
+        (started) => {
+          if (started) log.info(`${name} connected as the lease holder`);
+        },
+        (error: unknown) =>
+          fatal(`${name} could not connect: ${redactSecrets(errorMessage(error), secretsOf(config))}`),
+      );
+      return [work];
+    });
     return async () => {
-      for (const link of leaderLinks) await (await link)().catch(() => undefined);
+      for (const work of leaderWork) await work.end().catch(() => undefined);
       monitoring.setLeading(false);
       imapAbort.abort();
       await watching;

@@ -72,6 +72,7 @@ describe('several instances on one store with Discord', () => {
     await a.stop();
     await expect.poll(() => identifies().length, { timeout: 10_000 }).toBe(2);
     expect(identifies()[1]!.d.token).toBe('lease-test-token.abc.def');
-    expect(second.messages).toContain('discord connected as the lease holder');
+    // READY follows the identify: the line comes when the session is open
+    await expect.poll(() => second.messages, { timeout: 10_000 }).toContain('discord connected as the lease holder');
   });
 });

@@ -93,7 +93,14 @@ function missingAttachment(body: any, files: MultipartFile[]): string | null {
   return null;
 }
 
-export async function startFakeDiscord(): Promise<FakeDiscord> {
+export interface FakeDiscordOptions {
+  /** false: a gateway that takes Identify and never sends READY (a session that never opens) */
+  answerIdentify?: boolean;
+  /** READY comes this long after Identify (default at once) */
+  readyDelayMs?: number;
+}
+
+export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
   const calls: DiscordCall[] = [];
   const failures: Array<{
     pattern: RegExp;
@@ -182,32 +189,39 @@ export async function startFakeDiscord(): Promise<FakeDiscord> {
       const payload = JSON.parse(String(data)) as { op: number; d: any };
       gatewayReceived.push(payload);
       if (payload.op === 1) ws.send(JSON.stringify({ op: 11, d: null, s: null, t: null }));
-      if (payload.op === 2) {
+      if (payload.op === 2 && options.answerIdentify !== false) {
         const port = (server.address() as AddressInfo).port;
-        ws.send(
-          JSON.stringify({
-            op: 0,
-            t: 'READY',
-            s: ++sequence,
-            d: {
-              v: 10,
-              user: {
-                id: '900000000000000001',
-                username: 'dmarc-bot',
-                discriminator: '0',
-                global_name: null,
-                avatar: null,
-                bot: true,
+        const sendReady = () =>
+          ws.send(
+            JSON.stringify({
+              op: 0,
+              t: 'READY',
+              s: ++sequence,
+              d: {
+                v: 10,
+                user: {
+                  id: '900000000000000001',
+                  username: 'dmarc-bot',
+                  discriminator: '0',
+                  global_name: null,
+                  avatar: null,
+                  bot: true,
+                },
+                guilds: [],
+                session_id: 'fake-session',
+                resume_gateway_url: `ws://127.0.0.1:${port}`,
+                shard: [0, 1],
+                application: { id: '400000000000000001', flags: 0 },
               },
-              guilds: [],
-              session_id: 'fake-session',
-              resume_gateway_url: `ws://127.0.0.1:${port}`,
-              shard: [0, 1],
-              application: { id: '400000000000000001', flags: 0 },
-            },
-          }),
-        );
-        markReady();
+            }),
+          );
+        const answer = () => {
+          if (ws.readyState !== ws.OPEN) return;
+          sendReady();
+          markReady();
+        };
+        if (options.readyDelayMs) setTimeout(answer, options.readyDelayMs);
+        else answer();
       }
     });
   });

@@ -17,6 +17,7 @@ import { parseChoiceId, choiceLine, decisionText } from '../choices.ts';
 import { discordFits, type DiscordActionRow } from '../../render/discord.ts';
 import { splitReply } from '../../reply/split.ts';
 import { randomBytes } from 'node:crypto';
+import { settledWithin } from '../../time/settled-within.ts';
 import type { CommandDef } from '../../command-kit/types.ts';
 import type { Reply } from '../../reply/model.ts';
 import type { Logger } from '../../log.ts';
@@ -43,6 +44,8 @@ export interface DiscordBotOptions {
   retry?: RetryOptions;
   /** the gateway closed for good (bad token, disallowed intents): the process should end naming this */
   onFatal?: (cause: string) => void;
+  /** how long stop() waits for a session that is still opening (default 15 s, the gateway's READY wait) */
+  openingWaitMs?: number;
 }
 
 /** Close codes after which Discord will not take the connection back: reconnecting cannot help. */
@@ -63,8 +66,11 @@ export interface DiscordBot {
   handleInteraction(interaction: Interaction): Promise<void>;
   /** asks Discord's REST API whether it takes the token, without opening a gateway session */
   verifyToken(): Promise<void>;
-  /** opens a gateway session (again after stop(), with a fresh client) */
-  start(): Promise<void>;
+  /**
+   * opens a gateway session (again after stop(), with a fresh client): true once it is open, false
+   * when stop() came first
+   */
+  start(): Promise<boolean>;
   /** ends the gateway session */
   stop(): Promise<void>;
 }
@@ -282,6 +288,9 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
   };
   let client = options.token ? newClient() : null;
   let clientUsed = false;
+  /** the login of a session still opening, and how stop() settles it */
+  let opening: Promise<boolean> | null = null;
+  let endLogin: (() => void) | null = null;
 
   const destinations: Destination[] = [];
   if (options.token && options.digestChannelId) {
@@ -338,12 +347,30 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
         );
     },
     async start() {
-      if (!options.token) return;
+      if (!options.token || !client) return false;
       if (clientUsed) client = newClient();
       clientUsed = true;
-      await client?.login(options.token);
+      const session = client;
+      const started = new Promise<boolean>((resolve, reject) => {
+        endLogin = () => resolve(false);
+        session.login(options.token).then(() => resolve(true), reject);
+      }).finally(() => {
+        opening = null;
+        endLogin = null;
+      });
+      opening = started.catch(() => false);
+      return started;
     },
     async stop() {
+      // discord.js cannot destroy a shard that waits for READY: that destroy never settles and the
+      // shard connects again. So a session still opening (READY is a moment away) is let open first.
+      if (opening) await settledWithin(opening, options.openingWaitMs ?? 15_000);
+      if (endLogin) {
+        endLogin();
+        options.log?.warn({ component: 'discord' }, 'discord gateway session did not open: leaving it');
+        void client?.destroy().catch(() => undefined);
+        return;
+      }
       await client?.destroy();
     },
   };

@@ -40,9 +40,8 @@ export const discordPlatform: ChatPlatform = {
       // Discord delivers a token's events to each of its sessions: one instance holds the session
       ...(discord.client
         ? {
-            async lead() {
-              await discord.start();
-              return () => discord.stop();
+            lead() {
+              return { started: discord.start(), end: () => discord.stop() };
             },
           }
         : {}),
