@@ -314,11 +314,9 @@ class IsolatedReader {
 /**
  * Worker threads that read at once for `cores` cores: one fewer than the cores, at least one, at
  * most two. A caller with several inputs in hand (the IMAP pass reads ahead) has them parsed side
- * by side, but the main thread stores what they read and V8 compiles and collects on threads of
- * its own (on two cores, about a third of the pass's CPU time), and every worker compiles the
- * reader's code again: on two cores one worker read 2,000 and 10,000-mail passes with 4-8 % less
- * CPU time a message and 20-30 MB less peak RSS (messages a second within the noise of a loaded
- * machine; the worker alone is not what bounds them: it took 45 % of the pass's CPU time).
+ * by side; but the main thread stores what they read, V8 compiles and collects on threads of its
+ * own, and every worker compiles the reader again, so on two cores one worker reads with less CPU
+ * time a message and less memory at the same speed.
  */
 export function readerThreadsFor(cores: number): number {
   return Math.max(1, Math.min(2, cores - 1));
