@@ -58,6 +58,29 @@ const lazyCryptoForDotenv: Plugin = {
 };
 
 /**
+ * CommonJS packages that stay in node_modules, loaded with `require` instead of an ES import: Node
+ * imports a CommonJS file by scanning its source for its exports and wrapping it in a module, which
+ * made loading sqlite3 (every command that opens the default store) about twice as slow (11 ms of
+ * CPU against 5). Its default export is its module.exports either way.
+ */
+const REQUIRED = new Set(['sqlite3']);
+
+const requireCommonJs: Plugin = {
+  name: 'require-common-js',
+  setup(plugins) {
+    plugins.onResolve({ filter: /^[^./]/ }, ({ path, namespace }) => {
+      if (!REQUIRED.has(path)) return undefined;
+      // the module below requires the package itself: that one stays external
+      return namespace === 'require-common-js' ? { path, external: true } : { path, namespace: 'require-common-js' };
+    });
+    plugins.onLoad({ filter: /.*/, namespace: 'require-common-js' }, ({ path }) => ({
+      contents: `export default require(${JSON.stringify(path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * The options of the command's bundle; `entryPoints` and `outdir` are the caller's. All output files
  * sit in one folder: the reader finds its worker (worker.js) beside the module that starts it, and
  * the version is read from the package.json above it.
@@ -72,7 +95,7 @@ export const bundleOptions: BuildOptions = {
   entryNames: '[name]',
   chunkNames: '[name]-[hash]',
   sourcemap: true,
-  plugins: [lazyCryptoForDotenv, externalUnlessBundled],
+  plugins: [lazyCryptoForDotenv, requireCommonJs, externalUnlessBundled],
   // bundled CommonJS packages require Node's built-in modules: an ES module has no `require` of its own
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -134,6 +134,13 @@ describe('the built dmarc-bot', () => {
     expect(Object.keys(manifest.dependencies)).not.toContain('tsx');
     expect(Object.keys(manifest.dependencies)).not.toContain('typescript');
   });
+
+  it('requires sqlite3 rather than importing it (an ES import of a CommonJS file costs a scan of it)', () => {
+    const chunks = readdirSync(join(root, 'dist/src')).filter((name) => name.endsWith('.js'));
+    const code = chunks.map((name) => readFileSync(join(root, 'dist/src', name), 'utf8')).join('\n');
+    expect(code).toContain('__require("sqlite3")');
+    expect(code).not.toMatch(/from\s*"sqlite3"|import\(\s*"sqlite3"\s*\)/);
+  });
 });
 
 describe('exit codes', () => {
