@@ -8,13 +8,10 @@ import { setFlagsFromString } from 'node:v8';
 // `ask` loads a few dozen chunks of the bundle); older versions have no such cache. Enabled before
 // the command's modules load, so they are the ones cached.
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-// `ask` answers one question and exits: its few hot loops (a busy month's rows) run once each. V8
-// compiles such a loop with TurboFan on another thread by default while the slower code goes on
-// running it, and compiles some of them twice; compiled at once instead, `ask ready` on a busy
-// year's store took about 10% less CPU and no more time (Node 20; `ask ip`, `date` and `sources`
-// about the same). Without TurboFan at all it took 15% less CPU but more time where a core is free,
-// and `ask ip` more of both. The long-running commands keep V8's defaults. (V8 reads the flag
-// whenever it optimizes; Node leaves flags settable after start.)
+// `ask` answers one question and exits, running each hot loop (a busy month's rows) once: V8's
+// default compiles such a loop on another thread while the slow code goes on, sometimes twice.
+// Compiled at once, `ask ready` on a busy year took about 10% less CPU and no more time. The
+// long-running commands keep V8's defaults.
 if (process.argv[2] === 'ask') setFlagsFromString('--no-concurrent-osr');
 const { main } = await import('./cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
