@@ -47,7 +47,7 @@ export interface SomeClassesInput {
  */
 export function classifySome(input: SomeClassesInput & { ips: Iterable<string> }): Map<string, ClassifiedGroup> {
   const asked = [...new Set(input.ips)];
-  return new SomeClasses(input, asked).classesOf(asked);
+  return new SomeClasses(input, asked, false).classesOf(asked);
 }
 
 /** Reused between scans (one per query): the group slot of each key id, -1 when not asked about. */
@@ -63,6 +63,7 @@ let slotScratch = new Int32Array(0);
  */
 export class SomeClasses {
   private readonly input: SomeClassesInput;
+  private readonly ranked: boolean;
   /** the window's volume (every row with messages) */
   readonly messages: number;
   private readonly ordered: StoredDaySummary[];
@@ -85,8 +86,10 @@ export class SomeClasses {
   private readonly classified = new Map<string, ClassifiedGroup | undefined>();
   private readonly slotDone: boolean[] = [];
 
-  constructor(input: SomeClassesInput, asked: readonly string[]) {
+  /** `ranked`: whether rankOf will be asked (else the scan keeps only the rows, for classesOf) */
+  constructor(input: SomeClassesInput, asked: readonly string[], ranked = true) {
     this.input = input;
+    this.ranked = ranked;
     const { identityOf, marks, domain, rowKeys } = input;
     const ordered = (this.ordered = windowRows(input.days, input.window, domain));
     // the asked IPs' own identities (from their first row), for their group keys
@@ -126,6 +129,7 @@ export class SomeClasses {
     const take = (day: StoredDaySummary, row: number, slot: number, ip: string, rows: number[], slots: number[]) => {
       rows.push(row);
       slots.push(slot);
+      if (!ranked) return;
       if (askedSet.has(ip)) this.present.add(ip);
       this.slotMessages[slot]! += rowNumber(day.counts[row * ROW_WIDTH]);
       this.slotPass[slot]! += rowNumber(day.counts[row * ROW_WIDTH + 1]);
@@ -223,6 +227,7 @@ export class SomeClasses {
 
   /** classRank of an asked IP's class (none for an IP with no row in the window). */
   rankOf(ip: string): number | undefined {
+    if (!this.ranked) throw new Error('SomeClasses: rankOf of a scan made without ranks');
     const slot = this.slotOfIp.get(ip);
     if (slot === undefined || !this.present.has(ip)) return undefined;
     if (this.ranksLast(slot)) return 2;
