@@ -29,7 +29,7 @@ import type {
 } from './types.ts';
 import { classifyWindow, IpClassView, type ClassifiedGroup } from './classify.ts';
 import { markLookup } from './marks.ts';
-import { classifySome } from './classify-some.ts';
+import { classifySome, SomeClasses } from './classify-some.ts';
 import { KeyColumns, type RowKeys } from './row-keys.ts';
 import { dateInsight } from './date.ts';
 import { digestData, newIpsAgainstSummaries } from './digest.ts';
@@ -381,32 +381,27 @@ export async function queryDate(
     domains.length ? store.summaries(domains.length === 1 ? domains[0]! : null, classWindow.from, classWindow.to) : [],
     store.marks(),
   ]);
-  // only the groups of the sources whose class is shown or ranks the list are classified; each
+  // only the groups of the sources whose class is shown or ranks the list are classified (and of
+  // the failing ones only those whose counters leave their rank open, classify-some.ts); each
   // domain's day IPs are named just before it is classified (dateInsight asks domain by domain),
   // the order in which they were always met
   const { identityOf, rowKeys } = await windowIdentities(identify, windowDays);
-  const identities = dict<SenderIdentity>();
+  // the day's identities per stored row (a record by IP of every row cost more than the rest)
+  const dayIdentities = new Map<StoredDaySummary, Array<SenderIdentity | undefined>>();
   const lookup = markLookup(marks);
-  const classes = (domain: string, ips: readonly string[]) => {
+  const classes = (domain: string, failing: readonly string[], top: readonly string[]) => {
     for (const day of days.filter((doc) => doc.domain === domain)) {
       const stored = summaryRows(day);
-      for (let row = 0; row < stored.ips.length; row++) {
-        const ip = String(stored.ips[row]);
-        const identity = identities[ip] ?? identityOf(ip, stored, row);
-        if (identity) identities[ip] = identity;
-      }
+      const named = new Array<SenderIdentity | undefined>(stored.ips.length);
+      for (let row = 0; row < stored.ips.length; row++) named[row] = identityOf(String(stored.ips[row]), stored, row);
+      dayIdentities.set(stored, named);
     }
-    return classifySome({
-      days: windowDays,
-      identityOf,
-      rowKeys,
-      marks: lookup,
-      window: classWindow,
-      domain,
-      thresholds,
-      ips,
-    });
+    const input = { days: windowDays, identityOf, rowKeys, marks: lookup, window: classWindow, domain, thresholds };
+    const some = new SomeClasses(input, [...new Set([...top, ...failing])]);
+    return { rankOf: (ip: string) => some.rankOf(ip), classesOf: (ips: readonly string[]) => some.classesOf(ips) };
   };
+  const identities = (ip: string, stored: StoredDaySummary, row: number) =>
+    dayIdentities.get(stored)?.[row] ?? identityOf(ip, stored, row);
   return dateInsight({ date, days, identities, classes });
 }
 

@@ -12,6 +12,9 @@
 //
 //   --quick        45-day stores and fewer runs (the `ask ready` store too): for CI and a first look
 //   --density N    only that density (no ratio, no `ask ready`)
+//   --rounds N     measured children per density, run alternately (default 2; 1 with --quick): the
+//                  runs of a density's rounds are pooled, so a ratio is not one moment's load
+//                  against another's
 //   --build-store N  only build (or find) the store of that density, then exit; the run builds
 //                  the missing stores of both densities this way, side by side
 //   BENCH_DAYS=N   days of the density stores (default 365; 45 with --quick)
@@ -36,7 +39,44 @@ import {
   quantile,
   rng,
   type DensityResult,
+  type QueryName,
 } from './query/shape.ts';
+
+/** A query's figures over the pooled runs of a density's rounds. */
+interface QueryFigure {
+  p50: number;
+  p95: number;
+  cpuP50: number;
+  cpuP95: number;
+  runs: number;
+  /** the cold first run of each round */
+  firstMs: number[];
+}
+
+interface DensityFigures {
+  reports: number;
+  queries: Record<QueryName, QueryFigure>;
+  rounds: DensityResult[];
+  maxRssMb: number;
+}
+
+function pool(reports: number, rounds: DensityResult[]): DensityFigures {
+  const names = Object.keys(rounds[0]!.queries) as QueryName[];
+  const queries = {} as Record<QueryName, QueryFigure>;
+  for (const name of names) {
+    const times = rounds.flatMap((round) => round.queries[name].times).sort((a, b) => a - b);
+    const cpu = rounds.flatMap((round) => round.queries[name].cpu).sort((a, b) => a - b);
+    queries[name] = {
+      p50: quantile(times, 0.5),
+      p95: quantile(times, 0.95),
+      cpuP50: quantile(cpu, 0.5),
+      cpuP95: quantile(cpu, 0.95),
+      runs: times.length,
+      firstMs: rounds.map((round) => round.queries[name].firstMs),
+    };
+  }
+  return { reports, queries, rounds, maxRssMb: Math.max(...rounds.map((round) => round.maxRssMb)) };
+}
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const childDir = join(root, 'dist/bench/query');
@@ -46,6 +86,8 @@ const densityArg = process.argv.indexOf('--density');
 const ONLY_DENSITY = densityArg > 0 ? Number(process.argv[densityArg + 1]) : null;
 const DAYS = Number(process.env.BENCH_DAYS ?? (QUICK ? 45 : 365));
 const DENSITIES = ONLY_DENSITY ? [ONLY_DENSITY] : [100, 200];
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : QUICK ? 1 : 2;
 const buildArg = process.argv.indexOf('--build-store');
 const BUILD_ONLY = buildArg > 0 ? Number(process.argv[buildArg + 1]) : null;
 /** the stores end yesterday (UTC) */
@@ -341,20 +383,29 @@ async function main(): Promise<void> {
   );
   await buildChild();
   await buildMissingStores(DENSITIES);
-  const results: DensityResult[] = [];
-  for (const reports of DENSITIES) {
-    const file = await buildStore(reports);
-    const result = await spawnDensity(file, reports);
-    results.push(result);
+  const files = new Map<number, string>();
+  for (const reports of DENSITIES) files.set(reports, await buildStore(reports));
+  // the densities alternate, round after round, so that both meet the same spells of load
+  const measured = new Map<number, DensityResult[]>(DENSITIES.map((reports) => [reports, []]));
+  for (let round = 1; round <= ROUNDS; round++)
+    for (const reports of DENSITIES) {
+      const result = await spawnDensity(files.get(reports)!, reports);
+      measured.get(reports)!.push(result);
+      console.log(`  round ${round}, ${reports}/day measured (load ${loadavg()[0]!.toFixed(1)})`);
+    }
+  const results = DENSITIES.map((reports) => pool(reports, measured.get(reports)!));
+  for (const result of results) {
+    const { reports } = result;
+    const first = result.rounds[0]!;
     console.log(
-      `\n${reports} reports a day (${DAYS} days, ${(reports * RECORDS * DAYS).toLocaleString('en')} records; ${result.sources.toLocaleString('en')} day-source rows in the 30-day window):`,
+      `\n${reports} reports a day (${DAYS} days, ${(reports * RECORDS * DAYS).toLocaleString('en')} records; ${first.sources.toLocaleString('en')} day-source rows in the 30-day window; ${ROUNDS} round(s) pooled):`,
     );
     for (const [name, figure] of Object.entries(result.queries))
       console.log(
-        `  ${name.padEnd(8)} p50 ${figure.p50.toFixed(1).padStart(7)} ms  p95 ${figure.p95.toFixed(1).padStart(7)} ms  (first run ${figure.firstMs.toFixed(1)} ms)`,
+        `  ${name.padEnd(8)} p50 ${figure.p50.toFixed(1).padStart(7)} ms  p95 ${figure.p95.toFixed(1).padStart(7)} ms  (CPU p50 ${figure.cpuP50.toFixed(1)}, p95 ${figure.cpuP95.toFixed(1)} ms; ${figure.runs} runs; first run ${figure.firstMs.map((ms) => ms.toFixed(1)).join(' / ')} ms)`,
       );
-    console.log(`  ready breakdown: ${result.readyBreakdown}`);
-    console.log(`  digest breakdown: ${result.digestBreakdown}`);
+    console.log(`  ready breakdown: ${first.readyBreakdown}`);
+    console.log(`  digest breakdown: ${first.digestBreakdown}`);
     console.log(`  query process peak RSS ${result.maxRssMb.toFixed(0)} MB`);
   }
   let ask: ReturnType<typeof askReady> | null = null;
@@ -393,9 +444,12 @@ async function main(): Promise<void> {
         `<= ${GOALS.densityRatio}x`,
         ratio <= GOALS.densityRatio,
       );
-      // beside it, the steadier ratio of the medians (a p95 of few runs is one or two slow runs)
+      // beside it, the steadier ratios of the medians and of the CPU time (what load moves least)
       const medians = high.queries[name].p50 / low.queries[name].p50;
-      console.log(`  ${`(${name} p50 200/day vs 100/day`.padEnd(36)} ${`${medians.toFixed(2)}x)`.padStart(12)}`);
+      const cpu = high.queries[name].cpuP95 / low.queries[name].cpuP95;
+      console.log(
+        `  ${`(${name} p50 200/day vs 100/day`.padEnd(36)} ${`${medians.toFixed(2)}x;`.padStart(12)} CPU p95 ${cpu.toFixed(2)}x)`,
+      );
     }
   if (ask)
     check(

@@ -14,8 +14,8 @@ import type { MarksDoc, ReportStore } from '../../src/store/types.ts';
 import type { AggregateReport } from '../../src/model.ts';
 import type { Identify } from '../../src/insight/types.ts';
 import { bareIdentity } from '../../src/insight/group-table.ts';
-import { classifyIps, type ClassifiedGroup } from '../../src/insight/classify.ts';
-import { classifySome } from '../../src/insight/classify-some.ts';
+import { classifyIps, classRank, type ClassifiedGroup } from '../../src/insight/classify.ts';
+import { classifySome, SomeClasses } from '../../src/insight/classify-some.ts';
 import { markLookup } from '../../src/insight/marks.ts';
 import { KeyColumns } from '../../src/insight/row-keys.ts';
 import { identifyDays } from '../../src/insight/queries.ts';
@@ -144,6 +144,18 @@ async function compare(days: readonly DayData[], marks: MarksDoc, window = windo
         expect(shape(byColumns.get(ip)), `${domain} ${ip} alone, by columns`).toEqual(expected);
       }
       if (expected) classed += 1;
+    }
+    // the ranks SomeClasses gives from counters where they decide, and by classifying where not
+    for (const keys of [undefined, rowKeys]) {
+      const input = { days, identityOf, rowKeys: keys, marks: lookup, window, domain, thresholds };
+      const some = new SomeClasses(input, ips);
+      for (const ip of ips) {
+        const expected = all.get(ip);
+        expect(some.rankOf(ip), `${domain} ${ip} rank`).toBe(expected ? classRank(expected.class) : undefined);
+      }
+      // the classes asked after the ranks: those the ranks left unclassified are classified then
+      const late = some.classesOf(ips);
+      for (const ip of ips) expect(shape(late.get(ip)), `${domain} ${ip} after ranks`).toEqual(shape(all.get(ip)));
     }
     for (let at = 0; at < ips.length; at += 11) {
       const batch = ips.slice(at, at + 4);

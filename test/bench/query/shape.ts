@@ -69,15 +69,20 @@ export const tableIdentify: Identify = async (ip) => {
 export const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 
-export interface QueryFigure {
-  p50: number;
-  p95: number;
+/** One query's timed runs in one child (the parent pools the rounds and takes the quantiles). */
+export interface QueryRuns {
+  /** wall time of each timed run, in run order */
+  times: number[];
+  /** CPU time (user+sys, every thread of the process) of each timed run */
+  cpu: number[];
   firstMs: number;
 }
 
+export type QueryName = 'ip' | 'date' | 'ready' | 'summary' | 'digest';
+
 export interface DensityResult {
   reports: number;
-  queries: Record<'ip' | 'date' | 'ready' | 'summary' | 'digest', QueryFigure>;
+  queries: Record<QueryName, QueryRuns>;
   readyBreakdown: string;
   digestBreakdown: string;
   sources: number;
