@@ -397,8 +397,7 @@ export async function queryDate(
       dayIdentities.set(stored, named);
     }
     const input = { days: windowDays, identityOf, rowKeys, marks: lookup, window: classWindow, domain, thresholds };
-    const some = new SomeClasses(input, [...new Set([...top, ...failing])]);
-    return { rankOf: (ip: string) => some.rankOf(ip), classesOf: (ips: readonly string[]) => some.classesOf(ips) };
+    return new SomeClasses(input, [...new Set([...top, ...failing])]);
   };
   const identities = (ip: string, stored: StoredDaySummary, row: number) =>
     dayIdentities.get(stored)?.[row] ?? identityOf(ip, stored, row);

@@ -20,7 +20,7 @@ import { renderDiscord } from '../../src/render/discord.ts';
 import { alertReply } from '../../src/alerts/render.ts';
 import type { AlertFinding } from '../../src/alerts/detect.ts';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.ts';
-import { startFakeDiscord, type FakeDiscord } from '../support/fake-discord.ts';
+import { FAKE_BOT_USER, startFakeDiscord, type FakeDiscord } from '../support/fake-discord.ts';
 
 const signingSecret = 'buttons-signing-secret';
 const finding: AlertFinding = {
@@ -229,14 +229,7 @@ describe('Discord buttons (raw INTERACTION_CREATE type 3 on a real discord.js Cl
         content: '',
         embeds: rendered.embeds,
         components: rendered.components,
-        author: {
-          id: '900000000000000001',
-          username: 'dmarc-bot',
-          discriminator: '0',
-          global_name: null,
-          avatar: null,
-          bot: true,
-        },
+        author: FAKE_BOT_USER,
         attachments: [],
         mentions: [],
         mention_roles: [],

@@ -42,6 +42,16 @@ export interface FakeDiscord {
   close(): Promise<void>;
 }
 
+/** The bot's own user, as the gateway's READY and the bot's messages name it. */
+export const FAKE_BOT_USER = {
+  id: '900000000000000001',
+  username: 'dmarc-bot',
+  discriminator: '0',
+  global_name: null,
+  avatar: null,
+  bot: true,
+};
+
 let snowflake = 1_000_000_000_000_000n;
 const nextId = () => String(++snowflake);
 
@@ -52,14 +62,7 @@ function message(channelId: string, body: any, files: MultipartFile[] = []) {
     channel_id: channelId,
     content: body?.content ?? '',
     embeds: body?.embeds ?? [],
-    author: {
-      id: '900000000000000001',
-      username: 'dmarc-bot',
-      discriminator: '0',
-      global_name: null,
-      avatar: null,
-      bot: true,
-    },
+    author: FAKE_BOT_USER,
     attachments: files.map((file, index) => ({
       id: nextId(),
       filename: file.filename,
@@ -199,14 +202,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
               s: ++sequence,
               d: {
                 v: 10,
-                user: {
-                  id: '900000000000000001',
-                  username: 'dmarc-bot',
-                  discriminator: '0',
-                  global_name: null,
-                  avatar: null,
-                  bot: true,
-                },
+                user: FAKE_BOT_USER,
                 guilds: [],
                 session_id: 'fake-session',
                 resume_gateway_url: `ws://127.0.0.1:${port}`,
